@@ -1,0 +1,191 @@
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::cli::{Ctx, Out};
+use wt::workspace::Workspace;
+
+const PLAN: &str = include_str!("demo.plan.json");
+
+/// Walk through wt in a throwaway repository: init, import a small plan, then agents take
+/// ready work (ready -> claim -> done) while the ready set changes; ends with the git log.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Keep the demo repository and print its path (default: delete it).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+fn git_commit_file(
+    repo: &git2::Repository,
+    path: &str,
+    content: &str,
+    msg: &str,
+) -> Result<(), wt::Error> {
+    let root = repo
+        .workdir()
+        .ok_or_else(|| wt::Error::internal("demo repository has no work tree"))?;
+    std::fs::write(root.join(path), content)?;
+    let mut index = repo.index()?;
+    index.add_path(Path::new(path))?;
+    index.write()?;
+    let tree = repo.find_tree(index.write_tree()?)?;
+    let sig = git2::Signature::now("demo user", "demo@example.com")?;
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)?;
+    Ok(())
+}
+
+fn ready_line(ws: &Workspace) -> Result<String, wt::Error> {
+    let snap = ws.snapshot()?;
+    let g = snap.graph();
+    let ids: Vec<String> = g
+        .ready(Some(wt::ticket::Kind::Job))
+        .iter()
+        .map(|&i| format!("{} \"{}\"", snap.tickets[i].id, snap.tickets[i].title))
+        .collect();
+    Ok(if ids.is_empty() {
+        "ready: (nothing)".into()
+    } else {
+        format!("ready: {}", ids.join(", "))
+    })
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+    let dir = tempfile::Builder::new().prefix("wt-demo-").tempdir()?;
+    let root = dir.path().to_path_buf();
+    let mut log = String::new();
+    let mut say = |s: &str| {
+        if !ctx.json {
+            println!("{s}");
+        }
+        log.push_str(s);
+        log.push('\n');
+    };
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main");
+    let repo = git2::Repository::init_opts(&root, &opts)?;
+    {
+        let mut cfg = repo.config()?;
+        cfg.set_str("user.name", "demo user")?;
+        cfg.set_str("user.email", "demo@example.com")?;
+    }
+    git_commit_file(&repo, "README.md", "# demo app\n", "Initial commit")?;
+    say(&format!(
+        "$ git init {}  (a throwaway repository with one code commit)",
+        root.display()
+    ));
+
+    let report = wt::ops::init::init(&root, &Default::default())?;
+    say(&format!(
+        "$ wt init\n  state branch: {}; created {}",
+        report.branch,
+        report.created.join(", ")
+    ));
+
+    let ws = Workspace::open(&root)?;
+    let items = wt::ops::import::parse_items(PLAN, "demo-plan.json")?;
+    let w = wt::ops::import::import(&ws, &items, "demo-plan.json", Some("planner"))?;
+    say(&format!("$ wt import demo-plan.json\n  {} tickets: 2 phase-specs, 5 jobs, 1 task; phase 2 depends on phase 1", w.value.len()));
+
+    // A user has code staged while agents work: wt commits never take it.
+    std::fs::write(root.join("staged.txt"), "work in progress\n")?;
+    {
+        let mut index = repo.index()?;
+        index.read(true)?;
+        index.add_path(Path::new("staged.txt"))?;
+        index.write()?;
+    }
+    say("$ git add staged.txt   (someone's unrelated staged code; wt will not commit it)");
+
+    let agents = ["agent-1", "agent-2"];
+    let mut round = 0;
+    loop {
+        say(&format!("\n{}", ready_line(&ws)?));
+        let agent = agents[round % agents.len()];
+        let claimed = match wt::ops::claim::claim_next(&ws, Some(wt::ticket::Kind::Job), agent) {
+            Ok(c) => c.value.ticket,
+            Err(e) if e.kind == wt::ErrorKind::NotFound => break,
+            Err(e) => return Err(e),
+        };
+        say(&format!(
+            "$ wt claim --next --agent {agent}\n  claimed {} \"{}\"",
+            claimed.id, claimed.title
+        ));
+        for a in &claimed.artifacts {
+            let p = root.join(a);
+            if let Some(d) = p.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            std::fs::write(&p, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")?;
+            say(&format!("  (the agent writes its artifact {a})"));
+        }
+        // Tasks under a job are finished along with it in this demo.
+        let snap = ws.snapshot()?;
+        for t in snap
+            .tickets
+            .iter()
+            .filter(|t| t.parent.as_deref() == Some(claimed.id.as_str()))
+        {
+            wt::ops::claim::claim(&ws, &t.id, agent, true)?;
+            wt::ops::done::done(&ws, &t.id, agent, &Default::default())?;
+            say(&format!(
+                "$ wt claim {0} && wt done {0}   (task {1})",
+                t.id, t.title
+            ));
+        }
+        wt::ops::done::done(&ws, &claimed.id, agent, &Default::default())?;
+        say(&format!("$ wt done {} --agent {agent}", claimed.id));
+        round += 1;
+        if round > 20 {
+            break;
+        }
+    }
+    let snap = ws.snapshot()?;
+    let g = snap.graph();
+    for (i, t) in snap.tickets.iter().enumerate() {
+        if t.kind == wt::ticket::Kind::PhaseSpec && t.status == wt::ticket::Status::Open {
+            let kids_done = g.children(i).iter().all(|&c| g.is_complete(c));
+            if kids_done {
+                wt::ops::claim::claim(&ws, &t.id, "planner", true)?;
+                wt::ops::done::done(&ws, &t.id, "planner", &Default::default())?;
+                say(&format!("$ wt claim {0} --agent planner && wt done {0}   (every job of phase \"{1}\" is done)", t.id, t.title));
+            }
+        }
+    }
+    say(&format!("\n{}", ready_line(&ws)?));
+
+    say("\n$ git log --format='%h %s' main");
+    let mut walk = repo.revwalk()?;
+    walk.push_ref("refs/heads/main")?;
+    let mut subjects = Vec::new();
+    for oid in walk {
+        let c = repo.find_commit(oid?)?;
+        let s = c.summary().ok().flatten().unwrap_or("").to_string();
+        say(&format!("  {} {s}", &c.id().to_string()[..7]));
+        subjects.push(s);
+    }
+    let mut index = repo.index()?;
+    index.read(true)?;
+    let staged = index.get_path(Path::new("staged.txt"), 0).is_some();
+    let head_has_it = repo
+        .head()?
+        .peel_to_tree()?
+        .get_path(Path::new("staged.txt"))
+        .is_ok();
+    say(&format!(
+        "\nstaged.txt is still staged: {staged}; committed by wt: {head_has_it}"
+    ));
+    let kept = if args.keep {
+        let p = dir.keep();
+        say(&format!("demo repository kept at {}", p.display()));
+        Some(p.display().to_string())
+    } else {
+        None
+    };
+    Ok(Out::new(
+        String::new(),
+        json!({"log": subjects, "kept": kept, "transcript": log}),
+    ))
+}

@@ -1,0 +1,40 @@
+use serde_json::json;
+
+use crate::cli::{output, Ctx, Out};
+
+/// Finish a ticket you hold.
+///
+/// Refused unless every box under "Acceptance Criteria" is ticked and every path in
+/// `artifacts` exists and is non-empty in the working tree: the files are the evidence.
+/// Only the claimant may finish a ticket; --force --reason TEXT overrides and is recorded.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Ticket ID or unique prefix.
+    pub id: String,
+    /// Who is finishing (default WT_AGENT or git user.name).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Finish although you are not the claimant or evidence is missing.
+    #[arg(long, requires = "reason")]
+    pub force: bool,
+    /// Why --force was needed (recorded in the commit and the ticket).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+    let ws = ctx.workspace()?;
+    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
+    let opts = wt::ops::done::DoneOptions {
+        force_reason: if args.force { args.reason } else { None },
+    };
+    let w = wt::ops::done::done(&ws, &args.id, &agent, &opts)?;
+    let mut j = output::ticket_json(&w.value);
+    j["commit"] = json!(w.commit.map(|x| x.to_string()));
+    let text = if w.commit.is_none() {
+        format!("{} was already done", w.value.id)
+    } else {
+        format!("done {} {}", w.value.id, w.value.title)
+    };
+    Ok(Out::new(text, j).notes(output::warning_notes(&w.warnings)))
+}

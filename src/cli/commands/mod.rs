@@ -1,0 +1,71 @@
+//! One module per verb. Each has an Args struct (its doc comment is the help text) and a
+//! `run` that calls into the library and returns an [`Out`].
+
+mod blocked;
+mod check;
+mod claim;
+mod demo;
+mod dep;
+mod done;
+mod import;
+mod init;
+mod list;
+mod log;
+mod new;
+mod ready;
+mod release;
+mod show;
+mod tree;
+
+use clap::Subcommand;
+
+use super::{Ctx, Out};
+
+#[derive(Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    New(new::Args),
+    Show(show::Args),
+    List(list::Args),
+    Tree(tree::Args),
+    Ready(ready::Args),
+    Blocked(blocked::Args),
+    Claim(claim::Args),
+    Release(release::Args),
+    Done(done::Args),
+    #[command(subcommand)]
+    Dep(dep::DepCommand),
+    Check(check::Args),
+    Import(import::Args),
+    Log(log::Args),
+    Demo(demo::Args),
+}
+
+pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
+    match cmd {
+        Command::Init(a) => init::run(a, ctx),
+        Command::New(a) => new::run(a, ctx),
+        Command::Show(a) => show::run(a, ctx),
+        Command::List(a) => list::run(a, ctx),
+        Command::Tree(a) => tree::run(a, ctx),
+        Command::Ready(a) => ready::run(a, ctx),
+        Command::Blocked(a) => blocked::run(a, ctx),
+        Command::Claim(a) => claim::run(a, ctx),
+        Command::Release(a) => release::run(a, ctx),
+        Command::Done(a) => done::run(a, ctx),
+        Command::Dep(a) => dep::run(a, ctx),
+        Command::Check(a) => check::run(a, ctx),
+        Command::Import(a) => import::run(a, ctx),
+        Command::Log(a) => log::run(a, ctx),
+        Command::Demo(a) => demo::run(a, ctx),
+    }
+}
+
+/// Parse a `--kind` value that may also be `any`.
+pub fn parse_kind_or_any(s: &str) -> Result<Option<wt::ticket::Kind>, String> {
+    if s.eq_ignore_ascii_case("any") || s == "all" {
+        Ok(None)
+    } else {
+        s.parse().map(Some)
+    }
+}

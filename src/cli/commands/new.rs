@@ -1,0 +1,64 @@
+use serde_json::json;
+
+use crate::cli::{output, Ctx, Out};
+use wt::ops::new::NewSpec;
+use wt::ticket::Kind;
+
+/// Create a ticket from the team's template and print its ID.
+///
+/// The ticket and its dependency edges are written in one commit, so it is never briefly
+/// ready before its dependencies are recorded.
+#[derive(clap::Args)]
+pub struct Args {
+    /// phase-spec, job or task.
+    pub kind: Kind,
+    /// The title (also the file name's slug).
+    pub title: String,
+    /// Parent ticket: a phase-spec for a job, a job for a task.
+    #[arg(long)]
+    pub parent: Option<String>,
+    /// A ticket this one depends on (repeatable).
+    #[arg(long = "dep", value_name = "ID")]
+    pub deps: Vec<String>,
+    /// 0 (most urgent) to 4; default 2.
+    #[arg(long, short = 'p')]
+    pub priority: Option<u8>,
+    /// A path the work is expected to touch (repeatable).
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<String>,
+    /// A path that must exist and be non-empty before `wt done` (repeatable).
+    #[arg(long = "artifact", value_name = "PATH")]
+    pub artifacts: Vec<String>,
+    /// A label (repeatable).
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Text for the Description section.
+    #[arg(long, short = 'd')]
+    pub description: Option<String>,
+    /// Who is acting (recorded in the commit); default WT_AGENT or git user.name.
+    #[arg(long)]
+    pub agent: Option<String>,
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+    let ws = ctx.workspace()?;
+    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref()).ok();
+    let spec = NewSpec {
+        kind: Some(args.kind),
+        title: args.title,
+        parent: args.parent,
+        depends_on: args.deps,
+        priority: args.priority,
+        files: args.files,
+        artifacts: args.artifacts,
+        labels: args.labels,
+        status: None,
+        body: None,
+        description: args.description,
+    };
+    let w = wt::ops::new::run(&ws, &spec, agent.as_deref())?;
+    let t = &w.value;
+    let mut j = output::ticket_json(t);
+    j["commit"] = json!(w.commit.map(|c| c.to_string()));
+    Ok(Out::new(t.id.clone(), j).notes(output::warning_notes(&w.warnings)))
+}

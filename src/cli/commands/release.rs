@@ -1,0 +1,25 @@
+use serde_json::json;
+
+use crate::cli::{output, Ctx, Out};
+
+/// Give a claim back: the ticket becomes open (and ready, if nothing blocks it) again.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Ticket ID or unique prefix.
+    pub id: String,
+    /// Who is releasing (must be the holder unless --force).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Release someone else's claim.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+    let ws = ctx.workspace()?;
+    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
+    let w = wt::ops::claim::release(&ws, &args.id, &agent, args.force)?;
+    let mut j = output::ticket_json(&w.value);
+    j["commit"] = json!(w.commit.map(|x| x.to_string()));
+    Ok(Out::new(format!("released {}", w.value.id), j).notes(output::warning_notes(&w.warnings)))
+}

@@ -1,0 +1,203 @@
+//! Command-line front end: argument parsing, output (text or `--json`) and exit codes.
+//! Each verb lives in `commands/<verb>.rs`; logic lives in the library's `ops`.
+
+mod commands;
+mod output;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+use serde_json::{json, Value};
+use wt::{Error, ErrorKind};
+
+/// Exit codes, also listed in `wt --help`.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const ERROR: i32 = 1;
+    pub const INVALID: i32 = 2;
+    pub const NOT_FOUND: i32 = 3;
+    pub const ALREADY_CLAIMED: i32 = 4;
+    pub const REFUSED: i32 = 5;
+    pub const BUSY: i32 = 6;
+    pub const SETUP: i32 = 7;
+}
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  error (git, I/O), or `wt check` found problems
+  2  invalid input: bad arguments, ambiguous ID, a dependency cycle
+  3  not found: no such ticket, or nothing is ready
+  4  already claimed by someone else (the holder is named)
+  5  refused: a precondition does not hold (not the claimant, unchecked criteria,
+     missing artifacts, uncommitted edits to a ticket file)
+  6  busy: the state branch kept moving or a lock stayed held; retry
+  7  not set up: not a git repository, or no .work/ (run `wt init`)
+
+Every command takes --json and then prints one JSON document on stdout
+(errors too: {\"error\": {...}}).";
+
+/// wt: work tickets for teams of coding agents, stored in git.
+///
+/// Phase-specs, jobs and tasks are markdown files with YAML frontmatter under .work/ on the
+/// state branch. Every read comes from that branch's tip; every change is one git commit on
+/// it, touching only .work/, made by compare-and-swap.
+#[derive(Parser)]
+#[command(name = "wt", version, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Run as if wt was started in this directory.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: commands::Command,
+}
+
+/// What a command produced: text for people, a JSON value for agents.
+pub struct Out {
+    pub text: String,
+    pub json: Value,
+    pub code: i32,
+    /// Lines for stderr (warnings, skipped tickets), printed in both modes.
+    pub notes: Vec<String>,
+}
+
+impl Out {
+    pub fn new(text: impl Into<String>, json: Value) -> Out {
+        Out {
+            text: text.into(),
+            json,
+            code: exit::OK,
+            notes: Vec::new(),
+        }
+    }
+    pub fn notes(mut self, notes: impl IntoIterator<Item = String>) -> Out {
+        self.notes.extend(notes);
+        self
+    }
+    pub fn code(mut self, code: i32) -> Out {
+        self.code = code;
+        self
+    }
+}
+
+/// Context shared by all commands.
+pub struct Ctx {
+    pub json: bool,
+    pub cwd: PathBuf,
+}
+
+impl Ctx {
+    pub fn workspace(&self) -> Result<wt::workspace::Workspace, Error> {
+        wt::workspace::Workspace::open(&self.cwd)
+    }
+}
+
+pub fn exit_code(kind: ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::Internal => exit::ERROR,
+        ErrorKind::Invalid => exit::INVALID,
+        ErrorKind::NotFound => exit::NOT_FOUND,
+        ErrorKind::AlreadyClaimed => exit::ALREADY_CLAIMED,
+        ErrorKind::Refused => exit::REFUSED,
+        ErrorKind::Busy => exit::BUSY,
+        ErrorKind::Setup => exit::SETUP,
+    }
+}
+
+fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Internal => "error",
+        ErrorKind::Invalid => "invalid",
+        ErrorKind::NotFound => "not_found",
+        ErrorKind::AlreadyClaimed => "already_claimed",
+        ErrorKind::Refused => "refused",
+        ErrorKind::Busy => "busy",
+        ErrorKind::Setup => "not_set_up",
+    }
+}
+
+/// Write to stdout; a closed pipe (`wt list | head`) is not an error.
+fn emit(s: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
+        Err(_) => false,
+    }
+}
+
+pub fn run() -> i32 {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::INVALID
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return exit::INVALID;
+        }
+    };
+    let cwd = match &cli.dir {
+        Some(d) => d.clone(),
+        None => match std::env::current_dir() {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: cannot read the current directory: {e}");
+                return exit::ERROR;
+            }
+        },
+    };
+    let ctx = Ctx {
+        json: cli.json,
+        cwd,
+    };
+    match commands::dispatch(cli.command, &ctx) {
+        Ok(out) => {
+            for n in &out.notes {
+                eprintln!("{n}");
+            }
+            if ctx.json {
+                let s = serde_json::to_string_pretty(&out.json).unwrap_or_else(|_| "null".into());
+                emit(&format!("{s}\n"));
+            } else if !out.text.is_empty() {
+                let mut t = out.text;
+                if !t.ends_with('\n') {
+                    t.push('\n');
+                }
+                emit(&t);
+            }
+            out.code
+        }
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            if let Some(h) = &e.hint {
+                eprintln!("hint: {h}");
+            }
+            if ctx.json {
+                let doc = json!({"error": {
+                    "kind": kind_name(e.kind),
+                    "code": exit_code(e.kind),
+                    "message": e.message,
+                    "hint": e.hint,
+                    "detail": e.detail,
+                }});
+                let s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                emit(&format!("{s}\n"));
+            }
+            exit_code(e.kind)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The library's error type. Each variant maps to one exit code in the CLI.
+
+use std::fmt;
+
+/// What kind of failure this is; the CLI maps each kind to an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Something went wrong that the user did not cause (git, I/O).
+    Internal,
+    /// The input (arguments, files, IDs) is invalid.
+    Invalid,
+    /// A ticket, file or ref does not exist.
+    NotFound,
+    /// The ticket is claimed by someone else.
+    AlreadyClaimed,
+    /// A precondition for the verb does not hold (checklist, artifacts, claimant, local edits).
+    Refused,
+    /// The state branch kept moving or a lock stayed held: try again.
+    Busy,
+    /// The repository is not set up for wt (no repository, no `.work/`).
+    Setup,
+}
+
+/// A wt error: a message, a kind, and an optional hint saying what to do.
+#[derive(Debug, thiserror::Error)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+    /// Extra machine-readable detail (e.g. who holds a claim).
+    pub detail: Option<serde_json::Value>,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            hint: None,
+            detail: None,
+        }
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Refused, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+    pub fn setup(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Setup, message)
+    }
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Busy, message)
+    }
+}
+
+impl From<git2::Error> for Error {
+    fn from(e: git2::Error) -> Self {
+        let kind = match e.code() {
+            git2::ErrorCode::Locked => ErrorKind::Busy,
+            git2::ErrorCode::NotFound => ErrorKind::NotFound,
+            _ => ErrorKind::Internal,
+        };
+        let mut err = Error::new(kind, format!("git: {}", e.message()));
+        if e.code() == git2::ErrorCode::Locked {
+            err = err.with_hint(
+                "another process holds a git lock; retry, or run `wt doctor` if a crashed process left it behind",
+            );
+        }
+        err
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::internal(format!("I/O error: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,23 @@
+//! wt: work tickets for teams of coding agents, stored in git.
+//!
+//! The library never sees the command line. Modules:
+//! - [`ticket`], [`frontmatter`], [`markdown`]: the ticket model and byte-exact file edits;
+//! - [`graph`]: readiness, blocking reasons, cycles and scheduling order;
+//! - [`store`]: all of git2 (read the tree at a ref, commit by compare-and-swap);
+//! - [`workspace`]: state-branch discovery, snapshots and the write loop;
+//! - [`ops`]: the verbs.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod frontmatter;
+pub mod graph;
+pub mod id;
+pub mod markdown;
+pub mod ops;
+pub mod store;
+pub mod templates;
+pub mod ticket;
+pub mod workspace;
+
+pub use error::{Error, ErrorKind, Result};

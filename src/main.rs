@@ -1,0 +1,7 @@
+//! The `wt` binary: parse the command line and hand over to [`cli::run`].
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::run());
+}

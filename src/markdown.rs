@@ -1,0 +1,532 @@
+//! Sections and GFM task lists in a ticket body.
+//!
+//! Structure is found with comrak's AST (so code blocks containing `## Fake`
+//! or `- [ ]` never count); edits are made by byte offset so that existing
+//! text is never rewritten.
+
+use comrak::nodes::NodeValue;
+use comrak::{parse_document, Arena, Options};
+
+/// A heading and everything up to the next heading of the same or higher level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// 1-based line of the heading (first line of a setext heading) within the text.
+    pub heading_line: usize,
+    /// Heading level, 1-6.
+    pub level: u8,
+    /// Byte offset of the heading's first line.
+    pub start: usize,
+    /// Byte offset just after the heading (after a setext underline, if any).
+    pub content_start: usize,
+    /// Byte offset where the section ends (next same-or-higher heading, or end of text).
+    pub end: usize,
+}
+
+/// A GFM task-list item (`- [ ] item` / `- [x] item`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskItem {
+    /// 1-based line within the text.
+    pub line: usize,
+    pub checked: bool,
+    /// The item's text (first line only), trimmed.
+    pub text: String,
+}
+
+struct Heading {
+    level: u8,
+    text: String,
+    start_line: usize,
+    end_line: usize,
+}
+
+struct Parsed {
+    headings: Vec<Heading>,
+    tasks: Vec<TaskItem>,
+}
+
+/// Byte offsets of line starts, treating `\n`, `\r\n` and lone `\r` as line
+/// endings (as CommonMark/comrak do). `starts[k]` is the start of line `k + 1`.
+struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        let b = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' if b.get(i + 1) == Some(&b'\n') => {
+                    starts.push(i + 2);
+                    i += 1;
+                }
+                b'\r' => starts.push(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        Lines { text, starts }
+    }
+
+    /// Byte offset of the start of 1-based `line` (clamped to the text length).
+    fn start(&self, line: usize) -> usize {
+        line.checked_sub(1)
+            .and_then(|i| self.starts.get(i))
+            .copied()
+            .unwrap_or(self.text.len())
+    }
+
+    /// Byte offset just after the line ending of 1-based `line`.
+    fn end(&self, line: usize) -> usize {
+        self.start(line + 1)
+    }
+
+    /// The content of 1-based `line`, without its line ending.
+    fn content(&self, line: usize) -> &'a str {
+        let s = self
+            .text
+            .get(self.start(line)..self.end(line))
+            .unwrap_or("");
+        s.trim_end_matches(['\n', '\r'])
+    }
+}
+
+fn options() -> Options<'static> {
+    let mut o = Options::default();
+    o.extension.tasklist = true;
+    o.extension.table = true;
+    o.extension.strikethrough = true;
+    o
+}
+
+fn parse(text: &str, lines: &Lines<'_>) -> Parsed {
+    let arena = Arena::new();
+    let root = parse_document(&arena, text, &options());
+    let mut headings = Vec::new();
+    for node in root.children() {
+        let ast = node.data();
+        if let NodeValue::Heading(h) = &ast.value {
+            headings.push(Heading {
+                level: h.level,
+                text: node.collect_text().trim().to_string(),
+                start_line: ast.sourcepos.start.line,
+                end_line: ast.sourcepos.end.line.max(ast.sourcepos.start.line),
+            });
+        }
+    }
+    let mut tasks = Vec::new();
+    for node in root.descendants() {
+        let ast = node.data();
+        if let NodeValue::TaskItem(t) = &ast.value {
+            let line = ast.sourcepos.start.line;
+            let content = lines.content(line);
+            // The symbol's last byte is at 1-based column `end.column`; `]` follows it.
+            let after = content
+                .get(t.symbol_sourcepos.end.column..)
+                .and_then(|s| s.strip_prefix(']'))
+                .or_else(|| {
+                    let from = ast.sourcepos.start.column.saturating_sub(1);
+                    let s = content.get(from..)?;
+                    s.find(']').and_then(|i| s.get(i + 1..))
+                })
+                .unwrap_or("");
+            tasks.push(TaskItem {
+                line,
+                checked: t.symbol.is_some(),
+                text: after.trim().to_string(),
+            });
+        }
+    }
+    Parsed { headings, tasks }
+}
+
+fn same_heading(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// Index of the first heading matching `heading`, and the index of the heading ending its section.
+fn locate(headings: &[Heading], heading: &str) -> Option<(usize, Option<usize>)> {
+    let i = headings
+        .iter()
+        .position(|h| same_heading(&h.text, heading))?;
+    let level = headings[i].level;
+    let next = headings
+        .iter()
+        .skip(i + 1)
+        .position(|h| h.level <= level)
+        .map(|k| i + 1 + k);
+    Some((i, next))
+}
+
+fn section_in(lines: &Lines<'_>, headings: &[Heading], heading: &str) -> Option<Section> {
+    let (i, next) = locate(headings, heading)?;
+    let h = &headings[i];
+    Some(Section {
+        heading_line: h.start_line,
+        level: h.level,
+        start: lines.start(h.start_line),
+        content_start: lines.end(h.end_line),
+        end: next.map_or(lines.text.len(), |n| lines.start(headings[n].start_line)),
+    })
+}
+
+/// Finds the first section whose heading text matches `heading` (case-insensitive, trimmed, any level).
+pub fn find_section(text: &str, heading: &str) -> Option<Section> {
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    section_in(&lines, &parsed.headings, heading)
+}
+
+/// The content of the named section, without its heading line(s).
+pub fn section_content<'a>(text: &'a str, heading: &str) -> Option<&'a str> {
+    let s = find_section(text, heading)?;
+    text.get(s.content_start..s.end)
+}
+
+/// All GFM task items, or only those inside the named section (including nested
+/// items and items under sub-headings). Returns nothing if the section is absent.
+pub fn task_items(text: &str, heading: Option<&str>) -> Vec<TaskItem> {
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    let Some(heading) = heading else {
+        return parsed.tasks;
+    };
+    let Some((i, next)) = locate(&parsed.headings, heading) else {
+        return Vec::new();
+    };
+    let first = parsed.headings[i].end_line + 1;
+    let last = next.map_or(usize::MAX, |n| parsed.headings[n].start_line);
+    parsed
+        .tasks
+        .into_iter()
+        .filter(|t| t.line >= first && t.line < last)
+        .collect()
+}
+
+/// Top-level headings: (level, text, 1-based line).
+pub fn headings(text: &str) -> Vec<(u8, String, usize)> {
+    let lines = Lines::new(text);
+    parse(text, &lines)
+        .headings
+        .into_iter()
+        .map(|h| (h.level, h.text, h.start_line))
+        .collect()
+}
+
+fn detect_eol(text: &str) -> &'static str {
+    let b = text.as_bytes();
+    match text.find(['\n', '\r']) {
+        Some(i) if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') => "\r\n",
+        Some(i) if b[i] == b'\r' => "\r",
+        _ => "\n",
+    }
+}
+
+fn ends_with_eol(s: &str) -> bool {
+    s.ends_with(['\n', '\r'])
+}
+
+/// Whether the first line of `s` is blank (only spaces/tabs).
+fn starts_with_blank_line(s: &str) -> bool {
+    let first = s.split(['\n', '\r']).next().unwrap_or("");
+    first.trim_matches([' ', '\t']).is_empty() && s.len() > first.len()
+}
+
+fn normalize_entry(entry: &str, eol: &str) -> String {
+    let trimmed = entry.trim_end_matches(['\n', '\r']);
+    let mut out = trimmed.lines().collect::<Vec<_>>().join(eol);
+    out.push_str(eol);
+    out
+}
+
+/// Appends `entry` at the end of the named section's content, or appends a new
+/// `level` heading with `entry` at the end of the text if the section is absent.
+/// Only inserts: the text before and after the insertion point is kept byte for byte.
+pub fn append_to_section(text: &str, heading: &str, level: u8, entry: &str) -> String {
+    let eol = detect_eol(text);
+    let entry = normalize_entry(entry, eol);
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    let Some(sec) = section_in(&lines, &parsed.headings, heading) else {
+        let mut out = text.to_string();
+        if !out.is_empty() {
+            if !ends_with_eol(&out) {
+                out.push_str(eol);
+            }
+            let last_line = Lines::new(&out);
+            let n = last_line.starts.len().saturating_sub(1);
+            if !last_line.content(n).trim().is_empty() {
+                out.push_str(eol);
+            }
+        }
+        let level = level.clamp(1, 6);
+        out.push_str(&"#".repeat(usize::from(level)));
+        out.push(' ');
+        out.push_str(heading.trim());
+        out.push_str(eol);
+        out.push_str(eol);
+        out.push_str(&entry);
+        return out;
+    };
+    let content = text.get(sec.content_start..sec.end).unwrap_or("");
+    let at = if content.trim().is_empty() {
+        sec.content_start
+    } else {
+        // Just after the last non-blank line of the section.
+        let first = lines.starts.partition_point(|&s| s < sec.content_start) + 1;
+        let last = lines.starts.partition_point(|&s| s < sec.end);
+        (first..=last)
+            .rev()
+            .find(|&l| !lines.content(l).trim().is_empty())
+            .map_or(sec.content_start, |l| lines.end(l).min(sec.end))
+    };
+    let mut ins = String::new();
+    if at > 0 && !ends_with_eol(&text[..at]) {
+        ins.push_str(eol);
+    }
+    ins.push_str(eol);
+    ins.push_str(&entry);
+    if at < text.len() && !starts_with_blank_line(&text[at..]) {
+        ins.push_str(eol);
+    }
+    let mut out = String::with_capacity(text.len() + ins.len());
+    out.push_str(&text[..at]);
+    out.push_str(&ins);
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const BODY: &str = "# Add login form
+
+## Description
+
+Build the form.
+
+```md
+## Fake heading
+- [ ] fake task
+```
+
+### Details
+
+- [ ] nested under details
+
+## Acceptance Criteria
+
+- [ ] form renders
+- [x] validates email
+  - [X] nested checked
+- plain item
+
+Notes
+-----
+
+- [ ] in notes
+
+## Amendments
+";
+
+    #[test]
+    fn headings_skip_code_blocks_and_include_setext() {
+        let hs = headings(BODY);
+        let names: Vec<(u8, &str, usize)> =
+            hs.iter().map(|(l, t, n)| (*l, t.as_str(), *n)).collect();
+        assert_eq!(
+            names,
+            [
+                (1, "Add login form", 1),
+                (2, "Description", 3),
+                (3, "Details", 12),
+                (2, "Acceptance Criteria", 16),
+                (2, "Notes", 23),
+                (2, "Amendments", 28),
+            ]
+        );
+    }
+
+    #[test]
+    fn sections() {
+        let s = find_section(BODY, "  description ").unwrap();
+        assert_eq!(s.heading_line, 3);
+        assert_eq!(s.level, 2);
+        assert_eq!(&BODY[s.start..s.content_start], "## Description\n");
+        let content = section_content(BODY, "Description").unwrap();
+        assert!(content.starts_with("\nBuild the form."));
+        assert!(content.contains("### Details"));
+        assert!(content.ends_with("- [ ] nested under details\n\n"));
+        assert!(BODY[s.end..].starts_with("## Acceptance Criteria"));
+        let notes = find_section(BODY, "NOTES").unwrap();
+        assert_eq!(&BODY[notes.start..notes.content_start], "Notes\n-----\n");
+        assert_eq!(section_content(BODY, "notes"), Some("\n- [ ] in notes\n\n"));
+        assert_eq!(section_content(BODY, "Amendments"), Some(""));
+        assert!(find_section(BODY, "Fake heading").is_none());
+        let top = find_section(BODY, "add login form").unwrap();
+        assert_eq!((top.start, top.end), (0, BODY.len()));
+    }
+
+    #[test]
+    fn tasks() {
+        let all = task_items(BODY, None);
+        let got: Vec<(usize, bool, &str)> = all
+            .iter()
+            .map(|t| (t.line, t.checked, t.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (14, false, "nested under details"),
+                (18, false, "form renders"),
+                (19, true, "validates email"),
+                (20, true, "nested checked"),
+                (26, false, "in notes"),
+            ]
+        );
+        let ac = task_items(BODY, Some("acceptance criteria"));
+        assert_eq!(ac.len(), 3);
+        assert_eq!(ac[0].text, "form renders");
+        assert_eq!(task_items(BODY, Some("Description")).len(), 1);
+        assert!(task_items(BODY, Some("Missing")).is_empty());
+        assert!(task_items(BODY, Some("Amendments")).is_empty());
+        let t = "- [ ]  ünïcode ✓ task  \r\n- [x]\r\n";
+        let items = task_items(t, None);
+        assert_eq!(items[0].text, "ünïcode ✓ task");
+        assert_eq!(items.len(), 2);
+        assert!(items[1].checked && items[1].text.is_empty());
+        let t = "> - [ ] quoted\n1. [x] ordered\n";
+        let items = task_items(t, None);
+        assert_eq!(items[0].text, "quoted");
+        assert_eq!((items[1].line, items[1].text.as_str()), (2, "ordered"));
+        // Lone CR line endings are lines too (as in CommonMark).
+        let t = "a\r\r## H\r- [ ] x\r";
+        assert_eq!(task_items(t, Some("h"))[0].line, 4);
+        assert_eq!(
+            append_to_section(t, "h", 2, "y"),
+            "a\r\r## H\r- [ ] x\r\ry\r"
+        );
+    }
+
+    #[test]
+    fn append_into_non_empty_section() {
+        let out = append_to_section(BODY, "Acceptance Criteria", 2, "- [ ] new one");
+        let at = BODY.find("- plain item\n").unwrap() + "- plain item\n".len();
+        assert_eq!(
+            out,
+            format!("{}\n- [ ] new one\n{}", &BODY[..at], &BODY[at..])
+        );
+        // Section followed directly by a heading gets a blank line after the entry.
+        let t = "## A\ntext\n## B\n";
+        assert_eq!(
+            append_to_section(t, "a", 2, "entry\n\n\n"),
+            "## A\ntext\n\nentry\n\n## B\n"
+        );
+        // Multi-line entry, section at end of text without trailing newline.
+        let t = "## Progress\n- one";
+        assert_eq!(
+            append_to_section(t, "Progress", 2, "- two\n  more"),
+            "## Progress\n- one\n\n- two\n  more\n"
+        );
+    }
+
+    #[test]
+    fn append_into_empty_section() {
+        let out = append_to_section(BODY, "amendments", 2, "2024: changed");
+        assert_eq!(out, format!("{BODY}\n2024: changed\n"));
+        let t = "## A\n## B\n";
+        assert_eq!(append_to_section(t, "A", 2, "x"), "## A\n\nx\n\n## B\n");
+        let t = "## A\n\n\n## B\n";
+        assert_eq!(append_to_section(t, "A", 2, "x"), "## A\n\nx\n\n\n## B\n");
+        assert_eq!(append_to_section("## A", "A", 2, "x"), "## A\n\nx\n");
+    }
+
+    #[test]
+    fn append_missing_section() {
+        assert_eq!(
+            append_to_section("text", "Progress", 2, "did it"),
+            "text\n\n## Progress\n\ndid it\n"
+        );
+        assert_eq!(
+            append_to_section("text\n", "Progress", 3, "did it"),
+            "text\n\n### Progress\n\ndid it\n"
+        );
+        assert_eq!(
+            append_to_section("text\n\n", "Progress", 2, "did it"),
+            "text\n\n## Progress\n\ndid it\n"
+        );
+        assert_eq!(append_to_section("", "P", 0, "x"), "# P\n\nx\n");
+        // A fake heading in a code block does not count.
+        let t = "```\n## Progress\n```\n";
+        assert_eq!(
+            append_to_section(t, "Progress", 2, "x"),
+            "```\n## Progress\n```\n\n## Progress\n\nx\n"
+        );
+    }
+
+    #[test]
+    fn crlf() {
+        let t = "## Progress\r\n\r\n- one\r\n\r\n## Next\r\n- [x] done\r\n";
+        let out = append_to_section(t, "progress", 2, "- two\nthree");
+        assert_eq!(
+            out,
+            "## Progress\r\n\r\n- one\r\n\r\n- two\r\nthree\r\n\r\n## Next\r\n- [x] done\r\n"
+        );
+        let s = find_section(t, "Next").unwrap();
+        assert_eq!(s.heading_line, 5);
+        assert_eq!(&t[s.start..s.content_start], "## Next\r\n");
+        let items = task_items(t, Some("next"));
+        assert_eq!(items.len(), 1);
+        assert_eq!((items[0].line, items[0].text.as_str()), (6, "done"));
+        let out = append_to_section(t, "Other", 2, "x");
+        assert_eq!(out, format!("{t}\r\n## Other\r\n\r\nx\r\n"));
+    }
+
+    fn is_insertion(old: &str, new: &str) -> bool {
+        let prefix = old
+            .bytes()
+            .zip(new.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let suffix = old
+            .bytes()
+            .rev()
+            .zip(new.bytes().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        new.len() >= old.len() && prefix + suffix >= old.len()
+    }
+
+    proptest! {
+        #[test]
+        fn append_only_inserts(
+            entry in "[a-z #\\-\\[\\]`\n]{0,40}",
+            heading in prop_oneof![Just("Description"), Just("Acceptance Criteria"), Just("Notes"), Just("Amendments"), Just("Missing"), Just("Details")],
+            crlf in any::<bool>(),
+        ) {
+            let body = if crlf { BODY.replace('\n', "\r\n") } else { BODY.to_string() };
+            let out = append_to_section(&body, heading, 2, &entry);
+            prop_assert!(is_insertion(&body, &out), "{:?}", out);
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let want = entry.trim_end_matches('\n').lines().collect::<Vec<_>>().join(eol);
+            prop_assert!(out.contains(&want));
+        }
+
+        #[test]
+        fn never_panics(text in "([#\\-\\[\\]xX `=*>\r\n]|ü|🎉|[a-c]){0,80}", entry in ".{0,10}") {
+            let _ = headings(&text);
+            let _ = task_items(&text, None);
+            let _ = task_items(&text, Some("a"));
+            if let Some(s) = find_section(&text, "a") {
+                prop_assert!(s.start <= s.content_start && s.content_start <= s.end && s.end <= text.len());
+            }
+            let out = append_to_section(&text, "a", 2, &entry);
+            prop_assert!(is_insertion(&text, &out));
+        }
+    }
+}

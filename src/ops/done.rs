@@ -1,0 +1,156 @@
+//! `wt done`: finish a claimed ticket once its evidence holds.
+//!
+//! Evidence is the repository, not a report: every acceptance-criteria checkbox ticked and
+//! every `artifacts` path present and non-empty in the working tree.
+
+use std::path::Path;
+
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::frontmatter::{self, Value};
+use crate::markdown;
+use crate::ticket::{Status, Ticket};
+use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+
+/// The acceptance-criteria heading whose checklist must be fully ticked.
+pub const CRITERIA_HEADING: &str = "Acceptance Criteria";
+
+/// Options for `wt done`.
+#[derive(Debug, Clone, Default)]
+pub struct DoneOptions {
+    /// Finish even if not the claimant / evidence is missing; the reason is recorded.
+    pub force_reason: Option<String>,
+}
+
+/// Unchecked acceptance-criteria items of a ticket file, as `line: text` (file line numbers).
+pub fn unchecked_criteria(text: &str) -> Vec<(usize, String)> {
+    let Ok(split) = frontmatter::split(text) else {
+        return Vec::new();
+    };
+    markdown::task_items(split.body, Some(CRITERIA_HEADING))
+        .into_iter()
+        .filter(|i| !i.checked)
+        .map(|i| (split.body_first_line + i.line - 1, i.text))
+        .collect()
+}
+
+/// Artifacts that are missing or empty under `root`.
+pub fn missing_artifacts(t: &Ticket, root: &Path) -> Vec<String> {
+    t.artifacts
+        .iter()
+        .filter(|a| {
+            let p = root.join(a);
+            !std::fs::metadata(&p)
+                .map(|m| m.is_file() && m.len() > 0)
+                .unwrap_or(false)
+        })
+        .cloned()
+        .collect()
+}
+
+/// Everything that stands between a ticket and done (empty when it may finish).
+pub fn evidence_problems(ws: &Workspace, snap: &Snapshot, t: &Ticket) -> Result<Vec<String>> {
+    let text = ws.read_text(snap, &t.path)?;
+    let mut out: Vec<String> = unchecked_criteria(&text)
+        .into_iter()
+        .map(|(line, item)| format!("{}:{line}: unchecked acceptance criterion: {item}", t.path))
+        .collect();
+    match ws.workdir() {
+        Some(root) => {
+            for a in missing_artifacts(t, root) {
+                out.push(format!(
+                    "artifact {a} is missing or empty in {}",
+                    root.display()
+                ));
+            }
+        }
+        None if !t.artifacts.is_empty() => {
+            out.push("artifacts cannot be checked in a bare repository".into())
+        }
+        None => {}
+    }
+    Ok(out)
+}
+
+pub fn done(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    opts: &DoneOptions,
+) -> Result<Written<Ticket>> {
+    ws.write(|snap| {
+        let t = snap.resolve(query)?;
+        if t.status == Status::Done {
+            return Ok(Outcome::NoOp(t.clone()));
+        }
+        let forced = opts.force_reason.as_deref();
+        if let Some(r) = forced {
+            if r.trim().is_empty() {
+                return Err(Error::invalid("--force needs a --reason"));
+            }
+        }
+        match t.claimed_by.as_deref() {
+            Some(h) if h == agent => {}
+            _ if forced.is_some() => {}
+            Some(h) => {
+                return Err(Error::refused(format!(
+                    "{} is claimed by {h}; only the claimant finishes it",
+                    t.id
+                ))
+                .with_hint("use --force --reason TEXT to override; the reason is recorded"))
+            }
+            None => {
+                return Err(Error::refused(format!("{} is not claimed", t.id))
+                    .with_hint(format!("claim it first: wt claim {}", t.id)))
+            }
+        }
+        let problems = evidence_problems(ws, snap, t)?;
+        if !problems.is_empty() && forced.is_none() {
+            return Err(Error::refused(format!(
+                "{} cannot be done yet:\n  {}",
+                t.id,
+                problems.join("\n  ")
+            ))
+            .with_hint("tick the criteria and produce the artifacts, then retry"));
+        }
+        let now = clock::timestamp();
+        let mut text = super::set_fields(
+            &ws.read_text(snap, &t.path)?,
+            &[
+                ("status", Value::Str(Status::Done.as_str().into())),
+                ("claimed_by", Value::Null),
+                ("claimed_at", Value::Null),
+                ("updated", Value::Str(now.clone())),
+            ],
+        )?;
+        let mut message = Message::new("done", format!("{} {}", t.id, quoted(&t.title)))
+            .ticket(&t.id)
+            .agent(Some(agent));
+        if let Some(reason) = forced {
+            message = message.trailer("Wt-Forced", reason);
+            if !problems.is_empty() {
+                message.body = Some(format!("Forced past:\n- {}", problems.join("\n- ")));
+            }
+            let split = frontmatter::split(&text).map_err(|e| Error::invalid(e.to_string()))?;
+            let entry = format!(
+                "- {now} {agent}: done by force: {}",
+                reason.replace('\n', " ")
+            );
+            let body = markdown::append_to_section(split.body, "Progress", 2, &entry);
+            text = format!("{}{}", &text[..split.body_offset], body);
+        }
+        let mut ticket = t.clone();
+        ticket.status = Status::Done;
+        ticket.claimed_by = None;
+        ticket.claimed_at = None;
+        ticket.updated = Some(now);
+        Ok(Outcome::Commit {
+            edits: vec![crate::store::Edit::Write {
+                path: t.path.clone(),
+                content: text.into_bytes(),
+            }],
+            message,
+            value: ticket,
+        })
+    })
+}

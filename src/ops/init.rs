@@ -1,0 +1,80 @@
+//! `wt init`: set a repository up for wt with one commit of `.work/config.yaml` and the
+//! ticket templates on the branch that will hold the ticket state.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::{Config, CONFIG_PATH};
+use crate::error::{Error, Result};
+use crate::store::{Edit, Store};
+use crate::templates;
+use crate::ticket::Kind;
+use crate::workspace::{Message, Outcome, Workspace};
+
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// The branch to hold the state (default: the branch checked out now).
+    pub branch: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    pub branch: String,
+    pub commit: Option<String>,
+    pub created: Vec<String>,
+    pub already: bool,
+    pub warnings: Vec<String>,
+}
+
+pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
+    let store = Store::discover(cwd)?;
+    let branch = match &opts.branch {
+        Some(b) => b.clone(),
+        None => store.head_branch()?.ok_or_else(|| {
+            Error::setup("HEAD is detached, so there is no branch to keep tickets on")
+                .with_hint("check out a branch (`git switch -c main`) or pass --branch NAME")
+        })?,
+    };
+    if git2::Branch::name_is_valid(&branch).ok() != Some(true) {
+        return Err(Error::invalid(format!(
+            "`{branch}` is not a valid branch name"
+        )));
+    }
+    let ws = Workspace {
+        store,
+        branch: branch.clone(),
+    };
+    let written = ws.write(|snap| {
+        if snap.blobs.contains_key(CONFIG_PATH) {
+            return Ok(Outcome::NoOp(Vec::new()));
+        }
+        let mut edits = vec![Edit::Write {
+            path: CONFIG_PATH.to_string(),
+            content: Config::default_text(&branch).into_bytes(),
+        }];
+        for k in Kind::ALL {
+            let p = templates::path(k);
+            if !snap.blobs.contains_key(&p) {
+                edits.push(Edit::Write {
+                    path: p,
+                    content: templates::builtin(k).as_bytes().to_vec(),
+                });
+            }
+        }
+        let created: Vec<String> = edits.iter().map(|e| e.path().to_string()).collect();
+        Ok(Outcome::Commit {
+            edits,
+            message: Message::new("init", format!("ticket state on branch {branch}")),
+            value: created,
+        })
+    })?;
+    ws.store.set_config_string("wt.branch", &branch)?;
+    Ok(InitReport {
+        branch,
+        already: written.commit.is_none(),
+        commit: written.commit.map(|c| c.to_string()),
+        created: written.value,
+        warnings: written.warnings,
+    })
+}

@@ -1,0 +1,513 @@
+//! All of git2 behind a small API: read the ticket tree at a branch tip, commit a change to
+//! `.work/` paths by compare-and-swap, and keep checked-out worktrees of the state branch in
+//! step with what was committed.
+//!
+//! A wt commit is built in memory from the tip's tree plus changed blobs: it never reads or
+//! writes anybody's index except to refresh the entries of the exact files it changed.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Time, Tree};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// One change to a file in the state branch's tree.
+#[derive(Debug, Clone)]
+pub enum Edit {
+    Write { path: String, content: Vec<u8> },
+    Delete { path: String },
+}
+
+impl Edit {
+    pub fn path(&self) -> &str {
+        match self {
+            Edit::Write { path, .. } | Edit::Delete { path } => path,
+        }
+    }
+}
+
+/// A blob in the `.work/` tree.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub path: String,
+    pub oid: Oid,
+}
+
+/// What happened to a compare-and-swap commit.
+pub enum CasOutcome {
+    Committed(Oid),
+    /// The branch moved (or its lock was held) between reading and writing: retry.
+    Raced,
+}
+
+pub struct Store {
+    repo: Repository,
+}
+
+impl Store {
+    /// Find the repository containing `cwd` (like git does, honouring GIT_DIR).
+    pub fn discover(cwd: &Path) -> Result<Store> {
+        let repo = if std::env::var_os("GIT_DIR").is_some() {
+            Repository::open_from_env()
+        } else {
+            Repository::discover(cwd)
+        };
+        let repo = repo.map_err(|e| {
+            if e.code() == ErrorCode::NotFound {
+                Error::setup(format!("not a git repository: {}", cwd.display()))
+                    .with_hint("run wt inside a git repository, or `git init` first")
+            } else if e.message().contains("reftable") || e.message().contains("extensions") {
+                Error::setup(format!("cannot open the repository: {}", e.message())).with_hint(
+                    "wt's git library cannot read this repository format (e.g. reftable); use the files ref backend",
+                )
+            } else {
+                Error::from(e)
+            }
+        })?;
+        Ok(Store { repo })
+    }
+
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// The working tree of the repository wt was started in (None when bare).
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    /// The shared git directory (the same for every worktree).
+    pub fn common_dir(&self) -> &Path {
+        self.repo.commondir()
+    }
+
+    /// The branch HEAD points at, if HEAD is attached (even when unborn).
+    pub fn head_branch(&self) -> Result<Option<String>> {
+        let head = self.repo.find_reference("HEAD")?;
+        Ok(head
+            .symbolic_target()?
+            .and_then(|t| t.strip_prefix("refs/heads/"))
+            .map(str::to_string))
+    }
+
+    /// The commit HEAD resolves to, if any.
+    pub fn head_commit(&self) -> Option<Oid> {
+        self.repo.head().ok().and_then(|h| h.target())
+    }
+
+    /// Tip of `refs/heads/<branch>`, or None when the branch does not exist yet.
+    pub fn branch_tip(&self, branch: &str) -> Result<Option<Oid>> {
+        match self.repo.refname_to_id(&format!("refs/heads/{branch}")) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A value from git config (repository, then global), if set.
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.repo
+            .config()
+            .ok()
+            .and_then(|c| c.get_string(key).ok())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Set a value in the repository's own git config.
+    pub fn set_config_string(&self, key: &str, value: &str) -> Result<()> {
+        let mut cfg = self.repo.config()?.open_level(git2::ConfigLevel::Local)?;
+        cfg.set_str(key, value)?;
+        Ok(())
+    }
+
+    /// The tree of `.work/` at `commit` and every blob under it, sorted by path.
+    pub fn work_entries(&self, commit: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
+        let commit = self.repo.find_commit(commit)?;
+        let root = commit.tree()?;
+        let Some(entry) = root.get_name(dir) else {
+            return Ok((None, Vec::new()));
+        };
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Ok((None, Vec::new()));
+        }
+        let tree_id = entry.id();
+        let tree = self.repo.find_tree(tree_id)?;
+        let mut out = Vec::new();
+        self.walk(&tree, dir, &mut out)?;
+        Ok((Some(tree_id), out))
+    }
+
+    fn walk(&self, tree: &Tree<'_>, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
+        for e in tree.iter() {
+            let Ok(name) = e.name() else { continue };
+            let path = format!("{prefix}/{name}");
+            match e.kind() {
+                Some(ObjectType::Tree) => {
+                    let sub = self.repo.find_tree(e.id())?;
+                    self.walk(&sub, &path, out)?;
+                }
+                Some(ObjectType::Blob) => out.push(Entry { path, oid: e.id() }),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>> {
+        Ok(self.repo.find_blob(oid)?.content().to_vec())
+    }
+
+    /// The blob at `path` in `commit`, if there is one.
+    pub fn blob_at(&self, commit: Oid, path: &str) -> Result<Option<Oid>> {
+        let tree = self.repo.find_commit(commit)?.tree()?;
+        match tree.get_path(Path::new(path)) {
+            Ok(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(e.id())),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Build the tree of `parent` with `edits` applied, commit it, and move
+    /// `refs/heads/<branch>` from `parent` to the new commit only if it still points at
+    /// `parent` (create it only if it does not exist when `parent` is None).
+    pub fn commit_cas(
+        &self,
+        branch: &str,
+        parent: Option<Oid>,
+        edits: &[Edit],
+        message: &str,
+    ) -> Result<CasOutcome> {
+        let base = match parent {
+            Some(p) => Some(self.repo.find_commit(p)?.tree()?),
+            None => None,
+        };
+        let mut changes: Vec<(Vec<&str>, Option<Oid>)> = Vec::with_capacity(edits.len());
+        for e in edits {
+            let oid = match e {
+                Edit::Write { content, .. } => Some(self.repo.blob(content)?),
+                Edit::Delete { .. } => None,
+            };
+            changes.push((e.path().split('/').collect(), oid));
+        }
+        let tree_id = self
+            .apply(base.as_ref(), &changes)?
+            .map(Ok)
+            .unwrap_or_else(|| self.repo.treebuilder(None)?.write())?;
+        let tree = self.repo.find_tree(tree_id)?;
+        let author = signature("AUTHOR", &self.repo)?;
+        let committer = signature("COMMITTER", &self.repo)?;
+        let parents = match parent {
+            Some(p) => vec![self.repo.find_commit(p)?],
+            None => vec![],
+        };
+        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        let oid = self
+            .repo
+            .commit(None, &author, &committer, message, &tree, &parent_refs)?;
+        let refname = format!("refs/heads/{branch}");
+        let expected = parent.unwrap_or(Oid::ZERO_SHA1);
+        let log = message.lines().next().unwrap_or("wt");
+        match self
+            .repo
+            .reference_matching(&refname, oid, true, expected, log)
+        {
+            Ok(_) => Ok(CasOutcome::Committed(oid)),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::Locked | ErrorCode::Modified | ErrorCode::Exists
+                ) =>
+            {
+                Ok(CasOutcome::Raced)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Apply `changes` (path components → new blob or deletion) to `base`, recursively,
+    /// rebuilding only the trees along changed paths. Returns None for an empty tree.
+    fn apply(
+        &self,
+        base: Option<&Tree<'_>>,
+        changes: &[(Vec<&str>, Option<Oid>)],
+    ) -> Result<Option<Oid>> {
+        let mut builder = self.repo.treebuilder(base)?;
+        let mut groups: BTreeMap<&str, Vec<(Vec<&str>, Option<Oid>)>> = BTreeMap::new();
+        for (parts, oid) in changes {
+            let Some((first, rest)) = parts.split_first() else {
+                continue;
+            };
+            if rest.is_empty() {
+                match oid {
+                    Some(o) => {
+                        builder.insert(first, *o, 0o100644)?;
+                    }
+                    None => {
+                        if builder.get(first)?.is_some() {
+                            builder.remove(first)?;
+                        }
+                    }
+                }
+            } else {
+                groups.entry(first).or_default().push((rest.to_vec(), *oid));
+            }
+        }
+        for (name, sub) in groups {
+            let sub_base = match builder.get(name)? {
+                Some(e) if e.kind() == Some(ObjectType::Tree) => Some(self.repo.find_tree(e.id())?),
+                _ => None,
+            };
+            match self.apply(sub_base.as_ref(), &sub)? {
+                Some(id) => {
+                    builder.insert(name, id, 0o040000)?;
+                }
+                None => {
+                    if builder.get(name)?.is_some() {
+                        builder.remove(name)?;
+                    }
+                }
+            }
+        }
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(builder.write()?))
+    }
+
+    /// Working trees (main and linked) whose HEAD is `refs/heads/<branch>`.
+    pub fn checkouts_of(&self, branch: &str) -> Result<Vec<PathBuf>> {
+        let target = format!("refs/heads/{branch}");
+        let mut out = Vec::new();
+        let main = Repository::open(self.repo.commondir())?;
+        let on_branch = |r: &Repository| -> bool {
+            r.find_reference("HEAD")
+                .ok()
+                .and_then(|h| h.symbolic_target().ok().flatten().map(|t| t == target))
+                .unwrap_or(false)
+        };
+        if !main.is_bare() && on_branch(&main) {
+            if let Some(w) = main.workdir() {
+                out.push(w.to_path_buf());
+            }
+        }
+        if let Ok(names) = main.worktrees() {
+            for name in names.iter().filter_map(|n| n.ok().flatten()) {
+                let Ok(wt) = main.find_worktree(name) else {
+                    continue;
+                };
+                if !wt.path().exists() {
+                    continue;
+                }
+                let Ok(r) = Repository::open_from_worktree(&wt) else {
+                    continue;
+                };
+                if on_branch(&r) {
+                    if let Some(w) = r.workdir() {
+                        out.push(w.to_path_buf());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Refuse if any file about to change has uncommitted (or staged) edits in `checkout`.
+    /// `old` gives, per edited path, the blob the tip had (None when the path is new).
+    pub fn check_checkout_clean(
+        &self,
+        checkout: &Path,
+        old: &[(String, Option<Oid>)],
+    ) -> Result<()> {
+        let r = Repository::open(checkout)?;
+        let index = r.index()?;
+        for (path, old_oid) in old {
+            let file = checkout.join(path);
+            let on_disk = match fs::read(&file) {
+                Ok(bytes) => Some(Oid::hash_object(ObjectType::Blob, &bytes)?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e.into()),
+            };
+            let staged = index.get_path(Path::new(path), 0).map(|e| e.id);
+            let what = if on_disk != *old_oid {
+                match (on_disk, old_oid) {
+                    (Some(_), None) => Some("an untracked file is in the way"),
+                    (None, Some(_)) => Some("it was deleted in the working tree"),
+                    _ => Some("it has uncommitted changes"),
+                }
+            } else if staged != *old_oid {
+                Some("it has staged changes")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return Err(Error::refused(format!(
+                    "refusing to overwrite {path} in {}: {what}",
+                    checkout.display()
+                ))
+                .with_hint(format!(
+                    "commit or discard your edits first (git -C {} commit {path}, or git -C {} checkout -- {path})",
+                    checkout.display(),
+                    checkout.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Bring `checkout`'s copies of exactly the edited files, and their index entries, up
+    /// to date with what was just committed. Returns a warning when the index stayed locked.
+    pub fn update_checkout(&self, checkout: &Path, edits: &[Edit]) -> Result<Option<String>> {
+        for e in edits {
+            let file = checkout.join(e.path());
+            match e {
+                Edit::Write { content, .. } => write_atomic(&file, content)?,
+                Edit::Delete { .. } => {
+                    match fs::remove_file(&file) {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(err) => return Err(err.into()),
+                    }
+                    // Remove folders the deletion left empty, up to the checkout root.
+                    let mut dir = file.parent();
+                    while let Some(d) = dir {
+                        if d == checkout || fs::remove_dir(d).is_err() {
+                            break;
+                        }
+                        dir = d.parent();
+                    }
+                }
+            }
+        }
+        let r = Repository::open(checkout)?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let attempt = (|| -> std::result::Result<(), git2::Error> {
+                let mut index = r.index()?;
+                index.read(true)?;
+                for e in edits {
+                    match e {
+                        Edit::Write { .. } => index.add_path(Path::new(e.path()))?,
+                        Edit::Delete { .. } => match index.remove_path(Path::new(e.path())) {
+                            Ok(()) => {}
+                            Err(err) if err.code() == ErrorCode::NotFound => {}
+                            Err(err) => return Err(err),
+                        },
+                    }
+                }
+                index.write()
+            })();
+            match attempt {
+                Ok(()) => return Ok(None),
+                Err(e) if e.code() == ErrorCode::Locked && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) if e.code() == ErrorCode::Locked => {
+                    return Ok(Some(format!(
+                        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh)",
+                        checkout.display(),
+                        checkout.display()
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Write a file by writing a temporary sibling and renaming it over the target.
+pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::internal(format!("no parent folder for {}", path.display())))?;
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.wt-{}.tmp", std::process::id()));
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(content)?;
+        f.sync_all()?;
+    }
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Parse a git date as git accepts in GIT_AUTHOR_DATE: `@<secs> [+zzzz]`, `<secs> +zzzz`,
+/// RFC 3339 or RFC 2822.
+pub fn parse_git_date(s: &str) -> Option<Time> {
+    let s = s.trim();
+    let raw = s.strip_prefix('@').unwrap_or(s);
+    let mut parts = raw.split_whitespace();
+    if let Some(Ok(secs)) = parts.next().map(str::parse::<i64>) {
+        let offset = parts.next().and_then(parse_tz).unwrap_or(0);
+        return Some(Time::new(secs, offset));
+    }
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(Time::new(
+            dt.timestamp(),
+            dt.offset().local_minus_utc() / 60,
+        ));
+    }
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc2822(s) {
+        return Some(Time::new(
+            dt.timestamp(),
+            dt.offset().local_minus_utc() / 60,
+        ));
+    }
+    None
+}
+
+fn parse_tz(s: &str) -> Option<i32> {
+    let (sign, digits) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i32 = digits[..2].parse().ok()?;
+    let m: i32 = digits[2..].parse().ok()?;
+    Some(sign * (h * 60 + m))
+}
+
+/// The author or committer signature: GIT_<ROLE>_NAME/EMAIL/DATE, then git config
+/// user.name/user.email, then `wt <wt@localhost>`; the time honours WT_NOW too.
+fn signature(role: &str, repo: &Repository) -> Result<Signature<'static>> {
+    let cfg = repo.config().ok();
+    let from_cfg = |k: &str| cfg.as_ref().and_then(|c| c.get_string(k).ok());
+    let name = std::env::var(format!("GIT_{role}_NAME"))
+        .ok()
+        .or_else(|| from_cfg("user.name"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "wt".to_string());
+    let email = std::env::var(format!("GIT_{role}_EMAIL"))
+        .ok()
+        .or_else(|| from_cfg("user.email"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "wt@localhost".to_string());
+    let time = std::env::var(format!("GIT_{role}_DATE"))
+        .ok()
+        .and_then(|d| parse_git_date(&d))
+        .or_else(|| crate::clock::override_now().map(|t| Time::new(t.timestamp(), 0)));
+    let sig = match time {
+        Some(t) => Signature::new(&name, &email, &t),
+        None => Signature::now(&name, &email),
+    };
+    sig.map_err(|e| {
+        Error::new(
+            ErrorKind::Invalid,
+            format!("bad git identity: {}", e.message()),
+        )
+    })
+}

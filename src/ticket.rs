@@ -1,0 +1,369 @@
+//! The ticket model: kinds, statuses, and parsing a ticket file into a [`Ticket`].
+//!
+//! Parsing never edits: writes go through [`crate::frontmatter::set_field`] so that a change to
+//! one field changes only that field's line.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::frontmatter;
+
+/// The three kinds of ticket. A phase-spec holds jobs, a job holds tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    PhaseSpec,
+    Job,
+    Task,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::PhaseSpec, Kind::Job, Kind::Task];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::PhaseSpec => "phase-spec",
+            Kind::Job => "job",
+            Kind::Task => "task",
+        }
+    }
+    /// The ID prefix letter: `P-`, `J-`, `T-`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Kind::PhaseSpec => "P",
+            Kind::Job => "J",
+            Kind::Task => "T",
+        }
+    }
+    /// The kind a parent of this kind must have, if any.
+    pub fn parent_kind(self) -> Option<Kind> {
+        match self {
+            Kind::PhaseSpec => None,
+            Kind::Job => Some(Kind::PhaseSpec),
+            Kind::Task => Some(Kind::Job),
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "phase-spec" | "phase_spec" | "phasespec" | "phase" | "p" => Ok(Kind::PhaseSpec),
+            "job" | "j" => Ok(Kind::Job),
+            "task" | "t" => Ok(Kind::Task),
+            _ => Err(format!(
+                "unknown kind `{s}` (expected phase-spec, job or task)"
+            )),
+        }
+    }
+}
+
+/// Where a ticket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Not started; may be ready if nothing blocks it.
+    Open,
+    /// Claimed by an agent and being worked on.
+    InProgress,
+    /// Implemented; waiting for an audit.
+    Review,
+    /// Finished.
+    Done,
+    /// Too many failed attempts; waiting for a human.
+    Escalated,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Open,
+        Status::InProgress,
+        Status::Review,
+        Status::Done,
+        Status::Escalated,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::InProgress => "in_progress",
+            Status::Review => "review",
+            Status::Done => "done",
+            Status::Escalated => "escalated",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm = s.to_ascii_lowercase().replace('-', "_");
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == norm)
+            .ok_or_else(|| {
+                format!(
+                    "unknown status `{s}` (expected open, in_progress, review, done or escalated)"
+                )
+            })
+    }
+}
+
+/// Frontmatter keys wt knows. `wt check` flags any other top-level key.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "id",
+    "kind",
+    "title",
+    "status",
+    "priority",
+    "parent",
+    "depends_on",
+    "claimed_by",
+    "claimed_at",
+    "created",
+    "updated",
+    "files",
+    "artifacts",
+    "labels",
+];
+
+/// Lowest (least urgent) priority; 0 is the most urgent.
+pub const MAX_PRIORITY: u8 = 4;
+/// Priority given to a ticket that does not say.
+pub const DEFAULT_PRIORITY: u8 = 2;
+
+/// A parsed ticket. `path` is relative to the repository root (`.work/...`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: String,
+    pub kind: Kind,
+    pub title: String,
+    pub status: Status,
+    pub priority: u8,
+    pub parent: Option<String>,
+    pub depends_on: Vec<String>,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<String>,
+    pub created: Option<String>,
+    pub updated: Option<String>,
+    pub files: Vec<String>,
+    pub artifacts: Vec<String>,
+    pub labels: Vec<String>,
+    pub path: String,
+}
+
+/// A problem found while reading a ticket file: where, what, and what to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub path: String,
+    pub line: usize,
+    pub column: Option<usize>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(c) => write!(f, "{}:{}:{}: {}", self.path, self.line, c, self.message)?,
+            None => write!(f, "{}:{}: {}", self.path, self.line, self.message)?,
+        }
+        if let Some(h) = &self.hint {
+            write!(f, " (hint: {h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Loosely typed frontmatter, so that type errors come back with a YAML location.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Raw {
+    id: Option<String>,
+    kind: Option<String>,
+    title: Option<String>,
+    status: Option<String>,
+    priority: Option<i64>,
+    parent: Option<String>,
+    depends_on: Option<Vec<String>>,
+    claimed_by: Option<String>,
+    claimed_at: Option<String>,
+    created: Option<String>,
+    updated: Option<String>,
+    files: Option<Vec<String>>,
+    artifacts: Option<Vec<String>>,
+    labels: Option<Vec<String>>,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Parse a ticket file. `path` is used for error messages and stored in the ticket.
+pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
+    let problem =
+        |line: usize, column: Option<usize>, message: String, hint: Option<&str>| Problem {
+            path: path.to_string(),
+            line,
+            column,
+            message,
+            hint: hint.map(str::to_string),
+        };
+    let split = frontmatter::split(text).map_err(|e| {
+        problem(
+            fm_error_line(&e),
+            None,
+            fm_error_message(&e),
+            Some("a ticket starts with a `---` line, then YAML fields, then a closing `---` line"),
+        )
+    })?;
+    let first = split.yaml_first_line;
+    let raw: Raw = if split.yaml.trim().is_empty() {
+        Raw::default()
+    } else {
+        serde_saphyr::from_str(split.yaml).map_err(|e| {
+            let (line, col) = e
+                .location()
+                .map(|l| (l.line() as usize, Some(l.column() as usize)))
+                .unwrap_or((1, None));
+            let msg = e.to_string();
+            let msg = msg.lines().next().unwrap_or("invalid YAML").to_string();
+            problem(
+                first + line.saturating_sub(1),
+                col,
+                format!("invalid frontmatter: {msg}"),
+                Some("fix the YAML; quote values that contain `: ` or start with a special character"),
+            )
+        })?
+    };
+    let field_line = |key: &str| -> usize {
+        frontmatter::fields(text)
+            .ok()
+            .and_then(|fs| fs.into_iter().find(|f| f.key == key).map(|f| f.line))
+            .unwrap_or(first.saturating_sub(1).max(1))
+    };
+    let id = non_empty(raw.id).ok_or_else(|| {
+        problem(
+            field_line("id"),
+            None,
+            "missing `id`".into(),
+            Some("every ticket needs an id such as J-7f3ak2m9"),
+        )
+    })?;
+    let kind_s = non_empty(raw.kind).ok_or_else(|| {
+        problem(
+            field_line("kind"),
+            None,
+            "missing `kind`".into(),
+            Some("kind is one of phase-spec, job, task"),
+        )
+    })?;
+    let kind: Kind = kind_s
+        .parse()
+        .map_err(|m: String| problem(field_line("kind"), None, m, None))?;
+    let status = match non_empty(raw.status) {
+        None => Status::Open,
+        Some(s) => s
+            .parse()
+            .map_err(|m: String| problem(field_line("status"), None, m, None))?,
+    };
+    let priority = match raw.priority {
+        None => DEFAULT_PRIORITY,
+        Some(p) if (0..=MAX_PRIORITY as i64).contains(&p) => p as u8,
+        Some(p) => {
+            return Err(problem(
+                field_line("priority"),
+                None,
+                format!("priority {p} is out of range"),
+                Some("priority is 0 (most urgent) to 4"),
+            ))
+        }
+    };
+    let title = non_empty(raw.title)
+        .ok_or_else(|| problem(field_line("title"), None, "missing `title`".into(), None))?;
+    let clean = |v: Option<Vec<String>>| -> Vec<String> {
+        v.unwrap_or_default()
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    Ok(Ticket {
+        id,
+        kind,
+        title,
+        status,
+        priority,
+        parent: non_empty(raw.parent),
+        depends_on: clean(raw.depends_on),
+        claimed_by: non_empty(raw.claimed_by),
+        claimed_at: non_empty(raw.claimed_at),
+        created: non_empty(raw.created),
+        updated: non_empty(raw.updated),
+        files: clean(raw.files),
+        artifacts: clean(raw.artifacts),
+        labels: clean(raw.labels),
+        path: path.to_string(),
+    })
+}
+
+fn fm_error_line(e: &frontmatter::FrontmatterError) -> usize {
+    use frontmatter::FrontmatterError as E;
+    match e {
+        E::NoFrontmatter { line }
+        | E::Unterminated { line }
+        | E::UnexpectedLine { line, .. }
+        | E::UnterminatedValue { line, .. } => *line,
+    }
+}
+
+/// The error's message without its `line N:` prefix and hint (a Problem carries both).
+fn fm_error_message(e: &frontmatter::FrontmatterError) -> String {
+    let s = e.to_string();
+    let s = match s.split_once(": ") {
+        Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
+        _ => s,
+    };
+    match s.split_once(" (hint:") {
+        Some((m, _)) => m.to_string(),
+        None => s,
+    }
+}
+
+/// Is this repository path a ticket file? (`.work/**/X-xxxx*.md`, not under templates.)
+pub fn is_ticket_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix(".work/") else {
+        return false;
+    };
+    if rest.starts_with("templates/") || !rest.ends_with(".md") {
+        return false;
+    }
+    let name = rest.rsplit('/').next().unwrap_or(rest);
+    crate::id::looks_like_id_prefix(name)
+}
+
+impl Ticket {
+    pub fn is_claimed(&self) -> bool {
+        self.claimed_by.is_some()
+    }
+    /// The folder this ticket's children live in: the file path without `.md`.
+    pub fn child_dir(&self) -> String {
+        self.path
+            .strip_suffix(".md")
+            .unwrap_or(&self.path)
+            .to_string()
+    }
+}

@@ -1,0 +1,406 @@
+//! A wt workspace: the repository, the state branch, and the two things every verb does —
+//! read a [`Snapshot`] of the tickets at the branch tip, or [`Workspace::write`] one commit
+//! on it by compare-and-swap.
+//!
+//! Writers on one machine take an advisory `flock` on `<common git dir>/wt.lock` (released by
+//! the OS even when a process is killed, so it can never be left stale), then commit by
+//! compare-and-swap on the branch ref; CAS still protects against `git` and other clones'
+//! pushes moving the branch, and a lost race re-reads the tip and re-applies the change.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use git2::Oid;
+use rand::RngExt;
+
+use crate::config::{Config, CONFIG_PATH, WORK_DIR};
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::store::{CasOutcome, Edit, Store};
+use crate::ticket::{self, Problem, Ticket};
+
+/// How many times a writer re-reads and retries after losing a race.
+const MAX_ATTEMPTS: u32 = 40;
+/// How long a writer waits for another wt writer on this machine.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The tickets at one commit of the state branch.
+pub struct Snapshot {
+    pub tip: Option<Oid>,
+    /// Id of the `.work` tree (None when there is none).
+    pub work_tree: Option<Oid>,
+    pub config: Config,
+    pub tickets: Vec<Ticket>,
+    /// Ticket files that could not be read, with file, line and hint.
+    pub problems: Vec<Problem>,
+    /// Every blob under `.work/` by path.
+    pub blobs: HashMap<String, Oid>,
+}
+
+impl Snapshot {
+    pub fn resolve(&self, query: &str) -> Result<&Ticket> {
+        crate::id::resolve(&self.tickets, query)
+    }
+    pub fn graph(&self) -> Graph<'_> {
+        Graph::new(&self.tickets)
+    }
+    pub fn get(&self, id: &str) -> Option<&Ticket> {
+        self.tickets.iter().find(|t| t.id == id)
+    }
+    pub fn has_id(&self, id: &str) -> bool {
+        self.tickets.iter().any(|t| t.id == id)
+    }
+}
+
+/// A structured commit message: `wt: <verb> <subject>` plus trailers.
+#[derive(Debug, Clone, Default)]
+pub struct Message {
+    pub verb: String,
+    pub subject: String,
+    pub tickets: Vec<String>,
+    pub agent: Option<String>,
+    pub trailers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+/// Trailers list at most this many ticket IDs; larger commits carry a count.
+const MAX_TICKET_TRAILERS: usize = 100;
+
+impl Message {
+    pub fn new(verb: &str, subject: impl Into<String>) -> Message {
+        Message {
+            verb: verb.to_string(),
+            subject: subject.into(),
+            ..Default::default()
+        }
+    }
+    pub fn ticket(mut self, id: &str) -> Self {
+        self.tickets.push(id.to_string());
+        self
+    }
+    pub fn agent(mut self, agent: Option<&str>) -> Self {
+        self.agent = agent.map(str::to_string);
+        self
+    }
+    pub fn trailer(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.trailers.push((k.to_string(), v.into()));
+        self
+    }
+    pub fn render(&self) -> String {
+        let mut s = format!("wt: {} {}", self.verb, self.subject);
+        if let Some(a) = &self.agent {
+            s.push_str(&format!(" ({a})"));
+        }
+        s.push_str("\n\n");
+        if let Some(b) = &self.body {
+            s.push_str(b.trim_end());
+            s.push_str("\n\n");
+        }
+        s.push_str(&format!("Wt-Verb: {}\n", self.verb));
+        for id in self.tickets.iter().take(MAX_TICKET_TRAILERS) {
+            s.push_str(&format!("Wt-Ticket: {id}\n"));
+        }
+        if self.tickets.len() > MAX_TICKET_TRAILERS {
+            s.push_str(&format!("Wt-Ticket-Count: {}\n", self.tickets.len()));
+        }
+        if let Some(a) = &self.agent {
+            s.push_str(&format!("Wt-Agent: {}\n", one_line(a)));
+        }
+        for (k, v) in &self.trailers {
+            s.push_str(&format!("{k}: {}\n", one_line(v)));
+        }
+        s
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+/// A ticket title as it appears in a commit subject.
+pub fn quoted(title: &str) -> String {
+    let mut t = one_line(title);
+    if t.chars().count() > 72 {
+        t = t.chars().take(71).collect::<String>() + "…";
+    }
+    format!("\"{}\"", t.replace('"', "'"))
+}
+
+/// What a write closure decided.
+pub enum Outcome<T> {
+    /// Commit these edits with this message and return the value.
+    Commit {
+        edits: Vec<Edit>,
+        message: Message,
+        value: T,
+    },
+    /// Nothing to change (e.g. claiming your own claim again).
+    NoOp(T),
+}
+
+/// The result of a write.
+pub struct Written<T> {
+    pub commit: Option<Oid>,
+    pub value: T,
+    /// Non-fatal problems (e.g. a worktree index that stayed locked).
+    pub warnings: Vec<String>,
+    /// How many times the write lost a race and retried.
+    pub retries: u32,
+}
+
+pub struct Workspace {
+    pub store: Store,
+    /// Name of the state branch (without refs/heads/).
+    pub branch: String,
+}
+
+impl Workspace {
+    /// Open the workspace containing `cwd` and find its state branch.
+    pub fn open(cwd: &Path) -> Result<Workspace> {
+        let store = Store::discover(cwd)?;
+        let branch = find_state_branch(&store)?;
+        let ws = Workspace { store, branch };
+        match ws.store.branch_tip(&ws.branch)? {
+            Some(tip) if ws.store.blob_at(tip, CONFIG_PATH)?.is_some() => Ok(ws),
+            Some(_) => Err(Error::setup(format!(
+                "branch `{}` has no {CONFIG_PATH}",
+                ws.branch
+            ))
+            .with_hint("run `wt init` to set this repository up for wt")),
+            None => Err(Error::setup(format!(
+                "the state branch `{}` does not exist here",
+                ws.branch
+            ))
+            .with_hint(format!(
+                "fetch it (`git fetch origin {0}:{0}`) or run `wt init` on the branch that should hold tickets",
+                ws.branch
+            ))),
+        }
+    }
+
+    /// The directory the user's files are relative to (the current worktree's root).
+    pub fn workdir(&self) -> Option<&Path> {
+        self.store.workdir()
+    }
+
+    pub fn tip(&self) -> Result<Option<Oid>> {
+        self.store.branch_tip(&self.branch)
+    }
+
+    /// The tickets at the state branch's tip.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let tip = self.tip()?;
+        self.snapshot_at(tip)
+    }
+
+    /// The tickets at `tip`.
+    pub fn snapshot_at(&self, tip: Option<Oid>) -> Result<Snapshot> {
+        load_snapshot(&self.store, tip)
+    }
+
+    /// Text of a file at the snapshot (by path under `.work/`).
+    pub fn read_text(&self, snap: &Snapshot, path: &str) -> Result<String> {
+        let oid = snap
+            .blobs
+            .get(path)
+            .ok_or_else(|| Error::not_found(format!("{path} is not on the state branch")))?;
+        let bytes = self.store.read_blob(*oid)?;
+        String::from_utf8(bytes).map_err(|_| Error::invalid(format!("{path} is not UTF-8 text")))
+    }
+
+    /// Hold the machine-wide writer lock for this repository.
+    pub fn lock(&self) -> Result<WriterLock> {
+        WriterLock::acquire(self.store.common_dir())
+    }
+
+    /// Make one commit on the state branch. `f` sees the tip and decides the edits; when the
+    /// branch moved underneath (another clone, `git`), `f` runs again on the new tip.
+    pub fn write<T>(
+        &self,
+        mut f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
+    ) -> Result<Written<T>> {
+        let _lock = self.lock()?;
+        let mut rng = rand::rng();
+        for attempt in 0..MAX_ATTEMPTS {
+            let tip = self.tip()?;
+            let snap = self.snapshot_at(tip)?;
+            let (edits, message, value) = match f(&snap)? {
+                Outcome::NoOp(value) => {
+                    return Ok(Written {
+                        commit: None,
+                        value,
+                        warnings: vec![],
+                        retries: attempt,
+                    })
+                }
+                Outcome::Commit {
+                    edits,
+                    message,
+                    value,
+                } => (edits, message, value),
+            };
+            for e in &edits {
+                if !e.path().starts_with(".work/") {
+                    return Err(Error::internal(format!(
+                        "refusing to commit {} outside .work/",
+                        e.path()
+                    )));
+                }
+            }
+            let checkouts = self.store.checkouts_of(&self.branch)?;
+            let old: Vec<(String, Option<Oid>)> = edits
+                .iter()
+                .map(|e| (e.path().to_string(), snap.blobs.get(e.path()).copied()))
+                .collect();
+            for c in &checkouts {
+                self.store.check_checkout_clean(c, &old)?;
+            }
+            match self
+                .store
+                .commit_cas(&self.branch, tip, &edits, &message.render())?
+            {
+                CasOutcome::Committed(oid) => {
+                    let mut warnings = Vec::new();
+                    for c in &checkouts {
+                        if let Some(w) = self.store.update_checkout(c, &edits)? {
+                            warnings.push(w);
+                        }
+                    }
+                    return Ok(Written {
+                        commit: Some(oid),
+                        value,
+                        warnings,
+                        retries: attempt,
+                    });
+                }
+                CasOutcome::Raced => {
+                    let cap = 2u64.saturating_pow(attempt.min(7)) * 2;
+                    std::thread::sleep(Duration::from_millis(rng.random_range(1..=cap.max(2))));
+                }
+            }
+        }
+        Err(Error::busy(format!(
+            "the branch `{}` kept moving; gave up after {MAX_ATTEMPTS} attempts",
+            self.branch
+        ))
+        .with_hint("another process is writing heavily; retry in a moment"))
+    }
+}
+
+/// Read every ticket under `.work/` at `tip`.
+pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
+    let mut snap = Snapshot {
+        tip,
+        work_tree: None,
+        config: Config::default(),
+        tickets: Vec::new(),
+        problems: Vec::new(),
+        blobs: HashMap::new(),
+    };
+    let Some(tip) = tip else { return Ok(snap) };
+    let (tree, entries) = store.work_entries(tip, WORK_DIR)?;
+    snap.work_tree = tree;
+    for e in entries {
+        if e.path == CONFIG_PATH {
+            let bytes = store.read_blob(e.oid)?;
+            match Config::parse(&String::from_utf8_lossy(&bytes)) {
+                Ok(c) => snap.config = c,
+                Err(p) => snap.problems.push(p),
+            }
+        } else if ticket::is_ticket_path(&e.path) {
+            let bytes = store.read_blob(e.oid)?;
+            match std::str::from_utf8(&bytes) {
+                Ok(text) => match ticket::parse(&e.path, text) {
+                    Ok(t) => snap.tickets.push(t),
+                    Err(p) => snap.problems.push(p),
+                },
+                Err(_) => snap.problems.push(Problem {
+                    path: e.path.clone(),
+                    line: 1,
+                    column: None,
+                    message: "not UTF-8 text".into(),
+                    hint: Some("save the file as UTF-8".into()),
+                }),
+            }
+        }
+        snap.blobs.insert(e.path, e.oid);
+    }
+    Ok(snap)
+}
+
+/// Which branch holds the tickets: `WT_BRANCH`, git config `wt.branch`, the `branch:` in
+/// HEAD's `.work/config.yaml`, or a `main`/`master` branch that has one.
+pub fn find_state_branch(store: &Store) -> Result<String> {
+    if let Ok(b) = std::env::var("WT_BRANCH") {
+        if !b.trim().is_empty() {
+            return Ok(b.trim().to_string());
+        }
+    }
+    if let Some(b) = store.config_string("wt.branch") {
+        return Ok(b);
+    }
+    let from_commit = |oid: Oid, fallback: Option<String>| -> Result<Option<String>> {
+        if let Some(blob) = store.blob_at(oid, CONFIG_PATH)? {
+            let text = String::from_utf8_lossy(&store.read_blob(blob)?).into_owned();
+            let cfg = Config::parse(&text)
+                .map_err(|p| Error::invalid(p.to_string()).with_hint("fix .work/config.yaml"))?;
+            return Ok(cfg.branch.or(fallback));
+        }
+        Ok(None)
+    };
+    if let Some(head) = store.head_commit() {
+        if let Some(b) = from_commit(head, store.head_branch()?)? {
+            return Ok(b);
+        }
+    }
+    for b in ["main", "master", "trunk"] {
+        if let Some(tip) = store.branch_tip(b)? {
+            if let Some(found) = from_commit(tip, Some(b.to_string()))? {
+                return Ok(found);
+            }
+        }
+    }
+    Err(Error::setup("this repository has no wt state (.work/) yet")
+        .with_hint("run `wt init` on the branch that should hold the tickets"))
+}
+
+/// The machine-wide writer lock: an advisory lock on a file in the common git directory.
+/// The OS releases it when the process exits, however it exits.
+pub struct WriterLock {
+    _file: File,
+}
+
+impl WriterLock {
+    pub fn acquire(common_dir: &Path) -> Result<WriterLock> {
+        let path: PathBuf = common_dir.join("wt.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        let deadline = Instant::now() + LOCK_TIMEOUT;
+        let mut wait = 1u64;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(WriterLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if Instant::now() > deadline {
+                        return Err(Error::busy(format!(
+                            "another wt process has held {} for over {}s",
+                            path.display(),
+                            LOCK_TIMEOUT.as_secs()
+                        ))
+                        .with_hint(
+                            "wait for it to finish; the lock is released when that process exits",
+                        ));
+                    }
+                    std::thread::sleep(Duration::from_millis(wait));
+                    wait = (wait * 2).min(20);
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+            }
+        }
+    }
+}
