@@ -437,14 +437,8 @@ mod tests {
             priority: 2,
             parent: parent.map(Into::into),
             depends_on: deps.iter().map(|s| s.to_string()).collect(),
-            claimed_by: None,
-            claimed_at: None,
-            created: None,
-            updated: None,
-            files: vec![],
-            artifacts: vec![],
-            labels: vec![],
             path: format!(".work/{id}.md"),
+            ..Default::default()
         }
     }
 

@@ -10,10 +10,11 @@ use std::str::FromStr;
 use crate::frontmatter;
 
 /// The three kinds of ticket. A phase-spec holds jobs, a job holds tasks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     PhaseSpec,
+    #[default]
     Job,
     Task,
 }
@@ -67,10 +68,11 @@ impl FromStr for Kind {
 }
 
 /// Where a ticket is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Not started; may be ready if nothing blocks it.
+    #[default]
     Open,
     /// Claimed by an agent and being worked on.
     InProgress,
@@ -146,7 +148,7 @@ pub const MAX_PRIORITY: u8 = 4;
 pub const DEFAULT_PRIORITY: u8 = 2;
 
 /// A parsed ticket. `path` is relative to the repository root (`.work/...`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: String,
     pub kind: Kind,
