@@ -10,7 +10,9 @@ use std::str::FromStr;
 use crate::frontmatter;
 
 /// The three kinds of ticket. A phase-spec holds jobs, a job holds tasks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     PhaseSpec,
@@ -68,7 +70,9 @@ impl FromStr for Kind {
 }
 
 /// Where a ticket is in its life.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Not started; may be ready if nothing blocks it.

@@ -1,0 +1,234 @@
+//! Test support: hermetic temporary git repositories and the real `wt` binary.
+//!
+//! Every command runs with `GIT_CONFIG_GLOBAL=/dev/null`, `GIT_CONFIG_NOSYSTEM=1`, a fixed
+//! author/committer identity and date, and `WT_NOW` pinned, so runs are reproducible.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub const NOW: &str = "2026-01-02T03:04:05Z";
+pub const GIT_DATE: &str = "@1767323045 +0000";
+
+/// Apply the hermetic environment to a command.
+pub fn hermetic(cmd: &mut Command, home: &Path) {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.com")
+        .env("GIT_AUTHOR_DATE", GIT_DATE)
+        .env("GIT_COMMITTER_NAME", "Test Committer")
+        .env("GIT_COMMITTER_EMAIL", "committer@example.com")
+        .env("GIT_COMMITTER_DATE", GIT_DATE)
+        .env("WT_NOW", NOW)
+        .env("LC_ALL", "C");
+}
+
+/// Path of the built `wt` binary.
+pub fn wt_bin() -> PathBuf {
+    cargo_bin("wt")
+}
+
+/// A temporary git repository on branch `main` with one commit, set up for wt or not.
+pub struct Repo {
+    pub tmp: TempDir,
+    pub root: PathBuf,
+}
+
+/// The result of running a command, with helpers.
+pub struct Run {
+    pub out: Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    /// Assert success and return stdout.
+    #[track_caller]
+    pub fn ok(&self) -> String {
+        assert_eq!(
+            self.code(),
+            0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self.stdout()
+    }
+    /// Assert this exit code.
+    #[track_caller]
+    pub fn fails_with(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout(),
+                self.stderr()
+            )
+        })
+    }
+}
+
+impl Repo {
+    /// `git init -b main` plus one commit of README.md; wt not initialised.
+    pub fn bare_git() -> Repo {
+        let tmp = tempfile::Builder::new()
+            .prefix("wt-test-")
+            .tempdir()
+            .expect("tempdir");
+        let root = tmp.path().join("repo");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        let r = Repo { tmp, root };
+        r.git(&["init", "-q", "-b", "main"]).ok();
+        r.write("README.md", "# test\n");
+        r.git(&["add", "README.md"]).ok();
+        r.git(&["commit", "-q", "-m", "initial"]).ok();
+        r
+    }
+
+    /// A repository with `wt init` done.
+    pub fn new() -> Repo {
+        let r = Repo::bare_git();
+        r.wt(&["init"]).ok();
+        r
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.tmp.path().to_path_buf()
+    }
+
+    /// Run `wt` in the repository root.
+    pub fn wt(&self, args: &[&str]) -> Run {
+        self.wt_in(&self.root, args)
+    }
+
+    /// Run `wt` in `dir` (a subdirectory or another worktree).
+    pub fn wt_in(&self, dir: &Path, args: &[&str]) -> Run {
+        self.wt_env(dir, args, &[])
+    }
+
+    /// Run `wt` in `dir` with extra environment variables.
+    pub fn wt_env(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(wt_bin());
+        hermetic(&mut cmd, &self.home());
+        cmd.current_dir(dir).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run {
+            out: cmd.output().expect("run wt"),
+        }
+    }
+
+    /// Run `wt --json ...` and parse stdout, asserting success.
+    #[track_caller]
+    pub fn wt_json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let r = self.wt(&a);
+        r.ok();
+        r.json()
+    }
+
+    /// Run `git` in the repository root.
+    pub fn git(&self, args: &[&str]) -> Run {
+        self.git_in(&self.root, args)
+    }
+
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let mut cmd = Command::new("git");
+        hermetic(&mut cmd, &self.home());
+        cmd.current_dir(dir).args(args);
+        Run {
+            out: cmd.output().expect("run git"),
+        }
+    }
+
+    pub fn write(&self, rel: &str, content: &str) {
+        let p = self.root.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        std::fs::write(p, content).expect("write");
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root.join(rel)).expect("read")
+    }
+
+    /// Create a ticket and return its ID.
+    #[track_caller]
+    pub fn new_ticket(&self, args: &[&str]) -> String {
+        let mut a = vec!["new"];
+        a.extend_from_slice(args);
+        self.wt(&a).ok().trim().to_string()
+    }
+
+    /// Import a JSON plan (as a string) and return key -> ID.
+    #[track_caller]
+    pub fn import(&self, json: &str) -> serde_json::Map<String, Value> {
+        let p = self
+            .tmp
+            .path()
+            .join(format!("import-{}.json", rand_suffix()));
+        std::fs::write(&p, json).expect("write plan");
+        let v = self.wt_json(&["import", p.to_str().expect("utf8 path")]);
+        v.as_object().cloned().expect("import map")
+    }
+
+    /// `git log --format=%s` of a branch, newest first.
+    pub fn subjects(&self, branch: &str) -> Vec<String> {
+        self.git(&["log", "--format=%s", branch])
+            .ok()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Path of the file of ticket `id` (from `wt show --json`).
+    pub fn ticket_path(&self, id: &str) -> String {
+        self.wt_json(&["show", id])["path"]
+            .as_str()
+            .expect("path")
+            .to_string()
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::SeqCst).to_string()
+}
+
+/// IDs from a JSON array of tickets.
+pub fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id").to_string())
+        .collect()
+}
