@@ -61,11 +61,16 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
     }
 }
 
+/// A `--kind` value that may also be `any` (None). A newtype, because clap reads a field of
+/// type `Option<Option<T>>` as "flag with an optional value" and then panics on the type.
+#[derive(Debug, Clone, Copy)]
+pub struct KindFilter(pub Option<wt::ticket::Kind>);
+
 /// Parse a `--kind` value that may also be `any`.
-pub fn parse_kind_or_any(s: &str) -> Result<Option<wt::ticket::Kind>, String> {
+pub fn parse_kind_or_any(s: &str) -> Result<KindFilter, String> {
     if s.eq_ignore_ascii_case("any") || s == "all" {
-        Ok(None)
+        Ok(KindFilter(None))
     } else {
-        s.parse().map(Some)
+        s.parse().map(|k| KindFilter(Some(k)))
     }
 }
