@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxHashMap;
+
 use serde::Serialize;
 
 use crate::ticket::{Kind, Status, Ticket};
@@ -57,10 +59,21 @@ impl std::fmt::Display for Blocker {
     }
 }
 
+/// Reused buffers for [`Graph::waiting_depths`].
+#[derive(Default)]
+struct Scratch {
+    arena: Vec<usize>,
+    ancestors: Vec<usize>,
+    /// (ticket, start of its waiters in `arena`, best depth so far)
+    stack: Vec<(usize, usize, usize)>,
+}
+
 /// An index over a ticket slice.
 pub struct Graph<'a> {
     pub tickets: &'a [Ticket],
-    by_id: HashMap<&'a str, usize>,
+    by_id: FxHashMap<&'a str, usize>,
+    /// Index of each ticket's parent, when the parent exists.
+    parent: Vec<Option<usize>>,
     children: Vec<Vec<usize>>,
     /// For each ticket, the tickets that list it in depends_on.
     dependents: Vec<Vec<usize>>,
@@ -70,16 +83,18 @@ pub struct Graph<'a> {
 
 impl<'a> Graph<'a> {
     pub fn new(tickets: &'a [Ticket]) -> Graph<'a> {
-        let mut by_id = HashMap::with_capacity(tickets.len());
+        let mut by_id = FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
         for (i, t) in tickets.iter().enumerate() {
             by_id.entry(t.id.as_str()).or_insert(i);
         }
+        let mut parent = vec![None; tickets.len()];
         let mut children = vec![Vec::new(); tickets.len()];
         let mut dependents = vec![Vec::new(); tickets.len()];
         for (i, t) in tickets.iter().enumerate() {
-            if let Some(p) = t.parent.as_deref().and_then(|p| by_id.get(p)) {
-                if *p != i {
-                    children[*p].push(i);
+            if let Some(&p) = t.parent.as_deref().and_then(|p| by_id.get(p)) {
+                parent[i] = Some(p);
+                if p != i {
+                    children[p].push(i);
                 }
             }
             for d in &t.depends_on {
@@ -91,6 +106,7 @@ impl<'a> Graph<'a> {
         let mut g = Graph {
             tickets,
             by_id,
+            parent,
             children,
             dependents,
             complete: Vec::new(),
@@ -201,18 +217,22 @@ impl<'a> Graph<'a> {
             color[start] = 1;
             pos[start] = 0;
             path.push(start);
-            let mut stack: Vec<(usize, Vec<usize>, usize)> =
-                vec![(start, self.deps_of(start).collect(), 0)];
+            // (node, next index into its depends_on); unknown IDs are skipped.
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
             loop {
                 let step = match stack.last_mut() {
                     None => break,
-                    Some((node, deps, next)) => {
-                        if *next < deps.len() {
+                    Some((node, next)) => {
+                        let deps = &self.tickets[*node].depends_on;
+                        let mut found = None;
+                        while *next < deps.len() {
                             *next += 1;
-                            Ok(deps[*next - 1])
-                        } else {
-                            Err(*node)
+                            if let Some(j) = self.index_of(&deps[*next - 1]) {
+                                found = Some(j);
+                                break;
+                            }
                         }
+                        found.ok_or(*node)
                     }
                 };
                 match step {
@@ -221,7 +241,7 @@ impl<'a> Graph<'a> {
                             color[d] = 1;
                             pos[d] = path.len();
                             path.push(d);
-                            stack.push((d, self.deps_of(d).collect(), 0));
+                            stack.push((d, 0));
                         }
                         1 => {
                             let mut cyc: Vec<String> = path[pos[d]..]
@@ -312,23 +332,15 @@ impl<'a> Graph<'a> {
         if let Some(by) = &self.tickets[i].claimed_by {
             out.push(Blocker::Claimed { by: by.clone() });
         }
-        let mut seen = HashSet::from([i]);
-        let mut cur = i;
-        while let Some(p) = self.tickets[cur]
-            .parent
-            .as_deref()
-            .and_then(|p| self.index_of(p))
-        {
-            if !seen.insert(p) {
-                break;
-            }
+        let mut ancestors = Vec::new();
+        self.ancestors(i, &mut ancestors);
+        for p in ancestors {
             for b in self.own_blocker(p) {
                 out.push(Blocker::Ancestor {
                     id: self.tickets[p].id.clone(),
                     because: Box::new(b),
                 });
             }
-            cur = p;
         }
         out
     }
@@ -336,7 +348,54 @@ impl<'a> Graph<'a> {
     /// Open, unclaimed and nothing blocks it.
     pub fn is_ready(&self, i: usize) -> bool {
         let t = &self.tickets[i];
-        t.status == Status::Open && t.claimed_by.is_none() && self.blockers(i).is_empty()
+        if t.status != Status::Open || t.claimed_by.is_some() || self.has_own_blocker(i) {
+            return false;
+        }
+        // The same answer as `blockers(i).is_empty()`, without building the reasons.
+        let mut ancestors = Vec::new();
+        self.ancestors(i, &mut ancestors);
+        !ancestors.into_iter().any(|p| self.has_own_blocker(p))
+    }
+
+    /// Would [`Graph::own_blocker`] find anything?
+    fn has_own_blocker(&self, i: usize) -> bool {
+        let t = &self.tickets[i];
+        self.in_cycle[i].is_some()
+            || t.parent
+                .as_deref()
+                .is_some_and(|p| self.index_of(p).is_none())
+            || t.depends_on
+                .iter()
+                .any(|d| self.index_of(d).is_none_or(|j| !self.complete[j]))
+    }
+
+    /// The ancestors of `i`, nearest first, each once: a loop of parents ends the walk where
+    /// it would repeat a ticket (or come back to `i`).
+    fn ancestors(&self, i: usize, out: &mut Vec<usize>) {
+        out.clear();
+        let mut seen: Option<HashSet<usize>> = None;
+        let mut cur = i;
+        while let Some(p) = self.parent[cur] {
+            let repeat = match &mut seen {
+                Some(set) => !set.insert(p),
+                None => {
+                    let r = p == i || out.contains(&p);
+                    // Long chains (only in odd trees) switch to a set to stay linear.
+                    if !r && out.len() >= 32 {
+                        let mut set: HashSet<usize> = out.iter().copied().collect();
+                        set.insert(i);
+                        set.insert(p);
+                        seen = Some(set);
+                    }
+                    r
+                }
+            };
+            if repeat {
+                break;
+            }
+            out.push(p);
+            cur = p;
+        }
     }
 
     /// Length of the longest chain of work waiting on ticket `i`: tickets that depend on it
@@ -346,53 +405,63 @@ impl<'a> Graph<'a> {
         let n = self.tickets.len();
         let mut memo: Vec<Option<usize>> = vec![None; n];
         let mut on_stack = vec![false; n];
+        let mut scratch = Scratch::default();
         for i in 0..n {
-            self.depth(i, &mut memo, &mut on_stack);
+            self.depth(i, &mut memo, &mut on_stack, &mut scratch);
         }
         memo.into_iter().map(|m| m.unwrap_or(0)).collect()
     }
 
-    fn waiters(&self, i: usize) -> Vec<usize> {
-        let mut out = self.dependents[i].clone();
-        let mut seen = HashSet::from([i]);
-        let mut cur = i;
-        while let Some(p) = self.tickets[cur]
-            .parent
-            .as_deref()
-            .and_then(|p| self.index_of(p))
-        {
-            if !seen.insert(p) {
-                break;
-            }
+    /// Append the tickets waiting on `i` (its dependents, then each ancestor's) to `out`.
+    fn push_waiters(&self, i: usize, out: &mut Vec<usize>, ancestors: &mut Vec<usize>) {
+        out.extend_from_slice(&self.dependents[i]);
+        self.ancestors(i, ancestors);
+        for &p in ancestors.iter() {
             out.extend_from_slice(&self.dependents[p]);
-            cur = p;
         }
-        out
     }
 
-    fn depth(&self, root: usize, memo: &mut [Option<usize>], on_stack: &mut [bool]) -> usize {
+    fn depth(
+        &self,
+        root: usize,
+        memo: &mut [Option<usize>],
+        on_stack: &mut [bool],
+        scratch: &mut Scratch,
+    ) -> usize {
         if let Some(d) = memo[root] {
             return d;
         }
-        // Iterative post-order DFS; edges into the current stack (cycles) count as 0.
-        let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(root, self.waiters(root), 0)];
+        // Iterative post-order DFS; edges into the current stack (cycles) count as 0. Each
+        // frame's waiters are the tail of `arena` from its start (popped from the end).
+        let Scratch {
+            arena,
+            ancestors,
+            stack,
+        } = scratch;
+        arena.clear();
+        stack.clear();
+        self.push_waiters(root, arena, ancestors);
+        stack.push((root, 0, 0));
         on_stack[root] = true;
-        while let Some((node, ws, best)) = stack.last_mut() {
-            if let Some(w) = ws.pop() {
+        while let Some(&(node, start, best)) = stack.last() {
+            if arena.len() > start {
+                let Some(w) = arena.pop() else { break };
                 if let Some(d) = memo[w] {
-                    *best = (*best).max(d + 1);
+                    if let Some(top) = stack.last_mut() {
+                        top.2 = best.max(d + 1);
+                    }
                 } else if !on_stack[w] {
                     on_stack[w] = true;
-                    let wl = self.waiters(w);
-                    stack.push((w, wl, 0));
+                    let s = arena.len();
+                    self.push_waiters(w, arena, ancestors);
+                    stack.push((w, s, 0));
                 }
             } else {
-                let (n, b) = (*node, *best);
-                memo[n] = Some(b);
-                on_stack[n] = false;
+                memo[node] = Some(best);
+                on_stack[node] = false;
                 stack.pop();
-                if let Some((_, _, pb)) = stack.last_mut() {
-                    *pb = (*pb).max(b + 1);
+                if let Some(top) = stack.last_mut() {
+                    top.2 = top.2.max(best + 1);
                 }
             }
         }
