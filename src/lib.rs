@@ -5,8 +5,10 @@
 //! - [`graph`]: readiness, blocking reasons, cycles and scheduling order;
 //! - [`store`]: all of git2 (read the tree at a ref, commit by compare-and-swap);
 //! - [`workspace`]: state-branch discovery, snapshots and the write loop;
+//! - [`cache`]: parsed tickets cached by git object id (derived data, never an answer);
 //! - [`ops`]: the verbs.
 
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod error;

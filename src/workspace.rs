@@ -15,11 +15,12 @@ use std::time::{Duration, Instant};
 use git2::Oid;
 use rand::RngExt;
 
+use crate::cache::Parsed;
 use crate::config::{Config, CONFIG_PATH, WORK_DIR};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::store::{CasOutcome, Edit, Store};
-use crate::ticket::{self, Problem, Ticket};
+use crate::ticket::{Problem, Ticket};
 
 /// How many times a writer re-reads and retries after losing a race.
 const MAX_ATTEMPTS: u32 = 40;
@@ -37,6 +38,8 @@ pub struct Snapshot {
     pub problems: Vec<Problem>,
     /// Every blob under `.work/` by path.
     pub blobs: HashMap<String, Oid>,
+    /// Per ticket path, frontmatter keys wt does not know, with their lines (`wt check`).
+    pub unknown_fields: HashMap<String, Vec<(String, usize)>>,
 }
 
 impl Snapshot {
@@ -289,7 +292,8 @@ impl Workspace {
     }
 }
 
-/// Read every ticket under `.work/` at `tip`.
+/// Read every ticket under `.work/` at `tip` (through [`crate::cache`]: only tickets whose
+/// blob the cache has not seen are read and parsed).
 pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
     let mut snap = Snapshot {
         tip,
@@ -298,10 +302,13 @@ pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
         tickets: Vec::new(),
         problems: Vec::new(),
         blobs: HashMap::new(),
+        unknown_fields: HashMap::new(),
     };
     let Some(tip) = tip else { return Ok(snap) };
-    let (tree, entries) = store.work_entries(tip, WORK_DIR)?;
-    snap.work_tree = tree;
+    snap.work_tree = store.work_tree(tip, WORK_DIR)?;
+    let entries = crate::cache::work_entries(store, snap.work_tree)?;
+    snap.blobs.reserve(entries.len());
+    snap.tickets.reserve(entries.len());
     for e in entries {
         if e.path == CONFIG_PATH {
             let bytes = store.read_blob(e.oid)?;
@@ -309,20 +316,19 @@ pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
                 Ok(c) => snap.config = c,
                 Err(p) => snap.problems.push(p),
             }
-        } else if ticket::is_ticket_path(&e.path) {
-            let bytes = store.read_blob(e.oid)?;
-            match std::str::from_utf8(&bytes) {
-                Ok(text) => match ticket::parse(&e.path, text) {
-                    Ok(t) => snap.tickets.push(t),
-                    Err(p) => snap.problems.push(p),
-                },
-                Err(_) => snap.problems.push(Problem {
-                    path: e.path.clone(),
-                    line: 1,
-                    column: None,
-                    message: "not UTF-8 text".into(),
-                    hint: Some("save the file as UTF-8".into()),
-                }),
+        } else {
+            match e.parsed {
+                Some(Parsed::Ticket {
+                    ticket,
+                    unknown_fields,
+                }) => {
+                    if !unknown_fields.is_empty() {
+                        snap.unknown_fields.insert(e.path.clone(), unknown_fields);
+                    }
+                    snap.tickets.push(ticket);
+                }
+                Some(Parsed::Problem(p)) => snap.problems.push(p),
+                None => {}
             }
         }
         snap.blobs.insert(e.path, e.oid);

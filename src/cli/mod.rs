@@ -164,7 +164,11 @@ pub fn run() -> i32 {
         json: cli.json,
         cwd,
     };
-    match commands::dispatch(cli.command, &ctx) {
+    let result = commands::dispatch(cli.command, &ctx);
+    if matches!(std::env::var("WT_DEBUG_STATS"), Ok(v) if !v.is_empty() && v != "0") {
+        eprintln!("{}", wt::cache::stats_line());
+    }
+    match result {
         Ok(out) => {
             for n in &out.notes {
                 eprintln!("{n}");

@@ -1,0 +1,577 @@
+//! A cache of parsed tickets, derived from git object ids.
+//!
+//! Loading the tickets means walking the `.work` tree and parsing every ticket blob. Both are
+//! pure functions of git object ids: a tree id determines its entries, and a (path, blob id)
+//! pair determines what [`crate::ticket::parse`] makes of it. So the last load is kept in
+//! `<common git dir>/wt/cache/snapshot.bin`, shared by every worktree of the repository:
+//!
+//! - section A, the whole result, keyed by the `.work` tree id: every blob under `.work/` in
+//!   walk order, with its parsed ticket (or parse problem). When the tree id matches, nothing
+//!   is read from git and nothing is parsed;
+//! - section B, every tree under `.work/` by tree id, so that after a change the walk reads
+//!   only the trees on the changed paths, and only changed blobs are parsed.
+//!
+//! The file is derived data. A missing, truncated, corrupt or foreign file is ignored (a
+//! header with magic, format version, build and schema fingerprints, length and an xxh3
+//! checksum guards every read), and rewritten by temp file + rename, so a reader never sees a
+//! half-written file and racing writers only race to install equally valid files. The
+//! fingerprints make any other build of wt (another parser, a new `Ticket` field) start
+//! afresh instead of trusting records it did not write. `WT_NO_CACHE=1` bypasses the cache;
+//! `WT_DEBUG_STATS=1` makes the CLI print what the last load did (see [`stats`]).
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::error::Result;
+use crate::frontmatter;
+use crate::store::Store;
+use crate::ticket::{self, Problem, Ticket, KNOWN_FIELDS};
+
+/// Bump when the layout of the file changes in a way the fingerprints would not notice.
+pub const FORMAT_VERSION: u32 = 1;
+/// magic, version, build fingerprint, schema fingerprint, payload length, payload checksum.
+const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
+/// Hash of the sources this wt was built from (see build.rs).
+const BUILD_FINGERPRINT: &str = env!("WT_BUILD_FINGERPRINT");
+/// Below this many blobs to parse, parsing stays on the calling thread.
+const PARALLEL_MIN: usize = 256;
+
+/// What a ticket file parses to. The path is part of the key, so a record is exactly what
+/// parsing that path with that blob's text returns.
+// Nearly every record is a ticket: boxing it would cost an allocation per ticket.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Parsed {
+    Ticket {
+        ticket: Ticket,
+        /// Frontmatter keys wt does not know, with their file line (for `wt check`).
+        unknown_fields: Vec<(String, usize)>,
+    },
+    Problem(Problem),
+}
+
+/// A blob under `.work/`: its path, id, and for ticket files what it parses to.
+#[derive(Debug, Clone)]
+pub struct WorkEntry {
+    pub path: String,
+    pub oid: Oid,
+    pub parsed: Option<Parsed>,
+}
+
+/// Parse one ticket file's bytes (what [`crate::workspace::load_snapshot`] did per ticket).
+pub fn parse_blob(path: &str, bytes: &[u8]) -> Parsed {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => match ticket::parse(path, text) {
+            Ok(ticket) => Parsed::Ticket {
+                ticket,
+                unknown_fields: unknown_fields(text),
+            },
+            Err(p) => Parsed::Problem(p),
+        },
+        Err(_) => Parsed::Problem(Problem {
+            path: path.to_string(),
+            line: 1,
+            column: None,
+            message: "not UTF-8 text".into(),
+            hint: Some("save the file as UTF-8".into()),
+        }),
+    }
+}
+
+/// Top-level frontmatter keys not in [`KNOWN_FIELDS`], with their lines.
+pub fn unknown_fields(text: &str) -> Vec<(String, usize)> {
+    frontmatter::fields(text)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| !KNOWN_FIELDS.contains(&f.key.as_str()))
+        .map(|f| (f.key, f.line))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Statistics (for WT_DEBUG_STATS and the tests)
+
+/// What the loads of this process did.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// The last load's cache state: off, absent, invalid, stale, hit or partial.
+    pub state: &'static str,
+    /// Ticket files whose text was read and parsed.
+    pub parsed: usize,
+    /// Ticket files taken from the cache.
+    pub reused: usize,
+    /// Trees read from git.
+    pub trees_read: usize,
+    /// Cache files written.
+    pub writes: usize,
+}
+
+static STATS: Mutex<Stats> = Mutex::new(Stats {
+    state: "none",
+    parsed: 0,
+    reused: 0,
+    trees_read: 0,
+    writes: 0,
+});
+
+fn with_stats(f: impl FnOnce(&mut Stats)) {
+    if let Ok(mut s) = STATS.lock() {
+        f(&mut s);
+    }
+}
+
+/// Counters summed over every load in this process.
+pub fn stats() -> Stats {
+    STATS.lock().map(|s| s.clone()).unwrap_or_default()
+}
+
+/// One line for stderr: `wt-stats: cache=hit parsed=0 reused=10000 trees_read=0 writes=0`.
+pub fn stats_line() -> String {
+    let s = stats();
+    format!(
+        "wt-stats: cache={} parsed={} reused={} trees_read={} writes={}",
+        s.state, s.parsed, s.reused, s.trees_read, s.writes
+    )
+}
+
+// ---------------------------------------------------------------------------
+// The file
+
+type RawOid = [u8; 20];
+
+fn raw(oid: Oid) -> Option<RawOid> {
+    oid.as_bytes().try_into().ok()
+}
+
+fn oid(raw: &RawOid) -> Option<Oid> {
+    Oid::from_bytes(raw).ok()
+}
+
+/// An entry as stored. `path` is left out when the parsed record carries the same path.
+#[derive(Deserialize)]
+struct EntryRec {
+    path: Option<String>,
+    oid: RawOid,
+    parsed: Option<Parsed>,
+}
+
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    path: Option<&'a str>,
+    oid: RawOid,
+    parsed: Option<&'a Parsed>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TreeRec {
+    oid: RawOid,
+    /// (name, id, is a tree)
+    entries: Vec<(String, RawOid, bool)>,
+}
+
+impl Parsed {
+    fn path(&self) -> &str {
+        match self {
+            Parsed::Ticket { ticket, .. } => &ticket.path,
+            Parsed::Problem(p) => &p.path,
+        }
+    }
+}
+
+/// Is the cache in use? (`WT_NO_CACHE` set to anything but `0` or empty turns it off.)
+pub fn enabled() -> bool {
+    !matches!(std::env::var("WT_NO_CACHE"), Ok(v) if !v.is_empty() && v != "0")
+}
+
+/// Where the cache lives for this repository (all worktrees share the common git dir).
+pub fn dir(store: &Store) -> PathBuf {
+    store.common_dir().join("wt").join("cache")
+}
+
+/// The whole result of the last load (section A).
+const SNAPSHOT_FILE: &str = "snapshot.bin";
+const SNAPSHOT_MAGIC: &[u8; 8] = b"wtsnap1\n";
+/// Trees by id (section B), read only when the `.work` tree changed.
+const TREES_FILE: &str = "trees.bin";
+const TREES_MAGIC: &[u8; 8] = b"wttree1\n";
+
+/// A fingerprint of the record types as serde sees them. The build fingerprint already
+/// changes with any source change; this one also guards a build whose sources could not be
+/// hashed. It fails (None) when the records do not survive a round trip through the compact
+/// format (e.g. a field marked `skip_serializing_if`): then the cache stays off.
+fn schema_fingerprint() -> Option<u64> {
+    let full = Ticket {
+        id: "J-0".into(),
+        title: "t".into(),
+        parent: Some("P-0".into()),
+        depends_on: vec!["J-1".into()],
+        claimed_by: Some("a".into()),
+        claimed_at: Some("c".into()),
+        created: Some("c".into()),
+        updated: Some("u".into()),
+        files: vec!["f".into()],
+        artifacts: vec!["a".into()],
+        labels: vec!["l".into()],
+        path: ".work/J-0.md".into(),
+        ..Default::default()
+    };
+    let probes = [
+        Parsed::Ticket {
+            ticket: Ticket::default(),
+            unknown_fields: vec![],
+        },
+        Parsed::Ticket {
+            ticket: full,
+            unknown_fields: vec![("x".into(), 3)],
+        },
+        Parsed::Problem(Problem {
+            path: String::new(),
+            line: 0,
+            column: None,
+            message: String::new(),
+            hint: None,
+        }),
+    ];
+    let mut names = String::new();
+    for p in &probes {
+        let bytes = postcard::to_stdvec(p).ok()?;
+        let back: Parsed = postcard::from_bytes(&bytes).ok()?;
+        if &back != p {
+            return None;
+        }
+        names.push_str(&serde_json::to_string(p).ok()?);
+    }
+    Some(xxh3_64(names.as_bytes()))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Read a cache file and check its header; returns the whole file (the payload starts at
+/// [`HEADER_LEN`]). Err carries the state to report.
+fn read(path: &Path, magic: &[u8; 8], schema: u64) -> std::result::Result<Vec<u8>, &'static str> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("absent"),
+        Err(_) => return Err("invalid"),
+    };
+    if bytes.len() < HEADER_LEN || &bytes[..8] != magic {
+        return Err("invalid");
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().map_err(|_| "invalid")?);
+    let build = u64_at(&bytes, 12).ok_or("invalid")?;
+    let schema_in_file = u64_at(&bytes, 20).ok_or("invalid")?;
+    if version != FORMAT_VERSION || build != build_fingerprint() || schema_in_file != schema {
+        return Err("stale");
+    }
+    let len = u64_at(&bytes, 28).ok_or("invalid")?;
+    let sum = u64_at(&bytes, 36).ok_or("invalid")?;
+    let payload = &bytes[HEADER_LEN..];
+    if payload.len() as u64 != len || xxh3_64(payload) != sum {
+        return Err("invalid");
+    }
+    Ok(bytes)
+}
+
+fn build_fingerprint() -> u64 {
+    u64::from_str_radix(BUILD_FINGERPRINT, 16).unwrap_or(0)
+}
+
+/// Install `payload` as the cache file `path` by temp file + rename. Failures only cost
+/// speed, so they are ignored.
+fn write(path: &Path, magic: &[u8; 8], schema: u64, payload: &[u8]) {
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&build_fingerprint().to_le_bytes());
+    out.extend_from_slice(&schema.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&xxh3_64(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    let Some(dir) = path.parent() else { return };
+    if fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let nonce: u64 = rand::random();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
+    let tmp = dir.join(format!(".{name}.{}.{nonce:016x}.tmp", std::process::id()));
+    if fs::write(&tmp, &out).is_ok() && fs::rename(&tmp, path).is_ok() {
+        with_stats(|s| s.writes += 1);
+    } else {
+        let _ = fs::remove_file(&tmp);
+    }
+}
+
+fn encode_snapshot(root: RawOid, entries: &[WorkEntry]) -> Option<Vec<u8>> {
+    let recs: Vec<EntryRef<'_>> = entries
+        .iter()
+        .map(|e| {
+            Some(EntryRef {
+                path: match &e.parsed {
+                    Some(p) if p.path() == e.path => None,
+                    _ => Some(&e.path),
+                },
+                oid: raw(e.oid)?,
+                parsed: e.parsed.as_ref(),
+            })
+        })
+        .collect::<Option<_>>()?;
+    postcard::to_extend(&recs, root.to_vec()).ok()
+}
+
+fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Vec<WorkEntry>)> {
+    let root: RawOid = payload.get(..20)?.try_into().ok()?;
+    // One record at a time into a vector of the right size: no regrowth copies.
+    let (n, mut rest) = postcard::take_from_bytes::<usize>(&payload[20..]).ok()?;
+    let mut entries = Vec::with_capacity(n.min(rest.len()));
+    for _ in 0..n {
+        let (r, more) = postcard::take_from_bytes::<EntryRec>(rest).ok()?;
+        rest = more;
+        let path = match (r.path, &r.parsed) {
+            (Some(p), _) => p,
+            (None, Some(parsed)) => parsed.path().to_string(),
+            (None, None) => return None,
+        };
+        entries.push(WorkEntry {
+            path,
+            oid: oid(&r.oid)?,
+            parsed: r.parsed,
+        });
+    }
+    rest.is_empty().then_some((root, entries))
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+
+/// Every blob under the `.work` tree `work_tree`, in tree order, with ticket files parsed;
+/// from the cache where it has them, from git (and then into the cache) where not.
+pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Vec<WorkEntry>> {
+    let Some(root) = work_tree else {
+        return Ok(Vec::new());
+    };
+    let schema = if enabled() {
+        schema_fingerprint()
+    } else {
+        None
+    };
+    let (Some(schema), Some(root_raw)) = (schema, raw(root)) else {
+        with_stats(|s| s.state = "off");
+        return load(store, root, HashMap::new(), HashMap::new()).map(|(e, _)| e);
+    };
+    let dir = dir(store);
+    let snap_path = dir.join(SNAPSHOT_FILE);
+    let (state, known) = match read(&snap_path, SNAPSHOT_MAGIC, schema) {
+        Ok(bytes) => match decode_snapshot(&bytes[HEADER_LEN..]) {
+            Some((r, entries)) if r == root_raw => {
+                let n = entries.iter().filter(|e| e.parsed.is_some()).count();
+                with_stats(|s| {
+                    s.state = "hit";
+                    s.reused += n;
+                });
+                return Ok(entries);
+            }
+            Some((_, entries)) => ("partial", entries),
+            None => ("invalid", Vec::new()),
+        },
+        Err(state) => (state, Vec::new()),
+    };
+    with_stats(|s| s.state = state);
+    // The tree changed (or there is no usable file): reuse what the old files know.
+    let known: HashMap<String, (Oid, Parsed)> = known
+        .into_iter()
+        .filter_map(|e| Some((e.path, (e.oid, e.parsed?))))
+        .collect();
+    let trees_path = dir.join(TREES_FILE);
+    let old_trees = read(&trees_path, TREES_MAGIC, schema)
+        .ok()
+        .and_then(|b| decode_trees(&b[HEADER_LEN..]))
+        .unwrap_or_default();
+    let (entries, trees) = load(store, root, known, old_trees)?;
+    if let Some(payload) = encode_snapshot(root_raw, &entries) {
+        write(&snap_path, SNAPSHOT_MAGIC, schema, &payload);
+    }
+    if let Ok(payload) = postcard::to_stdvec(&trees) {
+        write(&trees_path, TREES_MAGIC, schema, &payload);
+    }
+    Ok(entries)
+}
+
+type Trees = HashMap<Oid, Vec<(String, Oid, bool)>>;
+
+fn decode_trees(bytes: &[u8]) -> Option<Trees> {
+    let recs: Vec<TreeRec> = postcard::from_bytes(bytes).ok()?;
+    recs.into_iter()
+        .map(|t| {
+            let entries = t
+                .entries
+                .into_iter()
+                .map(|(n, o, d)| Some((n, oid(&o)?, d)))
+                .collect::<Option<Vec<_>>>()?;
+            Some((oid(&t.oid)?, entries))
+        })
+        .collect()
+}
+
+/// Walk `root`, taking trees from `trees` and parsed tickets from `known` (path → blob id,
+/// record) where they match, reading and parsing the rest.
+fn load(
+    store: &Store,
+    root: Oid,
+    mut known: HashMap<String, (Oid, Parsed)>,
+    mut trees: Trees,
+) -> Result<(Vec<WorkEntry>, Vec<TreeRec>)> {
+    let mut entries = Vec::new();
+    let mut order = Vec::new();
+    walk(
+        store,
+        root,
+        crate::config::WORK_DIR,
+        &mut trees,
+        &mut order,
+        &mut entries,
+    )?;
+    let mut todo = Vec::new();
+    let mut reused = 0;
+    for (i, e) in entries.iter_mut().enumerate() {
+        if !ticket::is_ticket_path(&e.path) {
+            continue;
+        }
+        match known.remove(&e.path) {
+            Some((o, p)) if o == e.oid => {
+                e.parsed = Some(p);
+                reused += 1;
+            }
+            _ => todo.push(i),
+        }
+    }
+    let parsed = parse_all(store, &entries, &todo)?;
+    with_stats(|s| {
+        s.reused += reused;
+        s.parsed += parsed.len();
+    });
+    for (i, p) in parsed {
+        entries[i].parsed = Some(p);
+    }
+    let mut recs = Vec::with_capacity(order.len());
+    for t in order {
+        if let (Some(list), Some(r)) = (trees.remove(&t), raw(t)) {
+            let list = list
+                .into_iter()
+                .filter_map(|(n, o, d)| Some((n, raw(o)?, d)))
+                .collect();
+            recs.push(TreeRec {
+                oid: r,
+                entries: list,
+            });
+        }
+    }
+    Ok((entries, recs))
+}
+
+fn walk(
+    store: &Store,
+    tree: Oid,
+    prefix: &str,
+    trees: &mut Trees,
+    order: &mut Vec<Oid>,
+    out: &mut Vec<WorkEntry>,
+) -> Result<()> {
+    let list = match trees.remove(&tree) {
+        Some(l) => l,
+        None => {
+            with_stats(|s| s.trees_read += 1);
+            store.tree_entries(tree)?
+        }
+    };
+    order.push(tree);
+    for (name, id, is_tree) in &list {
+        let path = format!("{prefix}/{name}");
+        if *is_tree {
+            walk(store, *id, &path, trees, order, out)?;
+        } else {
+            out.push(WorkEntry {
+                path,
+                oid: *id,
+                parsed: None,
+            });
+        }
+    }
+    // (A tree cannot contain itself, so nothing below needed this listing.)
+    trees.insert(tree, list);
+    Ok(())
+}
+
+/// Read and parse `entries[i]` for each i in `todo`. Many files: this thread reads blobs
+/// (git2 handles stay on one thread) while worker threads parse.
+fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec<(usize, Parsed)>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(4);
+    if todo.len() < PARALLEL_MIN || threads < 2 {
+        let mut out = Vec::with_capacity(todo.len());
+        for &i in todo {
+            let bytes = store.read_blob(entries[i].oid)?;
+            out.push((i, parse_blob(&entries[i].path, &bytes)));
+        }
+        return Ok(out);
+    }
+    let (tx, rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(256);
+    let rx = Mutex::new(rx);
+    let rx = &rx;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((i, bytes)) = job else { break };
+                        out.push((i, parse_blob(&entries[i].path, &bytes)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        let mut failed = None;
+        for &i in todo {
+            match store.read_blob(entries[i].oid) {
+                Ok(bytes) => {
+                    if tx.send((i, bytes)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let mut out = Vec::with_capacity(todo.len());
+        for w in workers {
+            match w.join() {
+                Ok(part) => out.extend(part),
+                Err(_) => {
+                    return Err(crate::error::Error::internal("a parser thread panicked"));
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    })
+}
