@@ -1,5 +1,6 @@
 //! `wt check`: validate the whole ticket tree. Each problem is `path:line: message`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use regex::Regex;
@@ -23,32 +24,34 @@ fn problem(path: &str, line: usize, message: String, hint: Option<&str>) -> Prob
 /// All problems in the tree at `snap`, sorted by path and line.
 pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
     let mut out = snap.problems.clone();
-    // Field line numbers per ticket path, for semantic problems.
-    let mut lines: HashMap<&str, HashMap<String, usize>> = HashMap::new();
+    // Unknown fields come with the snapshot (found when each blob was parsed, then cached).
     for t in &snap.tickets {
-        let text = ws.read_text(snap, &t.path)?;
-        let fields = frontmatter::fields(&text).unwrap_or_default();
-        for f in &fields {
-            if !KNOWN_FIELDS.contains(&f.key.as_str()) {
-                out.push(problem(
-                    &t.path,
-                    f.line,
-                    format!("unknown field `{}`", f.key),
-                    Some(&format!("known fields: {}", KNOWN_FIELDS.join(", "))),
-                ));
-            }
+        for (key, line) in snap.unknown_fields.get(&t.path).into_iter().flatten() {
+            out.push(problem(
+                &t.path,
+                *line,
+                format!("unknown field `{key}`"),
+                Some(&format!("known fields: {}", KNOWN_FIELDS.join(", "))),
+            ));
         }
-        lines.insert(
-            t.path.as_str(),
-            fields.into_iter().map(|f| (f.key, f.line)).collect(),
-        );
     }
+    // Field line numbers, read only for tickets that turn out to have a problem.
+    let lines: RefCell<HashMap<String, HashMap<String, usize>>> = RefCell::new(HashMap::new());
+    let read_error: RefCell<Option<crate::error::Error>> = RefCell::new(None);
     let line_of = |t: &Ticket, key: &str| -> usize {
-        lines
-            .get(t.path.as_str())
-            .and_then(|m| m.get(key).or_else(|| m.get("id")))
-            .copied()
-            .unwrap_or(1)
+        let mut lines = lines.borrow_mut();
+        let m = lines.entry(t.path.clone()).or_insert_with(|| {
+            let text = ws.read_text(snap, &t.path).unwrap_or_else(|e| {
+                read_error.borrow_mut().get_or_insert(e);
+                String::new()
+            });
+            frontmatter::fields(&text)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| (f.key, f.line))
+                .collect()
+        });
+        m.get(key).or_else(|| m.get("id")).copied().unwrap_or(1)
     };
     // Duplicate IDs.
     let mut by_id: HashMap<&str, Vec<&Ticket>> = HashMap::new();
@@ -200,6 +203,9 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
                 }
             }
         }
+    }
+    if let Some(e) = read_error.into_inner() {
+        return Err(e);
     }
     out.sort_by(|a, b| {
         a.path

@@ -36,6 +36,15 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         .filter(|t| args.claimed_by.is_none() || t.claimed_by == args.claimed_by)
         .collect();
     ts.sort_by(|a, b| a.path.cmp(&b.path));
-    let json = Value::Array(ts.iter().map(|t| output::ticket_json(t)).collect());
-    Ok(Out::new(output::ticket_lines(ts), json).notes(output::skipped_notes(&snap.problems)))
+    // Build only the form that is printed (10,000 JSON objects are not free).
+    let (text, json) = if ctx.json {
+        let json = Value::Array(ts.iter().map(|t| output::ticket_json(t)).collect());
+        (String::new(), json)
+    } else {
+        (output::ticket_lines(ts), Value::Null)
+    };
+    let out = Out::new(text, json).notes(output::skipped_notes(&snap.problems));
+    // The process ends right after printing: skip freeing every ticket one by one.
+    std::mem::forget(snap);
+    Ok(out)
 }
