@@ -31,7 +31,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::Result;
 use crate::frontmatter;
-use crate::store::Store;
+use crate::store::{Edit, Store};
 use crate::ticket::{self, Problem, Ticket, KNOWN_FIELDS};
 
 /// Bump when the layout of the file changes in a way the fingerprints would not notice.
@@ -198,6 +198,15 @@ pub fn dir(store: &Store) -> PathBuf {
 /// The whole result of the last load (section A).
 const SNAPSHOT_FILE: &str = "snapshot.bin";
 const SNAPSHOT_MAGIC: &[u8; 8] = b"wtsnap1\n";
+/// Changes wt itself committed since a snapshot: (tree before, tree after, changed blobs).
+const DELTA_FILE: &str = "delta.bin";
+const DELTA_MAGIC: &[u8; 8] = b"wtdelt1\n";
+/// magic, version, build fingerprint, schema fingerprint; then frames.
+const DELTA_HEADER_LEN: usize = 8 + 4 + 8 + 8;
+/// A reader that had to apply this many deltas writes a fresh snapshot.
+const COMPACT_AFTER: usize = 8;
+/// A writer starts a new delta file beyond this size.
+const MAX_DELTA_BYTES: u64 = 256 * 1024;
 /// Trees by id (section B), read only when the `.work` tree changed.
 const TREES_FILE: &str = "trees.bin";
 const TREES_MAGIC: &[u8; 8] = b"wttree1\n";
@@ -207,6 +216,11 @@ const TREES_MAGIC: &[u8; 8] = b"wttree1\n";
 /// hashed. It fails (None) when the records do not survive a round trip through the compact
 /// format (e.g. a field marked `skip_serializing_if`): then the cache stays off.
 fn schema_fingerprint() -> Option<u64> {
+    static SCHEMA: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *SCHEMA.get_or_init(compute_schema_fingerprint)
+}
+
+fn compute_schema_fingerprint() -> Option<u64> {
     let full = Ticket {
         id: "J-0".into(),
         title: "t".into(),
@@ -296,6 +310,11 @@ fn write(path: &Path, magic: &[u8; 8], schema: u64, payload: &[u8]) {
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(&xxh3_64(payload).to_le_bytes());
     out.extend_from_slice(payload);
+    write_raw(path, &out);
+}
+
+/// Install `bytes` as `path` by temp file + rename; failures are ignored.
+fn write_raw(path: &Path, out: &[u8]) {
     let Some(dir) = path.parent() else { return };
     if fs::create_dir_all(dir).is_err() {
         return;
@@ -303,7 +322,7 @@ fn write(path: &Path, magic: &[u8; 8], schema: u64, payload: &[u8]) {
     let nonce: u64 = rand::random();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
     let tmp = dir.join(format!(".{name}.{}.{nonce:016x}.tmp", std::process::id()));
-    if fs::write(&tmp, &out).is_ok() && fs::rename(&tmp, path).is_ok() {
+    if fs::write(&tmp, out).is_ok() && fs::rename(&tmp, path).is_ok() {
         with_stats(|s| s.writes += 1);
     } else {
         let _ = fs::remove_file(&tmp);
@@ -379,7 +398,24 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Vec<WorkEnt
                 });
                 return Ok(entries);
             }
-            Some((_, entries)) => ("partial", entries),
+            Some((r, mut entries)) => {
+                // Changes wt committed since (claim, release, done...) are in the delta log.
+                let (reached, applied) = apply_deltas(&dir, schema, r, root_raw, &mut entries);
+                if reached {
+                    let n = entries.iter().filter(|e| e.parsed.is_some()).count();
+                    with_stats(|s| {
+                        s.state = "delta";
+                        s.reused += n;
+                    });
+                    if applied >= COMPACT_AFTER {
+                        if let Some(payload) = encode_snapshot(root_raw, &entries) {
+                            write(&snap_path, SNAPSHOT_MAGIC, schema, &payload);
+                        }
+                    }
+                    return Ok(entries);
+                }
+                ("partial", entries)
+            }
             None => ("invalid", Vec::new()),
         },
         Err(state) => (state, Vec::new()),
@@ -403,6 +439,186 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Vec<WorkEnt
         write(&trees_path, TREES_MAGIC, schema, &payload);
     }
     Ok(entries)
+}
+
+/// One commit wt made: the `.work` tree went from `base` to `new` by replacing the blobs of
+/// existing paths. `parsed` is what the new blob parses to (ticket files only).
+#[derive(Serialize, Deserialize)]
+struct DeltaRec {
+    base: RawOid,
+    new: RawOid,
+    mods: Vec<(String, RawOid, Option<Parsed>)>,
+}
+
+fn delta_header(schema: u64) -> Vec<u8> {
+    let mut h = Vec::with_capacity(DELTA_HEADER_LEN);
+    h.extend_from_slice(DELTA_MAGIC);
+    h.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h.extend_from_slice(&build_fingerprint().to_le_bytes());
+    h.extend_from_slice(&schema.to_le_bytes());
+    h
+}
+
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(12 + payload.len());
+    f.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    f.extend_from_slice(&xxh3_64(payload).to_le_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// The records of the delta file, in the order they were written, up to the first frame
+/// that does not check out (a torn append ends the usable part).
+fn read_deltas(dir: &Path, schema: u64) -> Vec<DeltaRec> {
+    let Ok(bytes) = fs::read(dir.join(DELTA_FILE)) else {
+        return Vec::new();
+    };
+    if bytes.len() < DELTA_HEADER_LEN || bytes[..DELTA_HEADER_LEN] != delta_header(schema)[..] {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut rest = &bytes[DELTA_HEADER_LEN..];
+    while rest.len() >= 12 {
+        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        let Some(sum) = u64_at(rest, 4) else { break };
+        let Some(payload) = rest.get(12..12 + len) else {
+            break;
+        };
+        if xxh3_64(payload) != sum {
+            break;
+        }
+        match postcard::from_bytes::<DeltaRec>(payload) {
+            Ok(r) => out.push(r),
+            Err(_) => break,
+        }
+        rest = &rest[12 + len..];
+    }
+    out
+}
+
+/// Bring `entries` (the snapshot of tree `from`) forward along the delta log towards `to`.
+/// Returns whether `to` was reached and how many deltas were applied; whatever happens,
+/// `entries` stays an exact snapshot of the tree it has reached.
+fn apply_deltas(
+    dir: &Path,
+    schema: u64,
+    from: RawOid,
+    to: RawOid,
+    entries: &mut [WorkEntry],
+) -> (bool, usize) {
+    let recs = read_deltas(dir, schema);
+    let mut cur = from;
+    let mut applied = 0;
+    let mut index: Option<HashMap<String, usize>> = None;
+    for rec in recs {
+        if cur == to {
+            break;
+        }
+        if rec.base != cur {
+            continue;
+        }
+        if index.is_none() {
+            index = Some(
+                entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.path.clone(), i))
+                    .collect(),
+            );
+        }
+        let Some(idx) = index.as_ref() else { break };
+        // Every changed path must be one the snapshot has, or the record does not apply.
+        let Some(targets) = rec
+            .mods
+            .iter()
+            .map(|(p, o, _)| Some((*idx.get(p)?, oid(o)?)))
+            .collect::<Option<Vec<_>>>()
+        else {
+            break;
+        };
+        for ((i, o), (_, _, parsed)) in targets.into_iter().zip(rec.mods) {
+            entries[i].oid = o;
+            entries[i].parsed = parsed;
+        }
+        cur = rec.new;
+        applied += 1;
+    }
+    (cur == to, applied)
+}
+
+/// Record a commit wt just made on top of the snapshot of `.work` tree `base`: if it only
+/// replaced existing files (claim, release, done, edits), append (base, new tree, new
+/// records) to the delta log, so the next load needs neither git reads nor parsing.
+/// Failures only cost speed, so they are ignored. Call with the writer lock held.
+pub fn note_commit(
+    store: &Store,
+    base: Option<Oid>,
+    new_commit: Oid,
+    edits: &[Edit],
+    exists: impl Fn(&str) -> bool,
+) {
+    let Some(schema) = enabled().then(schema_fingerprint).flatten() else {
+        return;
+    };
+    let Some(base) = base.and_then(raw) else {
+        return;
+    };
+    let Some(new) = store
+        .work_tree(new_commit, crate::config::WORK_DIR)
+        .ok()
+        .flatten()
+        .and_then(raw)
+    else {
+        return;
+    };
+    let mut mods = Vec::with_capacity(edits.len());
+    for e in edits {
+        let Edit::Write { path, content } = e else {
+            return;
+        };
+        if !exists(path) {
+            return;
+        }
+        let Some(o) = Oid::hash_object(git2::ObjectType::Blob, content)
+            .ok()
+            .and_then(raw)
+        else {
+            return;
+        };
+        let parsed = ticket::is_ticket_path(path).then(|| parse_blob(path, content));
+        mods.push((path.clone(), o, parsed));
+    }
+    let Ok(payload) = postcard::to_stdvec(&DeltaRec { base, new, mods }) else {
+        return;
+    };
+    let dir = dir(store);
+    let path = dir.join(DELTA_FILE);
+    let header = delta_header(schema);
+    let usable = fs::File::open(&path)
+        .and_then(|mut f| {
+            use std::io::Read;
+            let len = f.metadata()?.len();
+            let mut h = vec![0u8; DELTA_HEADER_LEN];
+            f.read_exact(&mut h)?;
+            Ok(h == header && len <= MAX_DELTA_BYTES)
+        })
+        .unwrap_or(false);
+    let f = frame(&payload);
+    if usable {
+        use std::io::Write;
+        let ok = fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(&f));
+        if ok.is_ok() {
+            with_stats(|s| s.writes += 1);
+        }
+    } else {
+        // A new log: header and this record, installed by temp file + rename.
+        let mut all = header;
+        all.extend_from_slice(&f);
+        write_raw(&path, &all);
+    }
 }
 
 type Trees = HashMap<Oid, Vec<(String, Oid, bool)>>;

@@ -40,6 +40,47 @@ pub struct Entry {
 /// From this many edits on, a commit's objects are written as one pack, not loose files.
 const BULK_EDITS: usize = 256;
 
+/// A working tree with the state branch checked out, opened once per write: the check for
+/// local edits and the update after the commit share one read of its index (re-read only
+/// if the index file changed in between), which matters when the index has 10,000 entries.
+pub struct Checkout {
+    path: PathBuf,
+    repo: Repository,
+    index: std::cell::RefCell<Option<git2::Index>>,
+}
+
+impl Checkout {
+    fn new(repo: Repository) -> Option<Checkout> {
+        let path = repo.workdir()?.to_path_buf();
+        Some(Checkout {
+            path,
+            repo,
+            index: std::cell::RefCell::new(None),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The index, read on first use.
+    fn index(&self) -> std::result::Result<std::cell::RefMut<'_, git2::Index>, git2::Error> {
+        let mut slot = self.index.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(self.repo.index()?);
+        }
+        std::cell::RefMut::filter_map(slot, Option::as_mut)
+            .map_err(|_| git2::Error::from_str("the index could not be opened"))
+    }
+}
+
+impl std::ops::Deref for Checkout {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// What happened to a compare-and-swap commit.
 pub enum CasOutcome {
     Committed(Oid),
@@ -287,8 +328,8 @@ impl Store {
         }
     }
 
-    /// Working trees (main and linked) whose HEAD is `refs/heads/<branch>`.
-    pub fn checkouts_of(&self, branch: &str) -> Result<Vec<PathBuf>> {
+    /// Working trees (main and linked) whose HEAD is `refs/heads/<branch>`, opened.
+    pub fn checkouts_of(&self, branch: &str) -> Result<Vec<Checkout>> {
         let target = format!("refs/heads/{branch}");
         let mut out = Vec::new();
         let main = Repository::open(self.repo.commondir())?;
@@ -298,11 +339,7 @@ impl Store {
                 .and_then(|h| h.symbolic_target().ok().flatten().map(|t| t == target))
                 .unwrap_or(false)
         };
-        if !main.is_bare() && on_branch(&main) {
-            if let Some(w) = main.workdir() {
-                out.push(w.to_path_buf());
-            }
-        }
+        let mut linked = Vec::new();
         if let Ok(names) = main.worktrees() {
             for name in names.iter().filter_map(|n| n.ok().flatten()) {
                 let Ok(wt) = main.find_worktree(name) else {
@@ -315,12 +352,14 @@ impl Store {
                     continue;
                 };
                 if on_branch(&r) {
-                    if let Some(w) = r.workdir() {
-                        out.push(w.to_path_buf());
-                    }
+                    linked.push(r);
                 }
             }
         }
+        if !main.is_bare() && on_branch(&main) {
+            out.extend(Checkout::new(main));
+        }
+        out.extend(linked.into_iter().filter_map(Checkout::new));
         Ok(out)
     }
 
@@ -328,11 +367,10 @@ impl Store {
     /// `old` gives, per edited path, the blob the tip had (None when the path is new).
     pub fn check_checkout_clean(
         &self,
-        checkout: &Path,
+        checkout: &Checkout,
         old: &[(String, Option<Oid>)],
     ) -> Result<()> {
-        let r = Repository::open(checkout)?;
-        let index = r.index()?;
+        let index = checkout.index()?;
         for (path, old_oid) in old {
             let file = checkout.join(path);
             let on_disk = match fs::read(&file) {
@@ -369,7 +407,7 @@ impl Store {
 
     /// Bring `checkout`'s copies of exactly the edited files, and their index entries, up
     /// to date with what was just committed. Returns a warning when the index stayed locked.
-    pub fn update_checkout(&self, checkout: &Path, edits: &[Edit]) -> Result<Option<String>> {
+    pub fn update_checkout(&self, checkout: &Checkout, edits: &[Edit]) -> Result<Option<String>> {
         for e in edits {
             let file = checkout.join(e.path());
             match e {
@@ -385,7 +423,7 @@ impl Store {
                     // Remove folders the deletion left empty, up to the checkout root.
                     let mut dir = file.parent();
                     while let Some(d) = dir {
-                        if d == checkout || fs::remove_dir(d).is_err() {
+                        if d == checkout.path() || fs::remove_dir(d).is_err() {
                             break;
                         }
                         dir = d.parent();
@@ -393,12 +431,12 @@ impl Store {
                 }
             }
         }
-        let r = Repository::open(checkout)?;
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let attempt = (|| -> std::result::Result<(), git2::Error> {
-                let mut index = r.index()?;
-                index.read(true)?;
+                let mut index = checkout.index()?;
+                // Re-read only if the index file changed since the clean check read it.
+                index.read(false)?;
                 for e in edits {
                     match e {
                         Edit::Write { .. } => index.add_path(Path::new(e.path()))?,

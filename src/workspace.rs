@@ -265,6 +265,9 @@ impl Workspace {
                 .commit_cas(&self.branch, tip, &edits, &message.render())?
             {
                 CasOutcome::Committed(oid) => {
+                    crate::cache::note_commit(&self.store, snap.work_tree, oid, &edits, |p| {
+                        snap.blobs.contains_key(p)
+                    });
                     let mut warnings = Vec::new();
                     for c in &checkouts {
                         if let Some(w) = self.store.update_checkout(c, &edits)? {
