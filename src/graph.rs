@@ -59,6 +59,38 @@ impl std::fmt::Display for Blocker {
     }
 }
 
+/// For each ticket, a list of tickets, in two flat vectors (one allocation each, not one
+/// per ticket).
+struct Adjacency {
+    /// `items[start[i]..start[i + 1]]` belong to ticket i.
+    start: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Adjacency {
+    /// From (owner, item) pairs; each owner's items keep the order of `pairs`.
+    fn new(n: usize, pairs: &[(usize, usize)]) -> Adjacency {
+        let mut start = vec![0usize; n + 1];
+        for &(o, _) in pairs {
+            start[o + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut items = vec![0usize; pairs.len()];
+        for &(o, x) in pairs {
+            items[fill[o]] = x;
+            fill[o] += 1;
+        }
+        Adjacency { start, items }
+    }
+
+    fn of(&self, i: usize) -> &[usize] {
+        &self.items[self.start[i]..self.start[i + 1]]
+    }
+}
+
 /// Reused buffers for [`Graph::waiting_depths`].
 #[derive(Default)]
 struct Scratch {
@@ -74,9 +106,9 @@ pub struct Graph<'a> {
     by_id: FxHashMap<&'a str, usize>,
     /// Index of each ticket's parent, when the parent exists.
     parent: Vec<Option<usize>>,
-    children: Vec<Vec<usize>>,
+    children: Adjacency,
     /// For each ticket, the tickets that list it in depends_on.
-    dependents: Vec<Vec<usize>>,
+    dependents: Adjacency,
     complete: Vec<bool>,
     in_cycle: Vec<Option<Vec<String>>>,
 }
@@ -88,21 +120,23 @@ impl<'a> Graph<'a> {
             by_id.entry(t.id.as_str()).or_insert(i);
         }
         let mut parent = vec![None; tickets.len()];
-        let mut children = vec![Vec::new(); tickets.len()];
-        let mut dependents = vec![Vec::new(); tickets.len()];
+        let mut children = Vec::new();
+        let mut dependents = Vec::new();
         for (i, t) in tickets.iter().enumerate() {
             if let Some(&p) = t.parent.as_deref().and_then(|p| by_id.get(p)) {
                 parent[i] = Some(p);
                 if p != i {
-                    children[p].push(i);
+                    children.push((p, i));
                 }
             }
             for d in &t.depends_on {
                 if let Some(&j) = by_id.get(d.as_str()) {
-                    dependents[j].push(i);
+                    dependents.push((j, i));
                 }
             }
         }
+        let children = Adjacency::new(tickets.len(), &children);
+        let dependents = Adjacency::new(tickets.len(), &dependents);
         let mut g = Graph {
             tickets,
             by_id,
@@ -126,7 +160,7 @@ impl<'a> Graph<'a> {
     }
 
     pub fn children(&self, i: usize) -> &[usize] {
-        &self.children[i]
+        self.children.of(i)
     }
 
     /// Done, and everything under it done (a dependency on a container needs all of it).
@@ -144,8 +178,8 @@ impl<'a> Graph<'a> {
             let mut stack = vec![(start, 0usize)];
             state[start] = 1;
             while let Some(&mut (i, ref mut next)) = stack.last_mut() {
-                if *next < self.children[i].len() {
-                    let c = self.children[i][*next];
+                if *next < self.children.of(i).len() {
+                    let c = self.children.of(i)[*next];
                     *next += 1;
                     if state[c] == 0 {
                         state[c] = 1;
@@ -153,7 +187,7 @@ impl<'a> Graph<'a> {
                     }
                 } else {
                     let ok = self.tickets[i].status == Status::Done
-                        && self.children[i].iter().all(|&c| state[c] == 2);
+                        && self.children.of(i).iter().all(|&c| state[c] == 2);
                     state[i] = if ok { 2 } else { 3 };
                     stack.pop();
                 }
@@ -165,7 +199,7 @@ impl<'a> Graph<'a> {
     /// Number of tickets under `i` (transitively) that are not done.
     pub fn open_descendants(&self, i: usize) -> usize {
         let mut n = 0;
-        let mut stack: Vec<usize> = self.children[i].clone();
+        let mut stack: Vec<usize> = self.children.of(i).to_vec();
         let mut seen = HashSet::new();
         while let Some(c) = stack.pop() {
             if !seen.insert(c) {
@@ -174,7 +208,7 @@ impl<'a> Graph<'a> {
             if self.tickets[c].status != Status::Done {
                 n += 1;
             }
-            stack.extend_from_slice(&self.children[c]);
+            stack.extend_from_slice(self.children.of(c));
         }
         n
     }
@@ -210,6 +244,7 @@ impl<'a> Graph<'a> {
         let mut pos = vec![usize::MAX; n];
         let mut path: Vec<usize> = Vec::new();
         let mut result = Vec::new();
+        let mut stack: Vec<(usize, usize)> = Vec::new();
         for start in 0..n {
             if color[start] != 0 {
                 continue;
@@ -218,7 +253,8 @@ impl<'a> Graph<'a> {
             pos[start] = 0;
             path.push(start);
             // (node, next index into its depends_on); unknown IDs are skipped.
-            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            stack.clear();
+            stack.push((start, 0));
             loop {
                 let step = match stack.last_mut() {
                     None => break,
@@ -414,10 +450,10 @@ impl<'a> Graph<'a> {
 
     /// Append the tickets waiting on `i` (its dependents, then each ancestor's) to `out`.
     fn push_waiters(&self, i: usize, out: &mut Vec<usize>, ancestors: &mut Vec<usize>) {
-        out.extend_from_slice(&self.dependents[i]);
+        out.extend_from_slice(self.dependents.of(i));
         self.ancestors(i, ancestors);
         for &p in ancestors.iter() {
-            out.extend_from_slice(&self.dependents[p]);
+            out.extend_from_slice(self.dependents.of(p));
         }
     }
 
