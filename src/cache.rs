@@ -26,6 +26,7 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 
 use git2::Oid;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -65,6 +66,41 @@ pub struct WorkEntry {
     pub parsed: Option<Parsed>,
 }
 
+/// Every blob of a `.work` tree in walk order, held in parts (decoded on separate threads);
+/// iterate it to get the entries in order.
+#[derive(Debug, Default)]
+pub struct Entries {
+    parts: Vec<Vec<WorkEntry>>,
+}
+
+impl Entries {
+    fn single(entries: Vec<WorkEntry>) -> Entries {
+        Entries {
+            parts: vec![entries],
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &WorkEntry> {
+        self.parts.iter().flatten()
+    }
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut WorkEntry> {
+        self.parts.iter_mut().flatten()
+    }
+}
+
+impl IntoIterator for Entries {
+    type Item = WorkEntry;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<WorkEntry>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.parts.into_iter().flatten()
+    }
+}
+
 /// Parse one ticket file's bytes (what [`crate::workspace::load_snapshot`] did per ticket).
 pub fn parse_blob(path: &str, bytes: &[u8]) -> Parsed {
     match std::str::from_utf8(bytes) {
@@ -87,12 +123,37 @@ pub fn parse_blob(path: &str, bytes: &[u8]) -> Parsed {
 
 /// Top-level frontmatter keys not in [`KNOWN_FIELDS`], with their lines.
 pub fn unknown_fields(text: &str) -> Vec<(String, usize)> {
+    if only_known_keys(text) {
+        return Vec::new();
+    }
     frontmatter::fields(text)
         .unwrap_or_default()
         .into_iter()
         .filter(|f| !KNOWN_FIELDS.contains(&f.key.as_str()))
         .map(|f| (f.key, f.line))
         .collect()
+}
+
+/// A quick, conservative look: true only when every line of the frontmatter that starts at
+/// column 0 (other than blanks and comments) is `<known field>:` followed by a space, a tab
+/// or the end of the line. Then [`frontmatter::fields`] cannot name an unknown key (its keys
+/// come from such lines), and the exact but slower analysis is skipped.
+fn only_known_keys(text: &str) -> bool {
+    let Ok(sp) = frontmatter::split(text) else {
+        return false;
+    };
+    sp.yaml
+        .split('\n')
+        .all(|line| match line.as_bytes().first() {
+            None | Some(b' ' | b'\t' | b'#') => true,
+            Some(_) => line.split_once(':').is_some_and(|(key, rest)| {
+                KNOWN_FIELDS.contains(&key)
+                    && rest
+                        .as_bytes()
+                        .first()
+                        .is_none_or(|c| *c == b' ' || *c == b'\t')
+            }),
+        })
 }
 
 // ---------------------------------------------------------------------------
@@ -329,27 +390,83 @@ fn write_raw(path: &Path, out: &[u8]) {
     }
 }
 
-fn encode_snapshot(root: RawOid, entries: &[WorkEntry]) -> Option<Vec<u8>> {
-    let recs: Vec<EntryRef<'_>> = entries
-        .iter()
-        .map(|e| {
-            Some(EntryRef {
-                path: match &e.parsed {
-                    Some(p) if p.path() == e.path => None,
-                    _ => Some(&e.path),
-                },
-                oid: raw(e.oid)?,
-                parsed: e.parsed.as_ref(),
+/// Snapshots of this many entries or more are stored in [`CHUNKS`] parts that are decoded
+/// on separate threads.
+const CHUNKED_FROM: usize = 2048;
+const CHUNKS: usize = 4;
+
+/// Payload: root tree id, number of parts (u32), then per part its length (u64) and the
+/// postcard sequence of its entries.
+fn encode_snapshot(root: RawOid, entries: &Entries) -> Option<Vec<u8>> {
+    let entries: Vec<&WorkEntry> = entries.iter().collect();
+    let parts = if entries.len() >= CHUNKED_FROM {
+        CHUNKS
+    } else {
+        1
+    };
+    let size = entries.len().div_ceil(parts).max(1);
+    let mut payload = root.to_vec();
+    payload.extend_from_slice(&(parts as u32).to_le_bytes());
+    let mut chunks = entries.chunks(size);
+    for _ in 0..parts {
+        let chunk: &[&WorkEntry] = chunks.next().unwrap_or(&[]);
+        let recs: Vec<EntryRef<'_>> = chunk
+            .iter()
+            .map(|e| {
+                Some(EntryRef {
+                    path: match &e.parsed {
+                        Some(p) if p.path() == e.path => None,
+                        _ => Some(&e.path),
+                    },
+                    oid: raw(e.oid)?,
+                    parsed: e.parsed.as_ref(),
+                })
             })
-        })
-        .collect::<Option<_>>()?;
-    postcard::to_extend(&recs, root.to_vec()).ok()
+            .collect::<Option<_>>()?;
+        let bytes = postcard::to_stdvec(&recs).ok()?;
+        payload.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        payload.extend_from_slice(&bytes);
+    }
+    Some(payload)
 }
 
-fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Vec<WorkEntry>)> {
+fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Entries)> {
     let root: RawOid = payload.get(..20)?.try_into().ok()?;
+    let parts = u32::from_le_bytes(payload.get(20..24)?.try_into().ok()?) as usize;
+    let mut slices = Vec::with_capacity(parts.min(64));
+    let mut at = 24;
+    for _ in 0..parts {
+        let len = usize::try_from(u64_at(payload, at)?).ok()?;
+        let end = (at + 8).checked_add(len)?;
+        slices.push(payload.get(at + 8..end)?);
+        at = end;
+    }
+    if at != payload.len() {
+        return None;
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let decoded: Vec<Option<Vec<WorkEntry>>> = if slices.len() > 1 && threads > 1 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = slices[1..]
+                .iter()
+                .map(|s| scope.spawn(move || decode_chunk(s)))
+                .collect();
+            let mut out = vec![decode_chunk(slices[0])];
+            out.extend(handles.into_iter().map(|h| h.join().ok().flatten()));
+            out
+        })
+    } else {
+        slices.iter().map(|s| decode_chunk(s)).collect()
+    };
+    let parts = decoded.into_iter().collect::<Option<Vec<_>>>()?;
+    Some((root, Entries { parts }))
+}
+
+fn decode_chunk(bytes: &[u8]) -> Option<Vec<WorkEntry>> {
     // One record at a time into a vector of the right size: no regrowth copies.
-    let (n, mut rest) = postcard::take_from_bytes::<usize>(&payload[20..]).ok()?;
+    let (n, mut rest) = postcard::take_from_bytes::<usize>(bytes).ok()?;
     let mut entries = Vec::with_capacity(n.min(rest.len()));
     for _ in 0..n {
         let (r, more) = postcard::take_from_bytes::<EntryRec>(rest).ok()?;
@@ -365,7 +482,7 @@ fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Vec<WorkEntry>)> {
             parsed: r.parsed,
         });
     }
-    rest.is_empty().then_some((root, entries))
+    rest.is_empty().then_some(entries)
 }
 
 // ---------------------------------------------------------------------------
@@ -373,9 +490,9 @@ fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Vec<WorkEntry>)> {
 
 /// Every blob under the `.work` tree `work_tree`, in tree order, with ticket files parsed;
 /// from the cache where it has them, from git (and then into the cache) where not.
-pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Vec<WorkEntry>> {
+pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Entries> {
     let Some(root) = work_tree else {
-        return Ok(Vec::new());
+        return Ok(Entries::default());
     };
     let schema = if enabled() {
         schema_fingerprint()
@@ -384,7 +501,7 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Vec<WorkEnt
     };
     let (Some(schema), Some(root_raw)) = (schema, raw(root)) else {
         with_stats(|s| s.state = "off");
-        return load(store, root, HashMap::new(), HashMap::new()).map(|(e, _)| e);
+        return load(store, root, HashMap::new(), HashMap::new()).map(|(e, _)| Entries::single(e));
     };
     let dir = dir(store);
     let snap_path = dir.join(SNAPSHOT_FILE);
@@ -416,9 +533,9 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Vec<WorkEnt
                 }
                 ("partial", entries)
             }
-            None => ("invalid", Vec::new()),
+            None => ("invalid", Entries::default()),
         },
-        Err(state) => (state, Vec::new()),
+        Err(state) => (state, Entries::default()),
     };
     with_stats(|s| s.state = state);
     // The tree changed (or there is no usable file): reuse what the old files know.
@@ -432,6 +549,7 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Vec<WorkEnt
         .and_then(|b| decode_trees(&b[HEADER_LEN..]))
         .unwrap_or_default();
     let (entries, trees) = load(store, root, known, old_trees)?;
+    let entries = Entries::single(entries);
     if let Some(payload) = encode_snapshot(root_raw, &entries) {
         write(&snap_path, SNAPSHOT_MAGIC, schema, &payload);
     }
@@ -504,44 +622,52 @@ fn apply_deltas(
     schema: u64,
     from: RawOid,
     to: RawOid,
-    entries: &mut [WorkEntry],
+    entries: &mut Entries,
 ) -> (bool, usize) {
     let recs = read_deltas(dir, schema);
+    // Follow the chain first (paths only), then change the entries.
+    let mut changes: Vec<(usize, Oid, Option<Parsed>)> = Vec::new();
     let mut cur = from;
     let mut applied = 0;
-    let mut index: Option<HashMap<String, usize>> = None;
-    for rec in recs {
-        if cur == to {
-            break;
-        }
-        if rec.base != cur {
-            continue;
-        }
-        if index.is_none() {
-            index = Some(
-                entries
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| (e.path.clone(), i))
-                    .collect(),
-            );
-        }
-        let Some(idx) = index.as_ref() else { break };
-        // Every changed path must be one the snapshot has, or the record does not apply.
-        let Some(targets) = rec
-            .mods
-            .iter()
-            .map(|(p, o, _)| Some((*idx.get(p)?, oid(o)?)))
-            .collect::<Option<Vec<_>>>()
-        else {
-            break;
+    {
+        let index: FxHashMap<&str, usize> = if recs.iter().any(|r| r.base == from) {
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.path.as_str(), i))
+                .collect()
+        } else {
+            FxHashMap::default()
         };
-        for ((i, o), (_, _, parsed)) in targets.into_iter().zip(rec.mods) {
-            entries[i].oid = o;
-            entries[i].parsed = parsed;
+        for rec in recs {
+            if cur == to {
+                break;
+            }
+            if rec.base != cur {
+                continue;
+            }
+            // Every changed path must be one the snapshot has, or the record does not apply.
+            let Some(targets) = rec
+                .mods
+                .iter()
+                .map(|(p, o, _)| Some((*index.get(p.as_str())?, oid(o)?)))
+                .collect::<Option<Vec<_>>>()
+            else {
+                break;
+            };
+            for ((i, o), (_, _, parsed)) in targets.into_iter().zip(rec.mods) {
+                changes.push((i, o, parsed));
+            }
+            cur = rec.new;
+            applied += 1;
         }
-        cur = rec.new;
-        applied += 1;
+    }
+    if !changes.is_empty() {
+        let mut all: Vec<&mut WorkEntry> = entries.iter_mut().collect();
+        for (i, o, parsed) in changes {
+            all[i].oid = o;
+            all[i].parsed = parsed;
+        }
     }
     (cur == to, applied)
 }
@@ -726,13 +852,20 @@ fn walk(
     Ok(())
 }
 
-/// Read and parse `entries[i]` for each i in `todo`. Many files: this thread reads blobs
-/// (git2 handles stay on one thread) while worker threads parse.
+/// Read and parse `entries[i]` for each i in `todo`. With many files, this thread reads
+/// the blobs (git2 handles stay on one thread) in batches that worker threads parse; when it
+/// has read everything it parses the remaining batches too.
 fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec<(usize, Parsed)>> {
+    const BATCH: usize = 64;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(4);
+    let parse_batch = |batch: Vec<(usize, Vec<u8>)>, out: &mut Vec<(usize, Parsed)>| {
+        for (i, bytes) in batch {
+            out.push((i, parse_blob(&entries[i].path, &bytes)));
+        }
+    };
     if todo.len() < PARALLEL_MIN || threads < 2 {
         let mut out = Vec::with_capacity(todo.len());
         for &i in todo {
@@ -741,42 +874,40 @@ fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec
         }
         return Ok(out);
     }
-    let (tx, rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(256);
+    let (tx, rx) = mpsc::channel::<Vec<(usize, Vec<u8>)>>();
     let rx = Mutex::new(rx);
-    let rx = &rx;
+    let next = || rx.lock().ok().and_then(|r| r.recv().ok());
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
+        let workers: Vec<_> = (1..threads)
             .map(|_| {
-                scope.spawn(move || {
+                scope.spawn(|| {
                     let mut out = Vec::new();
-                    loop {
-                        let job = match rx.lock() {
-                            Ok(r) => r.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok((i, bytes)) = job else { break };
-                        out.push((i, parse_blob(&entries[i].path, &bytes)));
+                    while let Some(batch) = next() {
+                        parse_batch(batch, &mut out);
                     }
                     out
                 })
             })
             .collect();
-        let mut failed = None;
-        for &i in todo {
-            match store.read_blob(entries[i].oid) {
-                Ok(bytes) => {
-                    if tx.send((i, bytes)).is_err() {
-                        break;
-                    }
+        let read = || -> Result<()> {
+            for chunk in todo.chunks(BATCH) {
+                let mut batch = Vec::with_capacity(chunk.len());
+                for &i in chunk {
+                    batch.push((i, store.read_blob(entries[i].oid)?));
                 }
-                Err(e) => {
-                    failed = Some(e);
+                if tx.send(batch).is_err() {
                     break;
                 }
             }
-        }
+            Ok(())
+        };
+        let read_result = read();
         drop(tx);
+        // This thread helps with whatever is still queued.
         let mut out = Vec::with_capacity(todo.len());
+        while let Some(batch) = next() {
+            parse_batch(batch, &mut out);
+        }
         for w in workers {
             match w.join() {
                 Ok(part) => out.extend(part),
@@ -785,9 +916,6 @@ fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec
                 }
             }
         }
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
+        read_result.map(|()| out)
     })
 }
