@@ -164,6 +164,8 @@ pub fn run() -> i32 {
         json: cli.json,
         cwd,
     };
+    // wt exits after one command: big snapshots need not be freed piece by piece.
+    wt::workspace::set_short_lived(true);
     let result = commands::dispatch(cli.command, &ctx);
     if matches!(std::env::var("WT_DEBUG_STATS"), Ok(v) if !v.is_empty() && v != "0") {
         eprintln!("{}", wt::cache::stats_line());

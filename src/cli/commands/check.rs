@@ -24,9 +24,8 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     } else {
         exit::ERROR
     };
-    Ok(Out::new(
-        text,
-        json!({"ok": problems.is_empty(), "tickets": snap.tickets.len(), "problems": problems}),
-    )
-    .code(code))
+    let json =
+        json!({"ok": problems.is_empty(), "tickets": snap.tickets.len(), "problems": problems});
+    wt::workspace::finished_with(snap);
+    Ok(Out::new(text, json).code(code))
 }

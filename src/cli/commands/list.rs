@@ -44,7 +44,6 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         (output::ticket_lines(ts), Value::Null)
     };
     let out = Out::new(text, json).notes(output::skipped_notes(&snap.problems));
-    // The process ends right after printing: skip freeing every ticket one by one.
-    std::mem::forget(snap);
+    wt::workspace::finished_with(snap);
     Ok(out)
 }

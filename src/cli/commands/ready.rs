@@ -40,5 +40,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         output::ticket_lines(ts)
     };
     let _ = json!(null);
-    Ok(Out::new(text, json).notes(output::skipped_notes(&snap.problems)))
+    let out = Out::new(text, json).notes(output::skipped_notes(&snap.problems));
+    drop(g);
+    wt::workspace::finished_with(snap);
+    Ok(out)
 }
