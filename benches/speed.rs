@@ -1,0 +1,558 @@
+//! Speed benchmark: builds ticket trees of 1,000, 10,000 and 50,000 tickets with `wt import`
+//! and times the agent loop's commands as whole processes of the release build.
+//!
+//!     cargo bench --bench speed                      # sizes 1000,10000,50000, 20 runs each
+//!     cargo bench --bench speed -- --sizes 10000 --runs 30 --dir /tmp/wt-bench
+//!
+//! For each size it prints, per operation, the median, p10, p90 and max wall time, the
+//! median CPU time (user + system) and the peak resident memory of the `wt` process, next to
+//! the target from issue 6. It also checks that `wt ready` prints the same bytes with the
+//! cache as without it (`WT_NO_CACHE=1`), on the fresh tree and after the write loops.
+//!
+//! The tree: phase-specs of 40 jobs, each job with about 4 tasks; every ticket depends on
+//! 0-3 earlier tickets of its kind; the first 30% (in plan order) are done; some open jobs
+//! are claimed by five agents. Write operations are measured twice: with the state branch
+//! checked out in the repository (every write also refreshes that worktree's files and git
+//! index), and with the state branch checked out nowhere (`git switch` to another branch).
+//! A benchmark, not a test: figures depend on the machine; nothing here fails on a number.
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const WT: &str = env!("CARGO_BIN_EXE_wt");
+
+struct Opts {
+    sizes: Vec<usize>,
+    runs: usize,
+    dir: Option<PathBuf>,
+}
+
+fn parse_opts() -> Opts {
+    let mut o = Opts {
+        sizes: vec![1_000, 10_000, 50_000],
+        runs: 20,
+        dir: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--sizes" => {
+                o.sizes = args
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|s| s.trim().replace('_', "").parse().ok())
+                    .collect()
+            }
+            "--runs" => o.runs = args.next().and_then(|s| s.parse().ok()).unwrap_or(20),
+            "--dir" => o.dir = args.next().map(PathBuf::from),
+            "--bench" => {} // added by `cargo bench`
+            "-h" | "--help" => {
+                println!("usage: cargo bench --bench speed -- [--sizes 1000,10000,50000] [--runs 20] [--dir DIR]");
+                std::process::exit(0);
+            }
+            other => {
+                eprintln!("unknown argument {other} (try --help)");
+                std::process::exit(2);
+            }
+        }
+    }
+    o.runs = o.runs.max(1);
+    o
+}
+
+/// One finished process: wall time, CPU time, peak RSS, exit code, stdout.
+struct Sample {
+    wall: Duration,
+    cpu: Duration,
+    rss_kb: i64,
+    code: i32,
+    stdout: Vec<u8>,
+}
+
+/// Run a command and measure it with wait4 (rusage of exactly that child).
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also reports its rusage
+fn measure(cmd: &mut Command) -> Sample {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let err = child.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = e.read_to_end(&mut v);
+            v
+        })
+    });
+    let mut stdout = Vec::new();
+    if let Some(mut o) = child.stdout.take() {
+        o.read_to_end(&mut stdout).expect("read stdout");
+    }
+    let stderr = err.and_then(|t| t.join().ok()).unwrap_or_default();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for the child we spawned (not yet reaped: Child::wait was not called).
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert!(pid > 0, "wait4 failed");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    if code != 0 && code != 3 {
+        eprintln!(
+            "command failed ({code}): {:?}\n{}",
+            cmd,
+            String::from_utf8_lossy(&stderr)
+        );
+    }
+    Sample {
+        wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        rss_kb: usage.ru_maxrss,
+        code,
+        stdout,
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let st = env(Command::new("git"), dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("git");
+    assert!(st.success(), "git {args:?} failed");
+}
+
+/// Fixed identity and no user or system git config, so runs are comparable.
+fn env(mut c: Command, dir: &Path) -> Command {
+    c.current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+        .env("GIT_COMMITTER_NAME", "bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+        .env("WT_AGENT", "bench")
+        .env_remove("WT_NO_CACHE")
+        .env_remove("WT_DEBUG_STATS")
+        .env_remove("WT_BRANCH");
+    c
+}
+
+fn wt(dir: &Path, args: &[&str]) -> Command {
+    let mut c = env(Command::new(WT), dir);
+    c.args(args);
+    c
+}
+
+fn run_ok(dir: &Path, args: &[&str]) -> Sample {
+    let s = measure(&mut wt(dir, args));
+    assert!(s.code == 0, "wt {args:?} exited {}", s.code);
+    s
+}
+
+// ---------------------------------------------------------------------------
+// The plan
+
+/// xorshift64*: a fixed sequence, so every run builds the same plan.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const WORDS: &[&str] = &[
+    "login",
+    "form",
+    "cache",
+    "index",
+    "parser",
+    "billing",
+    "export",
+    "report",
+    "search",
+    "upload",
+    "session",
+    "token",
+    "schema",
+    "migration",
+    "queue",
+    "worker",
+    "retry",
+    "audit",
+    "metrics",
+    "dashboard",
+    "invoice",
+    "webhook",
+    "profile",
+    "settings",
+    "email",
+    "import",
+];
+
+fn title(rng: &mut Rng, verb: &str) -> String {
+    let a = WORDS[rng.below(WORDS.len())];
+    let b = WORDS[rng.below(WORDS.len())];
+    format!("{verb} the {a} {b}")
+}
+
+/// Items for `wt import`: phase-specs of 40 jobs, jobs of ~4 tasks, 0-3 dependencies on
+/// earlier tickets of the same kind, the first 30% done.
+fn plan(n: usize) -> Vec<Value> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ n as u64);
+    let mut items = Vec::with_capacity(n);
+    let (mut phases, mut jobs, mut tasks): (Vec<String>, Vec<String>, Vec<String>) =
+        (vec![], vec![], vec![]);
+    let deps = |rng: &mut Rng, pool: &[String], window: usize| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let k = rng.below(4);
+        let lo = pool.len().saturating_sub(window);
+        for _ in 0..k {
+            if pool.len() > lo {
+                let d = pool[lo + rng.below(pool.len() - lo)].clone();
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    };
+    'outer: loop {
+        let pk = format!("p{}", phases.len());
+        let pdeps = deps(&mut rng, &phases, 3);
+        items.push(
+            json!({"key": pk, "kind": "phase-spec", "title": title(&mut rng, "Deliver"),
+            "depends_on": pdeps, "description": "A vertical slice of the product."}),
+        );
+        phases.push(pk.clone());
+        for j in 0..40 {
+            if items.len() >= n {
+                break 'outer;
+            }
+            let jk = format!("{pk}j{j}");
+            let jdeps = deps(&mut rng, &jobs, 60);
+            let labels = if rng.below(3) == 0 {
+                vec!["backend"]
+            } else {
+                vec![]
+            };
+            items.push(json!({"key": jk, "kind": "job", "title": title(&mut rng, "Build"),
+                "parent": pk, "depends_on": jdeps, "priority": rng.below(5),
+                "files": [format!("src/{}.rs", WORDS[rng.below(WORDS.len())])],
+                "labels": labels,
+                "description": "Implement the feature described by the phase; keep the API stable and cover it with tests."}));
+            jobs.push(jk.clone());
+            let first_task = tasks.len();
+            for t in 0..(3 + rng.below(3)) {
+                if items.len() >= n {
+                    break 'outer;
+                }
+                let tk = format!("{jk}t{t}");
+                let tdeps = deps(&mut rng, &tasks[first_task..], 8);
+                items.push(
+                    json!({"key": tk, "kind": "task", "title": title(&mut rng, "Write"),
+                    "parent": jk, "depends_on": tdeps,
+                    "description": "One step of the job."}),
+                );
+                tasks.push(tk);
+            }
+        }
+        if items.len() >= n {
+            break;
+        }
+    }
+    items.truncate(n);
+    let done = n * 3 / 10;
+    for it in items.iter_mut().take(done) {
+        it["status"] = json!("done");
+    }
+    items
+}
+
+// ---------------------------------------------------------------------------
+// Statistics and output
+
+struct Row {
+    name: String,
+    samples: Vec<Sample>,
+    target_ms: Option<f64>,
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn print_rows(rows: &[Row]) {
+    println!(
+        "  {:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {:<16}",
+        "operation", "median", "p10", "p90", "max", "cpu med", "peak MB", "target"
+    );
+    for r in rows {
+        let mut w: Vec<f64> = r.samples.iter().map(|s| ms(s.wall)).collect();
+        w.sort_by(f64::total_cmp);
+        let mut c: Vec<f64> = r.samples.iter().map(|s| ms(s.cpu)).collect();
+        c.sort_by(f64::total_cmp);
+        let rss = r.samples.iter().map(|s| s.rss_kb).max().unwrap_or(0) as f64 / 1024.0;
+        let med = pct(&w, 0.5);
+        let target = match r.target_ms {
+            Some(t) => format!("<= {t:.0} ms {}", if med <= t { "met" } else { "MISSED" }),
+            None => String::new(),
+        };
+        println!(
+            "  {:<44} {:>6.1}ms {:>6.1}ms {:>6.1}ms {:>6.1}ms {:>6.1}ms {:>8.1}  {}",
+            r.name,
+            med,
+            pct(&w, 0.1),
+            pct(&w, 0.9),
+            pct(&w, 1.0),
+            pct(&c, 0.5),
+            rss,
+            target
+        );
+    }
+}
+
+fn median_wall(r: &Row) -> f64 {
+    let mut w: Vec<f64> = r.samples.iter().map(|s| ms(s.wall)).collect();
+    w.sort_by(f64::total_cmp);
+    pct(&w, 0.5)
+}
+
+// ---------------------------------------------------------------------------
+
+fn ready_ids(dir: &Path) -> VecDeque<String> {
+    let s = run_ok(dir, &["--json", "ready", "--kind", "any"]);
+    let v: Value = serde_json::from_slice(&s.stdout).expect("ready json");
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The next ready ticket, refilling the queue from `wt ready` when it runs dry.
+fn next_ready(dir: &Path, q: &mut VecDeque<String>) -> String {
+    if q.is_empty() {
+        *q = ready_ids(dir);
+    }
+    q.pop_front().expect("a ready ticket")
+}
+
+/// `wt ready --json` (and `--kind any`) with the cache and without it must print the same.
+fn same_with_and_without_cache(dir: &Path) -> bool {
+    let mut ok = true;
+    for args in [
+        &["--json", "ready"][..],
+        &["--json", "ready", "--kind", "any"][..],
+    ] {
+        let cached = run_ok(dir, args).stdout;
+        let cached_again = run_ok(dir, args).stdout;
+        let plain = measure(wt(dir, args).env("WT_NO_CACHE", "1")).stdout;
+        ok &= cached == plain && cached_again == plain && !plain.is_empty();
+    }
+    ok
+}
+
+fn write_rows(dir: &Path, runs: usize, label: &str, q: &mut VecDeque<String>) -> Vec<Row> {
+    let (mut claim, mut release, mut done, mut ready_after) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..runs {
+        let id = next_ready(dir, q);
+        claim.push(run_ok(dir, &["claim", &id]));
+        release.push(run_ok(dir, &["release", &id]));
+        run_ok(dir, &["claim", &id]);
+        // Issue 3 adds `wt done --no-ci --reason`; until then --force --reason skips the
+        // evidence checks the same way.
+        done.push(run_ok(dir, &["done", &id, "--force", "--reason", "bench"]));
+        ready_after.push(run_ok(dir, &["--json", "ready"]));
+    }
+    vec![
+        Row {
+            name: format!("claim ({label})"),
+            samples: claim,
+            target_ms: Some(15.0),
+        },
+        Row {
+            name: format!("release ({label})"),
+            samples: release,
+            target_ms: Some(15.0),
+        },
+        Row {
+            name: format!("done --force ({label})"),
+            samples: done,
+            target_ms: Some(15.0),
+        },
+        Row {
+            name: format!("ready --json, after a write ({label})"),
+            samples: ready_after,
+            target_ms: None,
+        },
+    ]
+}
+
+fn bench_size(root: &Path, n: usize, runs: usize) {
+    let dir = root.join(format!("tree-{n}"));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("clean old tree");
+    }
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    git(&dir, &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.join("README.md"), "# bench\n").expect("write");
+    git(&dir, &["add", "README.md"]);
+    git(&dir, &["commit", "-q", "-m", "initial"]);
+    run_ok(&dir, &["init"]);
+    let plan_path = root.join(format!("plan-{n}.json"));
+    std::fs::write(&plan_path, serde_json::to_vec(&plan(n)).expect("json")).expect("write plan");
+    let import = run_ok(&dir, &["import", plan_path.to_str().expect("utf8")]);
+    // Some open tickets are held by agents.
+    let mut q = ready_ids(&dir);
+    for k in 0..(n / 200).clamp(5, 50) {
+        let id = next_ready(&dir, &mut q);
+        run_ok(
+            &dir,
+            &["claim", &id, "--agent", &format!("agent-{}", k % 5)],
+        );
+    }
+    let cache = dir.join(".git").join("wt").join("cache");
+    let same_fresh = same_with_and_without_cache(&dir);
+
+    let mut rows = Vec::new();
+    let cold = |args: &[&str]| -> Vec<Sample> {
+        (0..runs)
+            .map(|_| {
+                let _ = std::fs::remove_dir_all(&cache);
+                run_ok(&dir, args)
+            })
+            .collect()
+    };
+    let warm = |args: &[&str]| -> Vec<Sample> {
+        run_ok(&dir, args);
+        (0..runs).map(|_| run_ok(&dir, args)).collect()
+    };
+    rows.push(Row {
+        name: "ready --json (no cache)".into(),
+        samples: cold(&["--json", "ready"]),
+        target_ms: Some(150.0),
+    });
+    rows.push(Row {
+        name: "ready --json (warm cache)".into(),
+        samples: warm(&["--json", "ready"]),
+        target_ms: Some(20.0),
+    });
+    rows.push(Row {
+        name: "list (no cache)".into(),
+        samples: cold(&["list"]),
+        target_ms: None,
+    });
+    rows.push(Row {
+        name: "list (warm cache)".into(),
+        samples: warm(&["list"]),
+        target_ms: Some(30.0),
+    });
+    rows.push(Row {
+        name: "check (no cache)".into(),
+        samples: cold(&["check"]),
+        target_ms: None,
+    });
+    rows.push(Row {
+        name: "check (warm cache)".into(),
+        samples: warm(&["check"]),
+        target_ms: Some(150.0),
+    });
+    rows.extend(write_rows(&dir, runs, "state branch checked out", &mut q));
+    // Now the state branch is checked out nowhere: writes touch no working tree.
+    git(&dir, &["switch", "-q", "-c", "elsewhere"]);
+    rows.extend(write_rows(&dir, runs, "not checked out", &mut q));
+    let same_after = same_with_and_without_cache(&dir);
+
+    let tickets = n;
+    println!(
+        "\n{tickets} tickets: import {:.2} s, peak {:.1} MB; {} runs per operation",
+        import.wall.as_secs_f64(),
+        import.rss_kb as f64 / 1024.0,
+        runs
+    );
+    print_rows(&rows);
+    let cold_ready = median_wall(&rows[0]);
+    let warm_ready = median_wall(&rows[1]);
+    println!(
+        "  ratios: ready no cache / warm = {:.1}x",
+        cold_ready / warm_ready.max(0.001)
+    );
+    println!(
+        "  wt ready identical with and without the cache: fresh tree {}, after {} write loops {}",
+        if same_fresh { "yes" } else { "NO" },
+        runs * 2,
+        if same_after { "yes" } else { "NO" }
+    );
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, load average {load}")
+}
+
+fn main() {
+    let o = parse_opts();
+    let tmp;
+    let root = match &o.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).expect("mkdir");
+            d.clone()
+        }
+        None => {
+            tmp = tempfile::Builder::new()
+                .prefix("wt-bench-")
+                .tempdir()
+                .expect("tempdir");
+            tmp.path().to_path_buf()
+        }
+    };
+    println!("wt speed benchmark: {}", WT);
+    println!("machine: {}", machine());
+    println!("trees under {}", root.display());
+    for &n in &o.sizes {
+        bench_size(&root, n, o.runs);
+    }
+}
