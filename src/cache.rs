@@ -267,7 +267,7 @@ const DELTA_HEADER_LEN: usize = 8 + 4 + 8 + 8;
 /// A reader that had to apply this many deltas writes a fresh snapshot.
 const COMPACT_AFTER: usize = 8;
 /// A writer starts a new delta file beyond this size.
-const MAX_DELTA_BYTES: u64 = 256 * 1024;
+const MAX_DELTA_BYTES: u64 = 64 * 1024;
 /// Trees by id (section B), read only when the `.work` tree changed.
 const TREES_FILE: &str = "trees.bin";
 const TREES_MAGIC: &[u8; 8] = b"wttree1\n";
@@ -560,12 +560,15 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Entries> {
 }
 
 /// One commit wt made: the `.work` tree went from `base` to `new` by replacing the blobs of
-/// existing paths. `parsed` is what the new blob parses to (ticket files only).
-#[derive(Serialize, Deserialize)]
-struct DeltaRec {
+/// existing paths; with each path, the new blob and what it parses to (ticket files only).
+/// Stored as a frame whose payload is `base`, `new`, then the postcard-encoded changes, so a
+/// reader decodes only the records on its way.
+type Mods = Vec<(String, RawOid, Option<Parsed>)>;
+
+struct DeltaFrame<'a> {
     base: RawOid,
     new: RawOid,
-    mods: Vec<(String, RawOid, Option<Parsed>)>,
+    mods: &'a [u8],
 }
 
 fn delta_header(schema: u64) -> Vec<u8> {
@@ -585,33 +588,40 @@ fn frame(payload: &[u8]) -> Vec<u8> {
     f
 }
 
-/// The records of the delta file, in the order they were written, up to the first frame
-/// that does not check out (a torn append ends the usable part).
-fn read_deltas(dir: &Path, schema: u64) -> Vec<DeltaRec> {
-    let Ok(bytes) = fs::read(dir.join(DELTA_FILE)) else {
-        return Vec::new();
-    };
-    if bytes.len() < DELTA_HEADER_LEN || bytes[..DELTA_HEADER_LEN] != delta_header(schema)[..] {
-        return Vec::new();
-    }
+/// The frames of a delta file (after its header) in the order they were written, up to the
+/// first one that does not check out (a torn append ends the usable part), and the length
+/// of that usable part.
+fn parse_frames(body: &[u8]) -> (Vec<DeltaFrame<'_>>, usize) {
     let mut out = Vec::new();
-    let mut rest = &bytes[DELTA_HEADER_LEN..];
-    while rest.len() >= 12 {
+    let mut at = 0;
+    while body.len() - at >= 12 {
+        let rest = &body[at..];
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
         let Some(sum) = u64_at(rest, 4) else { break };
         let Some(payload) = rest.get(12..12 + len) else {
             break;
         };
-        if xxh3_64(payload) != sum {
+        if len < 40 || xxh3_64(payload) != sum {
             break;
         }
-        match postcard::from_bytes::<DeltaRec>(payload) {
-            Ok(r) => out.push(r),
-            Err(_) => break,
-        }
-        rest = &rest[12 + len..];
+        let (Ok(base), Ok(new)) = (payload[..20].try_into(), payload[20..40].try_into()) else {
+            break;
+        };
+        out.push(DeltaFrame {
+            base,
+            new,
+            mods: &payload[40..],
+        });
+        at += 12 + len;
     }
-    out
+    (out, at)
+}
+
+/// The delta file's bytes after its header, if the header is this build's.
+fn read_delta_body(path: &Path, schema: u64) -> Option<Vec<u8>> {
+    let bytes = fs::read(path).ok()?;
+    (bytes.len() >= DELTA_HEADER_LEN && bytes[..DELTA_HEADER_LEN] == delta_header(schema)[..])
+        .then(|| bytes[DELTA_HEADER_LEN..].to_vec())
 }
 
 /// Bring `entries` (the snapshot of tree `from`) forward along the delta log towards `to`.
@@ -624,13 +634,14 @@ fn apply_deltas(
     to: RawOid,
     entries: &mut Entries,
 ) -> (bool, usize) {
-    let recs = read_deltas(dir, schema);
+    let body = read_delta_body(&dir.join(DELTA_FILE), schema).unwrap_or_default();
+    let (frames, _) = parse_frames(&body);
     // Follow the chain first (paths only), then change the entries.
     let mut changes: Vec<(usize, Oid, Option<Parsed>)> = Vec::new();
     let mut cur = from;
     let mut applied = 0;
     {
-        let index: FxHashMap<&str, usize> = if recs.iter().any(|r| r.base == from) {
+        let index: FxHashMap<&str, usize> = if frames.iter().any(|f| f.base == from) {
             entries
                 .iter()
                 .enumerate()
@@ -639,26 +650,28 @@ fn apply_deltas(
         } else {
             FxHashMap::default()
         };
-        for rec in recs {
+        for frame in frames {
             if cur == to {
                 break;
             }
-            if rec.base != cur {
+            if frame.base != cur {
                 continue;
             }
+            let Ok(mods) = postcard::from_bytes::<Mods>(frame.mods) else {
+                break;
+            };
             // Every changed path must be one the snapshot has, or the record does not apply.
-            let Some(targets) = rec
-                .mods
+            let Some(targets) = mods
                 .iter()
                 .map(|(p, o, _)| Some((*index.get(p.as_str())?, oid(o)?)))
                 .collect::<Option<Vec<_>>>()
             else {
                 break;
             };
-            for ((i, o), (_, _, parsed)) in targets.into_iter().zip(rec.mods) {
+            for ((i, o), (_, _, parsed)) in targets.into_iter().zip(mods) {
                 changes.push((i, o, parsed));
             }
-            cur = rec.new;
+            cur = frame.new;
             applied += 1;
         }
     }
@@ -714,23 +727,21 @@ pub fn note_commit(
         let parsed = ticket::is_ticket_path(path).then(|| parse_blob(path, content));
         mods.push((path.clone(), o, parsed));
     }
-    let Ok(payload) = postcard::to_stdvec(&DeltaRec { base, new, mods }) else {
+    let mut payload = Vec::with_capacity(256);
+    payload.extend_from_slice(&base);
+    payload.extend_from_slice(&new);
+    let Ok(payload) = postcard::to_extend(&mods, payload) else {
         return;
     };
-    let dir = dir(store);
-    let path = dir.join(DELTA_FILE);
-    let header = delta_header(schema);
-    let usable = fs::File::open(&path)
-        .and_then(|mut f| {
-            use std::io::Read;
-            let len = f.metadata()?.len();
-            let mut h = vec![0u8; DELTA_HEADER_LEN];
-            f.read_exact(&mut h)?;
-            Ok(h == header && len <= MAX_DELTA_BYTES)
-        })
-        .unwrap_or(false);
+    let path = dir(store).join(DELTA_FILE);
     let f = frame(&payload);
-    if usable {
+    // Append when the file is this build's, small, and ends with a whole frame; otherwise
+    // start a new file (header + this frame) by temp file + rename.
+    let body = read_delta_body(&path, schema);
+    let appendable = body
+        .as_ref()
+        .is_some_and(|b| (b.len() as u64) < MAX_DELTA_BYTES && parse_frames(b).1 == b.len());
+    if appendable {
         use std::io::Write;
         let ok = fs::OpenOptions::new()
             .append(true)
@@ -740,8 +751,7 @@ pub fn note_commit(
             with_stats(|s| s.writes += 1);
         }
     } else {
-        // A new log: header and this record, installed by temp file + rename.
-        let mut all = header;
+        let mut all = delta_header(schema);
         all.extend_from_slice(&f);
         write_raw(&path, &all);
     }
