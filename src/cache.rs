@@ -363,19 +363,24 @@ fn build_fingerprint() -> u64 {
 /// Install `payload` as the cache file `path` by temp file + rename. Failures only cost
 /// speed, so they are ignored.
 fn write(path: &Path, magic: &[u8; 8], schema: u64, payload: &[u8]) {
-    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(magic);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&build_fingerprint().to_le_bytes());
-    out.extend_from_slice(&schema.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&xxh3_64(payload).to_le_bytes());
-    out.extend_from_slice(payload);
-    write_raw(path, &out);
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(magic);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&build_fingerprint().to_le_bytes());
+    header.extend_from_slice(&schema.to_le_bytes());
+    header.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    header.extend_from_slice(&xxh3_64(payload).to_le_bytes());
+    write_parts(path, &[&header, payload]);
 }
 
 /// Install `bytes` as `path` by temp file + rename; failures are ignored.
 fn write_raw(path: &Path, out: &[u8]) {
+    write_parts(path, &[out]);
+}
+
+/// Install the concatenation of `parts` as `path` by temp file + rename (no copy into one
+/// buffer); failures are ignored.
+fn write_parts(path: &Path, parts: &[&[u8]]) {
     let Some(dir) = path.parent() else { return };
     if fs::create_dir_all(dir).is_err() {
         return;
@@ -383,7 +388,11 @@ fn write_raw(path: &Path, out: &[u8]) {
     let nonce: u64 = rand::random();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
     let tmp = dir.join(format!(".{name}.{}.{nonce:016x}.tmp", std::process::id()));
-    if fs::write(&tmp, out).is_ok() && fs::rename(&tmp, path).is_ok() {
+    let written = fs::File::create(&tmp).and_then(|mut f| {
+        use std::io::Write;
+        parts.iter().try_for_each(|p| f.write_all(p))
+    });
+    if written.is_ok() && fs::rename(&tmp, path).is_ok() {
         with_stats(|s| s.writes += 1);
     } else {
         let _ = fs::remove_file(&tmp);
@@ -405,7 +414,9 @@ fn encode_snapshot(root: RawOid, entries: &Entries) -> Option<Vec<u8>> {
         1
     };
     let size = entries.len().div_ceil(parts).max(1);
-    let mut payload = root.to_vec();
+    // Generous capacity: untouched pages cost no memory, regrowth copies would.
+    let mut payload = Vec::with_capacity(64 + entries.len() * 512);
+    payload.extend_from_slice(&root);
     payload.extend_from_slice(&(parts as u32).to_le_bytes());
     let mut chunks = entries.chunks(size);
     for _ in 0..parts {
@@ -423,9 +434,12 @@ fn encode_snapshot(root: RawOid, entries: &Entries) -> Option<Vec<u8>> {
                 })
             })
             .collect::<Option<_>>()?;
-        let bytes = postcard::to_stdvec(&recs).ok()?;
-        payload.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        payload.extend_from_slice(&bytes);
+        // Length placeholder, then the chunk serialized in place.
+        let at = payload.len();
+        payload.extend_from_slice(&[0u8; 8]);
+        payload = postcard::to_extend(&recs, payload).ok()?;
+        let len = (payload.len() - at - 8) as u64;
+        payload[at..at + 8].copy_from_slice(&len.to_le_bytes());
     }
     Some(payload)
 }
@@ -550,12 +564,17 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Entries> {
         .unwrap_or_default();
     let (entries, trees) = load(store, root, known, old_trees)?;
     let entries = Entries::single(entries);
-    if let Some(payload) = encode_snapshot(root_raw, &entries) {
-        write(&snap_path, SNAPSHOT_MAGIC, schema, &payload);
-    }
-    if let Ok(payload) = postcard::to_stdvec(&trees) {
-        write(&trees_path, TREES_MAGIC, schema, &payload);
-    }
+    // Both files at once: the trees on another thread.
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            if let Ok(payload) = postcard::to_stdvec(&trees) {
+                write(&trees_path, TREES_MAGIC, schema, &payload);
+            }
+        });
+        if let Some(payload) = encode_snapshot(root_raw, &entries) {
+            write(&snap_path, SNAPSHOT_MAGIC, schema, &payload);
+        }
+    });
     Ok(entries)
 }
 
@@ -783,35 +802,49 @@ fn load(
 ) -> Result<(Vec<WorkEntry>, Vec<TreeRec>)> {
     let mut entries = Vec::new();
     let mut order = Vec::new();
-    walk(
-        store,
-        root,
-        crate::config::WORK_DIR,
-        &mut trees,
-        &mut order,
-        &mut entries,
-    )?;
-    let mut todo = Vec::new();
-    let mut reused = 0;
-    for (i, e) in entries.iter_mut().enumerate() {
-        if !ticket::is_ticket_path(&e.path) {
-            continue;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(4);
+    if known.is_empty() && threads > 1 {
+        // Nothing to reuse: every ticket is parsed, so parsing starts while the walk goes on.
+        let parsed = walk_and_parse(store, root, &mut trees, &mut order, &mut entries, threads)?;
+        with_stats(|s| s.parsed += parsed.len());
+        for (i, p) in parsed {
+            entries[i].parsed = Some(p);
         }
-        match known.remove(&e.path) {
-            Some((o, p)) if o == e.oid => {
-                e.parsed = Some(p);
-                reused += 1;
+    } else {
+        walk(
+            store,
+            root,
+            crate::config::WORK_DIR,
+            &mut trees,
+            &mut order,
+            &mut entries,
+            &mut |_, _| Ok(()),
+        )?;
+        let mut todo = Vec::new();
+        let mut reused = 0;
+        for (i, e) in entries.iter_mut().enumerate() {
+            if !ticket::is_ticket_path(&e.path) {
+                continue;
             }
-            _ => todo.push(i),
+            match known.remove(&e.path) {
+                Some((o, p)) if o == e.oid => {
+                    e.parsed = Some(p);
+                    reused += 1;
+                }
+                _ => todo.push(i),
+            }
         }
-    }
-    let parsed = parse_all(store, &entries, &todo)?;
-    with_stats(|s| {
-        s.reused += reused;
-        s.parsed += parsed.len();
-    });
-    for (i, p) in parsed {
-        entries[i].parsed = Some(p);
+        let parsed = parse_all(store, &entries, &todo)?;
+        with_stats(|s| {
+            s.reused += reused;
+            s.parsed += parsed.len();
+        });
+        for (i, p) in parsed {
+            entries[i].parsed = Some(p);
+        }
     }
     let mut recs = Vec::with_capacity(order.len());
     for t in order {
@@ -829,6 +862,7 @@ fn load(
     Ok((entries, recs))
 }
 
+/// Walk `tree`, appending every blob to `out`; `on_blob` sees each one as it is added.
 fn walk(
     store: &Store,
     tree: Oid,
@@ -836,6 +870,7 @@ fn walk(
     trees: &mut Trees,
     order: &mut Vec<Oid>,
     out: &mut Vec<WorkEntry>,
+    on_blob: &mut dyn FnMut(usize, &WorkEntry) -> Result<()>,
 ) -> Result<()> {
     let list = match trees.remove(&tree) {
         Some(l) => l,
@@ -848,13 +883,16 @@ fn walk(
     for (name, id, is_tree) in &list {
         let path = format!("{prefix}/{name}");
         if *is_tree {
-            walk(store, *id, &path, trees, order, out)?;
+            walk(store, *id, &path, trees, order, out, on_blob)?;
         } else {
             out.push(WorkEntry {
                 path,
                 oid: *id,
                 parsed: None,
             });
+            if let Some(e) = out.last() {
+                on_blob(out.len() - 1, e)?;
+            }
         }
     }
     // (A tree cannot contain itself, so nothing below needed this listing.)
@@ -862,11 +900,91 @@ fn walk(
     Ok(())
 }
 
+/// Walk `root` on this thread, reading each ticket blob as it is found and handing batches
+/// to `threads - 1` worker threads; after the walk this thread parses too.
+fn walk_and_parse(
+    store: &Store,
+    root: Oid,
+    trees: &mut Trees,
+    order: &mut Vec<Oid>,
+    entries: &mut Vec<WorkEntry>,
+    threads: usize,
+) -> Result<Vec<(usize, Parsed)>> {
+    type Batch = Vec<(usize, String, Vec<u8>)>;
+    let parse_batch = |batch: Batch, out: &mut Vec<(usize, Parsed)>| {
+        for (i, path, bytes) in batch {
+            out.push((i, parse_blob(&path, &bytes)));
+        }
+    };
+    // A short queue: when the workers are behind, this thread parses the batch itself, so
+    // at most a few batches of file text are held at once.
+    let (tx, rx) = mpsc::sync_channel::<Batch>(threads);
+    let rx = Mutex::new(rx);
+    let next = || rx.lock().ok().and_then(|r| r.recv().ok());
+    std::thread::scope(|scope| {
+        let mut out = Vec::new();
+        let workers: Vec<_> = (1..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    while let Some(batch) = next() {
+                        parse_batch(batch, &mut out);
+                    }
+                    out
+                })
+            })
+            .collect();
+        let mut batch: Batch = Vec::with_capacity(PARSE_BATCH);
+        let walked = walk(
+            store,
+            root,
+            crate::config::WORK_DIR,
+            trees,
+            order,
+            entries,
+            &mut |i, e| {
+                if ticket::is_ticket_path(&e.path) {
+                    batch.push((i, e.path.clone(), store.read_blob(e.oid)?));
+                    if batch.len() == PARSE_BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSE_BATCH));
+                        if let Err(
+                            mpsc::TrySendError::Full(b) | mpsc::TrySendError::Disconnected(b),
+                        ) = tx.try_send(full)
+                        {
+                            parse_batch(b, &mut out);
+                        }
+                    }
+                }
+                Ok(())
+            },
+        );
+        if !batch.is_empty() {
+            parse_batch(batch, &mut out);
+        }
+        drop(tx);
+        while let Some(b) = next() {
+            parse_batch(b, &mut out);
+        }
+        for w in workers {
+            match w.join() {
+                Ok(part) => out.extend(part),
+                Err(_) => {
+                    return Err(crate::error::Error::internal("a parser thread panicked"));
+                }
+            }
+        }
+        walked.map(|()| out)
+    })
+}
+
+/// Blobs per batch handed to a parser thread.
+const PARSE_BATCH: usize = 64;
+
 /// Read and parse `entries[i]` for each i in `todo`. With many files, this thread reads
 /// the blobs (git2 handles stay on one thread) in batches that worker threads parse; when it
 /// has read everything it parses the remaining batches too.
 fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec<(usize, Parsed)>> {
-    const BATCH: usize = 64;
+    const BATCH: usize = PARSE_BATCH;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -884,10 +1002,11 @@ fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec
         }
         return Ok(out);
     }
-    let (tx, rx) = mpsc::channel::<Vec<(usize, Vec<u8>)>>();
+    let (tx, rx) = mpsc::sync_channel::<Vec<(usize, Vec<u8>)>>(threads);
     let rx = Mutex::new(rx);
     let next = || rx.lock().ok().and_then(|r| r.recv().ok());
     std::thread::scope(|scope| {
+        let mut out = Vec::with_capacity(todo.len());
         let workers: Vec<_> = (1..threads)
             .map(|_| {
                 scope.spawn(|| {
@@ -899,14 +1018,17 @@ fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec
                 })
             })
             .collect();
-        let read = || -> Result<()> {
+        let mut read = || -> Result<()> {
             for chunk in todo.chunks(BATCH) {
                 let mut batch = Vec::with_capacity(chunk.len());
                 for &i in chunk {
                     batch.push((i, store.read_blob(entries[i].oid)?));
                 }
-                if tx.send(batch).is_err() {
-                    break;
+                // Workers behind: parse this batch here instead of queueing more text.
+                if let Err(mpsc::TrySendError::Full(b) | mpsc::TrySendError::Disconnected(b)) =
+                    tx.try_send(batch)
+                {
+                    parse_batch(b, &mut out);
                 }
             }
             Ok(())
@@ -914,7 +1036,6 @@ fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec
         let read_result = read();
         drop(tx);
         // This thread helps with whatever is still queued.
-        let mut out = Vec::with_capacity(todo.len());
         while let Some(batch) = next() {
             parse_batch(batch, &mut out);
         }
