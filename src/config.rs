@@ -15,7 +15,15 @@ pub const TEMPLATES_DIR: &str = ".work/templates";
 pub const WORK_DIR: &str = ".work";
 
 /// Top-level keys wt knows in config.yaml.
-pub const KNOWN_KEYS: &[&str] = &["version", "branch", "ready"];
+pub const KNOWN_KEYS: &[&str] = &[
+    "version",
+    "branch",
+    "ready",
+    "review",
+    "max_attempts",
+    "gates",
+    "context",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -25,6 +33,40 @@ pub struct Config {
     /// The branch whose tip holds the ticket state.
     pub branch: Option<String>,
     pub ready: ReadyConfig,
+    /// `wt done` on a job moves it to `review`; an auditor then runs `wt pass` or `wt fail`.
+    pub review: bool,
+    /// Failed audits after which a ticket is `escalated` to a human (0 = never).
+    pub max_attempts: u32,
+    pub gates: GatesConfig,
+    pub context: ContextConfig,
+}
+
+/// Human gates.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct GatesConfig {
+    /// Kinds created with `gate: approval` (by `wt new`, `wt import`, `wt plan import`).
+    pub approval: Vec<Kind>,
+}
+
+/// `wt context` bundles.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ContextConfig {
+    /// Default budget of a bundle, in estimated tokens (UTF-8 bytes / 4).
+    #[serde(alias = "max_tokens")]
+    pub max_tokens_per_task: usize,
+    /// How many of the latest progress entries a bundle includes.
+    pub progress_history: usize,
+}
+
+impl Default for ContextConfig {
+    fn default() -> Self {
+        ContextConfig {
+            max_tokens_per_task: 8000,
+            progress_history: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +90,10 @@ impl Default for Config {
             version: 1,
             branch: None,
             ready: ReadyConfig::default(),
+            review: true,
+            max_attempts: 10,
+            gates: GatesConfig::default(),
+            context: ContextConfig::default(),
         }
     }
 }
@@ -91,7 +137,24 @@ impl Config {
              ready:\n\
              \x20 # Kind that `wt ready` and `wt claim --next` consider when no --kind is given\n\
              \x20 # (phase-spec, job or task).\n\
-             \x20 default_kind: job\n"
+             \x20 default_kind: job\n\
+             \n\
+             # Audit loop: `wt done` on a job moves it to `review`; a different agent then runs\n\
+             # `wt pass` or `wt fail` (which writes an amendment and makes the job ready again).\n\
+             review: true\n\
+             # Failed audits after which a job is `escalated` to a human (`wt reopen`); 0 = never.\n\
+             max_attempts: 10\n\
+             \n\
+             gates:\n\
+             \x20 # Kinds created with `gate: approval`: nothing under or depending on such a\n\
+             \x20 # ticket is ready until a human runs `wt approve <ID>`. E.g. [phase-spec].\n\
+             \x20 approval: []\n\
+             \n\
+             context:\n\
+             \x20 # Budget of `wt context` bundles in estimated tokens (UTF-8 bytes / 4).\n\
+             \x20 max_tokens_per_task: 8000\n\
+             \x20 # Latest progress entries a bundle includes.\n\
+             \x20 progress_history: 10\n"
         )
     }
 }

@@ -29,6 +29,8 @@ pub enum Blocker {
     Cycle { cycle: Vec<String> },
     /// The ticket is claimed even though its status says open.
     Claimed { by: String },
+    /// The ticket (or a dependency) carries a gate no human has approved (`wt approve`).
+    AwaitingApproval { id: String },
 }
 
 impl std::fmt::Display for Blocker {
@@ -53,6 +55,9 @@ impl std::fmt::Display for Blocker {
             Blocker::UnknownParent { id } => write!(f, "parent {id} does not exist"),
             Blocker::Cycle { cycle } => write!(f, "dependency cycle {}", cycle.join(" -> ")),
             Blocker::Claimed { by } => write!(f, "claimed by {by}"),
+            Blocker::AwaitingApproval { id } => {
+                write!(f, "awaiting approval (wt approve {id})")
+            }
         }
     }
 }
@@ -283,6 +288,9 @@ impl<'a> Graph<'a> {
     fn own_blocker(&self, i: usize) -> Vec<Blocker> {
         let t = &self.tickets[i];
         let mut out = Vec::new();
+        if t.awaits_approval() {
+            out.push(Blocker::AwaitingApproval { id: t.id.clone() });
+        }
         if let Some(c) = &self.in_cycle[i] {
             out.push(Blocker::Cycle { cycle: c.clone() });
         }
@@ -300,6 +308,11 @@ impl<'a> Graph<'a> {
                     open_children: self.open_descendants(j),
                 }),
                 Some(_) => {}
+            }
+            if let Some(j) = self.index_of(d) {
+                if self.tickets[j].awaits_approval() {
+                    out.push(Blocker::AwaitingApproval { id: d.clone() });
+                }
             }
         }
         out

@@ -9,12 +9,14 @@
 
 pub mod clock;
 pub mod config;
+pub mod entries;
 pub mod error;
 pub mod frontmatter;
 pub mod graph;
 pub mod id;
 pub mod markdown;
 pub mod ops;
+pub mod overlap;
 pub mod store;
 pub mod templates;
 pub mod ticket;

@@ -144,7 +144,16 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "files",
     "artifacts",
     "labels",
+    "attempts",
+    "implemented_by",
+    "gate",
+    "approved_by",
+    "approved_at",
+    "order",
 ];
+
+/// The only gate kind: a human must `wt approve` the ticket before work under it starts.
+pub const GATE_APPROVAL: &str = "approval";
 
 /// Lowest (least urgent) priority; 0 is the most urgent.
 pub const MAX_PRIORITY: u8 = 4;
@@ -168,6 +177,16 @@ pub struct Ticket {
     pub files: Vec<String>,
     pub artifacts: Vec<String>,
     pub labels: Vec<String>,
+    /// Failed audits so far (the attempt in progress is `attempts + 1`).
+    pub attempts: u32,
+    /// Who last finished the work and sent it to review (an auditor must be someone else).
+    pub implemented_by: Option<String>,
+    /// `approval`: nothing under or depending on this ticket is ready until `wt approve`.
+    pub gate: Option<String>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+    /// Position among its siblings in the plan it was imported from (`wt plan export`).
+    pub order: Option<u32>,
     pub path: String,
 }
 
@@ -212,6 +231,12 @@ struct Raw {
     files: Option<Vec<String>>,
     artifacts: Option<Vec<String>>,
     labels: Option<Vec<String>>,
+    attempts: Option<i64>,
+    implemented_by: Option<String>,
+    gate: Option<String>,
+    approved_by: Option<String>,
+    approved_at: Option<String>,
+    order: Option<i64>,
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -300,6 +325,41 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
     };
     let title = non_empty(raw.title)
         .ok_or_else(|| problem(field_line("title"), None, "missing `title`".into(), None))?;
+    let attempts = match raw.attempts {
+        None => 0,
+        Some(n) if (0..=i64::from(u32::MAX)).contains(&n) => n as u32,
+        Some(n) => {
+            return Err(problem(
+                field_line("attempts"),
+                None,
+                format!("attempts {n} is out of range"),
+                Some("attempts counts failed audits: 0 or more"),
+            ))
+        }
+    };
+    let order = match raw.order {
+        None => None,
+        Some(n) if (0..=i64::from(u32::MAX)).contains(&n) => Some(n as u32),
+        Some(n) => {
+            return Err(problem(
+                field_line("order"),
+                None,
+                format!("order {n} is out of range"),
+                Some("order is the position among siblings: 0 or more"),
+            ))
+        }
+    };
+    let gate = non_empty(raw.gate);
+    if let Some(g) = &gate {
+        if g != GATE_APPROVAL {
+            return Err(problem(
+                field_line("gate"),
+                None,
+                format!("unknown gate `{g}`"),
+                Some("the only gate is `approval`; remove the field for no gate"),
+            ));
+        }
+    }
     let clean = |v: Option<Vec<String>>| -> Vec<String> {
         v.unwrap_or_default()
             .into_iter()
@@ -322,6 +382,12 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
         files: clean(raw.files),
         artifacts: clean(raw.artifacts),
         labels: clean(raw.labels),
+        attempts,
+        implemented_by: non_empty(raw.implemented_by),
+        gate,
+        approved_by: non_empty(raw.approved_by),
+        approved_at: non_empty(raw.approved_at),
+        order,
         path: path.to_string(),
     })
 }
@@ -364,6 +430,10 @@ pub fn is_ticket_path(path: &str) -> bool {
 impl Ticket {
     pub fn is_claimed(&self) -> bool {
         self.claimed_by.is_some()
+    }
+    /// Carries a gate that no one has approved yet.
+    pub fn awaits_approval(&self) -> bool {
+        self.gate.is_some() && self.approved_by.is_none()
     }
     /// The folder this ticket's children live in: the file path without `.md`.
     pub fn child_dir(&self) -> String {

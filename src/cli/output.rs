@@ -20,6 +20,11 @@ pub fn ticket_json(t: &Ticket) -> Value {
         "files": t.files,
         "artifacts": t.artifacts,
         "labels": t.labels,
+        "attempts": t.attempts,
+        "implemented_by": t.implemented_by,
+        "gate": t.gate,
+        "approved_by": t.approved_by,
+        "order": t.order,
         "path": t.path,
     })
 }

@@ -27,7 +27,7 @@ pub fn held_by_other(t: &Ticket) -> Error {
     .with_detail(json!({"id": t.id, "claimed_by": holder, "claimed_at": t.claimed_at}))
 }
 
-fn claim_outcome(
+pub(crate) fn claim_outcome(
     ws: &Workspace,
     snap: &Snapshot,
     t: &Ticket,
@@ -42,6 +42,9 @@ fn claim_outcome(
     }
     if t.claimed_by.is_some() {
         return Err(held_by_other(t));
+    }
+    if t.status == Status::Review {
+        return super::review::claim_for_review(ws, snap, t, agent);
     }
     if t.status != Status::Open {
         return Err(Error::refused(format!(

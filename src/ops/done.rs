@@ -83,6 +83,10 @@ pub fn done(
         if t.status == Status::Done {
             return Ok(Outcome::NoOp(t.clone()));
         }
+        if t.status == Status::Review {
+            return Err(Error::refused(format!("{} is in review", t.id))
+                .with_hint("the auditor finishes it: `wt pass` or `wt fail`"));
+        }
         let forced = opts.force_reason.as_deref();
         if let Some(r) = forced {
             if r.trim().is_empty() {
@@ -114,18 +118,25 @@ pub fn done(
             .with_hint("tick the criteria and produce the artifacts, then retry"));
         }
         let now = clock::timestamp();
-        let mut text = super::set_fields(
-            &ws.read_text(snap, &t.path)?,
-            &[
-                ("status", Value::Str(Status::Done.as_str().into())),
-                ("claimed_by", Value::Null),
-                ("claimed_at", Value::Null),
-                ("updated", Value::Str(now.clone())),
-            ],
-        )?;
-        let mut message = Message::new("done", format!("{} {}", t.id, quoted(&t.title)))
-            .ticket(&t.id)
-            .agent(Some(agent));
+        // With `review: true` a job goes to an auditor instead of straight to done.
+        let status = super::review::status_after_done(&snap.config, t);
+        let mut fields = vec![
+            ("status", Value::Str(status.as_str().into())),
+            ("claimed_by", Value::Null),
+            ("claimed_at", Value::Null),
+            ("updated", Value::Str(now.clone())),
+        ];
+        let for_review = if status == Status::Review {
+            fields.push(("implemented_by", Value::Str(agent.to_string())));
+            " for review"
+        } else {
+            ""
+        };
+        let mut text = super::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
+        let mut message =
+            Message::new("done", format!("{} {}{for_review}", t.id, quoted(&t.title)))
+                .ticket(&t.id)
+                .agent(Some(agent));
         if let Some(reason) = forced {
             message = message.trailer("Wt-Forced", reason);
             if !problems.is_empty() {
@@ -140,7 +151,10 @@ pub fn done(
             text = format!("{}{}", &text[..split.body_offset], body);
         }
         let mut ticket = t.clone();
-        ticket.status = Status::Done;
+        ticket.status = status;
+        if status == Status::Review {
+            ticket.implemented_by = Some(agent.to_string());
+        }
         ticket.claimed_by = None;
         ticket.claimed_at = None;
         ticket.updated = Some(now);

@@ -1,6 +1,7 @@
 //! The verbs' logic, independent of the command line. Each function reads a snapshot or
 //! makes one commit through [`Workspace::write`] and returns data the CLI renders.
 
+pub mod batch;
 pub mod check;
 pub mod claim;
 pub mod dep;
@@ -9,6 +10,8 @@ pub mod import;
 pub mod init;
 pub mod log;
 pub mod new;
+pub mod progress;
+pub mod review;
 
 use crate::error::{Error, Result};
 use crate::frontmatter::{self, Value};

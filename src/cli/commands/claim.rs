@@ -23,12 +23,32 @@ pub struct Args {
     /// Claim even though the ticket is not ready (its dependencies are not done).
     #[arg(long)]
     pub force: bool,
+    /// With --next: claim the first job waiting for review that you did not implement.
+    #[arg(long, requires = "next", conflicts_with = "batch")]
+    pub review: bool,
+    /// With --next: claim up to N ready tickets whose files do not overlap, in one commit.
+    #[arg(long, value_name = "N", requires = "next")]
+    pub batch: Option<usize>,
+    /// With --batch: give each ticket its own agent, PREFIX-1, PREFIX-2, … (skipping names
+    /// that already hold a claim).
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        requires = "batch",
+        conflicts_with = "agent"
+    )]
+    pub agent_prefix: Option<String>,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
+    if let Some(n) = args.batch {
+        return run_batch(&ws, n, &args);
+    }
     let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
-    let w = if args.next {
+    let w = if args.next && args.review {
+        wt::ops::review::claim_next_review(&ws, args.kind.unwrap_or(None), &agent)?
+    } else if args.next {
         let kind = match args.kind {
             Some(k) => k,
             None => Some(ws.snapshot()?.config.ready.default_kind),
@@ -48,4 +68,34 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         format!("claimed {} {} for {agent}", c.ticket.id, c.ticket.title)
     };
     Ok(Out::new(text, j).notes(output::warning_notes(&w.warnings)))
+}
+
+fn run_batch(ws: &wt::workspace::Workspace, n: usize, args: &Args) -> Result<Out, wt::Error> {
+    use wt::ops::batch::Agents;
+    let agents = match &args.agent_prefix {
+        Some(p) => Agents::Prefix(p.clone()),
+        None => Agents::One(wt::ops::agent_name(&ws.store, args.agent.as_deref())?),
+    };
+    let kind = match args.kind {
+        Some(k) => k,
+        None => Some(ws.snapshot()?.config.ready.default_kind),
+    };
+    let w = wt::ops::batch::claim_batch(ws, kind, n, &agents)?;
+    let text: Vec<String> = w
+        .value
+        .iter()
+        .map(|c| {
+            format!(
+                "claimed {} {} for {}",
+                c.ticket.id,
+                c.ticket.title,
+                c.ticket.claimed_by.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let j = json!({
+        "claimed": w.value.iter().map(|c| output::ticket_json(&c.ticket)).collect::<Vec<_>>(),
+        "commit": w.commit.map(|x| x.to_string()),
+    });
+    Ok(Out::new(text.join("\n"), j).notes(output::warning_notes(&w.warnings)))
 }

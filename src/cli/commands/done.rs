@@ -4,6 +4,9 @@ use crate::cli::{output, Ctx, Out};
 
 /// Finish a ticket you hold.
 ///
+/// With `review: true` (the default) a job goes to `review` instead of `done`: another agent
+/// audits it (`wt ready --review`, `wt pass`, `wt fail`).
+///
 /// Refused unless every box under "Acceptance Criteria" is ticked and every path in
 /// `artifacts` exists and is non-empty in the working tree: the files are the evidence.
 /// Only the claimant may finish a ticket; --force --reason TEXT overrides and is recorded.
@@ -33,6 +36,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     j["commit"] = json!(w.commit.map(|x| x.to_string()));
     let text = if w.commit.is_none() {
         format!("{} was already done", w.value.id)
+    } else if w.value.status == wt::ticket::Status::Review {
+        format!(
+            "{} {} is ready for review (an auditor runs `wt pass` or `wt fail`)",
+            w.value.id, w.value.title
+        )
     } else {
         format!("done {} {}", w.value.id, w.value.title)
     };

@@ -1,19 +1,24 @@
 //! One module per verb. Each has an Args struct (its doc comment is the help text) and a
 //! `run` that calls into the library and returns an [`Out`].
 
+mod approve;
 mod blocked;
 mod check;
 mod claim;
 mod demo;
 mod dep;
 mod done;
+mod fail;
 mod import;
 mod init;
 mod list;
 mod log;
 mod new;
+mod pass;
+mod progress;
 mod ready;
 mod release;
+mod reopen;
 mod show;
 mod tree;
 
@@ -39,6 +44,11 @@ pub enum Command {
     Import(import::Args),
     Log(log::Args),
     Demo(demo::Args),
+    Pass(pass::Args),
+    Fail(fail::Args),
+    Reopen(reopen::Args),
+    Approve(approve::Args),
+    Progress(progress::Args),
 }
 
 pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -58,7 +68,22 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Import(a) => import::run(a, ctx),
         Command::Log(a) => log::run(a, ctx),
         Command::Demo(a) => demo::run(a, ctx),
+        Command::Pass(a) => pass::run(a, ctx),
+        Command::Fail(a) => fail::run(a, ctx),
+        Command::Reopen(a) => reopen::run(a, ctx),
+        Command::Approve(a) => approve::run(a, ctx),
+        Command::Progress(a) => progress::run(a, ctx),
     }
+}
+
+/// Read a file argument relative to the working directory (`-` reads standard input).
+pub fn read_input(ctx: &Ctx, file: &str) -> Result<String, wt::Error> {
+    if file == "-" {
+        return Ok(std::io::read_to_string(std::io::stdin())?);
+    }
+    let p = ctx.cwd.join(file);
+    std::fs::read_to_string(&p)
+        .map_err(|e| wt::Error::not_found(format!("cannot read {}: {e}", p.display())))
 }
 
 /// Parse a `--kind` value that may also be `any`.
