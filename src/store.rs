@@ -37,6 +37,9 @@ pub struct Entry {
     pub oid: Oid,
 }
 
+/// A path split into components and its new blob (None = delete).
+type PathChange<'a> = (Vec<&'a str>, Option<Oid>);
+
 /// What happened to a compare-and-swap commit.
 pub enum CasOutcome {
     Committed(Oid),
@@ -186,7 +189,7 @@ impl Store {
             Some(p) => Some(self.repo.find_commit(p)?.tree()?),
             None => None,
         };
-        let mut changes: Vec<(Vec<&str>, Option<Oid>)> = Vec::with_capacity(edits.len());
+        let mut changes: Vec<PathChange<'_>> = Vec::with_capacity(edits.len());
         for e in edits {
             let oid = match e {
                 Edit::Write { content, .. } => Some(self.repo.blob(content)?),
@@ -237,7 +240,7 @@ impl Store {
         changes: &[(Vec<&str>, Option<Oid>)],
     ) -> Result<Option<Oid>> {
         let mut builder = self.repo.treebuilder(base)?;
-        let mut groups: BTreeMap<&str, Vec<(Vec<&str>, Option<Oid>)>> = BTreeMap::new();
+        let mut groups: BTreeMap<&str, Vec<PathChange<'_>>> = BTreeMap::new();
         for (parts, oid) in changes {
             let Some((first, rest)) = parts.split_first() else {
                 continue;
