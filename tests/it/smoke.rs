@@ -12,7 +12,8 @@ fn new_claim_done_leaves_one_structured_commit_per_verb_touching_only_work() {
     let subjects = r.subjects("main");
     assert_eq!(
         subjects[0],
-        format!("wt: done {id} \"Add login form\" (agent-2)")
+        // `review: true` (the default) sends a finished job to an auditor.
+        format!("wt: done {id} \"Add login form\" for review (agent-2)")
     );
     assert_eq!(
         subjects[1],

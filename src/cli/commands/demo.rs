@@ -168,8 +168,17 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
                 t.id, t.title
             ));
         }
-        wt::ops::done::done(&ws, &claimed.id, agent, &Default::default())?;
+        let finished = wt::ops::done::done(&ws, &claimed.id, agent, &Default::default())?;
         say(&format!("$ wt done {} --agent {agent}", claimed.id));
+        if finished.value.status == wt::ticket::Status::Review {
+            // `review: true`: a different agent audits the job before it counts as done.
+            wt::ops::claim::claim(&ws, &claimed.id, "auditor", false)?;
+            wt::ops::review::pass(&ws, &claimed.id, "auditor", None, None)?;
+            say(&format!(
+                "$ wt claim {0} --agent auditor && wt pass {0} --agent auditor   (the audit)",
+                claimed.id
+            ));
+        }
     }
 
     say("\n$ git log --format='%h %s' main");
