@@ -20,6 +20,7 @@ pub mod overlap;
 pub mod store;
 pub mod templates;
 pub mod ticket;
+pub mod waves;
 pub mod workspace;
 
 pub use error::{Error, ErrorKind, Result};

@@ -136,7 +136,8 @@ pub fn done(
         let mut message =
             Message::new("done", format!("{} {}{for_review}", t.id, quoted(&t.title)))
                 .ticket(&t.id)
-                .agent(Some(agent));
+                .agent(Some(agent))
+                .trailer("Wt-Status", status.as_str());
         if let Some(reason) = forced {
             message = message.trailer("Wt-Forced", reason);
             if !problems.is_empty() {

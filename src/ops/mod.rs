@@ -12,6 +12,7 @@ pub mod log;
 pub mod new;
 pub mod progress;
 pub mod review;
+pub mod status;
 
 use crate::error::{Error, Result};
 use crate::frontmatter::{self, Value};

@@ -9,6 +9,7 @@ mod demo;
 mod dep;
 mod done;
 mod fail;
+mod graph;
 mod import;
 mod init;
 mod list;
@@ -20,6 +21,7 @@ mod ready;
 mod release;
 mod reopen;
 mod show;
+mod status;
 mod tree;
 
 use clap::Subcommand;
@@ -49,6 +51,8 @@ pub enum Command {
     Reopen(reopen::Args),
     Approve(approve::Args),
     Progress(progress::Args),
+    Status(status::Args),
+    Graph(graph::Args),
 }
 
 pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -73,6 +77,8 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Reopen(a) => reopen::run(a, ctx),
         Command::Approve(a) => approve::run(a, ctx),
         Command::Progress(a) => progress::run(a, ctx),
+        Command::Status(a) => status::run(a, ctx),
+        Command::Graph(a) => graph::run(a, ctx),
     }
 }
 
