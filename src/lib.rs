@@ -17,6 +17,7 @@ pub mod id;
 pub mod markdown;
 pub mod ops;
 pub mod overlap;
+pub mod plan;
 pub mod store;
 pub mod templates;
 pub mod ticket;

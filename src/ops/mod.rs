@@ -10,6 +10,7 @@ pub mod import;
 pub mod init;
 pub mod log;
 pub mod new;
+pub mod plan;
 pub mod progress;
 pub mod review;
 pub mod status;

@@ -16,6 +16,7 @@ mod list;
 mod log;
 mod new;
 mod pass;
+mod plan;
 mod progress;
 mod ready;
 mod release;
@@ -53,6 +54,8 @@ pub enum Command {
     Progress(progress::Args),
     Status(status::Args),
     Graph(graph::Args),
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
 }
 
 pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -79,6 +82,7 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Progress(a) => progress::run(a, ctx),
         Command::Status(a) => status::run(a, ctx),
         Command::Graph(a) => graph::run(a, ctx),
+        Command::Plan(a) => plan::run(a, ctx),
     }
 }
 
