@@ -55,6 +55,20 @@ pub fn line_starts(text: &str) -> Vec<usize> {
 /// Push every top-level heading of `text` down to at least `min_level` (ATX headings get more
 /// `#`; a setext heading becomes an ATX heading of `min_level`). Nothing else changes.
 pub fn demote_headings(text: &str, min_level: u8) -> String {
+    relevel(text, |l| l.max(min_level))
+}
+
+/// Shift the top-level headings of `text` so that the highest one is at `top` (never up),
+/// keeping their relative levels (capped at 6).
+pub fn shift_headings(text: &str, top: u8) -> String {
+    let Some(min) = markdown::headings(text).iter().map(|h| h.0).min() else {
+        return text.to_string();
+    };
+    let by = top.saturating_sub(min);
+    relevel(text, |l| (l + by).min(6))
+}
+
+fn relevel(text: &str, level_of: impl Fn(u8) -> u8) -> String {
     let arena = Arena::new();
     let root = parse_document(&arena, text, &options());
     let starts = line_starts(text);
@@ -71,6 +85,7 @@ pub fn demote_headings(text: &str, min_level: u8) -> String {
         let NodeValue::Heading(h) = &ast.value else {
             continue;
         };
+        let min_level = level_of(h.level);
         if h.level >= min_level {
             continue;
         }

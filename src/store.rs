@@ -168,6 +168,15 @@ impl Store {
         Ok(())
     }
 
+    /// Paths tracked in this worktree's index (for expanding globs over the user's files).
+    pub fn tracked_paths(&self) -> Result<Vec<String>> {
+        let index = self.repo.index()?;
+        Ok(index
+            .iter()
+            .filter_map(|e| String::from_utf8(e.path).ok())
+            .collect())
+    }
+
     pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>> {
         Ok(self.repo.find_blob(oid)?.content().to_vec())
     }

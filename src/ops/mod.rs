@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod check;
 pub mod claim;
+pub mod context;
 pub mod dep;
 pub mod done;
 pub mod import;

@@ -5,6 +5,7 @@ mod approve;
 mod blocked;
 mod check;
 mod claim;
+mod context;
 mod demo;
 mod dep;
 mod done;
@@ -56,6 +57,7 @@ pub enum Command {
     Graph(graph::Args),
     #[command(subcommand)]
     Plan(plan::PlanCommand),
+    Context(context::Args),
 }
 
 pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -83,6 +85,7 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Status(a) => status::run(a, ctx),
         Command::Graph(a) => graph::run(a, ctx),
         Command::Plan(a) => plan::run(a, ctx),
+        Command::Context(a) => context::run(a, ctx),
     }
 }
 
