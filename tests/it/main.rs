@@ -4,3 +4,4 @@
 mod common;
 mod smoke;
 mod workflow_e2e;
+mod review;
