@@ -2,4 +2,6 @@
 //! `wt` binary against real temporary git repositories (see `common`).
 
 mod common;
+mod fixtures;
 mod smoke;
+mod verbs;
