@@ -2,7 +2,7 @@
 //! ticket text, and an independent model of "ready" used as a test oracle.
 #![allow(dead_code)]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
@@ -95,6 +95,8 @@ pub struct PlanItem {
     /// Indices of dependencies.
     pub deps: Vec<usize>,
     pub claimed: bool,
+    /// Also depends on an ID no ticket has.
+    pub dangling: bool,
 }
 
 /// The plan as `wt import` JSON.
@@ -119,49 +121,79 @@ pub fn plan_json(items: &[PlanItem]) -> String {
     serde_json::to_string_pretty(&arr).expect("json")
 }
 
-/// Independent model of readiness (no wt code): a ticket is ready when it is open and
-/// unclaimed, every dependency exists and is complete (done, and everything under it done),
-/// and the same holds for the dependencies of every ancestor. Returns indices.
-pub fn expected_ready(items: &[PlanItem]) -> BTreeSet<usize> {
-    let n = items.len();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+/// Children of each item.
+pub fn children_of(items: &[PlanItem]) -> Vec<Vec<usize>> {
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
     for (i, it) in items.iter().enumerate() {
         if let Some(p) = it.parent {
             children[p].push(i);
         }
     }
-    // complete(i) = done && all children complete; parents are acyclic (a forest).
-    let mut memo: HashMap<usize, bool> = HashMap::new();
+    children
+}
+
+/// Complete = done, and every item under it complete. Parents must form a forest.
+pub fn complete_set(items: &[PlanItem]) -> Vec<bool> {
+    let children = children_of(items);
     fn complete(
         i: usize,
         items: &[PlanItem],
         children: &[Vec<usize>],
-        memo: &mut HashMap<usize, bool>,
+        memo: &mut [Option<bool>],
     ) -> bool {
-        if let Some(&c) = memo.get(&i) {
+        if let Some(c) = memo[i] {
             return c;
         }
         let c = items[i].status == "done"
             && children[i]
                 .iter()
                 .all(|&k| complete(k, items, children, memo));
-        memo.insert(i, c);
+        memo[i] = Some(c);
         c
     }
-    let deps_ok: Vec<bool> = (0..n)
-        .map(|i| {
-            items[i]
-                .deps
-                .iter()
-                .all(|&d| complete(d, items, &children, &mut memo))
-        })
+    let mut memo = vec![None; items.len()];
+    (0..items.len())
+        .map(|i| complete(i, items, &children, &mut memo))
+        .collect()
+}
+
+/// Is `to` reachable from `from` along dependency edges (one step or more)?
+pub fn dep_reaches(items: &[PlanItem], from: usize, to: usize) -> bool {
+    let mut seen = vec![false; items.len()];
+    let mut stack: Vec<usize> = items[from].deps.clone();
+    while let Some(x) = stack.pop() {
+        if x == to {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[x], true) {
+            stack.extend_from_slice(&items[x].deps);
+        }
+    }
+    false
+}
+
+/// Items that lie on a dependency cycle (including a self-dependency).
+pub fn on_cycle(items: &[PlanItem]) -> Vec<bool> {
+    (0..items.len()).map(|i| dep_reaches(items, i, i)).collect()
+}
+
+/// Independent model of readiness (no wt code): a ticket is ready when it is open and
+/// unclaimed, it is on no dependency cycle, every dependency exists and is complete (done,
+/// and everything under it done), and the same holds for every ancestor's dependencies and
+/// cycles. Returns indices.
+pub fn expected_ready(items: &[PlanItem]) -> BTreeSet<usize> {
+    let n = items.len();
+    let complete = complete_set(items);
+    let cyc = on_cycle(items);
+    let own_ok: Vec<bool> = (0..n)
+        .map(|i| !cyc[i] && !items[i].dangling && items[i].deps.iter().all(|&d| complete[d]))
         .collect();
     (0..n)
         .filter(|&i| items[i].status == "open" && !items[i].claimed)
         .filter(|&i| {
             let mut cur = Some(i);
             while let Some(c) = cur {
-                if !deps_ok[c] {
+                if !own_ok[c] {
                     return false;
                 }
                 cur = items[c].parent;
@@ -169,6 +201,53 @@ pub fn expected_ready(items: &[PlanItem]) -> BTreeSet<usize> {
             true
         })
         .collect()
+}
+
+/// Who waits on item `i`: items depending on it or on one of its ancestors.
+pub fn waiters(items: &[PlanItem], i: usize) -> Vec<usize> {
+    let mut targets = vec![i];
+    let mut cur = items[i].parent;
+    while let Some(p) = cur {
+        targets.push(p);
+        cur = items[p].parent;
+    }
+    (0..items.len())
+        .filter(|&w| items[w].deps.iter().any(|d| targets.contains(d)))
+        .collect()
+}
+
+/// Length of the longest chain of waiters on each item, when the waiting relation has no
+/// loop (None otherwise: then the order among equal priorities is not well defined).
+pub fn waiting_depths(items: &[PlanItem]) -> Option<Vec<usize>> {
+    let n = items.len();
+    let ws: Vec<Vec<usize>> = (0..n).map(|i| waiters(items, i)).collect();
+    // 0 = unvisited, 1 = on stack, 2 = done
+    fn visit(i: usize, ws: &[Vec<usize>], state: &mut [u8], depth: &mut [usize]) -> bool {
+        match state[i] {
+            1 => return false,
+            2 => return true,
+            _ => {}
+        }
+        state[i] = 1;
+        let mut best = 0;
+        for &w in &ws[i] {
+            if !visit(w, ws, state, depth) {
+                return false;
+            }
+            best = best.max(depth[w] + 1);
+        }
+        depth[i] = best;
+        state[i] = 2;
+        true
+    }
+    let mut state = vec![0u8; n];
+    let mut depth = vec![0usize; n];
+    for i in 0..n {
+        if !visit(i, &ws, &mut state, &mut depth) {
+            return None;
+        }
+    }
+    Some(depth)
 }
 
 /// A small deterministic random number generator (xorshift64*), so generated data is
