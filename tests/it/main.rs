@@ -3,5 +3,7 @@
 
 mod common;
 mod fixtures;
+mod graph_props;
+mod scheduling;
 mod smoke;
 mod verbs;
