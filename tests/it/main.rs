@@ -3,6 +3,7 @@
 
 mod common;
 mod fixtures;
+mod git_safety;
 mod graph_props;
 mod scheduling;
 mod smoke;
