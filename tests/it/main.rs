@@ -2,9 +2,11 @@
 //! `wt` binary against real temporary git repositories (see `common`).
 
 mod common;
+mod errors;
 mod fixtures;
 mod git_safety;
 mod graph_props;
+mod scale;
 mod scheduling;
 mod smoke;
 mod verbs;
