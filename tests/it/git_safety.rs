@@ -218,7 +218,12 @@ fn every_checkout_gets_the_same_answers_and_writes_reach_the_state_branch_checko
     let p = r.new_ticket(&["phase-spec", "P"]);
     let a = r.new_ticket(&["job", "A", "--parent", &p]);
     let b = r.new_ticket(&["job", "B", "--parent", &p, "--dep", &a]);
-    r.write("src/deep/nested/file.txt", "x\n");
+    git_commit_file(
+        &r,
+        "src/deep/nested/file.txt",
+        "x\n",
+        "code in a subdirectory",
+    );
     let expected = answers(&r, &r.root, &b);
     assert!(expected.0.contains(&a) && !expected.0.contains(&b));
 
@@ -246,7 +251,7 @@ fn every_checkout_gets_the_same_answers_and_writes_reach_the_state_branch_checko
         .ok();
     assert!(r.subjects("main")[0].starts_with(&format!("wt: claim {a}")));
     assert_eq!(r.git_in(&second, &["rev-parse", "HEAD"]).ok(), head_other);
-    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "?? src/\n");
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
     assert!(r
         .read(&r.ticket_path(&a))
         .contains("claimed_by: from-second\n"));
@@ -271,7 +276,7 @@ fn every_checkout_gets_the_same_answers_and_writes_reach_the_state_branch_checko
     r.wt(&["done", &a, "--agent", "from-second"]).ok();
     assert_eq!(r.git(&["rev-parse", "HEAD"]).ok(), feature_head);
     assert!(r.subjects("main")[0].starts_with(&format!("wt: done {a}")));
-    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "?? src/\n");
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
     assert_eq!(r.git_in(&second, &["status", "--porcelain"]).ok(), "");
     let ready_now = ids(&r.wt_json(&["ready"]));
     assert_eq!(ready_now, vec![b.clone()]);

@@ -262,3 +262,23 @@ fn finishing_a_dependency_makes_its_dependents_ready_in_order() {
     r.wt(&["done", &base, "--agent", "a"]).ok();
     assert_eq!(ids(&r.wt_json(&["ready"])), vec![b, a]);
 }
+
+#[test]
+fn a_task_that_depends_on_its_own_job_is_never_ready() {
+    // The job is complete only when the task is done, and the task waits on the job: fail
+    // closed, the task stays blocked and says on what.
+    let r = Repo::new();
+    let job = r.new_ticket(&["job", "Job"]);
+    let task = r.new_ticket(&["task", "Task", "--parent", &job]);
+    r.wt(&["dep", "add", &task, &job]).ok();
+    assert!(ids(&r.wt_json(&["ready", "--kind", "task"])).is_empty());
+    r.wt(&["claim", &job, "--agent", "a"]).ok();
+    r.wt(&["done", &job, "--agent", "a"]).ok();
+    assert!(ids(&r.wt_json(&["ready", "--kind", "task"])).is_empty());
+    let v = r.wt_json(&["show", &task]);
+    let why = v["blocked_by"][0].as_str().expect("reason");
+    assert!(
+        why.contains(&job) && why.contains("1 ticket(s) under it are not"),
+        "{why}"
+    );
+}

@@ -1049,3 +1049,18 @@ fn help_lists_every_exit_code() {
     // An unknown verb is invalid input.
     r.wt(&["frobnicate"]).fails_with(2);
 }
+
+#[test]
+fn dash_c_runs_wt_as_if_started_in_that_directory() {
+    let r = Repo::new();
+    let j = r.new_ticket(&["job", "J"]);
+    let elsewhere = r.home();
+    let root = r.root.to_str().expect("utf8");
+    let run = r.wt_in(&elsewhere, &["-C", root, "--json", "ready"]);
+    run.ok();
+    assert_eq!(ids(&run.json()), vec![j.clone()]);
+    r.wt_in(&elsewhere, &["-C", root, "claim", &j, "--agent", "a"])
+        .ok();
+    assert_eq!(r.wt_json(&["show", &j])["claimed_by"], "a");
+    r.wt_in(&elsewhere, &["ready"]).fails_with(7);
+}
