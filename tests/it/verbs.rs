@@ -1064,3 +1064,27 @@ fn dash_c_runs_wt_as_if_started_in_that_directory() {
     assert_eq!(r.wt_json(&["show", &j])["claimed_by"], "a");
     r.wt_in(&elsewhere, &["ready"]).fails_with(7);
 }
+
+/// Regression: `wt init` run again from a feature branch (which carries `.work/` from main)
+/// said "already set up on branch feature" and pointed git config `wt.branch` at the
+/// feature branch, so every later write went there and the ticket state forked.
+#[test]
+fn regression_init_again_on_a_feature_branch_moved_the_state_branch() {
+    let r = Repo::new();
+    let j = r.new_ticket(&["job", "J"]);
+    r.git(&["switch", "-q", "-c", "feature"]).ok();
+    let feature_head = rev(&r, "HEAD");
+    let main_head = rev(&r, "main");
+    let v = r.wt_json(&["init"]);
+    assert_eq!(v["already"], true);
+    assert_eq!(v["branch"], "main");
+    assert_eq!(r.git(&["config", "wt.branch"]).ok().trim(), "main");
+    assert_eq!(rev(&r, "main"), main_head);
+    r.wt(&["claim", &j, "--agent", "a"]).ok();
+    assert_eq!(
+        rev(&r, "HEAD"),
+        feature_head,
+        "the write went to the feature branch"
+    );
+    assert!(r.subjects("main")[0].starts_with(&format!("wt: claim {j}")));
+}
