@@ -966,7 +966,8 @@ fn every_verb_prints_exactly_one_json_document_with_json() {
     let map = r.wt_json(&["import", plan.to_str().expect("utf8")]);
     let j = map["j"].as_str().expect("j").to_string();
     let p = map["p"].as_str().expect("p").to_string();
-    let k = r.wt_json(&["new", "job", "K", "--agent", "a"])["id"]
+    // Lower priority than J, so `claim --next` below takes J.
+    let k = r.wt_json(&["new", "job", "K", "--agent", "a", "-p", "3"])["id"]
         .as_str()
         .expect("id")
         .to_string();
