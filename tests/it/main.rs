@@ -2,6 +2,13 @@
 //! `wt` binary against real temporary git repositories (see `common`).
 
 mod common;
-mod smoke;
-mod workflow_e2e;
+mod errors;
+mod fixtures;
+mod git_safety;
+mod graph_props;
 mod review;
+mod scale;
+mod scheduling;
+mod smoke;
+mod verbs;
+mod workflow_e2e;

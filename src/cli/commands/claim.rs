@@ -16,7 +16,7 @@ pub struct Args {
     pub next: bool,
     /// With --next: job (default from config), task, phase-spec or any.
     #[arg(long, value_parser = super::parse_kind_or_any, requires = "next")]
-    pub kind: Option<Option<wt::ticket::Kind>>,
+    pub kind: Option<super::KindFilter>,
     /// Who is claiming.
     #[arg(long)]
     pub agent: Option<String>,
@@ -47,10 +47,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     }
     let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
     let w = if args.next && args.review {
-        wt::ops::review::claim_next_review(&ws, args.kind.unwrap_or(None), &agent)?
+        wt::ops::review::claim_next_review(&ws, args.kind.and_then(|k| k.0), &agent)?
     } else if args.next {
         let kind = match args.kind {
-            Some(k) => k,
+            Some(k) => k.0,
             None => Some(ws.snapshot()?.config.ready.default_kind),
         };
         wt::ops::claim::claim_next(&ws, kind, &agent)?
@@ -77,7 +77,7 @@ fn run_batch(ws: &wt::workspace::Workspace, n: usize, args: &Args) -> Result<Out
         None => Agents::One(wt::ops::agent_name(&ws.store, args.agent.as_deref())?),
     };
     let kind = match args.kind {
-        Some(k) => k,
+        Some(k) => k.0,
         None => Some(ws.snapshot()?.config.ready.default_kind),
     };
     let w = wt::ops::batch::claim_batch(ws, kind, n, &agents)?;

@@ -13,7 +13,7 @@ use crate::cli::{output, Ctx, Out};
 pub struct Args {
     /// job (default from config), task, phase-spec or any.
     #[arg(long, value_parser = super::parse_kind_or_any)]
-    pub kind: Option<Option<wt::ticket::Kind>>,
+    pub kind: Option<super::KindFilter>,
     /// text (default), mermaid (a flowchart) or dot (Graphviz).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -29,7 +29,10 @@ pub enum Format {
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let kind = args.kind.unwrap_or(Some(snap.config.ready.default_kind));
+    let kind = args
+        .kind
+        .map(|k| k.0)
+        .unwrap_or(Some(snap.config.ready.default_kind));
     let w = wt::waves::waves(&snap.tickets, kind);
     let text = match args.format {
         Format::Text => w.to_text(),
