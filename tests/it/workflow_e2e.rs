@@ -85,7 +85,7 @@ fn scripted_agents_run_plan_gate_parallel_work_audits_escalation_and_reopen() {
 
     let mut log = r.subjects("main");
     log.reverse(); // oldest first
-    let before = vec![
+    let before = [
         "initial".to_string(),
         "wt: init ticket state on branch main".to_string(),
         "config: max_attempts 2".to_string(),
@@ -100,12 +100,12 @@ fn scripted_agents_run_plan_gate_parallel_work_audits_escalation_and_reopen() {
     }
     impl1.push(format!("wt: progress {s} \"Schema\" (impl-1)"));
     impl1.push(format!("wt: done {s} \"Schema\" for review (impl-1)"));
-    let impl2 = vec![
+    let impl2 = [
         format!("wt: progress {c} \"Config loader\" (impl-2)"),
         format!("wt: done {c} \"Config loader\" for review (impl-2)"),
     ];
     let imp_t = "\"Import legacy users\"";
-    let after = vec![
+    let after = [
         format!("wt: claim {s} \"Schema\" for review (auditor-1)"),
         format!("wt: fail {s} \"Schema\": amendment 1, attempt 1 of 2 (auditor-1)"),
         format!("wt: claim {c} \"Config loader\" for review (auditor-1)"),
