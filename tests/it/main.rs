@@ -2,10 +2,12 @@
 //! `wt` binary against real temporary git repositories (see `common`).
 
 mod common;
+mod context;
 mod errors;
 mod fixtures;
 mod git_safety;
 mod graph_props;
+mod planning;
 mod review;
 mod scale;
 mod scheduling;
