@@ -929,6 +929,13 @@ fn node_text(t: &Ticket, body: &str, heading: &str) -> String {
     }
 }
 
+/// A job's plan text with each task item's checkbox following its task ticket's status
+/// (`tasks`: the job's task tickets with their bodies).
+pub fn sync_task_items(job_text: &str, tasks: &[(&Ticket, String)]) -> String {
+    let items: Vec<(&Ticket, String)> = tasks.iter().map(|(t, b)| (*t, task_text(t, b))).collect();
+    with_tasks(job_text, &items)
+}
+
 /// Put the tasks' item texts into a job's text in place of its task items.
 fn with_tasks(job_text: &str, tasks: &[(&Ticket, String)]) -> String {
     let ranges = task_ranges(job_text);
@@ -970,7 +977,7 @@ fn with_tasks(job_text: &str, tasks: &[(&Ticket, String)]) -> String {
     out
 }
 
-fn sort_siblings(v: &mut [&Ticket]) {
+pub fn sort_siblings(v: &mut [&Ticket]) {
     v.sort_by(|a, b| {
         a.order
             .unwrap_or(u32::MAX)

@@ -43,5 +43,5 @@ case "$title" in
     printf 'import sys\n# copies every legacy user\n' >tools/import.py
     file=tools/import.py ;;
 esac
-"$WT" progress "$job" "Wrote $file (attempt $attempt)" --files "$file" --agent "$agent" >/dev/null
+"$WT" progress "$job" "Wrote $file" --files "$file" --agent "$agent" >/dev/null
 "$WT" done "$job" --agent "$agent" >/dev/null

@@ -24,7 +24,7 @@ use crate::graph::Graph;
 use crate::markdown;
 use crate::overlap::PathPattern;
 use crate::plan::MARKER;
-use crate::ticket::Ticket;
+use crate::ticket::{Kind, Status, Ticket};
 use crate::workspace::{Snapshot, Workspace};
 
 /// Estimated tokens of `text`: UTF-8 bytes / 4, rounded up.
@@ -318,7 +318,37 @@ pub fn bundle(
         ));
     }
 
-    let ticket_text = entries::shift_headings(&strip(&body, false), 3);
+    // The job's tasks: their checkboxes in its plan text follow their status, and a list.
+    let mut tasks: Vec<&Ticket> = snap
+        .tickets
+        .iter()
+        .filter(|c| c.parent.as_deref() == Some(t.id.as_str()) && c.kind == Kind::Task)
+        .collect();
+    crate::plan::sort_siblings(&mut tasks);
+    let mut synced = body.clone();
+    if let Some(f) = crate::plan::fragment(&body) {
+        let mut with_bodies = Vec::new();
+        for c in &tasks {
+            with_bodies.push((*c, body_of(c)?));
+        }
+        synced = format!(
+            "{}{}",
+            crate::plan::sync_task_items(&f.text, &with_bodies),
+            &body[f.text.len()..]
+        );
+    }
+    let mut ticket_text = entries::shift_headings(&strip(&synced, false), 3);
+    if !tasks.is_empty() {
+        let done = tasks.iter().filter(|c| c.status == Status::Done).count();
+        ticket_text.push_str(&format!(
+            "\n\nIts tasks ({done} of {} done):\n",
+            tasks.len()
+        ));
+        for c in &tasks {
+            ticket_text.push_str(&format!("- {} {} ({})\n", c.id, c.title, c.status));
+        }
+        ticket_text.truncate(ticket_text.trim_end().len());
+    }
 
     let mut ancestors = Vec::new();
     for a in &chain {

@@ -196,6 +196,11 @@ fn scripted_agents_run_plan_gate_parallel_work_audits_escalation_and_reopen() {
         ),
         "{second}"
     );
+    // The tasks done in the first attempt show as done.
+    for (_, title) in &tasks {
+        assert!(second.contains(&format!("- [x] {title}\n")), "{second}");
+    }
+    assert!(second.contains("Its tasks (2 of 2 done):"), "{second}");
     assert!(second.len().div_ceil(4) <= 8000);
     assert!(
         second.starts_with(&format!("<!-- wt context {s}: ~")),

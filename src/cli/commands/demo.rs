@@ -8,7 +8,7 @@ use wt::workspace::Workspace;
 const PLAN: &str = include_str!("demo.plan.json");
 
 /// Walk through wt in a throwaway repository: init, import a small plan, then agents take
-/// ready work (ready -> claim -> done) while the ready set changes; ends with the git log.
+/// ready work (ready -> claim -> done -> audit) while the ready set changes; ends with the git log.
 #[derive(clap::Args)]
 pub struct Args {
     /// Keep the demo repository and print its path (default: delete it).
