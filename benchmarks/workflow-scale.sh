@@ -28,6 +28,7 @@ git commit -q --allow-empty -m initial
 n=$((phases + phases * jobs + phases * jobs * tasks))
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); printf '%-44s %6.2f s\n' "${*:2:3}" "$(echo "$e - $s" | bc)"; }
 echo "plan: $phases phase-specs, $((phases * jobs)) jobs, $((phases * jobs * tasks)) tasks = $n tickets, $(wc -c <plan.md) bytes"
+t "$WT" plan import plan.md --dry-run
 t "$WT" plan import plan.md --agent bench
 t "$WT" plan export --out back.md
 cmp plan.md back.md && echo "round trip: identical"

@@ -134,36 +134,50 @@ pub fn waves(tickets: &[Ticket], kind: Option<Kind>) -> Waves {
         }
         preds.insert(a, set);
     }
-    // Longest-path layering (Kahn); what is left is on or behind a cycle.
-    let mut level: HashMap<usize, usize> = HashMap::new();
-    let mut dist: HashMap<usize, (usize, Option<usize>)> = HashMap::new();
-    let mut remaining: Vec<usize> = nodes.clone();
     let depths = g.waiting_depths();
-    let mut order_key = remaining.clone();
+    let mut order_key = nodes.clone();
     g.sort_by_schedule(&mut order_key, &depths);
     let rank: HashMap<usize, usize> = order_key.iter().enumerate().map(|(r, &i)| (i, r)).collect();
-    loop {
-        let placeable: Vec<usize> = remaining
+    // Topological order (Kahn); nodes left over are on or behind a cycle.
+    let mut indeg: HashMap<usize, usize> = nodes.iter().map(|&a| (a, preds[&a].len())).collect();
+    let mut succs: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &a in &nodes {
+        for &b in &preds[&a] {
+            succs.entry(b).or_default().push(a);
+        }
+    }
+    let mut queue: std::collections::VecDeque<usize> =
+        order_key.iter().copied().filter(|a| indeg[a] == 0).collect();
+    let mut topo: Vec<usize> = Vec::with_capacity(nodes.len());
+    while let Some(a) = queue.pop_front() {
+        topo.push(a);
+        for &s in succs.get(&a).map(Vec::as_slice).unwrap_or(&[]) {
+            if let Some(d) = indeg.get_mut(&s) {
+                *d -= 1;
+                if *d == 0 {
+                    queue.push_back(s);
+                }
+            }
+        }
+    }
+    // Wave = longest chain of waiting before it; dist = longest chain ending at it (ties go
+    // to the better-scheduled predecessor).
+    let mut level: HashMap<usize, usize> = HashMap::new();
+    let mut dist: HashMap<usize, (usize, Option<usize>)> = HashMap::new();
+    for &a in &topo {
+        let lv = preds[&a].iter().map(|b| level[b] + 1).max().unwrap_or(0);
+        level.insert(a, lv);
+        let best = preds[&a]
             .iter()
             .copied()
-            .filter(|a| preds[a].iter().all(|b| level.contains_key(b)))
-            .collect();
-        if placeable.is_empty() {
-            break;
-        }
-        for &a in &placeable {
-            let lv = preds[&a].iter().map(|b| level[b] + 1).max().unwrap_or(0);
-            level.insert(a, lv);
-            // Longest chain ending at a; ties go to the better-scheduled predecessor.
-            let best = preds[&a]
-                .iter()
-                .copied()
-                .max_by(|x, y| dist[x].0.cmp(&dist[y].0).then(rank[y].cmp(&rank[x])));
-            dist.insert(a, (best.map_or(1, |b| dist[&b].0 + 1), best));
-        }
-        remaining.retain(|a| !level.contains_key(a));
+            .max_by(|x, y| dist[x].0.cmp(&dist[y].0).then(rank[y].cmp(&rank[x])));
+        dist.insert(a, (best.map_or(1, |b| dist[&b].0 + 1), best));
     }
-    let mut stuck: Vec<String> = remaining.iter().map(|&i| tickets[i].id.clone()).collect();
+    let mut stuck: Vec<String> = nodes
+        .iter()
+        .filter(|a| !level.contains_key(a))
+        .map(|&i| tickets[i].id.clone())
+        .collect();
     stuck.sort();
     // Critical path: the longest chain, ending at the best-scheduled node among the longest.
     let mut path = Vec::new();
@@ -179,23 +193,27 @@ pub fn waves(tickets: &[Ticket], kind: Option<Kind>) -> Waves {
         path.reverse();
     }
     let critical: HashSet<usize> = path.iter().copied().collect();
-    // Transitive reduction of the edges among placed nodes.
-    let reach_without = |from: usize, to: usize| -> bool {
-        // Is `to` reachable from `from` by a path of length >= 2? Walk succ edges backwards
-        // via preds: `to` waits on p; is `from` an ancestor of some other p?
-        let mut stack: Vec<usize> = preds[&to].iter().copied().filter(|&p| p != from).collect();
-        let mut seen: HashSet<usize> = stack.iter().copied().collect();
-        while let Some(p) = stack.pop() {
-            if p == from {
-                return true;
+    // Transitive reduction: b -> a is implied when b is an ancestor of another predecessor
+    // of a. Ancestor sets as bitsets over the topological positions.
+    let pos: HashMap<usize, usize> = topo.iter().enumerate().map(|(k, &a)| (a, k)).collect();
+    let words = topo.len().div_ceil(64);
+    let mut anc: Vec<Vec<u64>> = Vec::with_capacity(topo.len());
+    for &a in &topo {
+        let mut set = vec![0u64; words];
+        for p in &preds[&a] {
+            let k = pos[p];
+            for (w, x) in set.iter_mut().zip(&anc[k]) {
+                *w |= x;
             }
-            for &q in &preds[&p] {
-                if seen.insert(q) {
-                    stack.push(q);
-                }
-            }
+            set[k / 64] |= 1 << (k % 64);
         }
-        false
+        anc.push(set);
+    }
+    let reach_without = |from: usize, to: usize| -> bool {
+        let k = pos[&from];
+        preds[&to]
+            .iter()
+            .any(|p| *p != from && anc[pos[p]][k / 64] & (1 << (k % 64)) != 0)
     };
     let mut after: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut edges = Vec::new();
