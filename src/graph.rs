@@ -253,7 +253,7 @@ impl<'a> Graph<'a> {
         // already reaches start(from).
         let wait = WaitGraph::new(self);
         let path = wait.path(WaitGraph::finish(t), WaitGraph::start(f))?;
-        let mut nodes = vec![WaitGraph::start(f)];
+        let mut nodes = vec![WaitGraph::start(f), WaitGraph::finish(t)];
         nodes.extend(path);
         Some(self.render(&nodes))
     }
@@ -631,6 +631,16 @@ mod tests {
                 "J-a".into(),
                 "P-a".into()
             ])
+        );
+        // The cycle named goes through the new dependency even when the path back starts
+        // inside it (a task depending on its own job: the job waits on the task).
+        assert_eq!(
+            g.cycle_if_added("J-a", "P-a"),
+            Some(vec!["J-a".into(), "P-a".into(), "J-a".into()])
+        );
+        assert_eq!(
+            g2.cycle_if_added("J-a", "P-a"),
+            Some(vec!["J-a".into(), "P-a".into(), "J-a".into()])
         );
         // J-a waiting on P-b, which waits on J-a, is a cycle; J-b waiting on J-a is not.
         assert!(g2.cycle_if_added("J-a", "P-b").is_some());
