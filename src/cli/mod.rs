@@ -28,7 +28,7 @@ Exit codes:
   0  success
   1  error (git, I/O), or `wt check` found problems
   2  invalid input: bad arguments, ambiguous ID, a dependency cycle
-  3  not found: no such ticket, or nothing is ready
+  3  not found: no such ticket, or nothing is ready for `claim --next`
   4  already claimed by someone else (the holder is named)
   5  refused: a precondition does not hold (not the claimant, unchecked criteria,
      missing artifacts, uncommitted edits to a ticket file)
