@@ -9,4 +9,5 @@ mod graph_props;
 mod scale;
 mod scheduling;
 mod smoke;
+mod state_branch;
 mod verbs;
