@@ -9,7 +9,9 @@
 //!
 //! The hook runs `wt hook run pre-commit`, which checks what is being committed: the staged
 //! ticket tree (`wt check`'s checks, on the index) when `.work/` changes, and the CI checks
-//! when anything else changes. Unstaged edits are set aside while the checks run — the
+//! when anything else changes. The checks are those of the state branch's committed config;
+//! a commit on the state branch itself uses the config it is committing (so a fix to `ci:`
+//! can go in with the code it fixes). Unstaged edits are set aside while the checks run — the
 //! pre-commit framework's way: a binary diff of the working tree against the index is saved,
 //! the index's version checked out, and the diff re-applied afterwards, also when a check
 //! fails or wt is interrupted. Untracked files stay where they are. This part drives the
@@ -25,7 +27,7 @@ use std::process::{Command, Output};
 use git2::Oid;
 use serde::Serialize;
 
-use crate::ci::{self, record, runner, tree, CiRun, Record, Reporter, RunOptions};
+use crate::ci::{self, record, runner, tree, CiRun, Reporter, RunOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ticket::Problem;
 use crate::workspace::{self, Workspace};
@@ -368,6 +370,7 @@ pub fn run_pre_commit(cwd: &Path, reporter: &Reporter) -> Result<PreCommit> {
             .map(|h| tree::work_subtree(repo, h))
             .transpose()?
             .flatten();
+    let mut staged_snap = None;
     if work_changed {
         let snap = workspace::load_snapshot_of_tree(&ws.store, staged, None)?;
         result.tickets_checked = true;
@@ -376,6 +379,7 @@ pub fn run_pre_commit(cwd: &Path, reporter: &Reporter) -> Result<PreCommit> {
             result.ok = false;
             return Ok(result);
         }
+        staged_snap = Some(snap);
     }
     let code = tree::code_tree(repo, staged)?;
     let code_changed = Some(code) != head.map(|h| tree::code_tree(repo, h)).transpose()?;
@@ -385,24 +389,17 @@ pub fn run_pre_commit(cwd: &Path, reporter: &Reporter) -> Result<PreCommit> {
         }
         return Ok(result);
     }
-    let checks = ci::checks_from(&ws.snapshot()?.config)?;
+    // The commands: committing on the state branch, the config as this commit leaves it
+    // (a fix to `ci:` may come with the code it fixes); elsewhere the state branch's.
+    let on_state_branch = ws.store.head_branch()?.as_deref() == Some(ws.branch.as_str());
+    let config = match staged_snap {
+        Some(snap) if on_state_branch => snap.config,
+        _ => ws.snapshot()?.config,
+    };
+    let checks = ci::checks_from(&config)?;
     let dir = record::dir(ws.store.common_dir());
-    let reused = record::reusable(&dir, code, &checks);
-    let run = match reused {
-        Some(rec) => CiRun {
-            path: record::path(&dir, code),
-            record: rec,
-            reused: true,
-            interrupted: false,
-            changed_during_run: Vec::new(),
-        },
-        None if checks.is_empty() => CiRun {
-            path: record::path(&dir, code),
-            record: Record::new(code, "index", &runner::RunOutcome::empty()),
-            reused: false,
-            interrupted: false,
-            changed_during_run: Vec::new(),
-        },
+    let run = match ci::known_verdict(&dir, code, &checks, "index", false) {
+        Some(known) => known,
         None => run_staged(&ws, &root, staged, code, &checks, &dir, reporter)?,
     };
     result.ok = run.green();
@@ -443,18 +440,7 @@ fn run_staged(
         _ => Vec::new(),
     };
     aside.restore()?;
-    let outcome = outcome?;
-    let rec = Record::new(code, "index", &outcome);
-    if !outcome.interrupted && modified.is_empty() {
-        record::save(dir, &rec)?;
-    }
-    Ok(CiRun {
-        path: record::path(dir, code),
-        record: rec,
-        reused: false,
-        interrupted: outcome.interrupted,
-        changed_during_run: modified,
-    })
+    ci::finish_run(dir, code, "index", &outcome?, modified)
 }
 
 /// Unstaged edits, set aside in a patch file while the checks run.

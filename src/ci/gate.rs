@@ -80,10 +80,7 @@ impl DoneGate {
                     .with_detail(json!({"ci": run})),
             );
         }
-        if run.record.checks.is_empty() {
-            self.reporter
-                .note("no CI checks configured (ci: in .work/config.yaml)");
-        } else if !run.reused {
+        if !run.reused && !run.record.checks.is_empty() {
             self.reporter.note(&format!(
                 "CI green on tree {}",
                 super::short_id(&run.record.tree)

@@ -17,7 +17,7 @@ pub mod record;
 pub mod runner;
 pub mod tree;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use git2::Oid;
 use serde::{Deserialize, Serialize};
@@ -161,41 +161,74 @@ pub fn check_worktree(
         .to_path_buf();
     let tree = tree::worktree_code_tree(&ws.store)?;
     let dir = record::dir(ws.store.common_dir());
-    if !opts.rerun {
-        if let Some(rec) = record::reusable(&dir, tree, checks) {
+    if let Some(known) = known_verdict(&dir, tree, checks, "worktree", opts.rerun) {
+        if known.reused {
             reporter.note(&format!(
                 "green on tree {} since {} (reused; --rerun to run again)",
-                short_id(&rec.tree),
-                rec.finished_at
+                short_id(&known.record.tree),
+                known.record.finished_at
             ));
-            return Ok(CiRun {
-                path: record::path(&dir, tree),
-                record: rec,
-                reused: true,
-                interrupted: false,
-                changed_during_run: Vec::new(),
-            });
         }
+        return Ok(known);
     }
     let outcome = runner::run(&root, checks, opts, reporter, &record::logs_dir(&dir, tree))?;
     // The verdict is about `tree` only if the checks saw `tree` from start to end.
     let after = tree::worktree_code_tree(&ws.store)?;
-    let changed_during_run = if after == tree {
+    let changed = if after == tree {
         Vec::new()
     } else {
         tree::changed_paths(&ws.store, tree, after)?
     };
-    let rec = Record::new(tree, "worktree", &outcome);
-    let path = record::path(&dir, tree);
-    if !outcome.interrupted && changed_during_run.is_empty() {
-        record::save(&dir, &rec)?;
+    finish_run(&dir, tree, "worktree", &outcome, changed)
+}
+
+/// The verdict for `tree` when nothing needs to run: a green record of the same checks
+/// (unless `rerun`), or an empty green one when no checks are configured.
+pub fn known_verdict(
+    dir: &Path,
+    tree: Oid,
+    checks: &[Check],
+    source: &str,
+    rerun: bool,
+) -> Option<CiRun> {
+    let (record, reused) = if checks.is_empty() {
+        (
+            Record::new(tree, source, &runner::RunOutcome::empty()),
+            false,
+        )
+    } else if rerun {
+        return None;
+    } else {
+        (record::reusable(dir, tree, checks)?, true)
+    };
+    Some(CiRun {
+        path: record::path(dir, tree),
+        record,
+        reused,
+        interrupted: false,
+        changed_during_run: Vec::new(),
+    })
+}
+
+/// The verdict of a run on `tree`; recorded unless it was interrupted or `changed` names
+/// files that changed while it ran.
+pub fn finish_run(
+    dir: &Path,
+    tree: Oid,
+    source: &str,
+    outcome: &runner::RunOutcome,
+    changed: Vec<String>,
+) -> Result<CiRun> {
+    let rec = Record::new(tree, source, outcome);
+    if !outcome.interrupted && changed.is_empty() {
+        record::save(dir, &rec)?;
     }
     Ok(CiRun {
+        path: record::path(dir, tree),
         record: rec,
         reused: false,
-        path,
         interrupted: outcome.interrupted,
-        changed_during_run,
+        changed_during_run: changed,
     })
 }
 
