@@ -36,26 +36,34 @@ pub struct Check {
     pub command: String,
 }
 
-/// The checks of `config`, in the order written. Names must be simple words (they appear in
-/// commit trailers); commands must not be empty.
+/// What is wrong with one `ci:` entry, if anything: (message, hint). Names must be simple
+/// words (they appear in commit trailers); commands must not be empty.
+pub fn entry_problem(name: &str, command: &str) -> Option<(String, &'static str)> {
+    let simple = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !simple {
+        return Some((
+            format!("ci check name `{name}` is not a simple name"),
+            "use letters, digits, `_`, `-` and `.` (e.g. type_check, lint, test)",
+        ));
+    }
+    if command.trim().is_empty() {
+        return Some((
+            format!("ci check `{name}` has an empty command"),
+            "give it a shell command, or remove it",
+        ));
+    }
+    None
+}
+
+/// The checks of `config`, in the order written; the first bad entry is an error.
 pub fn checks_from(config: &Config) -> Result<Vec<Check>> {
     let mut out = Vec::with_capacity(config.ci.len());
     for (name, command) in &config.ci {
-        let simple = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-        if !simple {
-            return Err(Error::invalid(format!(
-                "{CONFIG_PATH}: ci check name `{name}` is not a simple name"
-            ))
-            .with_hint("use letters, digits, `_`, `-` and `.` (e.g. type_check, lint, test)"));
-        }
-        if command.trim().is_empty() {
-            return Err(Error::invalid(format!(
-                "{CONFIG_PATH}: ci check `{name}` has an empty command"
-            ))
-            .with_hint("give it a shell command, or remove it"));
+        if let Some((msg, hint)) = entry_problem(name, command) {
+            return Err(Error::invalid(format!("{CONFIG_PATH}: {msg}")).with_hint(hint));
         }
         out.push(Check {
             name: name.clone(),

@@ -347,7 +347,6 @@ fn pump(
 pub struct Reporter {
     label: String,
     tty: bool,
-    quiet: bool,
     state: Arc<Mutex<State>>,
 }
 
@@ -376,23 +375,11 @@ impl Reporter {
         Reporter {
             label: label.to_string(),
             tty: std::io::stderr().is_terminal(),
-            quiet: false,
             state: Arc::new(Mutex::new(State::default())),
         }
     }
 
-    /// A reporter that prints nothing.
-    pub fn silent() -> Reporter {
-        Reporter {
-            quiet: true,
-            ..Reporter::stderr("")
-        }
-    }
-
     fn print(&self, st: &mut State, line: &str) {
-        if self.quiet {
-            return;
-        }
         let mut err = std::io::stderr().lock();
         if st.drawn {
             let _ = err.write_all(b"\r\x1b[2K");
@@ -442,7 +429,7 @@ impl Reporter {
     }
 
     fn redraw(&self, st: &mut State) {
-        if self.quiet || !self.tty {
+        if !self.tty {
             return;
         }
         if let Some((what, since)) = &st.current {
@@ -479,7 +466,7 @@ impl Reporter {
 
     /// On a terminal, redraw the progress line every 200 ms until the ticker is dropped.
     fn start_ticker(&self) -> Option<Ticker> {
-        if !self.tty || self.quiet {
+        if !self.tty {
             return None;
         }
         let stop = Arc::new(AtomicBool::new(false));

@@ -648,3 +648,25 @@ fn a_fix_to_the_checks_can_be_committed_with_the_code_it_fixes() {
         .ok();
     assert_eq!(r.git(&["show", "HEAD:code.txt"]).ok(), "x\n");
 }
+
+#[test]
+fn check_names_a_bad_ci_entry_by_line_and_the_hook_refuses_to_commit_it() {
+    let r = Repo::new();
+    r.wt(&["hook", "install"]).ok();
+    let text = r.read(".work/config.yaml");
+    let line = text.lines().count() + 1;
+    r.write(
+        ".work/config.yaml",
+        &text.replace("ci: {}", "ci:\n  \"unit tests\": \"cargo test\""),
+    );
+    r.git(&["add", ".work/config.yaml"]).ok();
+    let c = r.git(&["commit", "-q", "-m", "bad check name"]);
+    c.fails_with(1);
+    assert!(
+        c.stderr().contains(&format!(
+            ".work/config.yaml:{line}: ci check name `unit tests` is not a simple name"
+        )),
+        "{}",
+        c.stderr()
+    );
+}

@@ -3,9 +3,6 @@ use serde_json::json;
 use crate::cli::{exit, Ctx, Out};
 use wt::ci::{self, Reporter, RunOptions};
 
-/// Exit code after an interrupting signal (128 + SIGINT), as shells report it.
-const INTERRUPTED: i32 = 130;
-
 /// Run the CI checks on the working tree.
 ///
 /// The checks are `ci:` in .work/config.yaml (name: shell command), as committed on the state
@@ -58,7 +55,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     j["green"] = json!(run.green());
     j["configured"] = json!(true);
     let code = if run.interrupted {
-        INTERRUPTED
+        exit::INTERRUPTED
     } else if run.green() {
         exit::OK
     } else {

@@ -120,7 +120,7 @@ pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, wt::Error> {
                 notes.push(format!("wt pre-commit: {n}"));
             }
             let code = if res.interrupted {
-                130
+                exit::INTERRUPTED
             } else if res.ok {
                 exit::OK
             } else {
