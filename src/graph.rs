@@ -164,6 +164,11 @@ impl<'a> Graph<'a> {
     }
 
     /// For every ticket on a dependency cycle, one cycle it is on (IDs, first repeated last).
+    ///
+    /// The cycles one depth-first search reports do not pass through every ticket of a
+    /// strongly connected part (a ticket that enters the part through an already finished
+    /// node is on none of them), so every ticket of a part with a cycle that none of those
+    /// cycles names gets its own shortest cycle.
     fn compute_cycles(&self) -> Vec<Option<Vec<String>>> {
         let n = self.tickets.len();
         let mut out: Vec<Option<Vec<String>>> = vec![None; n];
@@ -176,7 +181,97 @@ impl<'a> Graph<'a> {
                 }
             }
         }
+        let comp = self.components();
+        let mut size = vec![0usize; n];
+        for &c in &comp {
+            size[c] += 1;
+        }
+        for i in 0..n {
+            if out[i].is_none() && size[comp[i]] > 1 {
+                out[i] = self.shortest_cycle_through(i, &comp);
+            }
+        }
         out
+    }
+
+    /// Strongly connected components of the dependency edges (Kosaraju, iterative): the
+    /// component number of each ticket.
+    fn components(&self) -> Vec<usize> {
+        let n = self.tickets.len();
+        let mut seen = vec![false; n];
+        let mut order = Vec::with_capacity(n);
+        for start in 0..n {
+            if seen[start] {
+                continue;
+            }
+            seen[start] = true;
+            let mut stack: Vec<(usize, Vec<usize>)> = vec![(start, self.deps_of(start).collect())];
+            while let Some((node, deps)) = stack.last_mut() {
+                match deps.pop() {
+                    Some(d) if !seen[d] => {
+                        seen[d] = true;
+                        let next = self.deps_of(d).collect();
+                        stack.push((d, next));
+                    }
+                    Some(_) => {}
+                    None => {
+                        order.push(*node);
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        let mut comp = vec![usize::MAX; n];
+        let mut next_comp = 0;
+        for &root in order.iter().rev() {
+            if comp[root] != usize::MAX {
+                continue;
+            }
+            comp[root] = next_comp;
+            let mut stack = vec![root];
+            while let Some(x) = stack.pop() {
+                for &w in &self.dependents[x] {
+                    if comp[w] == usize::MAX {
+                        comp[w] = next_comp;
+                        stack.push(w);
+                    }
+                }
+            }
+            next_comp += 1;
+        }
+        comp
+    }
+
+    /// The shortest dependency cycle from ticket `i` back to itself inside its component.
+    fn shortest_cycle_through(&self, i: usize, comp: &[usize]) -> Option<Vec<String>> {
+        let mut prev: HashMap<usize, usize> = HashMap::new();
+        let mut queue = std::collections::VecDeque::new();
+        for d in self.deps_of(i) {
+            if comp[d] == comp[i] && !prev.contains_key(&d) {
+                prev.insert(d, i);
+                queue.push_back(d);
+            }
+        }
+        while let Some(x) = queue.pop_front() {
+            if x == i {
+                let mut chain = vec![i];
+                let mut cur = prev[&i];
+                while cur != i {
+                    chain.push(cur);
+                    cur = prev[&cur];
+                }
+                chain.push(i);
+                chain.reverse();
+                return Some(chain.iter().map(|&k| self.tickets[k].id.clone()).collect());
+            }
+            for d in self.deps_of(x) {
+                if comp[d] == comp[i] && !prev.contains_key(&d) {
+                    prev.insert(d, x);
+                    queue.push_back(d);
+                }
+            }
+        }
+        None
     }
 
     fn deps_of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {

@@ -245,8 +245,7 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
                 .location()
                 .map(|l| (l.line() as usize, Some(l.column() as usize)))
                 .unwrap_or((1, None));
-            let msg = e.to_string();
-            let msg = msg.lines().next().unwrap_or("invalid YAML").to_string();
+            let msg = yaml_message(&e.to_string());
             problem(
                 first + line.saturating_sub(1),
                 col,
@@ -324,6 +323,31 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
         labels: clean(raw.labels),
         path: path.to_string(),
     })
+}
+
+/// The YAML parser's message without the location it puts in the text (`error: line 3
+/// column 8: ...` or `... at line 3, column 8`): that location counts from the first line
+/// after `---`, and a [`Problem`] carries the file's own line and column.
+fn yaml_message(full: &str) -> String {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"^(?:error: )?(?:line \d+ column \d+: )?(.*?)(?: at line \d+, column \d+)?$",
+        )
+        .expect("valid regex")
+    });
+    let first = full.lines().next().unwrap_or("").trim();
+    let msg = re
+        .captures(first)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().trim())
+        .unwrap_or(first);
+    if msg.is_empty() {
+        "invalid YAML".to_string()
+    } else {
+        msg.to_string()
+    }
 }
 
 fn fm_error_line(e: &frontmatter::FrontmatterError) -> usize {

@@ -46,10 +46,14 @@ pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
     let store = Store::discover(cwd)?;
     let branch = match &opts.branch {
         Some(b) => b.clone(),
-        None => store.head_branch()?.ok_or_else(|| {
-            Error::setup("HEAD is detached, so there is no branch to keep tickets on")
-                .with_hint("check out a branch (`git switch -c main`) or pass --branch NAME")
-        })?,
+        // Already set up (perhaps on another branch than the one checked out): that branch.
+        None => match existing_state_branch(&store) {
+            Some(b) => b,
+            None => store.head_branch()?.ok_or_else(|| {
+                Error::setup("HEAD is detached, so there is no branch to keep tickets on")
+                    .with_hint("check out a branch (`git switch -c main`) or pass --branch NAME")
+            })?,
+        },
     };
     if git2::Branch::name_is_valid(&branch).ok() != Some(true) {
         return Err(Error::invalid(format!(
@@ -112,4 +116,13 @@ pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
         ci: if already { None } else { detected },
         hook,
     })
+}
+
+/// The state branch wt already uses here, if it exists and holds a config file. Running
+/// `wt init` again from a branch that carries `.work/` from the state branch (a feature
+/// branch) must not move the state there.
+fn existing_state_branch(store: &Store) -> Option<String> {
+    let branch = crate::workspace::find_state_branch(store).ok()?;
+    let tip = store.branch_tip(&branch).ok()??;
+    store.blob_at(tip, CONFIG_PATH).ok()?.map(|_| branch)
 }

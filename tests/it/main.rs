@@ -3,4 +3,11 @@
 
 mod ci_gate;
 mod common;
+mod errors;
+mod fixtures;
+mod git_safety;
+mod graph_props;
+mod scale;
+mod scheduling;
 mod smoke;
+mod verbs;

@@ -16,7 +16,7 @@ pub struct Args {
     pub next: bool,
     /// With --next: job (default from config), task, phase-spec or any.
     #[arg(long, value_parser = super::parse_kind_or_any, requires = "next")]
-    pub kind: Option<Option<wt::ticket::Kind>>,
+    pub kind: Option<super::KindFilter>,
     /// Who is claiming.
     #[arg(long)]
     pub agent: Option<String>,
@@ -30,7 +30,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
     let w = if args.next {
         let kind = match args.kind {
-            Some(k) => k,
+            Some(k) => k.0,
             None => Some(ws.snapshot()?.config.ready.default_kind),
         };
         wt::ops::claim::claim_next(&ws, kind, &agent)?

@@ -68,11 +68,18 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
     }
 }
 
+/// A `--kind` value that may also be `any` (`KindFilter(None)`).
+///
+/// A newtype, because clap's derive reads `Option<Option<T>>` as "a flag with an optional
+/// value of type T" and then fails to downcast a parser's `Option<T>` at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindFilter(pub Option<wt::ticket::Kind>);
+
 /// Parse a `--kind` value that may also be `any`.
-pub fn parse_kind_or_any(s: &str) -> Result<Option<wt::ticket::Kind>, String> {
-    if s.eq_ignore_ascii_case("any") || s == "all" {
-        Ok(None)
+pub fn parse_kind_or_any(s: &str) -> Result<KindFilter, String> {
+    if s.eq_ignore_ascii_case("any") || s.eq_ignore_ascii_case("all") {
+        Ok(KindFilter(None))
     } else {
-        s.parse().map(Some)
+        s.parse().map(|k| KindFilter(Some(k)))
     }
 }
