@@ -158,8 +158,14 @@ impl Store {
 
     /// The tree of `.work/` at `commit` and every blob under it, sorted by path.
     pub fn work_entries(&self, commit: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
-        let commit = self.repo.find_commit(commit)?;
-        let root = commit.tree()?;
+        let root = self.repo.find_commit(commit)?.tree_id();
+        self.work_entries_in_tree(root, dir)
+    }
+
+    /// Like [`Store::work_entries`], for a root tree that need not belong to a commit (e.g.
+    /// the tree of what is staged).
+    pub fn work_entries_in_tree(&self, root: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
+        let root = self.repo.find_tree(root)?;
         let Some(entry) = root.get_name(dir) else {
             return Ok((None, Vec::new()));
         };

@@ -291,16 +291,31 @@ impl Workspace {
 
 /// Read every ticket under `.work/` at `tip`.
 pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
-    let mut snap = Snapshot {
+    match tip {
+        Some(commit) => {
+            let root = store.repo().find_commit(commit)?.tree_id();
+            load_snapshot_of_tree(store, root, tip)
+        }
+        None => Ok(empty_snapshot(None)),
+    }
+}
+
+fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
+    Snapshot {
         tip,
         work_tree: None,
         config: Config::default(),
         tickets: Vec::new(),
         problems: Vec::new(),
         blobs: HashMap::new(),
-    };
-    let Some(tip) = tip else { return Ok(snap) };
-    let (tree, entries) = store.work_entries(tip, WORK_DIR)?;
+    }
+}
+
+/// Read every ticket under `.work/` in the root tree `root` — a commit's tree, or one that
+/// belongs to no commit yet such as what is staged (`tip` is then None).
+pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Result<Snapshot> {
+    let mut snap = empty_snapshot(tip);
+    let (tree, entries) = store.work_entries_in_tree(root, WORK_DIR)?;
     snap.work_tree = tree;
     for e in entries {
         if e.path == CONFIG_PATH {
