@@ -3,6 +3,7 @@
 //! The file is read from the state branch's tip like every ticket. Unknown keys are kept by
 //! the author and ignored here (later wt versions add sections), but `wt check` names them.
 
+use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::ticket::{Kind, Problem};
@@ -23,6 +24,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "max_attempts",
     "gates",
     "context",
+    "ci",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -39,6 +41,10 @@ pub struct Config {
     pub max_attempts: u32,
     pub gates: GatesConfig,
     pub context: ContextConfig,
+    /// CI checks, name → shell command, run in the order written (see [`crate::ci`]).
+    /// `ci:` with nothing under it means no checks.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub ci: IndexMap<String, String>,
 }
 
 /// Human gates.
@@ -84,6 +90,14 @@ impl Default for ReadyConfig {
     }
 }
 
+/// Read a map that may be written as `key:` with nothing under it (null → empty).
+fn null_as_empty<'de, D>(d: D) -> Result<IndexMap<String, String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<IndexMap<String, String>>::deserialize(d)?.unwrap_or_default())
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -94,6 +108,7 @@ impl Default for Config {
             max_attempts: 10,
             gates: GatesConfig::default(),
             context: ContextConfig::default(),
+            ci: IndexMap::new(),
         }
     }
 }
@@ -156,5 +171,31 @@ impl Config {
              \x20 # Latest progress entries a bundle includes.\n\
              \x20 progress_history: 10\n"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_checks_keep_the_order_they_are_written_in() {
+        let c = Config::parse("ci:\n  zeta: z\n  alpha: a\n  mid: m\n").expect("parses");
+        let names: Vec<&str> = c.ci.keys().map(String::as_str).collect();
+        assert_eq!(names, ["zeta", "alpha", "mid"]);
+        assert_eq!(c.ci["alpha"], "a");
+    }
+
+    #[test]
+    fn empty_or_absent_ci_means_no_checks() {
+        assert!(Config::parse("ci:\n").expect("parses").ci.is_empty());
+        assert!(Config::parse("ci: {}\n").expect("parses").ci.is_empty());
+        assert!(Config::parse("version: 1\n").expect("parses").ci.is_empty());
+    }
+
+    #[test]
+    fn duplicate_check_names_are_rejected_with_a_line() {
+        let p = Config::parse("ci:\n  test: a\n  test: b\n").expect_err("duplicate");
+        assert_eq!(p.line, 3, "{p}");
     }
 }

@@ -119,6 +119,27 @@ impl Store {
         }
     }
 
+    /// Local branches, then remote-tracking branches, as full ref names.
+    pub fn branch_refs(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for kind in [git2::BranchType::Local, git2::BranchType::Remote] {
+            for b in self.repo.branches(Some(kind))? {
+                let (b, _) = b?;
+                if let Ok(Some(name)) = b.get().name().map(Some) {
+                    if !name.ends_with("/HEAD") {
+                        out.push(name.to_string());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The commit a full ref name points at.
+    pub fn ref_target(&self, refname: &str) -> Option<Oid> {
+        self.repo.refname_to_id(refname).ok()
+    }
+
     /// A value from git config (repository, then global), if set.
     pub fn config_string(&self, key: &str) -> Option<String> {
         self.repo
@@ -137,8 +158,14 @@ impl Store {
 
     /// The tree of `.work/` at `commit` and every blob under it, sorted by path.
     pub fn work_entries(&self, commit: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
-        let commit = self.repo.find_commit(commit)?;
-        let root = commit.tree()?;
+        let root = self.repo.find_commit(commit)?.tree_id();
+        self.work_entries_in_tree(root, dir)
+    }
+
+    /// Like [`Store::work_entries`], for a root tree that need not belong to a commit (e.g.
+    /// the tree of what is staged).
+    pub fn work_entries_in_tree(&self, root: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
+        let root = self.repo.find_tree(root)?;
         let Some(entry) = root.get_name(dir) else {
             return Ok((None, Vec::new()));
         };
@@ -496,9 +523,10 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.wt-{}.tmp", std::process::id()));
     {
+        // No fsync: a checkout copy is derived from the commit, which is the truth (git does
+        // not fsync work-tree files either); the rename keeps readers from a torn file.
         let mut f = fs::File::create(&tmp)?;
         f.write_all(content)?;
-        f.sync_all()?;
     }
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);

@@ -213,6 +213,14 @@ impl fmt::Display for Problem {
     }
 }
 
+/// A number, or text where a number belongs (reported with a clear message).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum IntOrText {
+    Int(i64),
+    Text(String),
+}
+
 /// Loosely typed frontmatter, so that type errors come back with a YAML location.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -221,7 +229,7 @@ struct Raw {
     kind: Option<String>,
     title: Option<String>,
     status: Option<String>,
-    priority: Option<i64>,
+    priority: Option<IntOrText>,
     parent: Option<String>,
     depends_on: Option<Vec<String>>,
     claimed_by: Option<String>,
@@ -312,8 +320,16 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
     };
     let priority = match raw.priority {
         None => DEFAULT_PRIORITY,
-        Some(p) if (0..=MAX_PRIORITY as i64).contains(&p) => p as u8,
-        Some(p) => {
+        Some(IntOrText::Int(p)) if (0..=MAX_PRIORITY as i64).contains(&p) => p as u8,
+        Some(IntOrText::Text(p)) => {
+            return Err(problem(
+                field_line("priority"),
+                None,
+                format!("priority `{p}` is not a number"),
+                Some("priority is 0 (most urgent) to 4"),
+            ))
+        }
+        Some(IntOrText::Int(p)) => {
             return Err(problem(
                 field_line("priority"),
                 None,

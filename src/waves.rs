@@ -146,8 +146,11 @@ pub fn waves(tickets: &[Ticket], kind: Option<Kind>) -> Waves {
             succs.entry(b).or_default().push(a);
         }
     }
-    let mut queue: std::collections::VecDeque<usize> =
-        order_key.iter().copied().filter(|a| indeg[a] == 0).collect();
+    let mut queue: std::collections::VecDeque<usize> = order_key
+        .iter()
+        .copied()
+        .filter(|a| indeg[a] == 0)
+        .collect();
     let mut topo: Vec<usize> = Vec::with_capacity(nodes.len());
     while let Some(a) = queue.pop_front() {
         topo.push(a);

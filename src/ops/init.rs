@@ -1,12 +1,15 @@
 //! `wt init`: set a repository up for wt with one commit of `.work/config.yaml` and the
-//! ticket templates on the branch that will hold the ticket state.
+//! ticket templates on the branch that will hold the ticket state; propose CI checks from the
+//! project type and install the pre-commit hook.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::ci::detect::{self, Detected};
 use crate::config::{Config, CONFIG_PATH};
 use crate::error::{Error, Result};
+use crate::hooks::{self, InstallReport};
 use crate::store::{Edit, Store};
 use crate::templates;
 use crate::ticket::Kind;
@@ -16,6 +19,14 @@ use crate::workspace::{Message, Outcome, Workspace};
 pub struct InitOptions {
     /// The branch to hold the state (default: the branch checked out now).
     pub branch: Option<String>,
+    /// Install the pre-commit hook, calling this wt (see [`crate::hooks`]).
+    pub hook: Option<HookRequest>,
+}
+
+/// Install the pre-commit hook; `wt` is the binary it calls (None: `wt` on PATH).
+#[derive(Debug, Clone, Default)]
+pub struct HookRequest {
+    pub wt: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +36,10 @@ pub struct InitReport {
     pub created: Vec<String>,
     pub already: bool,
     pub warnings: Vec<String>,
+    /// The CI checks proposed from the project type (when the config was created).
+    pub ci: Option<Detected>,
+    /// The pre-commit hook installation, when asked for and possible.
+    pub hook: Option<InstallReport>,
 }
 
 pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
@@ -49,13 +64,15 @@ pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
         store,
         branch: branch.clone(),
     };
+    let detected = ws.workdir().and_then(detect::detect);
     let written = ws.write(|snap| {
         if snap.blobs.contains_key(CONFIG_PATH) {
             return Ok(Outcome::NoOp(Vec::new()));
         }
+        let config = Config::default_text(&branch) + &detect::config_section(detected.as_ref());
         let mut edits = vec![Edit::Write {
             path: CONFIG_PATH.to_string(),
-            content: Config::default_text(&branch).into_bytes(),
+            content: config.into_bytes(),
         }];
         for k in Kind::ALL {
             let p = templates::path(k);
@@ -74,12 +91,30 @@ pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
         })
     })?;
     ws.store.set_config_string("wt.branch", &branch)?;
+    let mut warnings = written.warnings;
+    let hook = match (&opts.hook, ws.workdir()) {
+        (Some(req), Some(root)) => match hooks::install(root, req.wt.as_deref()) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                warnings.push(format!("pre-commit hook not installed: {}", e.message));
+                None
+            }
+        },
+        (Some(_), None) => {
+            warnings.push("pre-commit hook not installed: no working tree".into());
+            None
+        }
+        (None, _) => None,
+    };
+    let already = written.commit.is_none();
     Ok(InitReport {
         branch,
-        already: written.commit.is_none(),
+        already,
         commit: written.commit.map(|c| c.to_string()),
         created: written.value,
-        warnings: written.warnings,
+        warnings,
+        ci: if already { None } else { detected },
+        hook,
     })
 }
 

@@ -157,30 +157,144 @@ pub fn complete_set(items: &[PlanItem]) -> Vec<bool> {
         .collect()
 }
 
-/// Is `to` reachable from `from` along dependency edges (one step or more)?
-pub fn dep_reaches(items: &[PlanItem], from: usize, to: usize) -> bool {
-    let mut seen = vec![false; items.len()];
-    let mut stack: Vec<usize> = items[from].deps.clone();
-    while let Some(x) = stack.pop() {
-        if x == to {
-            return true;
-        }
-        if !std::mem::replace(&mut seen[x], true) {
-            stack.extend_from_slice(&items[x].deps);
-        }
-    }
-    false
+/// The "waits on" relation of a plan as a graph, built here from the plan alone (no wt code).
+///
+/// Two nodes per item: `finish(i)` (i and everything under it complete) and `start(i)` (i may
+/// begin). An arrow means "needs first": finishing i needs i started and every child
+/// finished; starting i needs every dependency finished and the parent started. A loop means
+/// something waits on itself and can never happen.
+pub struct WaitModel {
+    /// Arrows out of each node.
+    pub arrows: Vec<Vec<usize>>,
 }
 
-/// Items that lie on a dependency cycle (including a self-dependency).
+/// Node "item `i` and everything under it complete".
+pub fn finish(i: usize) -> usize {
+    2 * i
+}
+
+/// Node "item `i` may begin".
+pub fn start(i: usize) -> usize {
+    2 * i + 1
+}
+
+impl WaitModel {
+    pub fn new(items: &[PlanItem]) -> WaitModel {
+        let mut arrows: Vec<Vec<usize>> = vec![Vec::new(); 2 * items.len()];
+        for (i, it) in items.iter().enumerate() {
+            arrows[finish(i)].push(start(i));
+            if let Some(p) = it.parent {
+                arrows[finish(p)].push(finish(i));
+                arrows[start(i)].push(start(p));
+            }
+            for &d in &it.deps {
+                arrows[start(i)].push(finish(d));
+            }
+        }
+        WaitModel { arrows }
+    }
+
+    /// Every node reachable from `from` in one step or more.
+    pub fn reachable(&self, from: usize) -> Vec<bool> {
+        let mut seen = vec![false; self.arrows.len()];
+        let mut todo: Vec<usize> = self.arrows[from].clone();
+        while let Some(x) = todo.pop() {
+            if !seen[x] {
+                seen[x] = true;
+                todo.extend_from_slice(&self.arrows[x]);
+            }
+        }
+        seen
+    }
+
+    /// `reach[u][v]`: v reachable from u in one step or more.
+    pub fn reach_matrix(&self) -> Vec<Vec<bool>> {
+        (0..self.arrows.len()).map(|u| self.reachable(u)).collect()
+    }
+
+    /// Does some walk of arrows visit exactly the items `cycle` (closed: first = last),
+    /// reading each item's nodes as one step, the way wt prints a cycle? Returns the node the
+    /// closed walk starts at.
+    pub fn closed_walk(&self, cycle: &[usize]) -> Option<usize> {
+        let (&first, rest) = cycle.split_first()?;
+        if cycle.last() != Some(&first) || rest.is_empty() {
+            return None;
+        }
+        // Steps inside one item (finish -> start, or a self-dependency) print as one.
+        let within = |set: &mut Vec<usize>| {
+            let mut k = 0;
+            while k < set.len() {
+                let u = set[k];
+                for &w in &self.arrows[u] {
+                    if w / 2 == u / 2 && !set.contains(&w) {
+                        set.push(w);
+                    }
+                }
+                k += 1;
+            }
+        };
+        for begin in [finish(first), start(first)] {
+            let mut here = vec![begin];
+            within(&mut here);
+            for &item in rest {
+                let mut next: Vec<usize> = Vec::new();
+                for &u in &here {
+                    for &w in &self.arrows[u] {
+                        if w / 2 == item && !next.contains(&w) {
+                            next.push(w);
+                        }
+                    }
+                }
+                within(&mut next);
+                here = next;
+            }
+            if here.contains(&begin) {
+                return Some(begin);
+            }
+        }
+        None
+    }
+}
+
+/// Items whose start lies on a loop of the waits-on graph: they wait on themselves (through
+/// dependencies, containers and ancestors) and can never start.
 pub fn on_cycle(items: &[PlanItem]) -> Vec<bool> {
-    (0..items.len()).map(|i| dep_reaches(items, i, i)).collect()
+    let m = WaitModel::new(items);
+    (0..items.len())
+        .map(|i| m.reachable(start(i))[start(i)])
+        .collect()
+}
+
+/// Would `from` gaining a dependency on `to` make something wait on itself? (The new arrow
+/// start(from) -> finish(to) closes a loop when finish(to) already leads to start(from).)
+pub fn closes_cycle(items: &[PlanItem], from: usize, to: usize) -> bool {
+    from == to || WaitModel::new(items).reachable(finish(to))[start(from)]
+}
+
+/// Number of groups of waits-on nodes that wait on each other (strongly connected parts
+/// with a loop): `wt check` reports one cycle per group.
+pub fn cycle_groups(reach: &[Vec<bool>]) -> usize {
+    let n = reach.len();
+    let mut grouped = vec![false; n];
+    let mut groups = 0;
+    for u in 0..n {
+        if grouped[u] || !reach[u][u] {
+            continue;
+        }
+        groups += 1;
+        for v in 0..n {
+            if reach[u][v] && reach[v][u] {
+                grouped[v] = true;
+            }
+        }
+    }
+    groups
 }
 
 /// Independent model of readiness (no wt code): a ticket is ready when it is open and
-/// unclaimed, it is on no dependency cycle, every dependency exists and is complete (done,
-/// and everything under it done), and the same holds for every ancestor's dependencies and
-/// cycles. Returns indices.
+/// unclaimed, it does not wait on itself (`on_cycle`), every dependency exists and is
+/// complete (done, and everything under it done), and the same holds for every ancestor's
+/// dependencies and cycles. Returns indices.
 pub fn expected_ready(items: &[PlanItem]) -> BTreeSet<usize> {
     let n = items.len();
     let complete = complete_set(items);
@@ -201,6 +315,17 @@ pub fn expected_ready(items: &[PlanItem]) -> BTreeSet<usize> {
             true
         })
         .collect()
+}
+
+/// Items on the chain from `i`'s parent up to its root.
+pub fn ancestors(items: &[PlanItem], i: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut cur = items[i].parent;
+    while let Some(p) = cur {
+        out.push(p);
+        cur = items[p].parent;
+    }
+    out
 }
 
 /// Who waits on item `i`: items depending on it or on one of its ancestors.

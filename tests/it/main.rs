@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each area of wt has a module; all of them drive the real
 //! `wt` binary against real temporary git repositories (see `common`).
 
+mod ci_gate;
 mod common;
 mod context;
 mod errors;
@@ -12,5 +13,6 @@ mod review;
 mod scale;
 mod scheduling;
 mod smoke;
+mod state_branch;
 mod verbs;
 mod workflow_e2e;

@@ -1,6 +1,8 @@
 //! What `wt ready` lists and in which order: priority, then the longest chain of work
 //! waiting on a ticket, then age, then ID; dependency closure over containers; ancestors;
-//! fail closed on unknown dependencies.
+//! fail closed on unknown dependencies; plans that wait on themselves through the hierarchy
+//! (a task on its own job, a phase-spec on its own job, crossed phases) are refused by
+//! `dep add`/`new`/`import`, and when written by hand reported by `check` and never ready.
 
 use crate::common::*;
 use crate::fixtures::*;
@@ -263,22 +265,275 @@ fn finishing_a_dependency_makes_its_dependents_ready_in_order() {
     assert_eq!(ids(&r.wt_json(&["ready"])), vec![b, a]);
 }
 
+/// Point `id`'s depends_on at `deps` by editing its file by hand and committing it with git
+/// (not wt); returns the file's path and the line of depends_on.
+fn hand_write_deps(r: &Repo, id: &str, deps: &[&str]) -> (String, usize) {
+    let path = r.ticket_path(id);
+    let text = r.read(&path);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("depends_on:"))
+        .expect("depends_on line");
+    let edited: Vec<String> = text
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(k, l)| {
+            if k == line {
+                format!("depends_on: [{}]\n", deps.join(", "))
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    git_commit_file(r, &path, &edited.concat(), "hand-written dependency");
+    (path, line + 1)
+}
+
+/// `wt check` fails with exactly one cycle problem, at `path:line`, naming one of `cycles`.
+#[track_caller]
+fn check_reports_one_cycle(r: &Repo, path: &str, line: usize, cycles: &[String]) {
+    let run = r.wt(&["check"]);
+    run.fails_with(1);
+    let out = run.stdout();
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("cycle")).collect();
+    assert_eq!(lines.len(), 1, "one problem per cycle:\n{out}");
+    assert!(
+        lines[0].starts_with(&format!("{path}:{line}: dependency cycle: "))
+            && cycles.iter().any(|c| lines[0].contains(c.as_str())),
+        "{out}"
+    );
+    let (code, v) = json_any(r, &["check"]);
+    assert_eq!((code, &v["ok"]), (1, &serde_json::json!(false)), "{v}");
+    let problems = v["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{v}");
+    assert_eq!(problems[0]["path"], path);
+    assert_eq!(problems[0]["line"], line);
+}
+
+/// `id` is not ready and is blocked by a cycle (its own, not an ancestor's) in `wt show` and
+/// `wt blocked`; returns the cycle `wt blocked --json` names.
+#[track_caller]
+fn blocked_by_own_cycle(r: &Repo, id: &str) -> Vec<String> {
+    let v = r.wt_json(&["show", id]);
+    assert_eq!(v["ready"], false, "{v}");
+    let why = v["blocked_by"][0].as_str().expect("reason");
+    assert!(
+        why.starts_with(&format!("dependency cycle {id} -> ")),
+        "{why}"
+    );
+    let b = r.wt_json(&["blocked"]);
+    let row = b
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|x| x["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in wt blocked: {b}"))
+        .clone();
+    assert_eq!(row["blocked_by"][0]["reason"], "cycle", "{row}");
+    let cycle: Vec<String> = row["blocked_by"][0]["cycle"]
+        .as_array()
+        .expect("cycle")
+        .iter()
+        .map(|x| x.as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(cycle.first().map(String::as_str), Some(id));
+    assert_eq!(cycle.first(), cycle.last());
+    let text = r.wt(&["blocked"]).ok();
+    assert!(
+        text.contains(&format!("dependency cycle {}", cycle.join(" -> "))),
+        "{text}"
+    );
+    cycle
+}
+
 #[test]
-fn a_task_that_depends_on_its_own_job_is_never_ready() {
-    // The job is complete only when the task is done, and the task waits on the job: fail
-    // closed, the task stays blocked and says on what.
-    let r = Repo::without_review();
+fn a_task_that_depends_on_its_own_job_is_refused_and_when_hand_written_never_ready() {
+    // The job is complete only when the task is done, and the task would wait on the job:
+    // neither could ever happen.
+    let r = Repo::new();
     let job = r.new_ticket(&["job", "Job"]);
     let task = r.new_ticket(&["task", "Task", "--parent", &job]);
-    r.wt(&["dep", "add", &task, &job]).ok();
+    let head = rev(&r, "HEAD");
+    let run = r.wt(&["dep", "add", &task, &job]);
+    run.fails_with(2);
+    assert!(
+        run.stderr()
+            .contains(&format!("cycle: {task} -> {job} -> {task}")),
+        "{}",
+        run.stderr()
+    );
+    let (code, v) = json_any(&r, &["dep", "add", &task, &job]);
+    assert_eq!(code, 2);
+    assert_eq!(v["error"]["code"], 2);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains(&format!("{task} -> {job} -> {task}")),
+        "{v}"
+    );
+    // Nor can a new task be created that way.
+    let run = r.wt(&["new", "task", "Another", "--parent", &job, "--dep", &job]);
+    run.fails_with(2);
+    assert!(run.stderr().contains("cycle"), "{}", run.stderr());
+    assert_eq!(rev(&r, "HEAD"), head, "nothing committed");
+    assert_eq!(
+        r.wt_json(&["show", &task])["depends_on"],
+        serde_json::json!([])
+    );
+
+    // Written by hand and committed with git: check reports it, the task is never ready.
+    let (path, line) = hand_write_deps(&r, &task, &[&job]);
+    check_reports_one_cycle(&r, &path, line, &[format!("{task} -> {job} -> {task}")]);
     assert!(ids(&r.wt_json(&["ready", "--kind", "task"])).is_empty());
+    assert_eq!(
+        blocked_by_own_cycle(&r, &task),
+        [&task, &job, &task].map(String::clone)
+    );
+    r.wt(&["claim", &task, "--agent", "a"]).fails_with(5);
+    // The job itself can be worked and marked done; the task still can't start.
+    assert_eq!(ids(&r.wt_json(&["ready"])), vec![job.clone()]);
     r.wt(&["claim", &job, "--agent", "a"]).ok();
     r.wt(&["done", &job, "--agent", "a"]).ok();
     assert!(ids(&r.wt_json(&["ready", "--kind", "task"])).is_empty());
-    let v = r.wt_json(&["show", &task]);
-    let why = v["blocked_by"][0].as_str().expect("reason");
+    blocked_by_own_cycle(&r, &task);
+    // Removing the edge fixes it.
+    r.wt(&["dep", "rm", &task, &job]).ok();
+    r.wt(&["check"]).ok();
+    assert_eq!(ids(&r.wt_json(&["ready", "--kind", "task"])), vec![task]);
+}
+
+#[test]
+fn a_phase_spec_that_depends_on_its_own_job_is_refused_and_when_hand_written_blocks_its_plan() {
+    // The job cannot start before its phase may start, and the phase would wait for the job.
+    let r = Repo::new();
+    let phase = r.new_ticket(&["phase-spec", "Phase"]);
+    let job = r.new_ticket(&["job", "Job", "--parent", &phase]);
+    let task = r.new_ticket(&["task", "Task", "--parent", &job]);
+    let head = rev(&r, "HEAD");
+    let run = r.wt(&["dep", "add", &phase, &job]);
+    run.fails_with(2);
     assert!(
-        why.contains(&job) && why.contains("1 ticket(s) under it are not"),
-        "{why}"
+        run.stderr()
+            .contains(&format!("cycle: {phase} -> {job} -> {phase}")),
+        "{}",
+        run.stderr()
+    );
+    // ... or on a task further down, and a job on its own phase.
+    let run = r.wt(&["dep", "add", &phase, &task]);
+    run.fails_with(2);
+    assert!(
+        run.stderr()
+            .contains(&format!("cycle: {phase} -> {task} -> {job} -> {phase}")),
+        "{}",
+        run.stderr()
+    );
+    r.wt(&["dep", "add", &job, &phase]).fails_with(2);
+    r.wt(&["new", "job", "J2", "--parent", &phase, "--dep", &phase])
+        .fails_with(2);
+    assert_eq!(rev(&r, "HEAD"), head, "nothing committed");
+
+    let (path, line) = hand_write_deps(&r, &phase, &[&job]);
+    check_reports_one_cycle(&r, &path, line, &[format!("{phase} -> {job} -> {phase}")]);
+    assert!(ids(&r.wt_json(&["ready", "--kind", "any"])).is_empty());
+    assert_eq!(
+        blocked_by_own_cycle(&r, &phase),
+        [&phase, &job, &phase].map(String::clone)
+    );
+    assert_eq!(
+        blocked_by_own_cycle(&r, &job),
+        [&job, &phase, &job].map(String::clone)
+    );
+    // The task is on the loop too: it cannot start before the phase may, and the phase
+    // waits for the job, which needs the task done.
+    assert_eq!(
+        blocked_by_own_cycle(&r, &task),
+        [&task, &job, &phase, &job, &task].map(String::clone)
+    );
+    r.wt(&["claim", "--next", "--agent", "a"]).fails_with(3);
+    r.wt(&["dep", "rm", &phase, &job]).ok();
+    r.wt(&["check"]).ok();
+    assert_eq!(
+        id_set(&r.wt_json(&["ready", "--kind", "any"])),
+        [phase, job, task].into_iter().collect()
+    );
+}
+
+#[test]
+fn crossed_phases_are_refused_and_when_hand_written_reported_as_one_cycle() {
+    // P-a waits on J-b (under P-b) while P-b waits on J-a (under P-a): J-a cannot start
+    // before P-a may, which needs J-b done, which cannot start before P-b may, which needs
+    // J-a done.
+    let r = Repo::new();
+    let pa = r.new_ticket(&["phase-spec", "Phase A"]);
+    let ja = r.new_ticket(&["job", "Job A", "--parent", &pa]);
+    let ta = r.new_ticket(&["task", "Task A", "--parent", &ja]);
+    let pb = r.new_ticket(&["phase-spec", "Phase B", "--dep", &ja]);
+    let jb = r.new_ticket(&["job", "Job B", "--parent", &pb]);
+    let head = rev(&r, "HEAD");
+    let run = r.wt(&["dep", "add", &pa, &jb]);
+    run.fails_with(2);
+    assert!(
+        run.stderr()
+            .contains(&format!("cycle: {pa} -> {jb} -> {pb} -> {ja} -> {pa}")),
+        "{}",
+        run.stderr()
+    );
+    // Job A waiting on job B closes the same loop; so does a task of A.
+    r.wt(&["dep", "add", &ja, &jb]).fails_with(2);
+    r.wt(&["dep", "add", &ta, &pb]).fails_with(2);
+    assert_eq!(rev(&r, "HEAD"), head, "nothing committed");
+    // Job B waiting on job A is what the plan says already: accepted.
+    r.wt(&["dep", "add", &jb, &ja]).ok();
+    r.wt(&["check"]).ok();
+    r.wt(&["dep", "rm", &jb, &ja]).ok();
+
+    // An import that crosses two phases is refused as a whole.
+    let head = rev(&r, "HEAD");
+    let plan = r.tmp.path().join("crossed.json");
+    std::fs::write(
+        &plan,
+        r#"[{"key": "pa", "kind": "phase-spec", "title": "PA", "depends_on": ["jb"]},
+            {"key": "ja", "kind": "job", "title": "JA", "parent": "pa"},
+            {"key": "pb", "kind": "phase-spec", "title": "PB", "depends_on": ["ja"]},
+            {"key": "jb", "kind": "job", "title": "JB", "parent": "pb"}]"#,
+    )
+    .expect("write plan");
+    let run = r.wt(&["import", plan.to_str().expect("utf8")]);
+    run.fails_with(2);
+    assert!(run.stderr().contains("cycle"), "{}", run.stderr());
+    assert_eq!(rev(&r, "HEAD"), head, "nothing committed");
+
+    // Written by hand: one problem for the whole loop, and nothing in it is ready.
+    let (path, line) = hand_write_deps(&r, &pa, &[&jb]);
+    let from_a = format!("{pa} -> {jb} -> {pb} -> {ja} -> {pa}");
+    let from_b = format!("{pb} -> {ja} -> {pa} -> {jb} -> {pb}");
+    let run = r.wt(&["check"]);
+    let (path, line) = if run.stdout().contains(&from_a) {
+        (path, line)
+    } else {
+        let p = r.ticket_path(&pb);
+        let l = r
+            .read(&p)
+            .lines()
+            .position(|l| l.starts_with("depends_on:"))
+            .expect("line");
+        (p, l + 1)
+    };
+    check_reports_one_cycle(&r, &path, line, &[from_a, from_b]);
+    assert!(ids(&r.wt_json(&["ready", "--kind", "any"])).is_empty());
+    // Every ticket of both phases waits on itself, task A included.
+    for id in [&pa, &ja, &pb, &jb, &ta] {
+        let cycle = blocked_by_own_cycle(&r, id);
+        for x in [&pa, &ja, &pb, &jb] {
+            assert!(cycle.contains(x), "{cycle:?}");
+        }
+    }
+    // Breaking either edge releases phase A's work.
+    r.wt(&["dep", "rm", &pa, &jb]).ok();
+    r.wt(&["check"]).ok();
+    assert_eq!(
+        id_set(&r.wt_json(&["ready", "--kind", "any"])),
+        [pa, ja, ta].into_iter().collect()
     );
 }

@@ -4,6 +4,7 @@
 mod approve;
 mod blocked;
 mod check;
+mod ci;
 mod claim;
 mod context;
 mod demo;
@@ -11,6 +12,7 @@ mod dep;
 mod done;
 mod fail;
 mod graph;
+mod hook;
 mod import;
 mod init;
 mod list;
@@ -45,6 +47,9 @@ pub enum Command {
     #[command(subcommand)]
     Dep(dep::DepCommand),
     Check(check::Args),
+    Ci(ci::Args),
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
     Import(import::Args),
     Log(log::Args),
     Demo(demo::Args),
@@ -74,6 +79,8 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Done(a) => done::run(a, ctx),
         Command::Dep(a) => dep::run(a, ctx),
         Command::Check(a) => check::run(a, ctx),
+        Command::Ci(a) => ci::run(a, ctx),
+        Command::Hook(a) => hook::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
         Command::Log(a) => log::run(a, ctx),
         Command::Demo(a) => demo::run(a, ctx),
