@@ -340,30 +340,31 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
     };
     let title = non_empty(raw.title)
         .ok_or_else(|| problem(field_line("title"), None, "missing `title`".into(), None))?;
-    let attempts = match raw.attempts {
-        None => 0,
-        Some(n) if (0..=i64::from(u32::MAX)).contains(&n) => n as u32,
-        Some(n) => {
-            return Err(problem(
-                field_line("attempts"),
-                None,
-                format!("attempts {n} is out of range"),
-                Some("attempts counts failed audits: 0 or more"),
-            ))
+    // A count or position: 0 or more.
+    let counter = |v: Option<i64>, key: &str, hint: &str| -> Result<Option<u32>, Problem> {
+        match v {
+            None => Ok(None),
+            Some(n) => u32::try_from(n).map(Some).map_err(|_| {
+                problem(
+                    field_line(key),
+                    None,
+                    format!("{key} {n} is out of range"),
+                    Some(hint),
+                )
+            }),
         }
     };
-    let order = match raw.order {
-        None => None,
-        Some(n) if (0..=i64::from(u32::MAX)).contains(&n) => Some(n as u32),
-        Some(n) => {
-            return Err(problem(
-                field_line("order"),
-                None,
-                format!("order {n} is out of range"),
-                Some("order is the position among siblings: 0 or more"),
-            ))
-        }
-    };
+    let attempts = counter(
+        raw.attempts,
+        "attempts",
+        "attempts counts failed audits: 0 or more",
+    )?
+    .unwrap_or(0);
+    let order = counter(
+        raw.order,
+        "order",
+        "order is the position among siblings: 0 or more",
+    )?;
     let gate = non_empty(raw.gate);
     if let Some(g) = &gate {
         if g != GATE_APPROVAL {

@@ -22,7 +22,6 @@ use crate::entries;
 use crate::error::Result;
 use crate::graph::Graph;
 use crate::markdown;
-use crate::overlap::PathPattern;
 use crate::plan::MARKER;
 use crate::ticket::{Kind, Status, Ticket};
 use crate::workspace::{Snapshot, Workspace};
@@ -248,17 +247,21 @@ fn expand_files(ws: &Workspace, files: &[String]) -> Result<Vec<String>> {
             Some(t) => t,
             None => tracked.insert(ws.store.tracked_paths()?),
         };
-        let pat = PathPattern::new(f);
+        let dir = format!("{}/", f.trim_start_matches("./").trim_end_matches('/'));
+        let glob = if is_glob {
+            globset::GlobBuilder::new(f.trim_start_matches("./"))
+                .literal_separator(true)
+                .build()
+                .ok()
+                .map(|g| g.compile_matcher())
+        } else {
+            None
+        };
         for t in all.iter() {
-            let m = if is_glob {
-                globset::GlobBuilder::new(f.trim_start_matches("./"))
-                    .literal_separator(true)
-                    .build()
-                    .map(|g| g.compile_matcher().is_match(t))
-                    .unwrap_or(false)
-            } else {
-                // A directory: everything tracked under it.
-                pat.overlaps(&PathPattern::new(t)) && t.starts_with(f.trim_end_matches('/'))
+            // A glob matches; a literal that is not a file names a directory.
+            let m = match &glob {
+                Some(g) => g.is_match(t),
+                None => !is_glob && t.starts_with(&dir),
             };
             if m && !out.contains(t) && root.join(t).is_file() {
                 out.push(t.clone());

@@ -162,6 +162,14 @@ fn with_files_includes_file_contents_and_trims_them_before_anything_else() {
         ctext.contains("step 1"),
         "progress stays while file contents can go"
     );
+    // A literal path naming a directory covers the tracked files under it.
+    let dir_job = r.new_ticket(&["job", "Dir", "--file", "src/x"]);
+    let d = r.wt_json(&["context", &dir_job, "--with-files"]);
+    let dtext = d["text"].as_str().unwrap();
+    assert!(
+        dtext.contains("### src/x/a.rs") && dtext.contains("### src/x/b.rs"),
+        "{dtext}"
+    );
 }
 
 #[test]
