@@ -32,25 +32,7 @@ fn options() -> Options<'static> {
     o
 }
 
-/// Byte offsets of line starts (`\n`, `\r\n` and lone `\r` end a line, as in CommonMark).
-pub fn line_starts(text: &str) -> Vec<usize> {
-    let b = text.as_bytes();
-    let mut starts = vec![0];
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'\n' => starts.push(i + 1),
-            b'\r' if b.get(i + 1) == Some(&b'\n') => {
-                starts.push(i + 2);
-                i += 1;
-            }
-            b'\r' => starts.push(i + 1),
-            _ => {}
-        }
-        i += 1;
-    }
-    starts
-}
+pub use crate::markdown::line_starts;
 
 /// Push every top-level heading of `text` down to at least `min_level` (ATX headings get more
 /// `#`; a setext heading becomes an ATX heading of `min_level`). Nothing else changes.

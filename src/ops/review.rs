@@ -137,6 +137,22 @@ fn write_file(path: &str, text: String) -> Edit {
     }
 }
 
+/// The field edits that give `t` a new status and clear its claim, and the ticket after them.
+fn release_as(t: &Ticket, status: Status, now: &str) -> (Vec<(&'static str, Value)>, Ticket) {
+    let fields = vec![
+        ("status", Value::Str(status.as_str().into())),
+        ("claimed_by", Value::Null),
+        ("claimed_at", Value::Null),
+        ("updated", Value::Str(now.to_string())),
+    ];
+    let mut ticket = t.clone();
+    ticket.status = status;
+    ticket.claimed_by = None;
+    ticket.claimed_at = None;
+    ticket.updated = Some(now.to_string());
+    (fields, ticket)
+}
+
 /// `wt pass`: the audit passed; the ticket is done.
 pub fn pass(
     ws: &Workspace,
@@ -163,26 +179,13 @@ pub fn pass(
             msg.push_str(": ");
             msg.push_str(n.trim());
         }
-        let text = ws.read_text(snap, &t.path)?;
-        let text = super::set_fields(
-            &text,
-            &[
-                ("status", Value::Str(Status::Done.as_str().into())),
-                ("claimed_by", Value::Null),
-                ("claimed_at", Value::Null),
-                ("updated", Value::Str(now.clone())),
-            ],
-        )?;
+        let (fields, ticket) = release_as(t, Status::Done, &now);
+        let text = super::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
         let text = entries::append(
             &text,
             entries::PROGRESS,
             &entries::progress_entry(&now, agent, None, &msg, &[]),
         )?;
-        let mut ticket = t.clone();
-        ticket.status = Status::Done;
-        ticket.claimed_by = None;
-        ticket.claimed_at = None;
-        ticket.updated = Some(now);
         let mut message = Message::new("pass", format!("{} {}", t.id, quoted(&t.title)))
             .ticket(&t.id)
             .agent(Some(agent))
@@ -243,16 +246,10 @@ pub fn fail(
         } else {
             Status::Open
         };
-        let text = super::set_fields(
-            &text,
-            &[
-                ("status", Value::Str(status.as_str().into())),
-                ("attempts", Value::Int(i64::from(attempt))),
-                ("claimed_by", Value::Null),
-                ("claimed_at", Value::Null),
-                ("updated", Value::Str(now.clone())),
-            ],
-        )?;
+        let (mut fields, mut ticket) = release_as(t, status, &now);
+        fields.push(("attempts", Value::Int(i64::from(attempt))));
+        ticket.attempts = attempt;
+        let text = super::set_fields(&text, &fields)?;
         let text = entries::append(
             &text,
             entries::AMENDMENTS,
@@ -276,12 +273,6 @@ pub fn fail(
             entries::PROGRESS,
             &entries::progress_entry(&now, agent, None, &line, &[]),
         )?;
-        let mut ticket = t.clone();
-        ticket.status = status;
-        ticket.attempts = attempt;
-        ticket.claimed_by = None;
-        ticket.claimed_at = None;
-        ticket.updated = Some(now);
         let subject = if escalated {
             format!(
                 "{} {}: amendment {number}, escalated after {attempt} failed attempts",
@@ -336,15 +327,11 @@ pub fn reopen(
             )));
         }
         let now = clock::timestamp();
-        let mut fields = vec![
-            ("status", Value::Str(Status::Open.as_str().into())),
-            ("claimed_by", Value::Null),
-            ("claimed_at", Value::Null),
-            ("updated", Value::Str(now.clone())),
-        ];
+        let (mut fields, mut ticket) = release_as(t, Status::Open, &now);
         let reset = t.status == Status::Escalated;
         if reset {
             fields.push(("attempts", Value::Int(0)));
+            ticket.attempts = 0;
         }
         let text = super::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
         let mut line = format!("reopened (was {})", t.status);
@@ -363,14 +350,6 @@ pub fn reopen(
             entries::PROGRESS,
             &entries::progress_entry(&now, agent, None, &line, &[]),
         )?;
-        let mut ticket = t.clone();
-        ticket.status = Status::Open;
-        ticket.claimed_by = None;
-        ticket.claimed_at = None;
-        ticket.updated = Some(now);
-        if reset {
-            ticket.attempts = 0;
-        }
         let mut message = Message::new("reopen", format!("{} {}", t.id, quoted(&t.title)))
             .ticket(&t.id)
             .agent(Some(agent))
