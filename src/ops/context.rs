@@ -72,6 +72,7 @@ struct FileContent {
 }
 
 struct Parts {
+    id: String,
     header: String,
     ticket: String,
     ancestors: Vec<Ancestor>,
@@ -186,7 +187,14 @@ impl Parts {
                 }
             }
         }
-        if self.progress_total > 0 {
+        if self.progress_total > 0 && self.progress_kept == 0 {
+            s.push_str(&format!(
+                "\n## Progress\n\n[{} entr{} trimmed: `wt show {}`]\n",
+                self.progress_total,
+                if self.progress_total == 1 { "y" } else { "ies" },
+                self.id
+            ));
+        } else if self.progress_total > 0 {
             let kept = &self.progress[self.progress.len() - self.progress_kept..];
             s.push_str(&format!(
                 "\n## Progress (latest {} of {})\n\n",
@@ -425,6 +433,7 @@ pub fn bundle(
         }
     }
     let mut parts = Parts {
+        id: t.id.clone(),
         header,
         ticket: ticket_text,
         ancestors,
