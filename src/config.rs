@@ -15,7 +15,7 @@ pub const TEMPLATES_DIR: &str = ".work/templates";
 pub const WORK_DIR: &str = ".work";
 
 /// Top-level keys wt knows in config.yaml.
-pub const KNOWN_KEYS: &[&str] = &["version", "branch", "ready"];
+pub const KNOWN_KEYS: &[&str] = &["version", "branch", "ready", "claims", "sync"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -25,6 +25,58 @@ pub struct Config {
     /// The branch whose tip holds the ticket state.
     pub branch: Option<String>,
     pub ready: ReadyConfig,
+    /// Claim leases (see [`ClaimsConfig`]).
+    pub claims: ClaimsConfig,
+    /// Exchanging the state branch with a git remote (see [`SyncConfig`]).
+    pub sync: SyncConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ClaimsConfig {
+    /// A claim's lease in minutes: a claim not renewed by `wt heartbeat` within this time is
+    /// stale and may be taken over. 0 = claims never expire.
+    pub lease_minutes: u32,
+    /// Let `wt claim --next` take over stale claims (in scheduling order with ready tickets).
+    pub steal_stale_on_next: bool,
+}
+
+impl Default for ClaimsConfig {
+    fn default() -> Self {
+        ClaimsConfig {
+            lease_minutes: 30,
+            steal_stale_on_next: false,
+        }
+    }
+}
+
+/// How claims are published to other clones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// Only `wt sync` (and `wt claim --remote`) talk to the remote.
+    #[default]
+    Manual,
+    /// Every claim is won only once the remote accepted it; heartbeat, release and done are
+    /// published too.
+    Claim,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SyncConfig {
+    /// The git remote `wt sync` exchanges the state branch with.
+    pub remote: String,
+    pub mode: SyncMode,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            remote: "origin".into(),
+            mode: SyncMode::Manual,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +100,8 @@ impl Default for Config {
             version: 1,
             branch: None,
             ready: ReadyConfig::default(),
+            claims: ClaimsConfig::default(),
+            sync: SyncConfig::default(),
         }
     }
 }
@@ -91,7 +145,21 @@ impl Config {
              ready:\n\
              \x20 # Kind that `wt ready` and `wt claim --next` consider when no --kind is given\n\
              \x20 # (phase-spec, job or task).\n\
-             \x20 default_kind: job\n"
+             \x20 default_kind: job\n\
+             \n\
+             claims:\n\
+             \x20 # Minutes a claim lasts unless `wt heartbeat` renews it; then it is stale and\n\
+             \x20 # `wt claim ID --steal-stale` may take it over. 0 = claims never expire.\n\
+             \x20 lease_minutes: 30\n\
+             \x20 # Let `wt claim --next` take over stale claims too.\n\
+             \x20 steal_stale_on_next: false\n\
+             \n\
+             sync:\n\
+             \x20 # The git remote `wt sync` exchanges this branch with.\n\
+             \x20 remote: origin\n\
+             \x20 # manual: only `wt sync` and `wt claim --remote` talk to it. claim: a claim is\n\
+             \x20 # won only once the remote accepted it (heartbeat/release/done are pushed too).\n\
+             \x20 mode: manual\n"
         )
     }
 }

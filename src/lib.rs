@@ -9,12 +9,15 @@
 
 pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod error;
 pub mod frontmatter;
 pub mod graph;
 pub mod id;
+pub mod lease;
 pub mod markdown;
 pub mod ops;
+pub mod recovery;
 pub mod store;
 pub mod templates;
 pub mod ticket;

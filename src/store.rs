@@ -37,9 +37,6 @@ pub struct Entry {
     pub oid: Oid,
 }
 
-/// A path split into components and its new blob (None = delete).
-type PathChange<'a> = (Vec<&'a str>, Option<Oid>);
-
 /// A path (split in components) and its new blob, or None for a deletion.
 type PathChange<'a> = (Vec<&'a str>, Option<Oid>);
 
@@ -57,7 +54,6 @@ pub struct Store {
 impl Store {
     /// Find the repository containing `cwd` (like git does, honouring GIT_DIR).
     pub fn discover(cwd: &Path) -> Result<Store> {
-        honour_git_config_env();
         let repo = if std::env::var_os("GIT_DIR").is_some() {
             Repository::open_from_env()
         } else {
@@ -75,13 +71,6 @@ impl Store {
                 Error::from(e)
             }
         })?;
-        if let Some(global) = global_config_file() {
-            // GIT_CONFIG_GLOBAL names a file libgit2's search path cannot express.
-            if global.is_file() {
-                repo.config()?
-                    .add_file(&global, git2::ConfigLevel::Global, true)?;
-            }
-        }
         Ok(Store { repo })
     }
 
@@ -200,7 +189,7 @@ impl Store {
             Some(p) => Some(self.repo.find_commit(p)?.tree()?),
             None => None,
         };
-        let mut changes: Vec<PathChange<'_>> = Vec::with_capacity(edits.len());
+        let mut changes: Vec<(Vec<&str>, Option<Oid>)> = Vec::with_capacity(edits.len());
         for e in edits {
             let oid = match e {
                 Edit::Write { content, .. } => Some(self.repo.blob(content)?),
@@ -399,6 +388,9 @@ impl Store {
         }
         let r = Repository::open(checkout)?;
         let deadline = Instant::now() + Duration::from_secs(5);
+        // Mark the index lock we are about to take as wt's, so that if we are killed holding
+        // it the next writer can tell it from a running git's (see crate::recovery).
+        let _marker = crate::recovery::IndexMarker::new(r.path());
         loop {
             let attempt = (|| -> std::result::Result<(), git2::Error> {
                 let mut index = r.index()?;
@@ -417,12 +409,16 @@ impl Store {
             })();
             match attempt {
                 Ok(()) => return Ok(None),
-                Err(e) if e.code() == ErrorCode::Locked && Instant::now() < deadline => {
+                Err(e)
+                    if e.code() == ErrorCode::Locked
+                        && Instant::now() < deadline
+                        && !crate::recovery::index_lock_is_old(r.path()) =>
+                {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(e) if e.code() == ErrorCode::Locked => {
                     return Ok(Some(format!(
-                        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh)",
+                        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh, and `wt doctor` if no git command is running there)",
                         checkout.display(),
                         checkout.display()
                     )));
@@ -431,51 +427,6 @@ impl Store {
             }
         }
     }
-}
-
-fn env_truthy(name: &str) -> bool {
-    std::env::var(name)
-        .map(|v| {
-            !matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "" | "0" | "false" | "no" | "off"
-            )
-        })
-        .unwrap_or(false)
-}
-
-/// The file `GIT_CONFIG_GLOBAL` names, when it is set to something other than empty or
-/// /dev/null.
-fn global_config_file() -> Option<PathBuf> {
-    let v = std::env::var_os("GIT_CONFIG_GLOBAL")?;
-    if v.is_empty() || v == "/dev/null" {
-        return None;
-    }
-    Some(PathBuf::from(v))
-}
-
-/// Make libgit2 read the same configuration files git would: it ignores
-/// `GIT_CONFIG_NOSYSTEM` and `GIT_CONFIG_GLOBAL`, so point its search paths away from the
-/// system and global files when those say so (the named global file is added after opening).
-fn honour_git_config_env() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let nowhere = Path::new("/nonexistent/wt-no-config");
-        let mut levels = Vec::new();
-        if env_truthy("GIT_CONFIG_NOSYSTEM") {
-            levels.push(git2::ConfigLevel::System);
-            levels.push(git2::ConfigLevel::ProgramData);
-        }
-        if std::env::var_os("GIT_CONFIG_GLOBAL").is_some() {
-            levels.push(git2::ConfigLevel::Global);
-            levels.push(git2::ConfigLevel::XDG);
-        }
-        for level in levels {
-            // SAFETY: called once, before any repository is opened, from the thread that
-            // opens repositories; no other thread reads libgit2's search paths concurrently.
-            let _ = unsafe { git2::opts::set_search_path(level, nowhere) };
-        }
-    });
 }
 
 /// Write a file by writing a temporary sibling and renaming it over the target.

@@ -20,6 +20,8 @@ pub const CRITERIA_HEADING: &str = "Acceptance Criteria";
 pub struct DoneOptions {
     /// Finish even if not the claimant / evidence is missing; the reason is recorded.
     pub force_reason: Option<String>,
+    /// The claim token the agent carries (see [`crate::lease::verify_holder`]).
+    pub token: Option<String>,
 }
 
 /// Unchecked acceptance-criteria items of a ticket file, as `line: text` (file line numbers).
@@ -89,20 +91,15 @@ pub fn done(
                 return Err(Error::invalid("--force needs a --reason"));
             }
         }
-        match t.claimed_by.as_deref() {
-            Some(h) if h == agent => {}
-            _ if forced.is_some() => {}
-            Some(h) => {
-                return Err(Error::refused(format!(
-                    "{} is claimed by {h}; only the claimant finishes it",
-                    t.id
-                ))
-                .with_hint("use --force --reason TEXT to override; the reason is recorded"))
-            }
-            None => {
-                return Err(Error::refused(format!("{} is not claimed", t.id))
-                    .with_hint(format!("claim it first: wt claim {}", t.id)))
-            }
+        if forced.is_none() {
+            crate::lease::verify_holder(t, agent, opts.token.as_deref(), "finish").map_err(
+                |e| {
+                    let hint = e.hint.clone().unwrap_or_default();
+                    e.with_hint(format!(
+                        "{hint} (--force --reason TEXT overrides; the reason is recorded)"
+                    ))
+                },
+            )?;
         }
         let problems = evidence_problems(ws, snap, t)?;
         if !problems.is_empty() && forced.is_none() {
@@ -123,6 +120,7 @@ pub fn done(
                 ("updated", Value::Str(now.clone())),
             ],
         )?;
+        text = crate::lease::clear_lease_fields(&text)?;
         let mut message = Message::new("done", format!("{} {}", t.id, quoted(&t.title)))
             .ticket(&t.id)
             .agent(Some(agent));
@@ -141,8 +139,7 @@ pub fn done(
         }
         let mut ticket = t.clone();
         ticket.status = Status::Done;
-        ticket.claimed_by = None;
-        ticket.claimed_at = None;
+        crate::lease::clear_lease(&mut ticket);
         ticket.updated = Some(now);
         Ok(Outcome::Commit {
             edits: vec![crate::store::Edit::Write {

@@ -20,6 +20,10 @@ pub struct Args {
     /// Why --force was needed (recorded in the commit and the ticket).
     #[arg(long)]
     pub reason: Option<String>,
+    /// The claim token `wt claim` printed (default WT_CLAIM_TOKEN); refused if the claim has
+    /// since been taken over.
+    #[arg(long)]
+    pub token: Option<String>,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -27,6 +31,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
     let opts = wt::ops::done::DoneOptions {
         force_reason: if args.force { args.reason } else { None },
+        token: wt::lease::token_from(args.token.as_deref()),
     };
     let w = wt::ops::done::done(&ws, &args.id, &agent, &opts)?;
     let mut j = output::ticket_json(&w.value);

@@ -6,7 +6,9 @@ mod check;
 mod claim;
 mod demo;
 mod dep;
+mod doctor;
 mod done;
+mod heartbeat;
 mod import;
 mod init;
 mod list;
@@ -33,9 +35,11 @@ pub enum Command {
     Claim(claim::Args),
     Release(release::Args),
     Done(done::Args),
+    Heartbeat(heartbeat::Args),
     #[command(subcommand)]
     Dep(dep::DepCommand),
     Check(check::Args),
+    Doctor(doctor::Args),
     Import(import::Args),
     Log(log::Args),
     Demo(demo::Args),
@@ -53,8 +57,10 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Claim(a) => claim::run(a, ctx),
         Command::Release(a) => release::run(a, ctx),
         Command::Done(a) => done::run(a, ctx),
+        Command::Heartbeat(a) => heartbeat::run(a, ctx),
         Command::Dep(a) => dep::run(a, ctx),
         Command::Check(a) => check::run(a, ctx),
+        Command::Doctor(a) => doctor::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
         Command::Log(a) => log::run(a, ctx),
         Command::Demo(a) => demo::run(a, ctx),
