@@ -128,13 +128,15 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
                 findings.push(finding(sev, "journal", None, n, None));
             }
         }
-        for (p, _) in recovery::pending_journals(store) {
+        for (p, e) in recovery::pending_journals(store) {
+            let paths = e.map(|e| e.paths.join(", ")).unwrap_or_default();
             findings.push(finding(
                 Severity::Problem,
                 "journal",
                 Some(&p),
-                "a wt write was interrupted; the checkouts of the state branch may be behind it"
-                    .into(),
+                format!(
+                    "a wt write was interrupted; worktrees with the state branch checked out may still have the old {paths}"
+                ),
                 Some(if fix {
                     "an index stayed locked; run `wt doctor --fix` again once git is done".into()
                 } else {
@@ -240,6 +242,11 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
     }
 
     // 4. Checkouts of the state branch: temporaries and ticket files that differ from the tip.
+    let journaled: std::collections::HashSet<String> = recovery::pending_journals(store)
+        .into_iter()
+        .filter_map(|(_, e)| e)
+        .flat_map(|e| e.paths)
+        .collect();
     let tip = ws.tip()?;
     let snap = ws.snapshot_at(tip)?;
     for checkout in store.checkouts_of(&ws.branch)? {
@@ -276,6 +283,11 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
                 Err(_) => None,
             };
             let staged = index.get_path(Path::new(path), 0).map(|e| e.id);
+            if journaled.contains(path.as_str()) && (on_disk != Some(*oid) || staged != Some(*oid))
+            {
+                // Reported with its journal above.
+                continue;
+            }
             let what = if on_disk != Some(*oid) {
                 "differs from the state branch (local edits?)"
             } else if staged != Some(*oid) {

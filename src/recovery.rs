@@ -391,3 +391,12 @@ impl Drop for IndexMarker {
 pub fn index_lock_is_old(git_dir: &Path) -> bool {
     file_age(&git_dir.join("index.lock")).is_some_and(|a| a >= stale_after())
 }
+
+/// Fault injection for crash tests: `WT_FAULT=<point>` makes the process abort (like a kill)
+/// at that point. Points: `after-commit` (the branch moved, no checkout refreshed yet),
+/// `before-index` (a checkout's files refreshed, its index not).
+pub fn fault(point: &str) {
+    if std::env::var("WT_FAULT").is_ok_and(|v| v == point) {
+        std::process::abort();
+    }
+}

@@ -386,6 +386,7 @@ impl Store {
                 }
             }
         }
+        crate::recovery::fault("before-index");
         let r = Repository::open(checkout)?;
         let deadline = Instant::now() + Duration::from_secs(5);
         // Mark the index lock we are about to take as wt's, so that if we are killed holding
@@ -493,7 +494,7 @@ fn parse_tz(s: &str) -> Option<i32> {
 
 /// The author or committer signature: GIT_<ROLE>_NAME/EMAIL/DATE, then git config
 /// user.name/user.email, then `wt <wt@localhost>`; the time honours WT_NOW too.
-fn signature(role: &str, repo: &Repository) -> Result<Signature<'static>> {
+pub(crate) fn signature(role: &str, repo: &Repository) -> Result<Signature<'static>> {
     let cfg = repo.config().ok();
     let from_cfg = |k: &str| cfg.as_ref().and_then(|c| c.get_string(k).ok());
     let name = std::env::var(format!("GIT_{role}_NAME"))

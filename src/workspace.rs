@@ -273,6 +273,7 @@ impl Workspace {
                 .commit_cas(&self.branch, tip, &edits, &message.render())?
             {
                 CasOutcome::Committed(oid) => {
+                    crate::recovery::fault("after-commit");
                     let mut warnings = notes;
                     let mut behind = false;
                     for c in &checkouts {

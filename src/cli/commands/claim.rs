@@ -36,6 +36,10 @@ pub struct Args {
     /// Lease length in minutes (default claims.lease_minutes; 0 = never expires).
     #[arg(long, value_name = "MINUTES")]
     pub lease: Option<u32>,
+    /// Win the claim only once the git remote accepted it (`wt sync` before and after), so
+    /// agents on different clones cannot both win. Default when `sync: {mode: claim}`.
+    #[arg(long)]
+    pub remote: bool,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -46,14 +50,30 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         steal_stale: args.steal_stale,
         lease_minutes: args.lease,
     };
-    let w = if args.next {
-        let kind = match args.kind {
-            Some(k) => k,
-            None => Some(ws.snapshot()?.config.ready.default_kind),
+    let kind = match args.kind {
+        Some(k) => k,
+        None if args.next => Some(ws.snapshot()?.config.ready.default_kind),
+        None => None,
+    };
+    let id = args.id.unwrap_or_default();
+    let remote = match super::sync::claim_mode(&ws)? {
+        Some(so) => Some(so),
+        None if args.remote => Some(wt::sync::SyncOptions::default()),
+        None => None,
+    };
+    let mut notes = Vec::new();
+    let w = if let Some(so) = remote {
+        let target = if args.next {
+            wt::sync::ClaimTarget::Next(kind)
+        } else {
+            wt::sync::ClaimTarget::Id(&id)
         };
+        let (w, rep) = wt::sync::claim_published(&ws, target, &agent, &opts, &so)?;
+        notes.extend(rep.warnings.iter().map(|w| format!("warning: {w}")));
+        w
+    } else if args.next {
         wt::ops::claim::claim_next_with(&ws, kind, &agent, &opts)?
     } else {
-        let id = args.id.unwrap_or_default();
         wt::ops::claim::claim_with(&ws, &id, &agent, &opts)?
     };
     let c = &w.value;
@@ -84,5 +104,6 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
             t.id, t.title
         )
     };
-    Ok(Out::new(text, j).notes(output::warning_notes(&w.warnings)))
+    notes.extend(output::warning_notes(&w.warnings));
+    Ok(Out::new(text, j).notes(notes))
 }

@@ -33,7 +33,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         force_reason: if args.force { args.reason } else { None },
         token: wt::lease::token_from(args.token.as_deref()),
     };
-    let w = wt::ops::done::done(&ws, &args.id, &agent, &opts)?;
+    let (w, sync_notes) = super::sync::maybe_published(
+        &ws,
+        || wt::ops::done::done(&ws, &args.id, &agent, &opts),
+        wt::sync::check_done,
+    )?;
     let mut j = output::ticket_json(&w.value);
     j["commit"] = json!(w.commit.map(|x| x.to_string()));
     let text = if w.commit.is_none() {
@@ -41,5 +45,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     } else {
         format!("done {} {}", w.value.id, w.value.title)
     };
-    Ok(Out::new(text, j).notes(output::warning_notes(&w.warnings)))
+    Ok(Out::new(text, j)
+        .notes(output::warning_notes(&w.warnings))
+        .notes(sync_notes))
 }

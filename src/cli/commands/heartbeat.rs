@@ -26,8 +26,13 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
     let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
     let token = wt::lease::token_from(args.token.as_deref());
-    let w = wt::ops::claim::heartbeat(&ws, &args.id, &agent, token.as_deref(), args.lease)?;
-    let notes = output::warning_notes(&w.warnings);
+    let (w, sync_notes) = super::sync::maybe_published(
+        &ws,
+        || wt::ops::claim::heartbeat(&ws, &args.id, &agent, token.as_deref(), args.lease),
+        |ws, h| wt::sync::check_claim_unchanged(ws, &h.ticket),
+    )?;
+    let mut notes = output::warning_notes(&w.warnings);
+    notes.extend(sync_notes);
     let h = &w.value;
     let mut j = output::ticket_json(&h.ticket);
     j["was_stale"] = json!(h.was_stale);

@@ -17,6 +17,7 @@ mod new;
 mod ready;
 mod release;
 mod show;
+mod sync;
 mod tree;
 
 use clap::Subcommand;
@@ -42,6 +43,7 @@ pub enum Command {
     Doctor(doctor::Args),
     Import(import::Args),
     Log(log::Args),
+    Sync(sync::Args),
     Demo(demo::Args),
 }
 
@@ -63,6 +65,7 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Doctor(a) => doctor::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
         Command::Log(a) => log::run(a, ctx),
+        Command::Sync(a) => sync::run(a, ctx),
         Command::Demo(a) => demo::run(a, ctx),
     }
 }

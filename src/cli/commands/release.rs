@@ -25,8 +25,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
     let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
     let token = wt::lease::token_from(args.token.as_deref());
-    let w = wt::ops::claim::release_with(&ws, &args.id, &agent, token.as_deref(), args.force)?;
+    let (w, sync_notes) = super::sync::maybe_published(
+        &ws,
+        || wt::ops::claim::release_with(&ws, &args.id, &agent, token.as_deref(), args.force),
+        |_, _| Ok(()),
+    )?;
     let mut j = output::ticket_json(&w.value);
     j["commit"] = json!(w.commit.map(|x| x.to_string()));
-    Ok(Out::new(format!("released {}", w.value.id), j).notes(output::warning_notes(&w.warnings)))
+    Ok(Out::new(format!("released {}", w.value.id), j)
+        .notes(output::warning_notes(&w.warnings))
+        .notes(sync_notes))
 }
