@@ -35,12 +35,17 @@ pub const CLAIM_FIELDS: &[&str] = &[
     "claim_stolen_from",
 ];
 
-/// A fresh random claim token (80 bits).
+/// A fresh random claim token (about 80 bits). It starts with a letter, so YAML never reads
+/// it as a number and the file holds it unquoted.
 pub fn new_token() -> String {
     let mut rng = rand::rng();
-    (0..TOKEN_LEN)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    let letters = &ALPHABET[10..];
+    let mut t = String::with_capacity(TOKEN_LEN);
+    t.push(letters[rng.random_range(0..letters.len())] as char);
+    for _ in 1..TOKEN_LEN {
+        t.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+    }
+    t
 }
 
 /// The token an agent carries: the explicit one, else `WT_CLAIM_TOKEN`.
@@ -237,6 +242,15 @@ mod tests {
             "{cleared}"
         );
         assert_eq!(clear_lease_fields(T).unwrap(), T);
+    }
+
+    #[test]
+    fn tokens_are_written_unquoted() {
+        for _ in 0..200 {
+            let t = new_token();
+            assert_eq!(t.len(), TOKEN_LEN);
+            assert_eq!(frontmatter::render_scalar(&t), t);
+        }
     }
 
     #[test]

@@ -156,7 +156,11 @@ impl Journal {
         let path = dir.join(format!("{nanos}-{}.json", std::process::id()));
         let text = serde_json::to_vec(&entry)
             .map_err(|e| Error::internal(format!("cannot encode the write journal: {e}")))?;
-        crate::store::write_atomic(&path, &text)?;
+        // Written whole or not at all (temp + rename). Not fsynced: it guards against killed
+        // processes, whose writes the OS keeps, and costs no disk flush on every write.
+        let tmp = path.with_extension("tmp");
+        fs::write(&tmp, &text)?;
+        fs::rename(&tmp, &path)?;
         Ok(Journal { path })
     }
 
@@ -190,6 +194,14 @@ pub fn pending_journals(store: &Store) -> Vec<(PathBuf, Option<JournalEntry>)> {
 /// Finish what killed writers left: journals (stale checkouts), stale index locks of wt's own,
 /// and temporary files. Call only while holding the wt writer lock. Returns what was changed.
 pub fn recover(store: &Store) -> Result<Vec<String>> {
+    // A journal's temporary (killed before the rename): that write never committed.
+    if let Ok(rd) = fs::read_dir(store.common_dir().join(JOURNAL_DIR)) {
+        for e in rd.filter_map(|e| e.ok()) {
+            if e.path().extension().is_some_and(|x| x == "tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
     let journals = pending_journals(store);
     if journals.is_empty() {
         return Ok(Vec::new());

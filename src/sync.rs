@@ -212,8 +212,20 @@ impl Git {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let rejected = stdout.lines().find(|l| l.starts_with('!'));
+        // Lost races: the remote moved since our fetch, or another push held its ref lock.
+        let transient = |l: &str| {
+            !l.contains("[remote rejected]")
+                || [
+                    "failed to update ref",
+                    "failed to lock",
+                    "cannot lock ref",
+                    "incorrect old value",
+                ]
+                .iter()
+                .any(|m| l.contains(m))
+        };
         match rejected {
-            Some(l) if !l.contains("[remote rejected]") => Ok(Pushed::Rejected(l.to_string())),
+            Some(l) if transient(l) => Ok(Pushed::Rejected(l.to_string())),
             Some(l) => Err(Error::refused(format!(
                 "the remote refused the push: {}",
                 l.trim_start_matches('!').trim()
@@ -260,6 +272,12 @@ fn under_work(p: &str) -> bool {
 
 /// Exchange the state branch with the remote: fetch, replay, push (see the module docs).
 pub fn sync(ws: &Workspace, opts: &SyncOptions) -> Result<SyncReport> {
+    sync_from(ws, opts, None)
+}
+
+/// [`sync`], where `known` is the remote's tip as fetched a moment ago (the first round then
+/// pushes without fetching again; the push's lease still checks it).
+fn sync_from(ws: &Workspace, opts: &SyncOptions, known: Option<Option<Oid>>) -> Result<SyncReport> {
     let remote = match &opts.remote {
         Some(r) => r.clone(),
         None => configured(ws)?.1,
@@ -278,7 +296,10 @@ pub fn sync(ws: &Workspace, opts: &SyncOptions) -> Result<SyncReport> {
     let mut rng = rand::rng();
     for round in 1..=MAX_ROUNDS {
         report.rounds = round;
-        let theirs = git.fetch(ws.store.repo(), &remote, &ws.branch)?;
+        let theirs = match (round, known) {
+            (1, Some(k)) => k,
+            _ => git.fetch(ws.store.repo(), &remote, &ws.branch)?,
+        };
         report.remote_tip = theirs.map(|o| o.to_string());
         let tip = {
             let _lock = ws.lock()?;
@@ -609,7 +630,7 @@ pub fn published<T>(
     write: impl FnOnce() -> Result<Written<T>>,
     undo: impl FnOnce(&Written<T>) -> bool,
 ) -> Result<(Written<T>, SyncReport)> {
-    sync(ws, opts)?;
+    let before = sync(ws, opts)?;
     let w = write()?;
     if w.commit.is_none() {
         let rep = SyncReport {
@@ -619,7 +640,13 @@ pub fn published<T>(
         };
         return Ok((w, rep));
     }
-    match sync(ws, opts) {
+    let known = before
+        .remote_tip
+        .as_deref()
+        .map(Oid::from_str)
+        .transpose()
+        .map_err(Error::from)?;
+    match sync_from(ws, opts, Some(known)) {
         Ok(rep) => Ok((w, rep)),
         Err(e) => {
             let hint = if undo(&w) {

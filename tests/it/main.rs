@@ -2,4 +2,5 @@
 //! `wt` binary against real temporary git repositories (see `common`).
 
 mod common;
+mod concurrency;
 mod smoke;
