@@ -3,6 +3,7 @@
 //! The file is read from the state branch's tip like every ticket. Unknown keys are kept by
 //! the author and ignored here (later wt versions add sections), but `wt check` names them.
 
+use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::ticket::{Kind, Problem};
@@ -15,7 +16,7 @@ pub const TEMPLATES_DIR: &str = ".work/templates";
 pub const WORK_DIR: &str = ".work";
 
 /// Top-level keys wt knows in config.yaml.
-pub const KNOWN_KEYS: &[&str] = &["version", "branch", "ready", "claims", "sync"];
+pub const KNOWN_KEYS: &[&str] = &["version", "branch", "ready", "ci", "claims", "sync"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -25,6 +26,10 @@ pub struct Config {
     /// The branch whose tip holds the ticket state.
     pub branch: Option<String>,
     pub ready: ReadyConfig,
+    /// CI checks, name → shell command, run in the order written (see [`crate::ci`]).
+    /// `ci:` with nothing under it means no checks.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub ci: IndexMap<String, String>,
     /// Claim leases (see [`ClaimsConfig`]).
     pub claims: ClaimsConfig,
     /// Exchanging the state branch with a git remote (see [`SyncConfig`]).
@@ -94,12 +99,21 @@ impl Default for ReadyConfig {
     }
 }
 
+/// Read a map that may be written as `key:` with nothing under it (null → empty).
+fn null_as_empty<'de, D>(d: D) -> Result<IndexMap<String, String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<IndexMap<String, String>>::deserialize(d)?.unwrap_or_default())
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             version: 1,
             branch: None,
             ready: ReadyConfig::default(),
+            ci: IndexMap::new(),
             claims: ClaimsConfig::default(),
             sync: SyncConfig::default(),
         }
@@ -161,5 +175,31 @@ impl Config {
              \x20 # won only once the remote accepted it (heartbeat/release/done are pushed too).\n\
              \x20 mode: manual\n"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_checks_keep_the_order_they_are_written_in() {
+        let c = Config::parse("ci:\n  zeta: z\n  alpha: a\n  mid: m\n").expect("parses");
+        let names: Vec<&str> = c.ci.keys().map(String::as_str).collect();
+        assert_eq!(names, ["zeta", "alpha", "mid"]);
+        assert_eq!(c.ci["alpha"], "a");
+    }
+
+    #[test]
+    fn empty_or_absent_ci_means_no_checks() {
+        assert!(Config::parse("ci:\n").expect("parses").ci.is_empty());
+        assert!(Config::parse("ci: {}\n").expect("parses").ci.is_empty());
+        assert!(Config::parse("version: 1\n").expect("parses").ci.is_empty());
+    }
+
+    #[test]
+    fn duplicate_check_names_are_rejected_with_a_line() {
+        let p = Config::parse("ci:\n  test: a\n  test: b\n").expect_err("duplicate");
+        assert_eq!(p.line, 3, "{p}");
     }
 }

@@ -163,18 +163,38 @@ impl<'a> Graph<'a> {
         n
     }
 
-    /// For every ticket on a dependency cycle, one cycle it is on (IDs, first repeated last).
+    /// For every ticket that can never start because it waits on itself, one such cycle
+    /// (IDs, closed: first repeated last). See [`Graph::cycles`].
     fn compute_cycles(&self) -> Vec<Option<Vec<String>>> {
-        let n = self.tickets.len();
-        let mut out: Vec<Option<Vec<String>>> = vec![None; n];
-        for cycle in self.cycles() {
-            for id in &cycle {
-                if let Some(i) = self.index_of(id) {
-                    if out[i].is_none() {
-                        out[i] = Some(cycle.clone());
-                    }
+        let wait = WaitGraph::new(self);
+        let comp = wait.components();
+        let mut size = vec![0usize; comp.len()];
+        for &c in &comp {
+            size[c] += 1;
+        }
+        (0..self.tickets.len())
+            .map(|i| {
+                let s = WaitGraph::start(i);
+                if size[comp[s]] > 1 {
+                    wait.shortest_cycle(s, &comp).map(|c| self.render(&c))
+                } else {
+                    None
                 }
+            })
+            .collect()
+    }
+
+    /// Wait-graph nodes as ticket IDs, consecutive repeats folded.
+    fn render(&self, nodes: &[usize]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for &n in nodes {
+            let id = &self.tickets[WaitGraph::ticket(n)].id;
+            if out.last() != Some(id) {
+                out.push(id.clone());
             }
+        }
+        if out.len() == 1 {
+            out.push(out[0].clone());
         }
         out
     }
@@ -186,63 +206,39 @@ impl<'a> Graph<'a> {
             .filter_map(|d| self.by_id.get(d.as_str()).copied())
     }
 
-    /// Every elementary cycle found by one depth-first search (each as IDs, closed: the first
-    /// ID repeated at the end). Each strongly connected part with a cycle yields at least one.
+    /// One cycle for every group of tickets that wait on each other and so can never all
+    /// finish (IDs, closed: the first ID repeated at the end).
+    ///
+    /// "Waits on" covers more than `depends_on`: a ticket cannot start before its ancestors'
+    /// dependencies are complete, and a container is not complete before everything under it
+    /// is. So a task that depends on its own job, a phase-spec that depends on one of its
+    /// jobs, or two phases whose jobs depend on each other's phase are cycles too.
     pub fn cycles(&self) -> Vec<Vec<String>> {
+        let wait = WaitGraph::new(self);
+        let comp = wait.components();
+        let mut size = vec![0usize; comp.len()];
+        for &c in &comp {
+            size[c] += 1;
+        }
+        let mut reported = vec![false; comp.len()];
+        let mut out = Vec::new();
+        // Start each reported cycle at a ticket that waits through one of its own
+        // dependencies, so it reads "X -> what X waits on -> … -> X".
         let n = self.tickets.len();
-        let mut color = vec![0u8; n]; // 0 white, 1 on the current path, 2 finished
-        let mut pos = vec![usize::MAX; n];
-        let mut path: Vec<usize> = Vec::new();
-        let mut result = Vec::new();
-        for start in 0..n {
-            if color[start] != 0 {
-                continue;
-            }
-            color[start] = 1;
-            pos[start] = 0;
-            path.push(start);
-            let mut stack: Vec<(usize, Vec<usize>, usize)> =
-                vec![(start, self.deps_of(start).collect(), 0)];
-            loop {
-                let step = match stack.last_mut() {
-                    None => break,
-                    Some((node, deps, next)) => {
-                        if *next < deps.len() {
-                            *next += 1;
-                            Ok(deps[*next - 1])
-                        } else {
-                            Err(*node)
-                        }
-                    }
-                };
-                match step {
-                    Ok(d) => match color[d] {
-                        0 => {
-                            color[d] = 1;
-                            pos[d] = path.len();
-                            path.push(d);
-                            stack.push((d, self.deps_of(d).collect(), 0));
-                        }
-                        1 => {
-                            let mut cyc: Vec<String> = path[pos[d]..]
-                                .iter()
-                                .map(|&k| self.tickets[k].id.clone())
-                                .collect();
-                            cyc.push(self.tickets[d].id.clone());
-                            result.push(cyc);
-                        }
-                        _ => {}
-                    },
-                    Err(node) => {
-                        color[node] = 2;
-                        pos[node] = usize::MAX;
-                        path.pop();
-                        stack.pop();
-                    }
+        let with_deps = (0..n)
+            .filter(|&i| self.deps_of(i).next().is_some())
+            .map(WaitGraph::start);
+        let rest = (0..2 * n).filter(|&k| !(k % 2 == 1 && self.deps_of(k / 2).next().is_some()));
+        for node in with_deps.chain(rest) {
+            let c = comp[node];
+            if size[c] > 1 && !reported[c] {
+                reported[c] = true;
+                if let Some(cyc) = wait.shortest_cycle(node, &comp) {
+                    out.push(self.render(&cyc));
                 }
             }
         }
-        result
+        out
     }
 
     /// If `from` gained a dependency on `to`, the cycle that would close (IDs, closed).
@@ -250,33 +246,16 @@ impl<'a> Graph<'a> {
         if from == to {
             return Some(vec![from.to_string(), to.to_string()]);
         }
-        // A path to -> ... -> from along depends_on edges closes a cycle.
-        let start = self.index_of(to)?;
-        let goal = self.index_of(from)?;
-        let mut prev: HashMap<usize, usize> = HashMap::new();
-        let mut queue = std::collections::VecDeque::from([start]);
-        let mut seen = HashSet::from([start]);
-        while let Some(i) = queue.pop_front() {
-            if i == goal {
-                let mut chain = vec![i];
-                let mut cur = i;
-                while let Some(&p) = prev.get(&cur) {
-                    chain.push(p);
-                    cur = p;
-                }
-                chain.reverse(); // to ... from
-                let mut ids = vec![from.to_string()];
-                ids.extend(chain.iter().map(|&k| self.tickets[k].id.clone()));
-                return Some(ids);
-            }
-            for d in self.deps_of(i) {
-                if seen.insert(d) {
-                    prev.insert(d, i);
-                    queue.push_back(d);
-                }
-            }
-        }
-        None
+        let (Some(f), Some(t)) = (self.index_of(from), self.index_of(to)) else {
+            return None;
+        };
+        // The new edge is start(from) -> finish(to); it closes a cycle when finish(to)
+        // already reaches start(from).
+        let wait = WaitGraph::new(self);
+        let path = wait.path(WaitGraph::finish(t), WaitGraph::start(f))?;
+        let mut nodes = vec![WaitGraph::start(f), WaitGraph::finish(t)];
+        nodes.extend(path);
+        Some(self.render(&nodes))
     }
 
     /// The first reason ticket `i`'s own dependencies (not its ancestors') block it.
@@ -424,6 +403,165 @@ impl<'a> Graph<'a> {
     }
 }
 
+/// The "waits on" graph behind cycle detection. Two nodes per ticket: `finish(i)` (the
+/// ticket and everything under it complete) and `start(i)` (the ticket may begin). Edges:
+/// finish(i) -> start(i); finish(p) -> finish(c) for each child c; start(i) -> finish(d) for
+/// each dependency d; start(i) -> start(parent). A cycle means some ticket waits on itself.
+struct WaitGraph {
+    /// Forward adjacency in compressed form: targets of node n are `adj[off[n]..off[n+1]]`.
+    off: Vec<usize>,
+    adj: Vec<usize>,
+}
+
+impl WaitGraph {
+    fn finish(i: usize) -> usize {
+        2 * i
+    }
+    fn start(i: usize) -> usize {
+        2 * i + 1
+    }
+    fn ticket(node: usize) -> usize {
+        node / 2
+    }
+
+    fn new(g: &Graph<'_>) -> WaitGraph {
+        let n = g.tickets.len();
+        let mut off = Vec::with_capacity(2 * n + 1);
+        let mut adj = Vec::new();
+        off.push(0);
+        for i in 0..n {
+            // finish(i)
+            adj.push(Self::start(i));
+            adj.extend(g.children[i].iter().map(|&c| Self::finish(c)));
+            off.push(adj.len());
+            // start(i)
+            adj.extend(g.deps_of(i).map(Self::finish));
+            if let Some(p) = g.tickets[i].parent.as_deref().and_then(|p| g.index_of(p)) {
+                if p != i {
+                    adj.push(Self::start(p));
+                }
+            }
+            off.push(adj.len());
+        }
+        WaitGraph { off, adj }
+    }
+
+    fn len(&self) -> usize {
+        self.off.len() - 1
+    }
+
+    fn next(&self, node: usize) -> &[usize] {
+        &self.adj[self.off[node]..self.off[node + 1]]
+    }
+
+    /// Strongly connected components (Kosaraju, iterative): a component number per node.
+    fn components(&self) -> Vec<usize> {
+        let n = self.len();
+        let mut seen = vec![false; n];
+        let mut order = Vec::with_capacity(n);
+        for root in 0..n {
+            if seen[root] {
+                continue;
+            }
+            seen[root] = true;
+            let mut stack = vec![(root, 0usize)];
+            while let Some((node, k)) = stack.last_mut() {
+                let node = *node;
+                if let Some(&w) = self.next(node).get(*k) {
+                    *k += 1;
+                    if !seen[w] {
+                        seen[w] = true;
+                        stack.push((w, 0));
+                    }
+                } else {
+                    order.push(node);
+                    stack.pop();
+                }
+            }
+        }
+        let mut rev: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for u in 0..n {
+            for &w in self.next(u) {
+                rev[w].push(u);
+            }
+        }
+        let mut comp = vec![usize::MAX; n];
+        let mut c = 0;
+        for &root in order.iter().rev() {
+            if comp[root] != usize::MAX {
+                continue;
+            }
+            comp[root] = c;
+            let mut stack = vec![root];
+            while let Some(x) = stack.pop() {
+                for &w in &rev[x] {
+                    if comp[w] == usize::MAX {
+                        comp[w] = c;
+                        stack.push(w);
+                    }
+                }
+            }
+            c += 1;
+        }
+        comp
+    }
+
+    /// Shortest path from `from` to `to` (excluding `from`, including `to`).
+    fn path(&self, from: usize, to: usize) -> Option<Vec<usize>> {
+        let mut prev: HashMap<usize, usize> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([from]);
+        while let Some(x) = queue.pop_front() {
+            for &w in self.next(x) {
+                if w == from || prev.contains_key(&w) {
+                    continue;
+                }
+                prev.insert(w, x);
+                if w == to {
+                    let mut chain = vec![w];
+                    let mut cur = x;
+                    while cur != from {
+                        chain.push(cur);
+                        cur = prev[&cur];
+                    }
+                    chain.reverse();
+                    return Some(chain);
+                }
+                queue.push_back(w);
+            }
+        }
+        None
+    }
+
+    /// The shortest cycle from `node` back to itself inside its component.
+    fn shortest_cycle(&self, node: usize, comp: &[usize]) -> Option<Vec<usize>> {
+        let mut prev: HashMap<usize, usize> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([node]);
+        while let Some(x) = queue.pop_front() {
+            for &w in self.next(x) {
+                if comp[w] != comp[node] {
+                    continue;
+                }
+                if w == node {
+                    let mut chain = vec![node];
+                    let mut cur = x;
+                    while cur != node {
+                        chain.push(cur);
+                        cur = prev[&cur];
+                    }
+                    chain.push(node);
+                    chain.reverse();
+                    return Some(chain);
+                }
+                if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(w) {
+                    e.insert(x);
+                    queue.push_back(w);
+                }
+            }
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,6 +594,57 @@ mod tests {
         assert!(g.ready(Some(Kind::Job)).is_empty());
         let b = g.blockers(4);
         assert!(matches!(&b[0], Blocker::Ancestor { id, .. } if id == "P-b"));
+    }
+
+    #[test]
+    fn waiting_on_your_own_container_or_child_is_a_cycle() {
+        let ts = vec![
+            t("P-a", Kind::PhaseSpec, Status::Open, None, &[]),
+            t("J-a", Kind::Job, Status::Open, Some("P-a"), &[]),
+            t("T-a", Kind::Task, Status::Open, Some("J-a"), &["J-a"]),
+        ];
+        let g = Graph::new(&ts);
+        assert_eq!(
+            g.cycles(),
+            vec![vec!["T-a".to_string(), "J-a".into(), "T-a".into()]]
+        );
+        assert!(g
+            .blockers(2)
+            .iter()
+            .any(|b| matches!(b, Blocker::Cycle { .. })));
+        // A phase that would wait on its own job, and crossed phases.
+        assert!(g.cycle_if_added("P-a", "J-a").is_some());
+        let ts2 = vec![
+            t("P-a", Kind::PhaseSpec, Status::Open, None, &[]),
+            t("J-a", Kind::Job, Status::Open, Some("P-a"), &[]),
+            t("P-b", Kind::PhaseSpec, Status::Open, None, &["J-a"]),
+            t("J-b", Kind::Job, Status::Open, Some("P-b"), &[]),
+        ];
+        let g2 = Graph::new(&ts2);
+        assert!(g2.cycles().is_empty());
+        assert_eq!(
+            g2.cycle_if_added("P-a", "J-b"),
+            Some(vec![
+                "P-a".into(),
+                "J-b".into(),
+                "P-b".into(),
+                "J-a".into(),
+                "P-a".into()
+            ])
+        );
+        // The cycle named goes through the new dependency even when the path back starts
+        // inside it (a task depending on its own job: the job waits on the task).
+        assert_eq!(
+            g.cycle_if_added("J-a", "P-a"),
+            Some(vec!["J-a".into(), "P-a".into(), "J-a".into()])
+        );
+        assert_eq!(
+            g2.cycle_if_added("J-a", "P-a"),
+            Some(vec!["J-a".into(), "P-a".into(), "J-a".into()])
+        );
+        // J-a waiting on P-b, which waits on J-a, is a cycle; J-b waiting on J-a is not.
+        assert!(g2.cycle_if_added("J-a", "P-b").is_some());
+        assert!(g2.cycle_if_added("J-b", "J-a").is_none());
     }
 
     #[test]

@@ -5,14 +5,17 @@
 //! - [`graph`]: readiness, blocking reasons, cycles and scheduling order;
 //! - [`store`]: all of git2 (read the tree at a ref, commit by compare-and-swap);
 //! - [`workspace`]: state-branch discovery, snapshots and the write loop;
-//! - [`ops`]: the verbs.
+//! - [`ops`]: the verbs;
+//! - [`ci`], [`hooks`]: the CI-green rule (checks, results per tree, the pre-commit hook).
 
+pub mod ci;
 pub mod clock;
 pub mod config;
 pub mod doctor;
 pub mod error;
 pub mod frontmatter;
 pub mod graph;
+pub mod hooks;
 pub mod id;
 pub mod lease;
 pub mod markdown;

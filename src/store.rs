@@ -37,7 +37,7 @@ pub struct Entry {
     pub oid: Oid,
 }
 
-/// A path (split in components) and its new blob, or None for a deletion.
+/// A path split into components and its new blob (None = delete).
 type PathChange<'a> = (Vec<&'a str>, Option<Oid>);
 
 /// What happened to a compare-and-swap commit.
@@ -54,6 +54,7 @@ pub struct Store {
 impl Store {
     /// Find the repository containing `cwd` (like git does, honouring GIT_DIR).
     pub fn discover(cwd: &Path) -> Result<Store> {
+        honour_git_config_env();
         let repo = if std::env::var_os("GIT_DIR").is_some() {
             Repository::open_from_env()
         } else {
@@ -71,6 +72,13 @@ impl Store {
                 Error::from(e)
             }
         })?;
+        if let Some(global) = global_config_file() {
+            // GIT_CONFIG_GLOBAL names a file libgit2's search path cannot express.
+            if global.is_file() {
+                repo.config()?
+                    .add_file(&global, git2::ConfigLevel::Global, true)?;
+            }
+        }
         Ok(Store { repo })
     }
 
@@ -111,6 +119,27 @@ impl Store {
         }
     }
 
+    /// Local branches, then remote-tracking branches, as full ref names.
+    pub fn branch_refs(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for kind in [git2::BranchType::Local, git2::BranchType::Remote] {
+            for b in self.repo.branches(Some(kind))? {
+                let (b, _) = b?;
+                if let Ok(Some(name)) = b.get().name().map(Some) {
+                    if !name.ends_with("/HEAD") {
+                        out.push(name.to_string());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The commit a full ref name points at.
+    pub fn ref_target(&self, refname: &str) -> Option<Oid> {
+        self.repo.refname_to_id(refname).ok()
+    }
+
     /// A value from git config (repository, then global), if set.
     pub fn config_string(&self, key: &str) -> Option<String> {
         self.repo
@@ -129,8 +158,14 @@ impl Store {
 
     /// The tree of `.work/` at `commit` and every blob under it, sorted by path.
     pub fn work_entries(&self, commit: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
-        let commit = self.repo.find_commit(commit)?;
-        let root = commit.tree()?;
+        let root = self.repo.find_commit(commit)?.tree_id();
+        self.work_entries_in_tree(root, dir)
+    }
+
+    /// Like [`Store::work_entries`], for a root tree that need not belong to a commit (e.g.
+    /// the tree of what is staged).
+    pub fn work_entries_in_tree(&self, root: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
+        let root = self.repo.find_tree(root)?;
         let Some(entry) = root.get_name(dir) else {
             return Ok((None, Vec::new()));
         };
@@ -189,7 +224,7 @@ impl Store {
             Some(p) => Some(self.repo.find_commit(p)?.tree()?),
             None => None,
         };
-        let mut changes: Vec<(Vec<&str>, Option<Oid>)> = Vec::with_capacity(edits.len());
+        let mut changes: Vec<PathChange<'_>> = Vec::with_capacity(edits.len());
         for e in edits {
             let oid = match e {
                 Edit::Write { content, .. } => Some(self.repo.blob(content)?),
@@ -430,6 +465,51 @@ impl Store {
     }
 }
 
+fn env_truthy(name: &str) -> bool {
+    std::env::var(name)
+        .map(|v| {
+            !matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "" | "0" | "false" | "no" | "off"
+            )
+        })
+        .unwrap_or(false)
+}
+
+/// The file `GIT_CONFIG_GLOBAL` names, when it is set to something other than empty or
+/// /dev/null.
+fn global_config_file() -> Option<PathBuf> {
+    let v = std::env::var_os("GIT_CONFIG_GLOBAL")?;
+    if v.is_empty() || v == "/dev/null" {
+        return None;
+    }
+    Some(PathBuf::from(v))
+}
+
+/// Make libgit2 read the same configuration files git would: it ignores
+/// `GIT_CONFIG_NOSYSTEM` and `GIT_CONFIG_GLOBAL`, so point its search paths away from the
+/// system and global files when those say so (the named global file is added after opening).
+fn honour_git_config_env() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let nowhere = Path::new("/nonexistent/wt-no-config");
+        let mut levels = Vec::new();
+        if env_truthy("GIT_CONFIG_NOSYSTEM") {
+            levels.push(git2::ConfigLevel::System);
+            levels.push(git2::ConfigLevel::ProgramData);
+        }
+        if std::env::var_os("GIT_CONFIG_GLOBAL").is_some() {
+            levels.push(git2::ConfigLevel::Global);
+            levels.push(git2::ConfigLevel::XDG);
+        }
+        for level in levels {
+            // SAFETY: called once, before any repository is opened, from the thread that
+            // opens repositories; no other thread reads libgit2's search paths concurrently.
+            let _ = unsafe { git2::opts::set_search_path(level, nowhere) };
+        }
+    });
+}
+
 /// Write a file by writing a temporary sibling and renaming it over the target.
 pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
     let dir = path
@@ -442,9 +522,10 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.wt-{}.tmp", std::process::id()));
     {
+        // No fsync: a checkout copy is derived from the commit, which is the truth (git does
+        // not fsync work-tree files either); the rename keeps readers from a torn file.
         let mut f = fs::File::create(&tmp)?;
         f.write_all(content)?;
-        f.sync_all()?;
     }
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);

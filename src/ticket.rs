@@ -203,6 +203,14 @@ impl fmt::Display for Problem {
     }
 }
 
+/// A number, or text where a number belongs (reported with a clear message).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum IntOrText {
+    Int(i64),
+    Text(String),
+}
+
 /// Loosely typed frontmatter, so that type errors come back with a YAML location.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -211,7 +219,7 @@ struct Raw {
     kind: Option<String>,
     title: Option<String>,
     status: Option<String>,
-    priority: Option<i64>,
+    priority: Option<IntOrText>,
     parent: Option<String>,
     depends_on: Option<Vec<String>>,
     claimed_by: Option<String>,
@@ -257,8 +265,7 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
                 .location()
                 .map(|l| (l.line() as usize, Some(l.column() as usize)))
                 .unwrap_or((1, None));
-            let msg = e.to_string();
-            let msg = msg.lines().next().unwrap_or("invalid YAML").to_string();
+            let msg = yaml_message(&e.to_string());
             problem(
                 first + line.saturating_sub(1),
                 col,
@@ -300,8 +307,16 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
     };
     let priority = match raw.priority {
         None => DEFAULT_PRIORITY,
-        Some(p) if (0..=MAX_PRIORITY as i64).contains(&p) => p as u8,
-        Some(p) => {
+        Some(IntOrText::Int(p)) if (0..=MAX_PRIORITY as i64).contains(&p) => p as u8,
+        Some(IntOrText::Text(p)) => {
+            return Err(problem(
+                field_line("priority"),
+                None,
+                format!("priority `{p}` is not a number"),
+                Some("priority is 0 (most urgent) to 4"),
+            ))
+        }
+        Some(IntOrText::Int(p)) => {
             return Err(problem(
                 field_line("priority"),
                 None,
@@ -339,6 +354,31 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
         labels: clean(raw.labels),
         path: path.to_string(),
     })
+}
+
+/// The YAML parser's message without the location it puts in the text (`error: line 3
+/// column 8: ...` or `... at line 3, column 8`): that location counts from the first line
+/// after `---`, and a [`Problem`] carries the file's own line and column.
+fn yaml_message(full: &str) -> String {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"^(?:error: )?(?:line \d+ column \d+: )?(.*?)(?: at line \d+, column \d+)?$",
+        )
+        .expect("valid regex")
+    });
+    let first = full.lines().next().unwrap_or("").trim();
+    let msg = re
+        .captures(first)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().trim())
+        .unwrap_or(first);
+    if msg.is_empty() {
+        "invalid YAML".to_string()
+    } else {
+        msg.to_string()
+    }
 }
 
 fn fm_error_line(e: &frontmatter::FrontmatterError) -> usize {

@@ -320,16 +320,31 @@ impl Workspace {
 
 /// Read every ticket under `.work/` at `tip`.
 pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
-    let mut snap = Snapshot {
+    match tip {
+        Some(commit) => {
+            let root = store.repo().find_commit(commit)?.tree_id();
+            load_snapshot_of_tree(store, root, tip)
+        }
+        None => Ok(empty_snapshot(None)),
+    }
+}
+
+fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
+    Snapshot {
         tip,
         work_tree: None,
         config: Config::default(),
         tickets: Vec::new(),
         problems: Vec::new(),
         blobs: HashMap::new(),
-    };
-    let Some(tip) = tip else { return Ok(snap) };
-    let (tree, entries) = store.work_entries(tip, WORK_DIR)?;
+    }
+}
+
+/// Read every ticket under `.work/` in the root tree `root` — a commit's tree, or one that
+/// belongs to no commit yet such as what is staged (`tip` is then None).
+pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Result<Snapshot> {
+    let mut snap = empty_snapshot(tip);
+    let (tree, entries) = store.work_entries_in_tree(root, WORK_DIR)?;
     snap.work_tree = tree;
     for e in entries {
         if e.path == CONFIG_PATH {
@@ -360,7 +375,7 @@ pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
 }
 
 /// Which branch holds the tickets: `WT_BRANCH`, git config `wt.branch`, the `branch:` in
-/// HEAD's `.work/config.yaml`, or a `main`/`master` branch that has one.
+/// HEAD's `.work/config.yaml`, or any local branch whose config names itself.
 pub fn find_state_branch(store: &Store) -> Result<String> {
     if let Ok(b) = std::env::var("WT_BRANCH") {
         if !b.trim().is_empty() {
@@ -384,12 +399,31 @@ pub fn find_state_branch(store: &Store) -> Result<String> {
             return Ok(b);
         }
     }
-    for b in ["main", "master", "trunk"] {
-        if let Some(tip) = store.branch_tip(b)? {
-            if let Some(found) = from_commit(tip, Some(b.to_string()))? {
-                return Ok(found);
+    // Any local branch whose config names itself; then remote-tracking ones (a fresh clone
+    // whose state branch is not checked out has only origin/<branch>).
+    let mut remote_hits = Vec::new();
+    for r in store.branch_refs()? {
+        let Some(tip) = store.ref_target(&r) else {
+            continue;
+        };
+        if let Some(local) = r.strip_prefix("refs/heads/") {
+            if from_commit(tip, Some(local.to_string()))?.as_deref() == Some(local) {
+                return Ok(local.to_string());
+            }
+        } else if let Some(remote) = r.strip_prefix("refs/remotes/") {
+            let short = remote.split_once('/').map(|(_, b)| b).unwrap_or(remote);
+            if from_commit(tip, Some(short.to_string()))?.as_deref() == Some(short) {
+                remote_hits.push((remote.to_string(), short.to_string()));
             }
         }
+    }
+    if let Some((remote, short)) = remote_hits.first() {
+        return Err(Error::setup(format!(
+            "the ticket state is on {remote}, which has no local branch here"
+        ))
+        .with_hint(format!(
+            "create it: `git branch {short} {remote}` (and `git config wt.branch {short}`)"
+        )));
     }
     Err(Error::setup("this repository has no wt state (.work/) yet")
         .with_hint("run `wt init` on the branch that should hold the tickets"))

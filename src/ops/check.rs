@@ -208,6 +208,21 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
                 }
             }
         }
+        // Bad `ci:` entries, at the line that names them.
+        for (name, command) in &snap.config.ci {
+            if let Some((msg, hint)) = crate::ci::entry_problem(name, command) {
+                let keys = [
+                    format!("{name}:"),
+                    format!("\"{name}\":"),
+                    format!("'{name}':"),
+                ];
+                let line = text
+                    .lines()
+                    .position(|l| keys.iter().any(|k| l.trim_start().starts_with(k.as_str())))
+                    .map_or(1, |n| n + 1);
+                out.push(problem(CONFIG_PATH, line, msg, Some(hint)));
+            }
+        }
     }
     out.sort_by(|a, b| {
         a.path

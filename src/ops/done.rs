@@ -1,10 +1,13 @@
 //! `wt done`: finish a claimed ticket once its evidence holds.
 //!
 //! Evidence is the repository, not a report: every acceptance-criteria checkbox ticked and
-//! every `artifacts` path present and non-empty in the working tree.
+//! every `artifacts` path present and non-empty in the working tree — and the CI checks green
+//! on the working tree (see [`crate::ci::gate`]).
 
 use std::path::Path;
 
+use crate::ci::gate::DoneGate;
+use crate::ci::Reporter;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::frontmatter::{self, Value};
@@ -22,6 +25,8 @@ pub struct DoneOptions {
     pub force_reason: Option<String>,
     /// The claim token the agent carries (see [`crate::lease::verify_holder`]).
     pub token: Option<String>,
+    /// Finish without running the CI checks; the reason is recorded.
+    pub no_ci_reason: Option<String>,
 }
 
 /// Unchecked acceptance-criteria items of a ticket file, as `line: text` (file line numbers).
@@ -74,11 +79,37 @@ pub fn evidence_problems(ws: &Workspace, snap: &Snapshot, t: &Ticket) -> Result<
     Ok(out)
 }
 
+/// Append a `## Progress` entry to a ticket file's text.
+fn with_progress(text: &str, entry: &str) -> Result<String> {
+    let split = frontmatter::split(text).map_err(|e| Error::invalid(e.to_string()))?;
+    let body = markdown::append_to_section(split.body, "Progress", 2, entry);
+    Ok(format!("{}{}", &text[..split.body_offset], body))
+}
+
 pub fn done(
     ws: &Workspace,
     query: &str,
     agent: &str,
     opts: &DoneOptions,
+) -> Result<Written<Ticket>> {
+    let mut ci = DoneGate::new(opts.no_ci_reason.as_deref(), Reporter::stderr("wt done"))?;
+    loop {
+        let written = write_done(ws, query, agent, opts, &mut ci)?;
+        if !ci.wanted() {
+            return Ok(written);
+        }
+        // The ticket may be finished but the CI checks have no verdict yet: run them with no
+        // lock held, then write again (re-validating on the tip of that moment).
+        ci.run(ws)?;
+    }
+}
+
+fn write_done(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    opts: &DoneOptions,
+    ci: &mut DoneGate,
 ) -> Result<Written<Ticket>> {
     ws.write(|snap| {
         let t = snap.resolve(query)?;
@@ -110,6 +141,9 @@ pub fn done(
             ))
             .with_hint("tick the criteria and produce the artifacts, then retry"));
         }
+        if ci.must_run(snap, &t.id)? {
+            return Ok(Outcome::NoOp(t.clone()));
+        }
         let now = clock::timestamp();
         let mut text = super::set_fields(
             &ws.read_text(snap, &t.path)?,
@@ -129,13 +163,20 @@ pub fn done(
             if !problems.is_empty() {
                 message.body = Some(format!("Forced past:\n- {}", problems.join("\n- ")));
             }
-            let split = frontmatter::split(&text).map_err(|e| Error::invalid(e.to_string()))?;
             let entry = format!(
                 "- {now} {agent}: done by force: {}",
                 reason.replace('\n', " ")
             );
-            let body = markdown::append_to_section(split.body, "Progress", 2, &entry);
-            text = format!("{}{}", &text[..split.body_offset], body);
+            text = with_progress(&text, &entry)?;
+        }
+        for (k, v) in ci.trailers() {
+            message = message.trailer(&k, v);
+        }
+        if let Some(reason) = ci.skipped() {
+            text = with_progress(
+                &text,
+                &format!("- {now} {agent}: done without CI: {reason}"),
+            )?;
         }
         let mut ticket = t.clone();
         ticket.status = Status::Done;

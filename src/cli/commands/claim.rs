@@ -22,7 +22,7 @@ pub struct Args {
     pub next: bool,
     /// With --next: job (default from config), task, phase-spec or any.
     #[arg(long, value_parser = super::parse_kind_or_any, requires = "next")]
-    pub kind: Option<Option<wt::ticket::Kind>>,
+    pub kind: Option<super::KindFilter>,
     /// Who is claiming.
     #[arg(long)]
     pub agent: Option<String>,
@@ -51,7 +51,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         lease_minutes: args.lease,
     };
     let kind = match args.kind {
-        Some(k) => k,
+        Some(k) => k.0,
         None if args.next => Some(ws.snapshot()?.config.ready.default_kind),
         None => None,
     };

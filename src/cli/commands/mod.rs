@@ -3,12 +3,14 @@
 
 mod blocked;
 mod check;
+mod ci;
 mod claim;
 mod demo;
 mod dep;
 mod doctor;
 mod done;
 mod heartbeat;
+mod hook;
 mod import;
 mod init;
 mod list;
@@ -41,6 +43,9 @@ pub enum Command {
     Dep(dep::DepCommand),
     Check(check::Args),
     Doctor(doctor::Args),
+    Ci(ci::Args),
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
     Import(import::Args),
     Log(log::Args),
     Sync(sync::Args),
@@ -63,6 +68,8 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Dep(a) => dep::run(a, ctx),
         Command::Check(a) => check::run(a, ctx),
         Command::Doctor(a) => doctor::run(a, ctx),
+        Command::Ci(a) => ci::run(a, ctx),
+        Command::Hook(a) => hook::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
         Command::Log(a) => log::run(a, ctx),
         Command::Sync(a) => sync::run(a, ctx),
@@ -70,11 +77,18 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
     }
 }
 
+/// A `--kind` value that may also be `any` (`KindFilter(None)`).
+///
+/// A newtype, because clap's derive reads `Option<Option<T>>` as "a flag with an optional
+/// value of type T" and then fails to downcast a parser's `Option<T>` at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindFilter(pub Option<wt::ticket::Kind>);
+
 /// Parse a `--kind` value that may also be `any`.
-pub fn parse_kind_or_any(s: &str) -> Result<Option<wt::ticket::Kind>, String> {
-    if s.eq_ignore_ascii_case("any") || s == "all" {
-        Ok(None)
+pub fn parse_kind_or_any(s: &str) -> Result<KindFilter, String> {
+    if s.eq_ignore_ascii_case("any") || s.eq_ignore_ascii_case("all") {
+        Ok(KindFilter(None))
     } else {
-        s.parse().map(Some)
+        s.parse().map(|k| KindFilter(Some(k)))
     }
 }

@@ -11,7 +11,7 @@ use crate::cli::{output, Ctx, Out};
 pub struct Args {
     /// job (default from config), task, phase-spec or any.
     #[arg(long, value_parser = super::parse_kind_or_any)]
-    pub kind: Option<Option<wt::ticket::Kind>>,
+    pub kind: Option<super::KindFilter>,
     /// At most this many.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -20,7 +20,10 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let kind = args.kind.unwrap_or(Some(snap.config.ready.default_kind));
+    let kind = args
+        .kind
+        .map(|k| k.0)
+        .unwrap_or(Some(snap.config.ready.default_kind));
     let g = snap.graph();
     let mut ids = g.ready(kind);
     if let Some(l) = args.limit {
