@@ -57,6 +57,10 @@ impl std::fmt::Display for Blocker {
     }
 }
 
+/// Hint shown with every cycle: what `->` means, since a cycle may run through the plan's
+/// hierarchy rather than through `depends_on` alone.
+pub const CYCLE_HINT: &str = "`A -> B` means A waits on B: on B's dependencies, on B and everything under it if B is a container, and on the dependencies of A's ancestors; remove one edge of the cycle (`wt dep rm`)";
+
 /// An index over a ticket slice.
 pub struct Graph<'a> {
     pub tickets: &'a [Ticket],

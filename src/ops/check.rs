@@ -189,7 +189,7 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
                 &t.path,
                 line_of(t, "depends_on"),
                 format!("dependency cycle: {}", cycle.join(" -> ")),
-                Some("remove one edge of the cycle (`wt dep rm`)"),
+                Some(crate::graph::CYCLE_HINT),
             ));
         }
     }

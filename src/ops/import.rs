@@ -192,7 +192,11 @@ pub fn import(
         let mut all = snap.tickets.clone();
         all.extend(prepared.iter().flatten().cloned());
         if let Some(c) = Graph::new(&all).cycles().into_iter().next() {
-            return Err(Error::invalid(format!("the import makes a dependency cycle: {}", c.join(" -> "))));
+            return Err(Error::invalid(format!(
+                "the import makes a dependency cycle: {}",
+                c.join(" -> ")
+            ))
+            .with_hint(crate::graph::CYCLE_HINT));
         }
         let map: BTreeMap<String, String> = items
             .iter()

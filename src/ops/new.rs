@@ -155,9 +155,10 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
             .find(|c| c.contains(&id))
         {
             return Err(Error::invalid(format!(
-                "dependency cycle: {}",
+                "the new ticket would wait on itself: {}",
                 c.join(" -> ")
-            )));
+            ))
+            .with_hint(crate::graph::CYCLE_HINT));
         }
         let message = Message::new(
             "new",
