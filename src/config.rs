@@ -25,6 +25,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "gates",
     "context",
     "ci",
+    "claims",
+    "sync",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,6 +47,58 @@ pub struct Config {
     /// `ci:` with nothing under it means no checks.
     #[serde(deserialize_with = "null_as_empty")]
     pub ci: IndexMap<String, String>,
+    /// Claim leases (see [`ClaimsConfig`]).
+    pub claims: ClaimsConfig,
+    /// Exchanging the state branch with a git remote (see [`SyncConfig`]).
+    pub sync: SyncConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ClaimsConfig {
+    /// A claim's lease in minutes: a claim not renewed by `wt heartbeat` within this time is
+    /// stale and may be taken over. 0 = claims never expire.
+    pub lease_minutes: u32,
+    /// Let `wt claim --next` take over stale claims (in scheduling order with ready tickets).
+    pub steal_stale_on_next: bool,
+}
+
+impl Default for ClaimsConfig {
+    fn default() -> Self {
+        ClaimsConfig {
+            lease_minutes: 30,
+            steal_stale_on_next: false,
+        }
+    }
+}
+
+/// How claims are published to other clones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// Only `wt sync` (and `wt claim --remote`) talk to the remote.
+    #[default]
+    Manual,
+    /// Every claim is won only once the remote accepted it; heartbeat, release and done are
+    /// published too.
+    Claim,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SyncConfig {
+    /// The git remote `wt sync` exchanges the state branch with.
+    pub remote: String,
+    pub mode: SyncMode,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            remote: "origin".into(),
+            mode: SyncMode::Manual,
+        }
+    }
 }
 
 /// Human gates.
@@ -109,6 +163,8 @@ impl Default for Config {
             gates: GatesConfig::default(),
             context: ContextConfig::default(),
             ci: IndexMap::new(),
+            claims: ClaimsConfig::default(),
+            sync: SyncConfig::default(),
         }
     }
 }
@@ -169,7 +225,21 @@ impl Config {
              \x20 # Budget of `wt context` bundles in estimated tokens (UTF-8 bytes / 4).\n\
              \x20 max_tokens_per_task: 8000\n\
              \x20 # Latest progress entries a bundle includes.\n\
-             \x20 progress_history: 10\n"
+             \x20 progress_history: 10\n\
+             \n\
+             claims:\n\
+             \x20 # Minutes a claim lasts unless `wt heartbeat` renews it; then it is stale and\n\
+             \x20 # `wt claim ID --steal-stale` may take it over. 0 = claims never expire.\n\
+             \x20 lease_minutes: 30\n\
+             \x20 # Let `wt claim --next` take over stale claims too.\n\
+             \x20 steal_stale_on_next: false\n\
+             \n\
+             sync:\n\
+             \x20 # The git remote `wt sync` exchanges this branch with.\n\
+             \x20 remote: origin\n\
+             \x20 # manual: only `wt sync` and `wt claim --remote` talk to it. claim: a claim is\n\
+             \x20 # won only once the remote accepted it (heartbeat/release/done are pushed too).\n\
+             \x20 mode: manual\n"
         )
     }
 }

@@ -430,8 +430,12 @@ impl Store {
                 }
             }
         }
+        crate::recovery::fault("before-index");
         let r = Repository::open(checkout)?;
         let deadline = Instant::now() + Duration::from_secs(5);
+        // Mark the index lock we are about to take as wt's, so that if we are killed holding
+        // it the next writer can tell it from a running git's (see crate::recovery).
+        let _marker = crate::recovery::IndexMarker::new(r.path());
         loop {
             let attempt = (|| -> std::result::Result<(), git2::Error> {
                 let mut index = r.index()?;
@@ -450,12 +454,16 @@ impl Store {
             })();
             match attempt {
                 Ok(()) => return Ok(None),
-                Err(e) if e.code() == ErrorCode::Locked && Instant::now() < deadline => {
+                Err(e)
+                    if e.code() == ErrorCode::Locked
+                        && Instant::now() < deadline
+                        && !crate::recovery::index_lock_is_old(r.path()) =>
+                {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(e) if e.code() == ErrorCode::Locked => {
                     return Ok(Some(format!(
-                        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh)",
+                        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh, and `wt doctor` if no git command is running there)",
                         checkout.display(),
                         checkout.display()
                     )));
@@ -576,7 +584,7 @@ fn parse_tz(s: &str) -> Option<i32> {
 
 /// The author or committer signature: GIT_<ROLE>_NAME/EMAIL/DATE, then git config
 /// user.name/user.email, then `wt <wt@localhost>`; the time honours WT_NOW too.
-fn signature(role: &str, repo: &Repository) -> Result<Signature<'static>> {
+pub(crate) fn signature(role: &str, repo: &Repository) -> Result<Signature<'static>> {
     let cfg = repo.config().ok();
     let from_cfg = |k: &str| cfg.as_ref().and_then(|c| c.get_string(k).ok());
     let name = std::env::var(format!("GIT_{role}_NAME"))

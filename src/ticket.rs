@@ -139,6 +139,9 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "depends_on",
     "claimed_by",
     "claimed_at",
+    "claim_expires",
+    "claim_token",
+    "claim_stolen_from",
     "created",
     "updated",
     "files",
@@ -172,6 +175,12 @@ pub struct Ticket {
     pub depends_on: Vec<String>,
     pub claimed_by: Option<String>,
     pub claimed_at: Option<String>,
+    /// When the claim's lease runs out (RFC 3339); `wt heartbeat` extends it.
+    pub claim_expires: Option<String>,
+    /// Fencing token of the current claim: changes whenever the claim changes hands.
+    pub claim_token: Option<String>,
+    /// The holder whose stale claim this one took over, if it was taken over.
+    pub claim_stolen_from: Option<String>,
     pub created: Option<String>,
     pub updated: Option<String>,
     pub files: Vec<String>,
@@ -234,6 +243,9 @@ struct Raw {
     depends_on: Option<Vec<String>>,
     claimed_by: Option<String>,
     claimed_at: Option<String>,
+    claim_expires: Option<String>,
+    claim_token: Option<String>,
+    claim_stolen_from: Option<String>,
     created: Option<String>,
     updated: Option<String>,
     files: Option<Vec<String>>,
@@ -393,6 +405,9 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
         depends_on: clean(raw.depends_on),
         claimed_by: non_empty(raw.claimed_by),
         claimed_at: non_empty(raw.claimed_at),
+        claim_expires: non_empty(raw.claim_expires),
+        claim_token: non_empty(raw.claim_token),
+        claim_stolen_from: non_empty(raw.claim_stolen_from),
         created: non_empty(raw.created),
         updated: non_empty(raw.updated),
         files: clean(raw.files),
@@ -475,6 +490,18 @@ impl Ticket {
     /// Carries a gate that no one has approved yet.
     pub fn awaits_approval(&self) -> bool {
         self.gate.is_some() && self.approved_by.is_none()
+    }
+    /// The claim's lease expiry, when it has a readable one.
+    pub fn lease_expiry(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let e = self.claim_expires.as_deref()?;
+        chrono::DateTime::parse_from_rfc3339(e)
+            .ok()
+            .map(|d| d.with_timezone(&chrono::Utc))
+    }
+    /// Claimed, and the lease ran out before `now` (an unreadable expiry never counts as
+    /// stale: wt fails closed and `wt check` names it).
+    pub fn is_stale(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.claimed_by.is_some() && self.lease_expiry().is_some_and(|e| e <= now)
     }
     /// The folder this ticket's children live in: the file path without `.md`.
     pub fn child_dir(&self) -> String {

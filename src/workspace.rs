@@ -222,6 +222,8 @@ impl Workspace {
         mut f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
     ) -> Result<Written<T>> {
         let _lock = self.lock()?;
+        // Finish what a killed writer left (stale checkouts, its index lock); see recovery.
+        let mut notes = crate::recovery::recover(&self.store)?;
         let mut rng = rand::rng();
         for attempt in 0..MAX_ATTEMPTS {
             let tip = self.tip()?;
@@ -231,7 +233,7 @@ impl Workspace {
                     return Ok(Written {
                         commit: None,
                         value,
-                        warnings: vec![],
+                        warnings: notes,
                         retries: attempt,
                     })
                 }
@@ -257,16 +259,33 @@ impl Workspace {
             for c in &checkouts {
                 self.store.check_checkout_clean(c, &old)?;
             }
+            let journal = match checkouts.is_empty() {
+                true => None,
+                false => Some(crate::recovery::Journal::begin(
+                    &self.store,
+                    &self.branch,
+                    tip,
+                    &edits,
+                )?),
+            };
             match self
                 .store
                 .commit_cas(&self.branch, tip, &edits, &message.render())?
             {
                 CasOutcome::Committed(oid) => {
-                    let mut warnings = Vec::new();
+                    crate::recovery::fault("after-commit");
+                    let mut warnings = notes;
+                    let mut behind = false;
                     for c in &checkouts {
                         if let Some(w) = self.store.update_checkout(c, &edits)? {
                             warnings.push(w);
+                            behind = true;
                         }
+                    }
+                    // A checkout left behind (its index stayed locked) keeps the journal, so
+                    // the next writer or `wt doctor` finishes the update.
+                    if let (Some(j), false) = (journal, behind) {
+                        j.finish();
                     }
                     return Ok(Written {
                         commit: Some(oid),
@@ -276,6 +295,16 @@ impl Workspace {
                     });
                 }
                 CasOutcome::Raced => {
+                    if let Some(j) = journal {
+                        j.finish();
+                    }
+                    // A ref lock left by a killed process: wait for it, clear it once stale.
+                    if let Some(n) =
+                        crate::recovery::wait_or_clear_ref_lock(&self.store, &self.branch)?
+                    {
+                        notes.push(n);
+                        continue;
+                    }
                     let cap = 2u64.saturating_pow(attempt.min(7)) * 2;
                     std::thread::sleep(Duration::from_millis(rng.random_range(1..=cap.max(2))));
                 }

@@ -6,7 +6,7 @@
 set -euo pipefail
 WT=${WT:-wt}
 agent=$1
-job=$("$WT" claim --next --review --agent "$agent" | awk '{print $2}')
+job=$("$WT" claim --next --review --agent "$agent" | awk 'NR == 1 {print $2}')
 title=$("$WT" show "$job" | sed -n 's/^title: //p' | head -n 1)
 amend=""
 case "$title" in

@@ -32,8 +32,9 @@ Exit codes:
   2  invalid input: bad arguments, ambiguous ID, a dependency cycle
   3  not found: no such ticket, or nothing is ready for `claim --next`
   4  already claimed by someone else (the holder is named)
-  5  refused: a precondition does not hold (not the claimant, unchecked criteria,
-     missing artifacts, CI red, uncommitted edits to a ticket file)
+  5  refused: a precondition does not hold (not the claimant, a superseded claim
+     token, unchecked criteria, missing artifacts, CI red, uncommitted edits to a
+     ticket file)
   6  busy: the state branch kept moving or a lock stayed held; retry
   7  not set up: not a git repository, or no .work/ (run `wt init`)
   130 `wt ci` or the pre-commit hook was interrupted (Ctrl-C, SIGTERM)

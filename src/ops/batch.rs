@@ -116,7 +116,13 @@ pub fn claim_batch(
         let mut edits = Vec::new();
         let mut claimed = Vec::new();
         for (&i, agent) in picked.iter().zip(&names) {
-            match super::claim::claim_outcome(ws, snap, &snap.tickets[i], agent, false)? {
+            match super::claim::claim_outcome(
+                ws,
+                snap,
+                &snap.tickets[i],
+                agent,
+                &super::claim::ClaimOptions::default(),
+            )? {
                 Outcome::Commit {
                     edits: e, value, ..
                 } => {

@@ -173,6 +173,14 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
             )),
             _ => {}
         }
+        if t.claim_expires.is_some() && t.lease_expiry().is_none() {
+            out.push(problem(
+                &t.path,
+                line_of(t, "claim_expires"),
+                "claim_expires is not an RFC 3339 time; the claim never counts as stale".into(),
+                Some("write it like 2026-01-02T03:04:05Z, or renew it with `wt heartbeat`"),
+            ));
+        }
     }
     let g = snap.graph();
     for cycle in g.cycles() {

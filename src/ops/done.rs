@@ -23,6 +23,8 @@ pub const CRITERIA_HEADING: &str = "Acceptance Criteria";
 pub struct DoneOptions {
     /// Finish even if not the claimant / evidence is missing; the reason is recorded.
     pub force_reason: Option<String>,
+    /// The claim token the agent carries (see [`crate::lease::verify_holder`]).
+    pub token: Option<String>,
     /// Finish without running the CI checks; the reason is recorded.
     pub no_ci_reason: Option<String>,
 }
@@ -124,20 +126,15 @@ fn write_done(
                 return Err(Error::invalid("--force needs a --reason"));
             }
         }
-        match t.claimed_by.as_deref() {
-            Some(h) if h == agent => {}
-            _ if forced.is_some() => {}
-            Some(h) => {
-                return Err(Error::refused(format!(
-                    "{} is claimed by {h}; only the claimant finishes it",
-                    t.id
-                ))
-                .with_hint("use --force --reason TEXT to override; the reason is recorded"))
-            }
-            None => {
-                return Err(Error::refused(format!("{} is not claimed", t.id))
-                    .with_hint(format!("claim it first: wt claim {}", t.id)))
-            }
+        if forced.is_none() {
+            crate::lease::verify_holder(t, agent, opts.token.as_deref(), "finish").map_err(
+                |e| {
+                    let hint = e.hint.clone().unwrap_or_default();
+                    e.with_hint(format!(
+                        "{hint} (--force --reason TEXT overrides; the reason is recorded)"
+                    ))
+                },
+            )?;
         }
         let problems = evidence_problems(ws, snap, t)?;
         if !problems.is_empty() && forced.is_none() {
@@ -167,6 +164,7 @@ fn write_done(
             ""
         };
         let mut text = super::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
+        text = crate::lease::clear_lease_fields(&text)?;
         let mut message =
             Message::new("done", format!("{} {}{for_review}", t.id, quoted(&t.title)))
                 .ticket(&t.id)
@@ -197,8 +195,7 @@ fn write_done(
         if status == Status::Review {
             ticket.implemented_by = Some(agent.to_string());
         }
-        ticket.claimed_by = None;
-        ticket.claimed_at = None;
+        crate::lease::clear_lease(&mut ticket);
         ticket.updated = Some(now);
         Ok(Outcome::Commit {
             edits: vec![crate::store::Edit::Write {

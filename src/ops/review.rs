@@ -45,13 +45,8 @@ pub fn ready_for_review(g: &Graph<'_>, kind: Option<Kind>, agent: Option<&str>) 
     ids
 }
 
-/// Claim a ticket in `review` for an audit. Its status stays `review`.
-pub fn claim_for_review(
-    ws: &Workspace,
-    snap: &Snapshot,
-    t: &Ticket,
-    agent: &str,
-) -> Result<Outcome<Claimed>> {
+/// Refuse an audit claim by the agent who implemented the ticket.
+pub fn check_may_audit(t: &Ticket, agent: &str) -> Result<()> {
     if t.implemented_by.as_deref() == Some(agent) {
         return Err(Error::refused(format!(
             "{agent} implemented {}; an audit needs a different agent",
@@ -59,32 +54,18 @@ pub fn claim_for_review(
         ))
         .with_hint("let another agent claim it (`wt ready --review`)"));
     }
-    let now = clock::timestamp();
-    let edit = super::edit_ticket(
-        ws,
-        snap,
-        t,
-        &[
-            ("claimed_by", Value::Str(agent.to_string())),
-            ("claimed_at", Value::Str(now.clone())),
-            ("updated", Value::Str(now.clone())),
-        ],
-    )?;
-    let mut ticket = t.clone();
-    ticket.claimed_by = Some(agent.to_string());
-    ticket.claimed_at = Some(now.clone());
-    ticket.updated = Some(now);
-    Ok(Outcome::Commit {
-        edits: vec![edit],
-        message: Message::new("claim", format!("{} {} for review", t.id, quoted(&t.title)))
-            .ticket(&t.id)
-            .agent(Some(agent))
-            .trailer("Wt-Status", Status::Review.as_str()),
-        value: Claimed {
-            ticket,
-            already_yours: false,
-        },
-    })
+    Ok(())
+}
+
+/// Claim a ticket in `review` for an audit. Its status stays `review`; the claim gets a
+/// lease and a token like any other (see [`super::claim::claim_outcome`]).
+pub fn claim_for_review(
+    ws: &Workspace,
+    snap: &Snapshot,
+    t: &Ticket,
+    agent: &str,
+) -> Result<Outcome<Claimed>> {
+    super::claim::claim_outcome(ws, snap, t, agent, &super::claim::ClaimOptions::default())
 }
 
 /// Claim the first ticket waiting for review that `agent` did not implement.
@@ -143,12 +124,14 @@ fn release_as(t: &Ticket, status: Status, now: &str) -> (Vec<(&'static str, Valu
         ("status", Value::Str(status.as_str().into())),
         ("claimed_by", Value::Null),
         ("claimed_at", Value::Null),
+        ("claim_expires", Value::Null),
+        ("claim_token", Value::Null),
+        ("claim_stolen_from", Value::Null),
         ("updated", Value::Str(now.to_string())),
     ];
     let mut ticket = t.clone();
     ticket.status = status;
-    ticket.claimed_by = None;
-    ticket.claimed_at = None;
+    crate::lease::clear_lease(&mut ticket);
     ticket.updated = Some(now.to_string());
     (fields, ticket)
 }

@@ -3,6 +3,7 @@
 
 mod ci_gate;
 mod common;
+mod concurrency;
 mod context;
 mod errors;
 mod fixtures;

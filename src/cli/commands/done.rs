@@ -31,6 +31,10 @@ pub struct Args {
     /// Why --force or --no-ci was needed (recorded in the commit and the ticket).
     #[arg(long)]
     pub reason: Option<String>,
+    /// The claim token `wt claim` printed (default WT_CLAIM_TOKEN); refused if the claim has
+    /// since been taken over.
+    #[arg(long)]
+    pub token: Option<String>,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -43,8 +47,13 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
             None
         },
         no_ci_reason: if args.no_ci { args.reason } else { None },
+        token: wt::lease::token_from(args.token.as_deref()),
     };
-    let w = wt::ops::done::done(&ws, &args.id, &agent, &opts)?;
+    let (w, sync_notes) = super::sync::maybe_published(
+        &ws,
+        || wt::ops::done::done(&ws, &args.id, &agent, &opts),
+        wt::sync::check_done,
+    )?;
     let mut j = output::ticket_json(&w.value);
     j["commit"] = json!(w.commit.map(|x| x.to_string()));
     let text = if w.commit.is_none() {
@@ -57,5 +66,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     } else {
         format!("done {} {}", w.value.id, w.value.title)
     };
-    Ok(Out::new(text, j).notes(output::warning_notes(&w.warnings)))
+    Ok(Out::new(text, j)
+        .notes(output::warning_notes(&w.warnings))
+        .notes(sync_notes))
 }

@@ -9,9 +9,11 @@ mod claim;
 mod context;
 mod demo;
 mod dep;
+mod doctor;
 mod done;
 mod fail;
 mod graph;
+mod heartbeat;
 mod hook;
 mod import;
 mod init;
@@ -26,6 +28,7 @@ mod release;
 mod reopen;
 mod show;
 mod status;
+mod sync;
 mod tree;
 
 use clap::Subcommand;
@@ -44,14 +47,17 @@ pub enum Command {
     Claim(claim::Args),
     Release(release::Args),
     Done(done::Args),
+    Heartbeat(heartbeat::Args),
     #[command(subcommand)]
     Dep(dep::DepCommand),
     Check(check::Args),
+    Doctor(doctor::Args),
     Ci(ci::Args),
     #[command(subcommand)]
     Hook(hook::HookCommand),
     Import(import::Args),
     Log(log::Args),
+    Sync(sync::Args),
     Demo(demo::Args),
     Pass(pass::Args),
     Fail(fail::Args),
@@ -77,12 +83,15 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Claim(a) => claim::run(a, ctx),
         Command::Release(a) => release::run(a, ctx),
         Command::Done(a) => done::run(a, ctx),
+        Command::Heartbeat(a) => heartbeat::run(a, ctx),
         Command::Dep(a) => dep::run(a, ctx),
         Command::Check(a) => check::run(a, ctx),
+        Command::Doctor(a) => doctor::run(a, ctx),
         Command::Ci(a) => ci::run(a, ctx),
         Command::Hook(a) => hook::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
         Command::Log(a) => log::run(a, ctx),
+        Command::Sync(a) => sync::run(a, ctx),
         Command::Demo(a) => demo::run(a, ctx),
         Command::Pass(a) => pass::run(a, ctx),
         Command::Fail(a) => fail::run(a, ctx),
