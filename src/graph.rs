@@ -5,8 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rustc_hash::FxHashMap;
-
 use serde::Serialize;
 
 use crate::ticket::{Kind, Status, Ticket};
@@ -31,6 +29,8 @@ pub enum Blocker {
     Cycle { cycle: Vec<String> },
     /// The ticket is claimed even though its status says open.
     Claimed { by: String },
+    /// The ticket (or a dependency) carries a gate no human has approved (`wt approve`).
+    AwaitingApproval { id: String },
 }
 
 impl std::fmt::Display for Blocker {
@@ -55,92 +55,51 @@ impl std::fmt::Display for Blocker {
             Blocker::UnknownParent { id } => write!(f, "parent {id} does not exist"),
             Blocker::Cycle { cycle } => write!(f, "dependency cycle {}", cycle.join(" -> ")),
             Blocker::Claimed { by } => write!(f, "claimed by {by}"),
+            Blocker::AwaitingApproval { id } => {
+                write!(f, "awaiting approval (wt approve {id})")
+            }
         }
     }
 }
 
-/// For each ticket, a list of tickets, in two flat vectors (one allocation each, not one
-/// per ticket).
-struct Adjacency {
-    /// `items[start[i]..start[i + 1]]` belong to ticket i.
-    start: Vec<usize>,
-    items: Vec<usize>,
-}
-
-impl Adjacency {
-    /// From (owner, item) pairs; each owner's items keep the order of `pairs`.
-    fn new(n: usize, pairs: &[(usize, usize)]) -> Adjacency {
-        let mut start = vec![0usize; n + 1];
-        for &(o, _) in pairs {
-            start[o + 1] += 1;
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut items = vec![0usize; pairs.len()];
-        for &(o, x) in pairs {
-            items[fill[o]] = x;
-            fill[o] += 1;
-        }
-        Adjacency { start, items }
-    }
-
-    fn of(&self, i: usize) -> &[usize] {
-        &self.items[self.start[i]..self.start[i + 1]]
-    }
-}
-
-/// Reused buffers for [`Graph::waiting_depths`].
-#[derive(Default)]
-struct Scratch {
-    arena: Vec<usize>,
-    ancestors: Vec<usize>,
-    /// (ticket, start of its waiters in `arena`, best depth so far)
-    stack: Vec<(usize, usize, usize)>,
-}
+/// Hint shown with every cycle: what `->` means, since a cycle may run through the plan's
+/// hierarchy rather than through `depends_on` alone.
+pub const CYCLE_HINT: &str = "`A -> B` means A waits on B: on B's dependencies, on B and everything under it if B is a container, and on the dependencies of A's ancestors; remove one edge of the cycle (`wt dep rm`)";
 
 /// An index over a ticket slice.
 pub struct Graph<'a> {
     pub tickets: &'a [Ticket],
-    by_id: FxHashMap<&'a str, usize>,
-    /// Index of each ticket's parent, when the parent exists.
-    parent: Vec<Option<usize>>,
-    children: Adjacency,
+    by_id: HashMap<&'a str, usize>,
+    children: Vec<Vec<usize>>,
     /// For each ticket, the tickets that list it in depends_on.
-    dependents: Adjacency,
+    dependents: Vec<Vec<usize>>,
     complete: Vec<bool>,
     in_cycle: Vec<Option<Vec<String>>>,
 }
 
 impl<'a> Graph<'a> {
     pub fn new(tickets: &'a [Ticket]) -> Graph<'a> {
-        let mut by_id = FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
+        let mut by_id = HashMap::with_capacity(tickets.len());
         for (i, t) in tickets.iter().enumerate() {
             by_id.entry(t.id.as_str()).or_insert(i);
         }
-        let mut parent = vec![None; tickets.len()];
-        let mut children = Vec::new();
-        let mut dependents = Vec::new();
+        let mut children = vec![Vec::new(); tickets.len()];
+        let mut dependents = vec![Vec::new(); tickets.len()];
         for (i, t) in tickets.iter().enumerate() {
-            if let Some(&p) = t.parent.as_deref().and_then(|p| by_id.get(p)) {
-                parent[i] = Some(p);
-                if p != i {
-                    children.push((p, i));
+            if let Some(p) = t.parent.as_deref().and_then(|p| by_id.get(p)) {
+                if *p != i {
+                    children[*p].push(i);
                 }
             }
             for d in &t.depends_on {
                 if let Some(&j) = by_id.get(d.as_str()) {
-                    dependents.push((j, i));
+                    dependents[j].push(i);
                 }
             }
         }
-        let children = Adjacency::new(tickets.len(), &children);
-        let dependents = Adjacency::new(tickets.len(), &dependents);
         let mut g = Graph {
             tickets,
             by_id,
-            parent,
             children,
             dependents,
             complete: Vec::new(),
@@ -160,7 +119,7 @@ impl<'a> Graph<'a> {
     }
 
     pub fn children(&self, i: usize) -> &[usize] {
-        self.children.of(i)
+        &self.children[i]
     }
 
     /// Done, and everything under it done (a dependency on a container needs all of it).
@@ -178,8 +137,8 @@ impl<'a> Graph<'a> {
             let mut stack = vec![(start, 0usize)];
             state[start] = 1;
             while let Some(&mut (i, ref mut next)) = stack.last_mut() {
-                if *next < self.children.of(i).len() {
-                    let c = self.children.of(i)[*next];
+                if *next < self.children[i].len() {
+                    let c = self.children[i][*next];
                     *next += 1;
                     if state[c] == 0 {
                         state[c] = 1;
@@ -187,7 +146,7 @@ impl<'a> Graph<'a> {
                     }
                 } else {
                     let ok = self.tickets[i].status == Status::Done
-                        && self.children.of(i).iter().all(|&c| state[c] == 2);
+                        && self.children[i].iter().all(|&c| state[c] == 2);
                     state[i] = if ok { 2 } else { 3 };
                     stack.pop();
                 }
@@ -199,7 +158,7 @@ impl<'a> Graph<'a> {
     /// Number of tickets under `i` (transitively) that are not done.
     pub fn open_descendants(&self, i: usize) -> usize {
         let mut n = 0;
-        let mut stack: Vec<usize> = self.children.of(i).to_vec();
+        let mut stack: Vec<usize> = self.children[i].clone();
         let mut seen = HashSet::new();
         while let Some(c) = stack.pop() {
             if !seen.insert(c) {
@@ -208,23 +167,43 @@ impl<'a> Graph<'a> {
             if self.tickets[c].status != Status::Done {
                 n += 1;
             }
-            stack.extend_from_slice(self.children.of(c));
+            stack.extend_from_slice(&self.children[c]);
         }
         n
     }
 
-    /// For every ticket on a dependency cycle, one cycle it is on (IDs, first repeated last).
+    /// For every ticket that can never start because it waits on itself, one such cycle
+    /// (IDs, closed: first repeated last). See [`Graph::cycles`].
     fn compute_cycles(&self) -> Vec<Option<Vec<String>>> {
-        let n = self.tickets.len();
-        let mut out: Vec<Option<Vec<String>>> = vec![None; n];
-        for cycle in self.cycles() {
-            for id in &cycle {
-                if let Some(i) = self.index_of(id) {
-                    if out[i].is_none() {
-                        out[i] = Some(cycle.clone());
-                    }
+        let wait = WaitGraph::new(self);
+        let comp = wait.components();
+        let mut size = vec![0usize; comp.len()];
+        for &c in &comp {
+            size[c] += 1;
+        }
+        (0..self.tickets.len())
+            .map(|i| {
+                let s = WaitGraph::start(i);
+                if size[comp[s]] > 1 {
+                    wait.shortest_cycle(s, &comp).map(|c| self.render(&c))
+                } else {
+                    None
                 }
+            })
+            .collect()
+    }
+
+    /// Wait-graph nodes as ticket IDs, consecutive repeats folded.
+    fn render(&self, nodes: &[usize]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for &n in nodes {
+            let id = &self.tickets[WaitGraph::ticket(n)].id;
+            if out.last() != Some(id) {
+                out.push(id.clone());
             }
+        }
+        if out.len() == 1 {
+            out.push(out[0].clone());
         }
         out
     }
@@ -236,69 +215,39 @@ impl<'a> Graph<'a> {
             .filter_map(|d| self.by_id.get(d.as_str()).copied())
     }
 
-    /// Every elementary cycle found by one depth-first search (each as IDs, closed: the first
-    /// ID repeated at the end). Each strongly connected part with a cycle yields at least one.
+    /// One cycle for every group of tickets that wait on each other and so can never all
+    /// finish (IDs, closed: the first ID repeated at the end).
+    ///
+    /// "Waits on" covers more than `depends_on`: a ticket cannot start before its ancestors'
+    /// dependencies are complete, and a container is not complete before everything under it
+    /// is. So a task that depends on its own job, a phase-spec that depends on one of its
+    /// jobs, or two phases whose jobs depend on each other's phase are cycles too.
     pub fn cycles(&self) -> Vec<Vec<String>> {
+        let wait = WaitGraph::new(self);
+        let comp = wait.components();
+        let mut size = vec![0usize; comp.len()];
+        for &c in &comp {
+            size[c] += 1;
+        }
+        let mut reported = vec![false; comp.len()];
+        let mut out = Vec::new();
+        // Start each reported cycle at a ticket that waits through one of its own
+        // dependencies, so it reads "X -> what X waits on -> … -> X".
         let n = self.tickets.len();
-        let mut color = vec![0u8; n]; // 0 white, 1 on the current path, 2 finished
-        let mut pos = vec![usize::MAX; n];
-        let mut path: Vec<usize> = Vec::new();
-        let mut result = Vec::new();
-        let mut stack: Vec<(usize, usize)> = Vec::new();
-        for start in 0..n {
-            if color[start] != 0 {
-                continue;
-            }
-            color[start] = 1;
-            pos[start] = 0;
-            path.push(start);
-            // (node, next index into its depends_on); unknown IDs are skipped.
-            stack.clear();
-            stack.push((start, 0));
-            loop {
-                let step = match stack.last_mut() {
-                    None => break,
-                    Some((node, next)) => {
-                        let deps = &self.tickets[*node].depends_on;
-                        let mut found = None;
-                        while *next < deps.len() {
-                            *next += 1;
-                            if let Some(j) = self.index_of(&deps[*next - 1]) {
-                                found = Some(j);
-                                break;
-                            }
-                        }
-                        found.ok_or(*node)
-                    }
-                };
-                match step {
-                    Ok(d) => match color[d] {
-                        0 => {
-                            color[d] = 1;
-                            pos[d] = path.len();
-                            path.push(d);
-                            stack.push((d, 0));
-                        }
-                        1 => {
-                            let mut cyc: Vec<String> = path[pos[d]..]
-                                .iter()
-                                .map(|&k| self.tickets[k].id.clone())
-                                .collect();
-                            cyc.push(self.tickets[d].id.clone());
-                            result.push(cyc);
-                        }
-                        _ => {}
-                    },
-                    Err(node) => {
-                        color[node] = 2;
-                        pos[node] = usize::MAX;
-                        path.pop();
-                        stack.pop();
-                    }
+        let with_deps = (0..n)
+            .filter(|&i| self.deps_of(i).next().is_some())
+            .map(WaitGraph::start);
+        let rest = (0..2 * n).filter(|&k| !(k % 2 == 1 && self.deps_of(k / 2).next().is_some()));
+        for node in with_deps.chain(rest) {
+            let c = comp[node];
+            if size[c] > 1 && !reported[c] {
+                reported[c] = true;
+                if let Some(cyc) = wait.shortest_cycle(node, &comp) {
+                    out.push(self.render(&cyc));
                 }
             }
         }
-        result
+        out
     }
 
     /// If `from` gained a dependency on `to`, the cycle that would close (IDs, closed).
@@ -306,39 +255,25 @@ impl<'a> Graph<'a> {
         if from == to {
             return Some(vec![from.to_string(), to.to_string()]);
         }
-        // A path to -> ... -> from along depends_on edges closes a cycle.
-        let start = self.index_of(to)?;
-        let goal = self.index_of(from)?;
-        let mut prev: HashMap<usize, usize> = HashMap::new();
-        let mut queue = std::collections::VecDeque::from([start]);
-        let mut seen = HashSet::from([start]);
-        while let Some(i) = queue.pop_front() {
-            if i == goal {
-                let mut chain = vec![i];
-                let mut cur = i;
-                while let Some(&p) = prev.get(&cur) {
-                    chain.push(p);
-                    cur = p;
-                }
-                chain.reverse(); // to ... from
-                let mut ids = vec![from.to_string()];
-                ids.extend(chain.iter().map(|&k| self.tickets[k].id.clone()));
-                return Some(ids);
-            }
-            for d in self.deps_of(i) {
-                if seen.insert(d) {
-                    prev.insert(d, i);
-                    queue.push_back(d);
-                }
-            }
-        }
-        None
+        let (Some(f), Some(t)) = (self.index_of(from), self.index_of(to)) else {
+            return None;
+        };
+        // The new edge is start(from) -> finish(to); it closes a cycle when finish(to)
+        // already reaches start(from).
+        let wait = WaitGraph::new(self);
+        let path = wait.path(WaitGraph::finish(t), WaitGraph::start(f))?;
+        let mut nodes = vec![WaitGraph::start(f), WaitGraph::finish(t)];
+        nodes.extend(path);
+        Some(self.render(&nodes))
     }
 
     /// The first reason ticket `i`'s own dependencies (not its ancestors') block it.
     fn own_blocker(&self, i: usize) -> Vec<Blocker> {
         let t = &self.tickets[i];
         let mut out = Vec::new();
+        if t.awaits_approval() {
+            out.push(Blocker::AwaitingApproval { id: t.id.clone() });
+        }
         if let Some(c) = &self.in_cycle[i] {
             out.push(Blocker::Cycle { cycle: c.clone() });
         }
@@ -357,6 +292,11 @@ impl<'a> Graph<'a> {
                 }),
                 Some(_) => {}
             }
+            if let Some(j) = self.index_of(d) {
+                if self.tickets[j].awaits_approval() {
+                    out.push(Blocker::AwaitingApproval { id: d.clone() });
+                }
+            }
         }
         out
     }
@@ -368,15 +308,23 @@ impl<'a> Graph<'a> {
         if let Some(by) = &self.tickets[i].claimed_by {
             out.push(Blocker::Claimed { by: by.clone() });
         }
-        let mut ancestors = Vec::new();
-        self.ancestors(i, &mut ancestors);
-        for p in ancestors {
+        let mut seen = HashSet::from([i]);
+        let mut cur = i;
+        while let Some(p) = self.tickets[cur]
+            .parent
+            .as_deref()
+            .and_then(|p| self.index_of(p))
+        {
+            if !seen.insert(p) {
+                break;
+            }
             for b in self.own_blocker(p) {
                 out.push(Blocker::Ancestor {
                     id: self.tickets[p].id.clone(),
                     because: Box::new(b),
                 });
             }
+            cur = p;
         }
         out
     }
@@ -384,54 +332,7 @@ impl<'a> Graph<'a> {
     /// Open, unclaimed and nothing blocks it.
     pub fn is_ready(&self, i: usize) -> bool {
         let t = &self.tickets[i];
-        if t.status != Status::Open || t.claimed_by.is_some() || self.has_own_blocker(i) {
-            return false;
-        }
-        // The same answer as `blockers(i).is_empty()`, without building the reasons.
-        let mut ancestors = Vec::new();
-        self.ancestors(i, &mut ancestors);
-        !ancestors.into_iter().any(|p| self.has_own_blocker(p))
-    }
-
-    /// Would [`Graph::own_blocker`] find anything?
-    fn has_own_blocker(&self, i: usize) -> bool {
-        let t = &self.tickets[i];
-        self.in_cycle[i].is_some()
-            || t.parent
-                .as_deref()
-                .is_some_and(|p| self.index_of(p).is_none())
-            || t.depends_on
-                .iter()
-                .any(|d| self.index_of(d).is_none_or(|j| !self.complete[j]))
-    }
-
-    /// The ancestors of `i`, nearest first, each once: a loop of parents ends the walk where
-    /// it would repeat a ticket (or come back to `i`).
-    fn ancestors(&self, i: usize, out: &mut Vec<usize>) {
-        out.clear();
-        let mut seen: Option<HashSet<usize>> = None;
-        let mut cur = i;
-        while let Some(p) = self.parent[cur] {
-            let repeat = match &mut seen {
-                Some(set) => !set.insert(p),
-                None => {
-                    let r = p == i || out.contains(&p);
-                    // Long chains (only in odd trees) switch to a set to stay linear.
-                    if !r && out.len() >= 32 {
-                        let mut set: HashSet<usize> = out.iter().copied().collect();
-                        set.insert(i);
-                        set.insert(p);
-                        seen = Some(set);
-                    }
-                    r
-                }
-            };
-            if repeat {
-                break;
-            }
-            out.push(p);
-            cur = p;
-        }
+        t.status == Status::Open && t.claimed_by.is_none() && self.blockers(i).is_empty()
     }
 
     /// Length of the longest chain of work waiting on ticket `i`: tickets that depend on it
@@ -441,63 +342,53 @@ impl<'a> Graph<'a> {
         let n = self.tickets.len();
         let mut memo: Vec<Option<usize>> = vec![None; n];
         let mut on_stack = vec![false; n];
-        let mut scratch = Scratch::default();
         for i in 0..n {
-            self.depth(i, &mut memo, &mut on_stack, &mut scratch);
+            self.depth(i, &mut memo, &mut on_stack);
         }
         memo.into_iter().map(|m| m.unwrap_or(0)).collect()
     }
 
-    /// Append the tickets waiting on `i` (its dependents, then each ancestor's) to `out`.
-    fn push_waiters(&self, i: usize, out: &mut Vec<usize>, ancestors: &mut Vec<usize>) {
-        out.extend_from_slice(self.dependents.of(i));
-        self.ancestors(i, ancestors);
-        for &p in ancestors.iter() {
-            out.extend_from_slice(self.dependents.of(p));
+    fn waiters(&self, i: usize) -> Vec<usize> {
+        let mut out = self.dependents[i].clone();
+        let mut seen = HashSet::from([i]);
+        let mut cur = i;
+        while let Some(p) = self.tickets[cur]
+            .parent
+            .as_deref()
+            .and_then(|p| self.index_of(p))
+        {
+            if !seen.insert(p) {
+                break;
+            }
+            out.extend_from_slice(&self.dependents[p]);
+            cur = p;
         }
+        out
     }
 
-    fn depth(
-        &self,
-        root: usize,
-        memo: &mut [Option<usize>],
-        on_stack: &mut [bool],
-        scratch: &mut Scratch,
-    ) -> usize {
+    fn depth(&self, root: usize, memo: &mut [Option<usize>], on_stack: &mut [bool]) -> usize {
         if let Some(d) = memo[root] {
             return d;
         }
-        // Iterative post-order DFS; edges into the current stack (cycles) count as 0. Each
-        // frame's waiters are the tail of `arena` from its start (popped from the end).
-        let Scratch {
-            arena,
-            ancestors,
-            stack,
-        } = scratch;
-        arena.clear();
-        stack.clear();
-        self.push_waiters(root, arena, ancestors);
-        stack.push((root, 0, 0));
+        // Iterative post-order DFS; edges into the current stack (cycles) count as 0.
+        let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(root, self.waiters(root), 0)];
         on_stack[root] = true;
-        while let Some(&(node, start, best)) = stack.last() {
-            if arena.len() > start {
-                let Some(w) = arena.pop() else { break };
+        while let Some((node, ws, best)) = stack.last_mut() {
+            if let Some(w) = ws.pop() {
                 if let Some(d) = memo[w] {
-                    if let Some(top) = stack.last_mut() {
-                        top.2 = best.max(d + 1);
-                    }
+                    *best = (*best).max(d + 1);
                 } else if !on_stack[w] {
                     on_stack[w] = true;
-                    let s = arena.len();
-                    self.push_waiters(w, arena, ancestors);
-                    stack.push((w, s, 0));
+                    let wl = self.waiters(w);
+                    stack.push((w, wl, 0));
                 }
             } else {
-                memo[node] = Some(best);
-                on_stack[node] = false;
+                let (n, b) = (*node, *best);
+                memo[n] = Some(b);
+                on_stack[n] = false;
                 stack.pop();
-                if let Some(top) = stack.last_mut() {
-                    top.2 = top.2.max(best + 1);
+                if let Some((_, _, pb)) = stack.last_mut() {
+                    *pb = (*pb).max(b + 1);
                 }
             }
         }
@@ -526,6 +417,165 @@ impl<'a> Graph<'a> {
                 .then_with(|| ta.created.cmp(&tb.created))
                 .then_with(|| ta.id.cmp(&tb.id))
         });
+    }
+}
+
+/// The "waits on" graph behind cycle detection. Two nodes per ticket: `finish(i)` (the
+/// ticket and everything under it complete) and `start(i)` (the ticket may begin). Edges:
+/// finish(i) -> start(i); finish(p) -> finish(c) for each child c; start(i) -> finish(d) for
+/// each dependency d; start(i) -> start(parent). A cycle means some ticket waits on itself.
+struct WaitGraph {
+    /// Forward adjacency in compressed form: targets of node n are `adj[off[n]..off[n+1]]`.
+    off: Vec<usize>,
+    adj: Vec<usize>,
+}
+
+impl WaitGraph {
+    fn finish(i: usize) -> usize {
+        2 * i
+    }
+    fn start(i: usize) -> usize {
+        2 * i + 1
+    }
+    fn ticket(node: usize) -> usize {
+        node / 2
+    }
+
+    fn new(g: &Graph<'_>) -> WaitGraph {
+        let n = g.tickets.len();
+        let mut off = Vec::with_capacity(2 * n + 1);
+        let mut adj = Vec::new();
+        off.push(0);
+        for i in 0..n {
+            // finish(i)
+            adj.push(Self::start(i));
+            adj.extend(g.children[i].iter().map(|&c| Self::finish(c)));
+            off.push(adj.len());
+            // start(i)
+            adj.extend(g.deps_of(i).map(Self::finish));
+            if let Some(p) = g.tickets[i].parent.as_deref().and_then(|p| g.index_of(p)) {
+                if p != i {
+                    adj.push(Self::start(p));
+                }
+            }
+            off.push(adj.len());
+        }
+        WaitGraph { off, adj }
+    }
+
+    fn len(&self) -> usize {
+        self.off.len() - 1
+    }
+
+    fn next(&self, node: usize) -> &[usize] {
+        &self.adj[self.off[node]..self.off[node + 1]]
+    }
+
+    /// Strongly connected components (Kosaraju, iterative): a component number per node.
+    fn components(&self) -> Vec<usize> {
+        let n = self.len();
+        let mut seen = vec![false; n];
+        let mut order = Vec::with_capacity(n);
+        for root in 0..n {
+            if seen[root] {
+                continue;
+            }
+            seen[root] = true;
+            let mut stack = vec![(root, 0usize)];
+            while let Some((node, k)) = stack.last_mut() {
+                let node = *node;
+                if let Some(&w) = self.next(node).get(*k) {
+                    *k += 1;
+                    if !seen[w] {
+                        seen[w] = true;
+                        stack.push((w, 0));
+                    }
+                } else {
+                    order.push(node);
+                    stack.pop();
+                }
+            }
+        }
+        let mut rev: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for u in 0..n {
+            for &w in self.next(u) {
+                rev[w].push(u);
+            }
+        }
+        let mut comp = vec![usize::MAX; n];
+        let mut c = 0;
+        for &root in order.iter().rev() {
+            if comp[root] != usize::MAX {
+                continue;
+            }
+            comp[root] = c;
+            let mut stack = vec![root];
+            while let Some(x) = stack.pop() {
+                for &w in &rev[x] {
+                    if comp[w] == usize::MAX {
+                        comp[w] = c;
+                        stack.push(w);
+                    }
+                }
+            }
+            c += 1;
+        }
+        comp
+    }
+
+    /// Shortest path from `from` to `to` (excluding `from`, including `to`).
+    fn path(&self, from: usize, to: usize) -> Option<Vec<usize>> {
+        let mut prev: HashMap<usize, usize> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([from]);
+        while let Some(x) = queue.pop_front() {
+            for &w in self.next(x) {
+                if w == from || prev.contains_key(&w) {
+                    continue;
+                }
+                prev.insert(w, x);
+                if w == to {
+                    let mut chain = vec![w];
+                    let mut cur = x;
+                    while cur != from {
+                        chain.push(cur);
+                        cur = prev[&cur];
+                    }
+                    chain.reverse();
+                    return Some(chain);
+                }
+                queue.push_back(w);
+            }
+        }
+        None
+    }
+
+    /// The shortest cycle from `node` back to itself inside its component.
+    fn shortest_cycle(&self, node: usize, comp: &[usize]) -> Option<Vec<usize>> {
+        let mut prev: HashMap<usize, usize> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([node]);
+        while let Some(x) = queue.pop_front() {
+            for &w in self.next(x) {
+                if comp[w] != comp[node] {
+                    continue;
+                }
+                if w == node {
+                    let mut chain = vec![node];
+                    let mut cur = x;
+                    while cur != node {
+                        chain.push(cur);
+                        cur = prev[&cur];
+                    }
+                    chain.push(node);
+                    chain.reverse();
+                    return Some(chain);
+                }
+                if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(w) {
+                    e.insert(x);
+                    queue.push_back(w);
+                }
+            }
+        }
+        None
     }
 }
 
@@ -561,6 +611,57 @@ mod tests {
         assert!(g.ready(Some(Kind::Job)).is_empty());
         let b = g.blockers(4);
         assert!(matches!(&b[0], Blocker::Ancestor { id, .. } if id == "P-b"));
+    }
+
+    #[test]
+    fn waiting_on_your_own_container_or_child_is_a_cycle() {
+        let ts = vec![
+            t("P-a", Kind::PhaseSpec, Status::Open, None, &[]),
+            t("J-a", Kind::Job, Status::Open, Some("P-a"), &[]),
+            t("T-a", Kind::Task, Status::Open, Some("J-a"), &["J-a"]),
+        ];
+        let g = Graph::new(&ts);
+        assert_eq!(
+            g.cycles(),
+            vec![vec!["T-a".to_string(), "J-a".into(), "T-a".into()]]
+        );
+        assert!(g
+            .blockers(2)
+            .iter()
+            .any(|b| matches!(b, Blocker::Cycle { .. })));
+        // A phase that would wait on its own job, and crossed phases.
+        assert!(g.cycle_if_added("P-a", "J-a").is_some());
+        let ts2 = vec![
+            t("P-a", Kind::PhaseSpec, Status::Open, None, &[]),
+            t("J-a", Kind::Job, Status::Open, Some("P-a"), &[]),
+            t("P-b", Kind::PhaseSpec, Status::Open, None, &["J-a"]),
+            t("J-b", Kind::Job, Status::Open, Some("P-b"), &[]),
+        ];
+        let g2 = Graph::new(&ts2);
+        assert!(g2.cycles().is_empty());
+        assert_eq!(
+            g2.cycle_if_added("P-a", "J-b"),
+            Some(vec![
+                "P-a".into(),
+                "J-b".into(),
+                "P-b".into(),
+                "J-a".into(),
+                "P-a".into()
+            ])
+        );
+        // The cycle named goes through the new dependency even when the path back starts
+        // inside it (a task depending on its own job: the job waits on the task).
+        assert_eq!(
+            g.cycle_if_added("J-a", "P-a"),
+            Some(vec!["J-a".into(), "P-a".into(), "J-a".into()])
+        );
+        assert_eq!(
+            g2.cycle_if_added("J-a", "P-a"),
+            Some(vec!["J-a".into(), "P-a".into(), "J-a".into()])
+        );
+        // J-a waiting on P-b, which waits on J-a, is a cycle; J-b waiting on J-a is not.
+        assert!(g2.cycle_if_added("J-a", "P-b").is_some());
+        assert!(g2.cycle_if_added("J-b", "J-a").is_none());
     }
 
     #[test]

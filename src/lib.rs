@@ -5,21 +5,33 @@
 //! - [`graph`]: readiness, blocking reasons, cycles and scheduling order;
 //! - [`store`]: all of git2 (read the tree at a ref, commit by compare-and-swap);
 //! - [`workspace`]: state-branch discovery, snapshots and the write loop;
-//! - [`cache`]: parsed tickets cached by git object id (derived data, never an answer);
-//! - [`ops`]: the verbs.
+//! - [`ops`]: the verbs;
+//! - [`ci`], [`hooks`]: the CI-green rule (checks, results per tree, the pre-commit hook);
+//! - [`cache`]: parsed tickets cached by git object id (derived data, never an answer).
 
 pub mod cache;
+pub mod ci;
 pub mod clock;
 pub mod config;
+pub mod doctor;
+pub mod entries;
 pub mod error;
 pub mod frontmatter;
 pub mod graph;
+pub mod hooks;
 pub mod id;
+pub mod lease;
 pub mod markdown;
+pub mod merge;
 pub mod ops;
+pub mod overlap;
+pub mod plan;
+pub mod recovery;
 pub mod store;
+pub mod sync;
 pub mod templates;
 pub mod ticket;
+pub mod waves;
 pub mod workspace;
 
 pub use error::{Error, ErrorKind, Result};

@@ -53,22 +53,10 @@ struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     fn new(text: &'a str) -> Self {
-        let b = text.as_bytes();
-        let mut starts = vec![0];
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'\n' => starts.push(i + 1),
-                b'\r' if b.get(i + 1) == Some(&b'\n') => {
-                    starts.push(i + 2);
-                    i += 1;
-                }
-                b'\r' => starts.push(i + 1),
-                _ => {}
-            }
-            i += 1;
+        Lines {
+            text,
+            starts: line_starts(text),
         }
-        Lines { text, starts }
     }
 
     /// Byte offset of the start of 1-based `line` (clamped to the text length).
@@ -92,6 +80,27 @@ impl<'a> Lines<'a> {
             .unwrap_or("");
         s.trim_end_matches(['\n', '\r'])
     }
+}
+
+/// Byte offsets of line starts, treating `\n`, `\r\n` and lone `\r` as line endings (as
+/// CommonMark/comrak do). Element `k` is the start of line `k + 1`.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\n' => starts.push(i + 1),
+            b'\r' if b.get(i + 1) == Some(&b'\n') => {
+                starts.push(i + 2);
+                i += 1;
+            }
+            b'\r' => starts.push(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
 }
 
 fn options() -> Options<'static> {

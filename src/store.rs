@@ -37,6 +37,9 @@ pub struct Entry {
     pub oid: Oid,
 }
 
+/// A path split into components and its new blob (None = delete).
+type PathChange<'a> = (Vec<&'a str>, Option<Oid>);
+
 /// From this many edits on, a commit's objects are written as one pack, not loose files.
 const BULK_EDITS: usize = 256;
 
@@ -74,6 +77,12 @@ impl Checkout {
     }
 }
 
+impl AsRef<Path> for Checkout {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
 impl std::ops::Deref for Checkout {
     type Target = Path;
     fn deref(&self) -> &Path {
@@ -95,6 +104,7 @@ pub struct Store {
 impl Store {
     /// Find the repository containing `cwd` (like git does, honouring GIT_DIR).
     pub fn discover(cwd: &Path) -> Result<Store> {
+        honour_git_config_env();
         // Reads trust the object database as git's own commands do; re-hashing every object
         // read cost a few percent of a 10,000-ticket load. (`git fsck` is the integrity check.)
         git2::opts::strict_hash_verification(false);
@@ -115,6 +125,13 @@ impl Store {
                 Error::from(e)
             }
         })?;
+        if let Some(global) = global_config_file() {
+            // GIT_CONFIG_GLOBAL names a file libgit2's search path cannot express.
+            if global.is_file() {
+                repo.config()?
+                    .add_file(&global, git2::ConfigLevel::Global, true)?;
+            }
+        }
         Ok(Store { repo })
     }
 
@@ -155,6 +172,27 @@ impl Store {
         }
     }
 
+    /// Local branches, then remote-tracking branches, as full ref names.
+    pub fn branch_refs(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for kind in [git2::BranchType::Local, git2::BranchType::Remote] {
+            for b in self.repo.branches(Some(kind))? {
+                let (b, _) = b?;
+                if let Ok(Some(name)) = b.get().name().map(Some) {
+                    if !name.ends_with("/HEAD") {
+                        out.push(name.to_string());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The commit a full ref name points at.
+    pub fn ref_target(&self, refname: &str) -> Option<Oid> {
+        self.repo.refname_to_id(refname).ok()
+    }
+
     /// A value from git config (repository, then global), if set.
     pub fn config_string(&self, key: &str) -> Option<String> {
         self.repo
@@ -173,8 +211,14 @@ impl Store {
 
     /// The tree of `.work/` at `commit` and every blob under it, sorted by path.
     pub fn work_entries(&self, commit: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
-        let commit = self.repo.find_commit(commit)?;
-        let root = commit.tree()?;
+        let root = self.repo.find_commit(commit)?.tree_id();
+        self.work_entries_in_tree(root, dir)
+    }
+
+    /// Like [`Store::work_entries`], for a root tree that need not belong to a commit (e.g.
+    /// the tree of what is staged).
+    pub fn work_entries_in_tree(&self, root: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
+        let root = self.repo.find_tree(root)?;
         let Some(entry) = root.get_name(dir) else {
             return Ok((None, Vec::new()));
         };
@@ -206,7 +250,12 @@ impl Store {
 
     /// The id of the tree at `dir` (one level below the root) in `commit`, if it is a tree.
     pub fn work_tree(&self, commit: Oid, dir: &str) -> Result<Option<Oid>> {
-        let root = self.repo.find_commit(commit)?.tree()?;
+        self.work_tree_in(self.repo.find_commit(commit)?.tree_id(), dir)
+    }
+
+    /// The id of the tree at `dir` in the root tree `root`, if it is a tree.
+    pub fn work_tree_in(&self, root: Oid, dir: &str) -> Result<Option<Oid>> {
+        let root = self.repo.find_tree(root)?;
         Ok(root
             .get_name(dir)
             .filter(|e| e.kind() == Some(ObjectType::Tree))
@@ -228,6 +277,15 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Paths tracked in this worktree's index (for expanding globs over the user's files).
+    pub fn tracked_paths(&self) -> Result<Vec<String>> {
+        let index = self.repo.index()?;
+        Ok(index
+            .iter()
+            .filter_map(|e| String::from_utf8(e.path).ok())
+            .collect())
     }
 
     pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>> {
@@ -256,7 +314,7 @@ impl Store {
         message: &str,
     ) -> Result<CasOutcome> {
         if edits.len() < BULK_EDITS {
-            return self.commit_cas_in(&self.repo, branch, parent, edits, message, None);
+            return commit_cas_in(&self.repo, branch, parent, edits, message, None);
         }
         // A large change (an import): collect the new objects in memory and write them as
         // one pack instead of one loose file each. A separate handle keeps the in-memory
@@ -264,68 +322,9 @@ impl Store {
         let bulk = Repository::open(self.repo.path())?;
         let odb = bulk.odb()?;
         let mempack = odb.add_new_mempack_backend(1000)?;
-        let out = self.commit_cas_in(&bulk, branch, parent, edits, message, Some(&mempack));
+        let out = commit_cas_in(&bulk, branch, parent, edits, message, Some(&mempack));
         let _ = mempack.reset();
         out
-    }
-
-    fn commit_cas_in(
-        &self,
-        repo: &Repository,
-        branch: &str,
-        parent: Option<Oid>,
-        edits: &[Edit],
-        message: &str,
-        mempack: Option<&git2::Mempack<'_>>,
-    ) -> Result<CasOutcome> {
-        let base = match parent {
-            Some(p) => Some(repo.find_commit(p)?.tree()?),
-            None => None,
-        };
-        let mut changes: Vec<(Vec<&str>, Option<Oid>)> = Vec::with_capacity(edits.len());
-        for e in edits {
-            let oid = match e {
-                Edit::Write { content, .. } => Some(repo.blob(content)?),
-                Edit::Delete { .. } => None,
-            };
-            changes.push((e.path().split('/').collect(), oid));
-        }
-        let tree_id = apply(repo, base.as_ref(), &changes)?
-            .map(Ok)
-            .unwrap_or_else(|| repo.treebuilder(None)?.write())?;
-        let tree = repo.find_tree(tree_id)?;
-        let author = signature("AUTHOR", repo)?;
-        let committer = signature("COMMITTER", repo)?;
-        let parents = match parent {
-            Some(p) => vec![repo.find_commit(p)?],
-            None => vec![],
-        };
-        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        let oid = repo.commit(None, &author, &committer, message, &tree, &parent_refs)?;
-        if let Some(mp) = mempack {
-            // The objects must be on disk before the branch can point at them.
-            let mut buf = git2::Buf::new();
-            mp.dump(repo, &mut buf)?;
-            let odb = repo.odb()?;
-            let mut w = odb.packwriter()?;
-            w.write_all(&buf)?;
-            w.commit()?;
-        }
-        let refname = format!("refs/heads/{branch}");
-        let expected = parent.unwrap_or(Oid::ZERO_SHA1);
-        let log = message.lines().next().unwrap_or("wt");
-        match repo.reference_matching(&refname, oid, true, expected, log) {
-            Ok(_) => Ok(CasOutcome::Committed(oid)),
-            Err(e)
-                if matches!(
-                    e.code(),
-                    ErrorCode::Locked | ErrorCode::Modified | ErrorCode::Exists
-                ) =>
-            {
-                Ok(CasOutcome::Raced)
-            }
-            Err(e) => Err(e.into()),
-        }
     }
 
     /// Working trees (main and linked) whose HEAD is `refs/heads/<branch>`, opened.
@@ -411,9 +410,7 @@ impl Store {
         for e in edits {
             let file = checkout.join(e.path());
             match e {
-                // Like git's checkout: no fsync for working-tree files (the content is safe
-                // in the object database; an fsync per file made large imports crawl).
-                Edit::Write { content, .. } => replace_file(&file, content, false)?,
+                Edit::Write { content, .. } => write_atomic(&file, content)?,
                 Edit::Delete { .. } => {
                     match fs::remove_file(&file) {
                         Ok(()) => {}
@@ -431,7 +428,12 @@ impl Store {
                 }
             }
         }
+        crate::recovery::fault("before-index");
+        let r = &checkout.repo;
         let deadline = Instant::now() + Duration::from_secs(5);
+        // Mark the index lock we are about to take as wt's, so that if we are killed holding
+        // it the next writer can tell it from a running git's (see crate::recovery).
+        let _marker = crate::recovery::IndexMarker::new(r.path());
         loop {
             let attempt = (|| -> std::result::Result<(), git2::Error> {
                 let mut index = checkout.index()?;
@@ -451,12 +453,16 @@ impl Store {
             })();
             match attempt {
                 Ok(()) => return Ok(None),
-                Err(e) if e.code() == ErrorCode::Locked && Instant::now() < deadline => {
+                Err(e)
+                    if e.code() == ErrorCode::Locked
+                        && Instant::now() < deadline
+                        && !crate::recovery::index_lock_is_old(r.path()) =>
+                {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(e) if e.code() == ErrorCode::Locked => {
                     return Ok(Some(format!(
-                        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh)",
+                        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh, and `wt doctor` if no git command is running there)",
                         checkout.display(),
                         checkout.display()
                     )));
@@ -467,18 +473,73 @@ impl Store {
     }
 }
 
+fn commit_cas_in(
+    repo: &Repository,
+    branch: &str,
+    parent: Option<Oid>,
+    edits: &[Edit],
+    message: &str,
+    mempack: Option<&git2::Mempack<'_>>,
+) -> Result<CasOutcome> {
+    let base = match parent {
+        Some(p) => Some(repo.find_commit(p)?.tree()?),
+        None => None,
+    };
+    let mut changes: Vec<PathChange<'_>> = Vec::with_capacity(edits.len());
+    for e in edits {
+        let oid = match e {
+            Edit::Write { content, .. } => Some(repo.blob(content)?),
+            Edit::Delete { .. } => None,
+        };
+        changes.push((e.path().split('/').collect(), oid));
+    }
+    let tree_id = apply(repo, base.as_ref(), &changes)?
+        .map(Ok)
+        .unwrap_or_else(|| repo.treebuilder(None)?.write())?;
+    let tree = repo.find_tree(tree_id)?;
+    let author = signature("AUTHOR", repo)?;
+    let committer = signature("COMMITTER", repo)?;
+    let parents = match parent {
+        Some(p) => vec![repo.find_commit(p)?],
+        None => vec![],
+    };
+    let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    let oid = repo.commit(None, &author, &committer, message, &tree, &parent_refs)?;
+    if let Some(mp) = mempack {
+        // The objects must be on disk before the branch can point at them.
+        let mut buf = git2::Buf::new();
+        mp.dump(repo, &mut buf)?;
+        let odb = repo.odb()?;
+        let mut w = odb.packwriter()?;
+        w.write_all(&buf)?;
+        w.commit()?;
+    }
+    let refname = format!("refs/heads/{branch}");
+    let expected = parent.unwrap_or(Oid::ZERO_SHA1);
+    let log = message.lines().next().unwrap_or("wt");
+    match repo.reference_matching(&refname, oid, true, expected, log) {
+        Ok(_) => Ok(CasOutcome::Committed(oid)),
+        Err(e)
+            if matches!(
+                e.code(),
+                ErrorCode::Locked | ErrorCode::Modified | ErrorCode::Exists
+            ) =>
+        {
+            Ok(CasOutcome::Raced)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Apply `changes` (path components → new blob or deletion) to `base`, recursively,
 /// rebuilding only the trees along changed paths. Returns None for an empty tree.
-/// Path components → new blob (None: delete).
-type Changes<'a> = Vec<(Vec<&'a str>, Option<Oid>)>;
-
 fn apply(
     repo: &Repository,
     base: Option<&Tree<'_>>,
-    changes: &[(Vec<&str>, Option<Oid>)],
+    changes: &[PathChange<'_>],
 ) -> Result<Option<Oid>> {
     let mut builder = repo.treebuilder(base)?;
-    let mut groups: BTreeMap<&str, Changes<'_>> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, Vec<PathChange<'_>>> = BTreeMap::new();
     for (parts, oid) in changes {
         let Some((first, rest)) = parts.split_first() else {
             continue;
@@ -520,13 +581,53 @@ fn apply(
     Ok(Some(builder.write()?))
 }
 
-/// Write a file by writing a temporary sibling and renaming it over the target.
-pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
-    replace_file(path, content, true)
+fn env_truthy(name: &str) -> bool {
+    std::env::var(name)
+        .map(|v| {
+            !matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "" | "0" | "false" | "no" | "off"
+            )
+        })
+        .unwrap_or(false)
 }
 
-/// Write a temporary sibling (fsynced when `sync`) and rename it over `path`.
-pub fn replace_file(path: &Path, content: &[u8], sync: bool) -> Result<()> {
+/// The file `GIT_CONFIG_GLOBAL` names, when it is set to something other than empty or
+/// /dev/null.
+fn global_config_file() -> Option<PathBuf> {
+    let v = std::env::var_os("GIT_CONFIG_GLOBAL")?;
+    if v.is_empty() || v == "/dev/null" {
+        return None;
+    }
+    Some(PathBuf::from(v))
+}
+
+/// Make libgit2 read the same configuration files git would: it ignores
+/// `GIT_CONFIG_NOSYSTEM` and `GIT_CONFIG_GLOBAL`, so point its search paths away from the
+/// system and global files when those say so (the named global file is added after opening).
+fn honour_git_config_env() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let nowhere = Path::new("/nonexistent/wt-no-config");
+        let mut levels = Vec::new();
+        if env_truthy("GIT_CONFIG_NOSYSTEM") {
+            levels.push(git2::ConfigLevel::System);
+            levels.push(git2::ConfigLevel::ProgramData);
+        }
+        if std::env::var_os("GIT_CONFIG_GLOBAL").is_some() {
+            levels.push(git2::ConfigLevel::Global);
+            levels.push(git2::ConfigLevel::XDG);
+        }
+        for level in levels {
+            // SAFETY: called once, before any repository is opened, from the thread that
+            // opens repositories; no other thread reads libgit2's search paths concurrently.
+            let _ = unsafe { git2::opts::set_search_path(level, nowhere) };
+        }
+    });
+}
+
+/// Write a file by writing a temporary sibling and renaming it over the target.
+pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::internal(format!("no parent folder for {}", path.display())))?;
@@ -537,11 +638,10 @@ pub fn replace_file(path: &Path, content: &[u8], sync: bool) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.wt-{}.tmp", std::process::id()));
     {
+        // No fsync: a checkout copy is derived from the commit, which is the truth (git does
+        // not fsync work-tree files either); the rename keeps readers from a torn file.
         let mut f = fs::File::create(&tmp)?;
         f.write_all(content)?;
-        if sync {
-            f.sync_all()?;
-        }
     }
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);
@@ -591,7 +691,7 @@ fn parse_tz(s: &str) -> Option<i32> {
 
 /// The author or committer signature: GIT_<ROLE>_NAME/EMAIL/DATE, then git config
 /// user.name/user.email, then `wt <wt@localhost>`; the time honours WT_NOW too.
-fn signature(role: &str, repo: &Repository) -> Result<Signature<'static>> {
+pub(crate) fn signature(role: &str, repo: &Repository) -> Result<Signature<'static>> {
     let cfg = repo.config().ok();
     let from_cfg = |k: &str| cfg.as_ref().and_then(|c| c.get_string(k).ok());
     let name = std::env::var(format!("GIT_{role}_NAME"))

@@ -139,12 +139,24 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "depends_on",
     "claimed_by",
     "claimed_at",
+    "claim_expires",
+    "claim_token",
+    "claim_stolen_from",
     "created",
     "updated",
     "files",
     "artifacts",
     "labels",
+    "attempts",
+    "implemented_by",
+    "gate",
+    "approved_by",
+    "approved_at",
+    "order",
 ];
+
+/// The only gate kind: a human must `wt approve` the ticket before work under it starts.
+pub const GATE_APPROVAL: &str = "approval";
 
 /// Lowest (least urgent) priority; 0 is the most urgent.
 pub const MAX_PRIORITY: u8 = 4;
@@ -163,11 +175,27 @@ pub struct Ticket {
     pub depends_on: Vec<String>,
     pub claimed_by: Option<String>,
     pub claimed_at: Option<String>,
+    /// When the claim's lease runs out (RFC 3339); `wt heartbeat` extends it.
+    pub claim_expires: Option<String>,
+    /// Fencing token of the current claim: changes whenever the claim changes hands.
+    pub claim_token: Option<String>,
+    /// The holder whose stale claim this one took over, if it was taken over.
+    pub claim_stolen_from: Option<String>,
     pub created: Option<String>,
     pub updated: Option<String>,
     pub files: Vec<String>,
     pub artifacts: Vec<String>,
     pub labels: Vec<String>,
+    /// Failed audits so far (the attempt in progress is `attempts + 1`).
+    pub attempts: u32,
+    /// Who last finished the work and sent it to review (an auditor must be someone else).
+    pub implemented_by: Option<String>,
+    /// `approval`: nothing under or depending on this ticket is ready until `wt approve`.
+    pub gate: Option<String>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+    /// Position among its siblings in the plan it was imported from (`wt plan export`).
+    pub order: Option<u32>,
     pub path: String,
 }
 
@@ -194,6 +222,14 @@ impl fmt::Display for Problem {
     }
 }
 
+/// A number, or text where a number belongs (reported with a clear message).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum IntOrText {
+    Int(i64),
+    Text(String),
+}
+
 /// Loosely typed frontmatter, so that type errors come back with a YAML location.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -202,16 +238,25 @@ struct Raw {
     kind: Option<String>,
     title: Option<String>,
     status: Option<String>,
-    priority: Option<i64>,
+    priority: Option<IntOrText>,
     parent: Option<String>,
     depends_on: Option<Vec<String>>,
     claimed_by: Option<String>,
     claimed_at: Option<String>,
+    claim_expires: Option<String>,
+    claim_token: Option<String>,
+    claim_stolen_from: Option<String>,
     created: Option<String>,
     updated: Option<String>,
     files: Option<Vec<String>>,
     artifacts: Option<Vec<String>>,
     labels: Option<Vec<String>>,
+    attempts: Option<i64>,
+    implemented_by: Option<String>,
+    gate: Option<String>,
+    approved_by: Option<String>,
+    approved_at: Option<String>,
+    order: Option<i64>,
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -245,8 +290,7 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
                 .location()
                 .map(|l| (l.line() as usize, Some(l.column() as usize)))
                 .unwrap_or((1, None));
-            let msg = e.to_string();
-            let msg = msg.lines().next().unwrap_or("invalid YAML").to_string();
+            let msg = yaml_message(&e.to_string());
             problem(
                 first + line.saturating_sub(1),
                 col,
@@ -288,8 +332,16 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
     };
     let priority = match raw.priority {
         None => DEFAULT_PRIORITY,
-        Some(p) if (0..=MAX_PRIORITY as i64).contains(&p) => p as u8,
-        Some(p) => {
+        Some(IntOrText::Int(p)) if (0..=MAX_PRIORITY as i64).contains(&p) => p as u8,
+        Some(IntOrText::Text(p)) => {
+            return Err(problem(
+                field_line("priority"),
+                None,
+                format!("priority `{p}` is not a number"),
+                Some("priority is 0 (most urgent) to 4"),
+            ))
+        }
+        Some(IntOrText::Int(p)) => {
             return Err(problem(
                 field_line("priority"),
                 None,
@@ -300,6 +352,42 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
     };
     let title = non_empty(raw.title)
         .ok_or_else(|| problem(field_line("title"), None, "missing `title`".into(), None))?;
+    // A count or position: 0 or more.
+    let counter = |v: Option<i64>, key: &str, hint: &str| -> Result<Option<u32>, Problem> {
+        match v {
+            None => Ok(None),
+            Some(n) => u32::try_from(n).map(Some).map_err(|_| {
+                problem(
+                    field_line(key),
+                    None,
+                    format!("{key} {n} is out of range"),
+                    Some(hint),
+                )
+            }),
+        }
+    };
+    let attempts = counter(
+        raw.attempts,
+        "attempts",
+        "attempts counts failed audits: 0 or more",
+    )?
+    .unwrap_or(0);
+    let order = counter(
+        raw.order,
+        "order",
+        "order is the position among siblings: 0 or more",
+    )?;
+    let gate = non_empty(raw.gate);
+    if let Some(g) = &gate {
+        if g != GATE_APPROVAL {
+            return Err(problem(
+                field_line("gate"),
+                None,
+                format!("unknown gate `{g}`"),
+                Some("the only gate is `approval`; remove the field for no gate"),
+            ));
+        }
+    }
     let clean = |v: Option<Vec<String>>| -> Vec<String> {
         v.unwrap_or_default()
             .into_iter()
@@ -317,13 +405,47 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
         depends_on: clean(raw.depends_on),
         claimed_by: non_empty(raw.claimed_by),
         claimed_at: non_empty(raw.claimed_at),
+        claim_expires: non_empty(raw.claim_expires),
+        claim_token: non_empty(raw.claim_token),
+        claim_stolen_from: non_empty(raw.claim_stolen_from),
         created: non_empty(raw.created),
         updated: non_empty(raw.updated),
         files: clean(raw.files),
         artifacts: clean(raw.artifacts),
         labels: clean(raw.labels),
+        attempts,
+        implemented_by: non_empty(raw.implemented_by),
+        gate,
+        approved_by: non_empty(raw.approved_by),
+        approved_at: non_empty(raw.approved_at),
+        order,
         path: path.to_string(),
     })
+}
+
+/// The YAML parser's message without the location it puts in the text (`error: line 3
+/// column 8: ...` or `... at line 3, column 8`): that location counts from the first line
+/// after `---`, and a [`Problem`] carries the file's own line and column.
+fn yaml_message(full: &str) -> String {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"^(?:error: )?(?:line \d+ column \d+: )?(.*?)(?: at line \d+, column \d+)?$",
+        )
+        .expect("valid regex")
+    });
+    let first = full.lines().next().unwrap_or("").trim();
+    let msg = re
+        .captures(first)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().trim())
+        .unwrap_or(first);
+    if msg.is_empty() {
+        "invalid YAML".to_string()
+    } else {
+        msg.to_string()
+    }
 }
 
 fn fm_error_line(e: &frontmatter::FrontmatterError) -> usize {
@@ -364,6 +486,22 @@ pub fn is_ticket_path(path: &str) -> bool {
 impl Ticket {
     pub fn is_claimed(&self) -> bool {
         self.claimed_by.is_some()
+    }
+    /// Carries a gate that no one has approved yet.
+    pub fn awaits_approval(&self) -> bool {
+        self.gate.is_some() && self.approved_by.is_none()
+    }
+    /// The claim's lease expiry, when it has a readable one.
+    pub fn lease_expiry(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let e = self.claim_expires.as_deref()?;
+        chrono::DateTime::parse_from_rfc3339(e)
+            .ok()
+            .map(|d| d.with_timezone(&chrono::Utc))
+    }
+    /// Claimed, and the lease ran out before `now` (an unreadable expiry never counts as
+    /// stale: wt fails closed and `wt check` names it).
+    pub fn is_stale(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.claimed_by.is_some() && self.lease_expiry().is_some_and(|e| e <= now)
     }
     /// The folder this ticket's children live in: the file path without `.md`.
     pub fn child_dir(&self) -> String {

@@ -225,6 +225,8 @@ impl Workspace {
         mut f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
     ) -> Result<Written<T>> {
         let _lock = self.lock()?;
+        // Finish what a killed writer left (stale checkouts, its index lock); see recovery.
+        let mut notes = crate::recovery::recover(&self.store)?;
         let mut rng = rand::rng();
         for attempt in 0..MAX_ATTEMPTS {
             let tip = self.tip()?;
@@ -235,7 +237,7 @@ impl Workspace {
                     return Ok(Written {
                         commit: None,
                         value,
-                        warnings: vec![],
+                        warnings: notes,
                         retries: attempt,
                     });
                 }
@@ -261,19 +263,36 @@ impl Workspace {
             for c in &checkouts {
                 self.store.check_checkout_clean(c, &old)?;
             }
+            let journal = match checkouts.is_empty() {
+                true => None,
+                false => Some(crate::recovery::Journal::begin(
+                    &self.store,
+                    &self.branch,
+                    tip,
+                    &edits,
+                )?),
+            };
             match self
                 .store
                 .commit_cas(&self.branch, tip, &edits, &message.render())?
             {
                 CasOutcome::Committed(oid) => {
+                    crate::recovery::fault("after-commit");
                     crate::cache::note_commit(&self.store, snap.work_tree, oid, &edits, |p| {
                         snap.blobs.contains_key(p)
                     });
-                    let mut warnings = Vec::new();
+                    let mut warnings = notes;
+                    let mut behind = false;
                     for c in &checkouts {
                         if let Some(w) = self.store.update_checkout(c, &edits)? {
                             warnings.push(w);
+                            behind = true;
                         }
+                    }
+                    // A checkout left behind (its index stayed locked) keeps the journal, so
+                    // the next writer or `wt doctor` finishes the update.
+                    if let (Some(j), false) = (journal, behind) {
+                        j.finish();
                     }
                     finished_with(snap);
                     return Ok(Written {
@@ -284,6 +303,16 @@ impl Workspace {
                     });
                 }
                 CasOutcome::Raced => {
+                    if let Some(j) = journal {
+                        j.finish();
+                    }
+                    // A ref lock left by a killed process: wait for it, clear it once stale.
+                    if let Some(n) =
+                        crate::recovery::wait_or_clear_ref_lock(&self.store, &self.branch)?
+                    {
+                        notes.push(n);
+                        continue;
+                    }
                     let cap = 2u64.saturating_pow(attempt.min(7)) * 2;
                     std::thread::sleep(Duration::from_millis(rng.random_range(1..=cap.max(2))));
                 }
@@ -297,26 +326,19 @@ impl Workspace {
     }
 }
 
-static SHORT_LIVED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Declare that this process exits right after its command (the `wt` binary does): the last
-/// snapshot of a write is then left for the OS to reclaim instead of being freed ticket by
-/// ticket (about 100,000 allocations at 10,000 tickets).
-pub fn set_short_lived(yes: bool) {
-    SHORT_LIVED.store(yes, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Done with `snap` for good: drop it, or in a short-lived process, leave it to the OS.
-pub fn finished_with(snap: Snapshot) {
-    if SHORT_LIVED.load(std::sync::atomic::Ordering::Relaxed) {
-        std::mem::forget(snap);
+/// Read every ticket under `.work/` at `tip`.
+pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
+    match tip {
+        Some(commit) => {
+            let root = store.repo().find_commit(commit)?.tree_id();
+            load_snapshot_of_tree(store, root, tip)
+        }
+        None => Ok(empty_snapshot(None)),
     }
 }
 
-/// Read every ticket under `.work/` at `tip` (through [`crate::cache`]: only tickets whose
-/// blob the cache has not seen are read and parsed).
-pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
-    let mut snap = Snapshot {
+fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
+    Snapshot {
         tip,
         work_tree: None,
         config: Config::default(),
@@ -324,9 +346,15 @@ pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
         problems: Vec::new(),
         blobs: HashMap::new(),
         unknown_fields: HashMap::new(),
-    };
-    let Some(tip) = tip else { return Ok(snap) };
-    snap.work_tree = store.work_tree(tip, WORK_DIR)?;
+    }
+}
+
+/// Read every ticket under `.work/` in the root tree `root` — a commit's tree, or one that
+/// belongs to no commit yet such as what is staged (`tip` is then None).
+pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Result<Snapshot> {
+    let mut snap = empty_snapshot(tip);
+    snap.work_tree = store.work_tree_in(root, WORK_DIR)?;
+    // Through the cache: only blobs it has not seen are read and parsed.
     let entries = crate::cache::work_entries(store, snap.work_tree)?;
     snap.blobs.reserve(entries.len());
     snap.tickets.reserve(entries.len());
@@ -357,8 +385,24 @@ pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
     Ok(snap)
 }
 
+static SHORT_LIVED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Declare that this process exits right after its command (the `wt` binary does): the last
+/// snapshot of a write is then left for the OS to reclaim instead of being freed ticket by
+/// ticket (about 100,000 allocations at 10,000 tickets).
+pub fn set_short_lived(yes: bool) {
+    SHORT_LIVED.store(yes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Done with `snap` for good: drop it, or in a short-lived process, leave it to the OS.
+pub fn finished_with(snap: Snapshot) {
+    if SHORT_LIVED.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(snap);
+    }
+}
+
 /// Which branch holds the tickets: `WT_BRANCH`, git config `wt.branch`, the `branch:` in
-/// HEAD's `.work/config.yaml`, or a `main`/`master` branch that has one.
+/// HEAD's `.work/config.yaml`, or any local branch whose config names itself.
 pub fn find_state_branch(store: &Store) -> Result<String> {
     if let Ok(b) = std::env::var("WT_BRANCH") {
         if !b.trim().is_empty() {
@@ -382,12 +426,31 @@ pub fn find_state_branch(store: &Store) -> Result<String> {
             return Ok(b);
         }
     }
-    for b in ["main", "master", "trunk"] {
-        if let Some(tip) = store.branch_tip(b)? {
-            if let Some(found) = from_commit(tip, Some(b.to_string()))? {
-                return Ok(found);
+    // Any local branch whose config names itself; then remote-tracking ones (a fresh clone
+    // whose state branch is not checked out has only origin/<branch>).
+    let mut remote_hits = Vec::new();
+    for r in store.branch_refs()? {
+        let Some(tip) = store.ref_target(&r) else {
+            continue;
+        };
+        if let Some(local) = r.strip_prefix("refs/heads/") {
+            if from_commit(tip, Some(local.to_string()))?.as_deref() == Some(local) {
+                return Ok(local.to_string());
+            }
+        } else if let Some(remote) = r.strip_prefix("refs/remotes/") {
+            let short = remote.split_once('/').map(|(_, b)| b).unwrap_or(remote);
+            if from_commit(tip, Some(short.to_string()))?.as_deref() == Some(short) {
+                remote_hits.push((remote.to_string(), short.to_string()));
             }
         }
+    }
+    if let Some((remote, short)) = remote_hits.first() {
+        return Err(Error::setup(format!(
+            "the ticket state is on {remote}, which has no local branch here"
+        ))
+        .with_hint(format!(
+            "create it: `git branch {short} {remote}` (and `git config wt.branch {short}`)"
+        )));
     }
     Err(Error::setup("this repository has no wt state (.work/) yet")
         .with_hint("run `wt init` on the branch that should hold the tickets"))

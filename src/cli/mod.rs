@@ -21,6 +21,8 @@ pub mod exit {
     pub const REFUSED: i32 = 5;
     pub const BUSY: i32 = 6;
     pub const SETUP: i32 = 7;
+    /// Stopped by Ctrl-C / SIGTERM (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: i32 = 130;
 }
 
 const AFTER_HELP: &str = "\
@@ -28,12 +30,14 @@ Exit codes:
   0  success
   1  error (git, I/O), or `wt check` found problems
   2  invalid input: bad arguments, ambiguous ID, a dependency cycle
-  3  not found: no such ticket, or nothing is ready
+  3  not found: no such ticket, or nothing is ready for `claim --next`
   4  already claimed by someone else (the holder is named)
-  5  refused: a precondition does not hold (not the claimant, unchecked criteria,
-     missing artifacts, uncommitted edits to a ticket file)
+  5  refused: a precondition does not hold (not the claimant, a superseded claim
+     token, unchecked criteria, missing artifacts, CI red, uncommitted edits to a
+     ticket file)
   6  busy: the state branch kept moving or a lock stayed held; retry
   7  not set up: not a git repository, or no .work/ (run `wt init`)
+  130 `wt ci` or the pre-commit hook was interrupted (Ctrl-C, SIGTERM)
 
 Every command takes --json and then prints one JSON document on stdout
 (errors too: {\"error\": {...}}).";

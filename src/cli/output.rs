@@ -15,11 +15,18 @@ pub fn ticket_json(t: &Ticket) -> Value {
         "depends_on": t.depends_on,
         "claimed_by": t.claimed_by,
         "claimed_at": t.claimed_at,
+        "claim_expires": t.claim_expires,
+        "stale": t.is_stale(wt::clock::now()),
         "created": t.created,
         "updated": t.updated,
         "files": t.files,
         "artifacts": t.artifacts,
         "labels": t.labels,
+        "attempts": t.attempts,
+        "implemented_by": t.implemented_by,
+        "gate": t.gate,
+        "approved_by": t.approved_by,
+        "order": t.order,
         "path": t.path,
     })
 }
@@ -34,7 +41,11 @@ pub fn ticket_line(t: &Ticket) -> String {
         t.title
     );
     if let Some(by) = &t.claimed_by {
-        s.push_str(&format!("  ({by})"));
+        if t.is_stale(wt::clock::now()) {
+            s.push_str(&format!("  ({by}, stale)"));
+        } else {
+            s.push_str(&format!("  ({by})"));
+        }
     }
     s
 }

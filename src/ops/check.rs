@@ -176,6 +176,14 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
             )),
             _ => {}
         }
+        if t.claim_expires.is_some() && t.lease_expiry().is_none() {
+            out.push(problem(
+                &t.path,
+                line_of(t, "claim_expires"),
+                "claim_expires is not an RFC 3339 time; the claim never counts as stale".into(),
+                Some("write it like 2026-01-02T03:04:05Z, or renew it with `wt heartbeat`"),
+            ));
+        }
     }
     let g = snap.graph();
     for cycle in g.cycles() {
@@ -184,7 +192,7 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
                 &t.path,
                 line_of(t, "depends_on"),
                 format!("dependency cycle: {}", cycle.join(" -> ")),
-                Some("remove one edge of the cycle (`wt dep rm`)"),
+                Some(crate::graph::CYCLE_HINT),
             ));
         }
     }
@@ -201,6 +209,21 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
                         Some(&format!("known keys: {}", config::KNOWN_KEYS.join(", "))),
                     ));
                 }
+            }
+        }
+        // Bad `ci:` entries, at the line that names them.
+        for (name, command) in &snap.config.ci {
+            if let Some((msg, hint)) = crate::ci::entry_problem(name, command) {
+                let keys = [
+                    format!("{name}:"),
+                    format!("\"{name}\":"),
+                    format!("'{name}':"),
+                ];
+                let line = text
+                    .lines()
+                    .position(|l| keys.iter().any(|k| l.trim_start().starts_with(k.as_str())))
+                    .map_or(1, |n| n + 1);
+                out.push(problem(CONFIG_PATH, line, msg, Some(hint)));
             }
         }
     }

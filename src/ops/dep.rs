@@ -20,7 +20,7 @@ pub fn add(ws: &Workspace, query: &str, dep: &str, agent: Option<&str>) -> Resul
                 d.id,
                 cycle.join(" -> ")
             ))
-            .with_hint("remove an edge of that cycle first, or depend on something else"));
+            .with_hint(crate::graph::CYCLE_HINT));
         }
         let mut deps = t.depends_on.clone();
         deps.push(d.id.clone());

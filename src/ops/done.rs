@@ -1,10 +1,13 @@
 //! `wt done`: finish a claimed ticket once its evidence holds.
 //!
 //! Evidence is the repository, not a report: every acceptance-criteria checkbox ticked and
-//! every `artifacts` path present and non-empty in the working tree.
+//! every `artifacts` path present and non-empty in the working tree — and the CI checks green
+//! on the working tree (see [`crate::ci::gate`]).
 
 use std::path::Path;
 
+use crate::ci::gate::DoneGate;
+use crate::ci::Reporter;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::frontmatter::{self, Value};
@@ -20,6 +23,10 @@ pub const CRITERIA_HEADING: &str = "Acceptance Criteria";
 pub struct DoneOptions {
     /// Finish even if not the claimant / evidence is missing; the reason is recorded.
     pub force_reason: Option<String>,
+    /// The claim token the agent carries (see [`crate::lease::verify_holder`]).
+    pub token: Option<String>,
+    /// Finish without running the CI checks; the reason is recorded.
+    pub no_ci_reason: Option<String>,
 }
 
 /// Unchecked acceptance-criteria items of a ticket file, as `line: text` (file line numbers).
@@ -72,16 +79,46 @@ pub fn evidence_problems(ws: &Workspace, snap: &Snapshot, t: &Ticket) -> Result<
     Ok(out)
 }
 
+/// Append a `## Progress` entry to a ticket file's text.
+fn with_progress(text: &str, entry: &str) -> Result<String> {
+    let split = frontmatter::split(text).map_err(|e| Error::invalid(e.to_string()))?;
+    let body = markdown::append_to_section(split.body, "Progress", 2, entry);
+    Ok(format!("{}{}", &text[..split.body_offset], body))
+}
+
 pub fn done(
     ws: &Workspace,
     query: &str,
     agent: &str,
     opts: &DoneOptions,
 ) -> Result<Written<Ticket>> {
+    let mut ci = DoneGate::new(opts.no_ci_reason.as_deref(), Reporter::stderr("wt done"))?;
+    loop {
+        let written = write_done(ws, query, agent, opts, &mut ci)?;
+        if !ci.wanted() {
+            return Ok(written);
+        }
+        // The ticket may be finished but the CI checks have no verdict yet: run them with no
+        // lock held, then write again (re-validating on the tip of that moment).
+        ci.run(ws)?;
+    }
+}
+
+fn write_done(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    opts: &DoneOptions,
+    ci: &mut DoneGate,
+) -> Result<Written<Ticket>> {
     ws.write(|snap| {
         let t = snap.resolve(query)?;
         if t.status == Status::Done {
             return Ok(Outcome::NoOp(t.clone()));
+        }
+        if t.status == Status::Review {
+            return Err(Error::refused(format!("{} is in review", t.id))
+                .with_hint("the auditor finishes it: `wt pass` or `wt fail`"));
         }
         let forced = opts.force_reason.as_deref();
         if let Some(r) = forced {
@@ -89,20 +126,15 @@ pub fn done(
                 return Err(Error::invalid("--force needs a --reason"));
             }
         }
-        match t.claimed_by.as_deref() {
-            Some(h) if h == agent => {}
-            _ if forced.is_some() => {}
-            Some(h) => {
-                return Err(Error::refused(format!(
-                    "{} is claimed by {h}; only the claimant finishes it",
-                    t.id
-                ))
-                .with_hint("use --force --reason TEXT to override; the reason is recorded"))
-            }
-            None => {
-                return Err(Error::refused(format!("{} is not claimed", t.id))
-                    .with_hint(format!("claim it first: wt claim {}", t.id)))
-            }
+        if forced.is_none() {
+            crate::lease::verify_holder(t, agent, opts.token.as_deref(), "finish").map_err(
+                |e| {
+                    let hint = e.hint.clone().unwrap_or_default();
+                    e.with_hint(format!(
+                        "{hint} (--force --reason TEXT overrides; the reason is recorded)"
+                    ))
+                },
+            )?;
         }
         let problems = evidence_problems(ws, snap, t)?;
         if !problems.is_empty() && forced.is_none() {
@@ -113,36 +145,57 @@ pub fn done(
             ))
             .with_hint("tick the criteria and produce the artifacts, then retry"));
         }
+        if ci.must_run(snap, &t.id)? {
+            return Ok(Outcome::NoOp(t.clone()));
+        }
         let now = clock::timestamp();
-        let mut text = super::set_fields(
-            &ws.read_text(snap, &t.path)?,
-            &[
-                ("status", Value::Str(Status::Done.as_str().into())),
-                ("claimed_by", Value::Null),
-                ("claimed_at", Value::Null),
-                ("updated", Value::Str(now.clone())),
-            ],
-        )?;
-        let mut message = Message::new("done", format!("{} {}", t.id, quoted(&t.title)))
-            .ticket(&t.id)
-            .agent(Some(agent));
+        // With `review: true` a job goes to an auditor instead of straight to done.
+        let status = super::review::status_after_done(&snap.config, t);
+        let mut fields = vec![
+            ("status", Value::Str(status.as_str().into())),
+            ("claimed_by", Value::Null),
+            ("claimed_at", Value::Null),
+            ("updated", Value::Str(now.clone())),
+        ];
+        let for_review = if status == Status::Review {
+            fields.push(("implemented_by", Value::Str(agent.to_string())));
+            " for review"
+        } else {
+            ""
+        };
+        let mut text = super::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
+        text = crate::lease::clear_lease_fields(&text)?;
+        let mut message =
+            Message::new("done", format!("{} {}{for_review}", t.id, quoted(&t.title)))
+                .ticket(&t.id)
+                .agent(Some(agent))
+                .trailer("Wt-Status", status.as_str());
         if let Some(reason) = forced {
             message = message.trailer("Wt-Forced", reason);
             if !problems.is_empty() {
                 message.body = Some(format!("Forced past:\n- {}", problems.join("\n- ")));
             }
-            let split = frontmatter::split(&text).map_err(|e| Error::invalid(e.to_string()))?;
             let entry = format!(
                 "- {now} {agent}: done by force: {}",
                 reason.replace('\n', " ")
             );
-            let body = markdown::append_to_section(split.body, "Progress", 2, &entry);
-            text = format!("{}{}", &text[..split.body_offset], body);
+            text = with_progress(&text, &entry)?;
+        }
+        for (k, v) in ci.trailers() {
+            message = message.trailer(&k, v);
+        }
+        if let Some(reason) = ci.skipped() {
+            text = with_progress(
+                &text,
+                &format!("- {now} {agent}: done without CI: {reason}"),
+            )?;
         }
         let mut ticket = t.clone();
-        ticket.status = Status::Done;
-        ticket.claimed_by = None;
-        ticket.claimed_at = None;
+        ticket.status = status;
+        if status == Status::Review {
+            ticket.implemented_by = Some(agent.to_string());
+        }
+        crate::lease::clear_lease(&mut ticket);
         ticket.updated = Some(now);
         Ok(Outcome::Commit {
             edits: vec![crate::store::Edit::Write {

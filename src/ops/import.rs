@@ -37,6 +37,9 @@ pub struct Item {
     pub body: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// More frontmatter fields to set (used by `wt plan import`; not read from JSON).
+    #[serde(skip)]
+    pub extra: Vec<(String, crate::frontmatter::Value)>,
 }
 
 /// Parse the JSON input; errors name line and column.
@@ -54,6 +57,18 @@ pub fn import(
     items: &[Item],
     source: &str,
     agent: Option<&str>,
+) -> Result<Written<BTreeMap<String, String>>> {
+    import_with(ws, items, &|| {
+        Message::new("import", format!("{} tickets from {source}", items.len())).agent(agent)
+    })
+}
+
+/// Import `items` in one commit whose message `message` makes (the new IDs are added as
+/// trailers); returns key → new ID.
+pub fn import_with(
+    ws: &Workspace,
+    items: &[Item],
+    message: &dyn Fn() -> Message,
 ) -> Result<Written<BTreeMap<String, String>>> {
     if items.is_empty() {
         return Err(Error::invalid("nothing to import: the array is empty"));
@@ -183,6 +198,15 @@ pub fn import(
             };
             let p = prepare(&template, it.kind, &ids[i], &spec, parent_path.as_deref())
                 .map_err(|e| Error::invalid(format!("item key `{}`: {}", it.key, e.message)))?;
+            let mut p = super::review::gate_new(p, &snap.config)?;
+            if !it.extra.is_empty() {
+                let fields: Vec<(&str, crate::frontmatter::Value)> =
+                    it.extra.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                p.text = super::set_fields(&p.text, &fields)?;
+                p.ticket = crate::ticket::parse(&p.ticket.path, &p.text).map_err(|e| {
+                    Error::invalid(format!("item key `{}`: {e}", it.key))
+                })?;
+            }
             edits.push(Edit::Write {
                 path: p.ticket.path.clone(),
                 content: p.text.into_bytes(),
@@ -192,14 +216,18 @@ pub fn import(
         let mut all = snap.tickets.clone();
         all.extend(prepared.iter().flatten().cloned());
         if let Some(c) = Graph::new(&all).cycles().into_iter().next() {
-            return Err(Error::invalid(format!("the import makes a dependency cycle: {}", c.join(" -> "))));
+            return Err(Error::invalid(format!(
+                "the import makes a dependency cycle: {}",
+                c.join(" -> ")
+            ))
+            .with_hint(crate::graph::CYCLE_HINT));
         }
         let map: BTreeMap<String, String> = items
             .iter()
             .zip(&ids)
             .map(|(it, id)| (it.key.clone(), id.clone()))
             .collect();
-        let mut message = Message::new("import", format!("{} tickets from {source}", items.len())).agent(agent);
+        let mut message = message();
         for id in &ids {
             message = message.ticket(id);
         }

@@ -1,17 +1,23 @@
 //! The verbs' logic, independent of the command line. Each function reads a snapshot or
 //! makes one commit through [`Workspace::write`] and returns data the CLI renders.
 
+pub mod batch;
 pub mod check;
 pub mod claim;
+pub mod context;
 pub mod dep;
 pub mod done;
 pub mod import;
 pub mod init;
 pub mod log;
 pub mod new;
+pub mod plan;
+pub mod progress;
+pub mod review;
+pub mod status;
 
 use crate::error::{Error, Result};
-use crate::frontmatter::{self, Value};
+use crate::frontmatter::Value;
 use crate::store::Edit;
 use crate::ticket::Ticket;
 use crate::workspace::{Snapshot, Workspace};
@@ -32,14 +38,10 @@ pub fn agent_name(ws: &crate::store::Store, explicit: Option<&str>) -> Result<St
     }
 }
 
-/// Set `fields` on a ticket's file text, one line each.
+/// Set `fields` on a ticket's file text, one line each. Claim fields go through
+/// [`crate::lease::set_fields`]: they stay together, and clearing one a file lacks is a no-op.
 pub fn set_fields(text: &str, fields: &[(&str, Value)]) -> Result<String> {
-    let mut out = text.to_string();
-    for (k, v) in fields {
-        out = frontmatter::set_field(&out, k, v)
-            .map_err(|e| Error::invalid(format!("cannot edit `{k}`: {e}")))?;
-    }
-    Ok(out)
+    crate::lease::set_fields(text, fields)
 }
 
 /// An edit that rewrites `ticket`'s file with `fields` changed.

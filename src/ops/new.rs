@@ -146,6 +146,7 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
         s.depends_on = deps;
         let template = template_text(ws, snap, kind)?;
         let prepared = prepare(&template, kind, &id, &s, parent.map(|p| p.path.as_str()))?;
+        let prepared = super::review::gate_new(prepared, &snap.config)?;
         // A new ticket cannot close a cycle (nothing depends on it yet), but check anyway.
         let mut all = snap.tickets.clone();
         all.push(prepared.ticket.clone());
@@ -155,9 +156,10 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
             .find(|c| c.contains(&id))
         {
             return Err(Error::invalid(format!(
-                "dependency cycle: {}",
+                "the new ticket would wait on itself: {}",
                 c.join(" -> ")
-            )));
+            ))
+            .with_hint(crate::graph::CYCLE_HINT));
         }
         let message = Message::new(
             "new",

@@ -110,10 +110,25 @@ impl Repo {
         r
     }
 
-    /// A repository with `wt init` done.
+    /// A repository with `wt init` done, without the pre-commit hook (tests of other areas
+    /// commit freely with git; `tests/it/ci_gate.rs` installs the hook where it is tested).
     pub fn new() -> Repo {
         let r = Repo::bare_git();
-        r.wt(&["init"]).ok();
+        r.wt(&["init", "--no-hook"]).ok();
+        r
+    }
+
+    /// A repository with `wt init` done and `review: false` in its config, so that `wt done`
+    /// finishes a job at once (for tests of the core verbs, not of the audit loop).
+    pub fn without_review() -> Repo {
+        let r = Repo::new();
+        let cfg = r.read(".work/config.yaml");
+        assert!(cfg.contains("\nreview: true\n"), "{cfg}");
+        r.write(
+            ".work/config.yaml",
+            &cfg.replacen("\nreview: true\n", "\nreview: false\n", 1),
+        );
+        r.git(&["commit", "-q", "-am", "config: review false"]).ok();
         r
     }
 

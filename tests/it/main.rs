@@ -2,5 +2,19 @@
 //! `wt` binary against real temporary git repositories (see `common`).
 
 mod cache;
+mod ci_gate;
 mod common;
+mod concurrency;
+mod context;
+mod errors;
+mod fixtures;
+mod git_safety;
+mod graph_props;
+mod planning;
+mod review;
+mod scale;
+mod scheduling;
 mod smoke;
+mod state_branch;
+mod verbs;
+mod workflow_e2e;

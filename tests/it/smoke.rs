@@ -12,7 +12,8 @@ fn new_claim_done_leaves_one_structured_commit_per_verb_touching_only_work() {
     let subjects = r.subjects("main");
     assert_eq!(
         subjects[0],
-        format!("wt: done {id} \"Add login form\" (agent-2)")
+        // `review: true` (the default) sends a finished job to an auditor.
+        format!("wt: done {id} \"Add login form\" for review (agent-2)")
     );
     assert_eq!(
         subjects[1],
@@ -32,27 +33,4 @@ fn new_claim_done_leaves_one_structured_commit_per_verb_touching_only_work() {
         }
     }
     assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
-}
-
-#[test]
-fn ready_and_claim_next_accept_a_kind_or_any() {
-    let r = Repo::new();
-    let job = r.new_ticket(&["job", "A job"]);
-    let task = r.new_ticket(&["task", "A task", "--parent", &job]);
-    assert_eq!(
-        ids(&r.wt_json(&["ready", "--kind", "task"])),
-        vec![task.clone()]
-    );
-    assert_eq!(
-        ids(&r.wt_json(&["ready", "--kind", "job"])),
-        vec![job.clone()]
-    );
-    assert_eq!(
-        r.wt_json(&["ready", "--kind", "any"])
-            .as_array()
-            .map(Vec::len),
-        Some(2)
-    );
-    let c = r.wt_json(&["claim", "--next", "--kind", "task", "--agent", "a"]);
-    assert_eq!(c["id"], task.as_str());
 }

@@ -3,7 +3,8 @@ use serde_json::{json, Value};
 use crate::cli::{output, Ctx, Out};
 use wt::ticket::Status;
 
-/// List open tickets that are not ready, and why: which dependency, which ancestor.
+/// List open tickets that are not ready, and why: which dependency, which ancestor; and
+/// claimed tickets whose lease has expired (stale claims).
 #[derive(clap::Args)]
 pub struct Args {
     /// Only this kind (default: all kinds).
@@ -35,6 +36,30 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         let mut j = output::ticket_json(t);
         j["blocked_by"] = json!(bs);
         j["reasons"] = json!(bs.iter().map(|b| b.to_string()).collect::<Vec<_>>());
+        rows.push(j);
+    }
+    // Claims whose lease ran out: the work stalls until the holder renews or someone takes
+    // it over.
+    let now = wt::clock::now();
+    let mut stale: Vec<&wt::ticket::Ticket> = g
+        .tickets
+        .iter()
+        .filter(|t| t.is_stale(now))
+        .filter(|t| args.kind.is_none_or(|k| t.kind == k))
+        .collect();
+    stale.sort_by(|a, b| a.path.cmp(&b.path));
+    for t in stale {
+        let why = format!(
+            "claim by {} is stale: lease expired at {} (take over: wt claim {} --steal-stale)",
+            t.claimed_by.as_deref().unwrap_or("?"),
+            t.claim_expires.as_deref().unwrap_or("?"),
+            t.id
+        );
+        text.push_str(&format!("{}\n    {why}\n", output::ticket_line(t)));
+        let mut j = output::ticket_json(t);
+        j["blocked_by"] =
+            json!([{"reason": "stale_claim", "by": t.claimed_by, "expired": t.claim_expires}]);
+        j["reasons"] = json!([why]);
         rows.push(j);
     }
     if rows.is_empty() {

@@ -8,7 +8,7 @@ use wt::workspace::Workspace;
 const PLAN: &str = include_str!("demo.plan.json");
 
 /// Walk through wt in a throwaway repository: init, import a small plan, then agents take
-/// ready work (ready -> claim -> done) while the ready set changes; ends with the git log.
+/// ready work (ready -> claim -> done -> audit) while the ready set changes; ends with the git log.
 #[derive(clap::Args)]
 pub struct Args {
     /// Keep the demo repository and print its path (default: delete it).
@@ -35,6 +35,29 @@ fn git_commit_file(
     let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
     repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)?;
     Ok(())
+}
+
+/// Finish every open phase-spec whose jobs are all complete; returns how many.
+fn close_finished_phases(ws: &Workspace, say: &mut impl FnMut(&str)) -> Result<usize, wt::Error> {
+    let snap = ws.snapshot()?;
+    let g = snap.graph();
+    let mut n = 0;
+    for (i, t) in snap.tickets.iter().enumerate() {
+        let finished = t.kind == wt::ticket::Kind::PhaseSpec
+            && t.status == wt::ticket::Status::Open
+            && !g.children(i).is_empty()
+            && g.children(i).iter().all(|&c| g.is_complete(c));
+        if finished {
+            wt::ops::claim::claim(ws, &t.id, "planner", false)?;
+            wt::ops::done::done(ws, &t.id, "planner", &Default::default())?;
+            say(&format!(
+                "$ wt claim {0} --agent planner && wt done {0}   (every job of phase \"{1}\" is done)",
+                t.id, t.title
+            ));
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn ready_line(ws: &Workspace) -> Result<String, wt::Error> {
@@ -101,12 +124,20 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
 
     let agents = ["agent-1", "agent-2"];
     let mut round = 0;
-    loop {
+    while round < 50 {
         say(&format!("\n{}", ready_line(&ws)?));
         let agent = agents[round % agents.len()];
+        round += 1;
         let claimed = match wt::ops::claim::claim_next(&ws, Some(wt::ticket::Kind::Job), agent) {
             Ok(c) => c.value.ticket,
-            Err(e) if e.kind == wt::ErrorKind::NotFound => break,
+            Err(e) if e.kind == wt::ErrorKind::NotFound => {
+                // No job is ready: close every phase-spec whose work is all done, which
+                // unblocks the phases that depend on it.
+                if close_finished_phases(&ws, &mut say)? == 0 {
+                    break;
+                }
+                continue;
+            }
             Err(e) => return Err(e),
         };
         say(&format!(
@@ -119,7 +150,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
                 std::fs::create_dir_all(d)?;
             }
             std::fs::write(&p, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")?;
-            say(&format!("  (the agent writes its artifact {a})"));
+            say(&format!(
+                "  (the agent writes its artifact {a}: `wt done` checks it exists)"
+            ));
         }
         // Tasks under a job are finished along with it in this demo.
         let snap = ws.snapshot()?;
@@ -128,33 +161,25 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
             .iter()
             .filter(|t| t.parent.as_deref() == Some(claimed.id.as_str()))
         {
-            wt::ops::claim::claim(&ws, &t.id, agent, true)?;
+            wt::ops::claim::claim(&ws, &t.id, agent, false)?;
             wt::ops::done::done(&ws, &t.id, agent, &Default::default())?;
             say(&format!(
-                "$ wt claim {0} && wt done {0}   (task {1})",
+                "$ wt claim {0} && wt done {0}   (its task \"{1}\")",
                 t.id, t.title
             ));
         }
-        wt::ops::done::done(&ws, &claimed.id, agent, &Default::default())?;
+        let finished = wt::ops::done::done(&ws, &claimed.id, agent, &Default::default())?;
         say(&format!("$ wt done {} --agent {agent}", claimed.id));
-        round += 1;
-        if round > 20 {
-            break;
+        if finished.value.status == wt::ticket::Status::Review {
+            // `review: true`: a different agent audits the job before it counts as done.
+            wt::ops::claim::claim(&ws, &claimed.id, "auditor", false)?;
+            wt::ops::review::pass(&ws, &claimed.id, "auditor", None, None)?;
+            say(&format!(
+                "$ wt claim {0} --agent auditor && wt pass {0} --agent auditor   (the audit)",
+                claimed.id
+            ));
         }
     }
-    let snap = ws.snapshot()?;
-    let g = snap.graph();
-    for (i, t) in snap.tickets.iter().enumerate() {
-        if t.kind == wt::ticket::Kind::PhaseSpec && t.status == wt::ticket::Status::Open {
-            let kids_done = g.children(i).iter().all(|&c| g.is_complete(c));
-            if kids_done {
-                wt::ops::claim::claim(&ws, &t.id, "planner", true)?;
-                wt::ops::done::done(&ws, &t.id, "planner", &Default::default())?;
-                say(&format!("$ wt claim {0} --agent planner && wt done {0}   (every job of phase \"{1}\" is done)", t.id, t.title));
-            }
-        }
-    }
-    say(&format!("\n{}", ready_line(&ws)?));
 
     say("\n$ git log --format='%h %s' main");
     let mut walk = repo.revwalk()?;

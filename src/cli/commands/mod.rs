@@ -1,20 +1,34 @@
 //! One module per verb. Each has an Args struct (its doc comment is the help text) and a
 //! `run` that calls into the library and returns an [`Out`].
 
+mod approve;
 mod blocked;
 mod check;
+mod ci;
 mod claim;
+mod context;
 mod demo;
 mod dep;
+mod doctor;
 mod done;
+mod fail;
+mod graph;
+mod heartbeat;
+mod hook;
 mod import;
 mod init;
 mod list;
 mod log;
 mod new;
+mod pass;
+mod plan;
+mod progress;
 mod ready;
 mod release;
+mod reopen;
 mod show;
+mod status;
+mod sync;
 mod tree;
 
 use clap::Subcommand;
@@ -33,12 +47,28 @@ pub enum Command {
     Claim(claim::Args),
     Release(release::Args),
     Done(done::Args),
+    Heartbeat(heartbeat::Args),
     #[command(subcommand)]
     Dep(dep::DepCommand),
     Check(check::Args),
+    Doctor(doctor::Args),
+    Ci(ci::Args),
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
     Import(import::Args),
     Log(log::Args),
+    Sync(sync::Args),
     Demo(demo::Args),
+    Pass(pass::Args),
+    Fail(fail::Args),
+    Reopen(reopen::Args),
+    Approve(approve::Args),
+    Progress(progress::Args),
+    Status(status::Args),
+    Graph(graph::Args),
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
+    Context(context::Args),
 }
 
 pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -53,22 +83,48 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
         Command::Claim(a) => claim::run(a, ctx),
         Command::Release(a) => release::run(a, ctx),
         Command::Done(a) => done::run(a, ctx),
+        Command::Heartbeat(a) => heartbeat::run(a, ctx),
         Command::Dep(a) => dep::run(a, ctx),
         Command::Check(a) => check::run(a, ctx),
+        Command::Doctor(a) => doctor::run(a, ctx),
+        Command::Ci(a) => ci::run(a, ctx),
+        Command::Hook(a) => hook::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
         Command::Log(a) => log::run(a, ctx),
+        Command::Sync(a) => sync::run(a, ctx),
         Command::Demo(a) => demo::run(a, ctx),
+        Command::Pass(a) => pass::run(a, ctx),
+        Command::Fail(a) => fail::run(a, ctx),
+        Command::Reopen(a) => reopen::run(a, ctx),
+        Command::Approve(a) => approve::run(a, ctx),
+        Command::Progress(a) => progress::run(a, ctx),
+        Command::Status(a) => status::run(a, ctx),
+        Command::Graph(a) => graph::run(a, ctx),
+        Command::Plan(a) => plan::run(a, ctx),
+        Command::Context(a) => context::run(a, ctx),
     }
 }
 
-/// A `--kind` value that may also be `any` (None). A newtype, because clap reads a field of
-/// type `Option<Option<T>>` as "flag with an optional value" and then panics on the type.
-#[derive(Debug, Clone, Copy)]
+/// Read a file argument relative to the working directory (`-` reads standard input).
+pub fn read_input(ctx: &Ctx, file: &str) -> Result<String, wt::Error> {
+    if file == "-" {
+        return Ok(std::io::read_to_string(std::io::stdin())?);
+    }
+    let p = ctx.cwd.join(file);
+    std::fs::read_to_string(&p)
+        .map_err(|e| wt::Error::not_found(format!("cannot read {}: {e}", p.display())))
+}
+
+/// A `--kind` value that may also be `any` (`KindFilter(None)`).
+///
+/// A newtype, because clap's derive reads `Option<Option<T>>` as "a flag with an optional
+/// value of type T" and then fails to downcast a parser's `Option<T>` at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KindFilter(pub Option<wt::ticket::Kind>);
 
 /// Parse a `--kind` value that may also be `any`.
 pub fn parse_kind_or_any(s: &str) -> Result<KindFilter, String> {
-    if s.eq_ignore_ascii_case("any") || s == "all" {
+    if s.eq_ignore_ascii_case("any") || s.eq_ignore_ascii_case("all") {
         Ok(KindFilter(None))
     } else {
         s.parse().map(|k| KindFilter(Some(k)))

@@ -5,8 +5,13 @@ use crate::cli::{output, Ctx, Out};
 /// List tickets that can be started now, best first.
 ///
 /// Ready = open, unclaimed, every dependency done (a dependency on a phase-spec or job counts
-/// only when it and everything under it is done), no ancestor blocked. An unknown dependency
-/// blocks. Order: priority, then the longest chain of work waiting on it, then age.
+/// only when it and everything under it is done), no ancestor blocked, no unapproved gate on
+/// it, an ancestor or a dependency. An unknown dependency blocks. Order: priority, then the
+/// longest chain of work waiting on it, then age.
+///
+/// --review lists jobs waiting for an audit instead. --parallel N lists up to N ready tickets
+/// that can run together: their `files` overlap neither each other nor any claimed ticket's
+/// (glob-aware: `src/auth/**` overlaps `src/auth/login.rs`; see the README for the rules).
 #[derive(clap::Args)]
 pub struct Args {
     /// job (default from config), task, phase-spec or any.
@@ -15,6 +20,15 @@ pub struct Args {
     /// At most this many.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// List tickets in review that no one holds (for auditors).
+    #[arg(long, conflicts_with = "parallel")]
+    pub review: bool,
+    /// With --review: leave out tickets this agent implemented.
+    #[arg(long, requires = "review")]
+    pub agent: Option<String>,
+    /// Up to N ready tickets whose files do not overlap each other or claimed tickets.
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -25,21 +39,40 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         .map(|k| k.0)
         .unwrap_or(Some(snap.config.ready.default_kind));
     let g = snap.graph();
-    let mut ids = g.ready(kind);
+    let mut skipped = Vec::new();
+    let mut ids = if args.review {
+        wt::ops::review::ready_for_review(&g, kind, args.agent.as_deref())
+    } else if let Some(n) = args.parallel {
+        let (ids, s) = wt::ops::batch::pick_parallel(&snap, kind, n);
+        skipped = s;
+        ids
+    } else {
+        g.ready(kind)
+    };
     if let Some(l) = args.limit {
         ids.truncate(l);
     }
     let ts: Vec<&wt::ticket::Ticket> = ids.iter().map(|&i| &snap.tickets[i]).collect();
-    let json = Value::Array(ts.iter().map(|t| output::ticket_json(t)).collect());
-    let text = if ts.is_empty() {
-        format!(
-            "nothing ready ({})",
-            kind.map(|k| k.as_str()).unwrap_or("any kind")
-        )
+    let mut json = Value::Array(ts.iter().map(|t| output::ticket_json(t)).collect());
+    let what = kind.map(|k| k.as_str()).unwrap_or("any kind");
+    let mut text = if ts.is_empty() {
+        if args.review {
+            format!("nothing waits for review ({what})")
+        } else {
+            format!("nothing ready ({what})")
+        }
     } else {
         output::ticket_lines(ts)
     };
-    let _ = json!(null);
+    if args.parallel.is_some() {
+        for s in &skipped {
+            text.push_str(&format!(
+                "  (left out {}: {} overlaps {} of {})\n",
+                s.id, s.entries.0, s.entries.1, s.conflicts_with
+            ));
+        }
+        json = json!({"tickets": json, "skipped": skipped});
+    }
     let out = Out::new(text, json).notes(output::skipped_notes(&snap.problems));
     drop(g);
     wt::workspace::finished_with(snap);

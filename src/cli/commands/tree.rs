@@ -26,7 +26,8 @@ fn node(g: &Graph<'_>, i: usize, depth: usize, text: &mut String, ready: &[bool]
         mark
     ));
     let mut kids: Vec<usize> = g.children(i).to_vec();
-    kids.sort_by(|&a, &b| g.tickets[a].path.cmp(&g.tickets[b].path));
+    // Plan order (`order`, set by `wt plan import`), then path.
+    kids.sort_by_key(|&k| (g.tickets[k].order.unwrap_or(u32::MAX), &g.tickets[k].path));
     let children: Vec<Value> = kids
         .iter()
         .map(|&c| node(g, c, depth + 1, text, ready))
@@ -55,7 +56,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
                         .is_none_or(|p| g.index_of(p).is_none())
                 })
                 .collect();
-            r.sort_by(|&a, &b| g.tickets[a].path.cmp(&g.tickets[b].path));
+            r.sort_by_key(|&k| (g.tickets[k].order.unwrap_or(u32::MAX), &g.tickets[k].path));
             r
         }
     };

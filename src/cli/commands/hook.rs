@@ -1,0 +1,132 @@
+use clap::Subcommand;
+use serde_json::json;
+
+use crate::cli::{exit, Ctx, Out};
+use wt::ci::Reporter;
+use wt::hooks::{self, InstallReport};
+
+/// Manage the pre-commit hook that keeps commits green.
+///
+/// The hook checks what is being committed: the staged ticket tree (as `wt check`) when
+/// .work/ changes, and the CI checks (ci: in .work/config.yaml) when anything else changes,
+/// with unstaged edits set aside meanwhile and restored exactly. It lives where git looks for
+/// hooks (core.hooksPath and worktrees honoured). A pre-commit hook already there is kept and
+/// run first (renamed to pre-commit.wt-chained); uninstall puts it back.
+#[derive(Subcommand)]
+pub enum HookCommand {
+    /// Install (or update) the hook. Idempotent.
+    Install,
+    /// Remove exactly what install added.
+    Uninstall,
+    /// Show where the hook is and whether it is wt's.
+    Status,
+    /// Run a hook's checks now (what the installed hook calls).
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The hook: pre-commit.
+    #[arg(value_parser = ["pre-commit"])]
+    pub name: String,
+}
+
+/// The line `wt init` and `wt hook install` print.
+pub fn install_line(r: &InstallReport) -> String {
+    let mut s = format!("hook: {} {}", r.action, r.hook);
+    if let Some(c) = &r.chained {
+        s.push_str(&format!(" (your earlier hook is now {c} and runs first)"));
+    }
+    s
+}
+
+pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, wt::Error> {
+    match cmd {
+        HookCommand::Install => {
+            let r = hooks::install(&ctx.cwd, std::env::current_exe().ok().as_deref())?;
+            Ok(Out::new(install_line(&r), json!(r)))
+        }
+        HookCommand::Uninstall => {
+            let r = hooks::uninstall(&ctx.cwd)?;
+            let text = match (&r.removed, &r.restored) {
+                (false, _) => format!("wt's hook is not installed at {}", r.hook),
+                (true, Some(p)) => format!("removed wt's hook; your earlier hook is back at {p}"),
+                (true, None) => format!("removed {}", r.hook),
+            };
+            Ok(Out::new(text, json!(r)))
+        }
+        HookCommand::Status => {
+            let s = hooks::status(&ctx.cwd)?;
+            let mut text = format!("hooks folder: {}", s.hooks_dir);
+            if let Some(p) = &s.hooks_path {
+                text.push_str(&format!(" (core.hooksPath = {p})"));
+            }
+            text.push('\n');
+            if s.installed {
+                match &s.wt {
+                    Some(w) if s.wt_found => {
+                        text.push_str(&format!("pre-commit: wt's hook, calling {w}\n"))
+                    }
+                    Some(w) => text.push_str(&format!(
+                        "pre-commit: wt's hook; {w} is gone, so it calls wt on PATH\n"
+                    )),
+                    None => text.push_str("pre-commit: wt's hook, calling wt on PATH\n"),
+                }
+            } else if s.other_hook {
+                text.push_str("pre-commit: a hook that is not wt's (wt hook install chains it)\n");
+            } else {
+                text.push_str("pre-commit: not installed (wt hook install)\n");
+            }
+            if let Some(c) = &s.chained {
+                text.push_str(&format!("chained: {c} runs first\n"));
+            }
+            Ok(Out::new(text, json!(s)))
+        }
+        HookCommand::Run(_) => {
+            let res = hooks::run_pre_commit(&ctx.cwd, &Reporter::stderr("wt pre-commit"))?;
+            let mut notes = Vec::new();
+            for p in &res.problems {
+                notes.push(format!("wt pre-commit: {p}"));
+            }
+            if !res.problems.is_empty() {
+                notes.push(format!(
+                    "wt pre-commit: the staged ticket tree has {} problem(s); commit refused",
+                    res.problems.len()
+                ));
+            }
+            if let Some(run) = &res.ci {
+                if run.green() {
+                    if run.record.checks.is_empty() {
+                        notes.push(
+                            "wt pre-commit: no CI checks configured (ci: in .work/config.yaml)"
+                                .into(),
+                        );
+                    } else {
+                        notes.push(format!(
+                            "wt pre-commit: CI green on the staged tree {}{}",
+                            wt::ci::short_id(&run.record.tree),
+                            if run.reused { " (reused)" } else { "" }
+                        ));
+                    }
+                } else {
+                    notes.push(format!("wt pre-commit: {}", run.red_summary()));
+                    notes.push(
+                        "wt pre-commit: commit refused; fix it (`wt ci` reruns the checks), or skip once with git commit --no-verify"
+                            .into(),
+                    );
+                }
+            }
+            if let Some(n) = &res.note {
+                notes.push(format!("wt pre-commit: {n}"));
+            }
+            let code = if res.interrupted {
+                exit::INTERRUPTED
+            } else if res.ok {
+                exit::OK
+            } else {
+                exit::ERROR
+            };
+            Ok(Out::new(String::new(), json!(res)).notes(notes).code(code))
+        }
+    }
+}

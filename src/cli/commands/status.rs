@@ -1,0 +1,110 @@
+use serde_json::json;
+
+use crate::cli::{output, Ctx, Out};
+use wt::ops::status::{parse_duration, short_age};
+
+/// One screen on the state of the work: what a person or an orchestrator needs after a crash.
+///
+/// Counts by status (and how many are ready, and how many wait for an auditor), who holds
+/// what and since when, claims older than --stale-after, escalated tickets waiting for a
+/// human (`wt reopen`), gates waiting for approval (`wt approve`) and how much waits on each,
+/// and the tickets finished last (from the state branch's history).
+#[derive(clap::Args)]
+pub struct Args {
+    /// A claim older than this is listed as stale: 90s, 30m, 2h, 1d.
+    #[arg(long, default_value = "2h", value_parser = parse_duration, value_name = "AGE")]
+    pub stale_after: i64,
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+    let ws = ctx.workspace()?;
+    let snap = ws.snapshot()?;
+    let o = wt::ops::status::overview(&ws, &snap, args.stale_after)?;
+    let mut s = String::new();
+    let tip = o
+        .tip
+        .as_deref()
+        .map(|t| &t[..t.len().min(7)])
+        .unwrap_or("-");
+    s.push_str(&format!("state branch {} at {tip}, {}\n", o.branch, o.now));
+    let c = |k: &str| o.counts.get(k).copied().unwrap_or(0);
+    s.push_str(&format!(
+        "{} tickets: {} open ({} ready), {} in_progress, {} review ({} waiting for an auditor), {} done, {} escalated\n",
+        o.total,
+        c("open"),
+        o.ready,
+        c("in_progress"),
+        c("review"),
+        o.awaiting_review,
+        c("done"),
+        c("escalated"),
+    ));
+    s.push_str(&format!("\nheld ({}):\n", o.held.len()));
+    if o.held.is_empty() {
+        s.push_str("  none\n");
+    }
+    for h in &o.held {
+        s.push_str(&format!(
+            "  {:<10}  {:<11}  {:<12}  since {} ({}){}  {}\n",
+            h.id,
+            h.status.as_str(),
+            h.agent,
+            h.since.as_deref().unwrap_or("?"),
+            h.age_secs.map(short_age).unwrap_or_else(|| "?".into()),
+            if h.stale { " STALE" } else { "" },
+            h.title
+        ));
+    }
+    let stale = o.held.iter().filter(|h| h.stale).count();
+    s.push_str(&format!(
+        "stale claims (older than {}): {stale}\n",
+        short_age(o.stale_after_secs)
+    ));
+    s.push_str(&format!("\nescalated ({}):\n", o.escalated.len()));
+    if o.escalated.is_empty() {
+        s.push_str("  none\n");
+    }
+    for e in &o.escalated {
+        s.push_str(&format!(
+            "  {:<10}  {} failed attempts  {}  (a human runs `wt reopen {}`)\n",
+            e.id, e.attempts, e.title, e.id
+        ));
+    }
+    s.push_str(&format!(
+        "\nawaiting approval ({}):\n",
+        o.awaiting_approval.len()
+    ));
+    if o.awaiting_approval.is_empty() {
+        s.push_str("  none\n");
+    }
+    for gt in &o.awaiting_approval {
+        s.push_str(&format!(
+            "  {:<10}  {}  ({} ticket(s) wait; `wt approve {}`)\n",
+            gt.id, gt.title, gt.waiting, gt.id
+        ));
+    }
+    s.push_str("\nfinished last:\n");
+    if o.finished_last.is_empty() {
+        s.push_str("  none\n");
+    }
+    for f in &o.finished_last {
+        s.push_str(&format!(
+            "  {}  {:<4}  {:<10}  {}{}\n",
+            f.at,
+            f.verb,
+            f.id,
+            f.title,
+            f.agent
+                .as_deref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default()
+        ));
+    }
+    if o.problems > 0 {
+        s.push_str(&format!(
+            "\n{} ticket file(s) could not be read: run `wt check`\n",
+            o.problems
+        ));
+    }
+    Ok(Out::new(s, json!(o)).notes(output::skipped_notes(&snap.problems)))
+}

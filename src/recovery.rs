@@ -1,0 +1,414 @@
+//! Crash safety: what a writer killed at any point (kill -9) can leave behind, and how the
+//! next writer (or `wt doctor`) finds and clears it.
+//!
+//! - **The writer lock** (`wt.lock`) is an OS advisory lock: it dies with its process.
+//! - **Objects and refs** are written by libgit2 to temporary files and renamed into place,
+//!   and the branch moves by compare-and-swap, so a commit either landed whole or not at all.
+//! - **`refs/heads/<branch>.lock`** left by a killed writer blocks every later ref update
+//!   (libgit2 and git fail at once with "locked"). While *we* hold the writer lock no wt
+//!   process on this machine can be updating the ref, and git holds ref locks for
+//!   milliseconds, so a ref lock older than [`stale_after`] is stale: it is removed, and the
+//!   removal is reported.
+//! - **A checkout left behind**: the branch moved but a killed writer did not get to refresh
+//!   the ticket files (or index entries) of a worktree that has the branch checked out. Every
+//!   write that will touch checkouts records a *journal* (`<common dir>/wt-journal/*.json`:
+//!   branch, old tip, paths) before committing and removes it once the checkouts are updated.
+//!   A journal found by a later writer means its writer died: each recorded path whose file
+//!   and index entry are still one of the versions wt itself could have left (old tip, new
+//!   commit, tip now) is brought up to the tip; anything else is somebody's edit and is left.
+//! - **`index.lock`** taken by a killed writer while refreshing a worktree's index: wt marks
+//!   its own index writes with `wt-index-writer` next to the index, so a lock created together
+//!   with that marker, found while we hold the writer lock, is provably a dead wt's and is
+//!   removed. Any other `index.lock` may be a running git (e.g. `git commit` waiting for its
+//!   editor) and is only reported.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use git2::{ObjectType, Oid, Repository};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::store::{Edit, Store};
+
+/// Folder (in the common git dir) of journals of writes in flight.
+pub const JOURNAL_DIR: &str = "wt-journal";
+/// Marker wt writes next to a worktree's index while it holds that index's lock.
+pub const INDEX_MARKER: &str = "wt-index-writer";
+/// Default age after which a ref lock is stale.
+const DEFAULT_STALE_SECS: u64 = 5;
+
+/// How old a git ref lock must be before a writer holding the wt lock removes it
+/// (`WT_STALE_LOCK_SECS`, default 5 seconds; git holds ref locks for milliseconds).
+pub fn stale_after() -> Duration {
+    let secs = std::env::var("WT_STALE_LOCK_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_STALE_SECS);
+    Duration::from_secs(secs)
+}
+
+/// Age of a file (zero when its time is in the future), None when it does not exist.
+pub fn file_age(path: &Path) -> Option<Duration> {
+    let m = fs::symlink_metadata(path).ok()?;
+    let t = m.modified().ok()?;
+    Some(SystemTime::now().duration_since(t).unwrap_or_default())
+}
+
+/// The lock file git and libgit2 take to update `refs/heads/<branch>`.
+pub fn ref_lock_path(store: &Store, branch: &str) -> PathBuf {
+    store
+        .common_dir()
+        .join("refs")
+        .join("heads")
+        .join(format!("{branch}.lock"))
+}
+
+fn describe(path: &Path, age: Duration) -> String {
+    let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    format!(
+        "{} (age {:.1}s, {})",
+        path.display(),
+        age.as_secs_f64(),
+        if size == 0 {
+            "empty".to_string()
+        } else {
+            format!("{size} bytes")
+        }
+    )
+}
+
+/// Remove a ref lock if it is stale. Call only while holding the wt writer lock.
+/// Returns what was removed.
+pub fn remove_if_stale(path: &Path) -> Result<Option<String>> {
+    let Some(age) = file_age(path) else {
+        return Ok(None);
+    };
+    if age < stale_after() {
+        return Ok(None);
+    }
+    let what = describe(path, age);
+    match fs::remove_file(path) {
+        Ok(()) => Ok(Some(format!(
+            "removed stale git lock {what}, left by a process that died while updating the ref"
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::internal(format!(
+            "cannot remove stale lock {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// After a compare-and-swap failed: if the branch's ref lock is held, wait until it goes away
+/// or becomes stale, and remove it if stale. Call only while holding the wt writer lock.
+/// Returns a note when a lock was removed.
+pub fn wait_or_clear_ref_lock(store: &Store, branch: &str) -> Result<Option<String>> {
+    let path = ref_lock_path(store, branch);
+    let deadline = std::time::Instant::now() + stale_after() + Duration::from_secs(2);
+    loop {
+        if !path.exists() {
+            return Ok(None);
+        }
+        if let Some(note) = remove_if_stale(&path)? {
+            return Ok(Some(note));
+        }
+        if std::time::Instant::now() > deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A write in flight, recorded before committing and removed once checkouts are updated.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub branch: String,
+    /// The tip the commit is made on (None: the branch is created).
+    pub parent: Option<String>,
+    pub paths: Vec<String>,
+}
+
+/// A journal file; [`Journal::finish`] removes it.
+pub struct Journal {
+    path: PathBuf,
+}
+
+impl Journal {
+    pub fn begin(
+        store: &Store,
+        branch: &str,
+        parent: Option<Oid>,
+        edits: &[Edit],
+    ) -> Result<Journal> {
+        let dir = store.common_dir().join(JOURNAL_DIR);
+        fs::create_dir_all(&dir)?;
+        let entry = JournalEntry {
+            branch: branch.to_string(),
+            parent: parent.map(|p| p.to_string()),
+            paths: edits.iter().map(|e| e.path().to_string()).collect(),
+        };
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path = dir.join(format!("{nanos}-{}.json", std::process::id()));
+        let text = serde_json::to_vec(&entry)
+            .map_err(|e| Error::internal(format!("cannot encode the write journal: {e}")))?;
+        // Written whole or not at all (temp + rename). Not fsynced: it guards against killed
+        // processes, whose writes the OS keeps, and costs no disk flush on every write.
+        let tmp = path.with_extension("tmp");
+        fs::write(&tmp, &text)?;
+        fs::rename(&tmp, &path)?;
+        Ok(Journal { path })
+    }
+
+    /// The write finished (or never landed): forget it.
+    pub fn finish(self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Journals left by writers that died, oldest first.
+pub fn pending_journals(store: &Store) -> Vec<(PathBuf, Option<JournalEntry>)> {
+    let dir = store.common_dir().join(JOURNAL_DIR);
+    let Ok(rd) = fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(PathBuf, Option<JournalEntry>)> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let entry = fs::read(&p)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<JournalEntry>(&b).ok());
+            (p, entry)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Finish what killed writers left: journals (stale checkouts), stale index locks of wt's own,
+/// and temporary files. Call only while holding the wt writer lock. Returns what was changed.
+pub fn recover(store: &Store) -> Result<Vec<String>> {
+    // A journal's temporary (killed before the rename): that write never committed.
+    if let Ok(rd) = fs::read_dir(store.common_dir().join(JOURNAL_DIR)) {
+        for e in rd.filter_map(|e| e.ok()) {
+            if e.path().extension().is_some_and(|x| x == "tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+    let journals = pending_journals(store);
+    if journals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut notes = Vec::new();
+    for (path, entry) in journals {
+        let Some(entry) = entry else {
+            // Killed while writing the journal itself: nothing was committed after it.
+            let _ = fs::remove_file(&path);
+            continue;
+        };
+        let done = recover_one(store, &entry, &mut notes)?;
+        if done {
+            let _ = fs::remove_file(&path);
+        }
+    }
+    Ok(notes)
+}
+
+fn blob_of(store: &Store, commit: Option<Oid>, path: &str) -> Result<Option<Oid>> {
+    match commit {
+        Some(c) => store.blob_at(c, path),
+        None => Ok(None),
+    }
+}
+
+/// The commit on `tip`'s first-parent line whose parent is `parent` (the journaled write).
+fn journaled_commit(repo: &Repository, tip: Oid, parent: Option<Oid>) -> Option<Oid> {
+    let mut cur = repo.find_commit(tip).ok()?;
+    for _ in 0..10_000 {
+        let p = cur.parent_id(0).ok();
+        if p == parent {
+            return Some(cur.id());
+        }
+        cur = cur.parent(0).ok()?;
+    }
+    None
+}
+
+/// Bring one journaled write's checkouts up to the tip. Returns false when it must be retried
+/// (an index stayed locked).
+fn recover_one(store: &Store, entry: &JournalEntry, notes: &mut Vec<String>) -> Result<bool> {
+    let parent = match &entry.parent {
+        Some(p) => Some(Oid::from_str(p).map_err(|e| Error::internal(e.message().to_string()))?),
+        None => None,
+    };
+    let tip = store.branch_tip(&entry.branch)?;
+    clear_own_index_locks(store, &entry.branch, notes)?;
+    if tip == parent || tip.is_none() {
+        // The commit never landed; checkouts are only touched after it does.
+        return Ok(true);
+    }
+    let commit = tip.and_then(|t| journaled_commit(store.repo(), t, parent));
+    let mut complete = true;
+    for checkout in store.checkouts_of(&entry.branch)? {
+        let r = Repository::open(&checkout)?;
+        let index = r.index()?;
+        let mut edits = Vec::new();
+        for p in &entry.paths {
+            remove_temp_files(&checkout, p, notes);
+            let want = blob_of(store, tip, p)?;
+            let allowed = [blob_of(store, parent, p)?, blob_of(store, commit, p)?, want];
+            let file = checkout.join(p);
+            let on_disk = match fs::read(&file) {
+                Ok(bytes) => Some(Oid::hash_object(ObjectType::Blob, &bytes)?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e.into()),
+            };
+            let staged = index.get_path(Path::new(p), 0).map(|e| e.id);
+            if on_disk == want && staged == want {
+                continue;
+            }
+            if allowed.contains(&on_disk) && allowed.contains(&staged) {
+                edits.push(match want {
+                    Some(oid) => Edit::Write {
+                        path: p.clone(),
+                        content: store.read_blob(oid)?,
+                    },
+                    None => Edit::Delete { path: p.clone() },
+                });
+            } else {
+                notes.push(format!(
+                    "left {p} in {} as it is: it has edits wt did not make (an interrupted wt write could not refresh it)",
+                    checkout.display()
+                ));
+            }
+        }
+        if edits.is_empty() {
+            continue;
+        }
+        let paths: Vec<String> = edits.iter().map(|e| e.path().to_string()).collect();
+        match store.update_checkout(&checkout, &edits)? {
+            None => notes.push(format!(
+                "refreshed {} in {} (left behind by an interrupted wt write)",
+                paths.join(", "),
+                checkout.display()
+            )),
+            Some(w) => {
+                complete = false;
+                notes.push(w);
+            }
+        }
+    }
+    Ok(complete)
+}
+
+/// Remove `write_atomic` temporaries next to `path` (`.<name>.wt-<pid>.tmp`).
+fn remove_temp_files(checkout: &Path, path: &str, notes: &mut Vec<String>) {
+    let file = checkout.join(path);
+    let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.wt-", name.to_string_lossy());
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.filter_map(|e| e.ok()) {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with(&prefix) && n.ends_with(".tmp") && fs::remove_file(e.path()).is_ok() {
+            notes.push(format!(
+                "removed temporary file {} left by an interrupted wt write",
+                e.path().display()
+            ));
+        }
+    }
+}
+
+/// Index locks left by a killed wt in checkouts of `branch` (see the module docs).
+fn clear_own_index_locks(store: &Store, branch: &str, notes: &mut Vec<String>) -> Result<()> {
+    for checkout in store.checkouts_of(branch)? {
+        let Ok(r) = Repository::open(&checkout) else {
+            continue;
+        };
+        if let Some(n) = clear_own_index_lock(r.path())? {
+            notes.push(n);
+        }
+    }
+    Ok(())
+}
+
+/// In a worktree's git dir: remove `index.lock` if wt's marker shows a dead wt took it (we
+/// hold the writer lock, so any wt that wrote the marker is gone), and a stale marker.
+pub fn clear_own_index_lock(git_dir: &Path) -> Result<Option<String>> {
+    let marker = git_dir.join(INDEX_MARKER);
+    let Some(marker_t) = fs::metadata(&marker).ok().and_then(|m| m.modified().ok()) else {
+        return Ok(None);
+    };
+    let lock = git_dir.join("index.lock");
+    let mut note = None;
+    if let Some(lock_t) = fs::metadata(&lock).ok().and_then(|m| m.modified().ok()) {
+        let gap = match lock_t.duration_since(marker_t) {
+            Ok(d) => d,
+            Err(e) => e.duration(),
+        };
+        // wt takes the index lock right after writing its marker.
+        if gap <= Duration::from_secs(2) {
+            let age = file_age(&lock).unwrap_or_default();
+            fs::remove_file(&lock).or_else(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })?;
+            note = Some(format!(
+                "removed {} (age {:.1}s): a wt process was killed while refreshing that index",
+                lock.display(),
+                age.as_secs_f64()
+            ));
+        }
+    }
+    let _ = fs::remove_file(&marker);
+    Ok(note)
+}
+
+/// wt's marker for an index lock it is about to take; removed when dropped.
+pub struct IndexMarker {
+    path: Option<PathBuf>,
+}
+
+impl IndexMarker {
+    pub fn new(git_dir: &Path) -> IndexMarker {
+        let path = git_dir.join(INDEX_MARKER);
+        let ok = fs::write(&path, std::process::id().to_string()).is_ok();
+        IndexMarker {
+            path: ok.then_some(path),
+        }
+    }
+}
+
+impl Drop for IndexMarker {
+    fn drop(&mut self) {
+        if let Some(p) = &self.path {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// Has `index.lock` in this git dir been held longer than [`stale_after`]? (Then a writer
+/// does not wait for it: it warns at once.)
+pub fn index_lock_is_old(git_dir: &Path) -> bool {
+    file_age(&git_dir.join("index.lock")).is_some_and(|a| a >= stale_after())
+}
+
+/// Fault injection for crash tests: `WT_FAULT=<point>` makes the process abort (like a kill)
+/// at that point. Points: `after-commit` (the branch moved, no checkout refreshed yet),
+/// `before-index` (a checkout's files refreshed, its index not).
+pub fn fault(point: &str) {
+    if std::env::var("WT_FAULT").is_ok_and(|v| v == point) {
+        std::process::abort();
+    }
+}

@@ -1,0 +1,392 @@
+//! Plan import and export, parallel picks over overlapping files, and the waves graph.
+
+use crate::common::*;
+
+const EXAMPLE_PLAN: &str = include_str!("../../examples/plan.md");
+
+fn kinds(nodes: &serde_json::Value) -> (usize, usize, usize) {
+    let n = |k: &str| {
+        nodes
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .filter(|x| x["kind"] == k)
+            .count()
+    };
+    (n("phase-spec"), n("job"), n("task"))
+}
+
+#[test]
+fn importing_then_exporting_the_example_plan_gives_it_back_byte_for_byte() {
+    let r = Repo::new();
+    r.write("plan.md", EXAMPLE_PLAN);
+    let j = r.wt_json(&["plan", "import", "plan.md", "--agent", "planner"]);
+    let (p, jobs, t) = kinds(&j["nodes"]);
+    assert!(
+        p >= 3 && jobs >= 8 && t >= 20,
+        "{p} phase-specs, {jobs} jobs, {t} tasks"
+    );
+    // One commit, touching only .work/, one file per ticket.
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: plan-import {p} phase-specs, {jobs} jobs, {t} tasks from plan.md (planner)")
+    );
+    let files = r.git(&["show", "--name-only", "--format=", "HEAD"]).ok();
+    assert_eq!(files.lines().count(), p + jobs + t);
+    assert!(files.lines().all(|f| f.starts_with(".work/")));
+
+    let out = r.wt(&["plan", "export"]).ok();
+    assert_eq!(out, EXAMPLE_PLAN);
+    r.wt(&["plan", "export", "--out", "back.md"]).ok();
+    assert_eq!(r.read("back.md"), EXAMPLE_PLAN);
+
+    // Every line of the input is in some ticket's body.
+    let mut bodies = String::new();
+    for f in files.lines() {
+        bodies.push_str(&r.read(f));
+    }
+    for line in EXAMPLE_PLAN.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(bodies.contains(line), "line lost: {line}");
+    }
+    // Fields from the plan's lines.
+    let schema = &j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["title"] == "Schema")
+        .unwrap()["id"];
+    let migr = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["title"] == "Migrations")
+        .unwrap();
+    let m = r.wt_json(&["show", migr["id"].as_str().unwrap()]);
+    assert_eq!(m["depends_on"], serde_json::json!([schema]));
+    assert_eq!(m["files"], serde_json::json!(["src/db/**"]));
+    let p1 = r.wt_json(&["show", j["nodes"][0]["id"].as_str().unwrap()]);
+    assert_eq!(p1["gate"], "approval");
+    // `wt tree` follows the plan's order.
+    let tree = r.wt(&["tree"]).ok();
+    let pos = |s: &str| tree.find(s).unwrap_or_else(|| panic!("{s} not in {tree}"));
+    assert!(pos("Phase 1: Storage") < pos("Schema") && pos("Schema") < pos("Config loader"));
+    assert!(pos("Users table with") < pos("Unique index on"));
+}
+
+const EDGE: &str = "---\r\ntitle: edge cases\r\n---\r\nPreamble line.\r\n\r\nPhase A\r\n-------\r\n\r\n### Job one\r\n- [ ] first\r\n  - nested detail\r\n- [X] second\r\n\r\n````md\r\n## not a phase\r\n- [ ] not a task\r\n````\r\n### Job two\r\n**Depends on:** Job one\r\n- [ ] last task";
+
+#[test]
+fn crlf_frontmatter_setext_code_fences_and_a_missing_final_newline_round_trip() {
+    let r = Repo::new();
+    r.write("edge.md", EDGE);
+    let j = r.wt_json(&["plan", "import", "edge.md", "--agent", "planner"]);
+    let titles: Vec<&str> = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        vec![
+            "Phase A",
+            "Job one",
+            "first",
+            "second",
+            "Job two",
+            "last task"
+        ]
+    );
+    assert_eq!(j["nodes"][3]["done"], true);
+    assert_eq!(r.wt(&["plan", "export"]).ok(), EDGE);
+
+    // A task's checkbox in the export follows its status.
+    let first = j["nodes"][2]["id"].as_str().unwrap();
+    r.wt(&["claim", first, "--agent", "a"]).ok();
+    r.wt(&["done", first, "--agent", "a"]).ok();
+    assert_eq!(
+        r.wt(&["plan", "export"]).ok(),
+        EDGE.replace("- [ ] first", "- [x] first")
+    );
+}
+
+#[test]
+fn folder_layout_imports_phase_specs_and_their_jobs_and_reports_other_files() {
+    let r = Repo::new();
+    r.write(
+        "plans/auth/phase-specs/auth-storage-spec.md",
+        "# Storage\n\nTables first.\n",
+    );
+    r.write(
+        "plans/auth/phase-specs/auth-login-spec.md",
+        "# Login\nDepends on: storage\n\nThe flow.\n",
+    );
+    r.write(
+        "plans/auth/phase-implementation/storage/users.md",
+        "# Users table\nFiles: src/db/users.sql\n\n## Tasks\n\n- [ ] Create table\n- [ ] Add index\n\n## Acceptance Criteria\n\n- [ ] migration runs\n",
+    );
+    r.write(
+        "plans/auth/phase-implementation/login/endpoint.md",
+        "# Endpoint\nDepends on: users\n\n- [ ] POST /login\n",
+    );
+    r.write("plans/auth/spec.md", "the original spec\n");
+    let run = r.wt(&[
+        "--json",
+        "plan",
+        "import",
+        "plans/auth",
+        "--agent",
+        "planner",
+    ]);
+    run.ok();
+    assert!(
+        run.stderr()
+            .contains("spec.md is not part of the plan layout"),
+        "{}",
+        run.stderr()
+    );
+    let j = run.json();
+    assert_eq!(kinds(&j["nodes"]), (2, 2, 3));
+    let by_title = |t: &str| -> serde_json::Value {
+        let id = j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["title"] == t)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        r.wt_json(&["show", &id])
+    };
+    let (storage, login, users, endpoint) = (
+        by_title("Storage"),
+        by_title("Login"),
+        by_title("Users table"),
+        by_title("Endpoint"),
+    );
+    assert_eq!(users["parent"], storage["id"]);
+    assert_eq!(endpoint["parent"], login["id"]);
+    assert_eq!(login["depends_on"], serde_json::json!([storage["id"]]));
+    assert_eq!(endpoint["depends_on"], serde_json::json!([users["id"]]));
+    // Checklists under Acceptance Criteria are criteria, not tasks; the file is kept whole.
+    let body = users["body"].as_str().unwrap();
+    assert!(
+        body.starts_with("# Users table\nFiles: src/db/users.sql\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "- [ ] migration runs\n<!-- wt:plan-end file=phase-implementation/storage/users.md -->"
+        ),
+        "{body}"
+    );
+    assert_eq!(
+        r.wt_json(&["list", "--parent", users["id"].as_str().unwrap()])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn dry_run_commits_nothing_and_bad_plans_name_file_and_line() {
+    let r = Repo::new();
+    let n = r.subjects("main").len();
+    r.write("plan.md", EXAMPLE_PLAN);
+    let out = r.wt(&["plan", "import", "plan.md", "--dry-run"]).ok();
+    assert!(
+        out.starts_with("would import 3 phase-specs, 8 jobs, 23 tasks from plan.md:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n  job Schema  (plan.md:19)  [P1; files src/db/schema.sql]\n"),
+        "{out}"
+    );
+    assert_eq!(r.subjects("main").len(), n);
+
+    r.write("bad.md", "### Job first\n");
+    let e = r.wt(&["plan", "import", "bad.md"]);
+    e.fails_with(2);
+    assert!(
+        e.stderr()
+            .contains("bad.md:1: job heading `### Job first` comes before any phase-spec heading"),
+        "{}",
+        e.stderr()
+    );
+    r.write("bad.md", "## P\n\n### J\nDepends on: Nope\n");
+    let e = r.wt(&["plan", "import", "bad.md"]);
+    e.fails_with(2);
+    assert!(
+        e.stderr().contains("bad.md:4: `Depends on: Nope`"),
+        "{}",
+        e.stderr()
+    );
+    r.write("bad.md", "## P\n\n### J\nDepends on: P\n");
+    r.wt(&["plan", "import", "bad.md"]).fails_with(2);
+    assert_eq!(r.subjects("main").len(), n);
+}
+
+#[test]
+fn config_gates_put_an_approval_gate_on_imported_phase_specs() {
+    let r = Repo::new();
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &cfg.replace("approval: []", "approval: [phase-spec]"),
+    );
+    r.git(&["commit", "-q", "-am", "gates"]).ok();
+    r.write("p.md", "## One\n\n### J\n\n## Two\n\n### K\n");
+    let j = r.wt_json(&["plan", "import", "p.md", "--agent", "planner"]);
+    for n in j["nodes"].as_array().unwrap() {
+        let t = r.wt_json(&["show", n["id"].as_str().unwrap()]);
+        let want = if n["kind"] == "phase-spec" {
+            "approval"
+        } else {
+            ""
+        };
+        assert_eq!(t["gate"].as_str().unwrap_or(""), want, "{t}");
+    }
+    assert!(ids(&r.wt_json(&["ready", "--kind", "any"])).is_empty());
+}
+
+/// Jobs with files, in a fixed ready order (by priority).
+fn jobs_with_files(r: &Repo, specs: &[(&str, &str)]) -> Vec<String> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(k, (title, file))| {
+            r.new_ticket(&["job", title, "--file", file, "-p", &k.min(4).to_string()])
+        })
+        .collect()
+}
+
+#[test]
+fn ready_parallel_leaves_out_tickets_whose_files_overlap_a_pick_or_a_claim() {
+    let r = Repo::new();
+    let ids_ = jobs_with_files(
+        &r,
+        &[
+            ("Auth", "src/auth/**"),
+            ("Login", "src/auth/login.rs"),
+            ("Schema", "src/db/schema.sql"),
+            ("Docs", "docs/*.md"),
+        ],
+    );
+    let (auth, login, schema, docs) = (&ids_[0], &ids_[1], &ids_[2], &ids_[3]);
+    let j = r.wt_json(&["ready", "--parallel", "3"]);
+    assert_eq!(
+        ids(&j["tickets"]),
+        vec![auth.clone(), schema.clone(), docs.clone()]
+    );
+    assert_eq!(j["skipped"][0]["id"], login.as_str());
+    assert_eq!(j["skipped"][0]["conflicts_with"], auth.as_str());
+    assert_eq!(
+        j["skipped"][0]["entries"],
+        serde_json::json!(["src/auth/login.rs", "src/auth/**"])
+    );
+    let text = r.wt(&["ready", "--parallel", "3"]).ok();
+    assert!(
+        text.contains(&format!(
+            "(left out {login}: src/auth/login.rs overlaps src/auth/** of {auth})"
+        )),
+        "{text}"
+    );
+    // A claim on src/db/** keeps Schema out too.
+    let holder = r.new_ticket(&["job", "Migrations", "--file", "src/db", "-p", "4"]);
+    r.wt(&["claim", &holder, "--agent", "someone"]).ok();
+    let j = r.wt_json(&["ready", "--parallel", "5"]);
+    assert_eq!(ids(&j["tickets"]), vec![auth.clone(), docs.clone()]);
+}
+
+#[test]
+fn claim_batch_claims_a_set_that_can_run_together_in_one_commit() {
+    let r = Repo::new();
+    let ids_ = jobs_with_files(
+        &r,
+        &[
+            ("Auth", "src/auth/**"),
+            ("Login", "src/auth/login.rs"),
+            ("Schema", "src/db/schema.sql"),
+        ],
+    );
+    let (auth, login, schema) = (&ids_[0], &ids_[1], &ids_[2]);
+    let other = r.new_ticket(&["job", "Other", "-p", "4"]);
+    r.wt(&["claim", &other, "--agent", "impl-1"]).ok();
+    let n = r.subjects("main").len();
+    let j = r.wt_json(&["claim", "--next", "--batch", "3", "--agent-prefix", "impl"]);
+    let claimed: Vec<(String, String)> = j["claimed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["claimed_by"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // impl-1 is busy, so the names start at impl-2; Login overlaps Auth and stays out.
+    assert_eq!(
+        claimed,
+        vec![
+            (auth.clone(), "impl-2".into()),
+            (schema.clone(), "impl-3".into())
+        ]
+    );
+    assert_eq!(r.subjects("main").len(), n + 1, "one commit");
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: claim 2 tickets: {auth} \"Auth\" (impl-2), {schema} \"Schema\" (impl-3)")
+    );
+    // What is left overlaps a claim: nothing to claim.
+    r.wt(&["claim", "--next", "--batch", "2", "--agent", "x"])
+        .fails_with(3);
+    assert_eq!(r.wt_json(&["show", login])["status"], "open");
+}
+
+#[test]
+fn graph_shows_waves_and_the_critical_path_as_text_json_mermaid_and_dot() {
+    let r = Repo::new();
+    let a = r.new_ticket(&["job", "A"]);
+    let b = r.new_ticket(&["job", "B"]);
+    let c = r.new_ticket(&["job", "C", "--dep", &a]);
+    let d = r.new_ticket(&["job", "D", "--dep", &c, "--dep", &b]);
+    let j = r.wt_json(&["graph"]);
+    let wave = |k: usize| -> Vec<String> {
+        let mut v: Vec<String> = j["waves"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut w0 = vec![a.clone(), b.clone()];
+    w0.sort();
+    assert_eq!(wave(0), w0);
+    assert_eq!(wave(1), vec![c.clone()]);
+    assert_eq!(wave(2), vec![d.clone()]);
+    assert_eq!(j["critical_path"], serde_json::json!([a, c, d]));
+    let text = r.wt(&["graph"]).ok();
+    assert!(
+        text.contains(&format!("critical path (3): {a} -> {c} -> {d}")),
+        "{text}"
+    );
+    let mermaid = r.wt(&["graph", "--format", "mermaid"]).ok();
+    assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
+    assert!(mermaid.contains(&format!(
+        "  {} --> {}\n",
+        c.replace('-', "_"),
+        d.replace('-', "_")
+    )));
+    let dot = r.wt(&["graph", "--format", "dot"]).ok();
+    assert!(dot.starts_with("digraph wt {"), "{dot}");
+    assert!(
+        dot.contains(&format!("\"{a}\" -> \"{c}\" [color=red, penwidth=2];")),
+        "{dot}"
+    );
+    assert!(dot.contains(&format!("\"{b}\" -> \"{d}\";")), "{dot}");
+}

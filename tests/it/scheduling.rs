@@ -1,0 +1,539 @@
+//! What `wt ready` lists and in which order: priority, then the longest chain of work
+//! waiting on a ticket, then age, then ID; dependency closure over containers; ancestors;
+//! fail closed on unknown dependencies; plans that wait on themselves through the hierarchy
+//! (a task on its own job, a phase-spec on its own job, crossed phases) are refused by
+//! `dep add`/`new`/`import`, and when written by hand reported by `check` and never ready.
+
+use crate::common::*;
+use crate::fixtures::*;
+
+const T0: &str = "2026-01-01T00:00:00Z";
+const T1: &str = "2026-01-02T00:00:00Z";
+const T2: &str = "2026-01-03T00:00:00Z";
+const T3: &str = "2026-01-04T00:00:00Z";
+
+#[test]
+fn ready_orders_by_priority_then_longest_waiting_chain_then_age_then_id() {
+    let r = Repo::new();
+    // Priority beats everything: the newest ticket, nothing waiting on it, but P1.
+    let urgent = new_at(&r, T3, &["job", "Urgent", "-p", "1"]);
+    // P2 with a chain of two waiting on it (chain <- c1 <- c2).
+    let chain = new_at(&r, T2, &["job", "Chain head", "-p", "2"]);
+    let c1 = new_at(&r, T2, &["job", "Chain 1", "--dep", &chain]);
+    let _c2 = new_at(&r, T2, &["job", "Chain 2", "--dep", &c1]);
+    // P2, one waiting on it, and the oldest of all: loses to the longer chain.
+    let short = new_at(&r, T0, &["job", "Short chain", "-p", "2"]);
+    let _s1 = new_at(&r, T0, &["job", "Short 1", "--dep", &short]);
+    // P2, nothing waiting: ordered by age, then by ID.
+    let older = new_at(&r, T1, &["job", "Older"]);
+    let same_a = new_at(&r, T2, &["job", "Same age A"]);
+    let same_b = new_at(&r, T2, &["job", "Same age B"]);
+    // Lowest priority last, though it has the longest chain of all.
+    let lazy = new_at(&r, T0, &["job", "Lazy", "-p", "4"]);
+    let l1 = new_at(&r, T0, &["job", "Lazy 1", "--dep", &lazy]);
+    let l2 = new_at(&r, T0, &["job", "Lazy 2", "--dep", &l1]);
+    let _l3 = new_at(&r, T0, &["job", "Lazy 3", "--dep", &l2]);
+
+    let (first_same, second_same) = if same_a < same_b {
+        (same_a, same_b)
+    } else {
+        (same_b, same_a)
+    };
+    let expected = vec![urgent, chain, short, older, first_same, second_same, lazy];
+    assert_eq!(ids(&r.wt_json(&["ready"])), expected);
+    // Text output lists them in the same order.
+    let text = r.wt(&["ready"]).ok();
+    let order: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_whitespace().next().expect("id"))
+        .collect();
+    assert_eq!(
+        order,
+        expected.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    // claim --next follows the same order.
+    let v = r.wt_json(&["claim", "--next", "--agent", "a"]);
+    assert_eq!(v["id"], expected[0].as_str());
+    let v = r.wt_json(&["claim", "--next", "--agent", "a"]);
+    assert_eq!(v["id"], expected[1].as_str());
+}
+
+#[test]
+fn work_waiting_on_a_tasks_parent_counts_toward_the_tasks_chain() {
+    let r = Repo::new();
+    // Two jobs; three jobs wait on job A, none on job B. Their tasks are ordered by that,
+    // although B's task is older.
+    let ja = new_at(&r, T1, &["job", "A"]);
+    let jb = new_at(&r, T0, &["job", "B"]);
+    let w1 = new_at(&r, T1, &["job", "W1", "--dep", &ja]);
+    new_at(&r, T1, &["job", "W2", "--dep", &w1]);
+    let tb = new_at(&r, T0, &["task", "task of B", "--parent", &jb]);
+    let ta = new_at(&r, T1, &["task", "task of A", "--parent", &ja]);
+    assert_eq!(ids(&r.wt_json(&["ready", "--kind", "task"])), vec![ta, tb]);
+}
+
+#[test]
+fn a_dependency_on_a_job_counts_only_when_the_job_and_all_its_tasks_are_done() {
+    let r = Repo::without_review();
+    let job = r.new_ticket(&["job", "Container"]);
+    let task = r.new_ticket(&["task", "Part", "--parent", &job]);
+    let waiter = r.new_ticket(&["job", "Waiter", "--dep", &job]);
+    // Finish the job while its task is still open.
+    r.wt(&["claim", &job, "--agent", "a", "--force"]).ok();
+    r.wt(&["done", &job, "--agent", "a"]).ok();
+    assert_eq!(r.wt_json(&["show", &job])["status"], "done");
+    assert!(!ids(&r.wt_json(&["ready"])).contains(&waiter));
+    let v = r.wt_json(&["show", &waiter]);
+    assert_eq!(v["ready"], false);
+    let why = v["blocked_by"][0].as_str().expect("reason");
+    assert!(
+        why.contains(&job) && why.contains("1 ticket(s) under it are not"),
+        "{why}"
+    );
+    let blocked = r.wt(&["blocked"]).ok();
+    assert!(blocked.contains(&waiter), "{blocked}");
+    // Finishing the task completes the job, and the waiter becomes ready.
+    r.wt(&["claim", &task, "--agent", "a"]).ok();
+    r.wt(&["done", &task, "--agent", "a"]).ok();
+    assert_eq!(ids(&r.wt_json(&["ready"])), vec![waiter.clone()]);
+    assert_eq!(r.wt_json(&["show", &waiter])["ready"], true);
+}
+
+#[test]
+fn a_dependency_on_a_phase_spec_needs_every_job_and_task_under_it_done() {
+    let r = Repo::without_review();
+    let p1 = r.new_ticket(&["phase-spec", "Phase 1"]);
+    let j1 = r.new_ticket(&["job", "J1", "--parent", &p1]);
+    let t1 = r.new_ticket(&["task", "T1", "--parent", &j1]);
+    let p2 = r.new_ticket(&["phase-spec", "Phase 2", "--dep", &p1]);
+    let j2 = r.new_ticket(&["job", "J2", "--parent", &p2]);
+    let t2 = r.new_ticket(&["task", "T2", "--parent", &j2]);
+    let any = |r: &Repo| id_set(&r.wt_json(&["ready", "--kind", "any"]));
+    let set = |xs: &[&String]| xs.iter().map(|s| s.to_string()).collect();
+    assert_eq!(any(&r), set(&[&p1, &j1, &t1]));
+    // Mark the phase and the job done while the task is open: still not complete.
+    for id in [&p1, &j1] {
+        r.wt(&["claim", id, "--agent", "a", "--force"]).ok();
+        r.wt(&["done", id, "--agent", "a"]).ok();
+    }
+    assert_eq!(any(&r), set(&[&t1]));
+    let v = r.wt_json(&["show", &j2]);
+    let why = v["blocked_by"][0].as_str().expect("reason");
+    assert!(
+        why.contains(&format!("ancestor {p2} waits on {p1}")),
+        "{why}"
+    );
+    r.wt(&["claim", &t1, "--agent", "a"]).ok();
+    r.wt(&["done", &t1, "--agent", "a"]).ok();
+    assert_eq!(any(&r), set(&[&p2, &j2, &t2]));
+}
+
+#[test]
+fn a_job_under_a_phase_spec_that_waits_on_an_unfinished_phase_spec_is_not_ready() {
+    let r = Repo::new();
+    let p1 = r.new_ticket(&["phase-spec", "Foundations"]);
+    let p2 = r.new_ticket(&["phase-spec", "Features", "--dep", &p1]);
+    let job = r.new_ticket(&["job", "Feature job", "--parent", &p2]);
+    let task = r.new_ticket(&["task", "Feature task", "--parent", &job]);
+    assert!(ids(&r.wt_json(&["ready"])).is_empty());
+    assert!(ids(&r.wt_json(&["ready", "--kind", "task"])).is_empty());
+    r.wt(&["claim", &job, "--agent", "a"]).fails_with(5);
+    r.wt(&["claim", "--next", "--agent", "a"]).fails_with(3);
+    let v = r.wt_json(&["blocked"]);
+    let row = v
+        .as_array()
+        .expect("a")
+        .iter()
+        .find(|x| x["id"] == task.as_str())
+        .expect("task is blocked")
+        .clone();
+    // The task's reason goes through both ancestors' chain: its grandparent waits on p1.
+    assert!(
+        row["reasons"][0]
+            .as_str()
+            .expect("r")
+            .contains(&format!("ancestor {p2} waits on {p1}")),
+        "{row}"
+    );
+    // Finishing p1 (it has no children) releases the whole subtree.
+    r.wt(&["claim", &p1, "--agent", "a"]).ok();
+    r.wt(&["done", &p1, "--agent", "a"]).ok();
+    assert_eq!(ids(&r.wt_json(&["ready"])), vec![job]);
+    assert_eq!(ids(&r.wt_json(&["ready", "--kind", "task"])), vec![task]);
+}
+
+#[test]
+fn an_unknown_dependency_blocks_fail_closed() {
+    let r = Repo::new();
+    let ok = r.new_ticket(&["job", "Fine"]);
+    let path = ".work/J-dangling1-dangling.md";
+    git_commit_file(
+        &r,
+        path,
+        &ticket_text(
+            "J-dangling1",
+            "job",
+            "Dangling",
+            &[("status", "open"), ("depends_on", "[J-gone0000]")],
+        ),
+        "hand-written ticket with a dangling dependency",
+    );
+    assert_eq!(ids(&r.wt_json(&["ready"])), vec![ok]);
+    let v = r.wt_json(&["show", "J-dangling1"]);
+    assert_eq!(v["ready"], false);
+    assert!(v["blocked_by"][0]
+        .as_str()
+        .expect("r")
+        .contains("unknown ticket J-gone0000"));
+    let b = r.wt_json(&["blocked"]);
+    assert_eq!(b[0]["blocked_by"][0]["reason"], "unknown_dependency");
+    assert_eq!(b[0]["blocked_by"][0]["id"], "J-gone0000");
+    r.wt(&["claim", "J-dangling1", "--agent", "a"])
+        .fails_with(5);
+    // Removing the dangling edge unblocks it.
+    r.wt(&["dep", "rm", "J-dangling1", "J-gone0000"]).ok();
+    assert!(ids(&r.wt_json(&["ready"])).contains(&"J-dangling1".to_string()));
+}
+
+#[test]
+fn an_unknown_parent_blocks_the_ticket_and_its_children() {
+    let r = Repo::new();
+    git_commit_file(
+        &r,
+        ".work/J-orphan001-orphan.md",
+        &ticket_text("J-orphan001", "job", "Orphan", &[("parent", "P-gone0000")]),
+        "orphan",
+    );
+    git_commit_file(
+        &r,
+        ".work/J-orphan001-orphan/T-orphkid1-kid.md",
+        &ticket_text("T-orphkid1", "task", "Kid", &[("parent", "J-orphan001")]),
+        "orphan's task",
+    );
+    assert!(ids(&r.wt_json(&["ready", "--kind", "any"])).is_empty());
+    let v = r.wt_json(&["show", "J-orphan001"]);
+    assert!(v["blocked_by"][0]
+        .as_str()
+        .expect("r")
+        .contains("parent P-gone0000 does not exist"));
+    let v = r.wt_json(&["show", "T-orphkid1"]);
+    assert!(v["blocked_by"][0]
+        .as_str()
+        .expect("r")
+        .contains("ancestor J-orphan001 parent P-gone0000 does not exist"));
+}
+
+#[test]
+fn claimed_in_progress_review_done_and_escalated_tickets_are_never_ready() {
+    let r = Repo::new();
+    let open = r.new_ticket(&["job", "Open"]);
+    let claimed = r.new_ticket(&["job", "Claimed"]);
+    r.wt(&["claim", &claimed, "--agent", "a"]).ok();
+    let map = r.import(
+        r#"[{"key": "r", "kind": "job", "title": "In review", "status": "review"},
+            {"key": "d", "kind": "job", "title": "Done", "status": "done"},
+            {"key": "e", "kind": "job", "title": "Escalated", "status": "escalated"}]"#,
+    );
+    assert_eq!(map.len(), 3);
+    // A ticket whose status says open but which names a holder is not ready either.
+    git_commit_file(
+        &r,
+        ".work/J-half0000-half.md",
+        &ticket_text(
+            "J-half0000",
+            "job",
+            "Half claimed",
+            &[("status", "open"), ("claimed_by", "someone")],
+        ),
+        "inconsistent ticket",
+    );
+    assert_eq!(ids(&r.wt_json(&["ready"])), vec![open]);
+    let v = r.wt_json(&["show", "J-half0000"]);
+    assert_eq!(v["ready"], false);
+}
+
+#[test]
+fn finishing_a_dependency_makes_its_dependents_ready_in_order() {
+    let r = Repo::without_review();
+    let base = r.new_ticket(&["job", "Base"]);
+    let a = new_at(&r, T1, &["job", "A", "--dep", &base, "-p", "3"]);
+    let b = new_at(&r, T0, &["job", "B", "--dep", &base, "-p", "1"]);
+    assert_eq!(ids(&r.wt_json(&["ready"])), vec![base.clone()]);
+    r.wt(&["claim", &base, "--agent", "a"]).ok();
+    assert!(ids(&r.wt_json(&["ready"])).is_empty());
+    r.wt(&["done", &base, "--agent", "a"]).ok();
+    assert_eq!(ids(&r.wt_json(&["ready"])), vec![b, a]);
+}
+
+/// Point `id`'s depends_on at `deps` by editing its file by hand and committing it with git
+/// (not wt); returns the file's path and the line of depends_on.
+fn hand_write_deps(r: &Repo, id: &str, deps: &[&str]) -> (String, usize) {
+    let path = r.ticket_path(id);
+    let text = r.read(&path);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("depends_on:"))
+        .expect("depends_on line");
+    let edited: Vec<String> = text
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(k, l)| {
+            if k == line {
+                format!("depends_on: [{}]\n", deps.join(", "))
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    git_commit_file(r, &path, &edited.concat(), "hand-written dependency");
+    (path, line + 1)
+}
+
+/// `wt check` fails with exactly one cycle problem, at `path:line`, naming one of `cycles`.
+#[track_caller]
+fn check_reports_one_cycle(r: &Repo, path: &str, line: usize, cycles: &[String]) {
+    let run = r.wt(&["check"]);
+    run.fails_with(1);
+    let out = run.stdout();
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("cycle")).collect();
+    assert_eq!(lines.len(), 1, "one problem per cycle:\n{out}");
+    assert!(
+        lines[0].starts_with(&format!("{path}:{line}: dependency cycle: "))
+            && cycles.iter().any(|c| lines[0].contains(c.as_str())),
+        "{out}"
+    );
+    let (code, v) = json_any(r, &["check"]);
+    assert_eq!((code, &v["ok"]), (1, &serde_json::json!(false)), "{v}");
+    let problems = v["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{v}");
+    assert_eq!(problems[0]["path"], path);
+    assert_eq!(problems[0]["line"], line);
+}
+
+/// `id` is not ready and is blocked by a cycle (its own, not an ancestor's) in `wt show` and
+/// `wt blocked`; returns the cycle `wt blocked --json` names.
+#[track_caller]
+fn blocked_by_own_cycle(r: &Repo, id: &str) -> Vec<String> {
+    let v = r.wt_json(&["show", id]);
+    assert_eq!(v["ready"], false, "{v}");
+    let why = v["blocked_by"][0].as_str().expect("reason");
+    assert!(
+        why.starts_with(&format!("dependency cycle {id} -> ")),
+        "{why}"
+    );
+    let b = r.wt_json(&["blocked"]);
+    let row = b
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|x| x["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in wt blocked: {b}"))
+        .clone();
+    assert_eq!(row["blocked_by"][0]["reason"], "cycle", "{row}");
+    let cycle: Vec<String> = row["blocked_by"][0]["cycle"]
+        .as_array()
+        .expect("cycle")
+        .iter()
+        .map(|x| x.as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(cycle.first().map(String::as_str), Some(id));
+    assert_eq!(cycle.first(), cycle.last());
+    let text = r.wt(&["blocked"]).ok();
+    assert!(
+        text.contains(&format!("dependency cycle {}", cycle.join(" -> "))),
+        "{text}"
+    );
+    cycle
+}
+
+#[test]
+fn a_task_that_depends_on_its_own_job_is_refused_and_when_hand_written_never_ready() {
+    // The job is complete only when the task is done, and the task would wait on the job:
+    // neither could ever happen.
+    let r = Repo::new();
+    let job = r.new_ticket(&["job", "Job"]);
+    let task = r.new_ticket(&["task", "Task", "--parent", &job]);
+    let head = rev(&r, "HEAD");
+    let run = r.wt(&["dep", "add", &task, &job]);
+    run.fails_with(2);
+    assert!(
+        run.stderr()
+            .contains(&format!("cycle: {task} -> {job} -> {task}")),
+        "{}",
+        run.stderr()
+    );
+    let (code, v) = json_any(&r, &["dep", "add", &task, &job]);
+    assert_eq!(code, 2);
+    assert_eq!(v["error"]["code"], 2);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains(&format!("{task} -> {job} -> {task}")),
+        "{v}"
+    );
+    // Nor can a new task be created that way.
+    let run = r.wt(&["new", "task", "Another", "--parent", &job, "--dep", &job]);
+    run.fails_with(2);
+    assert!(run.stderr().contains("cycle"), "{}", run.stderr());
+    assert_eq!(rev(&r, "HEAD"), head, "nothing committed");
+    assert_eq!(
+        r.wt_json(&["show", &task])["depends_on"],
+        serde_json::json!([])
+    );
+
+    // Written by hand and committed with git: check reports it, the task is never ready.
+    let (path, line) = hand_write_deps(&r, &task, &[&job]);
+    check_reports_one_cycle(&r, &path, line, &[format!("{task} -> {job} -> {task}")]);
+    assert!(ids(&r.wt_json(&["ready", "--kind", "task"])).is_empty());
+    assert_eq!(
+        blocked_by_own_cycle(&r, &task),
+        [&task, &job, &task].map(String::clone)
+    );
+    r.wt(&["claim", &task, "--agent", "a"]).fails_with(5);
+    // The job itself can be worked and marked done; the task still can't start.
+    assert_eq!(ids(&r.wt_json(&["ready"])), vec![job.clone()]);
+    r.wt(&["claim", &job, "--agent", "a"]).ok();
+    r.wt(&["done", &job, "--agent", "a"]).ok();
+    assert!(ids(&r.wt_json(&["ready", "--kind", "task"])).is_empty());
+    blocked_by_own_cycle(&r, &task);
+    // Removing the edge fixes it.
+    r.wt(&["dep", "rm", &task, &job]).ok();
+    r.wt(&["check"]).ok();
+    assert_eq!(ids(&r.wt_json(&["ready", "--kind", "task"])), vec![task]);
+}
+
+#[test]
+fn a_phase_spec_that_depends_on_its_own_job_is_refused_and_when_hand_written_blocks_its_plan() {
+    // The job cannot start before its phase may start, and the phase would wait for the job.
+    let r = Repo::new();
+    let phase = r.new_ticket(&["phase-spec", "Phase"]);
+    let job = r.new_ticket(&["job", "Job", "--parent", &phase]);
+    let task = r.new_ticket(&["task", "Task", "--parent", &job]);
+    let head = rev(&r, "HEAD");
+    let run = r.wt(&["dep", "add", &phase, &job]);
+    run.fails_with(2);
+    assert!(
+        run.stderr()
+            .contains(&format!("cycle: {phase} -> {job} -> {phase}")),
+        "{}",
+        run.stderr()
+    );
+    // ... or on a task further down, and a job on its own phase.
+    let run = r.wt(&["dep", "add", &phase, &task]);
+    run.fails_with(2);
+    assert!(
+        run.stderr()
+            .contains(&format!("cycle: {phase} -> {task} -> {job} -> {phase}")),
+        "{}",
+        run.stderr()
+    );
+    r.wt(&["dep", "add", &job, &phase]).fails_with(2);
+    r.wt(&["new", "job", "J2", "--parent", &phase, "--dep", &phase])
+        .fails_with(2);
+    assert_eq!(rev(&r, "HEAD"), head, "nothing committed");
+
+    let (path, line) = hand_write_deps(&r, &phase, &[&job]);
+    check_reports_one_cycle(&r, &path, line, &[format!("{phase} -> {job} -> {phase}")]);
+    assert!(ids(&r.wt_json(&["ready", "--kind", "any"])).is_empty());
+    assert_eq!(
+        blocked_by_own_cycle(&r, &phase),
+        [&phase, &job, &phase].map(String::clone)
+    );
+    assert_eq!(
+        blocked_by_own_cycle(&r, &job),
+        [&job, &phase, &job].map(String::clone)
+    );
+    // The task is on the loop too: it cannot start before the phase may, and the phase
+    // waits for the job, which needs the task done.
+    assert_eq!(
+        blocked_by_own_cycle(&r, &task),
+        [&task, &job, &phase, &job, &task].map(String::clone)
+    );
+    r.wt(&["claim", "--next", "--agent", "a"]).fails_with(3);
+    r.wt(&["dep", "rm", &phase, &job]).ok();
+    r.wt(&["check"]).ok();
+    assert_eq!(
+        id_set(&r.wt_json(&["ready", "--kind", "any"])),
+        [phase, job, task].into_iter().collect()
+    );
+}
+
+#[test]
+fn crossed_phases_are_refused_and_when_hand_written_reported_as_one_cycle() {
+    // P-a waits on J-b (under P-b) while P-b waits on J-a (under P-a): J-a cannot start
+    // before P-a may, which needs J-b done, which cannot start before P-b may, which needs
+    // J-a done.
+    let r = Repo::new();
+    let pa = r.new_ticket(&["phase-spec", "Phase A"]);
+    let ja = r.new_ticket(&["job", "Job A", "--parent", &pa]);
+    let ta = r.new_ticket(&["task", "Task A", "--parent", &ja]);
+    let pb = r.new_ticket(&["phase-spec", "Phase B", "--dep", &ja]);
+    let jb = r.new_ticket(&["job", "Job B", "--parent", &pb]);
+    let head = rev(&r, "HEAD");
+    let run = r.wt(&["dep", "add", &pa, &jb]);
+    run.fails_with(2);
+    assert!(
+        run.stderr()
+            .contains(&format!("cycle: {pa} -> {jb} -> {pb} -> {ja} -> {pa}")),
+        "{}",
+        run.stderr()
+    );
+    // Job A waiting on job B closes the same loop; so does a task of A.
+    r.wt(&["dep", "add", &ja, &jb]).fails_with(2);
+    r.wt(&["dep", "add", &ta, &pb]).fails_with(2);
+    assert_eq!(rev(&r, "HEAD"), head, "nothing committed");
+    // Job B waiting on job A is what the plan says already: accepted.
+    r.wt(&["dep", "add", &jb, &ja]).ok();
+    r.wt(&["check"]).ok();
+    r.wt(&["dep", "rm", &jb, &ja]).ok();
+
+    // An import that crosses two phases is refused as a whole.
+    let head = rev(&r, "HEAD");
+    let plan = r.tmp.path().join("crossed.json");
+    std::fs::write(
+        &plan,
+        r#"[{"key": "pa", "kind": "phase-spec", "title": "PA", "depends_on": ["jb"]},
+            {"key": "ja", "kind": "job", "title": "JA", "parent": "pa"},
+            {"key": "pb", "kind": "phase-spec", "title": "PB", "depends_on": ["ja"]},
+            {"key": "jb", "kind": "job", "title": "JB", "parent": "pb"}]"#,
+    )
+    .expect("write plan");
+    let run = r.wt(&["import", plan.to_str().expect("utf8")]);
+    run.fails_with(2);
+    assert!(run.stderr().contains("cycle"), "{}", run.stderr());
+    assert_eq!(rev(&r, "HEAD"), head, "nothing committed");
+
+    // Written by hand: one problem for the whole loop, and nothing in it is ready.
+    let (path, line) = hand_write_deps(&r, &pa, &[&jb]);
+    let from_a = format!("{pa} -> {jb} -> {pb} -> {ja} -> {pa}");
+    let from_b = format!("{pb} -> {ja} -> {pa} -> {jb} -> {pb}");
+    let run = r.wt(&["check"]);
+    let (path, line) = if run.stdout().contains(&from_a) {
+        (path, line)
+    } else {
+        let p = r.ticket_path(&pb);
+        let l = r
+            .read(&p)
+            .lines()
+            .position(|l| l.starts_with("depends_on:"))
+            .expect("line");
+        (p, l + 1)
+    };
+    check_reports_one_cycle(&r, &path, line, &[from_a, from_b]);
+    assert!(ids(&r.wt_json(&["ready", "--kind", "any"])).is_empty());
+    // Every ticket of both phases waits on itself, task A included.
+    for id in [&pa, &ja, &pb, &jb, &ta] {
+        let cycle = blocked_by_own_cycle(&r, id);
+        for x in [&pa, &ja, &pb, &jb] {
+            assert!(cycle.contains(x), "{cycle:?}");
+        }
+    }
+    // Breaking either edge releases phase A's work.
+    r.wt(&["dep", "rm", &pa, &jb]).ok();
+    r.wt(&["check"]).ok();
+    assert_eq!(
+        id_set(&r.wt_json(&["ready", "--kind", "any"])),
+        [pa, ja, ta].into_iter().collect()
+    );
+}
