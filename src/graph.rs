@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxHashMap;
+
 use serde::Serialize;
 
 use crate::ticket::{Kind, Status, Ticket};
@@ -66,40 +68,88 @@ impl std::fmt::Display for Blocker {
 /// hierarchy rather than through `depends_on` alone.
 pub const CYCLE_HINT: &str = "`A -> B` means A waits on B: on B's dependencies, on B and everything under it if B is a container, and on the dependencies of A's ancestors; remove one edge of the cycle (`wt dep rm`)";
 
+/// For each ticket, a list of tickets, in two flat vectors (one allocation each, not one
+/// per ticket).
+struct Adjacency {
+    /// `items[start[i]..start[i + 1]]` belong to ticket i.
+    start: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Adjacency {
+    /// From (owner, item) pairs; each owner's items keep the order of `pairs`.
+    fn new(n: usize, pairs: &[(usize, usize)]) -> Adjacency {
+        let mut start = vec![0usize; n + 1];
+        for &(o, _) in pairs {
+            start[o + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut items = vec![0usize; pairs.len()];
+        for &(o, x) in pairs {
+            items[fill[o]] = x;
+            fill[o] += 1;
+        }
+        Adjacency { start, items }
+    }
+
+    fn of(&self, i: usize) -> &[usize] {
+        &self.items[self.start[i]..self.start[i + 1]]
+    }
+}
+
+/// Reused buffers for [`Graph::waiting_depths`].
+#[derive(Default)]
+struct Scratch {
+    arena: Vec<usize>,
+    ancestors: Vec<usize>,
+    /// (ticket, start of its waiters in `arena`, best depth so far)
+    stack: Vec<(usize, usize, usize)>,
+}
+
 /// An index over a ticket slice.
 pub struct Graph<'a> {
     pub tickets: &'a [Ticket],
-    by_id: HashMap<&'a str, usize>,
-    children: Vec<Vec<usize>>,
+    by_id: FxHashMap<&'a str, usize>,
+    /// Index of each ticket's parent, when the parent exists.
+    parent: Vec<Option<usize>>,
+    children: Adjacency,
     /// For each ticket, the tickets that list it in depends_on.
-    dependents: Vec<Vec<usize>>,
+    dependents: Adjacency,
     complete: Vec<bool>,
     in_cycle: Vec<Option<Vec<String>>>,
 }
 
 impl<'a> Graph<'a> {
     pub fn new(tickets: &'a [Ticket]) -> Graph<'a> {
-        let mut by_id = HashMap::with_capacity(tickets.len());
+        let mut by_id = FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
         for (i, t) in tickets.iter().enumerate() {
             by_id.entry(t.id.as_str()).or_insert(i);
         }
-        let mut children = vec![Vec::new(); tickets.len()];
-        let mut dependents = vec![Vec::new(); tickets.len()];
+        let mut parent = vec![None; tickets.len()];
+        let mut children = Vec::new();
+        let mut dependents = Vec::new();
         for (i, t) in tickets.iter().enumerate() {
-            if let Some(p) = t.parent.as_deref().and_then(|p| by_id.get(p)) {
-                if *p != i {
-                    children[*p].push(i);
+            if let Some(&p) = t.parent.as_deref().and_then(|p| by_id.get(p)) {
+                parent[i] = Some(p);
+                if p != i {
+                    children.push((p, i));
                 }
             }
             for d in &t.depends_on {
                 if let Some(&j) = by_id.get(d.as_str()) {
-                    dependents[j].push(i);
+                    dependents.push((j, i));
                 }
             }
         }
+        let children = Adjacency::new(tickets.len(), &children);
+        let dependents = Adjacency::new(tickets.len(), &dependents);
         let mut g = Graph {
             tickets,
             by_id,
+            parent,
             children,
             dependents,
             complete: Vec::new(),
@@ -119,7 +169,7 @@ impl<'a> Graph<'a> {
     }
 
     pub fn children(&self, i: usize) -> &[usize] {
-        &self.children[i]
+        self.children.of(i)
     }
 
     /// Done, and everything under it done (a dependency on a container needs all of it).
@@ -130,15 +180,17 @@ impl<'a> Graph<'a> {
     fn compute_complete(&self) -> Vec<bool> {
         // 0 = unknown, 1 = visiting, 2 = complete, 3 = incomplete
         let mut state = vec![0u8; self.tickets.len()];
+        let mut stack: Vec<(usize, usize)> = Vec::new();
         for start in 0..self.tickets.len() {
             if state[start] != 0 {
                 continue;
             }
-            let mut stack = vec![(start, 0usize)];
+            stack.clear();
+            stack.push((start, 0usize));
             state[start] = 1;
             while let Some(&mut (i, ref mut next)) = stack.last_mut() {
-                if *next < self.children[i].len() {
-                    let c = self.children[i][*next];
+                if *next < self.children.of(i).len() {
+                    let c = self.children.of(i)[*next];
                     *next += 1;
                     if state[c] == 0 {
                         state[c] = 1;
@@ -146,7 +198,7 @@ impl<'a> Graph<'a> {
                     }
                 } else {
                     let ok = self.tickets[i].status == Status::Done
-                        && self.children[i].iter().all(|&c| state[c] == 2);
+                        && self.children.of(i).iter().all(|&c| state[c] == 2);
                     state[i] = if ok { 2 } else { 3 };
                     stack.pop();
                 }
@@ -158,7 +210,7 @@ impl<'a> Graph<'a> {
     /// Number of tickets under `i` (transitively) that are not done.
     pub fn open_descendants(&self, i: usize) -> usize {
         let mut n = 0;
-        let mut stack: Vec<usize> = self.children[i].clone();
+        let mut stack: Vec<usize> = self.children.of(i).to_vec();
         let mut seen = HashSet::new();
         while let Some(c) = stack.pop() {
             if !seen.insert(c) {
@@ -167,7 +219,7 @@ impl<'a> Graph<'a> {
             if self.tickets[c].status != Status::Done {
                 n += 1;
             }
-            stack.extend_from_slice(&self.children[c]);
+            stack.extend_from_slice(self.children.of(c));
         }
         n
     }
@@ -308,23 +360,15 @@ impl<'a> Graph<'a> {
         if let Some(by) = &self.tickets[i].claimed_by {
             out.push(Blocker::Claimed { by: by.clone() });
         }
-        let mut seen = HashSet::from([i]);
-        let mut cur = i;
-        while let Some(p) = self.tickets[cur]
-            .parent
-            .as_deref()
-            .and_then(|p| self.index_of(p))
-        {
-            if !seen.insert(p) {
-                break;
-            }
+        let mut ancestors = Vec::new();
+        self.ancestors(i, &mut ancestors);
+        for p in ancestors {
             for b in self.own_blocker(p) {
                 out.push(Blocker::Ancestor {
                     id: self.tickets[p].id.clone(),
                     because: Box::new(b),
                 });
             }
-            cur = p;
         }
         out
     }
@@ -332,7 +376,56 @@ impl<'a> Graph<'a> {
     /// Open, unclaimed and nothing blocks it.
     pub fn is_ready(&self, i: usize) -> bool {
         let t = &self.tickets[i];
-        t.status == Status::Open && t.claimed_by.is_none() && self.blockers(i).is_empty()
+        if t.status != Status::Open || t.claimed_by.is_some() || self.has_own_blocker(i) {
+            return false;
+        }
+        // The same answer as `blockers(i).is_empty()`, without building the reasons.
+        let mut ancestors = Vec::new();
+        self.ancestors(i, &mut ancestors);
+        !ancestors.into_iter().any(|p| self.has_own_blocker(p))
+    }
+
+    /// Would [`Graph::own_blocker`] find anything? (Kept in step with it.)
+    fn has_own_blocker(&self, i: usize) -> bool {
+        let t = &self.tickets[i];
+        t.awaits_approval()
+            || self.in_cycle[i].is_some()
+            || t.parent
+                .as_deref()
+                .is_some_and(|p| self.index_of(p).is_none())
+            || t.depends_on.iter().any(|d| match self.index_of(d) {
+                None => true,
+                Some(j) => !self.complete[j] || self.tickets[j].awaits_approval(),
+            })
+    }
+
+    /// The ancestors of `i`, nearest first, each once: a loop of parents ends the walk where
+    /// it would repeat a ticket (or come back to `i`).
+    fn ancestors(&self, i: usize, out: &mut Vec<usize>) {
+        out.clear();
+        let mut seen: Option<HashSet<usize>> = None;
+        let mut cur = i;
+        while let Some(p) = self.parent[cur] {
+            let repeat = match &mut seen {
+                Some(set) => !set.insert(p),
+                None => {
+                    let r = p == i || out.contains(&p);
+                    // Long chains (only in odd trees) switch to a set to stay linear.
+                    if !r && out.len() >= 32 {
+                        let mut set: HashSet<usize> = out.iter().copied().collect();
+                        set.insert(i);
+                        set.insert(p);
+                        seen = Some(set);
+                    }
+                    r
+                }
+            };
+            if repeat {
+                break;
+            }
+            out.push(p);
+            cur = p;
+        }
     }
 
     /// Length of the longest chain of work waiting on ticket `i`: tickets that depend on it
@@ -342,53 +435,63 @@ impl<'a> Graph<'a> {
         let n = self.tickets.len();
         let mut memo: Vec<Option<usize>> = vec![None; n];
         let mut on_stack = vec![false; n];
+        let mut scratch = Scratch::default();
         for i in 0..n {
-            self.depth(i, &mut memo, &mut on_stack);
+            self.depth(i, &mut memo, &mut on_stack, &mut scratch);
         }
         memo.into_iter().map(|m| m.unwrap_or(0)).collect()
     }
 
-    fn waiters(&self, i: usize) -> Vec<usize> {
-        let mut out = self.dependents[i].clone();
-        let mut seen = HashSet::from([i]);
-        let mut cur = i;
-        while let Some(p) = self.tickets[cur]
-            .parent
-            .as_deref()
-            .and_then(|p| self.index_of(p))
-        {
-            if !seen.insert(p) {
-                break;
-            }
-            out.extend_from_slice(&self.dependents[p]);
-            cur = p;
+    /// Append the tickets waiting on `i` (its dependents, then each ancestor's) to `out`.
+    fn push_waiters(&self, i: usize, out: &mut Vec<usize>, ancestors: &mut Vec<usize>) {
+        out.extend_from_slice(self.dependents.of(i));
+        self.ancestors(i, ancestors);
+        for &p in ancestors.iter() {
+            out.extend_from_slice(self.dependents.of(p));
         }
-        out
     }
 
-    fn depth(&self, root: usize, memo: &mut [Option<usize>], on_stack: &mut [bool]) -> usize {
+    fn depth(
+        &self,
+        root: usize,
+        memo: &mut [Option<usize>],
+        on_stack: &mut [bool],
+        scratch: &mut Scratch,
+    ) -> usize {
         if let Some(d) = memo[root] {
             return d;
         }
-        // Iterative post-order DFS; edges into the current stack (cycles) count as 0.
-        let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(root, self.waiters(root), 0)];
+        // Iterative post-order DFS; edges into the current stack (cycles) count as 0. Each
+        // frame's waiters are the tail of `arena` from its start (popped from the end).
+        let Scratch {
+            arena,
+            ancestors,
+            stack,
+        } = scratch;
+        arena.clear();
+        stack.clear();
+        self.push_waiters(root, arena, ancestors);
+        stack.push((root, 0, 0));
         on_stack[root] = true;
-        while let Some((node, ws, best)) = stack.last_mut() {
-            if let Some(w) = ws.pop() {
+        while let Some(&(node, start, best)) = stack.last() {
+            if arena.len() > start {
+                let Some(w) = arena.pop() else { break };
                 if let Some(d) = memo[w] {
-                    *best = (*best).max(d + 1);
+                    if let Some(top) = stack.last_mut() {
+                        top.2 = best.max(d + 1);
+                    }
                 } else if !on_stack[w] {
                     on_stack[w] = true;
-                    let wl = self.waiters(w);
-                    stack.push((w, wl, 0));
+                    let s = arena.len();
+                    self.push_waiters(w, arena, ancestors);
+                    stack.push((w, s, 0));
                 }
             } else {
-                let (n, b) = (*node, *best);
-                memo[n] = Some(b);
-                on_stack[n] = false;
+                memo[node] = Some(best);
+                on_stack[node] = false;
                 stack.pop();
-                if let Some((_, _, pb)) = stack.last_mut() {
-                    *pb = (*pb).max(b + 1);
+                if let Some(top) = stack.last_mut() {
+                    top.2 = top.2.max(best + 1);
                 }
             }
         }
@@ -449,11 +552,11 @@ impl WaitGraph {
         for i in 0..n {
             // finish(i)
             adj.push(Self::start(i));
-            adj.extend(g.children[i].iter().map(|&c| Self::finish(c)));
+            adj.extend(g.children.of(i).iter().map(|&c| Self::finish(c)));
             off.push(adj.len());
             // start(i)
             adj.extend(g.deps_of(i).map(Self::finish));
-            if let Some(p) = g.tickets[i].parent.as_deref().and_then(|p| g.index_of(p)) {
+            if let Some(p) = g.parent[i] {
                 if p != i {
                     adj.push(Self::start(p));
                 }
@@ -476,12 +579,14 @@ impl WaitGraph {
         let n = self.len();
         let mut seen = vec![false; n];
         let mut order = Vec::with_capacity(n);
+        let mut stack: Vec<(usize, usize)> = Vec::new();
         for root in 0..n {
             if seen[root] {
                 continue;
             }
             seen[root] = true;
-            let mut stack = vec![(root, 0usize)];
+            stack.clear();
+            stack.push((root, 0usize));
             while let Some((node, k)) = stack.last_mut() {
                 let node = *node;
                 if let Some(&w) = self.next(node).get(*k) {
@@ -496,22 +601,25 @@ impl WaitGraph {
                 }
             }
         }
-        let mut rev: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut pairs = Vec::with_capacity(self.adj.len());
         for u in 0..n {
             for &w in self.next(u) {
-                rev[w].push(u);
+                pairs.push((w, u));
             }
         }
+        let rev = Adjacency::new(n, &pairs);
         let mut comp = vec![usize::MAX; n];
         let mut c = 0;
+        let mut stack: Vec<usize> = Vec::new();
         for &root in order.iter().rev() {
             if comp[root] != usize::MAX {
                 continue;
             }
             comp[root] = c;
-            let mut stack = vec![root];
+            stack.clear();
+            stack.push(root);
             while let Some(x) = stack.pop() {
-                for &w in &rev[x] {
+                for &w in rev.of(x) {
                     if comp[w] == usize::MAX {
                         comp[w] = c;
                         stack.push(w);
