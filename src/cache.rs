@@ -265,7 +265,7 @@ const DELTA_MAGIC: &[u8; 8] = b"wtdelt1\n";
 /// magic, version, build fingerprint, schema fingerprint; then frames.
 const DELTA_HEADER_LEN: usize = 8 + 4 + 8 + 8;
 /// A reader that had to apply this many deltas writes a fresh snapshot.
-const COMPACT_AFTER: usize = 8;
+const COMPACT_AFTER: usize = 32;
 /// A writer starts a new delta file beyond this size.
 const MAX_DELTA_BYTES: u64 = 64 * 1024;
 /// Trees by id (section B), read only when the `.work` tree changed.
@@ -405,8 +405,13 @@ const CHUNKED_FROM: usize = 2048;
 const CHUNKS: usize = 4;
 
 /// Payload: root tree id, number of parts (u32), then per part its length (u64) and the
-/// postcard sequence of its entries.
-fn encode_snapshot(root: RawOid, entries: &Entries) -> Option<Vec<u8>> {
+/// postcard sequence of its entries. Handed to `emit` piece by piece (one part at a time in
+/// memory).
+fn encode_snapshot(
+    root: RawOid,
+    entries: &Entries,
+    emit: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> Option<()> {
     let entries: Vec<&WorkEntry> = entries.iter().collect();
     let parts = if entries.len() >= CHUNKED_FROM {
         CHUNKS
@@ -414,10 +419,8 @@ fn encode_snapshot(root: RawOid, entries: &Entries) -> Option<Vec<u8>> {
         1
     };
     let size = entries.len().div_ceil(parts).max(1);
-    // Generous capacity: untouched pages cost no memory, regrowth copies would.
-    let mut payload = Vec::with_capacity(64 + entries.len() * 512);
-    payload.extend_from_slice(&root);
-    payload.extend_from_slice(&(parts as u32).to_le_bytes());
+    emit(&root).ok()?;
+    emit(&(parts as u32).to_le_bytes()).ok()?;
     let mut chunks = entries.chunks(size);
     for _ in 0..parts {
         let chunk: &[&WorkEntry] = chunks.next().unwrap_or(&[]);
@@ -434,14 +437,54 @@ fn encode_snapshot(root: RawOid, entries: &Entries) -> Option<Vec<u8>> {
                 })
             })
             .collect::<Option<_>>()?;
-        // Length placeholder, then the chunk serialized in place.
-        let at = payload.len();
-        payload.extend_from_slice(&[0u8; 8]);
-        payload = postcard::to_extend(&recs, payload).ok()?;
-        let len = (payload.len() - at - 8) as u64;
-        payload[at..at + 8].copy_from_slice(&len.to_le_bytes());
+        let bytes = postcard::to_stdvec(&recs).ok()?;
+        emit(&(bytes.len() as u64).to_le_bytes()).ok()?;
+        emit(&bytes).ok()?;
     }
-    Some(payload)
+    Some(())
+}
+
+/// Write the snapshot file by temp file + rename, streaming the payload (its length and
+/// checksum go into the header afterwards); failures are ignored.
+fn write_snapshot(path: &Path, schema: u64, root: RawOid, entries: &Entries) {
+    use std::io::{Seek, SeekFrom, Write};
+    let Some(dir) = path.parent() else { return };
+    if fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let nonce: u64 = rand::random();
+    let tmp = dir.join(format!(
+        ".{SNAPSHOT_FILE}.{}.{nonce:016x}.tmp",
+        std::process::id()
+    ));
+    let written = (|| -> Option<()> {
+        let file = fs::File::create(&tmp).ok()?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
+        out.write_all(&[0u8; HEADER_LEN]).ok()?;
+        let mut hash = xxhash_rust::xxh3::Xxh3::new();
+        let mut len = 0u64;
+        encode_snapshot(root, entries, &mut |piece| {
+            hash.update(piece);
+            len += piece.len() as u64;
+            out.write_all(piece)
+        })?;
+        let mut header = Vec::with_capacity(HEADER_LEN);
+        header.extend_from_slice(SNAPSHOT_MAGIC);
+        header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        header.extend_from_slice(&build_fingerprint().to_le_bytes());
+        header.extend_from_slice(&schema.to_le_bytes());
+        header.extend_from_slice(&len.to_le_bytes());
+        header.extend_from_slice(&hash.digest().to_le_bytes());
+        let mut file = out.into_inner().ok()?;
+        file.seek(SeekFrom::Start(0)).ok()?;
+        file.write_all(&header).ok()?;
+        Some(())
+    })();
+    if written.is_some() && fs::rename(&tmp, path).is_ok() {
+        with_stats(|s| s.writes += 1);
+    } else {
+        let _ = fs::remove_file(&tmp);
+    }
 }
 
 fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Entries)> {
@@ -539,9 +582,7 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Entries> {
                         s.reused += n;
                     });
                     if applied >= COMPACT_AFTER {
-                        if let Some(payload) = encode_snapshot(root_raw, &entries) {
-                            write(&snap_path, SNAPSHOT_MAGIC, schema, &payload);
-                        }
+                        write_snapshot(&snap_path, schema, root_raw, &entries);
                     }
                     return Ok(entries);
                 }
@@ -564,17 +605,12 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Entries> {
         .unwrap_or_default();
     let (entries, trees) = load(store, root, known, old_trees)?;
     let entries = Entries::single(entries);
-    // Both files at once: the trees on another thread.
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            if let Ok(payload) = postcard::to_stdvec(&trees) {
-                write(&trees_path, TREES_MAGIC, schema, &payload);
-            }
-        });
-        if let Some(payload) = encode_snapshot(root_raw, &entries) {
-            write(&snap_path, SNAPSHOT_MAGIC, schema, &payload);
-        }
-    });
+    // One file after the other, freeing as we go (peak memory matters more than a few ms).
+    if let Ok(payload) = postcard::to_stdvec(&trees) {
+        drop(trees);
+        write(&trees_path, TREES_MAGIC, schema, &payload);
+    }
+    write_snapshot(&snap_path, schema, root_raw, &entries);
     Ok(entries)
 }
 

@@ -108,6 +108,7 @@ impl Store {
         // Reads trust the object database as git's own commands do; re-hashing every object
         // read cost a few percent of a 10,000-ticket load. (`git fsck` is the integrity check.)
         git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
         let repo = if std::env::var_os("GIT_DIR").is_some() {
             Repository::open_from_env()
         } else {
