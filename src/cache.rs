@@ -2,22 +2,30 @@
 //!
 //! Loading the tickets means walking the `.work` tree and parsing every ticket blob. Both are
 //! pure functions of git object ids: a tree id determines its entries, and a (path, blob id)
-//! pair determines what [`crate::ticket::parse`] makes of it. So the last load is kept in
-//! `<common git dir>/wt/cache/snapshot.bin`, shared by every worktree of the repository:
+//! pair determines what [`crate::ticket::parse`] makes of it. So loads are remembered in
+//! `<common git dir>/wt/cache/`, shared by every worktree of the repository:
 //!
-//! - section A, the whole result, keyed by the `.work` tree id: every blob under `.work/` in
-//!   walk order, with its parsed ticket (or parse problem). When the tree id matches, nothing
-//!   is read from git and nothing is parsed;
-//! - section B, every tree under `.work/` by tree id, so that after a change the walk reads
-//!   only the trees on the changed paths, and only changed blobs are parsed.
+//! - `snapshot.bin`, the whole result of the last load, keyed by the `.work` tree id: every
+//!   blob under `.work/` in walk order, with its parsed ticket (or parse problem). When the
+//!   tree id matches, nothing is read from git and nothing is parsed. Stored in parts that
+//!   are decoded on separate threads.
+//! - `delta.bin`, what wt's own commits changed since: (tree before, tree after, the new
+//!   blobs of the files it rewrote, parsed by the writer, which had their text anyway). A
+//!   load whose snapshot is older follows this chain instead of walking git, and after 32
+//!   steps writes a fresh snapshot.
+//! - `trees.bin`, every tree under `.work/` by tree id, so that after any other change (a
+//!   `git commit` of a ticket, a merge, `wt new`) the walk reads only the trees on the
+//!   changed paths, and only changed blobs are parsed.
 //!
-//! The file is derived data. A missing, truncated, corrupt or foreign file is ignored (a
+//! All of it is derived data. A missing, truncated, corrupt or foreign file is ignored (a
 //! header with magic, format version, build and schema fingerprints, length and an xxh3
-//! checksum guards every read), and rewritten by temp file + rename, so a reader never sees a
-//! half-written file and racing writers only race to install equally valid files. The
-//! fingerprints make any other build of wt (another parser, a new `Ticket` field) start
-//! afresh instead of trusting records it did not write. `WT_NO_CACHE=1` bypasses the cache;
-//! `WT_DEBUG_STATS=1` makes the CLI print what the last load did (see [`stats`]).
+//! checksum guards every read; each delta frame has its own checksum) and replaced by temp
+//! file + rename, so a reader never sees a half-written file and racing writers only race to
+//! install equally valid files. The fingerprints make any other build of wt (another
+//! parser, a new `Ticket` field) start afresh instead of trusting records it did not write.
+//! Nothing is cached that a fresh parse would not produce: parse problems are cached as
+//! the same problems. `WT_NO_CACHE=1` bypasses the cache; `WT_DEBUG_STATS=1` makes the CLI
+//! print what the loads did (see [`stats`]).
 
 use std::collections::HashMap;
 use std::fs;
