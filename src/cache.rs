@@ -93,6 +93,13 @@ impl Entries {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// All entries in walk order, as one vector (without copying when there is one part).
+    pub fn into_vec(mut self) -> Vec<WorkEntry> {
+        if self.parts.len() == 1 {
+            return self.parts.pop().unwrap_or_default();
+        }
+        self.parts.into_iter().flatten().collect()
+    }
     pub fn iter(&self) -> impl Iterator<Item = &WorkEntry> {
         self.parts.iter().flatten()
     }
@@ -498,56 +505,98 @@ fn write_snapshot(path: &Path, schema: u64, root: RawOid, entries: &Entries) {
 fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Entries)> {
     let root: RawOid = payload.get(..20)?.try_into().ok()?;
     let parts = u32::from_le_bytes(payload.get(20..24)?.try_into().ok()?) as usize;
-    let mut slices = Vec::with_capacity(parts.min(64));
+    // Each part: its entry count, then the records.
+    let mut slices: Vec<(usize, &[u8])> = Vec::with_capacity(parts.min(64));
     let mut at = 24;
     for _ in 0..parts {
         let len = usize::try_from(u64_at(payload, at)?).ok()?;
         let end = (at + 8).checked_add(len)?;
-        slices.push(payload.get(at + 8..end)?);
+        let (n, records) = postcard::take_from_bytes::<usize>(payload.get(at + 8..end)?).ok()?;
+        // A record takes at least 20 bytes (its blob id): a larger count is corrupt.
+        if n > records.len() / 20 {
+            return None;
+        }
+        slices.push((n, records));
         at = end;
     }
     if at != payload.len() {
         return None;
     }
+    // All parts are decoded into one vector (each thread into its own range of it), so the
+    // snapshot's tickets can later be collected in place: no second copy of 10,000 tickets.
+    let total = slices.iter().map(|(n, _)| n).sum::<usize>();
+    let mut entries: Vec<WorkEntry> = Vec::with_capacity(total);
+    let mut ranges: Vec<&mut [std::mem::MaybeUninit<WorkEntry>]> = Vec::with_capacity(slices.len());
+    let mut spare = &mut entries.spare_capacity_mut()[..total];
+    for (n, _) in &slices {
+        let (mine, rest) = spare.split_at_mut(*n);
+        ranges.push(mine);
+        spare = rest;
+    }
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let decoded: Vec<Option<Vec<WorkEntry>>> = if slices.len() > 1 && threads > 1 {
+    let work = slices.iter().map(|(_, b)| *b).zip(ranges);
+    let ok = if slices.len() > 1 && threads > 1 {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = slices[1..]
-                .iter()
-                .map(|s| scope.spawn(move || decode_chunk(s)))
+            let mut work = work;
+            let first = work.next();
+            let handles: Vec<_> = work
+                .map(|(b, r)| scope.spawn(move || decode_chunk(b, r)))
                 .collect();
-            let mut out = vec![decode_chunk(slices[0])];
-            out.extend(handles.into_iter().map(|h| h.join().ok().flatten()));
-            out
+            let mut ok = first.is_none_or(|(b, r)| decode_chunk(b, r));
+            for h in handles {
+                ok &= h.join().unwrap_or(false);
+            }
+            ok
         })
     } else {
-        slices.iter().map(|s| decode_chunk(s)).collect()
+        work.fold(true, |ok, (b, r)| decode_chunk(b, r) && ok)
     };
-    let parts = decoded.into_iter().collect::<Option<Vec<_>>>()?;
-    Some((root, Entries { parts }))
+    if !ok {
+        // Every range that failed dropped what it had written; the ones that succeeded are
+        // leaked with `entries` (it keeps length 0): a corrupt cache file is rare, and only
+        // costs this memory in this process.
+        return None;
+    }
+    // SAFETY: the ranges cover `entries[..total]` exactly, and every decode_chunk that
+    // returned true initialised every slot of its range.
+    unsafe { entries.set_len(total) };
+    Some((root, Entries::single(entries)))
 }
 
-fn decode_chunk(bytes: &[u8]) -> Option<Vec<WorkEntry>> {
-    // One record at a time into a vector of the right size: no regrowth copies.
-    let (n, mut rest) = postcard::take_from_bytes::<usize>(bytes).ok()?;
-    let mut entries = Vec::with_capacity(n.min(rest.len()));
-    for _ in 0..n {
-        let (r, more) = postcard::take_from_bytes::<EntryRec>(rest).ok()?;
-        rest = more;
-        let path = match (r.path, &r.parsed) {
-            (Some(p), _) => p,
-            (None, Some(parsed)) => parsed.path().to_string(),
-            (None, None) => return None,
-        };
-        entries.push(WorkEntry {
-            path,
-            oid: oid(&r.oid)?,
-            parsed: r.parsed,
-        });
+/// Decode the records `bytes` into `out`, one per slot. True when every slot was written
+/// and nothing is left over; on false, no slot is left initialised.
+fn decode_chunk(bytes: &[u8], out: &mut [std::mem::MaybeUninit<WorkEntry>]) -> bool {
+    let mut rest = bytes;
+    let mut written = 0;
+    let ok = (|| -> Option<()> {
+        for slot in out.iter_mut() {
+            let (r, more) = postcard::take_from_bytes::<EntryRec>(rest).ok()?;
+            rest = more;
+            let path = match (r.path, &r.parsed) {
+                (Some(p), _) => p,
+                (None, Some(parsed)) => parsed.path().to_string(),
+                (None, None) => return None,
+            };
+            slot.write(WorkEntry {
+                path,
+                oid: oid(&r.oid)?,
+                parsed: r.parsed,
+            });
+            written += 1;
+        }
+        rest.is_empty().then_some(())
+    })()
+    .is_some();
+    if !ok {
+        for slot in &mut out[..written] {
+            // SAFETY: the first `written` slots were initialised above and nothing else
+            // will read or drop them.
+            unsafe { slot.assume_init_drop() };
+        }
     }
-    rest.is_empty().then_some(entries)
+    ok
 }
 
 // ---------------------------------------------------------------------------
@@ -705,11 +754,14 @@ fn apply_deltas(
     let mut applied = 0;
     {
         let index: FxHashMap<&str, usize> = if frames.iter().any(|f| f.base == from) {
-            entries
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.path.as_str(), i))
-                .collect()
+            let mut index = FxHashMap::with_capacity_and_hasher(entries.len(), Default::default());
+            index.extend(
+                entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.path.as_str(), i)),
+            );
+            index
         } else {
             FxHashMap::default()
         };
