@@ -47,10 +47,27 @@ pub fn worktree_code_tree(store: &Store) -> Result<Oid> {
         .ok_or_else(|| Error::setup("this repository has no working tree"))?
         .to_path_buf();
     let mut index = Index::new()?;
+    // The top-level names to look at: HEAD's and the disk's, except `.work` (and `.git`).
+    // Status is then asked about exactly those (literal paths, each with what is under it),
+    // so it never lists or compares the ticket files: with 10,000 tickets checked out that
+    // was most of the time.
+    let mut top: std::collections::BTreeSet<Vec<u8>> = std::collections::BTreeSet::new();
     if let Some(head) = store.head_commit() {
         // HEAD's tree without `.work`: its ticket files never enter this index.
-        let code = code_tree(repo, repo.find_commit(head)?.tree_id())?;
-        index.read_tree(&repo.find_tree(code)?)?;
+        let code = repo.find_tree(code_tree(repo, repo.find_commit(head)?.tree_id())?)?;
+        top.extend(code.iter().map(|e| e.name_bytes().to_vec()));
+        index.read_tree(&code)?;
+    }
+    for e in fs::read_dir(&workdir)? {
+        let name = e?.file_name();
+        if name != WORK_DIR && name != ".git" {
+            top.insert(name.as_encoded_bytes().to_vec());
+        }
+    }
+    if top.is_empty() {
+        // Nothing but `.work` (an empty pathspec would mean everything).
+        let root = index.write_tree_to(repo)?;
+        return code_tree(repo, root);
     }
     let filemode = repo
         .config()
@@ -65,11 +82,10 @@ pub fn worktree_code_tree(store: &Store) -> Result<Oid> {
         .exclude_submodules(true)
         .renames_head_to_index(false)
         .renames_index_to_workdir(false)
-        // Leave `.work/` out of the walk wholesale (with 10,000 tickets checked out, comparing
-        // their files was most of the time); its entries are skipped below anyway.
-        .pathspec("*")
-        .pathspec(format!("!{WORK_DIR}"))
-        .pathspec(format!("!{WORK_DIR}/*"));
+        .disable_pathspec_match(true);
+    for name in top {
+        opts.pathspec(name);
+    }
     let statuses = repo.statuses(Some(&mut opts))?;
     let work_prefix = format!("{WORK_DIR}/");
     for s in statuses.iter() {

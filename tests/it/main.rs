@@ -3,6 +3,7 @@
 
 mod cache;
 mod ci_gate;
+mod ci_tree;
 mod common;
 mod concurrency;
 mod context;
