@@ -904,10 +904,13 @@ fn load(
         .min(4);
     if known.is_empty() && threads > 1 {
         // Nothing to reuse: every ticket is parsed, so parsing starts while the walk goes on.
-        let parsed = walk_and_parse(store, root, &mut trees, &mut order, &mut entries, threads)?;
-        with_stats(|s| s.parsed += parsed.len());
-        for (i, p) in parsed {
-            entries[i].parsed = Some(p);
+        let parts = walk_and_parse(store, root, &mut trees, &mut order, &mut entries, threads)?;
+        // Each thread's results straight into the entries (no merged copy of them all).
+        for part in parts {
+            with_stats(|s| s.parsed += part.len());
+            for (i, p) in part {
+                entries[i].parsed = Some(p);
+            }
         }
     } else {
         walk(
@@ -1005,7 +1008,7 @@ fn walk_and_parse(
     order: &mut Vec<Oid>,
     entries: &mut Vec<WorkEntry>,
     threads: usize,
-) -> Result<Vec<(usize, Parsed)>> {
+) -> Result<Vec<Vec<(usize, Parsed)>>> {
     type Batch = Vec<(usize, String, Vec<u8>)>;
     let parse_batch = |batch: Batch, out: &mut Vec<(usize, Parsed)>| {
         for (i, path, bytes) in batch {
@@ -1061,15 +1064,16 @@ fn walk_and_parse(
         while let Some(b) = next() {
             parse_batch(b, &mut out);
         }
+        let mut parts = vec![out];
         for w in workers {
             match w.join() {
-                Ok(part) => out.extend(part),
+                Ok(part) => parts.push(part),
                 Err(_) => {
                     return Err(crate::error::Error::internal("a parser thread panicked"));
                 }
             }
         }
-        walked.map(|()| out)
+        walked.map(|()| parts)
     })
 }
 
