@@ -109,15 +109,7 @@ fn relevel(text: &str, level_of: impl Fn(u8) -> u8) -> String {
             ));
         }
     }
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut pos = 0;
-    for (s, e, r) in edits {
-        out.push_str(&text[pos..s]);
-        out.push_str(&r);
-        pos = e;
-    }
-    out.push_str(&text[pos..]);
-    out
+    crate::frontmatter::apply(text, edits)
 }
 
 /// Append `entry` to the section `heading` of a whole ticket file (frontmatter kept as is);

@@ -887,7 +887,8 @@ fn edit_field(
     (kl.start, lines[f.last_idx].next, line)
 }
 
-fn apply(text: &str, mut edits: Vec<(usize, usize, String)>) -> String {
+/// Replace byte ranges of `text` (start, end, replacement); ranges must not overlap.
+pub(crate) fn apply(text: &str, mut edits: Vec<(usize, usize, String)>) -> String {
     edits.sort_by_key(|e| e.0);
     let mut out = String::with_capacity(text.len() + 64);
     let mut pos = 0;

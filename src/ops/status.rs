@@ -29,6 +29,8 @@ pub struct Held {
     /// Seconds since the claim (None when `claimed_at` is missing or unreadable).
     pub age_secs: Option<i64>,
     pub stale: bool,
+    /// When the claim's lease runs out (None: no expiry).
+    pub lease_until: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,7 +129,11 @@ pub fn overview(ws: &Workspace, snap: &Snapshot, stale_after_secs: i64) -> Resul
                 agent,
                 since: t.claimed_at.clone(),
                 age_secs: age,
-                stale: age.is_some_and(|a| a > stale_after_secs),
+                // A lease that ran out is stale; a claim without a lease expiry (written
+                // before leases, or with `--lease 0`) is stale once older than the limit.
+                stale: t.is_stale(now)
+                    || (t.claim_expires.is_none() && age.is_some_and(|a| a > stale_after_secs)),
+                lease_until: t.claim_expires.clone(),
             })
         })
         .collect();

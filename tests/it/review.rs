@@ -336,6 +336,7 @@ fn status_shows_holders_stale_claims_and_what_finished_last() {
     assert_eq!(st["finished_last"][0]["verb"], "pass");
     assert_eq!(st["counts"]["done"], 1);
     assert_eq!(st["counts"]["in_progress"], 1);
+    // The 30-minute lease ran out long ago: stale whatever --stale-after says.
     let text = r
         .wt_env(
             &r.root,
@@ -344,12 +345,29 @@ fn status_shows_holders_stale_claims_and_what_finished_last() {
         )
         .ok();
     assert!(
-        text.contains("since 2026-01-02T03:04:05Z (3h00m)  Alpha"),
+        text.contains("since 2026-01-02T03:04:05Z (3h00m) STALE  Alpha"),
         "{text}"
     );
     assert!(
-        text.contains("stale claims (older than 4h00m): 0"),
+        text.contains("stale claims (lease expired, or no lease and older than 4h00m): 1"),
         "{text}"
     );
+    // A claim without a lease expiry is judged by --stale-after instead.
+    r.wt(&["release", &a, "--agent", "impl-1"]).ok();
+    r.wt(&["claim", &a, "--agent", "impl-1", "--lease", "0"])
+        .ok();
+    let no_lease = |after: &str| {
+        r.wt_env(
+            &r.root,
+            &["status", "--stale-after", after],
+            &[("WT_NOW", "2026-01-02T06:04:05Z")],
+        )
+        .ok()
+    };
+    let fresh = no_lease("4h");
+    assert!(fresh.contains("(3h00m)  Alpha"), "{fresh}");
+    assert!(fresh.contains("older than 4h00m): 0"), "{fresh}");
+    let old = no_lease("2h");
+    assert!(old.contains("(3h00m) STALE  Alpha"), "{old}");
     assert!(text.contains(&format!("pass  {b}  Beta (aud)")), "{text}");
 }

@@ -6,12 +6,13 @@ use wt::ops::status::{parse_duration, short_age};
 /// One screen on the state of the work: what a person or an orchestrator needs after a crash.
 ///
 /// Counts by status (and how many are ready, and how many wait for an auditor), who holds
-/// what and since when, claims older than --stale-after, escalated tickets waiting for a
+/// what and since when, stale claims (lease expired; a claim with no lease expiry counts as
+/// stale once older than --stale-after), escalated tickets waiting for a
 /// human (`wt reopen`), gates waiting for approval (`wt approve`) and how much waits on each,
 /// and the tickets finished last (from the state branch's history).
 #[derive(clap::Args)]
 pub struct Args {
-    /// A claim older than this is listed as stale: 90s, 30m, 2h, 1d.
+    /// A claim with no lease expiry older than this is listed as stale: 90s, 30m, 2h, 1d.
     #[arg(long, default_value = "2h", value_parser = parse_duration, value_name = "AGE")]
     pub stale_after: i64,
 }
@@ -57,7 +58,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     }
     let stale = o.held.iter().filter(|h| h.stale).count();
     s.push_str(&format!(
-        "stale claims (older than {}): {stale}\n",
+        "stale claims (lease expired, or no lease and older than {}): {stale}\n",
         short_age(o.stale_after_secs)
     ));
     s.push_str(&format!("\nescalated ({}):\n", o.escalated.len()));
