@@ -1001,29 +1001,29 @@ fn walk(
     Ok(())
 }
 
-/// Walk `root` on this thread, reading each ticket blob as it is found and handing batches
-/// to `threads - 1` worker threads; after the walk this thread parses too.
-fn walk_and_parse(
-    store: &Store,
-    root: Oid,
-    trees: &mut Trees,
-    order: &mut Vec<Oid>,
-    entries: &mut Vec<WorkEntry>,
+/// Ticket blobs to parse: (entry index, path, file bytes).
+type Batch = Vec<(usize, String, Vec<u8>)>;
+/// Parsed tickets by entry index.
+type ParsedPart = Vec<(usize, Parsed)>;
+
+/// Parse what `produce` reads. `produce` runs on this thread (git2 handles stay on one
+/// thread) and hands batches of blobs to its `submit` argument; `threads - 1` worker threads
+/// parse them. The queue is short: when the workers are behind, this thread parses the batch
+/// itself, so at most a few batches of file text are held at once. After `produce` returns,
+/// this thread helps with whatever is still queued. Returns one part per thread.
+fn parse_in_pool(
     threads: usize,
-) -> Result<Vec<Vec<(usize, Parsed)>>> {
-    type Batch = Vec<(usize, String, Vec<u8>)>;
-    let parse_batch = |batch: Batch, out: &mut Vec<(usize, Parsed)>| {
+    produce: impl FnOnce(&mut dyn FnMut(Batch)) -> Result<()>,
+) -> Result<Vec<ParsedPart>> {
+    let parse_batch = |batch: Batch, out: &mut ParsedPart| {
         for (i, path, bytes) in batch {
             out.push((i, parse_blob(&path, &bytes)));
         }
     };
-    // A short queue: when the workers are behind, this thread parses the batch itself, so
-    // at most a few batches of file text are held at once.
     let (tx, rx) = mpsc::sync_channel::<Batch>(threads);
     let rx = Mutex::new(rx);
     let next = || rx.lock().ok().and_then(|r| r.recv().ok());
     std::thread::scope(|scope| {
-        let mut out = Vec::new();
         let workers: Vec<_> = (1..threads)
             .map(|_| {
                 scope.spawn(|| {
@@ -1035,33 +1035,14 @@ fn walk_and_parse(
                 })
             })
             .collect();
-        let mut batch: Batch = Vec::with_capacity(PARSE_BATCH);
-        let walked = walk(
-            store,
-            root,
-            crate::config::WORK_DIR,
-            trees,
-            order,
-            entries,
-            &mut |i, e| {
-                if ticket::is_ticket_path(&e.path) {
-                    batch.push((i, e.path.clone(), store.read_blob(e.oid)?));
-                    if batch.len() == PARSE_BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSE_BATCH));
-                        if let Err(
-                            mpsc::TrySendError::Full(b) | mpsc::TrySendError::Disconnected(b),
-                        ) = tx.try_send(full)
-                        {
-                            parse_batch(b, &mut out);
-                        }
-                    }
-                }
-                Ok(())
-            },
-        );
-        if !batch.is_empty() {
-            parse_batch(batch, &mut out);
-        }
+        let mut out = Vec::new();
+        let produced = produce(&mut |batch| {
+            if let Err(mpsc::TrySendError::Full(b) | mpsc::TrySendError::Disconnected(b)) =
+                tx.try_send(batch)
+            {
+                parse_batch(b, &mut out);
+            }
+        });
         drop(tx);
         while let Some(b) = next() {
             parse_batch(b, &mut out);
@@ -1075,7 +1056,46 @@ fn walk_and_parse(
                 }
             }
         }
-        walked.map(|()| parts)
+        produced.map(|()| parts)
+    })
+}
+
+/// Walk `root` on this thread, reading each ticket blob as it is found and handing batches
+/// to `threads - 1` worker threads; after the walk this thread parses too.
+fn walk_and_parse(
+    store: &Store,
+    root: Oid,
+    trees: &mut Trees,
+    order: &mut Vec<Oid>,
+    entries: &mut Vec<WorkEntry>,
+    threads: usize,
+) -> Result<Vec<ParsedPart>> {
+    parse_in_pool(threads, |submit| {
+        let mut batch: Batch = Vec::with_capacity(PARSE_BATCH);
+        walk(
+            store,
+            root,
+            crate::config::WORK_DIR,
+            trees,
+            order,
+            entries,
+            &mut |i, e| {
+                if ticket::is_ticket_path(&e.path) {
+                    batch.push((i, e.path.clone(), store.read_blob(e.oid)?));
+                    if batch.len() == PARSE_BATCH {
+                        submit(std::mem::replace(
+                            &mut batch,
+                            Vec::with_capacity(PARSE_BATCH),
+                        ));
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        if !batch.is_empty() {
+            submit(batch);
+        }
+        Ok(())
     })
 }
 
@@ -1086,16 +1106,10 @@ const PARSE_BATCH: usize = 64;
 /// the blobs (git2 handles stay on one thread) in batches that worker threads parse; when it
 /// has read everything it parses the remaining batches too.
 fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec<(usize, Parsed)>> {
-    const BATCH: usize = PARSE_BATCH;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(4);
-    let parse_batch = |batch: Vec<(usize, Vec<u8>)>, out: &mut Vec<(usize, Parsed)>| {
-        for (i, bytes) in batch {
-            out.push((i, parse_blob(&entries[i].path, &bytes)));
-        }
-    };
     if todo.len() < PARALLEL_MIN || threads < 2 {
         let mut out = Vec::with_capacity(todo.len());
         for &i in todo {
@@ -1104,51 +1118,19 @@ fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec
         }
         return Ok(out);
     }
-    let (tx, rx) = mpsc::sync_channel::<Vec<(usize, Vec<u8>)>>(threads);
-    let rx = Mutex::new(rx);
-    let next = || rx.lock().ok().and_then(|r| r.recv().ok());
-    std::thread::scope(|scope| {
-        let mut out = Vec::with_capacity(todo.len());
-        let workers: Vec<_> = (1..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    while let Some(batch) = next() {
-                        parse_batch(batch, &mut out);
-                    }
-                    out
-                })
-            })
-            .collect();
-        let mut read = || -> Result<()> {
-            for chunk in todo.chunks(BATCH) {
-                let mut batch = Vec::with_capacity(chunk.len());
-                for &i in chunk {
-                    batch.push((i, store.read_blob(entries[i].oid)?));
-                }
-                // Workers behind: parse this batch here instead of queueing more text.
-                if let Err(mpsc::TrySendError::Full(b) | mpsc::TrySendError::Disconnected(b)) =
-                    tx.try_send(batch)
-                {
-                    parse_batch(b, &mut out);
-                }
+    let parts = parse_in_pool(threads, |submit| {
+        for chunk in todo.chunks(PARSE_BATCH) {
+            let mut batch = Vec::with_capacity(chunk.len());
+            for &i in chunk {
+                batch.push((i, entries[i].path.clone(), store.read_blob(entries[i].oid)?));
             }
-            Ok(())
-        };
-        let read_result = read();
-        drop(tx);
-        // This thread helps with whatever is still queued.
-        while let Some(batch) = next() {
-            parse_batch(batch, &mut out);
+            submit(batch);
         }
-        for w in workers {
-            match w.join() {
-                Ok(part) => out.extend(part),
-                Err(_) => {
-                    return Err(crate::error::Error::internal("a parser thread panicked"));
-                }
-            }
-        }
-        read_result.map(|()| out)
-    })
+        Ok(())
+    })?;
+    let mut out = Vec::with_capacity(todo.len());
+    for part in parts {
+        out.extend(part);
+    }
+    Ok(out)
 }
