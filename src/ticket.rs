@@ -488,6 +488,18 @@ impl Ticket {
         self.claimed_by.is_some()
     }
     /// Carries a gate that no one has approved yet.
+    /// Everything about this ticket that the dependency graph reads: two tickets with equal
+    /// keys block and unblock the same tickets (see [`crate::graph::Graph::unblocked`]).
+    pub fn graph_key(&self) -> (&str, Option<&str>, &[String], bool, bool) {
+        (
+            &self.id,
+            self.parent.as_deref(),
+            &self.depends_on,
+            self.status == Status::Done,
+            self.awaits_approval(),
+        )
+    }
+
     pub fn awaits_approval(&self) -> bool {
         self.gate.is_some() && self.approved_by.is_none()
     }

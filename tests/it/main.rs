@@ -11,6 +11,7 @@ mod errors;
 mod fixtures;
 mod git_safety;
 mod graph_props;
+mod lookup;
 mod planning;
 mod review;
 mod scale;
