@@ -1156,3 +1156,47 @@ fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec
     }
     Ok(out)
 }
+
+// ---------------------------------------------------------------------------
+// Whole results
+
+/// Results of whole commands, by `.work` tree id: `results/<hash of key>.bin`.
+const RESULTS_DIR: &str = "results";
+const RESULT_MAGIC: &[u8; 8] = b"wtres01\n";
+
+fn result_path(store: &Store, key: &str) -> PathBuf {
+    dir(store)
+        .join(RESULTS_DIR)
+        .join(format!("{:016x}.bin", xxh3_64(key.as_bytes())))
+}
+
+/// The bytes stored for `key` (a command and its arguments) on the `.work` tree
+/// `work_tree`, if the file is this build's, intact, and for this tree and key.
+pub fn result(store: &Store, work_tree: Oid, key: &str) -> Option<Vec<u8>> {
+    let schema = enabled().then(schema_fingerprint).flatten()?;
+    let tree = raw(work_tree)?;
+    let bytes = read(&result_path(store, key), RESULT_MAGIC, schema).ok()?;
+    let payload = &bytes[HEADER_LEN..];
+    let key_len = usize::try_from(u64_at(payload, 20)?).ok()?;
+    let data_at = 28usize.checked_add(key_len)?;
+    if payload.get(..20)? != tree || payload.get(28..data_at)? != key.as_bytes() {
+        return None;
+    }
+    with_stats(|s| s.state = "result");
+    Some(payload[data_at..].to_vec())
+}
+
+/// Store `data` as the result of `key` on the `.work` tree `work_tree` (replacing the
+/// result of the same key on an older tree). Failures only cost speed.
+pub fn put_result(store: &Store, work_tree: Oid, key: &str, data: &[u8]) {
+    let (Some(schema), Some(tree)) = (enabled().then(schema_fingerprint).flatten(), raw(work_tree))
+    else {
+        return;
+    };
+    let mut payload = Vec::with_capacity(28 + key.len() + data.len());
+    payload.extend_from_slice(&tree);
+    payload.extend_from_slice(&(key.len() as u64).to_le_bytes());
+    payload.extend_from_slice(key.as_bytes());
+    payload.extend_from_slice(data);
+    write(&result_path(store, key), RESULT_MAGIC, schema, &payload);
+}

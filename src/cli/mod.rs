@@ -67,6 +67,8 @@ pub struct Out {
     pub code: i32,
     /// Lines for stderr (warnings, skipped tickets), printed in both modes.
     pub notes: Vec<String>,
+    /// `json` already rendered (a result taken from the cache); printed instead of it.
+    pub json_text: Option<String>,
 }
 
 impl Out {
@@ -76,6 +78,7 @@ impl Out {
             json,
             code: exit::OK,
             notes: Vec::new(),
+            json_text: None,
         }
     }
     pub fn notes(mut self, notes: impl IntoIterator<Item = String>) -> Out {
@@ -180,7 +183,12 @@ pub fn run() -> i32 {
                 eprintln!("{n}");
             }
             if ctx.json {
-                let s = serde_json::to_string_pretty(&out.json).unwrap_or_else(|_| "null".into());
+                let s = match out.json_text {
+                    Some(s) => s,
+                    None => {
+                        serde_json::to_string_pretty(&out.json).unwrap_or_else(|_| "null".into())
+                    }
+                };
                 emit(&format!("{s}\n"));
             } else if !out.text.is_empty() {
                 let mut t = out.text;

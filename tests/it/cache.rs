@@ -134,7 +134,7 @@ fn answers_are_identical_with_and_without_the_cache_including_parse_problems() {
     let second = cached(&r); // answers from it
     assert_eq!(first, plain);
     assert_eq!(second, plain);
-    assert_eq!(stats(&r, &r.root, &["ready"])["cache"], "hit");
+    assert_eq!(stats(&r, &r.root, &["list"])["cache"], "hit");
 }
 
 #[test]
@@ -143,11 +143,11 @@ fn deleting_the_cache_changes_speed_only() {
     let plain = uncached(&r);
     cached(&r);
     std::fs::remove_dir_all(cache_dir(&r)).expect("rm cache");
-    let s = stats(&r, &r.root, &["ready"]);
+    let s = stats(&r, &r.root, &["list"]);
     assert_eq!(s["cache"], "absent");
     assert!(num(&s, "parsed") > 0);
     assert_eq!(cached(&r), plain);
-    let s = stats(&r, &r.root, &["ready"]);
+    let s = stats(&r, &r.root, &["list"]);
     assert_eq!((s["cache"].as_str(), num(&s, "parsed")), ("hit", 0));
 }
 
@@ -169,10 +169,10 @@ fn truncated_cache_files_are_ignored_and_replaced() {
         let bytes = std::fs::read(&p).unwrap_or_else(|_| panic!("{name} exists"));
         std::fs::write(&p, &bytes[..bytes.len() / 2]).expect("truncate");
     }
-    let s = stats(&r, &r.root, &["ready"]);
+    let s = stats(&r, &r.root, &["list"]);
     assert_eq!(s["cache"], "invalid");
     assert_eq!(cached(&r), plain);
-    assert_eq!(stats(&r, &r.root, &["ready"])["cache"], "hit");
+    assert_eq!(stats(&r, &r.root, &["list"])["cache"], "hit");
     // Truncated to nothing, and to less than a header.
     for len in [0, 7] {
         let p = cache_dir(&r).join("snapshot.bin");
@@ -199,7 +199,7 @@ fn corrupted_cache_files_are_ignored_and_replaced() {
     let garbage: Vec<u8> = (0..good.len()).map(|i| (i * 31 % 251) as u8).collect();
     for bad in [payload, header, garbage] {
         std::fs::write(&p, &bad).expect("corrupt");
-        let s = stats(&r, &r.root, &["ready"]);
+        let s = stats(&r, &r.root, &["list"]);
         assert_eq!(s["cache"], "invalid");
         assert_eq!(cached(&r), plain);
     }
@@ -215,7 +215,7 @@ fn a_cache_written_by_another_build_is_not_trusted() {
     // Bytes 12..20 hold the build fingerprint (a hash of the sources that parse tickets).
     bytes[12] ^= 1;
     std::fs::write(&p, &bytes).expect("write");
-    assert_eq!(stats(&r, &r.root, &["ready"])["cache"], "stale");
+    assert_eq!(stats(&r, &r.root, &["list"])["cache"], "stale");
     assert_eq!(cached(&r), plain);
 }
 
@@ -233,9 +233,9 @@ fn after_one_ticket_changes_only_that_ticket_is_parsed() {
     }
     plan.push(']');
     let ids = r.import(&plan);
-    let s = stats(&r, &r.root, &["ready"]);
+    let s = stats(&r, &r.root, &["list"]);
     assert_eq!(num(&s, "parsed") + num(&s, "reused"), 30);
-    let s = stats(&r, &r.root, &["ready"]);
+    let s = stats(&r, &r.root, &["list"]);
     assert_eq!((s["cache"].as_str(), num(&s, "parsed")), ("hit", 0));
 
     // A change made with plain git: the next load reads the changed trees and that one blob.
@@ -244,7 +244,7 @@ fn after_one_ticket_changes_only_that_ticket_is_parsed() {
     let text = r.read(&path).replace("priority: 2", "priority: 0");
     r.write(&path, &text);
     r.git(&["commit", "-q", "-am", "reprioritise"]).ok();
-    let s = stats(&r, &r.root, &["ready"]);
+    let s = stats(&r, &r.root, &["list"]);
     assert_eq!(s["cache"], "partial");
     assert_eq!(num(&s, "parsed"), 1, "{s:?}");
     assert_eq!(num(&s, "reused"), 29, "{s:?}");
@@ -252,7 +252,7 @@ fn after_one_ticket_changes_only_that_ticket_is_parsed() {
 
     // A change made by wt: the writer recorded it, so the next load parses nothing.
     r.wt(&["claim", id, "--agent", "a"]).ok();
-    let s = stats(&r, &r.root, &["ready"]);
+    let s = stats(&r, &r.root, &["list"]);
     assert_eq!(s["cache"], "delta");
     assert_eq!(num(&s, "parsed"), 0, "{s:?}");
     assert!(!ids_of_ready(&r).contains(&id.to_string()));
@@ -365,7 +365,7 @@ fn worktrees_share_one_cache() {
         other.to_str().expect("utf8"),
     ])
     .ok();
-    let s = stats(&r, &other, &["ready"]);
+    let s = stats(&r, &other, &["list"]);
     assert_eq!((s["cache"].as_str(), num(&s, "parsed")), ("hit", 0));
     assert_eq!(
         r.wt_in(&other, &["--json", "ready"]).stdout(),
@@ -403,4 +403,64 @@ fn a_large_import_is_written_as_one_pack() {
     r.git(&["fsck", "--strict"]).ok();
     assert_eq!(r.wt_json(&["list"]).as_array().map(Vec::len), Some(300));
     assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+}
+
+/// `wt ready` keeps its whole answer by `.work` tree id (`results/`): the second run prints
+/// it without loading a ticket, a damaged or foreign result file is ignored, and a list
+/// with a lease on it (whose `stale` flag reads the clock) is not kept.
+#[test]
+fn ready_answers_are_kept_by_tree_and_only_when_they_do_not_read_the_clock() {
+    let r = varied_repo();
+    let plain = uncached(&r);
+    assert_eq!(cached(&r), plain); // computes and keeps
+    let s = stats(&r, &r.root, &["--json", "ready"]);
+    assert_eq!((s["cache"].as_str(), num(&s, "reused")), ("result", 0));
+    assert_eq!(cached(&r), plain); // answered from the kept results
+    let results = cache_dir(&r).join("results");
+    let files: Vec<PathBuf> = std::fs::read_dir(&results)
+        .expect("results")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(!files.is_empty());
+    // Damaged files: ignored (and replaced).
+    for f in &files {
+        let mut b = std::fs::read(f).expect("read");
+        let last = b.len() - 1;
+        b[last] ^= 0x40;
+        std::fs::write(f, &b).expect("damage");
+    }
+    assert_ne!(stats(&r, &r.root, &["--json", "ready"])["cache"], "result");
+    assert_eq!(cached(&r), plain);
+    // A result kept for another tree (the tree before a hand edit) is not used.
+    let before = uncached(&r);
+    let job = ids(&r.wt_json(&["ready"]))[0].clone();
+    let p = r.ticket_path(&job);
+    let text = r.read(&p).replacen("status: open", "status: done", 1);
+    r.write(&p, &text);
+    r.git(&["commit", "-q", "-am", "done by hand"]).ok();
+    let after = uncached(&r);
+    assert_ne!(after, before);
+    assert_eq!(cached(&r), after);
+    // A ready ticket with a lease (hand-made, claimed_by empty): its `stale` flag depends
+    // on the time, so that answer is computed every time.
+    let next = ids(&r.wt_json(&["ready"]))[0].clone();
+    let p = r.ticket_path(&next);
+    let text = r.read(&p).replace("claim_expires:\n", "").replacen(
+        "\ntitle:",
+        "\nclaim_expires: \"2026-01-02T03:00:00Z\"\ntitle:",
+        1,
+    );
+    assert!(text.contains("03:00:00Z"), "{text}");
+    r.write(&p, &text);
+    r.git(&["commit", "-q", "-am", "a lease without a holder"])
+        .ok();
+    r.wt(&["--json", "ready"]).ok();
+    assert_ne!(stats(&r, &r.root, &["--json", "ready"])["cache"], "result");
+    let later = r.wt_env(
+        &r.root,
+        &["--json", "ready"],
+        &[("WT_NOW", "2025-01-01T00:00:00Z")],
+    );
+    assert!(later.stdout().contains(&next));
+    assert_eq!(cached(&r), uncached(&r));
 }

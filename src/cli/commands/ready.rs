@@ -31,11 +31,58 @@ pub struct Args {
     pub parallel: Option<usize>,
 }
 
+/// A ready list stored in the cache for a `.work` tree: what the command prints.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    text: String,
+    json: String,
+    notes: Vec<String>,
+}
+
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
+    // The plain ready list is a function of the `.work` tree (tickets and config) and the
+    // arguments alone, so it is kept in the cache by tree id. --review and --parallel also
+    // read the agent's name and the worktree's files: not kept.
+    let key = (!args.review && args.parallel.is_none())
+        .then(|| format!("ready kind={:?} limit={:?}", args.kind, args.limit));
+    let tree = match (&key, ws.tip()?) {
+        (Some(_), Some(tip)) => ws.store.work_tree(tip, wt::config::WORK_DIR)?,
+        _ => None,
+    };
+    if let (Some(key), Some(tree)) = (&key, tree) {
+        let stored = wt::cache::result(&ws.store, tree, key)
+            .and_then(|b| postcard::from_bytes::<Stored>(&b).ok());
+        if let Some(s) = stored {
+            let mut out = Out::new(s.text, Value::Null).notes(s.notes);
+            out.json_text = Some(s.json);
+            return Ok(out);
+        }
+    }
+    let out = compute(&args, &ws)?;
+    if let (Some(key), Some(tree)) = (&key, tree) {
+        let stored = Stored {
+            text: out.text.clone(),
+            json: serde_json::to_string_pretty(&out.json).unwrap_or_else(|_| "null".into()),
+            notes: out.notes.clone(),
+        };
+        // Only a list that reads no clock: a listed ticket with a lease would show `stale`.
+        let timeless = out.json.as_array().is_some_and(|a| {
+            a.iter()
+                .all(|t| t["claim_expires"].is_null() && t["claimed_by"].is_null())
+        });
+        if let (true, Ok(bytes)) = (timeless, postcard::to_stdvec(&stored)) {
+            wt::cache::put_result(&ws.store, tree, key, &bytes);
+        }
+    }
+    Ok(out)
+}
+
+fn compute(args: &Args, ws: &wt::workspace::Workspace) -> Result<Out, wt::Error> {
     let snap = ws.snapshot()?;
     let kind = args
         .kind
+        .as_ref()
         .map(|k| k.0)
         .unwrap_or(Some(snap.config.ready.default_kind));
     let g = snap.graph();
