@@ -814,8 +814,8 @@ fn apply_deltas(
 /// records) to the delta log, so the next load needs neither git reads nor parsing.
 /// Failures only cost speed, so they are ignored. Call with the writer lock held.
 ///
-/// When every edit rewrites a ticket file into a ticket with the same graph fields
-/// ([`Ticket::graph_key`]; `old` gives the ticket each path held), the id lookup of `base`
+/// When every edit rewrites a ticket file into a ticket with the same graph and schedule
+/// fields ([`Ticket::schedule_key`]; `old` gives the ticket each path held), the id lookup of `base`
 /// also holds for the new tree ([`crate::lookup::note_successor`]).
 pub fn note_commit<'t>(
     store: &Store,
@@ -857,7 +857,7 @@ pub fn note_commit<'t>(
         let parsed = ticket::is_ticket_path(path).then(|| parse_blob(path, content));
         same_graph &= match (&parsed, old(path)) {
             (Some(Parsed::Ticket { ticket: new, .. }), Some(was)) => {
-                new.graph_key() == was.graph_key()
+                new.schedule_key() == was.schedule_key()
             }
             _ => false,
         };

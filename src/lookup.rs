@@ -6,13 +6,16 @@
 //! it ([`Graph::unblocked`]). Both are functions of the `.work` tree, so they are kept in
 //! the cache directory next to the snapshot:
 //!
-//! - `lookup.bin`: per ticket its ID, path and `unblocked` bit (cache file header, xxh3).
+//! - `lookup.bin`: per ticket its ID, path, kind, `unblocked` bit and rank in the schedule
+//!   order (cache file header, xxh3). With it `claim --next` reads the best candidates one
+//!   by one until one is open and unclaimed.
 //! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
 //!   belongs to, frame checksum), one per tree the lookup is exact for.
 //!
 //! A full load that builds the graph writes the lookup for its tree when none covers it
 //! ([`record`]). A commit that keeps every ticket's path and every field the graph reads
 //! (claim, release, heartbeat, done into review: see [`crate::ticket::Ticket::graph_key`])
+//! and neither its kind, priority nor age (see [`crate::ticket::Ticket::schedule_key`])
 //! leaves the lookup exact, so the writer only appends a frame for the new tree
 //! ([`note_successor`]); any other commit adds none, and the next full load writes a new
 //! lookup. Like the rest of the cache it is derived data: missing, stale or corrupt files
@@ -28,7 +31,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::cache::{self, RawOid, HEADER_LEN};
 use crate::graph::Graph;
 use crate::store::Store;
-use crate::ticket::Ticket;
+use crate::ticket::{Kind, Ticket};
 
 const LOOKUP_FILE: &str = "lookup.bin";
 const LOOKUP_MAGIC: &[u8; 8] = b"wtlook1\n";
@@ -45,7 +48,10 @@ struct Rec<'a> {
     id: &'a str,
     #[serde(borrow)]
     path: &'a str,
+    kind: Kind,
     unblocked: bool,
+    /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
+    rank: u32,
 }
 
 /// The ticket an ID or prefix names, as the lookup for a tree knows it.
@@ -148,19 +154,30 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
         return;
     };
     let tickets: &[Ticket] = graph.tickets;
-    let mut recs = Vec::with_capacity(tickets.len());
-    for (i, t) in tickets.iter().enumerate() {
-        // The graph indexes the first ticket of an ID; a second one makes ID lookups
-        // ambiguous in ways only the full path explains.
-        if graph.index_of(&t.id) != Some(i) {
-            return;
-        }
-        recs.push(Rec {
+    // The graph indexes the first ticket of an ID; a second one makes ID lookups ambiguous
+    // in ways only the full path explains.
+    if (0..tickets.len()).any(|i| graph.index_of(&tickets[i].id) != Some(i)) {
+        return;
+    }
+    // Ready lists are sorted with this order (a total one: IDs break ties), so the ready
+    // tickets of a later tree, in rank order, are its ready list.
+    let mut order: Vec<usize> = (0..tickets.len()).collect();
+    graph.sort_by_schedule(&mut order, &graph.waiting_depths());
+    let mut rank = vec![0u32; tickets.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = u32::try_from(r).unwrap_or(u32::MAX);
+    }
+    let recs: Vec<Rec<'_>> = tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Rec {
             id: &t.id,
             path: &t.path,
+            kind: t.kind,
             unblocked: graph.unblocked(i),
-        });
-    }
+            rank: rank[i],
+        })
+        .collect();
     let Ok(payload) = postcard::to_stdvec(&recs) else {
         return;
     };
@@ -181,25 +198,50 @@ pub fn note_successor(store: &Store, base: &RawOid, new: &RawOid) {
     }
 }
 
-/// Resolve `query` (an ID or unique prefix, as [`crate::id::resolve`]) with the lookup exact
-/// for `work_tree`. None when there is no such lookup, or the query does not name exactly
-/// one ticket (the full path then gives the answer or the error).
-pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
+/// The lookup file exact for `work_tree`, if there is one.
+fn load(store: &Store, work_tree: Oid) -> Option<Vec<u8>> {
     let schema = live_schema()?;
     let tree = cache::raw(work_tree)?;
     let dir = cache::dir(store);
     let sum = sum_for(&dir, &tree)?;
     let bytes = cache::read(&dir.join(LOOKUP_FILE), LOOKUP_MAGIC, schema).ok()?;
     // The header's payload checksum (verified by `read`) must be the one the frame names.
-    if cache::u64_at(&bytes, HEADER_LEN - 8)? != sum {
-        return None;
-    }
-    let recs: Vec<Rec<'_>> = postcard::from_bytes(&bytes[HEADER_LEN..]).ok()?;
-    let i = crate::id::resolve_position(recs.iter().map(|r| r.id), query).ok()?;
-    let r = recs.get(i)?;
-    Some(Found {
+    (cache::u64_at(&bytes, HEADER_LEN - 8)? == sum).then_some(bytes)
+}
+
+fn found(r: &Rec<'_>) -> Found {
+    Found {
         id: r.id.to_string(),
         path: r.path.to_string(),
         unblocked: r.unblocked,
-    })
+    }
+}
+
+/// Resolve `query` (an ID or unique prefix, as [`crate::id::resolve`]) with the lookup exact
+/// for `work_tree`. None when there is no such lookup, or the query does not name exactly
+/// one ticket (the full path then gives the answer or the error).
+pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
+    let bytes = load(store, work_tree)?;
+    let recs: Vec<Rec<'_>> = postcard::from_bytes(&bytes[HEADER_LEN..]).ok()?;
+    let i = crate::id::resolve_position(recs.iter().map(|r| r.id), query).ok()?;
+    recs.get(i).map(found)
+}
+
+/// The tickets of `kind` (None: any) that the graph leaves free to start on `work_tree`,
+/// best first: the ready list once those that are not open or are claimed are left out
+/// (the caller reads each ticket to see). At most `max`. None without an exact lookup.
+pub fn candidates(
+    store: &Store,
+    work_tree: Oid,
+    kind: Option<Kind>,
+    max: usize,
+) -> Option<Vec<Found>> {
+    let bytes = load(store, work_tree)?;
+    let recs: Vec<Rec<'_>> = postcard::from_bytes(&bytes[HEADER_LEN..]).ok()?;
+    let mut picked: Vec<&Rec<'_>> = recs
+        .iter()
+        .filter(|r| r.unblocked && kind.is_none_or(|k| r.kind == k))
+        .collect();
+    picked.sort_unstable_by_key(|r| r.rank);
+    Some(picked.into_iter().take(max).map(found).collect())
 }

@@ -163,6 +163,9 @@ pub const MAX_PRIORITY: u8 = 4;
 /// Priority given to a ticket that does not say.
 pub const DEFAULT_PRIORITY: u8 = 2;
 
+/// See [`Ticket::graph_key`]: id, parent, depends_on, done, awaits approval.
+pub type GraphKey<'a> = (&'a str, Option<&'a str>, &'a [String], bool, bool);
+
 /// A parsed ticket. `path` is relative to the repository root (`.work/...`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
@@ -653,10 +656,9 @@ impl Ticket {
     pub fn is_claimed(&self) -> bool {
         self.claimed_by.is_some()
     }
-    /// Carries a gate that no one has approved yet.
     /// Everything about this ticket that the dependency graph reads: two tickets with equal
     /// keys block and unblock the same tickets (see [`crate::graph::Graph::unblocked`]).
-    pub fn graph_key(&self) -> (&str, Option<&str>, &[String], bool, bool) {
+    pub fn graph_key(&self) -> GraphKey<'_> {
         (
             &self.id,
             self.parent.as_deref(),
@@ -666,6 +668,18 @@ impl Ticket {
         )
     }
 
+    /// [`Ticket::graph_key`] plus what orders ready tickets (kind, priority, age): two
+    /// tickets with equal keys are scheduled alike (see [`crate::graph::Graph::ready`]).
+    pub fn schedule_key(&self) -> (GraphKey<'_>, Kind, u8, Option<&str>) {
+        (
+            self.graph_key(),
+            self.kind,
+            self.priority,
+            self.created.as_deref(),
+        )
+    }
+
+    /// Carries a gate that no one has approved yet.
     pub fn awaits_approval(&self) -> bool {
         self.gate.is_some() && self.approved_by.is_none()
     }

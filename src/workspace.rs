@@ -20,7 +20,7 @@ use crate::config::{Config, CONFIG_PATH, WORK_DIR};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::store::{CasOutcome, Edit, Store};
-use crate::ticket::{Problem, Ticket};
+use crate::ticket::{Kind, Problem, Status, Ticket};
 
 /// How many times a writer re-reads and retries after losing a race.
 const MAX_ATTEMPTS: u32 = 40;
@@ -47,6 +47,17 @@ pub struct Snapshot {
     /// (None when one is recorded already, or the cache is off).
     lookup_dir: std::sync::Mutex<Option<PathBuf>>,
 }
+
+/// What a write is about: any tickets, the one an ID names, or the best ready one.
+#[derive(Clone, Copy)]
+enum Scope<'q> {
+    All,
+    Ticket(&'q str),
+    Next(Option<Kind>),
+}
+
+/// How many of the best candidates `claim --next` reads before it loads every ticket.
+const NEXT_PROBES: usize = 64;
 
 /// What a one-ticket snapshot knows about the tickets it does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,7 +268,7 @@ impl Workspace {
     /// Make one commit on the state branch. `f` sees the tip and decides the edits; when the
     /// branch moved underneath (another clone, `git`), `f` runs again on the new tip.
     pub fn write<T>(&self, f: impl FnMut(&Snapshot) -> Result<Outcome<T>>) -> Result<Written<T>> {
-        self.write_loop(None, f)
+        self.write_loop(Scope::All, f)
     }
 
     /// [`Workspace::write`] for a change to the one ticket `query` names (an ID or prefix).
@@ -271,21 +282,68 @@ impl Workspace {
         query: &str,
         f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
     ) -> Result<Written<T>> {
-        self.write_loop(Some(query), f)
+        self.write_loop(Scope::Ticket(query), f)
     }
 
-    /// The one-ticket snapshot for `query` at `tip`, when the id lookup knows the tree and
-    /// the ticket file parses to the ticket the lookup names; None sends the caller down
-    /// the full path (which also reports every error).
-    fn one_ticket_snapshot(&self, tip: Option<Oid>, query: &str) -> Result<Option<Snapshot>> {
+    /// [`Workspace::write_ticket`] for the best ready ticket of `kind` (None: any): `f` sees
+    /// a one-ticket snapshot of the first ticket of the ready list when the id lookup
+    /// covers the tip (its candidates are read in order until one is open and unclaimed),
+    /// the full snapshot otherwise.
+    pub fn write_next<T>(
+        &self,
+        kind: Option<Kind>,
+        f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
+    ) -> Result<Written<T>> {
+        self.write_loop(Scope::Next(kind), f)
+    }
+
+    /// The one-ticket snapshot a scoped write starts from; None sends the caller down the
+    /// full path (which also reports every error).
+    fn scoped_snapshot(&self, tip: Option<Oid>, scope: Scope<'_>) -> Result<Option<Snapshot>> {
         let Some(tip) = tip else { return Ok(None) };
+        if matches!(scope, Scope::All) {
+            return Ok(None);
+        }
         let root = self.store.repo().find_commit(tip)?.tree_id();
         let Some(work_tree) = self.store.work_tree_in(root, WORK_DIR)? else {
             return Ok(None);
         };
-        let Some(found) = crate::lookup::find(&self.store, work_tree, query) else {
-            return Ok(None);
-        };
+        match scope {
+            Scope::All => Ok(None),
+            Scope::Ticket(query) => match crate::lookup::find(&self.store, work_tree, query) {
+                Some(found) => self.one_ticket_snapshot(tip, root, work_tree, found),
+                None => Ok(None),
+            },
+            Scope::Next(kind) => {
+                let Some(cands) =
+                    crate::lookup::candidates(&self.store, work_tree, kind, NEXT_PROBES)
+                else {
+                    return Ok(None);
+                };
+                for found in cands {
+                    let Some(snap) = self.one_ticket_snapshot(tip, root, work_tree, found)? else {
+                        return Ok(None);
+                    };
+                    let t = &snap.tickets[0];
+                    if t.status == Status::Open && t.claimed_by.is_none() {
+                        return Ok(Some(snap));
+                    }
+                }
+                // All taken, or nothing ready: the full path says which.
+                Ok(None)
+            }
+        }
+    }
+
+    /// The snapshot of the one ticket `found` names at `tip`, when its file parses to that
+    /// ticket.
+    fn one_ticket_snapshot(
+        &self,
+        tip: Oid,
+        root: Oid,
+        work_tree: Oid,
+        found: crate::lookup::Found,
+    ) -> Result<Option<Snapshot>> {
         let Some(oid) = self.store.blob_in(root, &found.path)? else {
             return Ok(None);
         };
@@ -299,6 +357,7 @@ impl Workspace {
         };
         let mut snap = empty_snapshot(Some(tip));
         snap.work_tree = Some(work_tree);
+        crate::cache::with_stats(|s| s.one_ticket += 1);
         snap.partial = Some(Partial {
             unblocked: found.unblocked,
         });
@@ -315,13 +374,12 @@ impl Workspace {
         }
         snap.blobs.insert(found.path, oid);
         snap.tickets.push(ticket);
-        crate::cache::with_stats(|s| s.one_ticket += 1);
         Ok(Some(snap))
     }
 
     fn write_loop<T>(
         &self,
-        one: Option<&str>,
+        scope: Scope<'_>,
         mut f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
     ) -> Result<Written<T>> {
         let _lock = self.lock()?;
@@ -330,13 +388,12 @@ impl Workspace {
         let mut rng = rand::rng();
         for attempt in 0..MAX_ATTEMPTS {
             let tip = self.tip()?;
-            let mut snap = match (take_kept(tip), one) {
-                (Some(s), _) => s,
-                (None, Some(query)) => match self.one_ticket_snapshot(tip, query)? {
+            let mut snap = match take_kept(tip) {
+                Some(s) => s,
+                None => match self.scoped_snapshot(tip, scope)? {
                     Some(s) => s,
                     None => self.snapshot_at(tip)?,
                 },
-                (None, None) => self.snapshot_at(tip)?,
             };
             let mut decided = f(&snap)?;
             if matches!(decided, Outcome::NeedAll) && snap.partial.is_some() {

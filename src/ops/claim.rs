@@ -243,8 +243,20 @@ pub fn claim_next_with(
     agent: &str,
     opts: &ClaimOptions,
 ) -> Result<Written<Claimed>> {
-    ws.write(|snap| {
+    ws.write_next(kind, |snap| {
         let steal = opts.steal_stale || snap.config.claims.steal_stale_on_next;
+        if snap.partial.is_some() {
+            // The first ready ticket; stale claims to take over need every ticket's lease.
+            if steal {
+                return Ok(Outcome::NeedAll);
+            }
+            let o = ClaimOptions {
+                force: false,
+                steal_stale: false,
+                lease_minutes: opts.lease_minutes,
+            };
+            return claim_outcome(ws, snap, &snap.tickets[0], agent, &o);
+        }
         let cands = next_candidates(snap, kind, steal);
         let Some(&first) = cands.first() else {
             return Err(Error::not_found(format!(

@@ -333,3 +333,81 @@ fn a_claim_right_after_the_graph_blocks_the_ticket_is_refused() {
         );
     }
 }
+
+/// `claim --next` reads the best candidates of the lookup one by one: it must take the
+/// same ticket the full ready list would, every time, for every kind, until nothing is
+/// ready; with releases, dones (which change the graph) and priorities in between.
+#[test]
+fn claim_next_takes_the_same_ticket_as_the_full_ready_list() {
+    let cached = Repo::new();
+    // Tickets with priorities, dependencies and a hierarchy, so the order matters.
+    let mut plan = String::from(
+        r#"[{"key": "p", "kind": "phase-spec", "title": "Phase"},
+        {"key": "q", "kind": "phase-spec", "title": "Later phase", "depends_on": ["p"]}"#,
+    );
+    for i in 0..24 {
+        plan.push(',');
+        let parent = match i % 3 {
+            0 => r#", "parent": "p""#,
+            1 => r#", "parent": "q""#,
+            _ => "",
+        };
+        let deps = if i % 3 == 2 {
+            format!(r#", "depends_on": ["k{}"]"#, i - 2)
+        } else {
+            String::new()
+        };
+        let kind = if i % 4 == 0 { "task" } else { "job" };
+        plan.push_str(&format!(
+            r#"{{"key": "k{i}", "kind": "{kind}", "title": "Item {i}", "priority": {}{deps}{}}}"#,
+            i % 5,
+            if kind == "job" { parent } else { "" }
+        ));
+    }
+    plan.push(']');
+    cached.import(&plan);
+    let plain = twin(&cached);
+    let off = [("WT_NO_CACHE", "1")];
+    cached.wt(&["ready"]).ok(); // records the lookup
+    let mut fast = 0;
+    let mut claimed = 0;
+    for round in 0..40 {
+        let kind = ["job", "task", "any", "phase-spec"][round % 4];
+        let agent = format!("agent-{round}");
+        let step = ["claim", "--next", "--kind", kind, "--agent", agent.as_str()];
+        let want = answer(&plain, &step, &off);
+        let got = answer(&cached, &step, &[]);
+        assert_eq!(
+            (&got.0, &got.1, &got.2),
+            (&want.0, &want.1, &want.2),
+            "round {round}"
+        );
+        fast += got.3;
+        if want.0 != 0 {
+            continue;
+        }
+        claimed += 1;
+        let id = want.1["id"].as_str().expect("id").to_string();
+        // Give every third one back, finish every other one (a job goes to review).
+        let follow: Vec<&str> = match round % 3 {
+            0 => vec!["release", &id, "--agent", &agent],
+            1 => vec!["done", &id, "--agent", &agent, "--no-ci", "--reason", "t"],
+            _ => vec![],
+        };
+        if !follow.is_empty() {
+            let want = answer(&plain, &follow, &off);
+            let got = answer(&cached, &follow, &[]);
+            assert_eq!(
+                (got.0, got.1, got.2),
+                (want.0, want.1, want.2),
+                "{follow:?}"
+            );
+        }
+        if round % 5 == 4 {
+            cached.wt(&["ready", "--kind", "any"]).ok(); // records a lookup again
+        }
+    }
+    assert!(claimed > 10, "claimed {claimed}");
+    assert!(fast > 5, "one-ticket claims: {fast}");
+    assert_eq!(all_tickets(&cached), all_tickets(&plain));
+}
