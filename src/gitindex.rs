@@ -21,7 +21,6 @@
 //! means somebody else is writing: [`Update::Locked`]), the index is read under it, and the
 //! new content is written to the lock file and renamed over `index`.
 
-use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -45,21 +44,31 @@ static FALLBACK_READS: AtomicUsize = AtomicUsize::new(0);
 static FAST_UPDATES: AtomicUsize = AtomicUsize::new(0);
 static FALLBACK_UPDATES: AtomicUsize = AtomicUsize::new(0);
 static GIT_CLI: AtomicUsize = AtomicUsize::new(0);
+/// Time spent in the fast path (reads, updates), in microseconds.
+static READ_MICROS: AtomicUsize = AtomicUsize::new(0);
+static UPDATE_MICROS: AtomicUsize = AtomicUsize::new(0);
+
+fn add_micros(counter: &AtomicUsize, since: std::time::Instant) {
+    let us = usize::try_from(since.elapsed().as_micros()).unwrap_or(usize::MAX);
+    counter.fetch_add(us, Ordering::Relaxed);
+}
 static LAST_FALLBACK: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
 
 /// One line for stderr (`WT_DEBUG_INDEX=1`):
 /// `wt-index: fast_reads=1 fallback_reads=0 fast_updates=1 fallback_updates=0 git_cli=0
-/// last_fallback=-` (fallbacks go to libgit2; `git_cli` counts runs of `git` for indexes
-/// libgit2 cannot read either).
+/// read_us=800 update_us=1500 last_fallback=-` (fallbacks go to libgit2; `git_cli` counts
+/// runs of `git` for indexes libgit2 cannot read either; `*_us`: time in this module).
 pub fn stats_line() -> String {
     let last = LAST_FALLBACK.lock().ok().and_then(|l| *l).unwrap_or("-");
     format!(
-        "wt-index: fast_reads={} fallback_reads={} fast_updates={} fallback_updates={} git_cli={} last_fallback={}",
+        "wt-index: fast_reads={} fallback_reads={} fast_updates={} fallback_updates={} git_cli={} read_us={} update_us={} last_fallback={}",
         FAST_READS.load(Ordering::Relaxed),
         FALLBACK_READS.load(Ordering::Relaxed),
         FAST_UPDATES.load(Ordering::Relaxed),
         FALLBACK_UPDATES.load(Ordering::Relaxed),
         GIT_CLI.load(Ordering::Relaxed),
+        READ_MICROS.load(Ordering::Relaxed),
+        UPDATE_MICROS.load(Ordering::Relaxed),
         last.replace(' ', "_"),
     )
 }
@@ -84,12 +93,17 @@ pub fn index_path(git_dir: &Path) -> PathBuf {
     git_dir.join("index")
 }
 
+/// Index bytes whose trailer matched their content when they were read.
+pub struct Verified(Vec<u8>);
+
 /// The stage-0 blob of each of `paths` in the index of `git_dir` (None for a path without a
-/// stage-0 entry), or None when the index must be read by libgit2 instead.
-pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<Vec<Option<Oid>>> {
+/// stage-0 entry) and the bytes read, or None when the index must be read by libgit2 instead.
+pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>, Verified)> {
+    let start = std::time::Instant::now();
     let out = fs::read(index_path(git_dir))
         .map_err(|_| "the index could not be read")
-        .and_then(|data| lookup(&data, paths));
+        .and_then(|data| lookup(&data, paths).map(|blobs| (blobs, Verified(data))));
+    add_micros(&READ_MICROS, start);
     match out {
         Ok(v) => {
             FAST_READS.fetch_add(1, Ordering::Relaxed);
@@ -102,19 +116,15 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<Vec<Option<Oid>>> 
     }
 }
 
-/// The stage-0 object ids of `paths` in index bytes `data`.
+/// The stage-0 object ids of `paths` in index bytes `data` (trailer checked).
 pub fn lookup(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Oid>>, Unsupported> {
-    let wanted: HashSet<&[u8]> = paths.iter().map(|p| p.as_bytes()).collect();
-    let parsed = parse(data, &wanted)?;
-    paths
-        .iter()
-        .map(|p| {
-            let stage0 = parsed
-                .hits
-                .get(p.as_bytes())
-                .and_then(|hits| hits.iter().find(|h| h.stage == 0));
+    let wanted: Vec<&[u8]> = paths.iter().map(|p| p.as_bytes()).collect();
+    let parsed = parse(data, &wanted, false)?;
+    (0..paths.len())
+        .map(|i| {
+            let stage0 = parsed.hits.iter().find(|(w, h)| *w == i && h.stage == 0);
             match stage0 {
-                Some(h) => {
+                Some((_, h)) => {
                     let id = data
                         .get(h.offset + 40..h.offset + 40 + HASH_LEN)
                         .ok_or("entry out of range")?;
@@ -180,12 +190,20 @@ impl Stat {
 }
 
 /// Refresh the stage-0 entries of `writes` (path relative to `workdir`, new blob id) in the
-/// index of `git_dir` from the files now in `workdir`.
-pub fn update_entries(git_dir: &Path, workdir: &Path, writes: &[(&str, Oid)]) -> Update {
+/// index of `git_dir` from the files now in `workdir`. `known`: bytes of this index read and
+/// verified before (if the index still holds exactly them, the trailer is not checked again).
+pub fn update_entries(
+    git_dir: &Path,
+    workdir: &Path,
+    writes: &[(&str, Oid)],
+    known: Option<Verified>,
+) -> Update {
     if writes.is_empty() {
         return Update::Done;
     }
-    let out = update_locked(git_dir, workdir, writes);
+    let start = std::time::Instant::now();
+    let out = update_locked(git_dir, workdir, writes, known);
+    add_micros(&UPDATE_MICROS, start);
     match out {
         Update::Done => {
             FAST_UPDATES.fetch_add(1, Ordering::Relaxed);
@@ -212,7 +230,12 @@ impl Drop for LockFile {
     }
 }
 
-fn update_locked(git_dir: &Path, workdir: &Path, writes: &[(&str, Oid)]) -> Update {
+fn update_locked(
+    git_dir: &Path,
+    workdir: &Path,
+    writes: &[(&str, Oid)],
+    known: Option<Verified>,
+) -> Update {
     let index = index_path(git_dir);
     let lock_path = git_dir.join("index.lock");
     let file = match fs::OpenOptions::new()
@@ -229,9 +252,14 @@ fn update_locked(git_dir: &Path, workdir: &Path, writes: &[(&str, Oid)]) -> Upda
         file: Some(file),
         done: false,
     };
-    let data = match fs::read(&index) {
-        Ok(d) => d,
-        Err(_) => return Update::Fallback("the index could not be read"),
+    // Read under the lock: whatever was read before may have been replaced since. Bytes
+    // equal to the verified ones need no second check (and their buffer is reused).
+    let (mut data, trusted) = match known.and_then(|k| same_content(&index, k)) {
+        Some(d) => (d, true),
+        None => match fs::read(&index) {
+            Ok(d) => (d, false),
+            Err(_) => return Update::Fallback("the index could not be read"),
+        },
     };
     let mut changes = Vec::with_capacity(writes.len());
     for (path, oid) in writes {
@@ -241,14 +269,14 @@ fn update_locked(git_dir: &Path, workdir: &Path, writes: &[(&str, Oid)]) -> Upda
         };
         changes.push((*path, stat, *oid));
     }
-    let new = match patch(data, &changes) {
+    let (entries_end, tail) = match patch_in_place(&mut data, &changes, trusted) {
         Ok(n) => n,
         Err(why) => return Update::Fallback(why),
     };
     let Some(mut f) = lock.file.take() else {
         return Update::Fallback("index.lock was lost");
     };
-    if f.write_all(&new).is_err() {
+    if f.write_all(&data[..entries_end]).is_err() || f.write_all(&tail).is_err() {
         return Update::Fallback("index.lock could not be written");
     }
     drop(f);
@@ -257,6 +285,24 @@ fn update_locked(git_dir: &Path, workdir: &Path, writes: &[(&str, Oid)]) -> Upda
     }
     lock.done = true;
     Update::Done
+}
+
+/// `known`'s bytes if the file at `path` holds exactly them (compared chunk by chunk).
+fn same_content(path: &Path, known: Verified) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut f = fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut at = 0;
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            return (at == known.0.len()).then_some(known.0);
+        }
+        if known.0.get(at..at + n)? != &buf[..n] {
+            return None;
+        }
+        at += n;
+    }
 }
 
 /// The last resort for index formats libgit2 cannot read (a split index: libgit2 1.9 fails
@@ -385,7 +431,8 @@ struct Parsed {
     entries_end: usize,
     /// Signature and data range of each extension.
     exts: Vec<([u8; 4], std::ops::Range<usize>)>,
-    hits: HashMap<Vec<u8>, Vec<Hit>>,
+    /// Entries of wanted paths: index into `wanted`, entry.
+    hits: Vec<(usize, Hit)>,
 }
 
 fn be32(data: &[u8], at: usize) -> Result<u32, Unsupported> {
@@ -419,9 +466,14 @@ fn verify(data: &[u8]) -> Result<usize, Unsupported> {
     Ok(end)
 }
 
-/// Check the trailer and walk every entry and extension, recording the entries of `wanted`.
-fn parse(data: &[u8], wanted: &HashSet<&[u8]>) -> Result<Parsed, Unsupported> {
-    let end = verify(data)?;
+/// Check the trailer (unless `trusted`: bytes checked before) and walk every entry and
+/// extension, recording the entries of `wanted` paths.
+fn parse(data: &[u8], wanted: &[&[u8]], trusted: bool) -> Result<Parsed, Unsupported> {
+    let end = if trusted {
+        data.len().checked_sub(HASH_LEN).ok_or("truncated index")?
+    } else {
+        verify(data)?
+    };
     if data.get(0..4) != Some(b"DIRC") {
         return Err("not an index file");
     }
@@ -430,7 +482,7 @@ fn parse(data: &[u8], wanted: &HashSet<&[u8]>) -> Result<Parsed, Unsupported> {
         return Err("unsupported index version");
     }
     let count = be32(data, 8)? as usize;
-    let mut hits: HashMap<Vec<u8>, Vec<Hit>> = HashMap::new();
+    let mut hits = Vec::new();
     let mut off = 12;
     let mut prev: Vec<u8> = Vec::new();
     let mut nameless = false;
@@ -444,21 +496,27 @@ fn parse(data: &[u8], wanted: &HashSet<&[u8]>) -> Result<Parsed, Unsupported> {
         } else {
             (ENTRY_HEADER, 0)
         };
+        // The name length in the flags (0xFFF: that long or longer) saves a scan for the NUL.
+        let name_len = (flags & 0x0FFF) as usize;
         let name_start = off + header;
         let next;
         let path: &[u8] = if version == 4 {
             let (strip, suffix_start) = varint(data, name_start, end)?;
-            let nul = find_nul(data, suffix_start, end)?;
             let keep = prev
                 .len()
                 .checked_sub(strip)
                 .ok_or("bad path compression")?;
+            let nul = find_nul(data, suffix_start, end)?;
             prev.truncate(keep);
             prev.extend_from_slice(&data[suffix_start..nul]);
             next = nul + 1;
             &prev
         } else {
-            let nul = find_nul(data, name_start, end)?;
+            let nul = if name_len < 0xFFF && name_start + name_len < end {
+                name_start + name_len
+            } else {
+                find_nul(data, name_start, end)?
+            };
             // Entries are padded with 1-8 NULs to a multiple of 8 bytes.
             next = off + ((header + (nul - name_start) + 8) & !7);
             if next > end || data[nul..next].iter().any(|&b| b != 0) {
@@ -466,15 +524,23 @@ fn parse(data: &[u8], wanted: &HashSet<&[u8]>) -> Result<Parsed, Unsupported> {
             }
             &data[name_start..nul]
         };
+        if path.len().min(0xFFF) != name_len {
+            return Err("bad path length");
+        }
         // (Entries of a split index replacing shared ones have no name: see `link` below.)
         nameless |= path.is_empty();
-        if wanted.contains(path) {
-            hits.entry(path.to_vec()).or_default().push(Hit {
-                offset: off,
-                stage: ((flags >> 12) & 3) as u8,
-                flags,
-                ext_flags,
-            });
+        for (i, w) in wanted.iter().enumerate() {
+            if *w == path {
+                hits.push((
+                    i,
+                    Hit {
+                        offset: off,
+                        stage: ((flags >> 12) & 3) as u8,
+                        flags,
+                        ext_flags,
+                    },
+                ));
+            }
         }
         off = next;
     }
@@ -544,17 +610,27 @@ fn varint(data: &[u8], mut at: usize, end: usize) -> Result<(usize, usize), Unsu
 /// invalidate the cache tree along their paths, drop extensions that describe the old layout,
 /// and sign the result.
 pub fn patch(mut data: Vec<u8>, changes: &[(&str, Stat, Oid)]) -> Result<Vec<u8>, Unsupported> {
-    let wanted: HashSet<&[u8]> = changes.iter().map(|(p, _, _)| p.as_bytes()).collect();
-    let parsed = parse(&data, &wanted)?;
-    for (path, stat, oid) in changes {
-        let hits = parsed
-            .hits
-            .get(path.as_bytes())
-            .ok_or("a changed path is not in the index")?;
-        let [hit] = hits.as_slice() else {
-            return Err("a changed path is conflicted");
+    let (entries_end, tail) = patch_in_place(&mut data, changes, false)?;
+    data.truncate(entries_end);
+    data.extend_from_slice(&tail);
+    Ok(data)
+}
+
+/// [`patch`] without copying the entries: they are patched in `data`, and the new index is
+/// `data[..n]` followed by the returned tail (extensions and trailer).
+fn patch_in_place(
+    data: &mut [u8],
+    changes: &[(&str, Stat, Oid)],
+    trusted: bool,
+) -> Result<(usize, Vec<u8>), Unsupported> {
+    let wanted: Vec<&[u8]> = changes.iter().map(|(p, _, _)| p.as_bytes()).collect();
+    let parsed = parse(data, &wanted, trusted)?;
+    for (i, (_, stat, oid)) in changes.iter().enumerate() {
+        let mut hits = parsed.hits.iter().filter(|(w, _)| *w == i).map(|(_, h)| h);
+        let Some(hit) = hits.next() else {
+            return Err("a changed path is not in the index");
         };
-        if hit.stage != 0 {
+        if hit.stage != 0 || hits.next().is_some() {
             return Err("a changed path is conflicted");
         }
         if hit.flags & FLAG_VALID != 0 {
@@ -564,7 +640,7 @@ pub fn patch(mut data: Vec<u8>, changes: &[(&str, Stat, Oid)]) -> Result<Vec<u8>
             return Err("a changed path is skip-worktree or intent-to-add");
         }
         let o = hit.offset;
-        if be32(&data, o + 24)? != MODE_FILE || stat.mode != MODE_FILE {
+        if be32(data, o + 24)? != MODE_FILE || stat.mode != MODE_FILE {
             return Err("a changed path is not a plain file");
         }
         let fields = [
@@ -587,22 +663,23 @@ pub fn patch(mut data: Vec<u8>, changes: &[(&str, Stat, Oid)]) -> Result<Vec<u8>
         }
         area[40..].copy_from_slice(oid.as_bytes());
     }
-    let mut out = Vec::with_capacity(data.len());
-    out.extend_from_slice(&data[..parsed.entries_end]);
+    let mut tail = Vec::new();
     for (sig, range) in &parsed.exts {
         let body = &data[range.clone()];
         match sig {
             b"TREE" => {
-                let tree = invalidate_tree(body, changes.iter().map(|(p, _, _)| *p))?;
-                push_ext(&mut out, sig, &tree)?;
+                let tree = invalidate_tree(body, &wanted)?;
+                push_ext(&mut tail, sig, &tree)?;
             }
             b"EOIE" | b"IEOT" | b"FSMN" => {}
-            _ => push_ext(&mut out, sig, body)?,
+            _ => push_ext(&mut tail, sig, body)?,
         }
     }
-    let sum = Sha1::digest(&out);
-    out.extend_from_slice(sum.as_slice());
-    Ok(out)
+    let mut hasher = Sha1::new();
+    hasher.update(&data[..parsed.entries_end]);
+    hasher.update(&tail);
+    tail.extend_from_slice(hasher.finalize().as_slice());
+    Ok((parsed.entries_end, tail))
 }
 
 fn push_ext(out: &mut Vec<u8>, sig: &[u8; 4], body: &[u8]) -> Result<(), Unsupported> {
@@ -628,29 +705,27 @@ fn decimal(data: &[u8], at: &mut usize, stop: u8) -> Result<i64, Unsupported> {
 
 /// Re-encode a `TREE` extension with every directory on the way to `paths` (the root
 /// included) invalidated, as git's `cache_tree_invalidate_path` does.
-fn invalidate_tree<'a>(
-    body: &[u8],
-    paths: impl Iterator<Item = &'a str>,
-) -> Result<Vec<u8>, Unsupported> {
-    let mut dirs: HashSet<&[u8]> = HashSet::new();
-    dirs.insert(b"");
+fn invalidate_tree(body: &[u8], paths: &[&[u8]]) -> Result<Vec<u8>, Unsupported> {
+    let mut dirs: Vec<&[u8]> = vec![b""];
     for p in paths {
-        let b = p.as_bytes();
-        for (i, &c) in b.iter().enumerate() {
-            if c == b'/' {
-                dirs.insert(&b[..i]);
+        for (i, &c) in p.iter().enumerate() {
+            if c == b'/' && !dirs.contains(&&p[..i]) {
+                dirs.push(&p[..i]);
             }
         }
     }
     let mut out = Vec::with_capacity(body.len());
     let mut at = 0;
-    // Full path of each open directory and how many of its subtrees are still to come.
-    let mut stack: Vec<(Vec<u8>, i64)> = Vec::new();
+    // The full path of the current node; per open directory: the length of its full path
+    // and how many of its subtrees are still to come.
+    let mut path: Vec<u8> = Vec::new();
+    let mut stack: Vec<(usize, i64)> = Vec::new();
     let mut seen_root = false;
     while at < body.len() {
         if seen_root && stack.is_empty() {
             return Err("trailing data in the cache tree");
         }
+        let node_start = at;
         let nul = find_nul(body, at, body.len()).map_err(|_| "bad cache tree")?;
         let name = &body[at..nul];
         at = nul + 1;
@@ -659,42 +734,39 @@ fn invalidate_tree<'a>(
         if subtrees < 0 || entries < -1 {
             return Err("bad cache tree");
         }
-        let oid = if entries >= 0 {
-            let id = body.get(at..at + HASH_LEN).ok_or("truncated cache tree")?;
+        let has_oid = entries >= 0;
+        if has_oid {
+            if body.len() < at + HASH_LEN {
+                return Err("truncated cache tree");
+            }
             at += HASH_LEN;
-            Some(id)
-        } else {
-            None
-        };
-        let full = match stack.last_mut() {
+        }
+        match stack.last_mut() {
             None => {
                 if !name.is_empty() {
                     return Err("bad cache tree root");
                 }
                 seen_root = true;
-                Vec::new()
+                path.clear();
             }
-            Some((parent, left)) => {
+            Some((parent_len, left)) => {
                 *left -= 1;
-                let mut f = parent.clone();
-                if !f.is_empty() {
-                    f.push(b'/');
+                path.truncate(*parent_len);
+                if !path.is_empty() {
+                    path.push(b'/');
                 }
-                f.extend_from_slice(name);
-                f
+                path.extend_from_slice(name);
             }
-        };
-        out.extend_from_slice(name);
-        out.push(0);
-        match oid {
-            Some(id) if !dirs.contains(full.as_slice()) => {
-                out.extend_from_slice(format!("{entries} {subtrees}\n").as_bytes());
-                out.extend_from_slice(id);
-            }
-            _ => out.extend_from_slice(format!("-1 {subtrees}\n").as_bytes()),
+        }
+        if has_oid && dirs.contains(&path.as_slice()) {
+            out.extend_from_slice(name);
+            out.push(0);
+            out.extend_from_slice(format!("-1 {subtrees}\n").as_bytes());
+        } else {
+            out.extend_from_slice(&body[node_start..at]);
         }
         if subtrees > 0 {
-            stack.push((full, subtrees));
+            stack.push((path.len(), subtrees));
         }
         while stack.last().is_some_and(|(_, left)| *left == 0) {
             stack.pop();
@@ -797,7 +869,7 @@ mod tests {
         let new = Oid::from_bytes(&[0x11; 20]).unwrap();
         let out = patch(d.clone(), &[(".work/jobs/b.md", stat(), new)]).unwrap();
         assert_eq!(lookup(&out, &[".work/jobs/b.md"]).unwrap()[0], Some(new));
-        let parsed = parse(&out, &HashSet::new()).unwrap();
+        let parsed = parse(&out, &[], false).unwrap();
         let sigs: Vec<&[u8; 4]> = parsed.exts.iter().map(|(s, _)| s).collect();
         assert_eq!(sigs, vec![b"TREE", b"UNTR"]);
         let tree = &out[parsed.exts[0].1.clone()];

@@ -50,6 +50,8 @@ pub struct Checkout {
     path: PathBuf,
     repo: Repository,
     index: std::cell::RefCell<Option<git2::Index>>,
+    /// The index bytes the clean check read and verified (see crate::gitindex).
+    index_bytes: std::cell::RefCell<Option<crate::gitindex::Verified>>,
 }
 
 impl Checkout {
@@ -59,6 +61,7 @@ impl Checkout {
             path,
             repo,
             index: std::cell::RefCell::new(None),
+            index_bytes: std::cell::RefCell::new(None),
         })
     }
 
@@ -374,7 +377,10 @@ impl Store {
         let paths: Vec<&str> = old.iter().map(|(p, _)| p.as_str()).collect();
         let fast = crate::gitindex::staged_blobs(checkout.repo.path(), &paths);
         let (fast, index) = match fast {
-            Some(blobs) => (Some(blobs), None),
+            Some((blobs, bytes)) => {
+                *checkout.index_bytes.borrow_mut() = Some(bytes);
+                (Some(blobs), None)
+            }
             None => match checkout.index() {
                 Ok(index) => (None, Some(index)),
                 // An index libgit2 cannot read (a split index): ask git itself.
@@ -472,7 +478,9 @@ impl Store {
         loop {
             let attempt = (|| -> std::result::Result<(), git2::Error> {
                 if let Some(writes) = &writes {
-                    match crate::gitindex::update_entries(r.path(), checkout.path(), writes) {
+                    let known = checkout.index_bytes.borrow_mut().take();
+                    match crate::gitindex::update_entries(r.path(), checkout.path(), writes, known)
+                    {
                         crate::gitindex::Update::Done => return Ok(()),
                         crate::gitindex::Update::Locked => {
                             return Err(git2::Error::new(
