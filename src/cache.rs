@@ -46,7 +46,7 @@ use crate::ticket::{self, Problem, Ticket, KNOWN_FIELDS};
 /// Bump when the layout of the file changes in a way the fingerprints would not notice.
 pub const FORMAT_VERSION: u32 = 1;
 /// magic, version, build fingerprint, schema fingerprint, payload length, payload checksum.
-const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
+pub(crate) const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
 /// Hash of the sources this wt was built from (see build.rs).
 const BUILD_FINGERPRINT: &str = env!("WT_BUILD_FINGERPRINT");
 /// Below this many blobs to parse, parsing stays on the calling thread.
@@ -187,6 +187,8 @@ pub struct Stats {
     pub trees_read: usize,
     /// Cache files written.
     pub writes: usize,
+    /// Writes that read one ticket through the id lookup instead of loading every ticket.
+    pub one_ticket: usize,
 }
 
 static STATS: Mutex<Stats> = Mutex::new(Stats {
@@ -195,9 +197,10 @@ static STATS: Mutex<Stats> = Mutex::new(Stats {
     reused: 0,
     trees_read: 0,
     writes: 0,
+    one_ticket: 0,
 });
 
-fn with_stats(f: impl FnOnce(&mut Stats)) {
+pub(crate) fn with_stats(f: impl FnOnce(&mut Stats)) {
     if let Ok(mut s) = STATS.lock() {
         f(&mut s);
     }
@@ -212,17 +215,17 @@ pub fn stats() -> Stats {
 pub fn stats_line() -> String {
     let s = stats();
     format!(
-        "wt-stats: cache={} parsed={} reused={} trees_read={} writes={}",
-        s.state, s.parsed, s.reused, s.trees_read, s.writes
+        "wt-stats: cache={} parsed={} reused={} trees_read={} writes={} one_ticket={}",
+        s.state, s.parsed, s.reused, s.trees_read, s.writes, s.one_ticket
     )
 }
 
 // ---------------------------------------------------------------------------
 // The file
 
-type RawOid = [u8; 20];
+pub(crate) type RawOid = [u8; 20];
 
-fn raw(oid: Oid) -> Option<RawOid> {
+pub(crate) fn raw(oid: Oid) -> Option<RawOid> {
     oid.as_bytes().try_into().ok()
 }
 
@@ -291,7 +294,7 @@ const TREES_MAGIC: &[u8; 8] = b"wttree1\n";
 /// changes with any source change; this one also guards a build whose sources could not be
 /// hashed. It fails (None) when the records do not survive a round trip through the compact
 /// format (e.g. a field marked `skip_serializing_if`): then the cache stays off.
-fn schema_fingerprint() -> Option<u64> {
+pub(crate) fn schema_fingerprint() -> Option<u64> {
     static SCHEMA: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
     *SCHEMA.get_or_init(compute_schema_fingerprint)
 }
@@ -341,13 +344,17 @@ fn compute_schema_fingerprint() -> Option<u64> {
     Some(xxh3_64(names.as_bytes()))
 }
 
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+pub(crate) fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
 /// Read a cache file and check its header; returns the whole file (the payload starts at
 /// [`HEADER_LEN`]). Err carries the state to report.
-fn read(path: &Path, magic: &[u8; 8], schema: u64) -> std::result::Result<Vec<u8>, &'static str> {
+pub(crate) fn read(
+    path: &Path,
+    magic: &[u8; 8],
+    schema: u64,
+) -> std::result::Result<Vec<u8>, &'static str> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("absent"),
@@ -377,7 +384,7 @@ fn build_fingerprint() -> u64 {
 
 /// Install `payload` as the cache file `path` by temp file + rename. Failures only cost
 /// speed, so they are ignored.
-fn write(path: &Path, magic: &[u8; 8], schema: u64, payload: &[u8]) {
+pub(crate) fn write(path: &Path, magic: &[u8; 8], schema: u64, payload: &[u8]) {
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(magic);
     header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -389,7 +396,7 @@ fn write(path: &Path, magic: &[u8; 8], schema: u64, payload: &[u8]) {
 }
 
 /// Install `bytes` as `path` by temp file + rename; failures are ignored.
-fn write_raw(path: &Path, out: &[u8]) {
+pub(crate) fn write_raw(path: &Path, out: &[u8]) {
     write_parts(path, &[out]);
 }
 
@@ -806,12 +813,17 @@ fn apply_deltas(
 /// replaced existing files (claim, release, done, edits), append (base, new tree, new
 /// records) to the delta log, so the next load needs neither git reads nor parsing.
 /// Failures only cost speed, so they are ignored. Call with the writer lock held.
-pub fn note_commit(
+///
+/// When every edit rewrites a ticket file into a ticket with the same graph fields
+/// ([`Ticket::graph_key`]; `old` gives the ticket each path held), the id lookup of `base`
+/// also holds for the new tree ([`crate::lookup::note_successor`]).
+pub fn note_commit<'t>(
     store: &Store,
     base: Option<Oid>,
     new_commit: Oid,
     edits: &[Edit],
     exists: impl Fn(&str) -> bool,
+    old: impl Fn(&str) -> Option<&'t Ticket>,
 ) {
     let Some(schema) = enabled().then(schema_fingerprint).flatten() else {
         return;
@@ -828,6 +840,7 @@ pub fn note_commit(
         return;
     };
     let mut mods = Vec::with_capacity(edits.len());
+    let mut same_graph = true;
     for e in edits {
         let Edit::Write { path, content } = e else {
             return;
@@ -842,7 +855,16 @@ pub fn note_commit(
             return;
         };
         let parsed = ticket::is_ticket_path(path).then(|| parse_blob(path, content));
+        same_graph &= match (&parsed, old(path)) {
+            (Some(Parsed::Ticket { ticket: new, .. }), Some(was)) => {
+                new.graph_key() == was.graph_key()
+            }
+            _ => false,
+        };
         mods.push((path.clone(), o, parsed));
+    }
+    if same_graph {
+        crate::lookup::note_successor(store, &base, &new);
     }
     let mut payload = Vec::with_capacity(256);
     payload.extend_from_slice(&base);

@@ -376,10 +376,17 @@ impl<'a> Graph<'a> {
     /// Open, unclaimed and nothing blocks it.
     pub fn is_ready(&self, i: usize) -> bool {
         let t = &self.tickets[i];
-        if t.status != Status::Open || t.claimed_by.is_some() || self.has_own_blocker(i) {
+        t.status == Status::Open && t.claimed_by.is_none() && self.unblocked(i)
+    }
+
+    /// Nothing in the graph blocks ticket `i`: no reason of its own or of an ancestor. The
+    /// same answer as "`blockers(i)` has nothing but a claim", without building the reasons.
+    /// It depends only on each ticket's id, parent, depends_on, whether it is done and
+    /// whether it awaits approval (see [`Ticket::graph_key`]).
+    pub fn unblocked(&self, i: usize) -> bool {
+        if self.has_own_blocker(i) {
             return false;
         }
-        // The same answer as `blockers(i).is_empty()`, without building the reasons.
         let mut ancestors = Vec::new();
         self.ancestors(i, &mut ancestors);
         !ancestors.into_iter().any(|p| self.has_own_blocker(p))

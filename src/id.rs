@@ -66,34 +66,41 @@ pub fn slug(title: &str) -> String {
 ///
 /// Matching is case-insensitive; the kind prefix may be left out (`7f3a` finds `J-7f3ak2m9`).
 pub fn resolve<'a>(tickets: &'a [Ticket], query: &str) -> Result<&'a Ticket> {
+    resolve_position(tickets.iter().map(|t| t.id.as_str()), query).map(|i| &tickets[i])
+}
+
+/// [`resolve`] over a list of IDs: the position of the ID `query` names (the first one with
+/// that ID when an ID appears twice).
+pub fn resolve_position<'a>(
+    ids: impl Iterator<Item = &'a str> + Clone,
+    query: &str,
+) -> Result<usize> {
     let q = query.trim().to_ascii_lowercase();
     if q.is_empty() {
         return Err(Error::invalid("empty ticket ID"));
     }
-    if let Some(t) = tickets.iter().find(|t| t.id.eq_ignore_ascii_case(&q)) {
-        return Ok(t);
+    if let Some(i) = ids.clone().position(|id| id.eq_ignore_ascii_case(&q)) {
+        return Ok(i);
     }
-    let matches: Vec<&Ticket> = tickets
-        .iter()
-        .filter(|t| {
-            let id = t.id.to_ascii_lowercase();
-            id.starts_with(&q)
-                || (!q.contains('-') && id.split_once('-').is_some_and(|(_, r)| r.starts_with(&q)))
-        })
-        .collect();
-    let mut uniq: Vec<&Ticket> = Vec::new();
+    let mut uniq: Vec<(usize, &str)> = Vec::new();
     let mut seen = HashSet::new();
-    for t in matches {
-        if seen.insert(t.id.as_str()) {
-            uniq.push(t);
+    for (i, id) in ids.enumerate() {
+        let lower = id.to_ascii_lowercase();
+        let hit = lower.starts_with(&q)
+            || (!q.contains('-')
+                && lower
+                    .split_once('-')
+                    .is_some_and(|(_, r)| r.starts_with(&q)));
+        if hit && seen.insert(id) {
+            uniq.push((i, id));
         }
     }
     match uniq.len() {
         0 => Err(Error::not_found(format!("no ticket matches `{query}`"))
             .with_hint("`wt list` shows every ticket and its ID")),
-        1 => Ok(uniq[0]),
+        1 => Ok(uniq[0].0),
         n => {
-            let mut ids: Vec<&str> = uniq.iter().map(|t| t.id.as_str()).collect();
+            let mut ids: Vec<&str> = uniq.iter().map(|(_, id)| *id).collect();
             ids.sort_unstable();
             ids.truncate(8);
             Err(Error::invalid(format!(

@@ -23,6 +23,7 @@ pub mod graph;
 pub mod hooks;
 pub mod id;
 pub mod lease;
+pub mod lookup;
 pub mod markdown;
 pub mod merge;
 pub mod ops;

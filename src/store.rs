@@ -298,7 +298,12 @@ impl Store {
 
     /// The blob at `path` in `commit`, if there is one.
     pub fn blob_at(&self, commit: Oid, path: &str) -> Result<Option<Oid>> {
-        let tree = self.repo.find_commit(commit)?.tree()?;
+        self.blob_in(self.repo.find_commit(commit)?.tree_id(), path)
+    }
+
+    /// The blob at `path` in the root tree `root`, if there is one.
+    pub fn blob_in(&self, root: Oid, path: &str) -> Result<Option<Oid>> {
+        let tree = self.repo.find_tree(root)?;
         match tree.get_path(Path::new(path)) {
             Ok(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(e.id())),
             Ok(_) => Ok(None),

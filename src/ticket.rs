@@ -223,7 +223,7 @@ impl fmt::Display for Problem {
 }
 
 /// A number, or text where a number belongs (reported with a clear message).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 #[serde(untagged)]
 enum IntOrText {
     Int(i64),
@@ -231,7 +231,7 @@ enum IntOrText {
 }
 
 /// Loosely typed frontmatter, so that type errors come back with a YAML location.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, PartialEq)]
 #[serde(default)]
 struct Raw {
     id: Option<String>,
@@ -259,6 +259,170 @@ struct Raw {
     order: Option<i64>,
 }
 
+/// The frontmatter wt writes, read without a YAML parser: only `key: value` lines of known
+/// keys, with values whose meaning no YAML reading could dispute. None for anything else
+/// (comments, indentation, block lists, escapes, anchors, tags, a value that could be a
+/// number, boolean or null, a repeated key...), which then goes to serde-saphyr. What it
+/// returns is what serde-saphyr returns for the same text (a differential test checks).
+fn simple_raw(yaml: &str) -> Option<Raw> {
+    let mut raw = Raw::default();
+    let mut seen: u32 = 0;
+    for line in yaml.split('\n') {
+        if line.is_empty() {
+            continue;
+        }
+        let (key, rest) = line.split_once(':')?;
+        let value = match rest.as_bytes().first() {
+            None => None,
+            Some(b' ') => Some(rest.trim_start_matches(' ')),
+            Some(_) => return None,
+        };
+        let value = value.filter(|v| !v.is_empty());
+        let bit = FAST_KEYS.iter().position(|k| *k == key)?;
+        if seen & (1 << bit) != 0 {
+            return None;
+        }
+        seen |= 1 << bit;
+        // Outer None: not simple (give up); inner None: the value is null.
+        fn read<T>(value: Option<&str>, f: impl Fn(&str) -> Option<T>) -> Option<Option<T>> {
+            match value {
+                None => Some(None),
+                Some(v) => f(v).map(Some),
+            }
+        }
+        let text = || read(value, simple_scalar);
+        let list = || read(value, simple_list);
+        let int = || read(value, simple_int);
+        match key {
+            "id" => raw.id = text()?,
+            "kind" => raw.kind = text()?,
+            "title" => raw.title = text()?,
+            "status" => raw.status = text()?,
+            "priority" => raw.priority = int()?.map(IntOrText::Int),
+            "parent" => raw.parent = text()?,
+            "depends_on" => raw.depends_on = list()?,
+            "claimed_by" => raw.claimed_by = text()?,
+            "claimed_at" => raw.claimed_at = text()?,
+            "claim_expires" => raw.claim_expires = text()?,
+            "claim_token" => raw.claim_token = text()?,
+            "claim_stolen_from" => raw.claim_stolen_from = text()?,
+            "created" => raw.created = text()?,
+            "updated" => raw.updated = text()?,
+            "files" => raw.files = list()?,
+            "artifacts" => raw.artifacts = list()?,
+            "labels" => raw.labels = list()?,
+            "attempts" => raw.attempts = int()?,
+            "implemented_by" => raw.implemented_by = text()?,
+            "gate" => raw.gate = text()?,
+            "approved_by" => raw.approved_by = text()?,
+            "approved_at" => raw.approved_at = text()?,
+            "order" => raw.order = int()?,
+            _ => return None,
+        }
+    }
+    Some(raw)
+}
+
+/// The keys [`simple_raw`] reads (the fields of [`Raw`]).
+const FAST_KEYS: [&str; 23] = [
+    "id",
+    "kind",
+    "title",
+    "status",
+    "priority",
+    "parent",
+    "depends_on",
+    "claimed_by",
+    "claimed_at",
+    "claim_expires",
+    "claim_token",
+    "claim_stolen_from",
+    "created",
+    "updated",
+    "files",
+    "artifacts",
+    "labels",
+    "attempts",
+    "implemented_by",
+    "gate",
+    "approved_by",
+    "approved_at",
+    "order",
+];
+
+/// A string value: `"text"` without escapes, or plain text that starts with a letter, has
+/// no ` #` comment and no `: `, and is no YAML keyword.
+fn simple_scalar(v: &str) -> Option<String> {
+    let v = v.trim_end_matches(' ');
+    if v.chars().any(char::is_control) {
+        return None;
+    }
+    if let Some(inner) = v.strip_prefix('"') {
+        let inner = inner.strip_suffix('"')?;
+        return (!inner.contains(['"', '\\'])).then(|| inner.to_string());
+    }
+    let first = v.chars().next()?;
+    let plain = first.is_ascii_alphabetic()
+        && !v.contains(" #")
+        && !v.contains(": ")
+        && !v.ends_with(':')
+        && !v.contains(['\t', '\r'])
+        && !is_keyword(v);
+    plain.then(|| v.to_string())
+}
+
+/// YAML words that plain text would turn into a null or a boolean in some reading.
+fn is_keyword(v: &str) -> bool {
+    const WORDS: [&str; 11] = [
+        "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf",
+    ];
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(v))
+}
+
+/// `[]`, or `[a, b]` whose items are plain words (letters first; letters, digits and
+/// `-_./` after) or `"quoted"` text without escapes.
+fn simple_list(v: &str) -> Option<Vec<String>> {
+    if v.chars().any(char::is_control) {
+        return None;
+    }
+    let inner = v
+        .trim_end_matches(' ')
+        .strip_prefix('[')?
+        .strip_suffix(']')?;
+    if inner.trim_matches(' ').is_empty() {
+        return Some(Vec::new());
+    }
+    inner
+        .split(',')
+        .map(|item| {
+            let item = item.trim_matches(' ');
+            if let Some(q) = item.strip_prefix('"') {
+                let q = q.strip_suffix('"')?;
+                return (!q.contains(['"', '\\'])).then(|| q.to_string());
+            }
+            let mut chars = item.chars();
+            let ok = chars.next()?.is_ascii_alphabetic()
+                && chars.all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+                && !is_keyword(item);
+            ok.then(|| item.to_string())
+        })
+        .collect()
+}
+
+/// A plain decimal integer without sign or leading zeros.
+fn simple_int(v: &str) -> Option<i64> {
+    let v = v.trim_end_matches(' ');
+    let ok = !v.is_empty()
+        && v.len() <= 18
+        && v.bytes().all(|b| b.is_ascii_digit())
+        && (v == "0" || !v.starts_with('0'));
+    if ok {
+        v.parse().ok()
+    } else {
+        None
+    }
+}
+
 fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
@@ -284,6 +448,8 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
     let first = split.yaml_first_line;
     let raw: Raw = if split.yaml.trim().is_empty() {
         Raw::default()
+    } else if let Some(raw) = simple_raw(split.yaml) {
+        raw
     } else {
         serde_saphyr::from_str(split.yaml).map_err(|e| {
             let (line, col) = e
@@ -488,6 +654,18 @@ impl Ticket {
         self.claimed_by.is_some()
     }
     /// Carries a gate that no one has approved yet.
+    /// Everything about this ticket that the dependency graph reads: two tickets with equal
+    /// keys block and unblock the same tickets (see [`crate::graph::Graph::unblocked`]).
+    pub fn graph_key(&self) -> (&str, Option<&str>, &[String], bool, bool) {
+        (
+            &self.id,
+            self.parent.as_deref(),
+            &self.depends_on,
+            self.status == Status::Done,
+            self.awaits_approval(),
+        )
+    }
+
     pub fn awaits_approval(&self) -> bool {
         self.gate.is_some() && self.approved_by.is_none()
     }
@@ -509,5 +687,139 @@ impl Ticket {
             .strip_suffix(".md")
             .unwrap_or(&self.path)
             .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Values that YAML readers disagree on or that change meaning with one character.
+    const VALUES: &[&str] = &[
+        "",
+        " ",
+        "[]",
+        "[ ]",
+        "[a, b]",
+        "[ J-1 ,J-2 ]",
+        "[J-0p9c38h5]",
+        "[\"a\", b]",
+        "[a,]",
+        "[,]",
+        "[true]",
+        "[1]",
+        "[a b]",
+        "[src/*.rs]",
+        "[a, [b]]",
+        "[\"x\\\"y\"]",
+        "\"quoted\"",
+        "\"with \\\" escape\"",
+        "\"\"",
+        "\" spaced \"",
+        "\"a\" b",
+        "'single'",
+        "null",
+        "~",
+        "Null",
+        "NULL",
+        "true",
+        "yes",
+        "No",
+        "on",
+        "y",
+        "n",
+        "123",
+        "0",
+        "007",
+        "-1",
+        "+1",
+        "1.5",
+        "0x1f",
+        "1e3",
+        ".inf",
+        ".nan",
+        "abc",
+        "a: b",
+        "a #c",
+        "a#c",
+        "C#",
+        "foo:",
+        ":foo",
+        "&anchor x",
+        "*alias",
+        "!tag x",
+        "!!str 1",
+        "|",
+        ">",
+        "- item",
+        "a, b",
+        "{a: b}",
+        "x\ty",
+        "Ünïcode",
+        "é",
+        "2026-01-01T00:00:00Z",
+        "\"2026-01-01T00:00:00Z\"",
+        "a  ",
+        "job",
+        "task",
+        "open",
+        "in_progress",
+        "approval",
+        "Write the email email",
+        "it's a \"title\"",
+        "a [b] {c}",
+        "%x",
+        "@x",
+        "`x`",
+        "?x",
+        "a\r",
+        "99999999999999999999",
+    ];
+
+    fn keys() -> Vec<&'static str> {
+        let mut k = FAST_KEYS.to_vec();
+        k.extend(["estimate", "Title", "id ", " id", "depends_on "]);
+        k
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whenever the simple reader answers, serde-saphyr answers the same.
+        #[test]
+        fn simple_reading_agrees_with_serde_saphyr(
+            lines in prop::collection::vec(
+                (prop::sample::select(keys()), prop::sample::select(VALUES.to_vec()), 0..4u8),
+                1..8,
+            )
+        ) {
+            let yaml: String = lines
+                .iter()
+                .map(|(k, v, sep)| match sep {
+                    0 => format!("{k}:{v}\n"),
+                    1 => format!("{k}:  {v}\n"),
+                    2 => format!("{k}:\n"),
+                    _ => format!("{k}: {v}\n"),
+                })
+                .collect();
+            if let Some(fast) = simple_raw(&yaml) {
+                let slow: Result<Raw, _> = serde_saphyr::from_str(&yaml);
+                match slow {
+                    Ok(slow) => prop_assert_eq!(fast, slow, "{}", yaml),
+                    Err(e) => prop_assert!(false, "saphyr refused what the simple reader took: {e}\n{yaml}"),
+                }
+            }
+        }
+    }
+
+    /// The frontmatter wt itself writes takes the simple path (or the speed-up is lost).
+    #[test]
+    fn frontmatter_that_wt_writes_is_read_simply() {
+        let yaml = "id: T-4g1es69m\nkind: task\ntitle: Write the email email\nstatus: open\npriority: 2\nparent: J-07qbs9vp\ndepends_on: [T-0p9c38h5, T-1ja787s4]\nclaimed_by:\nclaimed_at:\nclaim_expires:\nclaim_token:\ncreated: \"2026-11-21T00:08:51Z\"\nupdated: \"2026-11-21T00:08:51Z\"\nfiles: [src/audit.rs, docs/a-b_c.md]\nartifacts: []\nlabels: []\nattempts: 1\ngate: approval\napproved_by:\norder: 3\n";
+        let fast = simple_raw(yaml).expect("simple");
+        let slow: Raw = serde_saphyr::from_str(yaml).expect("yaml");
+        assert_eq!(fast, slow);
+        assert_eq!(fast.depends_on.as_deref().map(<[String]>::len), Some(2));
     }
 }

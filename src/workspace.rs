@@ -40,14 +40,47 @@ pub struct Snapshot {
     pub blobs: rustc_hash::FxHashMap<String, Oid>,
     /// Per ticket path, frontmatter keys wt does not know, with their lines (`wt check`).
     pub unknown_fields: HashMap<String, Vec<(String, usize)>>,
+    /// Set when this snapshot holds one ticket only (see [`Workspace::write_ticket`]):
+    /// `tickets` is that ticket and `blobs` its file and the config.
+    pub partial: Option<Partial>,
+    /// Where to record the id lookup for this tree the first time a graph is built
+    /// (None when one is recorded already, or the cache is off).
+    lookup_dir: std::sync::Mutex<Option<PathBuf>>,
+}
+
+/// What a one-ticket snapshot knows about the tickets it does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partial {
+    /// Nothing in the dependency graph blocks the ticket ([`Graph::unblocked`]).
+    pub unblocked: bool,
 }
 
 impl Snapshot {
     pub fn resolve(&self, query: &str) -> Result<&Ticket> {
         crate::id::resolve(&self.tickets, query)
     }
+    /// The dependency graph of the snapshot's tickets. Only for full snapshots: on a
+    /// one-ticket snapshot ([`Snapshot::partial`]) it would miss every other ticket.
     pub fn graph(&self) -> Graph<'_> {
-        Graph::new(&self.tickets)
+        debug_assert!(self.partial.is_none(), "graph of a one-ticket snapshot");
+        let g = Graph::new(&self.tickets);
+        let todo = self.lookup_dir.lock().ok().and_then(|mut d| d.take());
+        if let (Some(dir), Some(tree), None) = (todo, self.work_tree, &self.partial) {
+            crate::lookup::record(&dir, tree, &g);
+        }
+        g
+    }
+
+    /// Does the dependency graph leave ticket `t` (of this snapshot) free to start? A
+    /// one-ticket snapshot answers from the id lookup; a full one builds the graph.
+    pub fn unblocked(&self, t: &Ticket) -> bool {
+        match &self.partial {
+            Some(p) => p.unblocked,
+            None => {
+                let g = self.graph();
+                g.index_of(&t.id).is_none_or(|i| g.unblocked(i))
+            }
+        }
     }
     pub fn get(&self, id: &str) -> Option<&Ticket> {
         self.tickets.iter().find(|t| t.id == id)
@@ -141,6 +174,9 @@ pub enum Outcome<T> {
     },
     /// Nothing to change (e.g. claiming your own claim again).
     NoOp(T),
+    /// The one-ticket snapshot is not enough to decide (e.g. a claim the graph blocks,
+    /// whose error names the blockers): decide again on every ticket.
+    NeedAll,
 }
 
 /// The result of a write.
@@ -220,8 +256,72 @@ impl Workspace {
 
     /// Make one commit on the state branch. `f` sees the tip and decides the edits; when the
     /// branch moved underneath (another clone, `git`), `f` runs again on the new tip.
-    pub fn write<T>(
+    pub fn write<T>(&self, f: impl FnMut(&Snapshot) -> Result<Outcome<T>>) -> Result<Written<T>> {
+        self.write_loop(None, f)
+    }
+
+    /// [`Workspace::write`] for a change to the one ticket `query` names (an ID or prefix).
+    /// When the id lookup in the cache covers the tip, `f` sees a one-ticket snapshot
+    /// ([`Snapshot::partial`]): that ticket, its file, the config, and whether the graph
+    /// blocks it. The other tickets are not loaded. Otherwise (or when `f` returns
+    /// [`Outcome::NeedAll`]) `f` sees the full snapshot. Either way the answers are the
+    /// same: the one-ticket path is only taken where it knows everything `f` reads.
+    pub fn write_ticket<T>(
         &self,
+        query: &str,
+        f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
+    ) -> Result<Written<T>> {
+        self.write_loop(Some(query), f)
+    }
+
+    /// The one-ticket snapshot for `query` at `tip`, when the id lookup knows the tree and
+    /// the ticket file parses to the ticket the lookup names; None sends the caller down
+    /// the full path (which also reports every error).
+    fn one_ticket_snapshot(&self, tip: Option<Oid>, query: &str) -> Result<Option<Snapshot>> {
+        let Some(tip) = tip else { return Ok(None) };
+        let root = self.store.repo().find_commit(tip)?.tree_id();
+        let Some(work_tree) = self.store.work_tree_in(root, WORK_DIR)? else {
+            return Ok(None);
+        };
+        let Some(found) = crate::lookup::find(&self.store, work_tree, query) else {
+            return Ok(None);
+        };
+        let Some(oid) = self.store.blob_in(root, &found.path)? else {
+            return Ok(None);
+        };
+        let bytes = self.store.read_blob(oid)?;
+        let (ticket, unknown) = match crate::cache::parse_blob(&found.path, &bytes) {
+            Parsed::Ticket {
+                ticket,
+                unknown_fields,
+            } if ticket.id == found.id => (ticket, unknown_fields),
+            _ => return Ok(None),
+        };
+        let mut snap = empty_snapshot(Some(tip));
+        snap.work_tree = Some(work_tree);
+        snap.partial = Some(Partial {
+            unblocked: found.unblocked,
+        });
+        if let Some(c) = self.store.blob_in(root, CONFIG_PATH)? {
+            let text = self.store.read_blob(c)?;
+            match Config::parse(&String::from_utf8_lossy(&text)) {
+                Ok(config) => snap.config = config,
+                Err(p) => snap.problems.push(p),
+            }
+            snap.blobs.insert(CONFIG_PATH.to_string(), c);
+        }
+        if !unknown.is_empty() {
+            snap.unknown_fields.insert(found.path.clone(), unknown);
+        }
+        snap.blobs.insert(found.path, oid);
+        snap.tickets.push(ticket);
+        crate::cache::with_stats(|s| s.one_ticket += 1);
+        Ok(Some(snap))
+    }
+
+    fn write_loop<T>(
+        &self,
+        one: Option<&str>,
         mut f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
     ) -> Result<Written<T>> {
         let _lock = self.lock()?;
@@ -230,11 +330,25 @@ impl Workspace {
         let mut rng = rand::rng();
         for attempt in 0..MAX_ATTEMPTS {
             let tip = self.tip()?;
-            let snap = match take_kept(tip) {
-                Some(s) => s,
-                None => self.snapshot_at(tip)?,
+            let mut snap = match (take_kept(tip), one) {
+                (Some(s), _) => s,
+                (None, Some(query)) => match self.one_ticket_snapshot(tip, query)? {
+                    Some(s) => s,
+                    None => self.snapshot_at(tip)?,
+                },
+                (None, None) => self.snapshot_at(tip)?,
             };
-            let (edits, message, value) = match f(&snap)? {
+            let mut decided = f(&snap)?;
+            if matches!(decided, Outcome::NeedAll) && snap.partial.is_some() {
+                snap = self.snapshot_at(tip)?;
+                decided = f(&snap)?;
+            }
+            let (edits, message, value) = match decided {
+                Outcome::NeedAll => {
+                    return Err(Error::internal(
+                        "a write asked for every ticket while it had them all",
+                    ))
+                }
                 Outcome::NoOp(value) => {
                     keep(snap);
                     return Ok(Written {
@@ -281,9 +395,14 @@ impl Workspace {
             {
                 CasOutcome::Committed(oid) => {
                     crate::recovery::fault("after-commit");
-                    crate::cache::note_commit(&self.store, snap.work_tree, oid, &edits, |p| {
-                        snap.blobs.contains_key(p)
-                    });
+                    crate::cache::note_commit(
+                        &self.store,
+                        snap.work_tree,
+                        oid,
+                        &edits,
+                        |p| snap.blobs.contains_key(p),
+                        |p| snap.tickets.iter().find(|t| t.path == p),
+                    );
                     let mut warnings = notes;
                     let mut behind = false;
                     for c in &checkouts {
@@ -349,6 +468,8 @@ fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
         problems: Vec::new(),
         blobs: Default::default(),
         unknown_fields: HashMap::new(),
+        partial: None,
+        lookup_dir: std::sync::Mutex::new(None),
     }
 }
 
@@ -357,6 +478,12 @@ fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
 pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Result<Snapshot> {
     let mut snap = empty_snapshot(tip);
     snap.work_tree = store.work_tree_in(root, WORK_DIR)?;
+    if let (Some(_), Some(tree)) = (tip, snap.work_tree) {
+        let dir = crate::cache::dir(store);
+        if crate::cache::enabled() && !crate::lookup::covers(&dir, tree) {
+            snap.lookup_dir = std::sync::Mutex::new(Some(dir));
+        }
+    }
     // Through the cache: only blobs it has not seen are read and parsed.
     let entries = crate::cache::work_entries(store, snap.work_tree)?.into_vec();
     snap.blobs.reserve(entries.len());
@@ -424,7 +551,8 @@ pub fn finished_with(snap: Snapshot) {
 static KEPT: std::sync::Mutex<Option<Snapshot>> = std::sync::Mutex::new(None);
 
 fn keep(snap: Snapshot) {
-    if snap.tip.is_none() {
+    // A one-ticket snapshot is cheap to load again, and must not stand in for a full one.
+    if snap.tip.is_none() || snap.partial.is_some() {
         return finished_with(snap);
     }
     if let Ok(mut k) = KEPT.lock() {

@@ -130,6 +130,8 @@ pub fn claim_batch(
                     claimed.push(value);
                 }
                 Outcome::NoOp(_) => {}
+                // A full snapshot: claim_outcome decides from it.
+                Outcome::NeedAll => return Ok(Outcome::NeedAll),
             }
         }
         let parts: Vec<String> = claimed

@@ -98,7 +98,11 @@ pub(crate) fn claim_outcome(
                 t.id, t.status
             )));
         }
-        if !opts.force && t.status == Status::Open {
+        if !opts.force && t.status == Status::Open && !snap.unblocked(t) {
+            if snap.partial.is_some() {
+                // The error names the blockers: that takes the whole graph.
+                return Ok(Outcome::NeedAll);
+            }
             let g = snap.graph();
             if let Some(i) = g.index_of(&t.id) {
                 let blockers = g.blockers(i);
@@ -197,7 +201,7 @@ pub fn claim_with(
     agent: &str,
     opts: &ClaimOptions,
 ) -> Result<Written<Claimed>> {
-    ws.write(|snap| {
+    ws.write_ticket(query, |snap| {
         let t = snap.resolve(query)?;
         claim_outcome(ws, snap, t, agent, opts)
     })
@@ -272,7 +276,7 @@ pub fn release_with(
     token: Option<&str>,
     force: bool,
 ) -> Result<Written<Ticket>> {
-    ws.write(|snap| {
+    ws.write_ticket(query, |snap| {
         let t = snap.resolve(query)?;
         if t.claimed_by.is_none() {
             return Err(Error::refused(format!("{} is not claimed", t.id)));
@@ -337,7 +341,7 @@ pub fn heartbeat(
     token: Option<&str>,
     lease_minutes: Option<u32>,
 ) -> Result<Written<Heartbeat>> {
-    ws.write(|snap| {
+    ws.write_ticket(query, |snap| {
         let t = snap.resolve(query)?;
         lease::verify_holder(t, agent, token, "renew")?;
         let now = clock::now();

@@ -111,7 +111,7 @@ fn write_done(
     opts: &DoneOptions,
     ci: &mut DoneGate,
 ) -> Result<Written<Ticket>> {
-    ws.write(|snap| {
+    ws.write_ticket(query, |snap| {
         let t = snap.resolve(query)?;
         if t.status == Status::Done {
             return Ok(Outcome::NoOp(t.clone()));

@@ -479,3 +479,54 @@ fn generated_plans_keep_a_good_share_of_ready_tickets() {
         "odd: cycles should be common but not everywhere {odd:?}"
     );
 }
+
+/// What one-ticket claims rely on (`src/lookup.rs`): `Graph::unblocked` is exactly "no
+/// blocker but a claim", and changing a ticket without changing its `graph_key` (claim
+/// fields, status between not-done states, title, priority...) changes no ticket's answer.
+fn check_unblocked(items: &[PlanItem], k: usize, new_status: &str) -> Result<(), TestCaseError> {
+    let ts = tickets(items);
+    let g = Graph::new(&ts);
+    let before: Vec<bool> = (0..ts.len()).map(|i| g.unblocked(i)).collect();
+    for (i, &u) in before.iter().enumerate() {
+        let only_claim = g
+            .blockers(i)
+            .iter()
+            .all(|b| matches!(b, Blocker::Claimed { .. }));
+        prop_assert_eq!(u, only_claim, "ticket {}", i);
+    }
+    let mut changed = ts.clone();
+    let k = k % changed.len();
+    let t = &mut changed[k];
+    let was_done = t.status == Status::Done;
+    t.status = if was_done {
+        Status::Done
+    } else {
+        new_status.parse().expect("status")
+    };
+    t.claimed_by = match t.claimed_by {
+        Some(_) => None,
+        None => Some("someone".into()),
+    };
+    t.claim_token = Some("tok".into());
+    t.title.push_str(" (edited)");
+    t.priority = (t.priority + 1) % 5;
+    t.updated = Some("2026-02-02T00:00:00Z".into());
+    prop_assert_eq!(changed[k].graph_key(), ts[k].graph_key());
+    let g2 = Graph::new(&changed);
+    let after: Vec<bool> = (0..changed.len()).map(|i| g2.unblocked(i)).collect();
+    prop_assert_eq!(before, after);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 1000, failure_persistence: None, ..Config::default() })]
+
+    #[test]
+    fn unblocked_depends_only_on_the_graph_key(
+        items in plan(16, 4, true),
+        k in any::<usize>(),
+        st in prop::sample::select(vec!["open", "in_progress", "review", "escalated"]),
+    ) {
+        check_unblocked(&items, k, st)?;
+    }
+}

@@ -12,6 +12,7 @@ mod fixtures;
 mod git_safety;
 mod gitindex;
 mod graph_props;
+mod lookup;
 mod planning;
 mod review;
 mod scale;

@@ -1,0 +1,335 @@
+//! One-ticket writes (`claim <id>`, `release`, `heartbeat`, `done`) read the ticket through
+//! the id lookup in the cache instead of loading every ticket (`src/lookup.rs`). They must
+//! answer exactly as the full path does: the same exit codes, errors and resulting tickets,
+//! including when the lookup is stale, corrupt or missing, and right after a commit that
+//! changes the graph (a dependency done by wt or by hand).
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn cache_dir(r: &Repo) -> std::path::PathBuf {
+    r.root.join(".git").join("wt").join("cache")
+}
+
+/// A second repository with the same files and history (and cache), in its own temp dir.
+fn twin(r: &Repo) -> Repo {
+    let tmp = tempfile::Builder::new()
+        .prefix("wt-twin-")
+        .tempdir()
+        .expect("tempdir");
+    let root = tmp.path().join("repo");
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&r.root)
+        .arg(&root)
+        .status()
+        .expect("cp");
+    assert!(st.success());
+    Repo { tmp, root }
+}
+
+/// Drop what is random in a claim (its token, and so the commit id) from a JSON answer.
+fn scrub(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("claim_token");
+            m.remove("token");
+            m.remove("commit"); // differs with the token it commits
+            m.values_mut().for_each(scrub);
+        }
+        Value::Array(a) => a.iter_mut().for_each(scrub),
+        _ => {}
+    }
+}
+
+/// Exit code, scrubbed JSON stdout and stderr (without the stats line) of one command.
+fn answer(r: &Repo, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String, usize) {
+    let mut a = vec!["--json"];
+    a.extend_from_slice(args);
+    let mut env = env.to_vec();
+    env.push(("WT_DEBUG_STATS", "1"));
+    let run = r.wt_env(&r.root, &a, &env);
+    let mut json: Value = serde_json::from_str(&run.stdout()).unwrap_or(Value::Null);
+    scrub(&mut json);
+    let mut one_ticket = 0;
+    let err: String = run
+        .stderr()
+        .lines()
+        .filter(|l| {
+            if let Some(n) = l.split("one_ticket=").nth(1) {
+                one_ticket = n.trim().parse().unwrap_or(0);
+            }
+            !l.starts_with("wt-stats:")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    (run.code(), json, err, one_ticket)
+}
+
+fn all_tickets(r: &Repo) -> Value {
+    let mut v = r.wt_json(&["list"]);
+    scrub(&mut v);
+    v
+}
+
+/// A plan with every kind of blocker: open and done dependencies, a container dependency,
+/// an approval gate, a cycle, a dangling dependency and a claim (the last three by hand).
+fn blocked_every_way() -> (Repo, Vec<String>) {
+    let r = Repo::without_review();
+    let ids = r.import(
+        r#"[
+        {"key": "p", "kind": "phase-spec", "title": "Phase"},
+        {"key": "g", "kind": "phase-spec", "title": "Gated"},
+        {"key": "a", "kind": "job", "title": "Job A", "parent": "p"},
+        {"key": "b", "kind": "job", "title": "Job B", "parent": "p", "depends_on": ["a"]},
+        {"key": "c", "kind": "job", "title": "Job C", "parent": "p", "status": "done"},
+        {"key": "d", "kind": "job", "title": "Job D", "parent": "p", "depends_on": ["c"]},
+        {"key": "e", "kind": "job", "title": "Job E", "parent": "g"},
+        {"key": "t1", "kind": "task", "title": "Task 1", "parent": "a"},
+        {"key": "t2", "kind": "task", "title": "Task 2", "parent": "a", "depends_on": ["t1"]},
+        {"key": "t3", "kind": "task", "title": "Task 3", "parent": "d"},
+        {"key": "f", "kind": "job", "title": "Job F", "parent": "p", "depends_on": ["a"]},
+        {"key": "x", "kind": "job", "title": "Cycle X"},
+        {"key": "y", "kind": "job", "title": "Cycle Y", "depends_on": ["x"]},
+        {"key": "z", "kind": "job", "title": "Dangling"}
+    ]"#,
+    );
+    let id = |k: &str| ids[k].as_str().expect("id").to_string();
+    // A cycle and a dangling dependency can only be made by hand.
+    let x = r.ticket_path(&id("x"));
+    let text = r
+        .read(&x)
+        .replace("depends_on: []", &format!("depends_on: [{}]", id("y")));
+    r.write(&x, &text);
+    let z = r.ticket_path(&id("z"));
+    let text = r
+        .read(&z)
+        .replace("depends_on: []", "depends_on: [J-nowhere1]");
+    r.write(&z, &text);
+    let g = r.ticket_path(&id("g"));
+    let text = r
+        .read(&g)
+        .replacen("\nstatus:", "\ngate: approval\nstatus:", 1);
+    assert!(text.contains("gate: approval"), "{text}");
+    r.write(&g, &text);
+    r.git(&[
+        "commit",
+        "-q",
+        "-am",
+        "by hand: a cycle, a dangling dependency, a gate",
+    ])
+    .ok();
+    r.wt(&["claim", &id("f"), "--agent", "holder", "--force"])
+        .ok();
+    let mut all: Vec<String> = ids
+        .values()
+        .map(|v| v.as_str().expect("id").to_string())
+        .collect();
+    all.sort();
+    (r, all)
+}
+
+/// Every verb on every ticket, in the same order in two copies of one repository: one with
+/// the cache (and so the one-ticket path) and one with `WT_NO_CACHE=1`. Same answers, same
+/// tickets after each step; and the one-ticket path really was taken.
+#[test]
+fn one_ticket_writes_answer_exactly_like_full_loads() {
+    let (cached, ids) = blocked_every_way();
+    let plain = twin(&cached);
+    let off = [("WT_NO_CACHE", "1")];
+    cached.wt(&["ready"]).ok(); // records the lookup
+    let mut fast = 0;
+    for id in &ids {
+        let prefix = &id[..5]; // kind letter, dash and 3 characters: a prefix resolve
+        let steps: Vec<Vec<&str>> = vec![
+            vec!["claim", prefix, "--agent", "a"],
+            vec!["claim", id, "--agent", "b"],
+            vec!["heartbeat", id, "--agent", "a"],
+            vec!["release", id, "--agent", "b"],
+            vec!["release", id, "--agent", "a"],
+            vec!["claim", id, "--agent", "a"],
+            vec!["done", id, "--agent", "a", "--no-ci", "--reason", "test"],
+            vec!["claim", id, "--agent", "a", "--force"],
+        ];
+        for step in steps {
+            let want = answer(&plain, &step, &off);
+            let got = answer(&cached, &step, &[]);
+            assert_eq!(
+                (&got.0, &got.1, &got.2),
+                (&want.0, &want.1, &want.2),
+                "{step:?}"
+            );
+            assert_eq!(want.3, 0, "the cache is off in the twin");
+            fast += got.3;
+            // Reads in between record a lookup for the new tree when a write changed the
+            // graph, as an agent's `wt ready` would.
+            if step[0] == "done" {
+                cached.wt(&["ready"]).ok();
+            }
+        }
+        assert_eq!(all_tickets(&cached), all_tickets(&plain), "after {id}");
+    }
+    assert!(fast > ids.len() * 3, "one-ticket writes taken: {fast}");
+    // Ambiguous and unknown IDs: the full path reports them, the same way.
+    for q in ["J-", "T-zzzz", "nothing", ""] {
+        let step = ["claim", q, "--agent", "a"];
+        let want = answer(&plain, &step, &off);
+        let got = answer(&cached, &step, &[]);
+        assert_eq!((got.0, got.1, got.2), (want.0, want.1, want.2), "{q:?}");
+    }
+}
+
+/// Regression guard for a lookup carried past a change of the graph: once task 1 is done
+/// (by wt, or by hand with git), task 2 that depends on it is claimable at once, although
+/// the lookup recorded before said it was blocked.
+#[test]
+fn a_claim_right_after_its_dependency_is_done_is_not_refused_by_an_old_lookup() {
+    for by_hand in [false, true] {
+        let r = Repo::without_review();
+        let ids = r.import(
+            r#"[
+            {"key": "t1", "kind": "task", "title": "Task 1"},
+            {"key": "t2", "kind": "task", "title": "Task 2", "depends_on": ["t1"]}
+        ]"#,
+        );
+        let (t1, t2) = (
+            ids["t1"].as_str().expect("id"),
+            ids["t2"].as_str().expect("id"),
+        );
+        r.wt(&["ready"]).ok();
+        r.wt(&["claim", t2, "--agent", "a"]).fails_with(5);
+        r.wt(&["claim", t1, "--agent", "a"]).ok();
+        if by_hand {
+            let p = r.ticket_path(t1);
+            let text = r.read(&p).replace("status: in_progress", "status: done");
+            r.write(&p, &text);
+            r.git(&["commit", "-q", "-am", "t1 done by hand"]).ok();
+        } else {
+            r.wt(&["done", t1, "--agent", "a", "--no-ci", "--reason", "test"])
+                .ok();
+        }
+        let out = r.wt(&["claim", t2, "--agent", "a"]);
+        out.ok();
+    }
+}
+
+/// A lookup that was not written for this tree, or is damaged, is never used.
+#[test]
+fn a_damaged_or_foreign_lookup_changes_speed_only() {
+    let (r, ids) = blocked_every_way();
+    r.wt(&["ready"]).ok();
+    let dir = cache_dir(&r);
+    let lookup = std::fs::read(dir.join("lookup.bin")).expect("lookup.bin");
+    let keys = std::fs::read(dir.join("lookup.keys")).expect("lookup.keys");
+    assert_eq!(keys.len() % 36, 0);
+    // Damage: truncate, flip payload bytes, flip a key frame, swap in garbage.
+    let mut flipped = lookup.clone();
+    for i in (50..flipped.len()).step_by(31) {
+        flipped[i] ^= 0x21;
+    }
+    let mut bad_key = keys.clone();
+    bad_key[3] ^= 1;
+    let damaged: Vec<(&str, Vec<u8>)> = vec![
+        ("lookup.bin", lookup[..lookup.len() / 2].to_vec()),
+        ("lookup.bin", flipped),
+        ("lookup.keys", bad_key),
+        ("lookup.keys", keys[..20].to_vec()),
+        ("lookup.bin", vec![7u8; lookup.len()]),
+    ];
+    for (name, bytes) in damaged {
+        let copy = twin(&r);
+        std::fs::write(cache_dir(&copy).join(name), &bytes).expect("damage");
+        for id in &ids {
+            let step = ["claim", id, "--agent", "a"];
+            let copy2 = twin(&copy);
+            let want = answer(&copy, &step, &[("WT_NO_CACHE", "1")]);
+            let got = answer(&copy2, &step, &[]);
+            assert_eq!(
+                (got.0, got.1, got.2),
+                (want.0, want.1, want.2),
+                "{name} {id}"
+            );
+        }
+    }
+    // A lookup of another tree filed under this tree's key (as a bug carrying a lookup past
+    // a rename would): the ticket it names is not at the recorded path, so the write
+    // takes the full path and finds the moved file.
+    let a = ids
+        .iter()
+        .find(|id| id.starts_with("T-"))
+        .expect("a task")
+        .clone();
+    let old = r.ticket_path(&a);
+    let new = old.replace(".md", "-moved.md");
+    r.git(&["mv", &old, &new]).ok();
+    r.git(&["commit", "-q", "-m", "rename by hand"]).ok();
+    let tree = r.git(&["rev-parse", "main:.work"]).ok();
+    let tree: Vec<u8> = (0..20)
+        .map(|i| u8::from_str_radix(&tree.trim()[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+    let lookup = std::fs::read(dir.join("lookup.bin")).expect("lookup.bin");
+    let mut frame = tree;
+    frame.extend_from_slice(&lookup[36..44]); // the payload checksum in its header
+    frame.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&frame).to_le_bytes());
+    let mut keys = std::fs::read(dir.join("lookup.keys")).expect("keys");
+    keys.extend_from_slice(&frame);
+    std::fs::write(dir.join("lookup.keys"), keys).expect("forge");
+    let s = r.wt_env(
+        &r.root,
+        &["claim", &a, "--agent", "a", "--force"],
+        &[("WT_DEBUG_STATS", "1")],
+    );
+    s.ok();
+    assert!(s.stderr().contains("one_ticket=0"), "{}", s.stderr());
+    assert!(r.read(&new).contains("claimed_by: a"));
+    assert!(!r.root.join(&old).exists());
+}
+
+/// The dangerous direction: a lookup that still says "unblocked" after the graph blocked the
+/// ticket would let a claim through. A new dependency (by wt or by hand), and a dependency
+/// reopened after it was done, each block task 2 at once.
+#[test]
+fn a_claim_right_after_the_graph_blocks_the_ticket_is_refused() {
+    for how in ["dep add", "by hand", "reopen"] {
+        let r = Repo::without_review();
+        let ids = r.import(
+            r#"[
+            {"key": "t1", "kind": "task", "title": "Task 1", "status": "done"},
+            {"key": "t2", "kind": "task", "title": "Task 2", "depends_on": ["t1"]},
+            {"key": "t3", "kind": "task", "title": "Task 3"}
+        ]"#,
+        );
+        let id = |k: &str| ids[k].as_str().expect("id").to_string();
+        // t2 is claimable and the lookup says so; a claim and release carry it forward.
+        r.wt(&["ready"]).ok();
+        r.wt(&["claim", &id("t2"), "--agent", "a"]).ok();
+        r.wt(&["release", &id("t2"), "--agent", "a"]).ok();
+        match how {
+            "dep add" => {
+                r.wt(&["dep", "add", &id("t2"), &id("t3")]).ok();
+            }
+            "by hand" => {
+                let p = r.ticket_path(&id("t2"));
+                let text = r.read(&p).replace(
+                    &format!("depends_on: [{}]", id("t1")),
+                    &format!("depends_on: [{}, {}]", id("t1"), id("t3")),
+                );
+                assert!(text.contains(&id("t3")), "{text}");
+                r.write(&p, &text);
+                r.git(&["commit", "-q", "-am", "t2 waits on t3 too"]).ok();
+            }
+            _ => {
+                r.wt(&["reopen", &id("t1"), "-m", "not finished", "--agent", "h"])
+                    .ok();
+            }
+        }
+        let out = r.wt(&["claim", &id("t2"), "--agent", "a"]);
+        out.fails_with(5);
+        assert!(
+            out.stderr().contains("not ready"),
+            "{how}: {}",
+            out.stderr()
+        );
+    }
+}
