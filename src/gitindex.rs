@@ -85,6 +85,12 @@ pub fn note_update_fallback(why: &'static str) {
     note_fallback(&FALLBACK_UPDATES, why);
 }
 
+/// `WT_FAST_INDEX=0` turns the fast path off (libgit2 only, as before it existed): for
+/// comparisons, and as an escape hatch.
+fn disabled() -> bool {
+    std::env::var("WT_FAST_INDEX").is_ok_and(|v| v.trim() == "0")
+}
+
 /// Why the byte-level path was not taken (the caller falls back to libgit2).
 pub type Unsupported = &'static str;
 
@@ -99,6 +105,10 @@ pub struct Verified(Vec<u8>);
 /// The stage-0 blob of each of `paths` in the index of `git_dir` (None for a path without a
 /// stage-0 entry) and the bytes read, or None when the index must be read by libgit2 instead.
 pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>, Verified)> {
+    if disabled() {
+        note_fallback(&FALLBACK_READS, "WT_FAST_INDEX=0");
+        return None;
+    }
     let start = std::time::Instant::now();
     let out = fs::read(index_path(git_dir))
         .map_err(|_| "the index could not be read")
@@ -200,6 +210,10 @@ pub fn update_entries(
 ) -> Update {
     if writes.is_empty() {
         return Update::Done;
+    }
+    if disabled() {
+        note_fallback(&FALLBACK_UPDATES, "WT_FAST_INDEX=0");
+        return Update::Fallback("WT_FAST_INDEX=0");
     }
     let start = std::time::Instant::now();
     let out = update_locked(git_dir, workdir, writes, known);
