@@ -3,6 +3,7 @@
 //! The library never sees the command line. Modules:
 //! - [`ticket`], [`frontmatter`], [`markdown`]: the ticket model and byte-exact file edits;
 //! - [`graph`]: readiness, blocking reasons, cycles and scheduling order;
+//! - [`gitindex`]: byte-level refresh of a checkout's git index entries (libgit2 fallback);
 //! - [`store`]: all of git2 (read the tree at a ref, commit by compare-and-swap);
 //! - [`workspace`]: state-branch discovery, snapshots and the write loop;
 //! - [`ops`]: the verbs;
@@ -17,6 +18,7 @@ pub mod doctor;
 pub mod entries;
 pub mod error;
 pub mod frontmatter;
+pub mod gitindex;
 pub mod graph;
 pub mod hooks;
 pub mod id;

@@ -50,6 +50,8 @@ pub struct Checkout {
     path: PathBuf,
     repo: Repository,
     index: std::cell::RefCell<Option<git2::Index>>,
+    /// The index bytes the clean check read and verified (see crate::gitindex).
+    index_bytes: std::cell::RefCell<Option<crate::gitindex::Verified>>,
 }
 
 impl Checkout {
@@ -59,6 +61,7 @@ impl Checkout {
             path,
             repo,
             index: std::cell::RefCell::new(None),
+            index_bytes: std::cell::RefCell::new(None),
         })
     }
 
@@ -375,15 +378,38 @@ impl Store {
         checkout: &Checkout,
         old: &[(String, Option<Oid>)],
     ) -> Result<()> {
-        let index = checkout.index()?;
-        for (path, old_oid) in old {
+        // The staged blobs, read from the index bytes; libgit2 when that is not possible.
+        let paths: Vec<&str> = old.iter().map(|(p, _)| p.as_str()).collect();
+        let fast = crate::gitindex::staged_blobs(checkout.repo.path(), &paths);
+        let (fast, index) = match fast {
+            Some((blobs, bytes)) => {
+                *checkout.index_bytes.borrow_mut() = Some(bytes);
+                (Some(blobs), None)
+            }
+            None => match checkout.index() {
+                Ok(index) => (None, Some(index)),
+                // An index libgit2 cannot read (a split index): ask git itself.
+                Err(e) => {
+                    match crate::gitindex::cli::staged_blobs(checkout.repo.path(), checkout, &paths)
+                    {
+                        Ok(blobs) => (Some(blobs), None),
+                        Err(_) => return Err(e.into()),
+                    }
+                }
+            },
+        };
+        for (i, (path, old_oid)) in old.iter().enumerate() {
             let file = checkout.join(path);
             let on_disk = match fs::read(&file) {
                 Ok(bytes) => Some(Oid::hash_object(ObjectType::Blob, &bytes)?),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(e.into()),
             };
-            let staged = index.get_path(Path::new(path), 0).map(|e| e.id);
+            let staged = match (&fast, &index) {
+                (Some(blobs), _) => blobs.get(i).copied().flatten(),
+                (None, Some(index)) => index.get_path(Path::new(path), 0).map(|e| e.id),
+                (None, None) => None,
+            };
             let what = if on_disk != *old_oid {
                 match (on_disk, old_oid) {
                     (Some(_), None) => Some("an untracked file is in the way"),
@@ -440,11 +466,58 @@ impl Store {
         // Mark the index lock we are about to take as wt's, so that if we are killed holding
         // it the next writer can tell it from a running git's (see crate::recovery).
         let _marker = crate::recovery::IndexMarker::new(r.path());
+        // The fast path (see crate::gitindex) refreshes existing entries in place; new or
+        // deleted paths and anything else it does not handle go through libgit2.
+        let writes: Option<Vec<(&str, Oid)>> = edits
+            .iter()
+            .map(|e| match e {
+                Edit::Write { path, content } => Oid::hash_object(ObjectType::Blob, content)
+                    .ok()
+                    .map(|oid| (path.as_str(), oid)),
+                Edit::Delete { .. } => None,
+            })
+            .collect();
+        if writes.is_none() {
+            crate::gitindex::note_update_fallback("a file was deleted or could not be hashed");
+        }
         loop {
             let attempt = (|| -> std::result::Result<(), git2::Error> {
-                let mut index = checkout.index()?;
+                if let Some(writes) = &writes {
+                    let known = checkout.index_bytes.borrow_mut().take();
+                    match crate::gitindex::update_entries(r.path(), checkout.path(), writes, known)
+                    {
+                        crate::gitindex::Update::Done => return Ok(()),
+                        crate::gitindex::Update::Locked => {
+                            return Err(git2::Error::new(
+                                ErrorCode::Locked,
+                                git2::ErrorClass::Index,
+                                "the index is locked (index.lock exists)",
+                            ))
+                        }
+                        crate::gitindex::Update::Fallback(_) => {}
+                    }
+                }
                 // Re-read only if the index file changed since the clean check read it.
-                index.read(false)?;
+                let loaded = checkout
+                    .index()
+                    .and_then(|mut index| index.read(false).map(|()| index));
+                let mut index = match loaded {
+                    Ok(index) => index,
+                    Err(e) if e.code() == ErrorCode::Locked => return Err(e),
+                    // An index libgit2 cannot read (a split index): let git itself update it.
+                    Err(e) => {
+                        let paths: Vec<&str> = edits.iter().map(Edit::path).collect();
+                        return match crate::gitindex::cli::update(r.path(), checkout, &paths) {
+                            crate::gitindex::cli::Update::Done => Ok(()),
+                            crate::gitindex::cli::Update::Locked => Err(git2::Error::new(
+                                ErrorCode::Locked,
+                                git2::ErrorClass::Index,
+                                "the index is locked (index.lock exists)",
+                            )),
+                            crate::gitindex::cli::Update::Failed(_) => Err(e),
+                        };
+                    }
+                };
                 for e in edits {
                     match e {
                         Edit::Write { .. } => index.add_path(Path::new(e.path()))?,

@@ -177,6 +177,9 @@ pub fn run() -> i32 {
     if matches!(std::env::var("WT_DEBUG_STATS"), Ok(v) if !v.is_empty() && v != "0") {
         eprintln!("{}", wt::cache::stats_line());
     }
+    if matches!(std::env::var("WT_DEBUG_INDEX"), Ok(v) if !v.is_empty() && v != "0") {
+        eprintln!("{}", wt::gitindex::stats_line());
+    }
     match result {
         Ok(out) => {
             for n in &out.notes {

@@ -10,6 +10,7 @@ mod context;
 mod errors;
 mod fixtures;
 mod git_safety;
+mod gitindex;
 mod graph_props;
 mod lookup;
 mod planning;

@@ -1,0 +1,993 @@
+//! A fast path for the one thing wt does to a checkout's git index: look up, and refresh in
+//! place, the stage-0 entries of ticket files it just rewrote.
+//!
+//! libgit2 reads and writes the whole index through its general machinery (collision-detecting
+//! SHA-1, a hash map of every entry, path validation of every entry); at 10,000 tickets that
+//! costs 12–20 ms per write. Here the index is handled as bytes in git's own format
+//! (`git help format-index`): entries whose path exists at stage 0 keep their size and place,
+//! so a refresh overwrites their stat data and object id where they are, invalidates the
+//! cache tree (`TREE`) along the changed paths and recomputes the trailer.
+//!
+//! Anything this module does not handle is reported as a fallback and the caller uses libgit2
+//! as before: versions other than 2, 3 and 4; a null trailer (`index.skipHash`); a split index
+//! (`link`), a sparse index (`sdir`) or any other required (lowercase) extension; a path that
+//! is new, conflicted (other stages), skip-worktree, intent-to-add or assume-valid; a mode that
+//! is not a plain non-executable file (what wt commits). A trailer that does not match the
+//! content is never re-signed. Optional extensions: `EOIE` and `IEOT` (offsets and hashes of
+//! the old layout) and `FSMN` (fsmonitor token: dropping it costs one full refresh) are
+//! dropped; `UNTR`, `REUC` and other optional ones are kept byte for byte.
+//!
+//! The update follows git's protocol: `index.lock` is created exclusively (an existing lock
+//! means somebody else is writing: [`Update::Locked`]), the index is read under it, and the
+//! new content is written to the lock file and renamed over `index`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use git2::Oid;
+use sha1::{Digest, Sha1};
+
+const HASH_LEN: usize = 20;
+/// Stat data (40 bytes) + object id + flags.
+const ENTRY_HEADER: usize = 40 + HASH_LEN + 2;
+
+const FLAG_VALID: u16 = 0x8000;
+const FLAG_EXTENDED: u16 = 0x4000;
+const EXT_SKIP_WORKTREE: u16 = 0x4000;
+const EXT_INTENT_TO_ADD: u16 = 0x2000;
+const MODE_FILE: u32 = 0o100644;
+
+static FAST_READS: AtomicUsize = AtomicUsize::new(0);
+static FALLBACK_READS: AtomicUsize = AtomicUsize::new(0);
+static FAST_UPDATES: AtomicUsize = AtomicUsize::new(0);
+static FALLBACK_UPDATES: AtomicUsize = AtomicUsize::new(0);
+static GIT_CLI: AtomicUsize = AtomicUsize::new(0);
+/// Time spent in the fast path (reads, updates), in microseconds.
+static READ_MICROS: AtomicUsize = AtomicUsize::new(0);
+static UPDATE_MICROS: AtomicUsize = AtomicUsize::new(0);
+
+fn add_micros(counter: &AtomicUsize, since: std::time::Instant) {
+    let us = usize::try_from(since.elapsed().as_micros()).unwrap_or(usize::MAX);
+    counter.fetch_add(us, Ordering::Relaxed);
+}
+static LAST_FALLBACK: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
+
+/// One line for stderr (`WT_DEBUG_INDEX=1`):
+/// `wt-index: fast_reads=1 fallback_reads=0 fast_updates=1 fallback_updates=0 git_cli=0
+/// read_us=800 update_us=1500 last_fallback=-` (fallbacks go to libgit2; `git_cli` counts
+/// runs of `git` for indexes libgit2 cannot read either; `*_us`: time in this module).
+pub fn stats_line() -> String {
+    let last = LAST_FALLBACK.lock().ok().and_then(|l| *l).unwrap_or("-");
+    format!(
+        "wt-index: fast_reads={} fallback_reads={} fast_updates={} fallback_updates={} git_cli={} read_us={} update_us={} last_fallback={}",
+        FAST_READS.load(Ordering::Relaxed),
+        FALLBACK_READS.load(Ordering::Relaxed),
+        FAST_UPDATES.load(Ordering::Relaxed),
+        FALLBACK_UPDATES.load(Ordering::Relaxed),
+        GIT_CLI.load(Ordering::Relaxed),
+        READ_MICROS.load(Ordering::Relaxed),
+        UPDATE_MICROS.load(Ordering::Relaxed),
+        last.replace(' ', "_"),
+    )
+}
+
+fn note_fallback(counter: &AtomicUsize, why: &'static str) {
+    counter.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut l) = LAST_FALLBACK.lock() {
+        *l = Some(why);
+    }
+}
+
+/// Count an index update that went to libgit2 without trying the fast path.
+pub fn note_update_fallback(why: &'static str) {
+    note_fallback(&FALLBACK_UPDATES, why);
+}
+
+/// `WT_FAST_INDEX=0` turns the fast path off (libgit2 only, as before it existed): for
+/// comparisons, and as an escape hatch.
+fn disabled() -> bool {
+    std::env::var("WT_FAST_INDEX").is_ok_and(|v| v.trim() == "0")
+}
+
+/// Why the byte-level path was not taken (the caller falls back to libgit2).
+pub type Unsupported = &'static str;
+
+/// Git's index file of the working tree whose git dir is `git_dir` (as libgit2 opens it).
+pub fn index_path(git_dir: &Path) -> PathBuf {
+    git_dir.join("index")
+}
+
+/// Index bytes whose trailer matched their content when they were read.
+pub struct Verified(Vec<u8>);
+
+/// The stage-0 blob of each of `paths` in the index of `git_dir` (None for a path without a
+/// stage-0 entry) and the bytes read, or None when the index must be read by libgit2 instead.
+pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>, Verified)> {
+    if disabled() {
+        note_fallback(&FALLBACK_READS, "WT_FAST_INDEX=0");
+        return None;
+    }
+    let start = std::time::Instant::now();
+    let out = fs::read(index_path(git_dir))
+        .map_err(|_| "the index could not be read")
+        .and_then(|data| lookup(&data, paths).map(|blobs| (blobs, Verified(data))));
+    add_micros(&READ_MICROS, start);
+    match out {
+        Ok(v) => {
+            FAST_READS.fetch_add(1, Ordering::Relaxed);
+            Some(v)
+        }
+        Err(why) => {
+            note_fallback(&FALLBACK_READS, why);
+            None
+        }
+    }
+}
+
+/// The stage-0 object ids of `paths` in index bytes `data` (trailer checked).
+pub fn lookup(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Oid>>, Unsupported> {
+    let wanted: Vec<&[u8]> = paths.iter().map(|p| p.as_bytes()).collect();
+    let parsed = parse(data, &wanted, false)?;
+    (0..paths.len())
+        .map(|i| {
+            let stage0 = parsed.hits.iter().find(|(w, h)| *w == i && h.stage == 0);
+            match stage0 {
+                Some((_, h)) => {
+                    let id = data
+                        .get(h.offset + 40..h.offset + 40 + HASH_LEN)
+                        .ok_or("entry out of range")?;
+                    Oid::from_bytes(id).map(Some).map_err(|_| "bad object id")
+                }
+                None => Ok(None),
+            }
+        })
+        .collect()
+}
+
+/// What [`update_entries`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Update {
+    /// The entries were refreshed and the index replaced.
+    Done,
+    /// `index.lock` exists: somebody else is writing the index.
+    Locked,
+    /// Not handled here (nothing was changed): use libgit2.
+    Fallback(Unsupported),
+}
+
+/// The stat data git records for a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    pub ctime: (u32, u32),
+    pub mtime: (u32, u32),
+    pub dev: u32,
+    pub ino: u32,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u32,
+}
+
+impl Stat {
+    /// The stat data of a regular non-executable file (what wt writes), from lstat like git;
+    /// Err for anything else.
+    #[cfg(unix)]
+    pub fn of(path: &Path) -> Result<Stat, Unsupported> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::symlink_metadata(path).map_err(|_| "a changed file could not be read")?;
+        if !m.file_type().is_file() || m.mode() & 0o111 != 0 {
+            return Err("a changed file is not a plain file");
+        }
+        // git keeps the low 32 bits of every field.
+        Ok(Stat {
+            ctime: (m.ctime() as u32, m.ctime_nsec() as u32),
+            mtime: (m.mtime() as u32, m.mtime_nsec() as u32),
+            dev: m.dev() as u32,
+            ino: m.ino() as u32,
+            mode: MODE_FILE,
+            uid: m.uid(),
+            gid: m.gid(),
+            size: m.size() as u32,
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn of(_path: &Path) -> Result<Stat, Unsupported> {
+        Err("stat data is only computed on unix")
+    }
+}
+
+/// Refresh the stage-0 entries of `writes` (path relative to `workdir`, new blob id) in the
+/// index of `git_dir` from the files now in `workdir`. `known`: bytes of this index read and
+/// verified before (if the index still holds exactly them, the trailer is not checked again).
+pub fn update_entries(
+    git_dir: &Path,
+    workdir: &Path,
+    writes: &[(&str, Oid)],
+    known: Option<Verified>,
+) -> Update {
+    if writes.is_empty() {
+        return Update::Done;
+    }
+    if disabled() {
+        note_fallback(&FALLBACK_UPDATES, "WT_FAST_INDEX=0");
+        return Update::Fallback("WT_FAST_INDEX=0");
+    }
+    let start = std::time::Instant::now();
+    let out = update_locked(git_dir, workdir, writes, known);
+    add_micros(&UPDATE_MICROS, start);
+    match out {
+        Update::Done => {
+            FAST_UPDATES.fetch_add(1, Ordering::Relaxed);
+        }
+        Update::Fallback(why) => note_fallback(&FALLBACK_UPDATES, why),
+        Update::Locked => {}
+    }
+    out
+}
+
+/// `index.lock`, removed on drop unless it was renamed into place.
+struct LockFile {
+    path: PathBuf,
+    file: Option<fs::File>,
+    done: bool,
+}
+
+impl Drop for LockFile {
+    fn drop(&mut self) {
+        self.file.take();
+        if !self.done {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn update_locked(
+    git_dir: &Path,
+    workdir: &Path,
+    writes: &[(&str, Oid)],
+    known: Option<Verified>,
+) -> Update {
+    let index = index_path(git_dir);
+    let lock_path = git_dir.join("index.lock");
+    let file = match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock_path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Update::Locked,
+        Err(_) => return Update::Fallback("index.lock could not be created"),
+    };
+    let mut lock = LockFile {
+        path: lock_path,
+        file: Some(file),
+        done: false,
+    };
+    // Read under the lock: whatever was read before may have been replaced since. Bytes
+    // equal to the verified ones need no second check (and their buffer is reused).
+    let (mut data, trusted) = match known.and_then(|k| same_content(&index, k)) {
+        Some(d) => (d, true),
+        None => match fs::read(&index) {
+            Ok(d) => (d, false),
+            Err(_) => return Update::Fallback("the index could not be read"),
+        },
+    };
+    let mut changes = Vec::with_capacity(writes.len());
+    for (path, oid) in writes {
+        let stat = match Stat::of(&workdir.join(path)) {
+            Ok(s) => s,
+            Err(why) => return Update::Fallback(why),
+        };
+        changes.push((*path, stat, *oid));
+    }
+    let (entries_end, tail) = match patch_in_place(&mut data, &changes, trusted) {
+        Ok(n) => n,
+        Err(why) => return Update::Fallback(why),
+    };
+    let Some(mut f) = lock.file.take() else {
+        return Update::Fallback("index.lock was lost");
+    };
+    if f.write_all(&data[..entries_end]).is_err() || f.write_all(&tail).is_err() {
+        return Update::Fallback("index.lock could not be written");
+    }
+    drop(f);
+    if fs::rename(&lock.path, &index).is_err() {
+        return Update::Fallback("index.lock could not be renamed");
+    }
+    lock.done = true;
+    Update::Done
+}
+
+/// `known`'s bytes if the file at `path` holds exactly them (compared chunk by chunk).
+fn same_content(path: &Path, known: Verified) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut f = fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut at = 0;
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            return (at == known.0.len()).then_some(known.0);
+        }
+        if known.0.get(at..at + n)? != &buf[..n] {
+            return None;
+        }
+        at += n;
+    }
+}
+
+/// The last resort for index formats libgit2 cannot read (a split index: libgit2 1.9 fails
+/// with "unsupported mandatory extension: 'link'"): the `git` command itself.
+pub mod cli {
+    use std::io::Write;
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+
+    use git2::Oid;
+
+    /// `git` run in `workdir` on exactly this git dir and work tree (never a `GIT_DIR` or
+    /// `GIT_INDEX_FILE` from wt's own environment).
+    fn git(git_dir: &Path, workdir: &Path) -> Command {
+        super::GIT_CLI.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut cmd = Command::new("git");
+        cmd.current_dir(workdir)
+            .arg("--literal-pathspecs")
+            .arg(format!("--git-dir={}", git_dir.display()))
+            .arg(format!("--work-tree={}", workdir.display()));
+        for var in [
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "GIT_COMMON_DIR",
+            "GIT_PREFIX",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
+    /// The stage-0 blob of each of `paths`, from `git ls-files -s`.
+    pub fn staged_blobs(
+        git_dir: &Path,
+        workdir: &Path,
+        paths: &[&str],
+    ) -> Result<Vec<Option<Oid>>, String> {
+        let out = git(git_dir, workdir)
+            .args(["ls-files", "-s", "-z", "--"])
+            .args(paths)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+        }
+        let mut found = std::collections::HashMap::new();
+        for rec in out.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            // <mode> SP <oid> SP <stage> TAB <path>
+            let text = String::from_utf8_lossy(rec);
+            let Some((meta, path)) = text.split_once('\t') else {
+                return Err(format!("unexpected git ls-files output: {text}"));
+            };
+            let mut f = meta.split(' ');
+            let (_, oid, stage) = (f.next(), f.next(), f.next());
+            if stage == Some("0") {
+                let oid = oid
+                    .and_then(|o| Oid::from_str(o).ok())
+                    .ok_or_else(|| format!("unexpected git ls-files output: {text}"))?;
+                found.insert(path.to_string(), oid);
+            }
+        }
+        Ok(paths.iter().map(|p| found.get(*p).copied()).collect())
+    }
+
+    /// What [`update`] did.
+    #[derive(Debug)]
+    pub enum Update {
+        Done,
+        Locked,
+        Failed(String),
+    }
+
+    /// `git update-index --add --remove` of `paths`: each entry takes the file now in the
+    /// work tree, or goes when the file is gone.
+    pub fn update(git_dir: &Path, workdir: &Path, paths: &[&str]) -> Update {
+        let child = git(git_dir, workdir)
+            .args(["update-index", "--add", "--remove", "-z", "--stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = match child {
+            Ok(c) => c,
+            Err(e) => return Update::Failed(format!("cannot run git: {e}")),
+        };
+        if let Some(mut stdin) = child.stdin.take() {
+            let mut input = Vec::new();
+            for p in paths {
+                input.extend_from_slice(p.as_bytes());
+                input.push(0);
+            }
+            if let Err(e) = stdin.write_all(&input) {
+                let _ = child.wait();
+                return Update::Failed(format!("cannot run git: {e}"));
+            }
+        }
+        match child.wait_with_output() {
+            Ok(out) if out.status.success() => Update::Done,
+            Ok(out) => {
+                let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+                if err.contains("index.lock") && git_dir.join("index.lock").exists() {
+                    Update::Locked
+                } else {
+                    Update::Failed(err)
+                }
+            }
+            Err(e) => Update::Failed(format!("cannot run git: {e}")),
+        }
+    }
+}
+
+/// An entry of a wanted path.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    offset: usize,
+    stage: u8,
+    flags: u16,
+    ext_flags: u16,
+}
+
+/// What [`parse`] found out about an index.
+struct Parsed {
+    /// Where the extensions start.
+    entries_end: usize,
+    /// Signature and data range of each extension.
+    exts: Vec<([u8; 4], std::ops::Range<usize>)>,
+    /// Entries of wanted paths: index into `wanted`, entry.
+    hits: Vec<(usize, Hit)>,
+}
+
+fn be32(data: &[u8], at: usize) -> Result<u32, Unsupported> {
+    data.get(at..at + 4)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or("truncated index")
+}
+
+fn be16(data: &[u8], at: usize) -> Result<u16, Unsupported> {
+    data.get(at..at + 2)
+        .and_then(|b| b.try_into().ok())
+        .map(u16::from_be_bytes)
+        .ok_or("truncated index")
+}
+
+/// The trailer must be the SHA-1 of everything before it (a null trailer means
+/// `index.skipHash`, not handled here).
+fn verify(data: &[u8]) -> Result<usize, Unsupported> {
+    if data.len() < 12 + HASH_LEN {
+        return Err("truncated index");
+    }
+    let end = data.len() - HASH_LEN;
+    let trailer = &data[end..];
+    if trailer.iter().all(|&b| b == 0) {
+        return Err("the index has no checksum (index.skipHash)");
+    }
+    if Sha1::digest(&data[..end]).as_slice() != trailer {
+        return Err("the index checksum does not match");
+    }
+    Ok(end)
+}
+
+/// Check the trailer (unless `trusted`: bytes checked before) and walk every entry and
+/// extension, recording the entries of `wanted` paths.
+fn parse(data: &[u8], wanted: &[&[u8]], trusted: bool) -> Result<Parsed, Unsupported> {
+    let end = if trusted {
+        data.len().checked_sub(HASH_LEN).ok_or("truncated index")?
+    } else {
+        verify(data)?
+    };
+    if data.get(0..4) != Some(b"DIRC") {
+        return Err("not an index file");
+    }
+    let version = be32(data, 4)?;
+    if !(2..=4).contains(&version) {
+        return Err("unsupported index version");
+    }
+    let count = be32(data, 8)? as usize;
+    let mut hits = Vec::new();
+    let mut off = 12;
+    let mut prev: Vec<u8> = Vec::new();
+    let mut nameless = false;
+    for _ in 0..count {
+        let flags = be16(data, off + 40 + HASH_LEN)?;
+        let (header, ext_flags) = if flags & FLAG_EXTENDED != 0 {
+            if version < 3 {
+                return Err("extended flags in a version 2 index");
+            }
+            (ENTRY_HEADER + 2, be16(data, off + ENTRY_HEADER)?)
+        } else {
+            (ENTRY_HEADER, 0)
+        };
+        // The name length in the flags (0xFFF: that long or longer) saves a scan for the NUL.
+        let name_len = (flags & 0x0FFF) as usize;
+        let name_start = off + header;
+        let next;
+        let path: &[u8] = if version == 4 {
+            let (strip, suffix_start) = varint(data, name_start, end)?;
+            let keep = prev
+                .len()
+                .checked_sub(strip)
+                .ok_or("bad path compression")?;
+            let nul = find_nul(data, suffix_start, end)?;
+            prev.truncate(keep);
+            prev.extend_from_slice(&data[suffix_start..nul]);
+            next = nul + 1;
+            &prev
+        } else {
+            let nul = if name_len < 0xFFF && name_start + name_len < end {
+                name_start + name_len
+            } else {
+                find_nul(data, name_start, end)?
+            };
+            // Entries are padded with 1-8 NULs to a multiple of 8 bytes.
+            next = off + ((header + (nul - name_start) + 8) & !7);
+            if next > end || data[nul..next].iter().any(|&b| b != 0) {
+                return Err("bad entry padding");
+            }
+            &data[name_start..nul]
+        };
+        if path.len().min(0xFFF) != name_len {
+            return Err("bad path length");
+        }
+        // (Entries of a split index replacing shared ones have no name: see `link` below.)
+        nameless |= path.is_empty();
+        for (i, w) in wanted.iter().enumerate() {
+            if *w == path {
+                hits.push((
+                    i,
+                    Hit {
+                        offset: off,
+                        stage: ((flags >> 12) & 3) as u8,
+                        flags,
+                        ext_flags,
+                    },
+                ));
+            }
+        }
+        off = next;
+    }
+    let entries_end = off;
+    let mut exts = Vec::new();
+    while off < end {
+        let sig: [u8; 4] = data
+            .get(off..off + 4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or("truncated extension")?;
+        let size = be32(data, off + 4)? as usize;
+        let start = off + 8;
+        let stop = start.checked_add(size).ok_or("bad extension size")?;
+        if stop > end {
+            return Err("truncated extension");
+        }
+        match &sig {
+            b"link" => return Err("split index"),
+            b"sdir" => return Err("sparse index"),
+            s if !s[0].is_ascii_uppercase() => return Err("unknown required index extension"),
+            _ => {}
+        }
+        exts.push((sig, start..stop));
+        off = stop;
+    }
+    if nameless {
+        return Err("empty path in the index");
+    }
+    Ok(Parsed {
+        entries_end,
+        exts,
+        hits,
+    })
+}
+
+fn find_nul(data: &[u8], from: usize, end: usize) -> Result<usize, Unsupported> {
+    data.get(from..end)
+        .and_then(|s| s.iter().position(|&b| b == 0))
+        .map(|p| from + p)
+        .ok_or("unterminated path")
+}
+
+/// Git's offset varint (as in index v4 path compression): value and the offset after it.
+fn varint(data: &[u8], mut at: usize, end: usize) -> Result<(usize, usize), Unsupported> {
+    let byte = |at: usize| -> Result<u8, Unsupported> {
+        if at >= end {
+            return Err("truncated varint");
+        }
+        Ok(data[at])
+    };
+    let mut c = byte(at)?;
+    at += 1;
+    let mut val = (c & 127) as usize;
+    while c & 128 != 0 {
+        c = byte(at)?;
+        at += 1;
+        val = val
+            .checked_add(1)
+            .and_then(|v| v.checked_mul(128))
+            .and_then(|v| v.checked_add((c & 127) as usize))
+            .ok_or("varint overflow")?;
+    }
+    Ok((val, at))
+}
+
+/// Rewrite the stage-0 entries of `changes` in index bytes `data` (stat data and object id),
+/// invalidate the cache tree along their paths, drop extensions that describe the old layout,
+/// and sign the result.
+pub fn patch(mut data: Vec<u8>, changes: &[(&str, Stat, Oid)]) -> Result<Vec<u8>, Unsupported> {
+    let (entries_end, tail) = patch_in_place(&mut data, changes, false)?;
+    data.truncate(entries_end);
+    data.extend_from_slice(&tail);
+    Ok(data)
+}
+
+/// [`patch`] without copying the entries: they are patched in `data`, and the new index is
+/// `data[..n]` followed by the returned tail (extensions and trailer).
+fn patch_in_place(
+    data: &mut [u8],
+    changes: &[(&str, Stat, Oid)],
+    trusted: bool,
+) -> Result<(usize, Vec<u8>), Unsupported> {
+    let wanted: Vec<&[u8]> = changes.iter().map(|(p, _, _)| p.as_bytes()).collect();
+    let parsed = parse(data, &wanted, trusted)?;
+    for (i, (_, stat, oid)) in changes.iter().enumerate() {
+        let mut hits = parsed.hits.iter().filter(|(w, _)| *w == i).map(|(_, h)| h);
+        let Some(hit) = hits.next() else {
+            return Err("a changed path is not in the index");
+        };
+        if hit.stage != 0 || hits.next().is_some() {
+            return Err("a changed path is conflicted");
+        }
+        if hit.flags & FLAG_VALID != 0 {
+            return Err("a changed path is marked assume-unchanged");
+        }
+        if hit.ext_flags & (EXT_SKIP_WORKTREE | EXT_INTENT_TO_ADD) != 0 {
+            return Err("a changed path is skip-worktree or intent-to-add");
+        }
+        let o = hit.offset;
+        if be32(data, o + 24)? != MODE_FILE || stat.mode != MODE_FILE {
+            return Err("a changed path is not a plain file");
+        }
+        let fields = [
+            stat.ctime.0,
+            stat.ctime.1,
+            stat.mtime.0,
+            stat.mtime.1,
+            stat.dev,
+            stat.ino,
+            stat.mode,
+            stat.uid,
+            stat.gid,
+            stat.size,
+        ];
+        let area = data
+            .get_mut(o..o + 40 + HASH_LEN)
+            .ok_or("entry out of range")?;
+        for (i, v) in fields.iter().enumerate() {
+            area[i * 4..i * 4 + 4].copy_from_slice(&v.to_be_bytes());
+        }
+        area[40..].copy_from_slice(oid.as_bytes());
+    }
+    let mut tail = Vec::new();
+    for (sig, range) in &parsed.exts {
+        let body = &data[range.clone()];
+        match sig {
+            b"TREE" => {
+                let tree = invalidate_tree(body, &wanted)?;
+                push_ext(&mut tail, sig, &tree)?;
+            }
+            b"EOIE" | b"IEOT" | b"FSMN" => {}
+            _ => push_ext(&mut tail, sig, body)?,
+        }
+    }
+    let mut hasher = Sha1::new();
+    hasher.update(&data[..parsed.entries_end]);
+    hasher.update(&tail);
+    tail.extend_from_slice(hasher.finalize().as_slice());
+    Ok((parsed.entries_end, tail))
+}
+
+fn push_ext(out: &mut Vec<u8>, sig: &[u8; 4], body: &[u8]) -> Result<(), Unsupported> {
+    let size = u32::try_from(body.len()).map_err(|_| "extension too big")?;
+    out.extend_from_slice(sig);
+    out.extend_from_slice(&size.to_be_bytes());
+    out.extend_from_slice(body);
+    Ok(())
+}
+
+/// Parse an ASCII decimal (optionally negative) ending at `stop`.
+fn decimal(data: &[u8], at: &mut usize, stop: u8) -> Result<i64, Unsupported> {
+    let rest = data.get(*at..).ok_or("truncated cache tree")?;
+    let len = rest
+        .iter()
+        .position(|&b| b == stop)
+        .ok_or("truncated cache tree")?;
+    let text = std::str::from_utf8(&rest[..len]).map_err(|_| "bad cache tree")?;
+    let n = text.parse::<i64>().map_err(|_| "bad cache tree")?;
+    *at += len + 1;
+    Ok(n)
+}
+
+/// Re-encode a `TREE` extension with every directory on the way to `paths` (the root
+/// included) invalidated, as git's `cache_tree_invalidate_path` does.
+fn invalidate_tree(body: &[u8], paths: &[&[u8]]) -> Result<Vec<u8>, Unsupported> {
+    let mut dirs: Vec<&[u8]> = vec![b""];
+    for p in paths {
+        for (i, &c) in p.iter().enumerate() {
+            if c == b'/' && !dirs.contains(&&p[..i]) {
+                dirs.push(&p[..i]);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut at = 0;
+    // The full path of the current node; per open directory: the length of its full path
+    // and how many of its subtrees are still to come.
+    let mut path: Vec<u8> = Vec::new();
+    let mut stack: Vec<(usize, i64)> = Vec::new();
+    let mut seen_root = false;
+    while at < body.len() {
+        if seen_root && stack.is_empty() {
+            return Err("trailing data in the cache tree");
+        }
+        let node_start = at;
+        let nul = find_nul(body, at, body.len()).map_err(|_| "bad cache tree")?;
+        let name = &body[at..nul];
+        at = nul + 1;
+        let entries = decimal(body, &mut at, b' ')?;
+        let subtrees = decimal(body, &mut at, b'\n')?;
+        if subtrees < 0 || entries < -1 {
+            return Err("bad cache tree");
+        }
+        let has_oid = entries >= 0;
+        if has_oid {
+            if body.len() < at + HASH_LEN {
+                return Err("truncated cache tree");
+            }
+            at += HASH_LEN;
+        }
+        match stack.last_mut() {
+            None => {
+                if !name.is_empty() {
+                    return Err("bad cache tree root");
+                }
+                seen_root = true;
+                path.clear();
+            }
+            Some((parent_len, left)) => {
+                *left -= 1;
+                path.truncate(*parent_len);
+                if !path.is_empty() {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(name);
+            }
+        }
+        if has_oid && dirs.contains(&path.as_slice()) {
+            out.extend_from_slice(name);
+            out.push(0);
+            out.extend_from_slice(format!("-1 {subtrees}\n").as_bytes());
+        } else {
+            out.extend_from_slice(&body[node_start..at]);
+        }
+        if subtrees > 0 {
+            stack.push((path.len(), subtrees));
+        }
+        while stack.last().is_some_and(|(_, left)| *left == 0) {
+            stack.pop();
+        }
+    }
+    if !stack.is_empty() {
+        return Err("truncated cache tree");
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry_v2(path: &str, oid: [u8; 20], flags_extra: u16) -> Vec<u8> {
+        let mut e = vec![0u8; 24];
+        e.extend_from_slice(&MODE_FILE.to_be_bytes());
+        e.extend_from_slice(&[0u8; 12]);
+        e.extend_from_slice(&oid);
+        e.extend_from_slice(&((path.len() as u16) | flags_extra).to_be_bytes());
+        e.extend_from_slice(path.as_bytes());
+        let len = (ENTRY_HEADER + path.len() + 8) & !7;
+        e.resize(len, 0);
+        e
+    }
+
+    fn index(entries: &[Vec<u8>], exts: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
+        let mut d = b"DIRC".to_vec();
+        d.extend_from_slice(&2u32.to_be_bytes());
+        d.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+        for e in entries {
+            d.extend_from_slice(e);
+        }
+        for (sig, body) in exts {
+            push_ext(&mut d, sig, body).unwrap();
+        }
+        let sum = Sha1::digest(&d);
+        d.extend_from_slice(&sum);
+        d
+    }
+
+    fn tree_node(name: &str, entries: i64, subs: i64, oid: u8) -> Vec<u8> {
+        let mut v = name.as_bytes().to_vec();
+        v.push(0);
+        v.extend_from_slice(format!("{entries} {subs}\n").as_bytes());
+        if entries >= 0 {
+            v.extend_from_slice(&[oid; 20]);
+        }
+        v
+    }
+
+    fn stat() -> Stat {
+        Stat {
+            ctime: (1, 2),
+            mtime: (3, 4),
+            dev: 5,
+            ino: 6,
+            mode: MODE_FILE,
+            uid: 7,
+            gid: 8,
+            size: 9,
+        }
+    }
+
+    fn sample() -> Vec<u8> {
+        let tree = [
+            tree_node("", 3, 2, 1),
+            tree_node(".work", 2, 1, 2),
+            tree_node("jobs", 1, 0, 3),
+            tree_node("src", 1, 0, 4),
+        ]
+        .concat();
+        index(
+            &[
+                entry_v2(".work/a.md", [0xaa; 20], 0),
+                entry_v2(".work/jobs/b.md", [0xbb; 20], 0),
+                entry_v2("src/c.rs", [0xcc; 20], 0),
+            ],
+            &[
+                (b"TREE", tree),
+                (b"EOIE", vec![0; 24]),
+                (b"UNTR", b"keep me".to_vec()),
+            ],
+        )
+    }
+
+    #[test]
+    fn looks_up_stage0_blobs() {
+        let d = sample();
+        let got = lookup(&d, &[".work/jobs/b.md", "nope", "src/c.rs"]).unwrap();
+        assert_eq!(got[0], Some(Oid::from_bytes(&[0xbb; 20]).unwrap()));
+        assert_eq!(got[1], None);
+        assert_eq!(got[2], Some(Oid::from_bytes(&[0xcc; 20]).unwrap()));
+    }
+
+    #[test]
+    fn patch_rewrites_entry_invalidates_tree_and_resigns() {
+        let d = sample();
+        let new = Oid::from_bytes(&[0x11; 20]).unwrap();
+        let out = patch(d.clone(), &[(".work/jobs/b.md", stat(), new)]).unwrap();
+        assert_eq!(lookup(&out, &[".work/jobs/b.md"]).unwrap()[0], Some(new));
+        let parsed = parse(&out, &[], false).unwrap();
+        let sigs: Vec<&[u8; 4]> = parsed.exts.iter().map(|(s, _)| s).collect();
+        assert_eq!(sigs, vec![b"TREE", b"UNTR"]);
+        let tree = &out[parsed.exts[0].1.clone()];
+        let want = [
+            tree_node("", -1, 2, 0),
+            tree_node(".work", -1, 1, 0),
+            tree_node("jobs", -1, 0, 0),
+            tree_node("src", 1, 0, 4),
+        ]
+        .concat();
+        assert_eq!(tree, want.as_slice());
+        assert_eq!(&out[parsed.exts[1].1.clone()], b"keep me");
+        // The other entries are untouched.
+        assert_eq!(out[..12 + 80], d[..12 + 80]);
+    }
+
+    #[test]
+    fn patch_refuses_new_conflicted_and_skip_worktree_paths() {
+        let new = Oid::from_bytes(&[0x11; 20]).unwrap();
+        let d = sample();
+        assert!(patch(d, &[("new.md", stat(), new)]).is_err());
+        let conflicted = index(
+            &[
+                entry_v2("a.md", [1; 20], 1 << 12),
+                entry_v2("a.md", [2; 20], 2 << 12),
+            ],
+            &[],
+        );
+        assert!(patch(conflicted, &[("a.md", stat(), new)]).is_err());
+        let mut skip = entry_v2("a.md", [1; 20], FLAG_EXTENDED);
+        skip.splice(62..62, EXT_SKIP_WORKTREE.to_be_bytes());
+        skip.truncate((ENTRY_HEADER + 2 + 4 + 8) & !7);
+        skip.resize((ENTRY_HEADER + 2 + 4 + 8) & !7, 0);
+        let mut d = index(&[skip], &[]);
+        d[4..8].copy_from_slice(&3u32.to_be_bytes());
+        let end = d.len() - 20;
+        let sum = Sha1::digest(&d[..end]);
+        d[end..].copy_from_slice(&sum);
+        assert!(lookup(&d, &["a.md"]).unwrap()[0].is_some());
+        assert!(patch(d, &[("a.md", stat(), new)]).is_err());
+    }
+
+    #[test]
+    fn refuses_required_extensions_and_null_trailer() {
+        let d = index(&[entry_v2("a.md", [1; 20], 0)], &[(b"link", vec![0; 20])]);
+        assert_eq!(lookup(&d, &["a.md"]), Err("split index"));
+        let mut d = index(&[entry_v2("a.md", [1; 20], 0)], &[]);
+        let end = d.len() - 20;
+        d[end..].fill(0);
+        assert!(lookup(&d, &["a.md"]).is_err());
+    }
+
+    #[test]
+    fn damaged_index_never_panics_and_is_never_resigned() {
+        let d = sample();
+        let new = Oid::from_bytes(&[0x11; 20]).unwrap();
+        for len in 0..d.len() {
+            assert!(lookup(&d[..len], &[".work/a.md"]).is_err());
+            assert!(patch(d[..len].to_vec(), &[(".work/a.md", stat(), new)]).is_err());
+        }
+        for i in 0..d.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut bad = d.clone();
+                bad[i] ^= bit;
+                assert!(lookup(&bad, &[".work/a.md"]).is_err(), "flip at {i}");
+                assert!(patch(bad, &[(".work/a.md", stat(), new)]).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_but_signed_index_never_panics() {
+        // Garbage with a valid trailer exercises the parser itself.
+        let d = sample();
+        let new = Oid::from_bytes(&[0x11; 20]).unwrap();
+        let resign = |mut v: Vec<u8>| {
+            if v.len() >= 20 {
+                let end = v.len() - 20;
+                let sum = Sha1::digest(&v[..end]);
+                v[end..].copy_from_slice(&sum);
+            }
+            v
+        };
+        for len in 0..d.len() {
+            let v = resign(d[..len].to_vec());
+            let _ = lookup(&v, &[".work/a.md"]);
+            let _ = patch(v, &[(".work/a.md", stat(), new)]);
+        }
+        for i in 0..d.len() - 20 {
+            for bit in [0x01u8, 0x10, 0x80] {
+                let mut bad = d.clone();
+                bad[i] ^= bit;
+                let bad = resign(bad);
+                let _ = lookup(&bad, &[".work/a.md"]);
+                let _ = patch(bad, &[(".work/a.md", stat(), new)]);
+            }
+        }
+    }
+
+    #[test]
+    fn varint_matches_git() {
+        // git encodes 128 as 0x80 0x00.
+        assert_eq!(varint(&[0x80, 0x00], 0, 2), Ok((128, 2)));
+        assert_eq!(varint(&[0x05], 0, 1), Ok((5, 1)));
+        assert!(varint(&[0x80], 0, 1).is_err());
+    }
+}
