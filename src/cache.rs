@@ -624,7 +624,7 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Entries> {
     };
     let (Some(schema), Some(root_raw)) = (schema, raw(root)) else {
         with_stats(|s| s.state = "off");
-        return load(store, root, HashMap::new(), HashMap::new()).map(|(e, _)| Entries::single(e));
+        return load(store, root, Known::empty(), HashMap::new()).map(|(e, _)| Entries::single(e));
     };
     let dir = dir(store);
     let snap_path = dir.join(SNAPSHOT_FILE);
@@ -660,10 +660,7 @@ pub fn work_entries(store: &Store, work_tree: Option<Oid>) -> Result<Entries> {
     };
     with_stats(|s| s.state = state);
     // The tree changed (or there is no usable file): reuse what the old files know.
-    let known: HashMap<String, (Oid, Parsed)> = known
-        .into_iter()
-        .filter_map(|e| Some((e.path, (e.oid, e.parsed?))))
-        .collect();
+    let known = Known::new(known.into_vec());
     let trees_path = dir.join(TREES_FILE);
     let old_trees = read(&trees_path, TREES_MAGIC, schema)
         .ok()
@@ -912,12 +909,51 @@ fn decode_trees(bytes: &[u8]) -> Option<Trees> {
         .collect()
 }
 
+/// What an older load parsed, for reuse by path and blob id. The old entries stay where they
+/// were decoded (only an index by path is built), so a reload after the tree changed holds
+/// one copy of the old tickets, not two.
+struct Known {
+    by_path: FxHashMap<String, usize>,
+    old: Vec<WorkEntry>,
+}
+
+impl Known {
+    fn new(mut old: Vec<WorkEntry>) -> Known {
+        let mut by_path = FxHashMap::with_capacity_and_hasher(old.len(), Default::default());
+        for (i, e) in old.iter_mut().enumerate() {
+            if e.parsed.is_some() {
+                by_path.insert(std::mem::take(&mut e.path), i);
+            }
+        }
+        Known { by_path, old }
+    }
+    fn empty() -> Known {
+        Known {
+            by_path: FxHashMap::default(),
+            old: Vec::new(),
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
+    }
+    /// What the older load parsed at `path`, if it was the same blob.
+    fn take(&mut self, path: &str, oid: Oid) -> Option<Parsed> {
+        let i = self.by_path.remove(path)?;
+        let e = self.old.get_mut(i)?;
+        if e.oid == oid {
+            e.parsed.take()
+        } else {
+            None
+        }
+    }
+}
+
 /// Walk `root`, taking trees from `trees` and parsed tickets from `known` (path → blob id,
 /// record) where they match, reading and parsing the rest.
 fn load(
     store: &Store,
     root: Oid,
-    mut known: HashMap<String, (Oid, Parsed)>,
+    mut known: Known,
     mut trees: Trees,
 ) -> Result<(Vec<WorkEntry>, Vec<TreeRec>)> {
     let mut entries = Vec::new();
@@ -952,14 +988,16 @@ fn load(
             if !ticket::is_ticket_path(&e.path) {
                 continue;
             }
-            match known.remove(&e.path) {
-                Some((o, p)) if o == e.oid => {
+            match known.take(&e.path, e.oid) {
+                Some(p) => {
                     e.parsed = Some(p);
                     reused += 1;
                 }
-                _ => todo.push(i),
+                None => todo.push(i),
             }
         }
+        // The old tickets that were not reused go before the new ones are parsed.
+        drop(known);
         let parsed = parse_all(store, &entries, &todo)?;
         with_stats(|s| {
             s.reused += reused;
