@@ -172,6 +172,25 @@ impl Default for Config {
 impl Config {
     /// Parse config text; errors name the line and column.
     pub fn parse(text: &str) -> Result<Config, Problem> {
+        // One command reads the same config several times (finding the state branch, the
+        // sync mode, the snapshot): parse each text once per process.
+        static MEMO: std::sync::Mutex<Vec<(String, Result<Config, Problem>)>> =
+            std::sync::Mutex::new(Vec::new());
+        if let Ok(memo) = MEMO.lock() {
+            if let Some((_, r)) = memo.iter().find(|(t, _)| t == text) {
+                return r.clone();
+            }
+        }
+        let r = Self::parse_uncached(text);
+        if let Ok(mut memo) = MEMO.lock() {
+            if memo.len() < 8 {
+                memo.push((text.to_string(), r.clone()));
+            }
+        }
+        r
+    }
+
+    fn parse_uncached(text: &str) -> Result<Config, Problem> {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }

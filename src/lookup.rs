@@ -25,7 +25,6 @@ use std::fs;
 use std::path::Path;
 
 use git2::Oid;
-use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::cache::{self, RawOid, HEADER_LEN};
@@ -42,16 +41,97 @@ const FRAME: usize = 36;
 const MAX_FRAMES: usize = 1024;
 const KEEP_FRAMES: usize = 64;
 
-#[derive(Serialize, Deserialize)]
+/// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
 struct Rec<'a> {
-    #[serde(borrow)]
     id: &'a str,
-    #[serde(borrow)]
-    path: &'a str,
     kind: Kind,
     unblocked: bool,
     /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
     rank: u32,
+}
+
+/// The payload: the number of tickets (u32), then per ticket in walk order: the ID (u8
+/// length, bytes), the path as the number of bytes it shares with the previous ticket's
+/// path (u16) and the rest (u16 length, bytes), the kind (u8), unblocked (u8) and the rank
+/// (u32). Read in place, without allocating per ticket.
+fn encode(recs: &[(&str, &str, Kind, bool, u32)]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(4 + recs.len() * 64);
+    out.extend_from_slice(&u32::try_from(recs.len()).ok()?.to_le_bytes());
+    let mut prev: &str = "";
+    for (id, path, kind, unblocked, rank) in recs {
+        let shared = prev
+            .bytes()
+            .zip(path.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        // Cut at a character boundary, so both parts stay UTF-8.
+        let shared = (0..=shared)
+            .rev()
+            .find(|&n| path.is_char_boundary(n))
+            .unwrap_or(0);
+        let rest = &path[shared..];
+        out.push(u8::try_from(id.len()).ok()?);
+        out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(&u16::try_from(shared).ok()?.to_le_bytes());
+        out.extend_from_slice(&u16::try_from(rest.len()).ok()?.to_le_bytes());
+        out.extend_from_slice(rest.as_bytes());
+        out.push(match kind {
+            Kind::PhaseSpec => 0,
+            Kind::Job => 1,
+            Kind::Task => 2,
+        });
+        out.push(u8::from(*unblocked));
+        out.extend_from_slice(&rank.to_le_bytes());
+        prev = path;
+    }
+    Some(out)
+}
+
+/// Read every ticket of `payload` in order, calling `f` with it and its path; stops early
+/// when `f` returns true. None when the payload is malformed.
+fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Option<()> {
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Option<&'a [u8]> {
+        let b = payload.get(at..at.checked_add(n)?)?;
+        at += n;
+        Some(b)
+    };
+    let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
+    let mut path = String::new();
+    for _ in 0..count {
+        let id_len = take(1)?[0] as usize;
+        let id = std::str::from_utf8(take(id_len)?).ok()?;
+        let shared = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
+        let rest_len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
+        let rest = std::str::from_utf8(take(rest_len)?).ok()?;
+        if shared > path.len() || !path.is_char_boundary(shared) {
+            return None;
+        }
+        path.truncate(shared);
+        path.push_str(rest);
+        let kind = match take(1)?[0] {
+            0 => Kind::PhaseSpec,
+            1 => Kind::Job,
+            2 => Kind::Task,
+            _ => return None,
+        };
+        let unblocked = match take(1)?[0] {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        let rank = u32::from_le_bytes(take(4)?.try_into().ok()?);
+        let rec = Rec {
+            id,
+            kind,
+            unblocked,
+            rank,
+        };
+        if f(&rec, &path) {
+            return Some(());
+        }
+    }
+    (at == payload.len()).then_some(())
 }
 
 /// The ticket an ID or prefix names, as the lookup for a tree knows it.
@@ -167,18 +247,20 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
     for (r, &i) in order.iter().enumerate() {
         rank[i] = u32::try_from(r).unwrap_or(u32::MAX);
     }
-    let recs: Vec<Rec<'_>> = tickets
+    let recs: Vec<(&str, &str, Kind, bool, u32)> = tickets
         .iter()
         .enumerate()
-        .map(|(i, t)| Rec {
-            id: &t.id,
-            path: &t.path,
-            kind: t.kind,
-            unblocked: graph.unblocked(i),
-            rank: rank[i],
+        .map(|(i, t)| {
+            (
+                t.id.as_str(),
+                t.path.as_str(),
+                t.kind,
+                graph.unblocked(i),
+                rank[i],
+            )
         })
         .collect();
-    let Ok(payload) = postcard::to_stdvec(&recs) else {
+    let Some(payload) = encode(&recs) else {
         return;
     };
     cache::write(&dir.join(LOOKUP_FILE), LOOKUP_MAGIC, schema, &payload);
@@ -209,10 +291,10 @@ fn load(store: &Store, work_tree: Oid) -> Option<Vec<u8>> {
     (cache::u64_at(&bytes, HEADER_LEN - 8)? == sum).then_some(bytes)
 }
 
-fn found(r: &Rec<'_>) -> Found {
+fn found(r: &Rec<'_>, path: &str) -> Found {
     Found {
         id: r.id.to_string(),
-        path: r.path.to_string(),
+        path: path.to_string(),
         unblocked: r.unblocked,
     }
 }
@@ -222,9 +304,34 @@ fn found(r: &Rec<'_>) -> Found {
 /// one ticket (the full path then gives the answer or the error).
 pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     let bytes = load(store, work_tree)?;
-    let recs: Vec<Rec<'_>> = postcard::from_bytes(&bytes[HEADER_LEN..]).ok()?;
-    let i = crate::id::resolve_position(recs.iter().map(|r| r.id), query).ok()?;
-    recs.get(i).map(found)
+    let payload = &bytes[HEADER_LEN..];
+    // An exact ID (the usual case) in one pass; the first ticket with it, as resolve does.
+    let q = query.trim();
+    let mut hit = None;
+    scan(payload, |r, path| {
+        if r.id.eq_ignore_ascii_case(q) {
+            hit = Some(found(r, path));
+        }
+        hit.is_some()
+    })?;
+    if hit.is_some() {
+        return hit;
+    }
+    let mut ids: Vec<&str> = Vec::new();
+    scan(payload, |r, _| {
+        ids.push(r.id);
+        false
+    })?;
+    let want = crate::id::resolve_position(ids.iter().copied(), query).ok()?;
+    let mut n = 0;
+    scan(payload, |r, path| {
+        if n == want {
+            hit = Some(found(r, path));
+        }
+        n += 1;
+        hit.is_some()
+    })?;
+    hit
 }
 
 /// The tickets of `kind` (None: any) that the graph leaves free to start on `work_tree`,
@@ -237,11 +344,111 @@ pub fn candidates(
     max: usize,
 ) -> Option<Vec<Found>> {
     let bytes = load(store, work_tree)?;
-    let recs: Vec<Rec<'_>> = postcard::from_bytes(&bytes[HEADER_LEN..]).ok()?;
-    let mut picked: Vec<&Rec<'_>> = recs
-        .iter()
-        .filter(|r| r.unblocked && kind.is_none_or(|k| r.kind == k))
-        .collect();
-    picked.sort_unstable_by_key(|r| r.rank);
-    Some(picked.into_iter().take(max).map(found).collect())
+    let payload = &bytes[HEADER_LEN..];
+    let mut picked: Vec<(u32, usize)> = Vec::new();
+    let mut n = 0;
+    scan(payload, |r, _| {
+        if r.unblocked && kind.is_none_or(|k| r.kind == k) {
+            picked.push((r.rank, n));
+        }
+        n += 1;
+        false
+    })?;
+    picked.sort_unstable();
+    picked.truncate(max);
+    let mut out: Vec<(u32, Found)> = Vec::with_capacity(picked.len());
+    let wanted: std::collections::HashMap<usize, u32> =
+        picked.iter().map(|&(rank, i)| (i, rank)).collect();
+    let mut n = 0;
+    scan(payload, |r, path| {
+        if let Some(&rank) = wanted.get(&n) {
+            out.push((rank, found(r, path)));
+        }
+        n += 1;
+        out.len() == wanted.len()
+    })?;
+    out.sort_unstable_by_key(|(rank, _)| *rank);
+    Some(out.into_iter().map(|(_, f)| f).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<(&'static str, &'static str, Kind, bool, u32)> {
+        vec![
+            (
+                "P-aaaa0001",
+                ".work/P-aaaa0001-phase.md",
+                Kind::PhaseSpec,
+                true,
+                2,
+            ),
+            (
+                "J-bbbb0002",
+                ".work/P-aaaa0001-phase/J-bbbb0002-job.md",
+                Kind::Job,
+                false,
+                0,
+            ),
+            (
+                "T-cccc0003",
+                ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0003-é.md",
+                Kind::Task,
+                true,
+                1,
+            ),
+            (
+                "T-cccc0004",
+                ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0004-ü.md",
+                Kind::Task,
+                true,
+                3,
+            ),
+        ]
+    }
+
+    #[test]
+    fn records_read_back_with_their_full_paths() {
+        let recs = sample();
+        let bytes = encode(&recs).expect("encode");
+        let mut got = Vec::new();
+        scan(&bytes, |r, path| {
+            got.push((
+                r.id.to_string(),
+                path.to_string(),
+                r.kind,
+                r.unblocked,
+                r.rank,
+            ));
+            false
+        })
+        .expect("scan");
+        let want: Vec<_> = recs
+            .iter()
+            .map(|(i, p, k, u, r)| (i.to_string(), p.to_string(), *k, *u, *r))
+            .collect();
+        assert_eq!(got, want);
+        // Prefix-compressed: smaller than the paths themselves.
+        let paths: usize = recs.iter().map(|r| r.1.len()).sum();
+        assert!(bytes.len() < paths, "{} vs {paths}", bytes.len());
+    }
+
+    #[test]
+    fn malformed_records_are_refused_without_panicking() {
+        let bytes = encode(&sample()).expect("encode");
+        for n in 0..bytes.len() {
+            assert!(
+                scan(&bytes[..n], |_, _| false).is_none(),
+                "truncated to {n}"
+            );
+        }
+        for i in 0..bytes.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut b = bytes.clone();
+                b[i] ^= bit;
+                let _ = scan(&b, |_, _| false); // any answer but a panic
+            }
+        }
+    }
 }
