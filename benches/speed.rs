@@ -449,6 +449,16 @@ fn write_rows(dir: &Path, runs: usize, label: &str, q: &mut VecDeque<String>) ->
         done.push(timed(dir, &["done", &id, "--no-ci", "--reason", "bench"]));
         ready_after.push(timed(dir, &["--json", "ready"]));
     }
+    // `claim --next` takes the best ready ticket; given back at once, so it takes it again.
+    let mut next = vec![];
+    for _ in 0..runs {
+        let mut s = run_ok(dir, &["--json", "claim", "--next"]);
+        let v: Value = serde_json::from_slice(&s.stdout).expect("claim json");
+        s.stdout = Vec::new();
+        let id = v["id"].as_str().expect("claimed id").to_string();
+        timed(dir, &["release", &id]);
+        next.push(s);
+    }
     vec![
         Row {
             name: format!("claim ({label})"),
@@ -464,6 +474,11 @@ fn write_rows(dir: &Path, runs: usize, label: &str, q: &mut VecDeque<String>) ->
             name: format!("done --no-ci ({label})"),
             samples: done,
             target_ms: Some(15.0),
+        },
+        Row {
+            name: format!("claim --next ({label})"),
+            samples: next,
+            target_ms: None,
         },
         Row {
             name: format!("ready --json, after a write ({label})"),

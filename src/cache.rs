@@ -348,6 +348,16 @@ pub(crate) fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
+/// Is `header` (the first [`HEADER_LEN`] bytes of a cache file) one this build writes
+/// with `magic`: same format version, build and schema fingerprints?
+pub(crate) fn header_ok(header: &[u8], magic: &[u8; 8], schema: u64) -> bool {
+    header.len() >= HEADER_LEN
+        && &header[..8] == magic
+        && header[8..12] == FORMAT_VERSION.to_le_bytes()
+        && u64_at(header, 12) == Some(build_fingerprint())
+        && u64_at(header, 20) == Some(schema)
+}
+
 /// Read a cache file and check its header; returns the whole file (the payload starts at
 /// [`HEADER_LEN`]). Err carries the state to report.
 pub(crate) fn read(
@@ -804,6 +814,28 @@ fn apply_deltas(
         }
     }
     (cur == to, applied)
+}
+
+/// The paths wt's own commits rewrote on the way from the `.work` tree `from` to `to`,
+/// following the delta log; None when the log does not lead from one to the other.
+pub fn changed_since(store: &Store, from: &RawOid, to: &RawOid) -> Option<Vec<String>> {
+    let schema = enabled().then(schema_fingerprint).flatten()?;
+    let body = read_delta_body(&dir(store).join(DELTA_FILE), schema)?;
+    let (frames, _) = parse_frames(&body);
+    let mut cur = *from;
+    let mut paths = Vec::new();
+    for frame in frames {
+        if cur == *to {
+            break;
+        }
+        if frame.base != cur {
+            continue;
+        }
+        let mods = postcard::from_bytes::<Mods>(frame.mods).ok()?;
+        paths.extend(mods.into_iter().map(|(p, _, _)| p));
+        cur = frame.new;
+    }
+    (cur == *to).then_some(paths)
 }
 
 /// Record a commit wt just made on top of the snapshot of `.work` tree `base`: if it only

@@ -41,24 +41,34 @@ const FRAME: usize = 36;
 const MAX_FRAMES: usize = 1024;
 const KEEP_FRAMES: usize = 64;
 
+/// One ticket as written: ID, path, kind, unblocked, done, open and unclaimed, rank.
+type Row<'a> = (&'a str, &'a str, Kind, bool, bool, bool, u32);
+
 /// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
 struct Rec<'a> {
     id: &'a str,
     kind: Kind,
     unblocked: bool,
+    /// Done: never ready again while the lookup holds (done-ness is in the graph key).
+    done: bool,
+    /// Open and unclaimed when the lookup was written.
+    open: bool,
     /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
     rank: u32,
 }
 
-/// The payload: the number of tickets (u32), then per ticket in walk order: the ID (u8
+/// The payload: the `.work` tree it was written for (20 bytes), the number of tickets
+/// (u32), then per ticket in walk order: the ID (u8
 /// length, bytes), the path as the number of bytes it shares with the previous ticket's
-/// path (u16) and the rest (u16 length, bytes), the kind (u8), unblocked (u8) and the rank
-/// (u32). Read in place, without allocating per ticket.
-fn encode(recs: &[(&str, &str, Kind, bool, u32)]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(4 + recs.len() * 64);
+/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8: 1 unblocked,
+/// 2 done, 4 open and unclaimed) and the rank (u32). Read in place, without allocating per
+/// ticket.
+fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(24 + recs.len() * 64);
+    out.extend_from_slice(tree);
     out.extend_from_slice(&u32::try_from(recs.len()).ok()?.to_le_bytes());
     let mut prev: &str = "";
-    for (id, path, kind, unblocked, rank) in recs {
+    for (id, path, kind, unblocked, done, open, rank) in recs {
         let shared = prev
             .bytes()
             .zip(path.bytes())
@@ -80,17 +90,22 @@ fn encode(recs: &[(&str, &str, Kind, bool, u32)]) -> Option<Vec<u8>> {
             Kind::Job => 1,
             Kind::Task => 2,
         });
-        out.push(u8::from(*unblocked));
+        out.push(u8::from(*unblocked) | (u8::from(*done) << 1) | (u8::from(*open) << 2));
         out.extend_from_slice(&rank.to_le_bytes());
         prev = path;
     }
     Some(out)
 }
 
+/// The tree a payload was written for.
+fn written_for(payload: &[u8]) -> Option<RawOid> {
+    payload.get(..20)?.try_into().ok()
+}
+
 /// Read every ticket of `payload` in order, calling `f` with it and its path; stops early
 /// when `f` returns true. None when the payload is malformed.
 fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Option<()> {
-    let mut at = 0usize;
+    let mut at = 20usize;
     let mut take = |n: usize| -> Option<&'a [u8]> {
         let b = payload.get(at..at.checked_add(n)?)?;
         at += n;
@@ -115,16 +130,17 @@ fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Opt
             2 => Kind::Task,
             _ => return None,
         };
-        let unblocked = match take(1)?[0] {
-            0 => false,
-            1 => true,
-            _ => return None,
-        };
+        let flags = take(1)?[0];
+        if flags > 7 {
+            return None;
+        }
         let rank = u32::from_le_bytes(take(4)?.try_into().ok()?);
         let rec = Rec {
             id,
             kind,
-            unblocked,
+            unblocked: flags & 1 != 0,
+            done: flags & 2 != 0,
+            open: flags & 4 != 0,
             rank,
         };
         if f(&rec, &path) {
@@ -205,7 +221,7 @@ fn append_frame(dir: &Path, tree: &RawOid, sum: u64) {
 /// Is there a lookup exact for the `.work` tree `work_tree` in the cache directory `dir`?
 /// (False with the cache off.)
 pub fn covers(dir: &Path, work_tree: Oid) -> bool {
-    let (Some(_), Some(tree)) = (live_schema(), cache::raw(work_tree)) else {
+    let (Some(schema), Some(tree)) = (live_schema(), cache::raw(work_tree)) else {
         return false;
     };
     let Some(sum) = sum_for(dir, &tree) else {
@@ -219,6 +235,8 @@ pub fn covers(dir: &Path, work_tree: Oid) -> bool {
             f.read_exact(&mut header)
         })
         .is_ok()
+        // Written by this build (another build's file is never read: it must be replaced).
+        && cache::header_ok(&header, LOOKUP_MAGIC, schema)
         && cache::u64_at(&header, HEADER_LEN - 8) == Some(sum)
 }
 
@@ -247,7 +265,7 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
     for (r, &i) in order.iter().enumerate() {
         rank[i] = u32::try_from(r).unwrap_or(u32::MAX);
     }
-    let recs: Vec<(&str, &str, Kind, bool, u32)> = tickets
+    let recs: Vec<Row<'_>> = tickets
         .iter()
         .enumerate()
         .map(|(i, t)| {
@@ -256,11 +274,13 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
                 t.path.as_str(),
                 t.kind,
                 graph.unblocked(i),
+                t.status == crate::ticket::Status::Done,
+                t.status == crate::ticket::Status::Open && t.claimed_by.is_none(),
                 rank[i],
             )
         })
         .collect();
-    let Some(payload) = encode(&recs) else {
+    let Some(payload) = encode(&tree, &recs) else {
         return;
     };
     cache::write(&dir.join(LOOKUP_FILE), LOOKUP_MAGIC, schema, &payload);
@@ -345,10 +365,21 @@ pub fn candidates(
 ) -> Option<Vec<Found>> {
     let bytes = load(store, work_tree)?;
     let payload = &bytes[HEADER_LEN..];
+    let tree = cache::raw(work_tree)?;
+    // A ticket that was not open when the lookup was written can only be open now if one of
+    // wt's commits since rewrote its file: those are in the delta log. Without a log that
+    // leads here, every candidate is read.
+    let base = written_for(payload)?;
+    let changed: Option<std::collections::HashSet<String>> = if base == tree {
+        Some(Default::default())
+    } else {
+        cache::changed_since(store, &base, &tree).map(|v| v.into_iter().collect())
+    };
     let mut picked: Vec<(u32, usize)> = Vec::new();
     let mut n = 0;
-    scan(payload, |r, _| {
-        if r.unblocked && kind.is_none_or(|k| r.kind == k) {
+    scan(payload, |r, path| {
+        let may_be_open = r.open || changed.as_ref().is_none_or(|c| c.contains(path));
+        if r.unblocked && !r.done && may_be_open && kind.is_none_or(|k| r.kind == k) {
             picked.push((r.rank, n));
         }
         n += 1;
@@ -371,16 +402,34 @@ pub fn candidates(
     Some(out.into_iter().map(|(_, f)| f).collect())
 }
 
+static FRESH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ask the next full load of this process to write the lookup again even though one covers
+/// its tree (`claim --next` read its candidates and none was free: a fresh lookup knows
+/// which tickets are open now).
+pub fn want_fresh() {
+    FRESH.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Was a fresh lookup asked for? (Asks only once.)
+pub fn fresh_wanted() -> bool {
+    FRESH.swap(false, std::sync::atomic::Ordering::Relaxed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn sample() -> Vec<(&'static str, &'static str, Kind, bool, u32)> {
+    const TREE: RawOid = [7u8; 20];
+
+    fn sample() -> Vec<Row<'static>> {
         vec![
             (
                 "P-aaaa0001",
                 ".work/P-aaaa0001-phase.md",
                 Kind::PhaseSpec,
+                true,
+                false,
                 true,
                 2,
             ),
@@ -389,6 +438,8 @@ mod tests {
                 ".work/P-aaaa0001-phase/J-bbbb0002-job.md",
                 Kind::Job,
                 false,
+                false,
+                false,
                 0,
             ),
             (
@@ -396,12 +447,16 @@ mod tests {
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0003-é.md",
                 Kind::Task,
                 true,
+                true,
+                false,
                 1,
             ),
             (
                 "T-cccc0004",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0004-ü.md",
                 Kind::Task,
+                true,
+                false,
                 true,
                 3,
             ),
@@ -411,7 +466,8 @@ mod tests {
     #[test]
     fn records_read_back_with_their_full_paths() {
         let recs = sample();
-        let bytes = encode(&recs).expect("encode");
+        let bytes = encode(&TREE, &recs).expect("encode");
+        assert_eq!(written_for(&bytes), Some(TREE));
         let mut got = Vec::new();
         scan(&bytes, |r, path| {
             got.push((
@@ -419,6 +475,8 @@ mod tests {
                 path.to_string(),
                 r.kind,
                 r.unblocked,
+                r.done,
+                r.open,
                 r.rank,
             ));
             false
@@ -426,17 +484,17 @@ mod tests {
         .expect("scan");
         let want: Vec<_> = recs
             .iter()
-            .map(|(i, p, k, u, r)| (i.to_string(), p.to_string(), *k, *u, *r))
+            .map(|(i, p, k, u, d, o, r)| (i.to_string(), p.to_string(), *k, *u, *d, *o, *r))
             .collect();
         assert_eq!(got, want);
-        // Prefix-compressed: smaller than the paths themselves.
+        // Prefix-compressed: past the tree id and count, smaller than the paths alone.
         let paths: usize = recs.iter().map(|r| r.1.len()).sum();
-        assert!(bytes.len() < paths, "{} vs {paths}", bytes.len());
+        assert!(bytes.len() - 24 < paths, "{} vs {paths}", bytes.len());
     }
 
     #[test]
     fn malformed_records_are_refused_without_panicking() {
-        let bytes = encode(&sample()).expect("encode");
+        let bytes = encode(&TREE, &sample()).expect("encode");
         for n in 0..bytes.len() {
             assert!(
                 scan(&bytes[..n], |_, _| false).is_none(),

@@ -239,6 +239,20 @@ impl Workspace {
         self.store.branch_tip(&self.branch)
     }
 
+    /// The config at the state branch's tip, as a snapshot there would have it (the
+    /// defaults when the file is missing or invalid; `wt check` reports an invalid one),
+    /// without loading the tickets.
+    pub fn config(&self) -> Result<Config> {
+        let Some(tip) = self.tip()? else {
+            return Ok(Config::default());
+        };
+        let Some(blob) = self.store.blob_at(tip, CONFIG_PATH)? else {
+            return Ok(Config::default());
+        };
+        let text = self.store.read_blob(blob)?;
+        Ok(Config::parse(&String::from_utf8_lossy(&text)).unwrap_or_default())
+    }
+
     /// The tickets at the state branch's tip.
     pub fn snapshot(&self) -> Result<Snapshot> {
         let tip = self.tip()?;
@@ -329,7 +343,9 @@ impl Workspace {
                         return Ok(Some(snap));
                     }
                 }
-                // All taken, or nothing ready: the full path says which.
+                // All taken, or nothing ready: the full path says which, and writes a fresh
+                // lookup that knows which tickets are open now.
+                crate::lookup::want_fresh();
                 Ok(None)
             }
         }
@@ -537,7 +553,8 @@ pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Resu
     snap.work_tree = store.work_tree_in(root, WORK_DIR)?;
     if let (Some(_), Some(tree)) = (tip, snap.work_tree) {
         let dir = crate::cache::dir(store);
-        if crate::cache::enabled() && !crate::lookup::covers(&dir, tree) {
+        let fresh = crate::lookup::fresh_wanted();
+        if crate::cache::enabled() && (fresh || !crate::lookup::covers(&dir, tree)) {
             snap.lookup_dir = std::sync::Mutex::new(Some(dir));
         }
     }

@@ -411,3 +411,48 @@ fn claim_next_takes_the_same_ticket_as_the_full_ready_list() {
     assert!(fast > 5, "one-ticket claims: {fast}");
     assert_eq!(all_tickets(&cached), all_tickets(&plain));
 }
+
+/// A ticket that was claimed when the lookup was written and was given back since (a
+/// commit that carries the lookup on) is the best ticket again: `claim --next` must see it
+/// through the delta log, and without the log (deleted) it must still find it.
+#[test]
+fn claim_next_sees_a_ticket_given_back_after_the_lookup_was_written() {
+    for drop_log in [false, true] {
+        let r = Repo::without_review();
+        let ids = r.import(
+            r#"[
+            {"key": "a", "kind": "task", "title": "Best", "priority": 0},
+            {"key": "b", "kind": "task", "title": "Second", "priority": 1},
+            {"key": "c", "kind": "task", "title": "Third", "priority": 2},
+            {"key": "z", "kind": "task", "title": "Other", "priority": 4}
+        ]"#,
+        );
+        let id = |k: &str| ids[k].as_str().expect("id").to_string();
+        r.wt(&["claim", &id("a"), "--agent", "holder"]).ok();
+        r.wt(&["claim", &id("z"), "--agent", "other"]).ok();
+        // A commit that changes the graph, then a read: the lookup is written with `a` held.
+        r.wt(&[
+            "done",
+            &id("z"),
+            "--agent",
+            "other",
+            "--no-ci",
+            "--reason",
+            "t",
+        ])
+        .ok();
+        r.wt(&["ready", "--kind", "any"]).ok();
+        r.wt(&["release", &id("a"), "--agent", "holder"]).ok();
+        if drop_log {
+            std::fs::remove_file(cache_dir(&r).join("delta.bin")).expect("delta.bin");
+        }
+        let got = answer(
+            &r,
+            &["claim", "--next", "--kind", "task", "--agent", "n"],
+            &[],
+        );
+        assert_eq!(got.0, 0, "{}", got.2);
+        assert_eq!(got.1["id"], Value::String(id("a")), "drop_log {drop_log}");
+        assert!(got.3 > 0, "the one-ticket path was taken");
+    }
+}

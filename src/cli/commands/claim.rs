@@ -70,7 +70,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     };
     let kind = match args.kind {
         Some(k) => k.0,
-        None if args.next => Some(ws.snapshot()?.config.ready.default_kind),
+        None if args.next => Some(ws.config()?.ready.default_kind),
         None => None,
     };
     let id = args.id.clone().unwrap_or_default();
@@ -136,7 +136,7 @@ fn run_batch(ws: &wt::workspace::Workspace, n: usize, args: &Args) -> Result<Out
     };
     let kind = match args.kind {
         Some(k) => k.0,
-        None => Some(ws.snapshot()?.config.ready.default_kind),
+        None => Some(ws.config()?.ready.default_kind),
     };
     let w = wt::ops::batch::claim_batch(ws, kind, n, &agents)?;
     let text: Vec<String> = w
