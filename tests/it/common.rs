@@ -31,6 +31,17 @@ pub fn hermetic(cmd: &mut Command, home: &Path) {
         .env("LC_ALL", "C");
 }
 
+/// Set a file's modification time `secs` into the past (with `touch -d`).
+pub fn age_file(path: &Path, secs: u64) {
+    let st = Command::new("touch")
+        .arg("-d")
+        .arg(format!("{secs} seconds ago"))
+        .arg(path)
+        .status()
+        .expect("touch");
+    assert!(st.success());
+}
+
 /// Path of the built `wt` binary.
 pub fn wt_bin() -> PathBuf {
     cargo_bin("wt")

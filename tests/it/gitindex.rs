@@ -3,8 +3,6 @@
 //! version 4 and the untracked cache; split indexes, skip-worktree entries and a locked index
 //! go the old ways. `WT_DEBUG_INDEX=1` makes wt print which path it took.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use crate::common::*;
@@ -191,23 +189,13 @@ fn the_untracked_cache_still_sees_files_created_after_a_write() {
     );
 }
 
-fn age(path: &Path, secs: u64) {
-    let st = Command::new("touch")
-        .arg("-d")
-        .arg(format!("{secs} seconds ago"))
-        .arg(path)
-        .status()
-        .expect("touch");
-    assert!(st.success());
-}
-
 #[test]
 fn an_index_locked_by_somebody_else_is_left_alone_with_a_warning() {
     let r = Repo::new();
     let id = job(&r);
     let lock = r.root.join(".git/index.lock");
     std::fs::write(&lock, "a running git's").unwrap();
-    age(&lock, 60);
+    age_file(&lock, 60);
     let before = std::fs::read(r.root.join(".git/index")).unwrap();
     let (run, line) = wt_counted(
         &r,

@@ -67,6 +67,22 @@ fn answer(r: &Repo, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String,
     (run.code(), json, err, one_ticket)
 }
 
+/// Run `step` in both twins (`plain` with the cache off) and assert the same answer;
+/// returns the exit code, the JSON, and how many tickets the cached twin read through the
+/// lookup.
+#[track_caller]
+fn same_answer(cached: &Repo, plain: &Repo, step: &[&str]) -> (i32, Value, usize) {
+    let want = answer(plain, step, &[("WT_NO_CACHE", "1")]);
+    let got = answer(cached, step, &[]);
+    assert_eq!(
+        (&got.0, &got.1, &got.2),
+        (&want.0, &want.1, &want.2),
+        "{step:?}"
+    );
+    assert_eq!(want.3, 0, "the cache is off in the twin");
+    (want.0, want.1, got.3)
+}
+
 fn all_tickets(r: &Repo) -> Value {
     let mut v = r.wt_json(&["list"]);
     scrub(&mut v);
@@ -137,7 +153,6 @@ fn blocked_every_way() -> (Repo, Vec<String>) {
 fn one_ticket_writes_answer_exactly_like_full_loads() {
     let (cached, ids) = blocked_every_way();
     let plain = twin(&cached);
-    let off = [("WT_NO_CACHE", "1")];
     cached.wt(&["ready"]).ok(); // records the lookup
     let mut fast = 0;
     for id in &ids {
@@ -153,15 +168,7 @@ fn one_ticket_writes_answer_exactly_like_full_loads() {
             vec!["claim", id, "--agent", "a", "--force"],
         ];
         for step in steps {
-            let want = answer(&plain, &step, &off);
-            let got = answer(&cached, &step, &[]);
-            assert_eq!(
-                (&got.0, &got.1, &got.2),
-                (&want.0, &want.1, &want.2),
-                "{step:?}"
-            );
-            assert_eq!(want.3, 0, "the cache is off in the twin");
-            fast += got.3;
+            fast += same_answer(&cached, &plain, &step).2;
             // Reads in between record a lookup for the new tree when a write changed the
             // graph, as an agent's `wt ready` would.
             if step[0] == "done" {
@@ -173,10 +180,7 @@ fn one_ticket_writes_answer_exactly_like_full_loads() {
     assert!(fast > ids.len() * 3, "one-ticket writes taken: {fast}");
     // Ambiguous and unknown IDs: the full path reports them, the same way.
     for q in ["J-", "T-zzzz", "nothing", ""] {
-        let step = ["claim", q, "--agent", "a"];
-        let want = answer(&plain, &step, &off);
-        let got = answer(&cached, &step, &[]);
-        assert_eq!((got.0, got.1, got.2), (want.0, want.1, want.2), "{q:?}");
+        same_answer(&cached, &plain, &["claim", q, "--agent", "a"]);
     }
 }
 
@@ -367,7 +371,6 @@ fn claim_next_takes_the_same_ticket_as_the_full_ready_list() {
     plan.push(']');
     cached.import(&plan);
     let plain = twin(&cached);
-    let off = [("WT_NO_CACHE", "1")];
     cached.wt(&["ready"]).ok(); // records the lookup
     let mut fast = 0;
     let mut claimed = 0;
@@ -375,19 +378,13 @@ fn claim_next_takes_the_same_ticket_as_the_full_ready_list() {
         let kind = ["job", "task", "any", "phase-spec"][round % 4];
         let agent = format!("agent-{round}");
         let step = ["claim", "--next", "--kind", kind, "--agent", agent.as_str()];
-        let want = answer(&plain, &step, &off);
-        let got = answer(&cached, &step, &[]);
-        assert_eq!(
-            (&got.0, &got.1, &got.2),
-            (&want.0, &want.1, &want.2),
-            "round {round}"
-        );
-        fast += got.3;
-        if want.0 != 0 {
+        let (code, json, n) = same_answer(&cached, &plain, &step);
+        fast += n;
+        if code != 0 {
             continue;
         }
         claimed += 1;
-        let id = want.1["id"].as_str().expect("id").to_string();
+        let id = json["id"].as_str().expect("id").to_string();
         // Give every third one back, finish every other one (a job goes to review).
         let follow: Vec<&str> = match round % 3 {
             0 => vec!["release", &id, "--agent", &agent],
@@ -395,13 +392,7 @@ fn claim_next_takes_the_same_ticket_as_the_full_ready_list() {
             _ => vec![],
         };
         if !follow.is_empty() {
-            let want = answer(&plain, &follow, &off);
-            let got = answer(&cached, &follow, &[]);
-            assert_eq!(
-                (got.0, got.1, got.2),
-                (want.0, want.1, want.2),
-                "{follow:?}"
-            );
+            same_answer(&cached, &plain, &follow);
         }
         if round % 5 == 4 {
             cached.wt(&["ready", "--kind", "any"]).ok(); // records a lookup again

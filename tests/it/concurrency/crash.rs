@@ -7,17 +7,6 @@ use rand::RngExt;
 
 use super::*;
 
-/// Set a file's modification time `secs` into the past (with `touch -d`).
-fn age_file(path: &Path, secs: u64) {
-    let st = Command::new("touch")
-        .arg("-d")
-        .arg(format!("{secs} seconds ago"))
-        .arg(path)
-        .status()
-        .expect("touch");
-    assert!(st.success());
-}
-
 fn ref_lock(r: &Repo) -> PathBuf {
     r.root.join(".git/refs/heads/main.lock")
 }
