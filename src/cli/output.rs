@@ -1,34 +1,77 @@
 //! Rendering tickets for people (aligned lines) and agents (JSON objects).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use wt::ticket::Ticket;
 
 /// The JSON object for a ticket (every list command returns an array of these).
 pub fn ticket_json(t: &Ticket) -> Value {
-    json!({
-        "id": t.id,
-        "kind": t.kind,
-        "title": t.title,
-        "status": t.status,
-        "priority": t.priority,
-        "parent": t.parent,
-        "depends_on": t.depends_on,
-        "claimed_by": t.claimed_by,
-        "claimed_at": t.claimed_at,
-        "claim_expires": t.claim_expires,
-        "stale": t.is_stale(wt::clock::now()),
-        "created": t.created,
-        "updated": t.updated,
-        "files": t.files,
-        "artifacts": t.artifacts,
-        "labels": t.labels,
-        "attempts": t.attempts,
-        "implemented_by": t.implemented_by,
-        "gate": t.gate,
-        "approved_by": t.approved_by,
-        "order": t.order,
-        "path": t.path,
-    })
+    serde_json::to_value(TicketJson::new(t, wt::clock::now())).unwrap_or(Value::Null)
+}
+
+/// A ticket as JSON. Serialized straight to text for lists of thousands (no `Value` per
+/// ticket), or into a [`Value`] by [`ticket_json`]. Fields in key order, the order a
+/// `Value`'s map prints them, so both print the same text (tested through `wt --json list`).
+#[derive(serde::Serialize)]
+pub struct TicketJson<'a> {
+    approved_by: &'a Option<String>,
+    artifacts: &'a [String],
+    attempts: u32,
+    claim_expires: &'a Option<String>,
+    claimed_at: &'a Option<String>,
+    claimed_by: &'a Option<String>,
+    created: &'a Option<String>,
+    depends_on: &'a [String],
+    files: &'a [String],
+    gate: &'a Option<String>,
+    id: &'a str,
+    implemented_by: &'a Option<String>,
+    kind: wt::ticket::Kind,
+    labels: &'a [String],
+    order: Option<u32>,
+    parent: &'a Option<String>,
+    path: &'a str,
+    priority: u8,
+    stale: bool,
+    status: wt::ticket::Status,
+    title: &'a str,
+    updated: &'a Option<String>,
+}
+
+impl<'a> TicketJson<'a> {
+    pub fn new(t: &'a Ticket, now: chrono::DateTime<chrono::Utc>) -> TicketJson<'a> {
+        TicketJson {
+            approved_by: &t.approved_by,
+            artifacts: &t.artifacts,
+            attempts: t.attempts,
+            claim_expires: &t.claim_expires,
+            claimed_at: &t.claimed_at,
+            claimed_by: &t.claimed_by,
+            created: &t.created,
+            depends_on: &t.depends_on,
+            files: &t.files,
+            gate: &t.gate,
+            id: &t.id,
+            implemented_by: &t.implemented_by,
+            kind: t.kind,
+            labels: &t.labels,
+            order: t.order,
+            parent: &t.parent,
+            path: &t.path,
+            priority: t.priority,
+            stale: t.is_stale(now),
+            status: t.status,
+            title: &t.title,
+            updated: &t.updated,
+        }
+    }
+}
+
+/// A JSON array of tickets as pretty text, the way `--json` prints a `Value` of
+/// [`ticket_json`]s.
+pub fn tickets_json_text<'a>(ts: impl IntoIterator<Item = &'a Ticket>) -> String {
+    let now = wt::clock::now();
+    let list: Vec<TicketJson<'_>> = ts.into_iter().map(|t| TicketJson::new(t, now)).collect();
+    serde_json::to_string_pretty(&list).unwrap_or_else(|_| "null".into())
 }
 
 /// One line for a ticket: `J-7f3ak2m9  P2  open         Add login form  (agent-2)`.

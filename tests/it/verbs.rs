@@ -1089,3 +1089,38 @@ fn regression_init_again_on_a_feature_branch_moved_the_state_branch() {
     );
     assert!(r.subjects("main")[0].starts_with(&format!("wt: claim {j}")));
 }
+
+/// `wt --json list` prints its tickets straight from a struct, every other command through
+/// a JSON value (whose keys print sorted): the text must be the same, so the keys of each
+/// ticket object come out sorted, and with every field a ticket can have.
+#[test]
+fn list_json_prints_tickets_exactly_as_the_other_commands_do() {
+    let r = Repo::new();
+    let a = r.new_ticket(&["job", "First", "--label", "ui"]);
+    let b = r.new_ticket(&["job", "Second"]);
+    r.new_ticket(&["job", "Third, ready"]);
+    r.wt(&["dep", "add", &b, &a]).ok();
+    r.wt(&["claim", &a, "--agent", "x"]).ok();
+    let out = r.wt(&["--json", "list"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let again = serde_json::to_string_pretty(&v).expect("json");
+    assert_eq!(out, format!("{again}\n"));
+    let shown = r.wt(&["--json", "ready"]).ok();
+    let ready: serde_json::Value = serde_json::from_str(&shown).expect("json");
+    let listed = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|t| t["id"] == ready[0]["id"])
+        .expect("the ready ticket is listed");
+    assert_eq!(listed, &ready[0]);
+    let first = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|t| t["id"] == a.as_str())
+        .expect("listed");
+    assert_eq!(first["labels"], serde_json::json!(["ui"]));
+    assert_eq!(first["claimed_by"], "x");
+    assert_eq!(first["stale"], false);
+}

@@ -37,13 +37,15 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         .collect();
     ts.sort_by(|a, b| a.path.cmp(&b.path));
     // Build only the form that is printed (10,000 JSON objects are not free).
-    let (text, json) = if ctx.json {
-        let json = Value::Array(ts.iter().map(|t| output::ticket_json(t)).collect());
-        (String::new(), json)
+    let mut out = if ctx.json {
+        // Straight to text: a `Value` per ticket costs 5 KB and 40 allocations each.
+        let mut out = Out::new(String::new(), Value::Null);
+        out.json_text = Some(output::tickets_json_text(ts));
+        out
     } else {
-        (output::ticket_lines(ts), Value::Null)
+        Out::new(output::ticket_lines(ts), Value::Null)
     };
-    let out = Out::new(text, json).notes(output::skipped_notes(&snap.problems));
+    out = out.notes(output::skipped_notes(&snap.problems));
     wt::workspace::finished_with(snap);
     Ok(out)
 }
