@@ -6,17 +6,19 @@
 //! it ([`Graph::unblocked`]). Both are functions of the `.work` tree, so they are kept in
 //! the cache directory next to the snapshot:
 //!
-//! - `lookup.bin`: per ticket its ID, path, kind, `unblocked` bit and rank in the schedule
-//!   order (cache file header, xxh3). With it `claim --next` reads the best candidates one
-//!   by one until one is open and unclaimed.
+//! - `lookup.bin`: the tree it was written for, then per ticket its ID, path, kind, whether
+//!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
+//!   and its rank in the schedule order (cache file header, xxh3). With it `claim --next`
+//!   reads the best candidates one by one until one is open and unclaimed.
 //! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
 //!   belongs to, frame checksum), one per tree the lookup is exact for.
 //!
 //! A full load that builds the graph writes the lookup for its tree when none covers it
-//! ([`record`]). A commit that keeps every ticket's path and every field the graph reads
-//! (claim, release, heartbeat, done into review: see [`crate::ticket::Ticket::graph_key`])
-//! and neither its kind, priority nor age (see [`crate::ticket::Ticket::schedule_key`])
-//! leaves the lookup exact, so the writer only appends a frame for the new tree
+//! ([`record`]). A commit that keeps every ticket's path, every field the graph reads and
+//! its kind, priority and age (claim, release, heartbeat, done into review: see
+//! [`crate::ticket::Ticket::schedule_key`]) leaves the lookup exact — but for the "was open"
+//! flags, which `claim --next` checks against the delta log — so the writer only appends a
+//! frame for the new tree
 //! ([`note_successor`]); any other commit adds none, and the next full load writes a new
 //! lookup. Like the rest of the cache it is derived data: missing, stale or corrupt files
 //! send the write down the full path, which gives the same answers (tested).
