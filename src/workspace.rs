@@ -56,6 +56,14 @@ enum Scope<'q> {
     Next(Option<Kind>),
 }
 
+/// The commit a scoped write reads from: its tree, `.work` tree and config file.
+struct At<'a> {
+    tip: Oid,
+    root: Oid,
+    work_tree: Oid,
+    config: Option<(Oid, &'a [u8])>,
+}
+
 /// How many of the best candidates `claim --next` reads before it loads every ticket.
 const NEXT_PROBES: usize = 64;
 
@@ -322,10 +330,20 @@ impl Workspace {
         let Some(work_tree) = self.store.work_tree_in(root, WORK_DIR)? else {
             return Ok(None);
         };
+        let config = match self.store.blob_in(root, CONFIG_PATH)? {
+            Some(c) => Some((c, self.store.read_blob(c)?)),
+            None => None,
+        };
+        let at = At {
+            tip,
+            root,
+            work_tree,
+            config: config.as_ref().map(|(c, text)| (*c, text.as_slice())),
+        };
         match scope {
             Scope::All => Ok(None),
             Scope::Ticket(query) => match crate::lookup::find(&self.store, work_tree, query) {
-                Some(found) => self.one_ticket_snapshot(tip, root, work_tree, found),
+                Some(found) => self.one_ticket_snapshot(&at, found),
                 None => Ok(None),
             },
             Scope::Next(kind) => {
@@ -335,7 +353,7 @@ impl Workspace {
                     return Ok(None);
                 };
                 for found in cands {
-                    let Some(snap) = self.one_ticket_snapshot(tip, root, work_tree, found)? else {
+                    let Some(snap) = self.one_ticket_snapshot(&at, found)? else {
                         return Ok(None);
                     };
                     let t = &snap.tickets[0];
@@ -351,16 +369,14 @@ impl Workspace {
         }
     }
 
-    /// The snapshot of the one ticket `found` names at `tip`, when its file parses to that
+    /// The snapshot of the one ticket `found` names at `at`, when its file parses to that
     /// ticket.
     fn one_ticket_snapshot(
         &self,
-        tip: Oid,
-        root: Oid,
-        work_tree: Oid,
+        at: &At<'_>,
         found: crate::lookup::Found,
     ) -> Result<Option<Snapshot>> {
-        let Some(oid) = self.store.blob_in(root, &found.path)? else {
+        let Some(oid) = self.store.blob_in(at.root, &found.path)? else {
             return Ok(None);
         };
         let bytes = self.store.read_blob(oid)?;
@@ -371,15 +387,14 @@ impl Workspace {
             } if ticket.id == found.id => (ticket, unknown_fields),
             _ => return Ok(None),
         };
-        let mut snap = empty_snapshot(Some(tip));
-        snap.work_tree = Some(work_tree);
+        let mut snap = empty_snapshot(Some(at.tip));
+        snap.work_tree = Some(at.work_tree);
         crate::cache::with_stats(|s| s.one_ticket += 1);
         snap.partial = Some(Partial {
             unblocked: found.unblocked,
         });
-        if let Some(c) = self.store.blob_in(root, CONFIG_PATH)? {
-            let text = self.store.read_blob(c)?;
-            match Config::parse(&String::from_utf8_lossy(&text)) {
+        if let Some((c, text)) = at.config {
+            match Config::parse(&String::from_utf8_lossy(text)) {
                 Ok(config) => snap.config = config,
                 Err(p) => snap.problems.push(p),
             }
