@@ -305,22 +305,8 @@ pub fn release_with(
         } else {
             t.status
         };
-        let text = lease::set_fields(
-            &ws.read_text(snap, &t.path)?,
-            &[
-                ("status", Value::Str(status.as_str().into())),
-                ("claimed_by", Value::Null),
-                ("claimed_at", Value::Null),
-                ("claim_expires", Value::Null),
-                ("claim_token", Value::Null),
-                ("claim_stolen_from", Value::Null),
-                ("updated", Value::Str(now.clone())),
-            ],
-        )?;
-        let mut ticket = t.clone();
-        ticket.status = status;
-        lease::clear_lease(&mut ticket);
-        ticket.updated = Some(now);
+        let (fields, ticket) = super::review::release_as(t, status, &now);
+        let text = lease::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
         Ok(Outcome::Commit {
             edits: vec![crate::store::Edit::Write {
                 path: t.path.clone(),

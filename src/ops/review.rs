@@ -119,7 +119,11 @@ fn write_file(path: &str, text: String) -> Edit {
 }
 
 /// The field edits that give `t` a new status and clear its claim, and the ticket after them.
-fn release_as(t: &Ticket, status: Status, now: &str) -> (Vec<(&'static str, Value)>, Ticket) {
+pub(crate) fn release_as(
+    t: &Ticket,
+    status: Status,
+    now: &str,
+) -> (Vec<(&'static str, Value)>, Ticket) {
     let fields = vec![
         ("status", Value::Str(status.as_str().into())),
         ("claimed_by", Value::Null),

@@ -66,6 +66,14 @@ fn stats(r: &Repo, dir: &Path, args: &[&str]) -> HashMap<String, String> {
         .collect()
 }
 
+/// A plan of `n` independent jobs `k0`, `k1`, ... for `wt import`.
+fn jobs_plan(n: usize) -> String {
+    let jobs: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"key": "k{i}", "kind": "job", "title": "Job {i}"}}"#))
+        .collect();
+    format!("[{}]", jobs.join(","))
+}
+
 fn num(s: &HashMap<String, String>, k: &str) -> usize {
     s[k].parse().expect("number")
 }
@@ -222,16 +230,7 @@ fn a_cache_written_by_another_build_is_not_trusted() {
 #[test]
 fn after_one_ticket_changes_only_that_ticket_is_parsed() {
     let r = Repo::new();
-    let mut plan = String::from("[");
-    for i in 0..30 {
-        if i > 0 {
-            plan.push(',');
-        }
-        plan.push_str(&format!(
-            r#"{{"key": "k{i}", "kind": "job", "title": "Job {i}"}}"#
-        ));
-    }
-    plan.push(']');
+    let plan = jobs_plan(30);
     let ids = r.import(&plan);
     let s = stats(&r, &r.root, &["list"]);
     assert_eq!(num(&s, "parsed") + num(&s, "reused"), 30);
@@ -287,16 +286,7 @@ fn a_long_run_of_writes_keeps_answers_identical() {
 #[test]
 fn racing_writers_on_the_cache_change_speed_only() {
     let r = Repo::new();
-    let mut plan = String::from("[");
-    for i in 0..40 {
-        if i > 0 {
-            plan.push(',');
-        }
-        plan.push_str(&format!(
-            r#"{{"key": "k{i}", "kind": "job", "title": "Job {i}"}}"#
-        ));
-    }
-    plan.push(']');
+    let plan = jobs_plan(40);
     let ids = r.import(&plan);
     let ids: Vec<String> = (0..40)
         .map(|i| ids[&format!("k{i}")].as_str().expect("id").to_string())
@@ -376,16 +366,7 @@ fn worktrees_share_one_cache() {
 #[test]
 fn a_large_import_is_written_as_one_pack() {
     let r = Repo::new();
-    let mut plan = String::from("[");
-    for i in 0..300 {
-        if i > 0 {
-            plan.push(',');
-        }
-        plan.push_str(&format!(
-            r#"{{"key": "k{i}", "kind": "job", "title": "Job {i}"}}"#
-        ));
-    }
-    plan.push(']');
+    let plan = jobs_plan(300);
     let before = r.git(&["count-objects", "-v"]).ok();
     let loose = |s: &str| -> usize {
         s.lines()
