@@ -175,10 +175,10 @@ pub fn run() -> i32 {
     wt::workspace::set_short_lived(true);
     let result = commands::dispatch(cli.command, &ctx);
     if matches!(std::env::var("WT_DEBUG_STATS"), Ok(v) if !v.is_empty() && v != "0") {
-        eprintln!("{}", wt::cache::stats_line());
+        eprintln!("{}", wt::derived::cache::stats_line());
     }
     if matches!(std::env::var("WT_DEBUG_INDEX"), Ok(v) if !v.is_empty() && v != "0") {
-        eprintln!("{}", wt::gitindex::stats_line());
+        eprintln!("{}", wt::store::index::stats_line());
     }
     match result {
         Ok(out) => {

@@ -3,7 +3,7 @@
 //! plus the plan hierarchy: see `fixtures::WaitModel`); every cycle group is reported once,
 //! with a real cycle; `cycle_if_added` answers exactly when an edge would close one. Checked
 //! against an independent model (`fixtures::expected_ready`, `on_cycle`, `closes_cycle`), on
-//! the library (`wt::graph::Graph`) for many plans and through the real binary (`wt import`)
+//! the library (`wt::schedule::graph::Graph`) for many plans and through the real binary (`wt import`)
 //! for a few.
 
 use std::collections::BTreeSet;
@@ -12,8 +12,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
-use wt::graph::{Blocker, Graph};
-use wt::ticket::{Kind, Status, Ticket};
+use wt::model::ticket::{Kind, Status, Ticket};
+use wt::schedule::graph::{Blocker, Graph};
 
 use crate::common::*;
 use crate::fixtures::*;
@@ -371,7 +371,7 @@ fn regression_ticket_on_a_cycle_missed_by_the_dfs_was_ready() {
     assert!(
         g.blockers(i)
             .iter()
-            .any(|b| matches!(b, wt::graph::Blocker::Cycle { .. })),
+            .any(|b| matches!(b, wt::schedule::graph::Blocker::Cycle { .. })),
         "{:?}",
         g.blockers(i)
     );

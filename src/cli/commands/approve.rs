@@ -19,8 +19,8 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
-    let w = wt::ops::review::approve(&ws, &args.ids, &agent)?;
+    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let w = wt::app::review::approve(&ws, &args.ids, &agent)?;
     let text = if w.value.is_empty() {
         "already approved".to_string()
     } else {

@@ -1,7 +1,7 @@
 use serde_json::{json, Value};
 
 use crate::cli::{output, Ctx, Out};
-use wt::ticket::Status;
+use wt::model::ticket::Status;
 
 /// List open tickets that are not ready, and why: which dependency, which ancestor; and
 /// claimed tickets whose lease has expired (stale claims).
@@ -9,7 +9,7 @@ use wt::ticket::Status;
 pub struct Args {
     /// Only this kind (default: all kinds).
     #[arg(long)]
-    pub kind: Option<wt::ticket::Kind>,
+    pub kind: Option<wt::model::ticket::Kind>,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
@@ -40,8 +40,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     }
     // Claims whose lease ran out: the work stalls until the holder renews or someone takes
     // it over.
-    let now = wt::clock::now();
-    let mut stale: Vec<&wt::ticket::Ticket> = g
+    let now = wt::model::clock::now();
+    let mut stale: Vec<&wt::model::ticket::Ticket> = g
         .tickets
         .iter()
         .filter(|t| t.is_stale(now))

@@ -11,7 +11,7 @@ pub struct Args {}
 pub fn run(_args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let problems = wt::ops::check::check(&ws, &snap)?;
+    let problems = wt::app::check::check(&ws, &snap)?;
     let mut text = String::new();
     for p in &problems {
         text.push_str(&format!("{p}\n"));

@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use crate::cli::{exit, Ctx, Out};
-use wt::ci::{self, Reporter, RunOptions};
+use wt::app::ci::{self, Reporter, RunOptions};
 
 /// Run the CI checks on the working tree.
 ///

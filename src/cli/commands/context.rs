@@ -38,11 +38,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let t = snap.resolve(&args.id)?;
-    let opts = wt::ops::context::ContextOptions {
+    let opts = wt::app::context::ContextOptions {
         budget: args.budget,
         with_files: args.with_files,
     };
-    let b = wt::ops::context::bundle(&ws, &snap, t, &opts)?;
+    let b = wt::app::context::bundle(&ws, &snap, t, &opts)?;
     let summary = format!(
         "{}: ~{} of {} tokens (estimate: bytes / 4){}{}",
         b.id,

@@ -43,13 +43,13 @@ fn close_finished_phases(ws: &Workspace, say: &mut impl FnMut(&str)) -> Result<u
     let g = snap.graph();
     let mut n = 0;
     for (i, t) in snap.tickets.iter().enumerate() {
-        let finished = t.kind == wt::ticket::Kind::PhaseSpec
-            && t.status == wt::ticket::Status::Open
+        let finished = t.kind == wt::model::ticket::Kind::PhaseSpec
+            && t.status == wt::model::ticket::Status::Open
             && !g.children(i).is_empty()
             && g.children(i).iter().all(|&c| g.is_complete(c));
         if finished {
-            wt::ops::claim::claim(ws, &t.id, "planner", false)?;
-            wt::ops::done::done(ws, &t.id, "planner", &Default::default())?;
+            wt::app::claim::claim(ws, &t.id, "planner", false)?;
+            wt::app::done::done(ws, &t.id, "planner", &Default::default())?;
             say(&format!(
                 "$ wt claim {0} --agent planner && wt done {0}   (every job of phase \"{1}\" is done)",
                 t.id, t.title
@@ -64,7 +64,7 @@ fn ready_line(ws: &Workspace) -> Result<String, wt::Error> {
     let snap = ws.snapshot()?;
     let g = snap.graph();
     let ids: Vec<String> = g
-        .ready(Some(wt::ticket::Kind::Job))
+        .ready(Some(wt::model::ticket::Kind::Job))
         .iter()
         .map(|&i| format!("{} \"{}\"", snap.tickets[i].id, snap.tickets[i].title))
         .collect();
@@ -100,7 +100,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         root.display()
     ));
 
-    let report = wt::ops::init::init(&root, &Default::default())?;
+    let report = wt::app::init::init(&root, &Default::default())?;
     say(&format!(
         "$ wt init\n  state branch: {}; created {}",
         report.branch,
@@ -108,8 +108,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     ));
 
     let ws = Workspace::open(&root)?;
-    let items = wt::ops::import::parse_items(PLAN, "demo-plan.json")?;
-    let w = wt::ops::import::import(&ws, &items, "demo-plan.json", Some("planner"))?;
+    let items = wt::app::import::parse_items(PLAN, "demo-plan.json")?;
+    let w = wt::app::import::import(&ws, &items, "demo-plan.json", Some("planner"))?;
     say(&format!("$ wt import demo-plan.json\n  {} tickets: 2 phase-specs, 5 jobs, 1 task; phase 2 depends on phase 1", w.value.len()));
 
     // A user has code staged while agents work: wt commits never take it.
@@ -128,18 +128,19 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         say(&format!("\n{}", ready_line(&ws)?));
         let agent = agents[round % agents.len()];
         round += 1;
-        let claimed = match wt::ops::claim::claim_next(&ws, Some(wt::ticket::Kind::Job), agent) {
-            Ok(c) => c.value.ticket,
-            Err(e) if e.kind == wt::ErrorKind::NotFound => {
-                // No job is ready: close every phase-spec whose work is all done, which
-                // unblocks the phases that depend on it.
-                if close_finished_phases(&ws, &mut say)? == 0 {
-                    break;
+        let claimed =
+            match wt::app::claim::claim_next(&ws, Some(wt::model::ticket::Kind::Job), agent) {
+                Ok(c) => c.value.ticket,
+                Err(e) if e.kind == wt::ErrorKind::NotFound => {
+                    // No job is ready: close every phase-spec whose work is all done, which
+                    // unblocks the phases that depend on it.
+                    if close_finished_phases(&ws, &mut say)? == 0 {
+                        break;
+                    }
+                    continue;
                 }
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
+                Err(e) => return Err(e),
+            };
         say(&format!(
             "$ wt claim --next --agent {agent}\n  claimed {} \"{}\"",
             claimed.id, claimed.title
@@ -161,19 +162,19 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
             .iter()
             .filter(|t| t.parent.as_deref() == Some(claimed.id.as_str()))
         {
-            wt::ops::claim::claim(&ws, &t.id, agent, false)?;
-            wt::ops::done::done(&ws, &t.id, agent, &Default::default())?;
+            wt::app::claim::claim(&ws, &t.id, agent, false)?;
+            wt::app::done::done(&ws, &t.id, agent, &Default::default())?;
             say(&format!(
                 "$ wt claim {0} && wt done {0}   (its task \"{1}\")",
                 t.id, t.title
             ));
         }
-        let finished = wt::ops::done::done(&ws, &claimed.id, agent, &Default::default())?;
+        let finished = wt::app::done::done(&ws, &claimed.id, agent, &Default::default())?;
         say(&format!("$ wt done {} --agent {agent}", claimed.id));
-        if finished.value.status == wt::ticket::Status::Review {
+        if finished.value.status == wt::model::ticket::Status::Review {
             // `review: true`: a different agent audits the job before it counts as done.
-            wt::ops::claim::claim(&ws, &claimed.id, "auditor", false)?;
-            wt::ops::review::pass(&ws, &claimed.id, "auditor", None, None)?;
+            wt::app::claim::claim(&ws, &claimed.id, "auditor", false)?;
+            wt::app::review::pass(&ws, &claimed.id, "auditor", None, None)?;
             say(&format!(
                 "$ wt claim {0} --agent auditor && wt pass {0} --agent auditor   (the audit)",
                 claimed.id

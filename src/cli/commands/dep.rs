@@ -29,11 +29,11 @@ pub fn run(cmd: DepCommand, ctx: &Ctx) -> Result<Out, wt::Error> {
         DepCommand::Add(a) => (true, a),
         DepCommand::Rm(a) => (false, a),
     };
-    let agent = wt::ops::agent_name(&ws.store, a.agent.as_deref()).ok();
+    let agent = wt::app::agent_name(&ws.store, a.agent.as_deref()).ok();
     let w = if add {
-        wt::ops::dep::add(&ws, &a.id, &a.dep, agent.as_deref())?
+        wt::app::dep::add(&ws, &a.id, &a.dep, agent.as_deref())?
     } else {
-        wt::ops::dep::rm(&ws, &a.id, &a.dep, agent.as_deref())?
+        wt::app::dep::rm(&ws, &a.id, &a.dep, agent.as_deref())?
     };
     let t = &w.value;
     let mut j = output::ticket_json(t);

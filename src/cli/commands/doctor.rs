@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use crate::cli::{exit, Ctx, Out};
-use wt::doctor::Severity;
+use wt::app::doctor::Severity;
 
 /// Find what crashed processes left behind; with --fix, repair what is safe and say what
 /// changed.
@@ -21,7 +21,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
-    let report = wt::doctor::doctor(&ws, args.fix)?;
+    let report = wt::app::doctor::doctor(&ws, args.fix)?;
     let mut text = String::new();
     for f in &report.findings {
         let label = match f.severity {

@@ -43,9 +43,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         (None, None) => String::new(),
     };
     let ws = ctx.workspace()?;
-    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
+    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
     let reason = if args.force { args.reason } else { None };
-    let w = wt::ops::review::fail(&ws, &args.id, &agent, &text, reason.as_deref())?;
+    let w = wt::app::review::fail(&ws, &args.id, &agent, &text, reason.as_deref())?;
     let f = &w.value;
     let mut j = output::ticket_json(&f.ticket);
     j["amendment"] = json!(f.amendment);

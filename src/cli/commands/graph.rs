@@ -33,7 +33,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         .kind
         .map(|k| k.0)
         .unwrap_or(Some(snap.config.ready.default_kind));
-    let w = wt::waves::waves(&snap.tickets, kind);
+    let w = wt::schedule::waves::waves(&snap.tickets, kind);
     let text = match args.format {
         Format::Text => w.to_text(),
         Format::Mermaid => w.to_mermaid(),

@@ -24,12 +24,12 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
-    let token = wt::lease::token_from(args.token.as_deref());
+    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let token = wt::model::lease::token_from(args.token.as_deref());
     let (w, sync_notes) = super::sync::maybe_published(
         &ws,
-        || wt::ops::claim::heartbeat(&ws, &args.id, &agent, token.as_deref(), args.lease),
-        |ws, h| wt::sync::check_claim_unchanged(ws, &h.ticket),
+        || wt::app::claim::heartbeat(&ws, &args.id, &agent, token.as_deref(), args.lease),
+        |ws, h| wt::app::sync::check_claim_unchanged(ws, &h.ticket),
     )?;
     let mut notes = output::warning_notes(&w.warnings);
     notes.extend(sync_notes);

@@ -2,8 +2,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use crate::cli::{exit, Ctx, Out};
-use wt::ci::Reporter;
-use wt::hooks::{self, InstallReport};
+use wt::app::ci::Reporter;
+use wt::app::hooks::{self, InstallReport};
 
 /// Manage the pre-commit hook that keeps commits green.
 ///
@@ -104,7 +104,7 @@ pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, wt::Error> {
                     } else {
                         notes.push(format!(
                             "wt pre-commit: CI green on the staged tree {}{}",
-                            wt::ci::short_id(&run.record.tree),
+                            wt::app::ci::short_id(&run.record.tree),
                             if run.reused { " (reused)" } else { "" }
                         ));
                     }

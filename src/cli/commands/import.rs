@@ -24,10 +24,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         std::fs::read_to_string(&p)
             .map_err(|e| wt::Error::not_found(format!("cannot read {}: {e}", p.display())))?
     };
-    let items = wt::ops::import::parse_items(&text, &args.file)?;
+    let items = wt::app::import::parse_items(&text, &args.file)?;
     let ws = ctx.workspace()?;
-    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref()).ok();
-    let w = wt::ops::import::import(&ws, &items, &args.file, agent.as_deref())?;
+    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref()).ok();
+    let w = wt::app::import::import(&ws, &items, &args.file, agent.as_deref())?;
     let mut s = format!("imported {} tickets\n", w.value.len());
     for (k, id) in &w.value {
         s.push_str(&format!("  {k} -> {id}\n"));

@@ -25,13 +25,13 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let hook = if args.no_hook {
         None
     } else {
-        Some(wt::ops::init::HookRequest {
+        Some(wt::app::init::HookRequest {
             wt: std::env::current_exe().ok(),
         })
     };
-    let report = wt::ops::init::init(
+    let report = wt::app::init::init(
         &ctx.cwd,
-        &wt::ops::init::InitOptions {
+        &wt::app::init::InitOptions {
             branch: args.branch,
             hook,
         },

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::cli::{output, Ctx, Out};
-use wt::ticket::{Kind, Status};
+use wt::model::ticket::{Kind, Status};
 
 /// List tickets, in plan order (the folder tree under .work/).
 #[derive(clap::Args)]
@@ -27,7 +27,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         Some(p) => Some(snap.resolve(p)?.id.clone()),
         None => None,
     };
-    let mut ts: Vec<&wt::ticket::Ticket> = snap
+    let mut ts: Vec<&wt::model::ticket::Ticket> = snap
         .tickets
         .iter()
         .filter(|t| args.status.is_none_or(|s| t.status == s))

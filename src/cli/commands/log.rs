@@ -14,7 +14,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let t = snap.resolve(&args.id)?;
-    let entries = wt::ops::log::log(&ws, snap.tip, t)?;
+    let entries = wt::app::log::log(&ws, snap.tip, t)?;
     let mut s = String::new();
     for e in &entries {
         s.push_str(&format!(

@@ -120,7 +120,7 @@ pub fn read_input(ctx: &Ctx, file: &str) -> Result<String, wt::Error> {
 /// A newtype, because clap's derive reads `Option<Option<T>>` as "a flag with an optional
 /// value of type T" and then fails to downcast a parser's `Option<T>` at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KindFilter(pub Option<wt::ticket::Kind>);
+pub struct KindFilter(pub Option<wt::model::ticket::Kind>);
 
 /// Parse a `--kind` value that may also be `any`.
 pub fn parse_kind_or_any(s: &str) -> Result<KindFilter, String> {

@@ -1,8 +1,8 @@
 use serde_json::json;
 
 use crate::cli::{output, Ctx, Out};
-use wt::ops::new::NewSpec;
-use wt::ticket::Kind;
+use wt::app::new::NewSpec;
+use wt::model::ticket::Kind;
 
 /// Create a ticket from the team's template and print its ID.
 ///
@@ -42,7 +42,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref()).ok();
+    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref()).ok();
     let spec = NewSpec {
         kind: Some(args.kind),
         title: args.title,
@@ -56,7 +56,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         body: None,
         description: args.description,
     };
-    let w = wt::ops::new::run(&ws, &spec, agent.as_deref())?;
+    let w = wt::app::new::run(&ws, &spec, agent.as_deref())?;
     let t = &w.value;
     let mut j = output::ticket_json(t);
     j["commit"] = json!(w.commit.map(|c| c.to_string()));

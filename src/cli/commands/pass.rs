@@ -27,9 +27,9 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
+    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
     let reason = if args.force { args.reason } else { None };
-    let w = wt::ops::review::pass(
+    let w = wt::app::review::pass(
         &ws,
         &args.id,
         &agent,

@@ -120,10 +120,10 @@ fn import(a: ImportArgs, ctx: &Ctx) -> Result<Out, wt::Error> {
     let notes: Vec<String> = Vec::new();
     if a.dry_run {
         let snap = ws.snapshot()?;
-        let (p, _) = wt::ops::plan::prepare(&snap, &path, &a.path)?;
+        let (p, _) = wt::app::plan::prepare(&snap, &path, &a.path)?;
         let mut text = format!(
             "would import {} from {}:\n",
-            wt::ops::plan::summary(&p),
+            wt::app::plan::summary(&p),
             a.path
         );
         text.push_str(&tree_text(&p, None));
@@ -134,10 +134,10 @@ fn import(a: ImportArgs, ctx: &Ctx) -> Result<Out, wt::Error> {
         )
         .notes(notes.into_iter().chain(ignored)));
     }
-    let agent = wt::ops::agent_name(&ws.store, a.agent.as_deref()).ok();
-    let w = wt::ops::plan::import(&ws, &path, &a.path, agent.as_deref())?;
+    let agent = wt::app::agent_name(&ws.store, a.agent.as_deref()).ok();
+    let w = wt::app::plan::import(&ws, &path, &a.path, agent.as_deref())?;
     let (p, ids) = &w.value;
-    let mut text = format!("imported {} from {}:\n", wt::ops::plan::summary(p), a.path);
+    let mut text = format!("imported {} from {}:\n", wt::app::plan::summary(p), a.path);
     text.push_str(&tree_text(p, Some(ids)));
     let nodes: Vec<serde_json::Value> = p
         .nodes
@@ -169,7 +169,7 @@ fn ignored_notes(p: &wt::plan::Plan) -> Vec<String> {
 fn export(a: ExportArgs, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let text = wt::ops::plan::export(&ws, &snap)?;
+    let text = wt::app::plan::export(&ws, &snap)?;
     match a.out {
         Some(p) => {
             let p = ctx.cwd.join(p);

@@ -23,11 +23,11 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
-    let token = wt::lease::token_from(args.token.as_deref());
+    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let token = wt::model::lease::token_from(args.token.as_deref());
     let (w, sync_notes) = super::sync::maybe_published(
         &ws,
-        || wt::ops::claim::release_with(&ws, &args.id, &agent, token.as_deref(), args.force),
+        || wt::app::claim::release_with(&ws, &args.id, &agent, token.as_deref(), args.force),
         |_, _| Ok(()),
     )?;
     let mut j = output::ticket_json(&w.value);

@@ -20,8 +20,8 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::ops::agent_name(&ws.store, args.agent.as_deref())?;
-    let w = wt::ops::review::reopen(&ws, &args.id, &agent, args.note.as_deref())?;
+    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let w = wt::app::review::reopen(&ws, &args.id, &agent, args.note.as_deref())?;
     let mut j = output::ticket_json(&w.value);
     j["commit"] = json!(w.commit.map(|x| x.to_string()));
     let text = format!("reopened {} {}", w.value.id, w.value.title);

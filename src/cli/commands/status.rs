@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use crate::cli::{output, Ctx, Out};
-use wt::ops::status::{parse_duration, short_age};
+use wt::app::status::{parse_duration, short_age};
 
 /// One screen on the state of the work: what a person or an orchestrator needs after a crash.
 ///
@@ -20,7 +20,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let o = wt::ops::status::overview(&ws, &snap, args.stale_after)?;
+    let o = wt::app::status::overview(&ws, &snap, args.stale_after)?;
     let mut s = String::new();
     let tip = o
         .tip

@@ -1,8 +1,8 @@
 use serde_json::json;
 
 use crate::cli::{Ctx, Out};
-use wt::config::SyncMode;
-use wt::sync::{SyncOptions, SyncReport};
+use wt::app::sync::{SyncOptions, SyncReport};
+use wt::model::config::SyncMode;
 use wt::workspace::{Workspace, Written};
 
 /// Exchange the state branch with a git remote.
@@ -59,7 +59,7 @@ pub fn report_text(r: &SyncReport) -> String {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let ws = ctx.workspace()?;
-    let r = wt::sync::sync(
+    let r = wt::app::sync::sync(
         &ws,
         &SyncOptions {
             remote: args.remote,
@@ -76,7 +76,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
 
 /// `sync: {mode: claim}` is set: the sync options to publish with.
 pub fn claim_mode(ws: &Workspace) -> Result<Option<SyncOptions>, wt::Error> {
-    let (mode, remote) = wt::sync::configured(ws)?;
+    let (mode, remote) = wt::app::sync::configured(ws)?;
     Ok((mode == SyncMode::Claim).then_some(SyncOptions {
         remote: Some(remote),
     }))
@@ -92,7 +92,7 @@ pub fn maybe_published<T>(
     let Some(so) = claim_mode(ws)? else {
         return Ok((write()?, Vec::new()));
     };
-    let (w, rep) = wt::sync::published(ws, &so, write, |_| false)?;
+    let (w, rep) = wt::app::sync::published(ws, &so, write, |_| false)?;
     survived(ws, &w.value)?;
     let notes = rep
         .conflicts

@@ -1,7 +1,7 @@
 use serde_json::{json, Value};
 
 use crate::cli::{output, Ctx, Out};
-use wt::graph::Graph;
+use wt::schedule::graph::Graph;
 
 /// Show the plan as a tree: phase-specs, their jobs, their tasks, with statuses.
 #[derive(clap::Args)]

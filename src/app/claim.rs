@@ -1,0 +1,376 @@
+//! `wt claim`, `wt claim --next`, `wt release` and `wt heartbeat`.
+//!
+//! A claim is one commit made by compare-and-swap on the state branch tip it was decided on,
+//! so of N racers exactly one moves the branch; the others re-read, see the ticket claimed and
+//! get [`ErrorKind::AlreadyClaimed`] naming the winner. Every claim draws a fresh token and
+//! a lease (see [`crate::model::lease`]).
+
+use serde_json::json;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::clock;
+use crate::model::frontmatter::Value;
+use crate::model::lease;
+use crate::model::ticket::{Kind, Status, Ticket};
+use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+
+/// The result of a claim.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub ticket: Ticket,
+    /// True when the agent already held the claim (nothing was committed).
+    pub already_yours: bool,
+    /// The holder whose stale claim this claim took over.
+    pub took_over: Option<String>,
+}
+
+/// How to claim.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimOptions {
+    /// Claim even though the ticket is not ready.
+    pub force: bool,
+    /// Take over a claim whose lease has expired.
+    pub steal_stale: bool,
+    /// Lease in minutes (default `claims.lease_minutes`; 0 = never expires).
+    pub lease_minutes: Option<u32>,
+}
+
+/// Error for a ticket someone else holds.
+pub fn held_by_other(t: &Ticket) -> Error {
+    let holder = t.claimed_by.clone().unwrap_or_default();
+    let now = clock::now();
+    let hint = if t.is_stale(now) {
+        format!(
+            "its lease expired at {}: take it over with `wt claim {} --steal-stale`",
+            t.claim_expires.as_deref().unwrap_or("?"),
+            t.id
+        )
+    } else {
+        match &t.claim_expires {
+            Some(e) => format!(
+                "pick another ticket (`wt ready`); the claim's lease runs until {e} unless renewed"
+            ),
+            None => "pick another ticket (`wt ready`), or ask the holder to `wt release` it".into(),
+        }
+    };
+    Error::new(
+        ErrorKind::AlreadyClaimed,
+        format!("{} is already claimed by {holder}", t.id),
+    )
+    .with_hint(hint)
+    .with_detail(json!({
+        "id": t.id,
+        "claimed_by": holder,
+        "claimed_at": t.claimed_at,
+        "claim_expires": t.claim_expires,
+        "stale": t.is_stale(now),
+    }))
+}
+
+pub(crate) fn claim_outcome(
+    ws: &Workspace,
+    snap: &Snapshot,
+    t: &Ticket,
+    agent: &str,
+    opts: &ClaimOptions,
+) -> Result<Outcome<Claimed>> {
+    let now_t = clock::now();
+    let stale = t.is_stale(now_t);
+    let takeover = match t.claimed_by.as_deref() {
+        Some(h) if h == agent && !(opts.steal_stale && stale) => {
+            return Ok(Outcome::NoOp(Claimed {
+                ticket: t.clone(),
+                already_yours: true,
+                took_over: None,
+            }));
+        }
+        Some(h) if opts.steal_stale && stale => Some(h.to_string()),
+        Some(_) => return Err(held_by_other(t)),
+        None => None,
+    };
+    if takeover.is_none() {
+        if t.status == Status::Review {
+            // An audit claim: the ticket stays in review; its implementer may not audit it.
+            super::review::check_may_audit(t, agent)?;
+        } else if t.status != Status::Open {
+            return Err(Error::refused(format!(
+                "{} is {}, not open",
+                t.id, t.status
+            )));
+        }
+        if !opts.force && t.status == Status::Open && !snap.unblocked(t) {
+            if snap.partial.is_some() {
+                // The error names the blockers: that takes the whole graph.
+                return Ok(Outcome::NeedAll);
+            }
+            let g = snap.graph();
+            if let Some(i) = g.index_of(&t.id) {
+                let blockers = g.blockers(i);
+                if !blockers.is_empty() {
+                    let why: Vec<String> = blockers.iter().map(|b| b.to_string()).collect();
+                    return Err(Error::refused(format!(
+                        "{} is not ready: {}",
+                        t.id,
+                        why.join("; ")
+                    ))
+                    .with_hint("`wt ready` lists what can be claimed; --force claims anyway"));
+                }
+            }
+        }
+    }
+    let now = clock::timestamp();
+    let minutes = opts
+        .lease_minutes
+        .unwrap_or(snap.config.claims.lease_minutes);
+    let expires = lease::expiry(now_t, minutes);
+    let token = lease::new_token();
+    let mut fields = vec![];
+    if takeover.is_none() && t.status == Status::Open {
+        fields.push(("status", Value::Str(Status::InProgress.as_str().into())));
+    }
+    fields.extend([
+        ("claimed_by", Value::Str(agent.to_string())),
+        ("claimed_at", Value::Str(now.clone())),
+        ("claim_expires", super::opt(expires.as_deref())),
+        ("claim_token", Value::Str(token.clone())),
+        ("claim_stolen_from", super::opt(takeover.as_deref())),
+        ("updated", Value::Str(now.clone())),
+    ]);
+    let text = lease::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
+    let mut ticket = t.clone();
+    if takeover.is_none() && t.status == Status::Open {
+        ticket.status = Status::InProgress;
+    }
+    ticket.claimed_by = Some(agent.to_string());
+    ticket.claimed_at = Some(now.clone());
+    ticket.claim_expires = expires;
+    ticket.claim_token = Some(token);
+    ticket.claim_stolen_from = takeover.clone();
+    ticket.updated = Some(now);
+    let for_review = if t.status == Status::Review {
+        " for review"
+    } else {
+        ""
+    };
+    let mut message = Message::new(
+        "claim",
+        format!("{} {}{for_review}", t.id, quoted(&t.title)),
+    )
+    .ticket(&t.id)
+    .agent(Some(agent));
+    if t.status == Status::Review {
+        message = message.trailer("Wt-Status", Status::Review.as_str());
+    }
+    if let Some(prev) = &takeover {
+        message = message.trailer("Wt-Took-Over-From", prev.as_str()).trailer(
+            "Wt-Lease-Expired",
+            t.claim_expires.clone().unwrap_or_default(),
+        );
+    }
+    Ok(Outcome::Commit {
+        edits: vec![crate::store::Edit::Write {
+            path: t.path.clone(),
+            content: text.into_bytes(),
+        }],
+        message,
+        value: Claimed {
+            ticket,
+            already_yours: false,
+            took_over: takeover,
+        },
+    })
+}
+
+/// Claim ticket `query` for `agent`.
+pub fn claim(ws: &Workspace, query: &str, agent: &str, force: bool) -> Result<Written<Claimed>> {
+    claim_with(
+        ws,
+        query,
+        agent,
+        &ClaimOptions {
+            force,
+            ..Default::default()
+        },
+    )
+}
+
+/// Claim ticket `query` for `agent` with options (take over a stale claim, lease length).
+pub fn claim_with(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    opts: &ClaimOptions,
+) -> Result<Written<Claimed>> {
+    ws.write_ticket(query, |snap| {
+        let t = snap.resolve(query)?;
+        claim_outcome(ws, snap, t, agent, opts)
+    })
+}
+
+/// Claim the first ready ticket of `kind` (None = any kind).
+pub fn claim_next(ws: &Workspace, kind: Option<Kind>, agent: &str) -> Result<Written<Claimed>> {
+    claim_next_with(ws, kind, agent, &ClaimOptions::default())
+}
+
+/// Tickets `claim --next` may take, best first: the ready ones and, with `steal_stale`,
+/// in-progress tickets whose claim is stale and that nothing else blocks.
+pub fn next_candidates(snap: &Snapshot, kind: Option<Kind>, steal_stale: bool) -> Vec<usize> {
+    let g = snap.graph();
+    let mut ids = g.ready(kind);
+    if steal_stale {
+        let now = clock::now();
+        let stale = (0..snap.tickets.len()).filter(|&i| {
+            let t = &snap.tickets[i];
+            kind.is_none_or(|k| t.kind == k)
+                && t.status == Status::InProgress
+                && t.is_stale(now)
+                && g.index_of(&t.id) == Some(i)
+                && g.blockers(i)
+                    .iter()
+                    .all(|b| matches!(b, crate::schedule::graph::Blocker::Claimed { .. }))
+        });
+        ids.extend(stale.collect::<Vec<_>>());
+        let depths = g.waiting_depths();
+        g.sort_by_schedule(&mut ids, &depths);
+    }
+    ids
+}
+
+/// Claim the best ticket of `kind`: ready ones, and stale claims when `opts.steal_stale`.
+pub fn claim_next_with(
+    ws: &Workspace,
+    kind: Option<Kind>,
+    agent: &str,
+    opts: &ClaimOptions,
+) -> Result<Written<Claimed>> {
+    ws.write_next(kind, |snap| {
+        let steal = opts.steal_stale || snap.config.claims.steal_stale_on_next;
+        if snap.partial.is_some() {
+            // The first ready ticket; stale claims to take over need every ticket's lease.
+            if steal {
+                return Ok(Outcome::NeedAll);
+            }
+            let o = ClaimOptions {
+                force: false,
+                steal_stale: false,
+                lease_minutes: opts.lease_minutes,
+            };
+            return claim_outcome(ws, snap, &snap.tickets[0], agent, &o);
+        }
+        let cands = next_candidates(snap, kind, steal);
+        let Some(&first) = cands.first() else {
+            return Err(Error::not_found(format!(
+                "no {} is ready",
+                kind.map(|k| k.as_str()).unwrap_or("ticket")
+            ))
+            .with_hint("`wt blocked` shows what is waiting and why"));
+        };
+        let o = ClaimOptions {
+            force: false,
+            steal_stale: steal,
+            lease_minutes: opts.lease_minutes,
+        };
+        claim_outcome(ws, snap, &snap.tickets[first], agent, &o)
+    })
+}
+
+/// Give a claim back. Only the holder may, unless `force`.
+pub fn release(ws: &Workspace, query: &str, agent: &str, force: bool) -> Result<Written<Ticket>> {
+    release_with(ws, query, agent, None, force)
+}
+
+/// Give a claim back: the holder (by `token` when given, see [`lease::verify_holder`]), or
+/// anybody with `force`.
+pub fn release_with(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    token: Option<&str>,
+    force: bool,
+) -> Result<Written<Ticket>> {
+    ws.write_ticket(query, |snap| {
+        let t = snap.resolve(query)?;
+        if t.claimed_by.is_none() {
+            return Err(Error::refused(format!("{} is not claimed", t.id)));
+        }
+        if !force {
+            lease::verify_holder(t, agent, token, "release").map_err(|e| {
+                let hint = e.hint.clone().unwrap_or_default();
+                e.with_hint(format!("{hint}; --force releases anyway"))
+            })?;
+        }
+        let now = clock::timestamp();
+        let status = if t.status == Status::InProgress {
+            Status::Open
+        } else {
+            t.status
+        };
+        let (fields, ticket) = super::review::release_as(t, status, &now);
+        let text = lease::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
+        Ok(Outcome::Commit {
+            edits: vec![crate::store::Edit::Write {
+                path: t.path.clone(),
+                content: text.into_bytes(),
+            }],
+            message: Message::new("release", format!("{} {}", t.id, quoted(&t.title)))
+                .ticket(&t.id)
+                .agent(Some(agent)),
+            value: ticket,
+        })
+    })
+}
+
+/// The result of a heartbeat.
+#[derive(Debug, Clone)]
+pub struct Heartbeat {
+    pub ticket: Ticket,
+    /// The lease had already run out (nobody had taken the claim over yet).
+    pub was_stale: bool,
+    /// Leases are off (0 minutes): nothing was renewed.
+    pub no_lease: bool,
+}
+
+/// Extend the lease of a claim `agent` holds to `lease_minutes` (default from config) from now.
+/// Only `claim_expires` changes.
+pub fn heartbeat(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    token: Option<&str>,
+    lease_minutes: Option<u32>,
+) -> Result<Written<Heartbeat>> {
+    ws.write_ticket(query, |snap| {
+        let t = snap.resolve(query)?;
+        lease::verify_holder(t, agent, token, "renew")?;
+        let now = clock::now();
+        let minutes = lease_minutes.unwrap_or(snap.config.claims.lease_minutes);
+        let Some(expires) = lease::expiry(now, minutes) else {
+            return Ok(Outcome::NoOp(Heartbeat {
+                ticket: t.clone(),
+                was_stale: false,
+                no_lease: true,
+            }));
+        };
+        let was_stale = t.is_stale(now);
+        let text = lease::set_fields(
+            &ws.read_text(snap, &t.path)?,
+            &[("claim_expires", Value::Str(expires.clone()))],
+        )?;
+        let mut ticket = t.clone();
+        ticket.claim_expires = Some(expires.clone());
+        Ok(Outcome::Commit {
+            edits: vec![crate::store::Edit::Write {
+                path: t.path.clone(),
+                content: text.into_bytes(),
+            }],
+            message: Message::new("heartbeat", format!("{} until {expires}", t.id))
+                .ticket(&t.id)
+                .agent(Some(agent)),
+            value: Heartbeat {
+                ticket,
+                was_stale,
+                no_lease: false,
+            },
+        })
+    })
+}

@@ -1,0 +1,240 @@
+//! `wt import <FILE.json>`: create many tickets in one commit from a JSON array.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Deserialize;
+
+use super::new::{check_parent, prepare, template_text, NewSpec};
+use crate::error::{Error, Result};
+use crate::model::id;
+use crate::model::ticket::{Kind, Status, Ticket};
+use crate::schedule::graph::Graph;
+use crate::store::Edit;
+use crate::workspace::{Message, Outcome, Workspace, Written};
+
+/// One ticket to import. `parent` and `depends_on` name other items' keys (or existing IDs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub key: String,
+    pub kind: Kind,
+    pub title: String,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub priority: Option<u8>,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub artifacts: Vec<String>,
+    #[serde(default)]
+    pub labels: Vec<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// More frontmatter fields to set (used by `wt plan import`; not read from JSON).
+    #[serde(skip)]
+    pub extra: Vec<(String, crate::model::frontmatter::Value)>,
+}
+
+/// Parse the JSON input; errors name line and column.
+pub fn parse_items(text: &str, source: &str) -> Result<Vec<Item>> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::invalid(format!("{source}:{}:{}: {e}", e.line(), e.column())).with_hint(
+            "expected a JSON array of {key, kind, title, status?, priority?, parent?, depends_on?, files?, artifacts?, labels?, body?, description?}",
+        )
+    })
+}
+
+/// Import `items`; returns key → new ID.
+pub fn import(
+    ws: &Workspace,
+    items: &[Item],
+    source: &str,
+    agent: Option<&str>,
+) -> Result<Written<BTreeMap<String, String>>> {
+    import_with(ws, items, &|| {
+        Message::new("import", format!("{} tickets from {source}", items.len())).agent(agent)
+    })
+}
+
+/// Import `items` in one commit whose message `message` makes (the new IDs are added as
+/// trailers); returns key → new ID.
+pub fn import_with(
+    ws: &Workspace,
+    items: &[Item],
+    message: &dyn Fn() -> Message,
+) -> Result<Written<BTreeMap<String, String>>> {
+    if items.is_empty() {
+        return Err(Error::invalid("nothing to import: the array is empty"));
+    }
+    let mut seen = HashSet::new();
+    for (n, it) in items.iter().enumerate() {
+        if it.key.trim().is_empty() {
+            return Err(Error::invalid(format!("item {n}: empty key")));
+        }
+        if !seen.insert(it.key.as_str()) {
+            return Err(Error::invalid(format!(
+                "item {n}: duplicate key `{}`",
+                it.key
+            )));
+        }
+    }
+    let by_key: HashMap<&str, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (it.key.as_str(), i))
+        .collect();
+    ws.write(|snap| {
+        // IDs for every item, unique against the tree and each other.
+        let mut taken: HashSet<String> = snap.tickets.iter().map(|t| t.id.clone()).collect();
+        let mut ids = Vec::with_capacity(items.len());
+        for it in items {
+            let id = id::generate(it.kind, &|c| taken.contains(c));
+            taken.insert(id.clone());
+            ids.push(id);
+        }
+        // A reference is a key in this batch, else an existing ticket ID (or unique prefix).
+        let resolve = |n: usize, what: &str, r: &str| -> Result<(String, Option<usize>)> {
+            if let Some(&j) = by_key.get(r) {
+                return Ok((ids[j].clone(), Some(j)));
+            }
+            snap.resolve(r)
+                .map(|t| (t.id.clone(), None))
+                .map_err(|e| {
+                    Error::new(
+                        e.kind,
+                        format!("item {n} (key `{}`): {what} `{r}` is neither a key in the file nor a ticket: {}", items[n].key, e.message),
+                    )
+                })
+        };
+        let mut parents: Vec<Option<(String, Option<usize>)>> = Vec::with_capacity(items.len());
+        let mut deps: Vec<Vec<String>> = Vec::with_capacity(items.len());
+        for (n, it) in items.iter().enumerate() {
+            parents.push(match &it.parent {
+                Some(p) => Some(resolve(n, "parent", p)?),
+                None => None,
+            });
+            let mut ds = Vec::new();
+            for d in &it.depends_on {
+                let (id, _) = resolve(n, "dependency", d)?;
+                if !ds.contains(&id) {
+                    ds.push(id);
+                }
+            }
+            deps.push(ds);
+        }
+        // Parents first, so each child's folder is known: sort by depth in the batch.
+        let mut depth: Vec<Option<usize>> = vec![None; items.len()];
+        for start in 0..items.len() {
+            let mut chain = vec![start];
+            let mut base = 0;
+            while let Some(j) = parents[*chain.last().unwrap_or(&start)]
+                .as_ref()
+                .and_then(|(_, j)| *j)
+            {
+                if let Some(d) = depth[j] {
+                    base = d + 1;
+                    break;
+                }
+                if chain.contains(&j) {
+                    return Err(Error::invalid(format!(
+                        "item key `{}`: parents form a loop",
+                        items[j].key
+                    )));
+                }
+                chain.push(j);
+            }
+            for (k, &i) in chain.iter().rev().enumerate() {
+                depth[i].get_or_insert(base + k);
+            }
+        }
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| depth[i].unwrap_or(0));
+        let mut templates: HashMap<Kind, String> = HashMap::new();
+        let mut prepared: Vec<Option<Ticket>> = vec![None; items.len()];
+        let mut edits = Vec::with_capacity(items.len());
+        for &i in &order {
+            let it = &items[i];
+            let (parent_id, parent_path, parent_ticket) = match &parents[i] {
+                None => (None, None, None),
+                Some((pid, Some(j))) => {
+                    let pt = prepared[*j].clone();
+                    (Some(pid.clone()), pt.as_ref().map(|t| t.path.clone()), pt)
+                }
+                Some((pid, None)) => {
+                    let pt = snap.get(pid).cloned();
+                    (Some(pid.clone()), pt.as_ref().map(|t| t.path.clone()), pt)
+                }
+            };
+            check_parent(it.kind, parent_ticket.as_ref()).map_err(|e| {
+                Error::invalid(format!("item key `{}`: {}", it.key, e.message))
+            })?;
+            let template = match templates.get(&it.kind) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = template_text(ws, snap, it.kind)?;
+                    templates.insert(it.kind, t.clone());
+                    t
+                }
+            };
+            let spec = NewSpec {
+                kind: Some(it.kind),
+                title: it.title.clone(),
+                parent: parent_id,
+                depends_on: deps[i].clone(),
+                priority: it.priority,
+                files: it.files.clone(),
+                artifacts: it.artifacts.clone(),
+                labels: it.labels.clone(),
+                status: it.status,
+                body: it.body.clone(),
+                description: it.description.clone(),
+            };
+            let p = prepare(&template, it.kind, &ids[i], &spec, parent_path.as_deref())
+                .map_err(|e| Error::invalid(format!("item key `{}`: {}", it.key, e.message)))?;
+            let mut p = super::review::gate_new(p, &snap.config)?;
+            if !it.extra.is_empty() {
+                let fields: Vec<(&str, crate::model::frontmatter::Value)> =
+                    it.extra.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                p.text = super::set_fields(&p.text, &fields)?;
+                p.ticket = crate::model::ticket::parse(&p.ticket.path, &p.text).map_err(|e| {
+                    Error::invalid(format!("item key `{}`: {e}", it.key))
+                })?;
+            }
+            edits.push(Edit::Write {
+                path: p.ticket.path.clone(),
+                content: p.text.into_bytes(),
+            });
+            prepared[i] = Some(p.ticket);
+        }
+        let mut all = snap.tickets.clone();
+        all.extend(prepared.iter().flatten().cloned());
+        if let Some(c) = Graph::new(&all).cycles().into_iter().next() {
+            return Err(Error::invalid(format!(
+                "the import makes a dependency cycle: {}",
+                c.join(" -> ")
+            ))
+            .with_hint(crate::schedule::graph::CYCLE_HINT));
+        }
+        let map: BTreeMap<String, String> = items
+            .iter()
+            .zip(&ids)
+            .map(|(it, id)| (it.key.clone(), id.clone()))
+            .collect();
+        let mut message = message();
+        for id in &ids {
+            message = message.ticket(id);
+        }
+        Ok(Outcome::Commit {
+            edits,
+            message,
+            value: map,
+        })
+    })
+}

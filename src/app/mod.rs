@@ -1,0 +1,74 @@
+//! The application layer: one module per verb family, independent of the command line. Each function reads a snapshot or
+//! makes one commit through [`Workspace::write`] and returns data the CLI renders.
+
+pub mod batch;
+pub mod check;
+pub mod ci;
+pub mod claim;
+pub mod context;
+pub mod dep;
+pub mod doctor;
+pub mod done;
+pub mod hooks;
+pub mod import;
+pub mod init;
+pub mod log;
+pub mod new;
+pub mod plan;
+pub mod progress;
+pub mod review;
+pub mod status;
+pub mod sync;
+
+use crate::error::{Error, Result};
+use crate::model::frontmatter::Value;
+use crate::model::ticket::Ticket;
+use crate::store::Edit;
+use crate::workspace::{Snapshot, Workspace};
+
+/// Who is acting: `--agent`, else `WT_AGENT`, else git's user.name.
+pub fn agent_name(ws: &crate::store::Store, explicit: Option<&str>) -> Result<String> {
+    let name = explicit
+        .map(str::to_string)
+        .or_else(|| std::env::var("WT_AGENT").ok())
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| ws.config_string("user.name"))
+        .map(|s| s.trim().to_string());
+    match name {
+        Some(n) if n.contains('\n') => Err(Error::invalid("agent name must be one line")),
+        Some(n) => Ok(n),
+        None => Err(Error::invalid("who is acting? no agent name")
+            .with_hint("pass --agent NAME, set WT_AGENT, or set git config user.name")),
+    }
+}
+
+/// Set `fields` on a ticket's file text, one line each. Claim fields go through
+/// [`crate::model::lease::set_fields`]: they stay together, and clearing one a file lacks is a no-op.
+pub fn set_fields(text: &str, fields: &[(&str, Value)]) -> Result<String> {
+    crate::model::lease::set_fields(text, fields)
+}
+
+/// An edit that rewrites `ticket`'s file with `fields` changed.
+pub fn edit_ticket(
+    ws: &Workspace,
+    snap: &Snapshot,
+    ticket: &Ticket,
+    fields: &[(&str, Value)],
+) -> Result<Edit> {
+    let text = ws.read_text(snap, &ticket.path)?;
+    Ok(Edit::Write {
+        path: ticket.path.clone(),
+        content: set_fields(&text, fields)?.into_bytes(),
+    })
+}
+
+pub fn opt(v: Option<&str>) -> Value {
+    match v {
+        Some(s) => Value::Str(s.to_string()),
+        None => Value::Null,
+    }
+}
+
+pub fn list(v: &[String]) -> Value {
+    Value::List(v.to_vec())
+}

@@ -1,0 +1,179 @@
+//! `wt new`: create one ticket (with its dependencies) in one commit.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::model::clock;
+use crate::model::frontmatter::Value;
+use crate::model::id;
+use crate::model::templates;
+use crate::model::ticket::{Kind, Status, Ticket, DEFAULT_PRIORITY, MAX_PRIORITY};
+use crate::schedule::graph::Graph;
+use crate::store::Edit;
+use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+
+/// What to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewSpec {
+    pub kind: Option<Kind>,
+    pub title: String,
+    pub parent: Option<String>,
+    pub depends_on: Vec<String>,
+    pub priority: Option<u8>,
+    pub files: Vec<String>,
+    pub artifacts: Vec<String>,
+    pub labels: Vec<String>,
+    pub status: Option<Status>,
+    pub body: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A ticket ready to be written: its parsed form and its file text.
+pub struct Prepared {
+    pub ticket: Ticket,
+    pub text: String,
+}
+
+/// The template text for `kind` at the snapshot (the team's copy, else the built-in one).
+pub fn template_text(ws: &Workspace, snap: &Snapshot, kind: Kind) -> Result<String> {
+    let p = templates::path(kind);
+    if snap.blobs.contains_key(&p) {
+        ws.read_text(snap, &p)
+    } else {
+        Ok(templates::builtin(kind).to_string())
+    }
+}
+
+/// Build a ticket file from a template. `id`, `parent` and `depends_on` are final IDs;
+/// `parent_path` is the parent's file path (the new file goes in its folder).
+pub fn prepare(
+    template: &str,
+    kind: Kind,
+    id: &str,
+    spec: &NewSpec,
+    parent_path: Option<&str>,
+) -> Result<Prepared> {
+    let title = spec.title.trim();
+    if title.is_empty() {
+        return Err(Error::invalid("a ticket needs a title"));
+    }
+    let priority = spec.priority.unwrap_or(DEFAULT_PRIORITY);
+    if priority > MAX_PRIORITY {
+        return Err(Error::invalid(format!(
+            "priority {priority} is out of range (0 most urgent … {MAX_PRIORITY})"
+        )));
+    }
+    let now = clock::timestamp();
+    let status = spec.status.unwrap_or(Status::Open);
+    let dir = match parent_path {
+        Some(p) => p.strip_suffix(".md").unwrap_or(p).to_string(),
+        None => crate::model::config::WORK_DIR.to_string(),
+    };
+    let slug = id::slug(title);
+    let path = if slug.is_empty() {
+        format!("{dir}/{id}.md")
+    } else {
+        format!("{dir}/{id}-{slug}.md")
+    };
+    let fields: Vec<(&str, Value)> = vec![
+        ("id", Value::Str(id.to_string())),
+        ("kind", Value::Str(kind.as_str().to_string())),
+        ("title", Value::Str(title.to_string())),
+        ("status", Value::Str(status.as_str().to_string())),
+        ("priority", Value::Int(priority as i64)),
+        ("parent", super::opt(spec.parent.as_deref())),
+        ("depends_on", super::list(&spec.depends_on)),
+        ("created", Value::Str(now.clone())),
+        ("updated", Value::Str(now.clone())),
+        ("files", super::list(&spec.files)),
+        ("artifacts", super::list(&spec.artifacts)),
+        ("labels", super::list(&spec.labels)),
+    ];
+    let mut vars = HashMap::new();
+    vars.insert("title", title.to_string());
+    vars.insert("id", id.to_string());
+    vars.insert("kind", kind.as_str().to_string());
+    vars.insert("description", spec.description.clone().unwrap_or_default());
+    let text = templates::render(template, &fields, &vars, spec.body.as_deref())?;
+    let ticket = crate::model::ticket::parse(&path, &text).map_err(|p| {
+        Error::invalid(format!(
+            "the {kind} template produced an invalid ticket: {p}"
+        ))
+        .with_hint(format!("fix {}", templates::path(kind)))
+    })?;
+    Ok(Prepared { ticket, text })
+}
+
+/// Check that `parent` may hold a ticket of `kind`.
+pub fn check_parent(kind: Kind, parent: Option<&Ticket>) -> Result<()> {
+    match (kind.parent_kind(), parent) {
+        (None, Some(p)) => Err(Error::invalid(format!(
+            "a {kind} has no parent, but {} was given",
+            p.id
+        ))),
+        (Some(want), Some(p)) if p.kind != want => Err(Error::invalid(format!(
+            "a {kind}'s parent must be a {want}; {} is a {}",
+            p.id, p.kind
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `wt new`: returns the new ticket.
+pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Written<Ticket>> {
+    let kind = spec
+        .kind
+        .ok_or_else(|| Error::invalid("which kind? phase-spec, job or task"))?;
+    ws.write(|snap| {
+        let parent = match &spec.parent {
+            Some(p) => Some(snap.resolve(p)?),
+            None => None,
+        };
+        check_parent(kind, parent)?;
+        let mut deps = Vec::new();
+        for d in &spec.depends_on {
+            let t = snap.resolve(d).map_err(|e| {
+                Error::new(e.kind, format!("dependency {d}: {}", e.message))
+                    .with_hint("a dependency must be an existing ticket; create it first")
+            })?;
+            if !deps.contains(&t.id) {
+                deps.push(t.id.clone());
+            }
+        }
+        let id = id::generate(kind, &|c| snap.has_id(c));
+        let mut s = spec.clone();
+        s.parent = parent.map(|p| p.id.clone());
+        s.depends_on = deps;
+        let template = template_text(ws, snap, kind)?;
+        let prepared = prepare(&template, kind, &id, &s, parent.map(|p| p.path.as_str()))?;
+        let prepared = super::review::gate_new(prepared, &snap.config)?;
+        // A new ticket cannot close a cycle (nothing depends on it yet), but check anyway.
+        let mut all = snap.tickets.clone();
+        all.push(prepared.ticket.clone());
+        if let Some(c) = Graph::new(&all)
+            .cycles()
+            .into_iter()
+            .find(|c| c.contains(&id))
+        {
+            return Err(Error::invalid(format!(
+                "the new ticket would wait on itself: {}",
+                c.join(" -> ")
+            ))
+            .with_hint(crate::schedule::graph::CYCLE_HINT));
+        }
+        let message = Message::new(
+            "new",
+            format!("{} {} {}", kind, id, quoted(&prepared.ticket.title)),
+        )
+        .ticket(&id)
+        .agent(agent);
+        Ok(Outcome::Commit {
+            edits: vec![Edit::Write {
+                path: prepared.ticket.path.clone(),
+                content: prepared.text.into_bytes(),
+            }],
+            message,
+            value: prepared.ticket,
+        })
+    })
+}

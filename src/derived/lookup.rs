@@ -1,0 +1,514 @@
+//! The id lookup: what a one-ticket write (claim, release, heartbeat, done) needs to know
+//! about the other 9,999 tickets, without loading them.
+//!
+//! Such a write reads one ticket and changes it. What it needs of the rest is where its
+//! ticket lives (ID or prefix → path) and, for a claim, whether the dependency graph blocks
+//! it ([`Graph::unblocked`]). Both are functions of the `.work` tree, so they are kept in
+//! the cache directory next to the snapshot:
+//!
+//! - `lookup.bin`: the tree it was written for, then per ticket its ID, path, kind, whether
+//!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
+//!   and its rank in the schedule order (cache file header, xxh3). With it `claim --next`
+//!   reads the best candidates one by one until one is open and unclaimed.
+//! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
+//!   belongs to, frame checksum), one per tree the lookup is exact for.
+//!
+//! A full load that builds the graph writes the lookup for its tree when none covers it
+//! ([`record`]). A commit that keeps every ticket's path, every field the graph reads and
+//! its kind, priority and age (claim, release, heartbeat, done into review: see
+//! [`crate::model::ticket::Ticket::schedule_key`]) leaves the lookup exact — but for the "was open"
+//! flags, which `claim --next` checks against the delta log — so the writer only appends a
+//! frame for the new tree
+//! ([`note_successor`]); any other commit adds none, and the next full load writes a new
+//! lookup. Like the rest of the cache it is derived data: missing, stale or corrupt files
+//! send the write down the full path, which gives the same answers (tested).
+
+use std::fs;
+use std::path::Path;
+
+use git2::Oid;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::derived::cache::{self, RawOid, HEADER_LEN};
+use crate::model::ticket::{Kind, Ticket};
+use crate::schedule::graph::Graph;
+use crate::store::Store;
+
+const LOOKUP_FILE: &str = "lookup.bin";
+const LOOKUP_MAGIC: &[u8; 8] = b"wtlook1\n";
+const KEYS_FILE: &str = "lookup.keys";
+/// tree id (20), payload checksum (8), frame checksum (8).
+const FRAME: usize = 36;
+/// Past this many frames the keys file is rewritten with the newest [`KEEP_FRAMES`].
+const MAX_FRAMES: usize = 1024;
+const KEEP_FRAMES: usize = 64;
+
+/// One ticket as written: ID, path, kind, unblocked, done, open and unclaimed, rank.
+type Row<'a> = (&'a str, &'a str, Kind, bool, bool, bool, u32);
+
+/// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
+struct Rec<'a> {
+    id: &'a str,
+    kind: Kind,
+    unblocked: bool,
+    /// Done: never ready again while the lookup holds (done-ness is in the graph key).
+    done: bool,
+    /// Open and unclaimed when the lookup was written.
+    open: bool,
+    /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
+    rank: u32,
+}
+
+/// The payload: the `.work` tree it was written for (20 bytes), the number of tickets
+/// (u32), then per ticket in walk order: the ID (u8
+/// length, bytes), the path as the number of bytes it shares with the previous ticket's
+/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8: 1 unblocked,
+/// 2 done, 4 open and unclaimed) and the rank (u32). Read in place, without allocating per
+/// ticket.
+fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(24 + recs.len() * 64);
+    out.extend_from_slice(tree);
+    out.extend_from_slice(&u32::try_from(recs.len()).ok()?.to_le_bytes());
+    let mut prev: &str = "";
+    for (id, path, kind, unblocked, done, open, rank) in recs {
+        let shared = prev
+            .bytes()
+            .zip(path.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        // Cut at a character boundary, so both parts stay UTF-8.
+        let shared = (0..=shared)
+            .rev()
+            .find(|&n| path.is_char_boundary(n))
+            .unwrap_or(0);
+        let rest = &path[shared..];
+        out.push(u8::try_from(id.len()).ok()?);
+        out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(&u16::try_from(shared).ok()?.to_le_bytes());
+        out.extend_from_slice(&u16::try_from(rest.len()).ok()?.to_le_bytes());
+        out.extend_from_slice(rest.as_bytes());
+        out.push(match kind {
+            Kind::PhaseSpec => 0,
+            Kind::Job => 1,
+            Kind::Task => 2,
+        });
+        out.push(u8::from(*unblocked) | (u8::from(*done) << 1) | (u8::from(*open) << 2));
+        out.extend_from_slice(&rank.to_le_bytes());
+        prev = path;
+    }
+    Some(out)
+}
+
+/// The tree a payload was written for.
+fn written_for(payload: &[u8]) -> Option<RawOid> {
+    payload.get(..20)?.try_into().ok()
+}
+
+/// Read every ticket of `payload` in order, calling `f` with it and its path; stops early
+/// when `f` returns true. None when the payload is malformed.
+fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Option<()> {
+    let mut at = 20usize;
+    let mut take = |n: usize| -> Option<&'a [u8]> {
+        let b = payload.get(at..at.checked_add(n)?)?;
+        at += n;
+        Some(b)
+    };
+    let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
+    let mut path = String::new();
+    for _ in 0..count {
+        let id_len = take(1)?[0] as usize;
+        let id = std::str::from_utf8(take(id_len)?).ok()?;
+        let shared = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
+        let rest_len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
+        let rest = std::str::from_utf8(take(rest_len)?).ok()?;
+        if shared > path.len() || !path.is_char_boundary(shared) {
+            return None;
+        }
+        path.truncate(shared);
+        path.push_str(rest);
+        let kind = match take(1)?[0] {
+            0 => Kind::PhaseSpec,
+            1 => Kind::Job,
+            2 => Kind::Task,
+            _ => return None,
+        };
+        let flags = take(1)?[0];
+        if flags > 7 {
+            return None;
+        }
+        let rank = u32::from_le_bytes(take(4)?.try_into().ok()?);
+        let rec = Rec {
+            id,
+            kind,
+            unblocked: flags & 1 != 0,
+            done: flags & 2 != 0,
+            open: flags & 4 != 0,
+            rank,
+        };
+        if f(&rec, &path) {
+            return Some(());
+        }
+    }
+    (at == payload.len()).then_some(())
+}
+
+/// The ticket an ID or prefix names, as the lookup for a tree knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub id: String,
+    pub path: String,
+    /// Nothing in the dependency graph blocks it ([`Graph::unblocked`]).
+    pub unblocked: bool,
+}
+
+fn frame(tree: &RawOid, sum: u64) -> [u8; FRAME] {
+    let mut f = [0u8; FRAME];
+    f[..20].copy_from_slice(tree);
+    f[20..28].copy_from_slice(&sum.to_le_bytes());
+    let check = xxh3_64(&f[..28]);
+    f[28..].copy_from_slice(&check.to_le_bytes());
+    f
+}
+
+/// The valid frames of a keys file, oldest first.
+fn frames(bytes: &[u8]) -> impl Iterator<Item = (RawOid, u64)> + '_ {
+    bytes.chunks_exact(FRAME).filter_map(|f| {
+        let check = cache::u64_at(f, 28)?;
+        if xxh3_64(&f[..28]) != check {
+            return None;
+        }
+        Some((f[..20].try_into().ok()?, cache::u64_at(f, 20)?))
+    })
+}
+
+/// The checksum of the lookup payload that is exact for `tree`, if a frame says so.
+fn sum_for(dir: &Path, tree: &RawOid) -> Option<u64> {
+    let keys = fs::read(dir.join(KEYS_FILE)).ok()?;
+    frames(&keys)
+        .filter(|(t, _)| t == tree)
+        .map(|(_, s)| s)
+        .last()
+}
+
+fn append_frame(dir: &Path, tree: &RawOid, sum: u64) {
+    use std::io::Write;
+    let path = dir.join(KEYS_FILE);
+    let f = frame(tree, sum);
+    let len = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if !len.is_multiple_of(FRAME as u64) || len >= (MAX_FRAMES * FRAME) as u64 {
+        // A torn append or a long file: start again from the newest frames.
+        let old = fs::read(&path).unwrap_or_default();
+        let mut kept: Vec<(RawOid, u64)> = frames(&old).collect();
+        let skip = kept.len().saturating_sub(KEEP_FRAMES - 1);
+        kept.drain(..skip);
+        let mut out = Vec::with_capacity((kept.len() + 1) * FRAME);
+        for (t, s) in &kept {
+            out.extend_from_slice(&frame(t, *s));
+        }
+        out.extend_from_slice(&f);
+        cache::write_raw(&path, &out);
+        return;
+    }
+    let _ = fs::create_dir_all(dir);
+    let ok = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(&f));
+    if ok.is_ok() {
+        cache::with_stats(|s| s.writes += 1);
+    }
+}
+
+/// Is there a lookup exact for the `.work` tree `work_tree` in the cache directory `dir`?
+/// (False with the cache off.)
+pub fn covers(dir: &Path, work_tree: Oid) -> bool {
+    let (Some(schema), Some(tree)) = (live_schema(), cache::raw(work_tree)) else {
+        return false;
+    };
+    let Some(sum) = sum_for(dir, &tree) else {
+        return false;
+    };
+    // The lookup file's header names its payload's checksum.
+    let mut header = [0u8; HEADER_LEN];
+    fs::File::open(dir.join(LOOKUP_FILE))
+        .and_then(|mut f| {
+            use std::io::Read;
+            f.read_exact(&mut header)
+        })
+        .is_ok()
+        // Written by this build (another build's file is never read: it must be replaced).
+        && cache::header_ok(&header, LOOKUP_MAGIC, schema)
+        && cache::u64_at(&header, HEADER_LEN - 8) == Some(sum)
+}
+
+fn live_schema() -> Option<u64> {
+    cache::enabled().then(cache::schema_fingerprint).flatten()
+}
+
+/// Write the lookup for the `.work` tree `work_tree`, whose tickets `graph` was built from.
+/// Not written when two tickets share an ID (the full path reports that). Failures only
+/// cost speed.
+pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
+    let (Some(schema), Some(tree)) = (live_schema(), cache::raw(work_tree)) else {
+        return;
+    };
+    let tickets: &[Ticket] = graph.tickets;
+    // The graph indexes the first ticket of an ID; a second one makes ID lookups ambiguous
+    // in ways only the full path explains.
+    if (0..tickets.len()).any(|i| graph.index_of(&tickets[i].id) != Some(i)) {
+        return;
+    }
+    // Ready lists are sorted with this order (a total one: IDs break ties), so the ready
+    // tickets of a later tree, in rank order, are its ready list.
+    let mut order: Vec<usize> = (0..tickets.len()).collect();
+    graph.sort_by_schedule(&mut order, &graph.waiting_depths());
+    let mut rank = vec![0u32; tickets.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = u32::try_from(r).unwrap_or(u32::MAX);
+    }
+    let recs: Vec<Row<'_>> = tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                t.id.as_str(),
+                t.path.as_str(),
+                t.kind,
+                graph.unblocked(i),
+                t.status == crate::model::ticket::Status::Done,
+                t.status == crate::model::ticket::Status::Open && t.claimed_by.is_none(),
+                rank[i],
+            )
+        })
+        .collect();
+    let Some(payload) = encode(&tree, &recs) else {
+        return;
+    };
+    cache::write(&dir.join(LOOKUP_FILE), LOOKUP_MAGIC, schema, &payload);
+    append_frame(dir, &tree, xxh3_64(&payload));
+}
+
+/// The writer of a commit that took `.work` from `base` to `new` without changing any
+/// ticket's path or graph fields: the lookup exact for `base` is exact for `new`.
+/// Call with the writer lock held.
+pub fn note_successor(store: &Store, base: &RawOid, new: &RawOid) {
+    if live_schema().is_none() {
+        return;
+    }
+    let dir = cache::dir(store);
+    if let Some(sum) = sum_for(&dir, base) {
+        append_frame(&dir, new, sum);
+    }
+}
+
+/// The lookup file exact for `work_tree`, if there is one.
+fn load(store: &Store, work_tree: Oid) -> Option<Vec<u8>> {
+    let schema = live_schema()?;
+    let tree = cache::raw(work_tree)?;
+    let dir = cache::dir(store);
+    let sum = sum_for(&dir, &tree)?;
+    let bytes = cache::read(&dir.join(LOOKUP_FILE), LOOKUP_MAGIC, schema).ok()?;
+    // The header's payload checksum (verified by `read`) must be the one the frame names.
+    (cache::u64_at(&bytes, HEADER_LEN - 8)? == sum).then_some(bytes)
+}
+
+fn found(r: &Rec<'_>, path: &str) -> Found {
+    Found {
+        id: r.id.to_string(),
+        path: path.to_string(),
+        unblocked: r.unblocked,
+    }
+}
+
+/// Resolve `query` (an ID or unique prefix, as [`crate::model::id::resolve`]) with the lookup exact
+/// for `work_tree`. None when there is no such lookup, or the query does not name exactly
+/// one ticket (the full path then gives the answer or the error).
+pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
+    let bytes = load(store, work_tree)?;
+    let payload = &bytes[HEADER_LEN..];
+    // An exact ID (the usual case) in one pass; the first ticket with it, as resolve does.
+    let q = query.trim();
+    let mut hit = None;
+    scan(payload, |r, path| {
+        if r.id.eq_ignore_ascii_case(q) {
+            hit = Some(found(r, path));
+        }
+        hit.is_some()
+    })?;
+    if hit.is_some() {
+        return hit;
+    }
+    let mut ids: Vec<&str> = Vec::new();
+    scan(payload, |r, _| {
+        ids.push(r.id);
+        false
+    })?;
+    let want = crate::model::id::resolve_position(ids.iter().copied(), query).ok()?;
+    let mut n = 0;
+    scan(payload, |r, path| {
+        if n == want {
+            hit = Some(found(r, path));
+        }
+        n += 1;
+        hit.is_some()
+    })?;
+    hit
+}
+
+/// The tickets of `kind` (None: any) that the graph leaves free to start on `work_tree`,
+/// best first: the ready list once those that are not open or are claimed are left out
+/// (the caller reads each ticket to see). At most `max`. None without an exact lookup.
+pub fn candidates(
+    store: &Store,
+    work_tree: Oid,
+    kind: Option<Kind>,
+    max: usize,
+) -> Option<Vec<Found>> {
+    let bytes = load(store, work_tree)?;
+    let payload = &bytes[HEADER_LEN..];
+    let tree = cache::raw(work_tree)?;
+    // A ticket that was not open when the lookup was written can only be open now if one of
+    // wt's commits since rewrote its file: those are in the delta log. Without a log that
+    // leads here, every candidate is read.
+    let base = written_for(payload)?;
+    let changed: Option<std::collections::HashSet<String>> = if base == tree {
+        Some(Default::default())
+    } else {
+        cache::changed_since(store, &base, &tree).map(|v| v.into_iter().collect())
+    };
+    let mut picked: Vec<(u32, usize)> = Vec::new();
+    let mut n = 0;
+    scan(payload, |r, path| {
+        let may_be_open = r.open || changed.as_ref().is_none_or(|c| c.contains(path));
+        if r.unblocked && !r.done && may_be_open && kind.is_none_or(|k| r.kind == k) {
+            picked.push((r.rank, n));
+        }
+        n += 1;
+        false
+    })?;
+    picked.sort_unstable();
+    picked.truncate(max);
+    let mut out: Vec<(u32, Found)> = Vec::with_capacity(picked.len());
+    let wanted: std::collections::HashMap<usize, u32> =
+        picked.iter().map(|&(rank, i)| (i, rank)).collect();
+    let mut n = 0;
+    scan(payload, |r, path| {
+        if let Some(&rank) = wanted.get(&n) {
+            out.push((rank, found(r, path)));
+        }
+        n += 1;
+        out.len() == wanted.len()
+    })?;
+    out.sort_unstable_by_key(|(rank, _)| *rank);
+    Some(out.into_iter().map(|(_, f)| f).collect())
+}
+
+static FRESH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ask the next full load of this process to write the lookup again even though one covers
+/// its tree (`claim --next` read its candidates and none was free: a fresh lookup knows
+/// which tickets are open now).
+pub fn want_fresh() {
+    FRESH.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Was a fresh lookup asked for? (Asks only once.)
+pub fn fresh_wanted() -> bool {
+    FRESH.swap(false, std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TREE: RawOid = [7u8; 20];
+
+    fn sample() -> Vec<Row<'static>> {
+        vec![
+            (
+                "P-aaaa0001",
+                ".work/P-aaaa0001-phase.md",
+                Kind::PhaseSpec,
+                true,
+                false,
+                true,
+                2,
+            ),
+            (
+                "J-bbbb0002",
+                ".work/P-aaaa0001-phase/J-bbbb0002-job.md",
+                Kind::Job,
+                false,
+                false,
+                false,
+                0,
+            ),
+            (
+                "T-cccc0003",
+                ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0003-é.md",
+                Kind::Task,
+                true,
+                true,
+                false,
+                1,
+            ),
+            (
+                "T-cccc0004",
+                ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0004-ü.md",
+                Kind::Task,
+                true,
+                false,
+                true,
+                3,
+            ),
+        ]
+    }
+
+    #[test]
+    fn records_read_back_with_their_full_paths() {
+        let recs = sample();
+        let bytes = encode(&TREE, &recs).expect("encode");
+        assert_eq!(written_for(&bytes), Some(TREE));
+        let mut got = Vec::new();
+        scan(&bytes, |r, path| {
+            got.push((
+                r.id.to_string(),
+                path.to_string(),
+                r.kind,
+                r.unblocked,
+                r.done,
+                r.open,
+                r.rank,
+            ));
+            false
+        })
+        .expect("scan");
+        let want: Vec<_> = recs
+            .iter()
+            .map(|(i, p, k, u, d, o, r)| (i.to_string(), p.to_string(), *k, *u, *d, *o, *r))
+            .collect();
+        assert_eq!(got, want);
+        // Prefix-compressed: past the tree id and count, smaller than the paths alone.
+        let paths: usize = recs.iter().map(|r| r.1.len()).sum();
+        assert!(bytes.len() - 24 < paths, "{} vs {paths}", bytes.len());
+    }
+
+    #[test]
+    fn malformed_records_are_refused_without_panicking() {
+        let bytes = encode(&TREE, &sample()).expect("encode");
+        for n in 0..bytes.len() {
+            assert!(
+                scan(&bytes[..n], |_, _| false).is_none(),
+                "truncated to {n}"
+            );
+        }
+        for i in 0..bytes.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut b = bytes.clone();
+                b[i] ^= bit;
+                let _ = scan(&b, |_, _| false); // any answer but a panic
+            }
+        }
+    }
+}

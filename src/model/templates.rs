@@ -1,0 +1,70 @@
+//! Ticket templates: the built-in defaults (from `ticket-templates/`), which `wt init` copies
+//! to `.work/templates/`, and filling a template into a new ticket file.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use crate::error::{Error, Result};
+use crate::model::config::TEMPLATES_DIR;
+use crate::model::frontmatter::{self, Value};
+use crate::model::ticket::Kind;
+
+/// The built-in template for `kind`.
+pub fn builtin(kind: Kind) -> &'static str {
+    match kind {
+        Kind::PhaseSpec => include_str!("../../ticket-templates/phase-spec.md"),
+        Kind::Job => include_str!("../../ticket-templates/job.md"),
+        Kind::Task => include_str!("../../ticket-templates/task.md"),
+    }
+}
+
+/// Where the team's editable template for `kind` lives.
+pub fn path(kind: Kind) -> String {
+    format!("{TEMPLATES_DIR}/{}.md", kind.as_str())
+}
+
+/// Replace `{{name}}` placeholders in the body (never in the frontmatter) in one pass;
+/// unknown placeholders are left as written.
+pub fn fill_body(body: &str, vars: &HashMap<&str, String>) -> String {
+    static_re()
+        .replace_all(body, |c: &regex::Captures<'_>| {
+            vars.get(&c[1]).cloned().unwrap_or_else(|| c[0].to_string())
+        })
+        .into_owned()
+}
+
+fn static_re() -> &'static Regex {
+    use std::sync::OnceLock;
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\{\{([a-z_]+)\}\}").expect("valid placeholder regex"))
+}
+
+/// Fill `template` into a ticket: set each frontmatter field (one line each, keeping the
+/// template's layout), and either fill the body's placeholders or replace the body.
+pub fn render(
+    template: &str,
+    fields: &[(&str, Value)],
+    vars: &HashMap<&str, String>,
+    body: Option<&str>,
+) -> Result<String> {
+    let split = frontmatter::split(template)
+        .map_err(|e| Error::invalid(format!("bad ticket template: {e}")))?;
+    let head = &template[..split.body_offset];
+    let new_body = match body {
+        Some(b) => {
+            let mut b = b.to_string();
+            if !b.is_empty() && !b.ends_with('\n') {
+                b.push('\n');
+            }
+            b
+        }
+        None => fill_body(split.body, vars),
+    };
+    let mut text = format!("{head}{new_body}");
+    for (k, v) in fields {
+        text = frontmatter::set_field(&text, k, v)
+            .map_err(|e| Error::invalid(format!("bad ticket template: {e}")))?;
+    }
+    Ok(text)
+}

@@ -1,0 +1,810 @@
+//! All of git2 behind a small API: read the ticket tree at a branch tip, commit a change to
+//! `.work/` paths by compare-and-swap, and keep checked-out worktrees of the state branch in
+//! step with what was committed.
+//!
+//! A wt commit is built in memory from the tip's tree plus changed blobs: it never reads or
+//! writes anybody's index except to refresh the entries of the exact files it changed.
+
+pub mod index;
+pub mod recovery;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Time, Tree};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// One change to a file in the state branch's tree.
+#[derive(Debug, Clone)]
+pub enum Edit {
+    Write { path: String, content: Vec<u8> },
+    Delete { path: String },
+}
+
+impl Edit {
+    pub fn path(&self) -> &str {
+        match self {
+            Edit::Write { path, .. } | Edit::Delete { path } => path,
+        }
+    }
+}
+
+/// A blob in the `.work/` tree.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub path: String,
+    pub oid: Oid,
+}
+
+/// A path split into components and its new blob (None = delete).
+type PathChange<'a> = (Vec<&'a str>, Option<Oid>);
+
+/// From this many edits on, a commit's objects are written as one pack, not loose files.
+const BULK_EDITS: usize = 256;
+
+/// A working tree with the state branch checked out, opened once per write: the check for
+/// local edits and the update after the commit share one read of its index (re-read only
+/// if the index file changed in between), which matters when the index has 10,000 entries.
+pub struct Checkout {
+    path: PathBuf,
+    repo: Repository,
+    index: std::cell::RefCell<Option<git2::Index>>,
+    /// The index bytes the clean check read and verified (see crate::store::index).
+    index_bytes: std::cell::RefCell<Option<crate::store::index::Verified>>,
+}
+
+impl Checkout {
+    fn new(repo: Repository) -> Option<Checkout> {
+        let path = repo.workdir()?.to_path_buf();
+        Some(Checkout {
+            path,
+            repo,
+            index: std::cell::RefCell::new(None),
+            index_bytes: std::cell::RefCell::new(None),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The index, read on first use.
+    fn index(&self) -> std::result::Result<std::cell::RefMut<'_, git2::Index>, git2::Error> {
+        let mut slot = self.index.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(self.repo.index()?);
+        }
+        std::cell::RefMut::filter_map(slot, Option::as_mut)
+            .map_err(|_| git2::Error::from_str("the index could not be opened"))
+    }
+}
+
+impl AsRef<Path> for Checkout {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl std::ops::Deref for Checkout {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// What happened to a compare-and-swap commit.
+pub enum CasOutcome {
+    Committed(Oid),
+    /// The branch moved (or its lock was held) between reading and writing: retry.
+    Raced,
+}
+
+pub struct Store {
+    repo: Repository,
+}
+
+impl Store {
+    /// Find the repository containing `cwd` (like git does, honouring GIT_DIR).
+    pub fn discover(cwd: &Path) -> Result<Store> {
+        honour_git_config_env();
+        // Reads trust the object database as git's own commands do; re-hashing every object
+        // read cost a few percent of a 10,000-ticket load. (`git fsck` is the integrity check.)
+        git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
+        let repo = if std::env::var_os("GIT_DIR").is_some() {
+            Repository::open_from_env()
+        } else {
+            Repository::discover(cwd)
+        };
+        let repo = repo.map_err(|e| {
+            if e.code() == ErrorCode::NotFound {
+                Error::setup(format!("not a git repository: {}", cwd.display()))
+                    .with_hint("run wt inside a git repository, or `git init` first")
+            } else if e.message().contains("reftable") || e.message().contains("extensions") {
+                Error::setup(format!("cannot open the repository: {}", e.message())).with_hint(
+                    "wt's git library cannot read this repository format (e.g. reftable); use the files ref backend",
+                )
+            } else {
+                Error::from(e)
+            }
+        })?;
+        if let Some(global) = global_config_file() {
+            // GIT_CONFIG_GLOBAL names a file libgit2's search path cannot express.
+            if global.is_file() {
+                repo.config()?
+                    .add_file(&global, git2::ConfigLevel::Global, true)?;
+            }
+        }
+        Ok(Store { repo })
+    }
+
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// The working tree of the repository wt was started in (None when bare).
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    /// The shared git directory (the same for every worktree).
+    pub fn common_dir(&self) -> &Path {
+        self.repo.commondir()
+    }
+
+    /// The branch HEAD points at, if HEAD is attached (even when unborn).
+    pub fn head_branch(&self) -> Result<Option<String>> {
+        let head = self.repo.find_reference("HEAD")?;
+        Ok(head
+            .symbolic_target()?
+            .and_then(|t| t.strip_prefix("refs/heads/"))
+            .map(str::to_string))
+    }
+
+    /// The commit HEAD resolves to, if any.
+    pub fn head_commit(&self) -> Option<Oid> {
+        self.repo.head().ok().and_then(|h| h.target())
+    }
+
+    /// Tip of `refs/heads/<branch>`, or None when the branch does not exist yet.
+    pub fn branch_tip(&self, branch: &str) -> Result<Option<Oid>> {
+        match self.repo.refname_to_id(&format!("refs/heads/{branch}")) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Local branches, then remote-tracking branches, as full ref names.
+    pub fn branch_refs(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for kind in [git2::BranchType::Local, git2::BranchType::Remote] {
+            for b in self.repo.branches(Some(kind))? {
+                let (b, _) = b?;
+                if let Ok(Some(name)) = b.get().name().map(Some) {
+                    if !name.ends_with("/HEAD") {
+                        out.push(name.to_string());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The commit a full ref name points at.
+    pub fn ref_target(&self, refname: &str) -> Option<Oid> {
+        self.repo.refname_to_id(refname).ok()
+    }
+
+    /// A value from git config (repository, then global), if set.
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.repo
+            .config()
+            .ok()
+            .and_then(|c| c.get_string(key).ok())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Set a value in the repository's own git config.
+    pub fn set_config_string(&self, key: &str, value: &str) -> Result<()> {
+        let mut cfg = self.repo.config()?.open_level(git2::ConfigLevel::Local)?;
+        cfg.set_str(key, value)?;
+        Ok(())
+    }
+
+    /// The tree of `.work/` at `commit` and every blob under it, sorted by path.
+    pub fn work_entries(&self, commit: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
+        let root = self.repo.find_commit(commit)?.tree_id();
+        self.work_entries_in_tree(root, dir)
+    }
+
+    /// Like [`Store::work_entries`], for a root tree that need not belong to a commit (e.g.
+    /// the tree of what is staged).
+    pub fn work_entries_in_tree(&self, root: Oid, dir: &str) -> Result<(Option<Oid>, Vec<Entry>)> {
+        let root = self.repo.find_tree(root)?;
+        let Some(entry) = root.get_name(dir) else {
+            return Ok((None, Vec::new()));
+        };
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Ok((None, Vec::new()));
+        }
+        let tree_id = entry.id();
+        let tree = self.repo.find_tree(tree_id)?;
+        let mut out = Vec::new();
+        self.walk(&tree, dir, &mut out)?;
+        Ok((Some(tree_id), out))
+    }
+
+    fn walk(&self, tree: &Tree<'_>, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
+        for e in tree.iter() {
+            let Ok(name) = e.name() else { continue };
+            let path = format!("{prefix}/{name}");
+            match e.kind() {
+                Some(ObjectType::Tree) => {
+                    let sub = self.repo.find_tree(e.id())?;
+                    self.walk(&sub, &path, out)?;
+                }
+                Some(ObjectType::Blob) => out.push(Entry { path, oid: e.id() }),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The id of the tree at `dir` (one level below the root) in `commit`, if it is a tree.
+    pub fn work_tree(&self, commit: Oid, dir: &str) -> Result<Option<Oid>> {
+        self.work_tree_in(self.repo.find_commit(commit)?.tree_id(), dir)
+    }
+
+    /// The id of the tree at `dir` in the root tree `root`, if it is a tree.
+    pub fn work_tree_in(&self, root: Oid, dir: &str) -> Result<Option<Oid>> {
+        let root = self.repo.find_tree(root)?;
+        Ok(root
+            .get_name(dir)
+            .filter(|e| e.kind() == Some(ObjectType::Tree))
+            .map(|e| e.id()))
+    }
+
+    /// The entries of one tree that wt walks: (name, id, is a tree). Names that are not
+    /// UTF-8 and entries that are neither blobs nor trees (submodules) are left out, as in
+    /// [`Store::work_entries`].
+    pub fn tree_entries(&self, tree: Oid) -> Result<Vec<(String, Oid, bool)>> {
+        let tree = self.repo.find_tree(tree)?;
+        let mut out = Vec::with_capacity(tree.len());
+        for e in tree.iter() {
+            let Ok(name) = e.name() else { continue };
+            match e.kind() {
+                Some(ObjectType::Tree) => out.push((name.to_string(), e.id(), true)),
+                Some(ObjectType::Blob) => out.push((name.to_string(), e.id(), false)),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Paths tracked in this worktree's index (for expanding globs over the user's files).
+    pub fn tracked_paths(&self) -> Result<Vec<String>> {
+        let index = self.repo.index()?;
+        Ok(index
+            .iter()
+            .filter_map(|e| String::from_utf8(e.path).ok())
+            .collect())
+    }
+
+    pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>> {
+        Ok(self.repo.find_blob(oid)?.content().to_vec())
+    }
+
+    /// The blob at `path` in `commit`, if there is one.
+    pub fn blob_at(&self, commit: Oid, path: &str) -> Result<Option<Oid>> {
+        self.blob_in(self.repo.find_commit(commit)?.tree_id(), path)
+    }
+
+    /// The blob at `path` in the root tree `root`, if there is one.
+    pub fn blob_in(&self, root: Oid, path: &str) -> Result<Option<Oid>> {
+        let tree = self.repo.find_tree(root)?;
+        match tree.get_path(Path::new(path)) {
+            Ok(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(e.id())),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Build the tree of `parent` with `edits` applied, commit it, and move
+    /// `refs/heads/<branch>` from `parent` to the new commit only if it still points at
+    /// `parent` (create it only if it does not exist when `parent` is None).
+    pub fn commit_cas(
+        &self,
+        branch: &str,
+        parent: Option<Oid>,
+        edits: &[Edit],
+        message: &str,
+    ) -> Result<CasOutcome> {
+        if edits.len() < BULK_EDITS {
+            return commit_cas_in(&self.repo, branch, parent, edits, message, None);
+        }
+        // A large change (an import): collect the new objects in memory and write them as
+        // one pack instead of one loose file each. A separate handle keeps the in-memory
+        // backend out of this store's object database.
+        let bulk = Repository::open(self.repo.path())?;
+        let odb = bulk.odb()?;
+        let mempack = odb.add_new_mempack_backend(1000)?;
+        let out = commit_cas_in(&bulk, branch, parent, edits, message, Some(&mempack));
+        let _ = mempack.reset();
+        out
+    }
+
+    /// Working trees (main and linked) whose HEAD is `refs/heads/<branch>`, opened.
+    pub fn checkouts_of(&self, branch: &str) -> Result<Vec<Checkout>> {
+        let target = format!("refs/heads/{branch}");
+        let mut out = Vec::new();
+        let main = Repository::open(self.repo.commondir())?;
+        let on_branch = |r: &Repository| -> bool {
+            r.find_reference("HEAD")
+                .ok()
+                .and_then(|h| h.symbolic_target().ok().flatten().map(|t| t == target))
+                .unwrap_or(false)
+        };
+        let mut linked = Vec::new();
+        if let Ok(names) = main.worktrees() {
+            for name in names.iter().filter_map(|n| n.ok().flatten()) {
+                let Ok(wt) = main.find_worktree(name) else {
+                    continue;
+                };
+                if !wt.path().exists() {
+                    continue;
+                }
+                let Ok(r) = Repository::open_from_worktree(&wt) else {
+                    continue;
+                };
+                if on_branch(&r) {
+                    linked.push(r);
+                }
+            }
+        }
+        if !main.is_bare() && on_branch(&main) {
+            out.extend(Checkout::new(main));
+        }
+        out.extend(linked.into_iter().filter_map(Checkout::new));
+        Ok(out)
+    }
+
+    /// Refuse if any file about to change has uncommitted (or staged) edits in `checkout`.
+    /// `old` gives, per edited path, the blob the tip had (None when the path is new).
+    pub fn check_checkout_clean(
+        &self,
+        checkout: &Checkout,
+        old: &[(String, Option<Oid>)],
+    ) -> Result<()> {
+        // The staged blobs, read from the index bytes; libgit2 when that is not possible.
+        let paths: Vec<&str> = old.iter().map(|(p, _)| p.as_str()).collect();
+        let fast = crate::store::index::staged_blobs(checkout.repo.path(), &paths);
+        let (fast, index) = match fast {
+            Some((blobs, bytes)) => {
+                *checkout.index_bytes.borrow_mut() = Some(bytes);
+                (Some(blobs), None)
+            }
+            None => match checkout.index() {
+                Ok(index) => (None, Some(index)),
+                // An index libgit2 cannot read (a split index): ask git itself.
+                Err(e) => {
+                    match crate::store::index::cli::staged_blobs(
+                        checkout.repo.path(),
+                        checkout,
+                        &paths,
+                    ) {
+                        Ok(blobs) => (Some(blobs), None),
+                        Err(_) => return Err(e.into()),
+                    }
+                }
+            },
+        };
+        for (i, (path, old_oid)) in old.iter().enumerate() {
+            let file = checkout.join(path);
+            let on_disk = match fs::read(&file) {
+                Ok(bytes) => Some(Oid::hash_object(ObjectType::Blob, &bytes)?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e.into()),
+            };
+            let staged = match (&fast, &index) {
+                (Some(blobs), _) => blobs.get(i).copied().flatten(),
+                (None, Some(index)) => index.get_path(Path::new(path), 0).map(|e| e.id),
+                (None, None) => None,
+            };
+            let what = if on_disk != *old_oid {
+                match (on_disk, old_oid) {
+                    (Some(_), None) => Some("an untracked file is in the way"),
+                    (None, Some(_)) => Some("it was deleted in the working tree"),
+                    _ => Some("it has uncommitted changes"),
+                }
+            } else if staged != *old_oid {
+                Some("it has staged changes")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return Err(Error::refused(format!(
+                    "refusing to overwrite {path} in {}: {what}",
+                    checkout.display()
+                ))
+                .with_hint(format!(
+                    "commit or discard your edits first (git -C {} commit {path}, or git -C {} checkout -- {path})",
+                    checkout.display(),
+                    checkout.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Bring `checkout`'s copies of exactly the edited files, and their index entries, up
+    /// to date with what was just committed. Returns a warning when the index stayed locked.
+    pub fn update_checkout(&self, checkout: &Checkout, edits: &[Edit]) -> Result<Option<String>> {
+        for e in edits {
+            let file = checkout.join(e.path());
+            match e {
+                Edit::Write { content, .. } => write_atomic(&file, content)?,
+                Edit::Delete { .. } => {
+                    match fs::remove_file(&file) {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(err) => return Err(err.into()),
+                    }
+                    // Remove folders the deletion left empty, up to the checkout root.
+                    let mut dir = file.parent();
+                    while let Some(d) = dir {
+                        if d == checkout.path() || fs::remove_dir(d).is_err() {
+                            break;
+                        }
+                        dir = d.parent();
+                    }
+                }
+            }
+        }
+        crate::store::recovery::fault("before-index");
+        let r = &checkout.repo;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        // Mark the index lock we are about to take as wt's, so that if we are killed holding
+        // it the next writer can tell it from a running git's (see crate::store::recovery).
+        let _marker = crate::store::recovery::IndexMarker::new(r.path());
+        // The fast path (see crate::store::index) refreshes existing entries in place; new or
+        // deleted paths and anything else it does not handle go through libgit2.
+        let writes: Option<Vec<(&str, Oid)>> = edits
+            .iter()
+            .map(|e| match e {
+                Edit::Write { path, content } => Oid::hash_object(ObjectType::Blob, content)
+                    .ok()
+                    .map(|oid| (path.as_str(), oid)),
+                Edit::Delete { .. } => None,
+            })
+            .collect();
+        if writes.is_none() {
+            crate::store::index::note_update_fallback("a file was deleted or could not be hashed");
+        }
+        loop {
+            let attempt = (|| -> std::result::Result<(), git2::Error> {
+                if let Some(writes) = &writes {
+                    let known = checkout.index_bytes.borrow_mut().take();
+                    match crate::store::index::update_entries(
+                        r.path(),
+                        checkout.path(),
+                        writes,
+                        known,
+                    ) {
+                        crate::store::index::Update::Done => return Ok(()),
+                        crate::store::index::Update::Locked => {
+                            return Err(git2::Error::new(
+                                ErrorCode::Locked,
+                                git2::ErrorClass::Index,
+                                "the index is locked (index.lock exists)",
+                            ))
+                        }
+                        crate::store::index::Update::Fallback(_) => {}
+                    }
+                }
+                // Re-read only if the index file changed since the clean check read it.
+                let loaded = checkout
+                    .index()
+                    .and_then(|mut index| index.read(false).map(|()| index));
+                let mut index = match loaded {
+                    Ok(index) => index,
+                    Err(e) if e.code() == ErrorCode::Locked => return Err(e),
+                    // An index libgit2 cannot read (a split index): let git itself update it.
+                    Err(e) => {
+                        let paths: Vec<&str> = edits.iter().map(Edit::path).collect();
+                        return match crate::store::index::cli::update(r.path(), checkout, &paths) {
+                            crate::store::index::cli::Update::Done => Ok(()),
+                            crate::store::index::cli::Update::Locked => Err(git2::Error::new(
+                                ErrorCode::Locked,
+                                git2::ErrorClass::Index,
+                                "the index is locked (index.lock exists)",
+                            )),
+                            crate::store::index::cli::Update::Failed(_) => Err(e),
+                        };
+                    }
+                };
+                for e in edits {
+                    match e {
+                        Edit::Write { .. } => index.add_path(Path::new(e.path()))?,
+                        Edit::Delete { .. } => match index.remove_path(Path::new(e.path())) {
+                            Ok(()) => {}
+                            Err(err) if err.code() == ErrorCode::NotFound => {}
+                            Err(err) => return Err(err),
+                        },
+                    }
+                }
+                index.write()
+            })();
+            match attempt {
+                Ok(()) => return Ok(None),
+                Err(e)
+                    if e.code() == ErrorCode::Locked
+                        && Instant::now() < deadline
+                        && !crate::store::recovery::index_lock_is_old(r.path()) =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) if e.code() == ErrorCode::Locked => {
+                    return Ok(Some(format!(
+                        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh, and `wt doctor` if no git command is running there)",
+                        checkout.display(),
+                        checkout.display()
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+fn commit_cas_in(
+    repo: &Repository,
+    branch: &str,
+    parent: Option<Oid>,
+    edits: &[Edit],
+    message: &str,
+    mempack: Option<&git2::Mempack<'_>>,
+) -> Result<CasOutcome> {
+    let base = match parent {
+        Some(p) => Some(repo.find_commit(p)?.tree()?),
+        None => None,
+    };
+    let mut changes: Vec<PathChange<'_>> = Vec::with_capacity(edits.len());
+    for e in edits {
+        let oid = match e {
+            Edit::Write { content, .. } => Some(repo.blob(content)?),
+            Edit::Delete { .. } => None,
+        };
+        changes.push((e.path().split('/').collect(), oid));
+    }
+    let tree_id = apply(repo, base.as_ref(), &changes)?
+        .map(Ok)
+        .unwrap_or_else(|| repo.treebuilder(None)?.write())?;
+    let tree = repo.find_tree(tree_id)?;
+    let author = signature("AUTHOR", repo)?;
+    let committer = signature("COMMITTER", repo)?;
+    let parents = match parent {
+        Some(p) => vec![repo.find_commit(p)?],
+        None => vec![],
+    };
+    let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    let oid = repo.commit(None, &author, &committer, message, &tree, &parent_refs)?;
+    if let Some(mp) = mempack {
+        // The objects must be on disk before the branch can point at them.
+        let mut buf = git2::Buf::new();
+        mp.dump(repo, &mut buf)?;
+        let odb = repo.odb()?;
+        let mut w = odb.packwriter()?;
+        w.write_all(&buf)?;
+        w.commit()?;
+    }
+    let refname = format!("refs/heads/{branch}");
+    let expected = parent.unwrap_or(Oid::ZERO_SHA1);
+    let log = message.lines().next().unwrap_or("wt");
+    match repo.reference_matching(&refname, oid, true, expected, log) {
+        Ok(_) => Ok(CasOutcome::Committed(oid)),
+        Err(e)
+            if matches!(
+                e.code(),
+                ErrorCode::Locked | ErrorCode::Modified | ErrorCode::Exists
+            ) =>
+        {
+            Ok(CasOutcome::Raced)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Apply `changes` (path components → new blob or deletion) to `base`, recursively,
+/// rebuilding only the trees along changed paths. Returns None for an empty tree.
+fn apply(
+    repo: &Repository,
+    base: Option<&Tree<'_>>,
+    changes: &[PathChange<'_>],
+) -> Result<Option<Oid>> {
+    let mut builder = repo.treebuilder(base)?;
+    let mut groups: BTreeMap<&str, Vec<PathChange<'_>>> = BTreeMap::new();
+    for (parts, oid) in changes {
+        let Some((first, rest)) = parts.split_first() else {
+            continue;
+        };
+        if rest.is_empty() {
+            match oid {
+                Some(o) => {
+                    builder.insert(first, *o, 0o100644)?;
+                }
+                None => {
+                    if builder.get(first)?.is_some() {
+                        builder.remove(first)?;
+                    }
+                }
+            }
+        } else {
+            groups.entry(first).or_default().push((rest.to_vec(), *oid));
+        }
+    }
+    for (name, sub) in groups {
+        let sub_base = match builder.get(name)? {
+            Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
+            _ => None,
+        };
+        match apply(repo, sub_base.as_ref(), &sub)? {
+            Some(id) => {
+                builder.insert(name, id, 0o040000)?;
+            }
+            None => {
+                if builder.get(name)?.is_some() {
+                    builder.remove(name)?;
+                }
+            }
+        }
+    }
+    if builder.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(builder.write()?))
+}
+
+fn env_truthy(name: &str) -> bool {
+    std::env::var(name)
+        .map(|v| {
+            !matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "" | "0" | "false" | "no" | "off"
+            )
+        })
+        .unwrap_or(false)
+}
+
+/// The file `GIT_CONFIG_GLOBAL` names, when it is set to something other than empty or
+/// /dev/null.
+fn global_config_file() -> Option<PathBuf> {
+    let v = std::env::var_os("GIT_CONFIG_GLOBAL")?;
+    if v.is_empty() || v == "/dev/null" {
+        return None;
+    }
+    Some(PathBuf::from(v))
+}
+
+/// Make libgit2 read the same configuration files git would: it ignores
+/// `GIT_CONFIG_NOSYSTEM` and `GIT_CONFIG_GLOBAL`, so point its search paths away from the
+/// system and global files when those say so (the named global file is added after opening).
+fn honour_git_config_env() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let nowhere = Path::new("/nonexistent/wt-no-config");
+        let mut levels = Vec::new();
+        if env_truthy("GIT_CONFIG_NOSYSTEM") {
+            levels.push(git2::ConfigLevel::System);
+            levels.push(git2::ConfigLevel::ProgramData);
+        }
+        if std::env::var_os("GIT_CONFIG_GLOBAL").is_some() {
+            levels.push(git2::ConfigLevel::Global);
+            levels.push(git2::ConfigLevel::XDG);
+        }
+        for level in levels {
+            // SAFETY: called once, before any repository is opened, from the thread that
+            // opens repositories; no other thread reads libgit2's search paths concurrently.
+            let _ = unsafe { git2::opts::set_search_path(level, nowhere) };
+        }
+    });
+}
+
+/// Write a file by writing a temporary sibling and renaming it over the target.
+pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::internal(format!("no parent folder for {}", path.display())))?;
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.wt-{}.tmp", std::process::id()));
+    {
+        // No fsync: a checkout copy is derived from the commit, which is the truth (git does
+        // not fsync work-tree files either); the rename keeps readers from a torn file.
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(content)?;
+    }
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Parse a git date as git accepts in GIT_AUTHOR_DATE: `@<secs> [+zzzz]`, `<secs> +zzzz`,
+/// RFC 3339 or RFC 2822.
+pub fn parse_git_date(s: &str) -> Option<Time> {
+    let s = s.trim();
+    let raw = s.strip_prefix('@').unwrap_or(s);
+    let mut parts = raw.split_whitespace();
+    if let Some(Ok(secs)) = parts.next().map(str::parse::<i64>) {
+        let offset = parts.next().and_then(parse_tz).unwrap_or(0);
+        return Some(Time::new(secs, offset));
+    }
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(Time::new(
+            dt.timestamp(),
+            dt.offset().local_minus_utc() / 60,
+        ));
+    }
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc2822(s) {
+        return Some(Time::new(
+            dt.timestamp(),
+            dt.offset().local_minus_utc() / 60,
+        ));
+    }
+    None
+}
+
+fn parse_tz(s: &str) -> Option<i32> {
+    let (sign, digits) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i32 = digits[..2].parse().ok()?;
+    let m: i32 = digits[2..].parse().ok()?;
+    Some(sign * (h * 60 + m))
+}
+
+/// The author or committer signature: GIT_<ROLE>_NAME/EMAIL/DATE, then git config
+/// user.name/user.email, then `wt <wt@localhost>`; the time honours WT_NOW too.
+pub(crate) fn signature(role: &str, repo: &Repository) -> Result<Signature<'static>> {
+    let cfg = repo.config().ok();
+    let from_cfg = |k: &str| cfg.as_ref().and_then(|c| c.get_string(k).ok());
+    let name = std::env::var(format!("GIT_{role}_NAME"))
+        .ok()
+        .or_else(|| from_cfg("user.name"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "wt".to_string());
+    let email = std::env::var(format!("GIT_{role}_EMAIL"))
+        .ok()
+        .or_else(|| from_cfg("user.email"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "wt@localhost".to_string());
+    let time = std::env::var(format!("GIT_{role}_DATE"))
+        .ok()
+        .and_then(|d| parse_git_date(&d))
+        .or_else(|| crate::model::clock::override_now().map(|t| Time::new(t.timestamp(), 0)));
+    let sig = match time {
+        Some(t) => Signature::new(&name, &email, &t),
+        None => Signature::now(&name, &email),
+    };
+    sig.map_err(|e| {
+        Error::new(
+            ErrorKind::Invalid,
+            format!("bad git identity: {}", e.message()),
+        )
+    })
+}

@@ -1,0 +1,762 @@
+//! A wt workspace: the repository, the state branch, and the two things every verb does —
+//! read a [`Snapshot`] of the tickets at the branch tip, or [`Workspace::write`] one commit
+//! on it by compare-and-swap.
+//!
+//! Writers on one machine take an advisory `flock` on `<common git dir>/wt.lock` (released by
+//! the OS even when a process is killed, so it can never be left stale), then commit by
+//! compare-and-swap on the branch ref; CAS still protects against `git` and other clones'
+//! pushes moving the branch, and a lost race re-reads the tip and re-applies the change.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use git2::Oid;
+use rand::RngExt;
+
+use crate::derived::cache::Parsed;
+use crate::error::{Error, Result};
+use crate::model::config::{Config, CONFIG_PATH, WORK_DIR};
+use crate::model::ticket::{Kind, Problem, Status, Ticket};
+use crate::schedule::graph::Graph;
+use crate::store::{CasOutcome, Edit, Store};
+
+/// How many times a writer re-reads and retries after losing a race.
+const MAX_ATTEMPTS: u32 = 40;
+/// How long a writer waits for another wt writer on this machine.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The tickets at one commit of the state branch.
+pub struct Snapshot {
+    pub tip: Option<Oid>,
+    /// Id of the `.work` tree (None when there is none).
+    pub work_tree: Option<Oid>,
+    pub config: Config,
+    pub tickets: Vec<Ticket>,
+    /// Ticket files that could not be read, with file, line and hint.
+    pub problems: Vec<Problem>,
+    /// Every blob under `.work/` by path (fast hashing: 10,000 short keys per load).
+    pub blobs: rustc_hash::FxHashMap<String, Oid>,
+    /// Per ticket path, frontmatter keys wt does not know, with their lines (`wt check`).
+    pub unknown_fields: HashMap<String, Vec<(String, usize)>>,
+    /// Set when this snapshot holds one ticket only (see [`Workspace::write_ticket`]):
+    /// `tickets` is that ticket and `blobs` its file and the config.
+    pub partial: Option<Partial>,
+    /// Where to record the id lookup for this tree the first time a graph is built
+    /// (None when one is recorded already, or the cache is off).
+    lookup_dir: std::sync::Mutex<Option<PathBuf>>,
+}
+
+/// What a write is about: any tickets, the one an ID names, or the best ready one.
+#[derive(Clone, Copy)]
+enum Scope<'q> {
+    All,
+    Ticket(&'q str),
+    Next(Option<Kind>),
+}
+
+/// The commit a scoped write reads from: its tree, `.work` tree and config file.
+struct At<'a> {
+    tip: Oid,
+    root: Oid,
+    work_tree: Oid,
+    config: Option<(Oid, &'a [u8])>,
+}
+
+/// How many of the best candidates `claim --next` reads before it loads every ticket.
+const NEXT_PROBES: usize = 64;
+
+/// What a one-ticket snapshot knows about the tickets it does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partial {
+    /// Nothing in the dependency graph blocks the ticket ([`Graph::unblocked`]).
+    pub unblocked: bool,
+}
+
+impl Snapshot {
+    pub fn resolve(&self, query: &str) -> Result<&Ticket> {
+        crate::model::id::resolve(&self.tickets, query)
+    }
+    /// The dependency graph of the snapshot's tickets. Only for full snapshots: on a
+    /// one-ticket snapshot ([`Snapshot::partial`]) it would miss every other ticket.
+    pub fn graph(&self) -> Graph<'_> {
+        debug_assert!(self.partial.is_none(), "graph of a one-ticket snapshot");
+        let g = Graph::new(&self.tickets);
+        let todo = self.lookup_dir.lock().ok().and_then(|mut d| d.take());
+        if let (Some(dir), Some(tree), None) = (todo, self.work_tree, &self.partial) {
+            crate::derived::lookup::record(&dir, tree, &g);
+        }
+        g
+    }
+
+    /// Does the dependency graph leave ticket `t` (of this snapshot) free to start? A
+    /// one-ticket snapshot answers from the id lookup; a full one builds the graph.
+    pub fn unblocked(&self, t: &Ticket) -> bool {
+        match &self.partial {
+            Some(p) => p.unblocked,
+            None => {
+                let g = self.graph();
+                g.index_of(&t.id).is_none_or(|i| g.unblocked(i))
+            }
+        }
+    }
+    pub fn get(&self, id: &str) -> Option<&Ticket> {
+        self.tickets.iter().find(|t| t.id == id)
+    }
+    pub fn has_id(&self, id: &str) -> bool {
+        self.tickets.iter().any(|t| t.id == id)
+    }
+}
+
+/// A structured commit message: `wt: <verb> <subject>` plus trailers.
+#[derive(Debug, Clone, Default)]
+pub struct Message {
+    pub verb: String,
+    pub subject: String,
+    pub tickets: Vec<String>,
+    pub agent: Option<String>,
+    pub trailers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+/// Trailers list at most this many ticket IDs; larger commits carry a count.
+const MAX_TICKET_TRAILERS: usize = 100;
+
+impl Message {
+    pub fn new(verb: &str, subject: impl Into<String>) -> Message {
+        Message {
+            verb: verb.to_string(),
+            subject: subject.into(),
+            ..Default::default()
+        }
+    }
+    pub fn ticket(mut self, id: &str) -> Self {
+        self.tickets.push(id.to_string());
+        self
+    }
+    pub fn agent(mut self, agent: Option<&str>) -> Self {
+        self.agent = agent.map(str::to_string);
+        self
+    }
+    pub fn trailer(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.trailers.push((k.to_string(), v.into()));
+        self
+    }
+    pub fn render(&self) -> String {
+        let mut s = format!("wt: {} {}", self.verb, self.subject);
+        if let Some(a) = &self.agent {
+            s.push_str(&format!(" ({a})"));
+        }
+        s.push_str("\n\n");
+        if let Some(b) = &self.body {
+            s.push_str(b.trim_end());
+            s.push_str("\n\n");
+        }
+        s.push_str(&format!("Wt-Verb: {}\n", self.verb));
+        for id in self.tickets.iter().take(MAX_TICKET_TRAILERS) {
+            s.push_str(&format!("Wt-Ticket: {id}\n"));
+        }
+        if self.tickets.len() > MAX_TICKET_TRAILERS {
+            s.push_str(&format!("Wt-Ticket-Count: {}\n", self.tickets.len()));
+        }
+        if let Some(a) = &self.agent {
+            s.push_str(&format!("Wt-Agent: {}\n", one_line(a)));
+        }
+        for (k, v) in &self.trailers {
+            s.push_str(&format!("{k}: {}\n", one_line(v)));
+        }
+        s
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+/// A ticket title as it appears in a commit subject.
+pub fn quoted(title: &str) -> String {
+    let mut t = one_line(title);
+    if t.chars().count() > 72 {
+        t = t.chars().take(71).collect::<String>() + "…";
+    }
+    format!("\"{}\"", t.replace('"', "'"))
+}
+
+/// What a write closure decided.
+pub enum Outcome<T> {
+    /// Commit these edits with this message and return the value.
+    Commit {
+        edits: Vec<Edit>,
+        message: Message,
+        value: T,
+    },
+    /// Nothing to change (e.g. claiming your own claim again).
+    NoOp(T),
+    /// The one-ticket snapshot is not enough to decide (e.g. a claim the graph blocks,
+    /// whose error names the blockers): decide again on every ticket.
+    NeedAll,
+}
+
+/// The result of a write.
+pub struct Written<T> {
+    pub commit: Option<Oid>,
+    pub value: T,
+    /// Non-fatal problems (e.g. a worktree index that stayed locked).
+    pub warnings: Vec<String>,
+    /// How many times the write lost a race and retried.
+    pub retries: u32,
+}
+
+pub struct Workspace {
+    pub store: Store,
+    /// Name of the state branch (without refs/heads/).
+    pub branch: String,
+}
+
+impl Workspace {
+    /// Open the workspace containing `cwd` and find its state branch.
+    pub fn open(cwd: &Path) -> Result<Workspace> {
+        let store = Store::discover(cwd)?;
+        let branch = find_state_branch(&store)?;
+        let ws = Workspace { store, branch };
+        match ws.store.branch_tip(&ws.branch)? {
+            Some(tip) if ws.store.blob_at(tip, CONFIG_PATH)?.is_some() => Ok(ws),
+            Some(_) => Err(Error::setup(format!(
+                "branch `{}` has no {CONFIG_PATH}",
+                ws.branch
+            ))
+            .with_hint("run `wt init` to set this repository up for wt")),
+            None => Err(Error::setup(format!(
+                "the state branch `{}` does not exist here",
+                ws.branch
+            ))
+            .with_hint(format!(
+                "fetch it (`git fetch origin {0}:{0}`) or run `wt init` on the branch that should hold tickets",
+                ws.branch
+            ))),
+        }
+    }
+
+    /// The directory the user's files are relative to (the current worktree's root).
+    pub fn workdir(&self) -> Option<&Path> {
+        self.store.workdir()
+    }
+
+    pub fn tip(&self) -> Result<Option<Oid>> {
+        self.store.branch_tip(&self.branch)
+    }
+
+    /// The config at the state branch's tip, as a snapshot there would have it (the
+    /// defaults when the file is missing or invalid; `wt check` reports an invalid one),
+    /// without loading the tickets.
+    pub fn config(&self) -> Result<Config> {
+        let Some(tip) = self.tip()? else {
+            return Ok(Config::default());
+        };
+        let Some(blob) = self.store.blob_at(tip, CONFIG_PATH)? else {
+            return Ok(Config::default());
+        };
+        let text = self.store.read_blob(blob)?;
+        Ok(Config::parse(&String::from_utf8_lossy(&text)).unwrap_or_default())
+    }
+
+    /// The tickets at the state branch's tip.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let tip = self.tip()?;
+        self.snapshot_at(tip)
+    }
+
+    /// The tickets at `tip`.
+    pub fn snapshot_at(&self, tip: Option<Oid>) -> Result<Snapshot> {
+        load_snapshot(&self.store, tip)
+    }
+
+    /// Text of a file at the snapshot (by path under `.work/`).
+    pub fn read_text(&self, snap: &Snapshot, path: &str) -> Result<String> {
+        let oid = snap
+            .blobs
+            .get(path)
+            .ok_or_else(|| Error::not_found(format!("{path} is not on the state branch")))?;
+        let bytes = self.store.read_blob(*oid)?;
+        String::from_utf8(bytes).map_err(|_| Error::invalid(format!("{path} is not UTF-8 text")))
+    }
+
+    /// Hold the machine-wide writer lock for this repository.
+    pub fn lock(&self) -> Result<WriterLock> {
+        WriterLock::acquire(self.store.common_dir())
+    }
+
+    /// Make one commit on the state branch. `f` sees the tip and decides the edits; when the
+    /// branch moved underneath (another clone, `git`), `f` runs again on the new tip.
+    pub fn write<T>(&self, f: impl FnMut(&Snapshot) -> Result<Outcome<T>>) -> Result<Written<T>> {
+        self.write_loop(Scope::All, f)
+    }
+
+    /// [`Workspace::write`] for a change to the one ticket `query` names (an ID or prefix).
+    /// When the id lookup in the cache covers the tip, `f` sees a one-ticket snapshot
+    /// ([`Snapshot::partial`]): that ticket, its file, the config, and whether the graph
+    /// blocks it. The other tickets are not loaded. Otherwise (or when `f` returns
+    /// [`Outcome::NeedAll`]) `f` sees the full snapshot. Either way the answers are the
+    /// same: the one-ticket path is only taken where it knows everything `f` reads.
+    pub fn write_ticket<T>(
+        &self,
+        query: &str,
+        f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
+    ) -> Result<Written<T>> {
+        self.write_loop(Scope::Ticket(query), f)
+    }
+
+    /// [`Workspace::write_ticket`] for the best ready ticket of `kind` (None: any): `f` sees
+    /// a one-ticket snapshot of the first ticket of the ready list when the id lookup
+    /// covers the tip (its candidates are read in order until one is open and unclaimed),
+    /// the full snapshot otherwise.
+    pub fn write_next<T>(
+        &self,
+        kind: Option<Kind>,
+        f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
+    ) -> Result<Written<T>> {
+        self.write_loop(Scope::Next(kind), f)
+    }
+
+    /// The one-ticket snapshot a scoped write starts from; None sends the caller down the
+    /// full path (which also reports every error).
+    fn scoped_snapshot(&self, tip: Option<Oid>, scope: Scope<'_>) -> Result<Option<Snapshot>> {
+        let Some(tip) = tip else { return Ok(None) };
+        if matches!(scope, Scope::All) {
+            return Ok(None);
+        }
+        let root = self.store.repo().find_commit(tip)?.tree_id();
+        let Some(work_tree) = self.store.work_tree_in(root, WORK_DIR)? else {
+            return Ok(None);
+        };
+        let config = match self.store.blob_in(root, CONFIG_PATH)? {
+            Some(c) => Some((c, self.store.read_blob(c)?)),
+            None => None,
+        };
+        let at = At {
+            tip,
+            root,
+            work_tree,
+            config: config.as_ref().map(|(c, text)| (*c, text.as_slice())),
+        };
+        match scope {
+            Scope::All => Ok(None),
+            Scope::Ticket(query) => {
+                match crate::derived::lookup::find(&self.store, work_tree, query) {
+                    Some(found) => self.one_ticket_snapshot(&at, found),
+                    None => Ok(None),
+                }
+            }
+            Scope::Next(kind) => {
+                let Some(cands) =
+                    crate::derived::lookup::candidates(&self.store, work_tree, kind, NEXT_PROBES)
+                else {
+                    return Ok(None);
+                };
+                for found in cands {
+                    let Some(snap) = self.one_ticket_snapshot(&at, found)? else {
+                        return Ok(None);
+                    };
+                    let t = &snap.tickets[0];
+                    if t.status == Status::Open && t.claimed_by.is_none() {
+                        return Ok(Some(snap));
+                    }
+                }
+                // All taken, or nothing ready: the full path says which, and writes a fresh
+                // lookup that knows which tickets are open now.
+                crate::derived::lookup::want_fresh();
+                Ok(None)
+            }
+        }
+    }
+
+    /// The snapshot of the one ticket `found` names at `at`, when its file parses to that
+    /// ticket.
+    fn one_ticket_snapshot(
+        &self,
+        at: &At<'_>,
+        found: crate::derived::lookup::Found,
+    ) -> Result<Option<Snapshot>> {
+        let Some(oid) = self.store.blob_in(at.root, &found.path)? else {
+            return Ok(None);
+        };
+        let bytes = self.store.read_blob(oid)?;
+        let (ticket, unknown) = match crate::derived::cache::parse_blob(&found.path, &bytes) {
+            Parsed::Ticket {
+                ticket,
+                unknown_fields,
+            } if ticket.id == found.id => (ticket, unknown_fields),
+            _ => return Ok(None),
+        };
+        let mut snap = empty_snapshot(Some(at.tip));
+        snap.work_tree = Some(at.work_tree);
+        crate::derived::cache::with_stats(|s| s.one_ticket += 1);
+        snap.partial = Some(Partial {
+            unblocked: found.unblocked,
+        });
+        if let Some((c, text)) = at.config {
+            match Config::parse(&String::from_utf8_lossy(text)) {
+                Ok(config) => snap.config = config,
+                Err(p) => snap.problems.push(p),
+            }
+            snap.blobs.insert(CONFIG_PATH.to_string(), c);
+        }
+        if !unknown.is_empty() {
+            snap.unknown_fields.insert(found.path.clone(), unknown);
+        }
+        snap.blobs.insert(found.path, oid);
+        snap.tickets.push(ticket);
+        Ok(Some(snap))
+    }
+
+    fn write_loop<T>(
+        &self,
+        scope: Scope<'_>,
+        mut f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
+    ) -> Result<Written<T>> {
+        let _lock = self.lock()?;
+        // Finish what a killed writer left (stale checkouts, its index lock); see recovery.
+        let mut notes = crate::store::recovery::recover(&self.store)?;
+        let mut rng = rand::rng();
+        for attempt in 0..MAX_ATTEMPTS {
+            let tip = self.tip()?;
+            let mut snap = match take_kept(tip) {
+                Some(s) => s,
+                None => match self.scoped_snapshot(tip, scope)? {
+                    Some(s) => s,
+                    None => self.snapshot_at(tip)?,
+                },
+            };
+            let mut decided = f(&snap)?;
+            if matches!(decided, Outcome::NeedAll) && snap.partial.is_some() {
+                snap = self.snapshot_at(tip)?;
+                decided = f(&snap)?;
+            }
+            let (edits, message, value) = match decided {
+                Outcome::NeedAll => {
+                    return Err(Error::internal(
+                        "a write asked for every ticket while it had them all",
+                    ))
+                }
+                Outcome::NoOp(value) => {
+                    keep(snap);
+                    return Ok(Written {
+                        commit: None,
+                        value,
+                        warnings: notes,
+                        retries: attempt,
+                    });
+                }
+                Outcome::Commit {
+                    edits,
+                    message,
+                    value,
+                } => (edits, message, value),
+            };
+            for e in &edits {
+                if !e.path().starts_with(".work/") {
+                    return Err(Error::internal(format!(
+                        "refusing to commit {} outside .work/",
+                        e.path()
+                    )));
+                }
+            }
+            let checkouts = self.store.checkouts_of(&self.branch)?;
+            let old: Vec<(String, Option<Oid>)> = edits
+                .iter()
+                .map(|e| (e.path().to_string(), snap.blobs.get(e.path()).copied()))
+                .collect();
+            for c in &checkouts {
+                self.store.check_checkout_clean(c, &old)?;
+            }
+            let journal = match checkouts.is_empty() {
+                true => None,
+                false => Some(crate::store::recovery::Journal::begin(
+                    &self.store,
+                    &self.branch,
+                    tip,
+                    &edits,
+                )?),
+            };
+            match self
+                .store
+                .commit_cas(&self.branch, tip, &edits, &message.render())?
+            {
+                CasOutcome::Committed(oid) => {
+                    crate::store::recovery::fault("after-commit");
+                    crate::derived::cache::note_commit(
+                        &self.store,
+                        snap.work_tree,
+                        oid,
+                        &edits,
+                        |p| snap.blobs.contains_key(p),
+                        |p| snap.tickets.iter().find(|t| t.path == p),
+                    );
+                    let mut warnings = notes;
+                    let mut behind = false;
+                    for c in &checkouts {
+                        if let Some(w) = self.store.update_checkout(c, &edits)? {
+                            warnings.push(w);
+                            behind = true;
+                        }
+                    }
+                    // A checkout left behind (its index stayed locked) keeps the journal, so
+                    // the next writer or `wt doctor` finishes the update.
+                    if let (Some(j), false) = (journal, behind) {
+                        j.finish();
+                    }
+                    finished_with(snap);
+                    return Ok(Written {
+                        commit: Some(oid),
+                        value,
+                        warnings,
+                        retries: attempt,
+                    });
+                }
+                CasOutcome::Raced => {
+                    if let Some(j) = journal {
+                        j.finish();
+                    }
+                    // A ref lock left by a killed process: wait for it, clear it once stale.
+                    if let Some(n) =
+                        crate::store::recovery::wait_or_clear_ref_lock(&self.store, &self.branch)?
+                    {
+                        notes.push(n);
+                        continue;
+                    }
+                    let cap = 2u64.saturating_pow(attempt.min(7)) * 2;
+                    std::thread::sleep(Duration::from_millis(rng.random_range(1..=cap.max(2))));
+                }
+            }
+        }
+        Err(Error::busy(format!(
+            "the branch `{}` kept moving; gave up after {MAX_ATTEMPTS} attempts",
+            self.branch
+        ))
+        .with_hint("another process is writing heavily; retry in a moment"))
+    }
+}
+
+/// Read every ticket under `.work/` at `tip`.
+pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
+    match tip {
+        Some(commit) => {
+            let root = store.repo().find_commit(commit)?.tree_id();
+            load_snapshot_of_tree(store, root, tip)
+        }
+        None => Ok(empty_snapshot(None)),
+    }
+}
+
+fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
+    Snapshot {
+        tip,
+        work_tree: None,
+        config: Config::default(),
+        tickets: Vec::new(),
+        problems: Vec::new(),
+        blobs: Default::default(),
+        unknown_fields: HashMap::new(),
+        partial: None,
+        lookup_dir: std::sync::Mutex::new(None),
+    }
+}
+
+/// Read every ticket under `.work/` in the root tree `root` — a commit's tree, or one that
+/// belongs to no commit yet such as what is staged (`tip` is then None).
+pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Result<Snapshot> {
+    let mut snap = empty_snapshot(tip);
+    snap.work_tree = store.work_tree_in(root, WORK_DIR)?;
+    if let (Some(_), Some(tree)) = (tip, snap.work_tree) {
+        let dir = crate::derived::cache::dir(store);
+        let fresh = crate::derived::lookup::fresh_wanted();
+        if crate::derived::cache::enabled()
+            && (fresh || !crate::derived::lookup::covers(&dir, tree))
+        {
+            snap.lookup_dir = std::sync::Mutex::new(Some(dir));
+        }
+    }
+    // Through the cache: only blobs it has not seen are read and parsed.
+    let entries = crate::derived::cache::work_entries(store, snap.work_tree)?.into_vec();
+    snap.blobs.reserve(entries.len());
+    // The config is read after the walk; its problem (if any) goes where it was found.
+    let mut config: Option<(Oid, usize)> = None;
+    let problems = &mut snap.problems;
+    let unknown = &mut snap.unknown_fields;
+    let blobs = &mut snap.blobs;
+    // Collected in place: the tickets stay in the memory the entries were decoded into.
+    snap.tickets = entries
+        .into_iter()
+        .filter_map(|e| {
+            let mut ticket = None;
+            if e.path == CONFIG_PATH {
+                config = Some((e.oid, problems.len()));
+            } else {
+                match e.parsed {
+                    Some(Parsed::Ticket {
+                        ticket: t,
+                        unknown_fields,
+                    }) => {
+                        if !unknown_fields.is_empty() {
+                            unknown.insert(e.path.clone(), unknown_fields);
+                        }
+                        ticket = Some(t);
+                    }
+                    Some(Parsed::Problem(p)) => problems.push(p),
+                    None => {}
+                }
+            }
+            blobs.insert(e.path, e.oid);
+            ticket
+        })
+        .collect();
+    if let Some((oid, at)) = config {
+        let bytes = store.read_blob(oid)?;
+        match Config::parse(&String::from_utf8_lossy(&bytes)) {
+            Ok(c) => snap.config = c,
+            Err(p) => snap.problems.insert(at, p),
+        }
+    }
+    Ok(snap)
+}
+
+static SHORT_LIVED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Declare that this process exits right after its command (the `wt` binary does): the last
+/// snapshot of a write is then left for the OS to reclaim instead of being freed ticket by
+/// ticket (about 100,000 allocations at 10,000 tickets).
+pub fn set_short_lived(yes: bool) {
+    SHORT_LIVED.store(yes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Done with `snap` for good: drop it, or in a short-lived process, leave it to the OS.
+pub fn finished_with(snap: Snapshot) {
+    if SHORT_LIVED.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(snap);
+    }
+}
+
+/// The snapshot of the last write that committed nothing, kept for the next write of this
+/// process: `wt done` stops its first write to run the CI checks and then writes again,
+/// usually on the same tip. A snapshot is a function of its commit id alone, so reusing it
+/// for the same tip gives the same answers without loading 10,000 tickets twice.
+static KEPT: std::sync::Mutex<Option<Snapshot>> = std::sync::Mutex::new(None);
+
+fn keep(snap: Snapshot) {
+    // A one-ticket snapshot is cheap to load again, and must not stand in for a full one.
+    if snap.tip.is_none() || snap.partial.is_some() {
+        return finished_with(snap);
+    }
+    if let Ok(mut k) = KEPT.lock() {
+        if let Some(old) = k.replace(snap) {
+            finished_with(old);
+        }
+    }
+}
+
+fn take_kept(tip: Option<Oid>) -> Option<Snapshot> {
+    let mut k = KEPT.lock().ok()?;
+    match k.take() {
+        Some(s) if tip.is_some() && s.tip == tip => Some(s),
+        Some(s) => {
+            finished_with(s);
+            None
+        }
+        None => None,
+    }
+}
+
+/// Which branch holds the tickets: `WT_BRANCH`, git config `wt.branch`, the `branch:` in
+/// HEAD's `.work/config.yaml`, or any local branch whose config names itself.
+pub fn find_state_branch(store: &Store) -> Result<String> {
+    if let Ok(b) = std::env::var("WT_BRANCH") {
+        if !b.trim().is_empty() {
+            return Ok(b.trim().to_string());
+        }
+    }
+    if let Some(b) = store.config_string("wt.branch") {
+        return Ok(b);
+    }
+    let from_commit = |oid: Oid, fallback: Option<String>| -> Result<Option<String>> {
+        if let Some(blob) = store.blob_at(oid, CONFIG_PATH)? {
+            let text = String::from_utf8_lossy(&store.read_blob(blob)?).into_owned();
+            let cfg = Config::parse(&text)
+                .map_err(|p| Error::invalid(p.to_string()).with_hint("fix .work/config.yaml"))?;
+            return Ok(cfg.branch.or(fallback));
+        }
+        Ok(None)
+    };
+    if let Some(head) = store.head_commit() {
+        if let Some(b) = from_commit(head, store.head_branch()?)? {
+            return Ok(b);
+        }
+    }
+    // Any local branch whose config names itself; then remote-tracking ones (a fresh clone
+    // whose state branch is not checked out has only origin/<branch>).
+    let mut remote_hits = Vec::new();
+    for r in store.branch_refs()? {
+        let Some(tip) = store.ref_target(&r) else {
+            continue;
+        };
+        if let Some(local) = r.strip_prefix("refs/heads/") {
+            if from_commit(tip, Some(local.to_string()))?.as_deref() == Some(local) {
+                return Ok(local.to_string());
+            }
+        } else if let Some(remote) = r.strip_prefix("refs/remotes/") {
+            let short = remote.split_once('/').map(|(_, b)| b).unwrap_or(remote);
+            if from_commit(tip, Some(short.to_string()))?.as_deref() == Some(short) {
+                remote_hits.push((remote.to_string(), short.to_string()));
+            }
+        }
+    }
+    if let Some((remote, short)) = remote_hits.first() {
+        return Err(Error::setup(format!(
+            "the ticket state is on {remote}, which has no local branch here"
+        ))
+        .with_hint(format!(
+            "create it: `git branch {short} {remote}` (and `git config wt.branch {short}`)"
+        )));
+    }
+    Err(Error::setup("this repository has no wt state (.work/) yet")
+        .with_hint("run `wt init` on the branch that should hold the tickets"))
+}
+
+/// The machine-wide writer lock: an advisory lock on a file in the common git directory.
+/// The OS releases it when the process exits, however it exits.
+pub struct WriterLock {
+    _file: File,
+}
+
+impl WriterLock {
+    pub fn acquire(common_dir: &Path) -> Result<WriterLock> {
+        let path: PathBuf = common_dir.join("wt.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        let deadline = Instant::now() + LOCK_TIMEOUT;
+        let mut wait = 1u64;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(WriterLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if Instant::now() > deadline {
+                        return Err(Error::busy(format!(
+                            "another wt process has held {} for over {}s",
+                            path.display(),
+                            LOCK_TIMEOUT.as_secs()
+                        ))
+                        .with_hint(
+                            "wait for it to finish; the lock is released when that process exits",
+                        ));
+                    }
+                    std::thread::sleep(Duration::from_millis(wait));
+                    wait = (wait * 2).min(20);
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+            }
+        }
+    }
+}
