@@ -74,23 +74,6 @@ impl Error {
     }
 }
 
-impl From<git2::Error> for Error {
-    fn from(e: git2::Error) -> Self {
-        let kind = match e.code() {
-            git2::ErrorCode::Locked => ErrorKind::Busy,
-            git2::ErrorCode::NotFound => ErrorKind::NotFound,
-            _ => ErrorKind::Internal,
-        };
-        let mut err = Error::new(kind, format!("git: {}", e.message()));
-        if e.code() == git2::ErrorCode::Locked {
-            err = err.with_hint(
-                "another process holds a git lock; retry, or run `wt doctor` if a crashed process left it behind",
-            );
-        }
-        err
-    }
-}
-
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::internal(format!("I/O error: {e}"))

@@ -16,7 +16,7 @@ use crate::model::ticket::{Status, Ticket};
 use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
 
 /// The acceptance-criteria heading whose checklist must be fully ticked.
-pub const CRITERIA_HEADING: &str = "Acceptance Criteria";
+pub use crate::model::ticket::CRITERIA_HEADING;
 
 /// Options for `wt done`.
 #[derive(Debug, Clone, Default)]

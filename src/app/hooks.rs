@@ -24,7 +24,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use git2::Oid;
+use crate::store::Oid;
 use serde::Serialize;
 
 use crate::app::ci::{self, record, runner, tree, CiRun, Reporter, RunOptions};

@@ -2,54 +2,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::Deserialize;
-
 use super::new::{check_parent, prepare, template_text, NewSpec};
 use crate::error::{Error, Result};
 use crate::model::id;
-use crate::model::ticket::{Kind, Status, Ticket};
+pub use crate::model::item::{parse_items, Item};
+use crate::model::ticket::{Kind, Ticket};
 use crate::schedule::graph::Graph;
 use crate::store::Edit;
 use crate::workspace::{Message, Outcome, Workspace, Written};
-
-/// One ticket to import. `parent` and `depends_on` name other items' keys (or existing IDs).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Item {
-    pub key: String,
-    pub kind: Kind,
-    pub title: String,
-    #[serde(default)]
-    pub status: Option<Status>,
-    #[serde(default)]
-    pub priority: Option<u8>,
-    #[serde(default)]
-    pub parent: Option<String>,
-    #[serde(default)]
-    pub depends_on: Vec<String>,
-    #[serde(default)]
-    pub files: Vec<String>,
-    #[serde(default)]
-    pub artifacts: Vec<String>,
-    #[serde(default)]
-    pub labels: Vec<String>,
-    #[serde(default)]
-    pub body: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// More frontmatter fields to set (used by `wt plan import`; not read from JSON).
-    #[serde(skip)]
-    pub extra: Vec<(String, crate::model::frontmatter::Value)>,
-}
-
-/// Parse the JSON input; errors name line and column.
-pub fn parse_items(text: &str, source: &str) -> Result<Vec<Item>> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::invalid(format!("{source}:{}:{}: {e}", e.line(), e.column())).with_hint(
-            "expected a JSON array of {key, kind, title, status?, priority?, parent?, depends_on?, files?, artifacts?, labels?, body?, description?}",
-        )
-    })
-}
 
 /// Import `items`; returns key → new ID.
 pub fn import(

@@ -55,7 +55,7 @@ pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
             })?,
         },
     };
-    if git2::Branch::name_is_valid(&branch).ok() != Some(true) {
+    if !crate::store::branch_name_is_valid(&branch) {
         return Err(Error::invalid(format!(
             "`{branch}` is not a valid branch name"
         )));

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Mutex;
 
-use git2::Oid;
+use crate::store::Oid;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
@@ -877,10 +877,7 @@ pub fn note_commit<'t>(
         if !exists(path) {
             return;
         }
-        let Some(o) = Oid::hash_object(git2::ObjectType::Blob, content)
-            .ok()
-            .and_then(raw)
-        else {
+        let Some(o) = crate::store::hash_blob(content).and_then(raw) else {
             return;
         };
         let parsed = ticket::is_ticket_path(path).then(|| parse_blob(path, content));

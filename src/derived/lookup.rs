@@ -26,7 +26,7 @@
 use std::fs;
 use std::path::Path;
 
-use git2::Oid;
+use crate::store::Oid;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::derived::cache::{self, RawOid, HEADER_LEN};

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// The section whose checklist `wt done` requires ticked.
+pub const CRITERIA_HEADING: &str = "Acceptance Criteria";
+
 use crate::model::frontmatter;
 
 /// The three kinds of ticket. A phase-spec holds jobs, a job holds tasks.

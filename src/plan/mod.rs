@@ -42,9 +42,9 @@ use comrak::{parse_document, Arena, Options};
 use regex::Regex;
 use serde::Serialize;
 
-use crate::app::import::Item;
 use crate::error::{Error, Result};
 use crate::model::frontmatter::{self, Value};
+use crate::model::item::Item;
 use crate::model::journal::{demote_headings, line_starts};
 use crate::model::markdown;
 use crate::model::ticket::{Kind, Status, Ticket, GATE_APPROVAL};
@@ -153,7 +153,7 @@ pub struct TaskRange {
 fn is_criteria(heading: &str) -> bool {
     heading
         .trim()
-        .eq_ignore_ascii_case(crate::app::done::CRITERIA_HEADING)
+        .eq_ignore_ascii_case(crate::model::ticket::CRITERIA_HEADING)
 }
 
 /// The task items of a job's text: top-level checklist items that are not under an

@@ -14,7 +14,22 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Time, Tree};
+use git2::{ErrorCode, ObjectType, Repository, Signature, Time, Tree};
+
+/// A git object id (20 bytes). git2's value type, re-exported as the one git2 name the layers
+/// above may hold: it carries no repository and reaches no git operation, and nothing
+/// outside this folder can name the git2 types (`ObjectType`, `Repository`) that would.
+pub use git2::Oid;
+
+/// The hash git gives `content` as a blob, without writing it anywhere.
+pub fn hash_blob(content: &[u8]) -> Option<Oid> {
+    Oid::hash_object(ObjectType::Blob, content).ok()
+}
+
+/// Is `name` a valid branch name for git?
+pub fn branch_name_is_valid(name: &str) -> bool {
+    git2::Branch::name_is_valid(name).ok() == Some(true)
+}
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -261,6 +276,11 @@ impl Store {
     }
 
     /// The id of the tree at `dir` in the root tree `root`, if it is a tree.
+    /// The root tree of commit `commit`.
+    pub fn commit_tree(&self, commit: Oid) -> Result<Oid> {
+        Ok(self.repo.find_commit(commit)?.tree_id())
+    }
+
     pub fn work_tree_in(&self, root: Oid, dir: &str) -> Result<Option<Oid>> {
         let root = self.repo.find_tree(root)?;
         Ok(root
@@ -807,4 +827,21 @@ pub(crate) fn signature(role: &str, repo: &Repository) -> Result<Signature<'stat
             format!("bad git identity: {}", e.message()),
         )
     })
+}
+
+impl From<git2::Error> for Error {
+    fn from(e: git2::Error) -> Self {
+        let kind = match e.code() {
+            git2::ErrorCode::Locked => ErrorKind::Busy,
+            git2::ErrorCode::NotFound => ErrorKind::NotFound,
+            _ => ErrorKind::Internal,
+        };
+        let mut err = Error::new(kind, format!("git: {}", e.message()));
+        if e.code() == git2::ErrorCode::Locked {
+            err = err.with_hint(
+                "another process holds a git lock; retry, or run `wt doctor` if a crashed process left it behind",
+            );
+        }
+        err
+    }
 }

@@ -12,7 +12,7 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use git2::Oid;
+use crate::store::Oid;
 use rand::RngExt;
 
 use crate::derived::cache::Parsed;
@@ -326,7 +326,7 @@ impl Workspace {
         if matches!(scope, Scope::All) {
             return Ok(None);
         }
-        let root = self.store.repo().find_commit(tip)?.tree_id();
+        let root = self.store.commit_tree(tip)?;
         let Some(work_tree) = self.store.work_tree_in(root, WORK_DIR)? else {
             return Ok(None);
         };
@@ -542,7 +542,7 @@ impl Workspace {
 pub fn load_snapshot(store: &Store, tip: Option<Oid>) -> Result<Snapshot> {
     match tip {
         Some(commit) => {
-            let root = store.repo().find_commit(commit)?.tree_id();
+            let root = store.commit_tree(commit)?;
             load_snapshot_of_tree(store, root, tip)
         }
         None => Ok(empty_snapshot(None)),

@@ -19,7 +19,7 @@ pub mod tree;
 
 use std::path::{Path, PathBuf};
 
-use git2::Oid;
+use crate::store::Oid;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};

@@ -8,7 +8,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use git2::Oid;
+use crate::store::Oid;
 use serde::{Deserialize, Serialize};
 
 use super::runner::RunOutcome;
