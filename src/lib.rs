@@ -8,9 +8,11 @@
 //! - [`store`]: the only user of git2 and of `git` subprocesses;
 //! - [`derived`]: caches keyed by git object ids, invisible above the workspace;
 //! - [`workspace`]: the state branch, snapshots and the one write loop;
-//! - [`app`]: the verbs, each returning a typed report.
+//! - [`app`]: the verbs, each returning a typed report;
+//! - [`cli`]: clap arguments, text and JSON rendering, exit codes (the binary only calls it).
 
 pub mod app;
+pub mod cli;
 pub mod derived;
 pub mod error;
 pub mod model;

@@ -1,7 +1,5 @@
-//! The `wt` binary: parse the command line and hand over to [`cli::run`].
-
-mod cli;
+//! The `wt` binary: parse the command line and hand over to [`wt::cli::run`].
 
 fn main() {
-    std::process::exit(cli::run());
+    std::process::exit(wt::cli::run());
 }

@@ -7,9 +7,9 @@ mod output;
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::{Error, ErrorKind};
 use clap::{CommandFactory, FromArgMatches, Parser};
 use serde_json::{json, Value};
-use wt::{Error, ErrorKind};
 
 /// Exit codes, also listed in `wt --help`.
 pub mod exit {
@@ -98,8 +98,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn workspace(&self) -> Result<wt::workspace::Workspace, Error> {
-        wt::workspace::Workspace::open(&self.cwd)
+    pub fn workspace(&self) -> Result<crate::workspace::Workspace, Error> {
+        crate::workspace::Workspace::open(&self.cwd)
     }
 }
 
@@ -172,13 +172,13 @@ pub fn run() -> i32 {
         cwd,
     };
     // wt exits after one command: big snapshots need not be freed piece by piece.
-    wt::workspace::set_short_lived(true);
+    crate::workspace::set_short_lived(true);
     let result = commands::dispatch(cli.command, &ctx);
     if matches!(std::env::var("WT_DEBUG_STATS"), Ok(v) if !v.is_empty() && v != "0") {
-        eprintln!("{}", wt::derived::cache::stats_line());
+        eprintln!("{}", crate::derived::cache::stats_line());
     }
     if matches!(std::env::var("WT_DEBUG_INDEX"), Ok(v) if !v.is_empty() && v != "0") {
-        eprintln!("{}", wt::store::index::stats_line());
+        eprintln!("{}", crate::store::index::stats_line());
     }
     match result {
         Ok(out) => {

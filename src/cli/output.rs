@@ -1,11 +1,11 @@
 //! Rendering tickets for people (aligned lines) and agents (JSON objects).
 
+use crate::model::ticket::Ticket;
 use serde_json::Value;
-use wt::model::ticket::Ticket;
 
 /// The JSON object for a ticket (every list command returns an array of these).
 pub fn ticket_json(t: &Ticket) -> Value {
-    serde_json::to_value(TicketJson::new(t, wt::model::clock::now())).unwrap_or(Value::Null)
+    serde_json::to_value(TicketJson::new(t, crate::model::clock::now())).unwrap_or(Value::Null)
 }
 
 /// A ticket as JSON. Serialized straight to text for lists of thousands (no `Value` per
@@ -25,14 +25,14 @@ pub struct TicketJson<'a> {
     gate: &'a Option<String>,
     id: &'a str,
     implemented_by: &'a Option<String>,
-    kind: wt::model::ticket::Kind,
+    kind: crate::model::ticket::Kind,
     labels: &'a [String],
     order: Option<u32>,
     parent: &'a Option<String>,
     path: &'a str,
     priority: u8,
     stale: bool,
-    status: wt::model::ticket::Status,
+    status: crate::model::ticket::Status,
     title: &'a str,
     updated: &'a Option<String>,
 }
@@ -69,7 +69,7 @@ impl<'a> TicketJson<'a> {
 /// A JSON array of tickets as pretty text, the way `--json` prints a `Value` of
 /// [`ticket_json`]s.
 pub fn tickets_json_text<'a>(ts: impl IntoIterator<Item = &'a Ticket>) -> String {
-    let now = wt::model::clock::now();
+    let now = crate::model::clock::now();
     let list: Vec<TicketJson<'_>> = ts.into_iter().map(|t| TicketJson::new(t, now)).collect();
     serde_json::to_string_pretty(&list).unwrap_or_else(|_| "null".into())
 }
@@ -84,7 +84,7 @@ pub fn ticket_line(t: &Ticket) -> String {
         t.title
     );
     if let Some(by) = &t.claimed_by {
-        if t.is_stale(wt::model::clock::now()) {
+        if t.is_stale(crate::model::clock::now()) {
             s.push_str(&format!("  ({by}, stale)"));
         } else {
             s.push_str(&format!("  ({by})"));
@@ -103,7 +103,7 @@ pub fn ticket_lines<'a>(ts: impl IntoIterator<Item = &'a Ticket>) -> String {
 }
 
 /// Stderr notes for tickets that could not be read (they are skipped, not fatal).
-pub fn skipped_notes(problems: &[wt::model::ticket::Problem]) -> Vec<String> {
+pub fn skipped_notes(problems: &[crate::model::ticket::Problem]) -> Vec<String> {
     problems
         .iter()
         .map(|p| format!("warning: skipped unreadable ticket: {p}"))

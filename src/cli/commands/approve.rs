@@ -17,10 +17,10 @@ pub struct Args {
     pub agent: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let w = wt::app::review::approve(&ws, &args.ids, &agent)?;
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let w = crate::app::review::approve(&ws, &args.ids, &agent)?;
     let text = if w.value.is_empty() {
         "already approved".to_string()
     } else {

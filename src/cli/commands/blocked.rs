@@ -1,7 +1,7 @@
 use serde_json::{json, Value};
 
 use crate::cli::{output, Ctx, Out};
-use wt::model::ticket::Status;
+use crate::model::ticket::Status;
 
 /// List open tickets that are not ready, and why: which dependency, which ancestor; and
 /// claimed tickets whose lease has expired (stale claims).
@@ -9,10 +9,10 @@ use wt::model::ticket::Status;
 pub struct Args {
     /// Only this kind (default: all kinds).
     #[arg(long)]
-    pub kind: Option<wt::model::ticket::Kind>,
+    pub kind: Option<crate::model::ticket::Kind>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let g = snap.graph();
@@ -40,8 +40,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     }
     // Claims whose lease ran out: the work stalls until the holder renews or someone takes
     // it over.
-    let now = wt::model::clock::now();
-    let mut stale: Vec<&wt::model::ticket::Ticket> = g
+    let now = crate::model::clock::now();
+    let mut stale: Vec<&crate::model::ticket::Ticket> = g
         .tickets
         .iter()
         .filter(|t| t.is_stale(now))

@@ -8,10 +8,10 @@ use crate::cli::{exit, Ctx, Out};
 #[derive(clap::Args)]
 pub struct Args {}
 
-pub fn run(_args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(_args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let problems = wt::app::check::check(&ws, &snap)?;
+    let problems = crate::app::check::check(&ws, &snap)?;
     let mut text = String::new();
     for p in &problems {
         text.push_str(&format!("{p}\n"));
@@ -26,6 +26,6 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     };
     let json =
         json!({"ok": problems.is_empty(), "tickets": snap.tickets.len(), "problems": problems});
-    wt::workspace::finished_with(snap);
+    crate::workspace::finished_with(snap);
     Ok(Out::new(text, json).code(code))
 }

@@ -1,7 +1,7 @@
 use serde_json::json;
 
+use crate::app::ci::{self, Reporter, RunOptions};
 use crate::cli::{exit, Ctx, Out};
-use wt::app::ci::{self, Reporter, RunOptions};
 
 /// Run the CI checks on the working tree.
 ///
@@ -32,7 +32,7 @@ pub struct Args {
     pub since: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let checks = ci::checks_from(&snap.config)?;
@@ -80,7 +80,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     Ok(Out::new(text, j).code(code))
 }
 
-fn since(ws: &wt::workspace::Workspace, rev: &str, checks: &[ci::Check]) -> Result<Out, wt::Error> {
+fn since(
+    ws: &crate::workspace::Workspace,
+    rev: &str,
+    checks: &[ci::Check],
+) -> Result<Out, crate::Error> {
     let commits = ci::since(ws, rev, checks)?;
     let not_green = commits.iter().filter(|c| c.status != "green").count();
     let mut text = String::new();

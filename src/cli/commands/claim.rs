@@ -57,13 +57,13 @@ pub struct Args {
     pub remote: bool,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     if let Some(n) = args.batch {
         return run_batch(&ws, n, &args);
     }
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let opts = wt::app::claim::ClaimOptions {
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let opts = crate::app::claim::ClaimOptions {
         force: args.force,
         steal_stale: args.steal_stale,
         lease_minutes: args.lease,
@@ -76,25 +76,25 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let id = args.id.clone().unwrap_or_default();
     let remote = match super::sync::claim_mode(&ws)? {
         Some(so) => Some(so),
-        None if args.remote => Some(wt::app::sync::SyncOptions::default()),
+        None if args.remote => Some(crate::app::sync::SyncOptions::default()),
         None => None,
     };
     let mut notes = Vec::new();
     let w = if args.next && args.review {
-        wt::app::review::claim_next_review(&ws, args.kind.and_then(|k| k.0), &agent)?
+        crate::app::review::claim_next_review(&ws, args.kind.and_then(|k| k.0), &agent)?
     } else if let Some(so) = remote {
         let target = if args.next {
-            wt::app::sync::ClaimTarget::Next(kind)
+            crate::app::sync::ClaimTarget::Next(kind)
         } else {
-            wt::app::sync::ClaimTarget::Id(&id)
+            crate::app::sync::ClaimTarget::Id(&id)
         };
-        let (w, rep) = wt::app::sync::claim_published(&ws, target, &agent, &opts, &so)?;
+        let (w, rep) = crate::app::sync::claim_published(&ws, target, &agent, &opts, &so)?;
         notes.extend(rep.warnings.iter().map(|w| format!("warning: {w}")));
         w
     } else if args.next {
-        wt::app::claim::claim_next_with(&ws, kind, &agent, &opts)?
+        crate::app::claim::claim_next_with(&ws, kind, &agent, &opts)?
     } else {
-        wt::app::claim::claim_with(&ws, &id, &agent, &opts)?
+        crate::app::claim::claim_with(&ws, &id, &agent, &opts)?
     };
     let c = &w.value;
     let t = &c.ticket;
@@ -128,17 +128,17 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     Ok(Out::new(text, j).notes(notes))
 }
 
-fn run_batch(ws: &wt::workspace::Workspace, n: usize, args: &Args) -> Result<Out, wt::Error> {
-    use wt::app::batch::Agents;
+fn run_batch(ws: &crate::workspace::Workspace, n: usize, args: &Args) -> Result<Out, crate::Error> {
+    use crate::app::batch::Agents;
     let agents = match &args.agent_prefix {
         Some(p) => Agents::Prefix(p.clone()),
-        None => Agents::One(wt::app::agent_name(&ws.store, args.agent.as_deref())?),
+        None => Agents::One(crate::app::agent_name(&ws.store, args.agent.as_deref())?),
     };
     let kind = match args.kind {
         Some(k) => k.0,
         None => Some(ws.config()?.ready.default_kind),
     };
-    let w = wt::app::batch::claim_batch(ws, kind, n, &agents)?;
+    let w = crate::app::batch::claim_batch(ws, kind, n, &agents)?;
     let text: Vec<String> = w
         .value
         .iter()

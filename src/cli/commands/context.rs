@@ -34,15 +34,15 @@ pub struct Args {
     pub with_files: bool,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let t = snap.resolve(&args.id)?;
-    let opts = wt::app::context::ContextOptions {
+    let opts = crate::app::context::ContextOptions {
         budget: args.budget,
         with_files: args.with_files,
     };
-    let b = wt::app::context::bundle(&ws, &snap, t, &opts)?;
+    let b = crate::app::context::bundle(&ws, &snap, t, &opts)?;
     let summary = format!(
         "{}: ~{} of {} tokens (estimate: bytes / 4){}{}",
         b.id,

@@ -3,7 +3,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::cli::{Ctx, Out};
-use wt::workspace::Workspace;
+use crate::workspace::Workspace;
 
 const PLAN: &str = include_str!("demo.plan.json");
 
@@ -21,10 +21,10 @@ fn git_commit_file(
     path: &str,
     content: &str,
     msg: &str,
-) -> Result<(), wt::Error> {
+) -> Result<(), crate::Error> {
     let root = repo
         .workdir()
-        .ok_or_else(|| wt::Error::internal("demo repository has no work tree"))?;
+        .ok_or_else(|| crate::Error::internal("demo repository has no work tree"))?;
     std::fs::write(root.join(path), content)?;
     let mut index = repo.index()?;
     index.add_path(Path::new(path))?;
@@ -38,18 +38,21 @@ fn git_commit_file(
 }
 
 /// Finish every open phase-spec whose jobs are all complete; returns how many.
-fn close_finished_phases(ws: &Workspace, say: &mut impl FnMut(&str)) -> Result<usize, wt::Error> {
+fn close_finished_phases(
+    ws: &Workspace,
+    say: &mut impl FnMut(&str),
+) -> Result<usize, crate::Error> {
     let snap = ws.snapshot()?;
     let g = snap.graph();
     let mut n = 0;
     for (i, t) in snap.tickets.iter().enumerate() {
-        let finished = t.kind == wt::model::ticket::Kind::PhaseSpec
-            && t.status == wt::model::ticket::Status::Open
+        let finished = t.kind == crate::model::ticket::Kind::PhaseSpec
+            && t.status == crate::model::ticket::Status::Open
             && !g.children(i).is_empty()
             && g.children(i).iter().all(|&c| g.is_complete(c));
         if finished {
-            wt::app::claim::claim(ws, &t.id, "planner", false)?;
-            wt::app::done::done(ws, &t.id, "planner", &Default::default())?;
+            crate::app::claim::claim(ws, &t.id, "planner", false)?;
+            crate::app::done::done(ws, &t.id, "planner", &Default::default())?;
             say(&format!(
                 "$ wt claim {0} --agent planner && wt done {0}   (every job of phase \"{1}\" is done)",
                 t.id, t.title
@@ -60,11 +63,11 @@ fn close_finished_phases(ws: &Workspace, say: &mut impl FnMut(&str)) -> Result<u
     Ok(n)
 }
 
-fn ready_line(ws: &Workspace) -> Result<String, wt::Error> {
+fn ready_line(ws: &Workspace) -> Result<String, crate::Error> {
     let snap = ws.snapshot()?;
     let g = snap.graph();
     let ids: Vec<String> = g
-        .ready(Some(wt::model::ticket::Kind::Job))
+        .ready(Some(crate::model::ticket::Kind::Job))
         .iter()
         .map(|&i| format!("{} \"{}\"", snap.tickets[i].id, snap.tickets[i].title))
         .collect();
@@ -75,7 +78,7 @@ fn ready_line(ws: &Workspace) -> Result<String, wt::Error> {
     })
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let dir = tempfile::Builder::new().prefix("wt-demo-").tempdir()?;
     let root = dir.path().to_path_buf();
     let mut log = String::new();
@@ -100,7 +103,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         root.display()
     ));
 
-    let report = wt::app::init::init(&root, &Default::default())?;
+    let report = crate::app::init::init(&root, &Default::default())?;
     say(&format!(
         "$ wt init\n  state branch: {}; created {}",
         report.branch,
@@ -108,8 +111,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     ));
 
     let ws = Workspace::open(&root)?;
-    let items = wt::app::import::parse_items(PLAN, "demo-plan.json")?;
-    let w = wt::app::import::import(&ws, &items, "demo-plan.json", Some("planner"))?;
+    let items = crate::app::import::parse_items(PLAN, "demo-plan.json")?;
+    let w = crate::app::import::import(&ws, &items, "demo-plan.json", Some("planner"))?;
     say(&format!("$ wt import demo-plan.json\n  {} tickets: 2 phase-specs, 5 jobs, 1 task; phase 2 depends on phase 1", w.value.len()));
 
     // A user has code staged while agents work: wt commits never take it.
@@ -128,19 +131,22 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         say(&format!("\n{}", ready_line(&ws)?));
         let agent = agents[round % agents.len()];
         round += 1;
-        let claimed =
-            match wt::app::claim::claim_next(&ws, Some(wt::model::ticket::Kind::Job), agent) {
-                Ok(c) => c.value.ticket,
-                Err(e) if e.kind == wt::ErrorKind::NotFound => {
-                    // No job is ready: close every phase-spec whose work is all done, which
-                    // unblocks the phases that depend on it.
-                    if close_finished_phases(&ws, &mut say)? == 0 {
-                        break;
-                    }
-                    continue;
+        let claimed = match crate::app::claim::claim_next(
+            &ws,
+            Some(crate::model::ticket::Kind::Job),
+            agent,
+        ) {
+            Ok(c) => c.value.ticket,
+            Err(e) if e.kind == crate::ErrorKind::NotFound => {
+                // No job is ready: close every phase-spec whose work is all done, which
+                // unblocks the phases that depend on it.
+                if close_finished_phases(&ws, &mut say)? == 0 {
+                    break;
                 }
-                Err(e) => return Err(e),
-            };
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         say(&format!(
             "$ wt claim --next --agent {agent}\n  claimed {} \"{}\"",
             claimed.id, claimed.title
@@ -162,19 +168,19 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
             .iter()
             .filter(|t| t.parent.as_deref() == Some(claimed.id.as_str()))
         {
-            wt::app::claim::claim(&ws, &t.id, agent, false)?;
-            wt::app::done::done(&ws, &t.id, agent, &Default::default())?;
+            crate::app::claim::claim(&ws, &t.id, agent, false)?;
+            crate::app::done::done(&ws, &t.id, agent, &Default::default())?;
             say(&format!(
                 "$ wt claim {0} && wt done {0}   (its task \"{1}\")",
                 t.id, t.title
             ));
         }
-        let finished = wt::app::done::done(&ws, &claimed.id, agent, &Default::default())?;
+        let finished = crate::app::done::done(&ws, &claimed.id, agent, &Default::default())?;
         say(&format!("$ wt done {} --agent {agent}", claimed.id));
-        if finished.value.status == wt::model::ticket::Status::Review {
+        if finished.value.status == crate::model::ticket::Status::Review {
             // `review: true`: a different agent audits the job before it counts as done.
-            wt::app::claim::claim(&ws, &claimed.id, "auditor", false)?;
-            wt::app::review::pass(&ws, &claimed.id, "auditor", None, None)?;
+            crate::app::claim::claim(&ws, &claimed.id, "auditor", false)?;
+            crate::app::review::pass(&ws, &claimed.id, "auditor", None, None)?;
             say(&format!(
                 "$ wt claim {0} --agent auditor && wt pass {0} --agent auditor   (the audit)",
                 claimed.id

@@ -23,17 +23,17 @@ pub struct EdgeArgs {
     pub agent: Option<String>,
 }
 
-pub fn run(cmd: DepCommand, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(cmd: DepCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let (add, a) = match cmd {
         DepCommand::Add(a) => (true, a),
         DepCommand::Rm(a) => (false, a),
     };
-    let agent = wt::app::agent_name(&ws.store, a.agent.as_deref()).ok();
+    let agent = crate::app::agent_name(&ws.store, a.agent.as_deref()).ok();
     let w = if add {
-        wt::app::dep::add(&ws, &a.id, &a.dep, agent.as_deref())?
+        crate::app::dep::add(&ws, &a.id, &a.dep, agent.as_deref())?
     } else {
-        wt::app::dep::rm(&ws, &a.id, &a.dep, agent.as_deref())?
+        crate::app::dep::rm(&ws, &a.id, &a.dep, agent.as_deref())?
     };
     let t = &w.value;
     let mut j = output::ticket_json(t);

@@ -1,7 +1,7 @@
 use serde_json::json;
 
+use crate::app::doctor::Severity;
 use crate::cli::{exit, Ctx, Out};
-use wt::app::doctor::Severity;
 
 /// Find what crashed processes left behind; with --fix, repair what is safe and say what
 /// changed.
@@ -19,9 +19,9 @@ pub struct Args {
     pub fix: bool,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let report = wt::app::doctor::doctor(&ws, args.fix)?;
+    let report = crate::app::doctor::doctor(&ws, args.fix)?;
     let mut text = String::new();
     for f in &report.findings {
         let label = match f.severity {

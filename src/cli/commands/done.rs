@@ -37,28 +37,28 @@ pub struct Args {
     pub token: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let opts = wt::app::done::DoneOptions {
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let opts = crate::app::done::DoneOptions {
         force_reason: if args.force {
             args.reason.clone()
         } else {
             None
         },
         no_ci_reason: if args.no_ci { args.reason } else { None },
-        token: wt::model::lease::token_from(args.token.as_deref()),
+        token: crate::model::lease::token_from(args.token.as_deref()),
     };
     let (w, sync_notes) = super::sync::maybe_published(
         &ws,
-        || wt::app::done::done(&ws, &args.id, &agent, &opts),
-        wt::app::sync::check_done,
+        || crate::app::done::done(&ws, &args.id, &agent, &opts),
+        crate::app::sync::check_done,
     )?;
     let mut j = output::ticket_json(&w.value);
     j["commit"] = json!(w.commit.map(|x| x.to_string()));
     let text = if w.commit.is_none() {
         format!("{} was already done", w.value.id)
-    } else if w.value.status == wt::model::ticket::Status::Review {
+    } else if w.value.status == crate::model::ticket::Status::Review {
         format!(
             "{} {} is ready for review (an auditor runs `wt pass` or `wt fail`)",
             w.value.id, w.value.title

@@ -36,16 +36,16 @@ pub struct Args {
     pub reason: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let text = match (&args.text, &args.file) {
         (Some(t), _) => t.clone(),
         (None, Some(f)) => super::read_input(ctx, f)?,
         (None, None) => String::new(),
     };
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
     let reason = if args.force { args.reason } else { None };
-    let w = wt::app::review::fail(&ws, &args.id, &agent, &text, reason.as_deref())?;
+    let w = crate::app::review::fail(&ws, &args.id, &agent, &text, reason.as_deref())?;
     let f = &w.value;
     let mut j = output::ticket_json(&f.ticket);
     j["amendment"] = json!(f.amendment);

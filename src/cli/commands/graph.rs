@@ -26,14 +26,14 @@ pub enum Format {
     Dot,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let kind = args
         .kind
         .map(|k| k.0)
         .unwrap_or(Some(snap.config.ready.default_kind));
-    let w = wt::schedule::waves::waves(&snap.tickets, kind);
+    let w = crate::schedule::waves::waves(&snap.tickets, kind);
     let text = match args.format {
         Format::Text => w.to_text(),
         Format::Mermaid => w.to_mermaid(),

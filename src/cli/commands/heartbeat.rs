@@ -22,14 +22,14 @@ pub struct Args {
     pub lease: Option<u32>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let token = wt::model::lease::token_from(args.token.as_deref());
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let token = crate::model::lease::token_from(args.token.as_deref());
     let (w, sync_notes) = super::sync::maybe_published(
         &ws,
-        || wt::app::claim::heartbeat(&ws, &args.id, &agent, token.as_deref(), args.lease),
-        |ws, h| wt::app::sync::check_claim_unchanged(ws, &h.ticket),
+        || crate::app::claim::heartbeat(&ws, &args.id, &agent, token.as_deref(), args.lease),
+        |ws, h| crate::app::sync::check_claim_unchanged(ws, &h.ticket),
     )?;
     let mut notes = output::warning_notes(&w.warnings);
     notes.extend(sync_notes);

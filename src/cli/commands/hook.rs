@@ -1,9 +1,9 @@
 use clap::Subcommand;
 use serde_json::json;
 
+use crate::app::ci::Reporter;
+use crate::app::hooks::{self, InstallReport};
 use crate::cli::{exit, Ctx, Out};
-use wt::app::ci::Reporter;
-use wt::app::hooks::{self, InstallReport};
 
 /// Manage the pre-commit hook that keeps commits green.
 ///
@@ -40,7 +40,7 @@ pub fn install_line(r: &InstallReport) -> String {
     s
 }
 
-pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
     match cmd {
         HookCommand::Install => {
             let r = hooks::install(&ctx.cwd, std::env::current_exe().ok().as_deref())?;
@@ -104,7 +104,7 @@ pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, wt::Error> {
                     } else {
                         notes.push(format!(
                             "wt pre-commit: CI green on the staged tree {}{}",
-                            wt::app::ci::short_id(&run.record.tree),
+                            crate::app::ci::short_id(&run.record.tree),
                             if run.reused { " (reused)" } else { "" }
                         ));
                     }

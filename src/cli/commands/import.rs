@@ -16,18 +16,18 @@ pub struct Args {
     pub agent: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let text = if args.file == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {
         let p = ctx.cwd.join(&args.file);
         std::fs::read_to_string(&p)
-            .map_err(|e| wt::Error::not_found(format!("cannot read {}: {e}", p.display())))?
+            .map_err(|e| crate::Error::not_found(format!("cannot read {}: {e}", p.display())))?
     };
-    let items = wt::app::import::parse_items(&text, &args.file)?;
+    let items = crate::app::import::parse_items(&text, &args.file)?;
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref()).ok();
-    let w = wt::app::import::import(&ws, &items, &args.file, agent.as_deref())?;
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref()).ok();
+    let w = crate::app::import::import(&ws, &items, &args.file, agent.as_deref())?;
     let mut s = format!("imported {} tickets\n", w.value.len());
     for (k, id) in &w.value {
         s.push_str(&format!("  {k} -> {id}\n"));

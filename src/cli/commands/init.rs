@@ -21,17 +21,17 @@ pub struct Args {
     pub no_hook: bool,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let hook = if args.no_hook {
         None
     } else {
-        Some(wt::app::init::HookRequest {
+        Some(crate::app::init::HookRequest {
             wt: std::env::current_exe().ok(),
         })
     };
-    let report = wt::app::init::init(
+    let report = crate::app::init::init(
         &ctx.cwd,
-        &wt::app::init::InitOptions {
+        &crate::app::init::InitOptions {
             branch: args.branch,
             hook,
         },

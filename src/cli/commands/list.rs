@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::cli::{output, Ctx, Out};
-use wt::model::ticket::{Kind, Status};
+use crate::model::ticket::{Kind, Status};
 
 /// List tickets, in plan order (the folder tree under .work/).
 #[derive(clap::Args)]
@@ -20,14 +20,14 @@ pub struct Args {
     pub claimed_by: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let parent = match &args.parent {
         Some(p) => Some(snap.resolve(p)?.id.clone()),
         None => None,
     };
-    let mut ts: Vec<&wt::model::ticket::Ticket> = snap
+    let mut ts: Vec<&crate::model::ticket::Ticket> = snap
         .tickets
         .iter()
         .filter(|t| args.status.is_none_or(|s| t.status == s))
@@ -46,6 +46,6 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         Out::new(output::ticket_lines(ts), Value::Null)
     };
     out = out.notes(output::skipped_notes(&snap.problems));
-    wt::workspace::finished_with(snap);
+    crate::workspace::finished_with(snap);
     Ok(out)
 }

@@ -10,11 +10,11 @@ pub struct Args {
     pub id: String,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let t = snap.resolve(&args.id)?;
-    let entries = wt::app::log::log(&ws, snap.tip, t)?;
+    let entries = crate::app::log::log(&ws, snap.tip, t)?;
     let mut s = String::new();
     for e in &entries {
         s.push_str(&format!(

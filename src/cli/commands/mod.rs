@@ -71,7 +71,7 @@ pub enum Command {
     Context(context::Args),
 }
 
-pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, crate::Error> {
     match cmd {
         Command::Init(a) => init::run(a, ctx),
         Command::New(a) => new::run(a, ctx),
@@ -106,13 +106,13 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, wt::Error> {
 }
 
 /// Read a file argument relative to the working directory (`-` reads standard input).
-pub fn read_input(ctx: &Ctx, file: &str) -> Result<String, wt::Error> {
+pub fn read_input(ctx: &Ctx, file: &str) -> Result<String, crate::Error> {
     if file == "-" {
         return Ok(std::io::read_to_string(std::io::stdin())?);
     }
     let p = ctx.cwd.join(file);
     std::fs::read_to_string(&p)
-        .map_err(|e| wt::Error::not_found(format!("cannot read {}: {e}", p.display())))
+        .map_err(|e| crate::Error::not_found(format!("cannot read {}: {e}", p.display())))
 }
 
 /// A `--kind` value that may also be `any` (`KindFilter(None)`).
@@ -120,7 +120,7 @@ pub fn read_input(ctx: &Ctx, file: &str) -> Result<String, wt::Error> {
 /// A newtype, because clap's derive reads `Option<Option<T>>` as "a flag with an optional
 /// value of type T" and then fails to downcast a parser's `Option<T>` at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KindFilter(pub Option<wt::model::ticket::Kind>);
+pub struct KindFilter(pub Option<crate::model::ticket::Kind>);
 
 /// Parse a `--kind` value that may also be `any`.
 pub fn parse_kind_or_any(s: &str) -> Result<KindFilter, String> {

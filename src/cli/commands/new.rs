@@ -1,8 +1,8 @@
 use serde_json::json;
 
+use crate::app::new::NewSpec;
 use crate::cli::{output, Ctx, Out};
-use wt::app::new::NewSpec;
-use wt::model::ticket::Kind;
+use crate::model::ticket::Kind;
 
 /// Create a ticket from the team's template and print its ID.
 ///
@@ -40,9 +40,9 @@ pub struct Args {
     pub agent: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref()).ok();
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref()).ok();
     let spec = NewSpec {
         kind: Some(args.kind),
         title: args.title,
@@ -56,7 +56,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         body: None,
         description: args.description,
     };
-    let w = wt::app::new::run(&ws, &spec, agent.as_deref())?;
+    let w = crate::app::new::run(&ws, &spec, agent.as_deref())?;
     let t = &w.value;
     let mut j = output::ticket_json(t);
     j["commit"] = json!(w.commit.map(|c| c.to_string()));

@@ -25,11 +25,11 @@ pub struct Args {
     pub reason: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
     let reason = if args.force { args.reason } else { None };
-    let w = wt::app::review::pass(
+    let w = crate::app::review::pass(
         &ws,
         &args.id,
         &agent,

@@ -48,7 +48,7 @@ pub struct ExportArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(cmd: PlanCommand, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(cmd: PlanCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
     match cmd {
         PlanCommand::Import(a) => import(a, ctx),
         PlanCommand::Export(a) => export(a, ctx),
@@ -56,11 +56,11 @@ pub fn run(cmd: PlanCommand, ctx: &Ctx) -> Result<Out, wt::Error> {
 }
 
 fn tree_text(
-    p: &wt::plan::Plan,
+    p: &crate::plan::Plan,
     ids: Option<&std::collections::BTreeMap<String, String>>,
 ) -> String {
     fn walk(
-        p: &wt::plan::Plan,
+        p: &crate::plan::Plan,
         ids: Option<&std::collections::BTreeMap<String, String>>,
         parent: Option<usize>,
         depth: usize,
@@ -114,16 +114,16 @@ fn tree_text(
     s
 }
 
-fn import(a: ImportArgs, ctx: &Ctx) -> Result<Out, wt::Error> {
+fn import(a: ImportArgs, ctx: &Ctx) -> Result<Out, crate::Error> {
     let path = ctx.cwd.join(&a.path);
     let ws = ctx.workspace()?;
     let notes: Vec<String> = Vec::new();
     if a.dry_run {
         let snap = ws.snapshot()?;
-        let (p, _) = wt::app::plan::prepare(&snap, &path, &a.path)?;
+        let (p, _) = crate::app::plan::prepare(&snap, &path, &a.path)?;
         let mut text = format!(
             "would import {} from {}:\n",
-            wt::app::plan::summary(&p),
+            crate::app::plan::summary(&p),
             a.path
         );
         text.push_str(&tree_text(&p, None));
@@ -134,10 +134,14 @@ fn import(a: ImportArgs, ctx: &Ctx) -> Result<Out, wt::Error> {
         )
         .notes(notes.into_iter().chain(ignored)));
     }
-    let agent = wt::app::agent_name(&ws.store, a.agent.as_deref()).ok();
-    let w = wt::app::plan::import(&ws, &path, &a.path, agent.as_deref())?;
+    let agent = crate::app::agent_name(&ws.store, a.agent.as_deref()).ok();
+    let w = crate::app::plan::import(&ws, &path, &a.path, agent.as_deref())?;
     let (p, ids) = &w.value;
-    let mut text = format!("imported {} from {}:\n", wt::app::plan::summary(p), a.path);
+    let mut text = format!(
+        "imported {} from {}:\n",
+        crate::app::plan::summary(p),
+        a.path
+    );
     text.push_str(&tree_text(p, Some(ids)));
     let nodes: Vec<serde_json::Value> = p
         .nodes
@@ -159,17 +163,17 @@ fn import(a: ImportArgs, ctx: &Ctx) -> Result<Out, wt::Error> {
         .notes(ignored_notes(p)))
 }
 
-fn ignored_notes(p: &wt::plan::Plan) -> Vec<String> {
+fn ignored_notes(p: &crate::plan::Plan) -> Vec<String> {
     p.ignored
         .iter()
         .map(|f| format!("note: {f} is not part of the plan layout and was not imported"))
         .collect()
 }
 
-fn export(a: ExportArgs, ctx: &Ctx) -> Result<Out, wt::Error> {
+fn export(a: ExportArgs, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let text = wt::app::plan::export(&ws, &snap)?;
+    let text = crate::app::plan::export(&ws, &snap)?;
     match a.out {
         Some(p) => {
             let p = ctx.cwd.join(p);

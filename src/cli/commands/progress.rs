@@ -21,10 +21,10 @@ pub struct Args {
     pub agent: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let w = wt::app::progress::progress(&ws, &args.id, &agent, &args.message, &args.files)?;
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let w = crate::app::progress::progress(&ws, &args.id, &agent, &args.message, &args.files)?;
     let mut j = output::ticket_json(&w.value);
     j["attempt"] = json!(w.value.attempts + 1);
     j["commit"] = json!(w.commit.map(|x| x.to_string()));

@@ -39,7 +39,7 @@ struct Stored {
     notes: Vec<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     // The plain ready list is a function of the `.work` tree (tickets and config) and the
     // arguments alone, so it is kept in the cache by tree id. --review and --parallel also
@@ -47,11 +47,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     let key = (!args.review && args.parallel.is_none())
         .then(|| format!("ready kind={:?} limit={:?}", args.kind, args.limit));
     let tree = match (&key, ws.tip()?) {
-        (Some(_), Some(tip)) => ws.store.work_tree(tip, wt::model::config::WORK_DIR)?,
+        (Some(_), Some(tip)) => ws.store.work_tree(tip, crate::model::config::WORK_DIR)?,
         _ => None,
     };
     if let (Some(key), Some(tree)) = (&key, tree) {
-        let stored = wt::derived::cache::result(&ws.store, tree, key)
+        let stored = crate::derived::cache::result(&ws.store, tree, key)
             .and_then(|b| postcard::from_bytes::<Stored>(&b).ok());
         if let Some(s) = stored {
             let mut out = Out::new(s.text, Value::Null).notes(s.notes);
@@ -72,13 +72,13 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
                 .all(|t| t["claim_expires"].is_null() && t["claimed_by"].is_null())
         });
         if let (true, Ok(bytes)) = (timeless, postcard::to_stdvec(&stored)) {
-            wt::derived::cache::put_result(&ws.store, tree, key, &bytes);
+            crate::derived::cache::put_result(&ws.store, tree, key, &bytes);
         }
     }
     Ok(out)
 }
 
-fn compute(args: &Args, ws: &wt::workspace::Workspace) -> Result<Out, wt::Error> {
+fn compute(args: &Args, ws: &crate::workspace::Workspace) -> Result<Out, crate::Error> {
     let snap = ws.snapshot()?;
     let kind = args
         .kind
@@ -88,9 +88,9 @@ fn compute(args: &Args, ws: &wt::workspace::Workspace) -> Result<Out, wt::Error>
     let g = snap.graph();
     let mut skipped = Vec::new();
     let mut ids = if args.review {
-        wt::app::review::ready_for_review(&g, kind, args.agent.as_deref())
+        crate::app::review::ready_for_review(&g, kind, args.agent.as_deref())
     } else if let Some(n) = args.parallel {
-        let (ids, s) = wt::app::batch::pick_parallel(&snap, kind, n);
+        let (ids, s) = crate::app::batch::pick_parallel(&snap, kind, n);
         skipped = s;
         ids
     } else {
@@ -99,7 +99,7 @@ fn compute(args: &Args, ws: &wt::workspace::Workspace) -> Result<Out, wt::Error>
     if let Some(l) = args.limit {
         ids.truncate(l);
     }
-    let ts: Vec<&wt::model::ticket::Ticket> = ids.iter().map(|&i| &snap.tickets[i]).collect();
+    let ts: Vec<&crate::model::ticket::Ticket> = ids.iter().map(|&i| &snap.tickets[i]).collect();
     let mut json = Value::Array(ts.iter().map(|t| output::ticket_json(t)).collect());
     let what = kind.map(|k| k.as_str()).unwrap_or("any kind");
     let mut text = if ts.is_empty() {
@@ -122,6 +122,6 @@ fn compute(args: &Args, ws: &wt::workspace::Workspace) -> Result<Out, wt::Error>
     }
     let out = Out::new(text, json).notes(output::skipped_notes(&snap.problems));
     drop(g);
-    wt::workspace::finished_with(snap);
+    crate::workspace::finished_with(snap);
     Ok(out)
 }

@@ -21,13 +21,13 @@ pub struct Args {
     pub force: bool,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let token = wt::model::lease::token_from(args.token.as_deref());
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let token = crate::model::lease::token_from(args.token.as_deref());
     let (w, sync_notes) = super::sync::maybe_published(
         &ws,
-        || wt::app::claim::release_with(&ws, &args.id, &agent, token.as_deref(), args.force),
+        || crate::app::claim::release_with(&ws, &args.id, &agent, token.as_deref(), args.force),
         |_, _| Ok(()),
     )?;
     let mut j = output::ticket_json(&w.value);

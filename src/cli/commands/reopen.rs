@@ -18,10 +18,10 @@ pub struct Args {
     pub agent: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = wt::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let w = wt::app::review::reopen(&ws, &args.id, &agent, args.note.as_deref())?;
+    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let w = crate::app::review::reopen(&ws, &args.id, &agent, args.note.as_deref())?;
     let mut j = output::ticket_json(&w.value);
     j["commit"] = json!(w.commit.map(|x| x.to_string()));
     let text = format!("reopened {} {}", w.value.id, w.value.title);

@@ -9,7 +9,7 @@ pub struct Args {
     pub id: String,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let t = snap.resolve(&args.id)?;
@@ -23,7 +23,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
         .map(|b| b.to_string())
         .collect();
     let ready = i.is_some_and(|i| g.is_ready(i));
-    let body = wt::model::frontmatter::split(&text)
+    let body = crate::model::frontmatter::split(&text)
         .map(|s| s.body.to_string())
         .unwrap_or_default();
     let mut j = output::ticket_json(t);
@@ -34,7 +34,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
     if !s.ends_with('\n') {
         s.push('\n');
     }
-    if t.status == wt::model::ticket::Status::Open {
+    if t.status == crate::model::ticket::Status::Open {
         if ready {
             s.push_str("-- ready\n");
         } else {

@@ -1,7 +1,7 @@
 use serde_json::json;
 
+use crate::app::status::{parse_duration, short_age};
 use crate::cli::{output, Ctx, Out};
-use wt::app::status::{parse_duration, short_age};
 
 /// One screen on the state of the work: what a person or an orchestrator needs after a crash.
 ///
@@ -17,10 +17,10 @@ pub struct Args {
     pub stale_after: i64,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let o = wt::app::status::overview(&ws, &snap, args.stale_after)?;
+    let o = crate::app::status::overview(&ws, &snap, args.stale_after)?;
     let mut s = String::new();
     let tip = o
         .tip

@@ -1,9 +1,9 @@
 use serde_json::json;
 
+use crate::app::sync::{SyncOptions, SyncReport};
 use crate::cli::{Ctx, Out};
-use wt::app::sync::{SyncOptions, SyncReport};
-use wt::model::config::SyncMode;
-use wt::workspace::{Workspace, Written};
+use crate::model::config::SyncMode;
+use crate::workspace::{Workspace, Written};
 
 /// Exchange the state branch with a git remote.
 ///
@@ -57,9 +57,9 @@ pub fn report_text(r: &SyncReport) -> String {
     s
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let r = wt::app::sync::sync(
+    let r = crate::app::sync::sync(
         &ws,
         &SyncOptions {
             remote: args.remote,
@@ -75,8 +75,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
 }
 
 /// `sync: {mode: claim}` is set: the sync options to publish with.
-pub fn claim_mode(ws: &Workspace) -> Result<Option<SyncOptions>, wt::Error> {
-    let (mode, remote) = wt::app::sync::configured(ws)?;
+pub fn claim_mode(ws: &Workspace) -> Result<Option<SyncOptions>, crate::Error> {
+    let (mode, remote) = crate::app::sync::configured(ws)?;
     Ok((mode == SyncMode::Claim).then_some(SyncOptions {
         remote: Some(remote),
     }))
@@ -86,13 +86,13 @@ pub fn claim_mode(ws: &Workspace) -> Result<Option<SyncOptions>, wt::Error> {
 /// is still in effect there. Returns the write and notes for stderr.
 pub fn maybe_published<T>(
     ws: &Workspace,
-    write: impl FnOnce() -> Result<Written<T>, wt::Error>,
-    survived: impl FnOnce(&Workspace, &T) -> Result<(), wt::Error>,
-) -> Result<(Written<T>, Vec<String>), wt::Error> {
+    write: impl FnOnce() -> Result<Written<T>, crate::Error>,
+    survived: impl FnOnce(&Workspace, &T) -> Result<(), crate::Error>,
+) -> Result<(Written<T>, Vec<String>), crate::Error> {
     let Some(so) = claim_mode(ws)? else {
         return Ok((write()?, Vec::new()));
     };
-    let (w, rep) = wt::app::sync::published(ws, &so, write, |_| false)?;
+    let (w, rep) = crate::app::sync::published(ws, &so, write, |_| false)?;
     survived(ws, &w.value)?;
     let notes = rep
         .conflicts

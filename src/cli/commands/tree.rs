@@ -1,7 +1,7 @@
 use serde_json::{json, Value};
 
 use crate::cli::{output, Ctx, Out};
-use wt::schedule::graph::Graph;
+use crate::schedule::graph::Graph;
 
 /// Show the plan as a tree: phase-specs, their jobs, their tasks, with statuses.
 #[derive(clap::Args)]
@@ -37,7 +37,7 @@ fn node(g: &Graph<'_>, i: usize, depth: usize, text: &mut String, ready: &[bool]
     j
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<Out, wt::Error> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
     let g = snap.graph();
