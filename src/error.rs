@@ -50,8 +50,10 @@ impl Error {
         self.hint = Some(hint.into());
         self
     }
-    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
-        self.detail = Some(detail);
+    /// Attach machine-readable detail: a typed value, documented with the error document in
+    /// docs/reference/json.md.
+    pub fn with_detail(mut self, detail: impl serde::Serialize) -> Self {
+        self.detail = serde_json::to_value(detail).ok();
         self
     }
     pub fn invalid(message: impl Into<String>) -> Self {

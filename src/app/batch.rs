@@ -4,7 +4,7 @@
 //! `files` overlap neither a ticket already in the set nor any claimed ticket (see
 //! [`crate::schedule::overlap`] for what overlap means for globs).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::ticket::{Kind, Ticket};
@@ -12,9 +12,10 @@ use crate::schedule::overlap::{first_overlap, patterns, PathPattern};
 use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
 
 use super::claim::Claimed;
+use super::report::{SchemaVersion, TicketView};
 
 /// A ready ticket left out of a parallel set, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Skipped {
     pub id: String,
     /// The ticket it conflicts with (in the set, or claimed).
@@ -174,4 +175,24 @@ pub fn claim_batch(
             value: claimed,
         })
     })
+}
+
+/// `wt claim --next --batch N`: the tickets claimed together, in one commit.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    pub schema_version: SchemaVersion,
+    /// Best first; each with its `claimed_by`.
+    pub claimed: Vec<TicketView>,
+    /// The commit on the state branch.
+    pub commit: Option<String>,
+}
+
+impl BatchReport {
+    pub fn new(w: &Written<Vec<Claimed>>) -> BatchReport {
+        BatchReport {
+            schema_version: SchemaVersion,
+            claimed: w.value.iter().map(|c| TicketView::of(&c.ticket)).collect(),
+            commit: w.commit.map(|x| x.to_string()),
+        }
+    }
 }

@@ -239,3 +239,29 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
     out.dedup();
     Ok(out)
 }
+
+/// `wt check`: the problems in the ticket tree.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckReport {
+    pub schema_version: crate::app::report::SchemaVersion,
+    /// No problem was found.
+    pub ok: bool,
+    /// How many tickets were read.
+    pub tickets: usize,
+    /// One per problem, with file and line.
+    pub problems: Vec<Problem>,
+}
+
+/// Validate the whole ticket tree at the state branch's tip.
+pub fn check_tip(ws: &Workspace) -> Result<CheckReport> {
+    let snap = ws.snapshot()?;
+    let problems = check(ws, &snap)?;
+    let report = CheckReport {
+        schema_version: crate::app::report::SchemaVersion,
+        ok: problems.is_empty(),
+        tickets: snap.tickets.len(),
+        problems,
+    };
+    crate::workspace::finished_with(snap);
+    Ok(report)
+}

@@ -5,8 +5,9 @@
 //! get [`ErrorKind::AlreadyClaimed`] naming the winner. Every claim draws a fresh token and
 //! a lease (see [`crate::model::lease`]).
 
-use serde_json::json;
+use serde::Serialize;
 
+use super::report::{Reported, SchemaVersion, TicketChange, TicketView};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::clock;
 use crate::model::frontmatter::Value;
@@ -58,13 +59,24 @@ pub fn held_by_other(t: &Ticket) -> Error {
         format!("{} is already claimed by {holder}", t.id),
     )
     .with_hint(hint)
-    .with_detail(json!({
-        "id": t.id,
-        "claimed_by": holder,
-        "claimed_at": t.claimed_at,
-        "claim_expires": t.claim_expires,
-        "stale": t.is_stale(now),
-    }))
+    .with_detail(HeldBy {
+        id: &t.id,
+        claimed_by: &holder,
+        claimed_at: &t.claimed_at,
+        claim_expires: &t.claim_expires,
+        stale: t.is_stale(now),
+    })
+}
+
+/// The `detail` of an `already_claimed` error: who holds the ticket, and until when.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldBy<'a> {
+    pub id: &'a str,
+    pub claimed_by: &'a str,
+    pub claimed_at: &'a Option<String>,
+    pub claim_expires: &'a Option<String>,
+    /// The lease has expired: `--steal-stale` may take the claim over.
+    pub stale: bool,
 }
 
 pub(crate) fn claim_outcome(
@@ -179,6 +191,90 @@ pub(crate) fn claim_outcome(
             took_over: takeover,
         },
     })
+}
+
+/// `wt claim`: the ticket claimed (or already held).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimReport {
+    pub schema_version: SchemaVersion,
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// The agent already held the claim; nothing was committed.
+    pub already_yours: bool,
+    /// The claim's token: pass it to `wt done`, `wt release` and `wt heartbeat`.
+    pub claim_token: Option<String>,
+    /// The holder whose stale claim this claim took over.
+    pub took_over_from: Option<String>,
+    /// The commit on the state branch; null when nothing was committed.
+    pub commit: Option<String>,
+}
+
+impl ClaimReport {
+    pub fn new(w: &Written<Claimed>) -> ClaimReport {
+        let c = &w.value;
+        ClaimReport {
+            schema_version: SchemaVersion,
+            ticket: TicketView::of(&c.ticket),
+            already_yours: c.already_yours,
+            claim_token: c.ticket.claim_token.clone(),
+            took_over_from: c.took_over.clone(),
+            commit: w.commit.map(|x| x.to_string()),
+        }
+    }
+}
+
+/// What `wt claim` (without `--batch`) is to take.
+#[derive(Debug, Clone, Copy)]
+pub enum Wanted<'a> {
+    /// This ticket (an ID or unique prefix).
+    Id(&'a str),
+    /// The best ready ticket of this kind (`Some(None)`: any kind; None: `ready.default_kind`
+    /// from the config).
+    Next(Option<Option<Kind>>),
+    /// The first ticket waiting for review that the agent did not implement, of this kind
+    /// (None: any kind).
+    NextReview(Option<Kind>),
+}
+
+/// Claim as `wt claim` does: for a review locally; otherwise through the remote when
+/// `sync: {mode: claim}` is configured or `remote` is asked for (the claim is won only once
+/// the remote accepted it), else locally.
+pub fn claim_as_configured(
+    ws: &Workspace,
+    wanted: Wanted<'_>,
+    agent: &str,
+    opts: &ClaimOptions,
+    remote: bool,
+) -> Result<Reported<ClaimReport>> {
+    use super::sync::{claim_mode, claim_published, ClaimTarget, SyncOptions};
+    let publish = match claim_mode(ws)? {
+        Some(so) => Some(so),
+        None if remote => Some(SyncOptions::default()),
+        None => None,
+    };
+    let wanted = match wanted {
+        Wanted::Next(None) => Wanted::Next(Some(Some(ws.config()?.ready.default_kind))),
+        w => w,
+    };
+    let mut warnings = Vec::new();
+    let w = match (wanted, publish) {
+        (Wanted::NextReview(kind), _) => super::review::claim_next_review(ws, kind, agent)?,
+        (Wanted::Id(q), Some(so)) => {
+            let (w, rep) = claim_published(ws, ClaimTarget::Id(q), agent, opts, &so)?;
+            warnings.extend(rep.warnings);
+            w
+        }
+        (Wanted::Next(kind), Some(so)) => {
+            let target = ClaimTarget::Next(kind.flatten());
+            let (w, rep) = claim_published(ws, target, agent, opts, &so)?;
+            warnings.extend(rep.warnings);
+            w
+        }
+        (Wanted::Id(q), None) => claim_with(ws, q, agent, opts)?,
+        (Wanted::Next(kind), None) => claim_next_with(ws, kind.flatten(), agent, opts)?,
+    };
+    warnings.extend(w.warnings.iter().cloned());
+    Ok(Reported::new(ClaimReport::new(&w)).warning(warnings))
 }
 
 /// Claim ticket `query` for `agent`.
@@ -318,6 +414,65 @@ pub fn release_with(
             value: ticket,
         })
     })
+}
+
+/// Release as `wt release` does: published through the remote in claim mode.
+pub fn release_as_configured(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    token: Option<&str>,
+    force: bool,
+) -> Result<Reported<TicketChange>> {
+    let (w, sync_warnings) = super::sync::maybe_published(
+        ws,
+        || release_with(ws, query, agent, token, force),
+        |_, _| Ok(()),
+    )?;
+    Ok(Reported::new(TicketChange::new(&w.value, w.commit))
+        .warning(w.warnings)
+        .warning(sync_warnings))
+}
+
+/// `wt heartbeat`: the claim with its renewed lease.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeartbeatReport {
+    pub schema_version: SchemaVersion,
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// The lease had already run out (nobody had taken the claim over yet).
+    pub was_stale: bool,
+    /// The commit on the state branch; null when nothing was committed.
+    pub commit: Option<String>,
+    /// Leases are off (`claims.lease_minutes: 0`): nothing was renewed (text output only).
+    #[serde(skip)]
+    pub no_lease: bool,
+}
+
+/// Renew a lease as `wt heartbeat` does: published through the remote in claim mode.
+pub fn heartbeat_as_configured(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    token: Option<&str>,
+    lease_minutes: Option<u32>,
+) -> Result<Reported<HeartbeatReport>> {
+    let (w, sync_warnings) = super::sync::maybe_published(
+        ws,
+        || heartbeat(ws, query, agent, token, lease_minutes),
+        |ws, h| super::sync::check_claim_unchanged(ws, &h.ticket),
+    )?;
+    let h = &w.value;
+    let report = HeartbeatReport {
+        schema_version: SchemaVersion,
+        ticket: TicketView::of(&h.ticket),
+        was_stale: h.was_stale,
+        commit: w.commit.map(|x| x.to_string()),
+        no_lease: h.no_lease,
+    };
+    Ok(Reported::new(report)
+        .warning(w.warnings)
+        .warning(sync_warnings))
 }
 
 /// The result of a heartbeat.

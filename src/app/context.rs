@@ -567,3 +567,36 @@ fn report(id: &str, tokens: usize, budget: usize, trimmed: &[String], over: bool
         }
     )
 }
+
+/// `wt context`: the bundle for one ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextReport {
+    pub schema_version: crate::app::report::SchemaVersion,
+    #[serde(flatten)]
+    pub bundle: Bundle,
+    /// The file the bundle was written to (`--out`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out: Option<String>,
+}
+
+/// The bundle for ticket `query` (an ID or unique prefix) at the state branch's tip; with
+/// `out`, also written to that file.
+pub fn context(
+    ws: &Workspace,
+    query: &str,
+    opts: &ContextOptions,
+    out: Option<&std::path::Path>,
+) -> Result<crate::app::report::Reported<ContextReport>> {
+    let snap = ws.snapshot()?;
+    let t = snap.resolve(query)?;
+    let bundle = bundle(ws, &snap, t, opts)?;
+    if let Some(p) = out {
+        std::fs::write(p, &bundle.text)?;
+    }
+    let report = ContextReport {
+        schema_version: crate::app::report::SchemaVersion,
+        bundle,
+        out: out.map(|p| p.display().to_string()),
+    };
+    Ok(crate::app::report::Reported::new(report).skipping(&snap.problems))
+}

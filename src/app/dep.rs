@@ -1,5 +1,8 @@
 //! `wt dep add` / `wt dep rm`: edit dependency edges, refusing cycles.
 
+use serde::Serialize;
+
+use super::report::{SchemaVersion, TicketView};
 use crate::error::{Error, Result};
 use crate::model::clock;
 use crate::model::frontmatter::Value;
@@ -81,4 +84,27 @@ fn commit_deps(
             .agent(agent),
         value: ticket,
     })
+}
+
+/// `wt dep add` / `wt dep rm`: the waiting ticket after the edit.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepReport {
+    pub schema_version: SchemaVersion,
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// The edge was added or removed (false: it was there already, or was not).
+    pub changed: bool,
+    /// The commit on the state branch; null when nothing changed.
+    pub commit: Option<String>,
+}
+
+impl DepReport {
+    pub fn new(w: &Written<Ticket>) -> DepReport {
+        DepReport {
+            schema_version: SchemaVersion,
+            ticket: TicketView::of(&w.value),
+            changed: w.commit.is_some(),
+            commit: w.commit.map(|x| x.to_string()),
+        }
+    }
 }

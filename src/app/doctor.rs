@@ -35,8 +35,10 @@ pub struct Finding {
     pub hint: Option<String>,
 }
 
+/// `wt doctor`: what crashed processes left behind, and what was repaired.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    pub schema_version: crate::app::report::SchemaVersion,
     pub findings: Vec<Finding>,
     /// Nothing is left that needs attention.
     pub ok: bool,
@@ -323,5 +325,9 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
         ));
     }
     let ok = !findings.iter().any(|f| f.severity == Severity::Problem);
-    Ok(Report { findings, ok })
+    Ok(Report {
+        schema_version: crate::app::report::SchemaVersion,
+        findings,
+        ok,
+    })
 }

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use super::report::{Reported, TicketChange};
 use crate::app::ci::gate::DoneGate;
 use crate::app::ci::Reporter;
 use crate::error::{Error, Result};
@@ -102,6 +103,24 @@ pub fn done(
         // lock held, then write again (re-validating on the tip of that moment).
         ci.run(ws)?;
     }
+}
+
+/// Finish a ticket as `wt done` does: published through the remote in claim mode (and
+/// refused if the remote's ticket did not end up done).
+pub fn done_as_configured(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    opts: &DoneOptions,
+) -> Result<Reported<TicketChange>> {
+    let (w, sync_warnings) = super::sync::maybe_published(
+        ws,
+        || done(ws, query, agent, opts),
+        super::sync::check_done,
+    )?;
+    Ok(Reported::new(TicketChange::new(&w.value, w.commit))
+        .warning(w.warnings)
+        .warning(sync_warnings))
 }
 
 fn write_done(

@@ -135,6 +135,7 @@ fn embedded_wt(text: &str) -> Option<String> {
 /// What `wt hook status` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct HookStatus {
+    pub schema_version: crate::app::report::SchemaVersion,
     pub hooks_dir: String,
     /// Path of the pre-commit hook.
     pub hook: String,
@@ -178,6 +179,7 @@ pub fn status(cwd: &Path) -> Result<HookStatus> {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     Ok(HookStatus {
+        schema_version: crate::app::report::SchemaVersion,
         hooks_dir: dir.display().to_string(),
         hook: hook.display().to_string(),
         installed,
@@ -280,6 +282,7 @@ fn write_executable(path: &Path, text: &str) -> Result<()> {
 /// What `wt hook uninstall` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct UninstallReport {
+    pub schema_version: crate::app::report::SchemaVersion,
     pub hook: String,
     pub removed: bool,
     /// The earlier hook put back in place, if there was one.
@@ -293,6 +296,7 @@ pub fn uninstall(cwd: &Path) -> Result<UninstallReport> {
     let hook = dir.join(HOOK_NAME);
     let chained = dir.join(CHAINED_NAME);
     let mut report = UninstallReport {
+        schema_version: crate::app::report::SchemaVersion,
         hook: hook.display().to_string(),
         removed: false,
         restored: None,
@@ -542,4 +546,20 @@ impl Drop for Unstaged {
             }
         }
     }
+}
+
+/// `wt hook install`: what install did.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookInstallReport {
+    pub schema_version: crate::app::report::SchemaVersion,
+    #[serde(flatten)]
+    pub install: InstallReport,
+}
+
+/// `wt hook run pre-commit`: what the hook's checks found.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreCommitReport {
+    pub schema_version: crate::app::report::SchemaVersion,
+    #[serde(flatten)]
+    pub pre_commit: PreCommit,
 }

@@ -2,6 +2,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use serde::Serialize;
+
+use super::report::SchemaVersion;
 use super::new::{check_parent, prepare, template_text, NewSpec};
 use crate::error::{Error, Result};
 use crate::model::id;
@@ -197,4 +200,24 @@ pub fn import_with(
             value: map,
         })
     })
+}
+
+/// `wt import`: the IDs of the tickets created.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub schema_version: SchemaVersion,
+    /// Each item's key → the new ticket's ID, by key.
+    pub ids: BTreeMap<String, String>,
+    /// The commit on the state branch.
+    pub commit: Option<String>,
+}
+
+impl ImportReport {
+    pub fn new(w: &Written<BTreeMap<String, String>>) -> ImportReport {
+        ImportReport {
+            schema_version: SchemaVersion,
+            ids: w.value.clone(),
+            commit: w.commit.map(|x| x.to_string()),
+        }
+    }
 }

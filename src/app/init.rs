@@ -29,8 +29,10 @@ pub struct HookRequest {
     pub wt: Option<PathBuf>,
 }
 
+/// `wt init`: what was set up.
 #[derive(Debug, Clone, Serialize)]
 pub struct InitReport {
+    pub schema_version: crate::app::report::SchemaVersion,
     pub branch: String,
     pub commit: Option<String>,
     pub created: Vec<String>,
@@ -108,6 +110,7 @@ pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
     };
     let already = written.commit.is_none();
     Ok(InitReport {
+        schema_version: crate::app::report::SchemaVersion,
         branch,
         already,
         commit: written.commit.map(|c| c.to_string()),

@@ -63,3 +63,21 @@ pub fn log(ws: &Workspace, tip: Option<Oid>, t: &Ticket) -> Result<Vec<LogEntry>
     }
     Ok(out)
 }
+
+/// `wt log`: a ticket's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogReport {
+    pub schema_version: crate::app::report::SchemaVersion,
+    /// The commits that name the ticket or change its file, newest first.
+    pub entries: Vec<LogEntry>,
+}
+
+/// The history of ticket `query` (an ID or unique prefix) on the state branch.
+pub fn log_of(ws: &Workspace, query: &str) -> Result<LogReport> {
+    let snap = ws.snapshot()?;
+    let t = snap.resolve(query)?;
+    Ok(LogReport {
+        schema_version: crate::app::report::SchemaVersion,
+        entries: log(ws, snap.tip, t)?,
+    })
+}

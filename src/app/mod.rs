@@ -1,13 +1,19 @@
 //! The application layer: one module per verb family, independent of the command line. Each function reads a snapshot or
 //! makes one commit through [`Workspace::write`] and returns data the CLI renders.
+//!
+//! Every verb's `--json` document is the serialization of a report defined here, in the
+//! module of its verb family (see [`report`] for what they share, and
+//! docs/reference/json.md for each document).
 
 pub mod batch;
 pub mod check;
 pub mod ci;
 pub mod claim;
 pub mod context;
+pub mod demo;
 pub mod dep;
 pub mod doctor;
+pub mod graph;
 pub mod done;
 pub mod hooks;
 pub mod import;
@@ -16,6 +22,9 @@ pub mod log;
 pub mod new;
 pub mod plan;
 pub mod progress;
+pub mod read;
+pub mod ready;
+pub mod report;
 pub mod review;
 pub mod status;
 pub mod sync;

@@ -3,6 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::Serialize;
+
+use super::report::SchemaVersion;
 use crate::error::{Error, Result};
 use crate::model::frontmatter;
 use crate::model::ticket::{Kind, Ticket};
@@ -65,4 +68,109 @@ pub fn body(ws: &Workspace, snap: &Snapshot, t: &Ticket) -> Result<String> {
 /// The tree at `snap` as one markdown plan.
 pub fn export(ws: &Workspace, snap: &Snapshot) -> Result<String> {
     plan::export(&snap.tickets, &|t| body(ws, snap, t))
+}
+
+/// `wt plan import`: the tree read from the plan, and the tickets made of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanImportReport {
+    pub schema_version: SchemaVersion,
+    /// Nothing was committed (`--dry-run`).
+    pub dry_run: bool,
+    /// Phase-specs, jobs and tasks in plan order; `parent` is an index into this list.
+    pub nodes: Vec<PlanImportNode>,
+    /// Files in a plan folder that are not part of the layout (not imported).
+    pub ignored: Vec<String>,
+    /// The commit on the state branch; null with `--dry-run`.
+    pub commit: Option<String>,
+}
+
+/// A node of the plan and the ticket made of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanImportNode {
+    #[serde(flatten)]
+    pub node: plan::Node,
+    /// The new ticket's ID; null with `--dry-run`.
+    pub id: Option<String>,
+}
+
+impl PlanImportReport {
+    /// What importing `p` would make.
+    pub fn dry_run(p: Plan) -> PlanImportReport {
+        PlanImportReport {
+            schema_version: SchemaVersion,
+            dry_run: true,
+            nodes: p
+                .nodes
+                .into_iter()
+                .map(|node| PlanImportNode { node, id: None })
+                .collect(),
+            ignored: p.ignored,
+            commit: None,
+        }
+    }
+
+    /// What [`import`] made.
+    pub fn imported(w: Written<(Plan, BTreeMap<String, String>)>) -> PlanImportReport {
+        let (p, ids) = w.value;
+        PlanImportReport {
+            schema_version: SchemaVersion,
+            dry_run: false,
+            nodes: p
+                .nodes
+                .into_iter()
+                .enumerate()
+                .map(|(i, node)| PlanImportNode {
+                    node,
+                    id: ids.get(&format!("n{i}")).cloned(),
+                })
+                .collect(),
+            ignored: p.ignored,
+            commit: w.commit.map(|c| c.to_string()),
+        }
+    }
+
+    /// `3 phase-specs, 8 jobs, 20 tasks`.
+    pub fn summary(&self) -> String {
+        let count = |k: Kind| self.nodes.iter().filter(|n| n.node.kind == k).count();
+        format!(
+            "{} phase-specs, {} jobs, {} tasks",
+            count(Kind::PhaseSpec),
+            count(Kind::Job),
+            count(Kind::Task)
+        )
+    }
+}
+
+/// What importing the plan at `path` would make, committing nothing.
+pub fn import_dry_run(ws: &Workspace, path: &Path, source: &str) -> Result<PlanImportReport> {
+    let snap = ws.snapshot()?;
+    let (p, _) = prepare(&snap, path, source)?;
+    Ok(PlanImportReport::dry_run(p))
+}
+
+/// `wt plan export`: the plan, as markdown.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanExportReport {
+    pub schema_version: SchemaVersion,
+    /// The whole plan.
+    pub plan: String,
+}
+
+/// `wt plan export --out FILE`: where the plan was written.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanWrittenReport {
+    pub schema_version: SchemaVersion,
+    /// The file written.
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: usize,
+}
+
+/// The ticket tree at the state branch's tip as one markdown plan.
+pub fn export_plan(ws: &Workspace) -> Result<PlanExportReport> {
+    let snap = ws.snapshot()?;
+    Ok(PlanExportReport {
+        schema_version: SchemaVersion,
+        plan: export(ws, &snap)?,
+    })
 }

@@ -1,6 +1,9 @@
 //! `wt progress <ID> MESSAGE [--files …]`: append a timestamped entry to a ticket's
 //! `## Progress` section (append-only; earlier entries are never rewritten).
 
+use serde::Serialize;
+
+use super::report::{SchemaVersion, TicketView};
 use crate::error::{Error, Result};
 use crate::model::clock;
 use crate::model::frontmatter::Value;
@@ -50,4 +53,27 @@ pub fn progress(
             value: ticket,
         })
     })
+}
+
+/// `wt progress`: the ticket after the entry was logged.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgressReport {
+    pub schema_version: SchemaVersion,
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// The attempt the entry was logged for (failed audits + 1).
+    pub attempt: u32,
+    /// The commit on the state branch.
+    pub commit: Option<String>,
+}
+
+impl ProgressReport {
+    pub fn new(w: &Written<Ticket>) -> ProgressReport {
+        ProgressReport {
+            schema_version: SchemaVersion,
+            ticket: TicketView::of(&w.value),
+            attempt: w.value.attempts + 1,
+            commit: w.commit.map(|x| x.to_string()),
+        }
+    }
 }

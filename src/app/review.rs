@@ -18,6 +18,8 @@ use crate::store::Edit;
 use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
 
 use super::claim::Claimed;
+use super::report::{SchemaVersion, TicketView};
+use serde::Serialize;
 
 /// The status `wt done` gives `t`: `review` for jobs when the config asks for audits.
 pub fn status_after_done(config: &Config, t: &Ticket) -> Status {
@@ -201,6 +203,35 @@ pub struct Failed {
     pub max_attempts: u32,
 }
 
+/// `wt fail`: the ticket after the failed audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailReport {
+    pub schema_version: SchemaVersion,
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// The number of the amendment written.
+    pub amendment: u32,
+    /// The failed attempts reached `max_attempts`: the ticket waits for a human (`wt reopen`).
+    pub escalated: bool,
+    pub max_attempts: u32,
+    /// The commit on the state branch.
+    pub commit: Option<String>,
+}
+
+impl FailReport {
+    pub fn new(w: &Written<Failed>) -> FailReport {
+        let f = &w.value;
+        FailReport {
+            schema_version: SchemaVersion,
+            ticket: TicketView::of(&f.ticket),
+            amendment: f.amendment,
+            escalated: f.escalated,
+            max_attempts: f.max_attempts,
+            commit: w.commit.map(|x| x.to_string()),
+        }
+    }
+}
+
 /// `wt fail`: append an amendment, count the failed attempt, clear the claim; the ticket is
 /// ready again, or `escalated` once its failed attempts reach `max_attempts`.
 pub fn fail(
@@ -350,6 +381,26 @@ pub fn reopen(
             value: ticket,
         })
     })
+}
+
+/// `wt approve`: the tickets approved now.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApproveReport {
+    pub schema_version: SchemaVersion,
+    /// Empty when every ticket named was approved already.
+    pub approved: Vec<TicketView>,
+    /// The commit on the state branch; null when nothing was committed.
+    pub commit: Option<String>,
+}
+
+impl ApproveReport {
+    pub fn new(w: &Written<Vec<Ticket>>) -> ApproveReport {
+        ApproveReport {
+            schema_version: SchemaVersion,
+            approved: w.value.iter().map(TicketView::of).collect(),
+            commit: w.commit.map(|x| x.to_string()),
+        }
+    }
 }
 
 /// `wt approve`: record a human's approval of one or more gated tickets in one commit.

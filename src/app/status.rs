@@ -60,8 +60,10 @@ pub struct Finished {
     pub commit: String,
 }
 
+/// `wt status`: one screen on the state of the work.
 #[derive(Debug, Clone, Serialize)]
 pub struct Overview {
+    pub schema_version: crate::app::report::SchemaVersion,
     pub branch: String,
     pub tip: Option<String>,
     pub now: String,
@@ -178,6 +180,7 @@ pub fn overview(ws: &Workspace, snap: &Snapshot, stale_after_secs: i64) -> Resul
         .collect();
     awaiting_approval.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Overview {
+        schema_version: crate::app::report::SchemaVersion,
         branch: ws.branch.clone(),
         tip: snap.tip.map(|t| t.to_string()),
         now: clock::timestamp(),
@@ -271,4 +274,14 @@ pub fn short_age(secs: i64) -> String {
         3600..86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
         _ => format!("{}d{}h", s / 86400, (s % 86400) / 3600),
     }
+}
+
+/// [`overview`] at the state branch's tip, with notes for the ticket files left out.
+pub fn status(
+    ws: &Workspace,
+    stale_after_secs: i64,
+) -> Result<crate::app::report::Reported<Overview>> {
+    let snap = ws.snapshot()?;
+    let o = overview(ws, &snap, stale_after_secs)?;
+    Ok(crate::app::report::Reported::new(o).skipping(&snap.problems))
 }

@@ -59,6 +59,7 @@ pub struct Conflict {
     pub theirs: String,
 }
 
+/// What one `sync` did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SyncReport {
     pub remote: String,
@@ -79,6 +80,14 @@ pub struct SyncReport {
     pub rounds: u32,
     pub conflicts: Vec<Conflict>,
     pub warnings: Vec<String>,
+}
+
+/// `wt sync`: what the exchange with the remote did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncCommandReport {
+    pub schema_version: crate::app::report::SchemaVersion,
+    #[serde(flatten)]
+    pub sync: SyncReport,
 }
 
 /// The sync mode and remote configured at the state branch's tip.
@@ -660,6 +669,35 @@ pub fn published<T>(
             })
         }
     }
+}
+
+/// `sync: {mode: claim}` is set: the sync options to publish claims and their changes with.
+pub fn claim_mode(ws: &Workspace) -> Result<Option<SyncOptions>> {
+    let (mode, remote) = configured(ws)?;
+    Ok((mode == SyncMode::Claim).then_some(SyncOptions {
+        remote: Some(remote),
+    }))
+}
+
+/// Run a write of a claim's life (release, heartbeat, done); in claim mode publish it through
+/// the remote and check with `survived` that it is still in effect there. Returns the write
+/// and warnings about sync conflicts.
+pub fn maybe_published<T>(
+    ws: &Workspace,
+    write: impl FnOnce() -> Result<Written<T>>,
+    survived: impl FnOnce(&Workspace, &T) -> Result<()>,
+) -> Result<(Written<T>, Vec<String>)> {
+    let Some(so) = claim_mode(ws)? else {
+        return Ok((write()?, Vec::new()));
+    };
+    let (w, rep) = published(ws, &so, write, |_| false)?;
+    survived(ws, &w.value)?;
+    let warnings = rep
+        .conflicts
+        .iter()
+        .map(|c| format!("sync conflict on {}: {} (kept remote)", c.path, c.field))
+        .collect();
+    Ok((w, warnings))
 }
 
 /// What to claim through the remote.

@@ -14,7 +14,6 @@
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rand::RngExt;
-use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::model::frontmatter::{self, Value};
@@ -147,13 +146,23 @@ pub fn clear_lease(t: &mut Ticket) {
     t.claim_stolen_from = None;
 }
 
-fn superseded_detail(t: &Ticket) -> serde_json::Value {
-    json!({
-        "id": t.id,
-        "claimed_by": t.claimed_by,
-        "claimed_at": t.claimed_at,
-        "claim_stolen_from": t.claim_stolen_from,
-    })
+/// The `detail` of an error refusing an agent whose claim is gone or was taken over: the
+/// claim as it is now.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClaimNow<'a> {
+    pub id: &'a str,
+    pub claimed_by: &'a Option<String>,
+    pub claimed_at: &'a Option<String>,
+    pub claim_stolen_from: &'a Option<String>,
+}
+
+fn superseded_detail(t: &Ticket) -> ClaimNow<'_> {
+    ClaimNow {
+        id: &t.id,
+        claimed_by: &t.claimed_by,
+        claimed_at: &t.claimed_at,
+        claim_stolen_from: &t.claim_stolen_from,
+    }
 }
 
 /// Does `agent` (carrying `token`, if any) hold `t`'s claim? `verb` names the action for the

@@ -7,6 +7,8 @@
 //! compare-and-swap on the branch ref; CAS still protects against `git` and other clones'
 //! pushes moving the branch, and a lost race re-reads the tip and re-applies the change.
 
+mod memo;
+
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};

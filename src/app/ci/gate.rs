@@ -6,7 +6,6 @@
 //! stops when the gate has no verdict yet ([`DoneGate::must_run`]), runs the checks with no
 //! lock held ([`DoneGate::run`]), then writes — re-validating on the tip of that moment.
 
-use serde_json::json;
 
 use super::{check_worktree, checks_from, Check, CiRun, Reporter, RunOptions};
 use crate::error::{Error, Result};
@@ -77,7 +76,7 @@ impl DoneGate {
             return Err(
                 Error::refused(format!("{id} cannot be done: {}", run.red_summary()))
                     .with_hint(hint)
-                    .with_detail(json!({"ci": run})),
+                    .with_detail(super::CiRefused { ci: &run }),
             );
         }
         if !run.reused && !run.record.checks.is_empty() {

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use crate::store::Oid;
 use serde::{Deserialize, Serialize};
 
+use crate::app::report::SchemaVersion;
 use crate::error::{Error, Result};
 use crate::model::config::{Config, CONFIG_PATH};
 use crate::workspace::Workspace;
@@ -149,6 +150,78 @@ impl CiRun {
                 s
             }
             None => format!("CI is red on tree {short}"),
+        }
+    }
+}
+
+/// The `detail` of the error refusing `wt done` on red CI.
+#[derive(Debug, Clone, Serialize)]
+pub struct CiRefused<'a> {
+    /// The red run.
+    pub ci: &'a CiRun,
+}
+
+/// `wt ci`: the verdict on the working tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct CiReport {
+    pub schema_version: SchemaVersion,
+    /// Every check passed on the tree, which did not change meanwhile (true when no check is
+    /// configured).
+    pub green: bool,
+    /// Some check is configured under `ci:`.
+    pub configured: bool,
+    #[serde(flatten)]
+    pub outcome: CiOutcome,
+}
+
+/// What `wt ci` did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum CiOutcome {
+    /// The checks ran, or a green result for the same tree and checks was reused.
+    Ran(CiRun),
+    /// No check is configured: `checks` is empty.
+    NotConfigured { checks: Vec<Check> },
+}
+
+impl CiReport {
+    pub fn not_configured() -> CiReport {
+        CiReport {
+            schema_version: SchemaVersion,
+            green: true,
+            configured: false,
+            outcome: CiOutcome::NotConfigured { checks: Vec::new() },
+        }
+    }
+    pub fn ran(run: CiRun) -> CiReport {
+        CiReport {
+            schema_version: SchemaVersion,
+            green: run.green(),
+            configured: true,
+            outcome: CiOutcome::Ran(run),
+        }
+    }
+}
+
+/// `wt ci --since REV`: the commits after REV that change code, and their verdicts here.
+#[derive(Debug, Clone, Serialize)]
+pub struct CiSinceReport {
+    pub schema_version: SchemaVersion,
+    /// REV as given.
+    pub since: String,
+    /// Newest first.
+    pub commits: Vec<CommitCheck>,
+    /// How many of them are not green here.
+    pub not_green: usize,
+}
+
+impl CiSinceReport {
+    pub fn new(since: &str, commits: Vec<CommitCheck>) -> CiSinceReport {
+        CiSinceReport {
+            schema_version: SchemaVersion,
+            since: since.to_string(),
+            not_green: commits.iter().filter(|c| c.status != "green").count(),
+            commits,
         }
     }
 }
