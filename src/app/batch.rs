@@ -89,6 +89,21 @@ fn agent_names(snap: &Snapshot, agents: &Agents, n: usize) -> Vec<String> {
     }
 }
 
+/// [`claim_batch`] of `kind` (`Some(None)`: any kind; None: `ready.default_kind` from the
+/// config).
+pub fn claim_batch_with_default_kind(
+    ws: &Workspace,
+    kind: Option<Option<Kind>>,
+    n: usize,
+    agents: &Agents,
+) -> Result<Written<Vec<Claimed>>> {
+    let kind = match kind {
+        Some(k) => k,
+        None => Some(ws.config()?.ready.default_kind),
+    };
+    claim_batch(ws, kind, n, agents)
+}
+
 /// Claim up to `n` ready tickets that can run together, in one commit.
 pub fn claim_batch(
     ws: &Workspace,

@@ -113,11 +113,8 @@ pub fn done_as_configured(
     agent: &str,
     opts: &DoneOptions,
 ) -> Result<Reported<TicketChange>> {
-    let (w, sync_warnings) = super::sync::maybe_published(
-        ws,
-        || done(ws, query, agent, opts),
-        super::sync::check_done,
-    )?;
+    let (w, sync_warnings) =
+        super::sync::maybe_published(ws, || done(ws, query, agent, opts), super::sync::check_done)?;
     Ok(Reported::new(TicketChange::new(&w.value, w.commit))
         .warning(w.warnings)
         .warning(sync_warnings))

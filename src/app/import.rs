@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::report::SchemaVersion;
 use super::new::{check_parent, prepare, template_text, NewSpec};
+use super::report::SchemaVersion;
 use crate::error::{Error, Result};
 use crate::model::id;
 pub use crate::model::item::{parse_items, Item};

@@ -13,8 +13,8 @@ pub mod context;
 pub mod demo;
 pub mod dep;
 pub mod doctor;
-pub mod graph;
 pub mod done;
+pub mod graph;
 pub mod hooks;
 pub mod import;
 pub mod init;
@@ -49,6 +49,11 @@ pub fn agent_name(ws: &crate::store::Store, explicit: Option<&str>) -> Result<St
         None => Err(Error::invalid("who is acting? no agent name")
             .with_hint("pass --agent NAME, set WT_AGENT, or set git config user.name")),
     }
+}
+
+/// [`agent_name`] in the repository of `ws`.
+pub fn acting_agent(ws: &Workspace, explicit: Option<&str>) -> Result<String> {
+    agent_name(&ws.store, explicit)
 }
 
 /// Set `fields` on a ticket's file text, one line each. Claim fields go through

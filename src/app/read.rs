@@ -44,8 +44,9 @@ pub fn list(ws: &Workspace, filter: &ListFilter) -> Result<Reported<ListReport>>
     };
     // The listed tickets move into the report (10,000 of them are not copied); the rest
     // stay in the snapshot.
-    let (mut listed, rest): (Vec<Ticket>, Vec<Ticket>) =
-        std::mem::take(&mut snap.tickets).into_iter().partition(wanted);
+    let (mut listed, rest): (Vec<Ticket>, Vec<Ticket>) = std::mem::take(&mut snap.tickets)
+        .into_iter()
+        .partition(wanted);
     snap.tickets = rest;
     listed.sort_by(|a, b| a.path.cmp(&b.path));
     let now = clock::now();
@@ -126,7 +127,12 @@ pub struct TreeNode {
     pub ready: bool,
 }
 
-fn tree_node(g: &Graph<'_>, i: usize, ready: &[bool], now: chrono::DateTime<chrono::Utc>) -> TreeNode {
+fn tree_node(
+    g: &Graph<'_>,
+    i: usize,
+    ready: &[bool],
+    now: chrono::DateTime<chrono::Utc>,
+) -> TreeNode {
     let mut kids: Vec<usize> = g.children(i).to_vec();
     // Plan order (`order`, set by `wt plan import`), then path.
     kids.sort_by_key(|&k| (g.tickets[k].order.unwrap_or(u32::MAX), &g.tickets[k].path));

@@ -79,9 +79,7 @@ pub fn ready(ws: &Workspace, opts: &ReadyOptions) -> Result<Reported<ReadyReport
 }
 
 fn compute(snap: &Snapshot, opts: &ReadyOptions) -> Reported<ReadyReport> {
-    let kind = opts
-        .kind
-        .unwrap_or(Some(snap.config.ready.default_kind));
+    let kind = opts.kind.unwrap_or(Some(snap.config.ready.default_kind));
     let g = snap.graph();
     let mut skipped = Vec::new();
     let (mode, mut ids) = if opts.review {

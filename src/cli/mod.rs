@@ -1,5 +1,6 @@
 //! Command-line front end: argument parsing, output (text or `--json`) and exit codes.
-//! Each verb lives in `commands/<verb>.rs`; logic lives in the library's `ops`.
+//! Each verb lives in `commands/<verb>.rs`: its arguments, one call into [`crate::app`], and
+//! the text rendering of the report that call returns. `--json` prints the report itself.
 
 mod commands;
 mod output;
@@ -9,7 +10,9 @@ use std::path::PathBuf;
 
 use crate::{Error, ErrorKind};
 use clap::{CommandFactory, FromArgMatches, Parser};
-use serde_json::{json, Value};
+use serde::Serialize;
+
+use crate::app::report::{ErrorBody, ErrorReport, Reported, SchemaVersion};
 
 /// Exit codes, also listed in `wt --help`.
 pub mod exit {
@@ -39,8 +42,9 @@ Exit codes:
   7  not set up: not a git repository, or no .work/ (run `wt init`)
   130 `wt ci` or the pre-commit hook was interrupted (Ctrl-C, SIGTERM)
 
-Every command takes --json and then prints one JSON document on stdout
-(errors too: {\"error\": {...}}).";
+Every command takes --json and then prints one JSON document on stdout: an
+object whose first field is \"schema_version\": 1 (errors too:
+{\"schema_version\": 1, \"error\": {...}}).";
 
 /// wt: work tickets for teams of coding agents, stored in git.
 ///
@@ -60,26 +64,53 @@ pub struct Cli {
     pub command: commands::Command,
 }
 
-/// What a command produced: text for people, a JSON value for agents.
+/// What a command produced: its report (the document `--json` prints) and how to say it in
+/// text, rendered from the same report only when text is asked for.
 pub struct Out {
-    pub text: String,
-    pub json: Value,
+    doc: Box<dyn Document>,
     pub code: i32,
     /// Lines for stderr (warnings, skipped tickets), printed in both modes.
     pub notes: Vec<String>,
-    /// `json` already rendered (a result taken from the cache); printed instead of it.
-    pub json_text: Option<String>,
+    /// Print the text exactly as rendered, without adding a final newline (`wt plan export`).
+    pub exact: bool,
+}
+
+/// A report and its text rendering, behind one type: `Out` carries any report.
+trait Document {
+    fn json(&self) -> serde_json::Result<String>;
+    fn text(&self) -> String;
+}
+
+struct Rendered<R, F> {
+    report: R,
+    render: F,
+}
+
+impl<R: Serialize, F: Fn(&R) -> String> Document for Rendered<R, F> {
+    fn json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(&self.report)
+    }
+    fn text(&self) -> String {
+        (self.render)(&self.report)
+    }
 }
 
 impl Out {
-    pub fn new(text: impl Into<String>, json: Value) -> Out {
+    /// `report`, rendered as text by `render`.
+    pub fn new<R: Serialize + 'static>(report: R, render: impl Fn(&R) -> String + 'static) -> Out {
         Out {
-            text: text.into(),
-            json,
+            doc: Box::new(Rendered { report, render }),
             code: exit::OK,
             notes: Vec::new(),
-            json_text: None,
+            exact: false,
         }
+    }
+    /// A report from the library with its notes for stderr.
+    pub fn reported<R: Serialize + 'static>(
+        r: Reported<R>,
+        render: impl Fn(&R) -> String + 'static,
+    ) -> Out {
+        Out::new(r.report, render).notes(output::note_lines(&r.notes))
     }
     pub fn notes(mut self, notes: impl IntoIterator<Item = String>) -> Out {
         self.notes.extend(notes);
@@ -87,6 +118,11 @@ impl Out {
     }
     pub fn code(mut self, code: i32) -> Out {
         self.code = code;
+        self
+    }
+    /// Print the text as it is, without a final newline added.
+    pub fn exact(mut self) -> Out {
+        self.exact = true;
         self
     }
 }
@@ -186,21 +222,21 @@ pub fn run() -> i32 {
                 eprintln!("{n}");
             }
             if ctx.json {
-                let s = match out.json_text {
-                    Some(s) => s,
-                    None => {
-                        serde_json::to_string_pretty(&out.json).unwrap_or_else(|_| "null".into())
-                    }
-                };
+                let s = out.doc.json().unwrap_or_else(|_| "null".into());
                 emit(&format!("{s}\n"));
-            } else if !out.text.is_empty() {
-                let mut t = out.text;
-                if !t.ends_with('\n') {
-                    t.push('\n');
+            } else {
+                let mut t = out.doc.text();
+                if !t.is_empty() {
+                    if !t.ends_with('\n') && !out.exact {
+                        t.push('\n');
+                    }
+                    emit(&t);
                 }
-                emit(&t);
             }
-            out.code
+            let code = out.code;
+            // wt exits after one command: a report of 10,000 tickets need not be freed.
+            std::mem::forget(out);
+            code
         }
         Err(e) => {
             eprintln!("error: {}", e.message);
@@ -208,13 +244,16 @@ pub fn run() -> i32 {
                 eprintln!("hint: {h}");
             }
             if ctx.json {
-                let doc = json!({"error": {
-                    "kind": kind_name(e.kind),
-                    "code": exit_code(e.kind),
-                    "message": e.message,
-                    "hint": e.hint,
-                    "detail": e.detail,
-                }});
+                let doc = ErrorReport {
+                    schema_version: SchemaVersion,
+                    error: ErrorBody {
+                        kind: kind_name(e.kind),
+                        code: exit_code(e.kind),
+                        message: e.message,
+                        hint: e.hint,
+                        detail: e.detail,
+                    },
+                };
                 let s = serde_json::to_string_pretty(&doc).unwrap_or_default();
                 emit(&format!("{s}\n"));
             }

@@ -6,7 +6,6 @@
 //! stops when the gate has no verdict yet ([`DoneGate::must_run`]), runs the checks with no
 //! lock held ([`DoneGate::run`]), then writes — re-validating on the tip of that moment.
 
-
 use super::{check_worktree, checks_from, Check, CiRun, Reporter, RunOptions};
 use crate::error::{Error, Result};
 use crate::workspace::{Snapshot, Workspace};

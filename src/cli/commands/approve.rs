@@ -1,5 +1,4 @@
-use serde_json::{json, Value};
-
+use crate::app::review::ApproveReport;
 use crate::cli::{output, Ctx, Out};
 
 /// Approve gated tickets (`gate: approval`): work under them or depending on them may start.
@@ -12,27 +11,27 @@ pub struct Args {
     /// Ticket IDs or unique prefixes.
     #[arg(required = true)]
     pub ids: Vec<String>,
-    /// Who approves.
-    #[arg(long)]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let agent = args.agent.name(&ws)?;
     let w = crate::app::review::approve(&ws, &args.ids, &agent)?;
-    let text = if w.value.is_empty() {
-        "already approved".to_string()
-    } else {
-        w.value
-            .iter()
-            .map(|t| format!("approved {} {} ({agent})", t.id, t.title))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let j = json!({
-        "approved": Value::Array(w.value.iter().map(output::ticket_json).collect()),
-        "commit": w.commit.map(|x| x.to_string()),
-    });
-    Ok(Out::new(text, j).notes(output::warning_notes(&w.warnings)))
+    Ok(
+        Out::new(ApproveReport::new(&w), move |r| render_text(r, &agent))
+            .notes(output::warning_notes(&w.warnings)),
+    )
+}
+
+fn render_text(r: &ApproveReport, agent: &str) -> String {
+    if r.approved.is_empty() {
+        return "already approved".to_string();
+    }
+    r.approved
+        .iter()
+        .map(|t| format!("approved {} {} ({agent})", t.id, t.title))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -1,5 +1,4 @@
-use serde_json::json;
-
+use crate::app::check::CheckReport;
 use crate::cli::{exit, Ctx, Out};
 
 /// Validate the whole ticket tree: frontmatter schema, unknown fields, duplicate IDs,
@@ -9,23 +8,18 @@ use crate::cli::{exit, Ctx, Out};
 pub struct Args {}
 
 pub fn run(_args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let ws = ctx.workspace()?;
-    let snap = ws.snapshot()?;
-    let problems = crate::app::check::check(&ws, &snap)?;
+    let r = crate::app::check::check_tip(&ctx.workspace()?)?;
+    let code = if r.ok { exit::OK } else { exit::ERROR };
+    Ok(Out::new(r, render_text).code(code))
+}
+
+fn render_text(r: &CheckReport) -> String {
+    if r.problems.is_empty() {
+        return format!("ok: {} tickets, no problems", r.tickets);
+    }
     let mut text = String::new();
-    for p in &problems {
+    for p in &r.problems {
         text.push_str(&format!("{p}\n"));
     }
-    if problems.is_empty() {
-        text = format!("ok: {} tickets, no problems", snap.tickets.len());
-    }
-    let code = if problems.is_empty() {
-        exit::OK
-    } else {
-        exit::ERROR
-    };
-    let json =
-        json!({"ok": problems.is_empty(), "tickets": snap.tickets.len(), "problems": problems});
-    crate::workspace::finished_with(snap);
-    Ok(Out::new(text, json).code(code))
+    text
 }

@@ -1,6 +1,4 @@
-use serde_json::json;
-
-use crate::app::ci::{self, Reporter, RunOptions};
+use crate::app::ci::{self, CiOutcome, CiReport, CiSinceReport, Reporter, RunOptions};
 use crate::cli::{exit, Ctx, Out};
 
 /// Run the CI checks on the working tree.
@@ -37,13 +35,16 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let snap = ws.snapshot()?;
     let checks = ci::checks_from(&snap.config)?;
     if let Some(rev) = &args.since {
-        return since(&ws, rev, &checks);
+        let r = CiSinceReport::new(rev, ci::since(&ws, rev, &checks)?);
+        let code = if r.not_green == 0 {
+            exit::OK
+        } else {
+            exit::ERROR
+        };
+        return Ok(Out::new(r, render_since).code(code));
     }
     if checks.is_empty() {
-        return Ok(Out::new(
-            "no CI checks configured (add them under ci: in .work/config.yaml)",
-            json!({"green": true, "checks": [], "configured": false}),
-        ));
+        return Ok(Out::new(CiReport::not_configured(), render_text));
     }
     let opts = RunOptions {
         keep_going: args.keep_going,
@@ -51,9 +52,6 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         rerun: args.rerun,
     };
     let run = ci::check_worktree(&ws, &checks, &opts, &Reporter::stderr("wt ci"))?;
-    let mut j = json!(run);
-    j["green"] = json!(run.green());
-    j["configured"] = json!(true);
     let code = if run.interrupted {
         exit::INTERRUPTED
     } else if run.green() {
@@ -61,7 +59,17 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     } else {
         exit::ERROR
     };
-    let text = if run.green() {
+    Ok(Out::new(CiReport::ran(run), render_text).code(code))
+}
+
+fn render_text(r: &CiReport) -> String {
+    let run = match &r.outcome {
+        CiOutcome::NotConfigured { .. } => {
+            return "no CI checks configured (add them under ci: in .work/config.yaml)".into()
+        }
+        CiOutcome::Ran(run) => run,
+    };
+    if run.green() {
         let parts: Vec<String> = run
             .record
             .checks
@@ -76,19 +84,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         )
     } else {
         format!("red: {}", run.red_summary())
-    };
-    Ok(Out::new(text, j).code(code))
+    }
 }
 
-fn since(
-    ws: &crate::workspace::Workspace,
-    rev: &str,
-    checks: &[ci::Check],
-) -> Result<Out, crate::Error> {
-    let commits = ci::since(ws, rev, checks)?;
-    let not_green = commits.iter().filter(|c| c.status != "green").count();
+fn render_since(r: &CiSinceReport) -> String {
     let mut text = String::new();
-    for c in &commits {
+    for c in &r.commits {
         text.push_str(&format!(
             "{}  {:<9}  {}{}{}\n",
             ci::short_id(&c.commit),
@@ -103,17 +104,10 @@ fn since(
         ));
     }
     text.push_str(&format!(
-        "{} commit(s) after {rev} change code; {not_green} not green here",
-        commits.len()
+        "{} commit(s) after {} change code; {} not green here",
+        r.commits.len(),
+        r.since,
+        r.not_green
     ));
-    let code = if not_green == 0 {
-        exit::OK
-    } else {
-        exit::ERROR
-    };
-    Ok(Out::new(
-        text,
-        json!({"since": rev, "commits": commits, "not_green": not_green}),
-    )
-    .code(code))
+    text
 }

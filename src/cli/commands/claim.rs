@@ -1,5 +1,5 @@
-use serde_json::json;
-
+use crate::app::batch::BatchReport;
+use crate::app::claim::{ClaimReport, Wanted};
 use crate::cli::{output, Ctx, Out};
 
 /// Claim a ticket for an agent, or the best ready one with --next.
@@ -13,6 +13,9 @@ use crate::cli::{output, Ctx, Out};
 /// `wt heartbeat` (--token or WT_CLAIM_TOKEN): they are refused once the claim has been taken
 /// over, so a superseded agent cannot finish work it no longer owns.
 #[derive(clap::Args)]
+#[command(mut_arg("kind", |a| a
+    .requires("next")
+    .help("With --next: job (default from config), task, phase-spec or any.")))]
 pub struct Args {
     /// Ticket ID or unique prefix.
     #[arg(required_unless_present = "next", conflicts_with = "next")]
@@ -20,12 +23,10 @@ pub struct Args {
     /// Claim the first ticket `wt ready` would list.
     #[arg(long)]
     pub next: bool,
-    /// With --next: job (default from config), task, phase-spec or any.
-    #[arg(long, value_parser = super::parse_kind_or_any, requires = "next")]
-    pub kind: Option<super::KindFilter>,
-    /// Who is claiming.
-    #[arg(long)]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub kind: super::shared::KindOrAny,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
     /// Claim even though the ticket is not ready (its dependencies are not done).
     #[arg(long)]
     pub force: bool,
@@ -62,58 +63,34 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     if let Some(n) = args.batch {
         return run_batch(&ws, n, &args);
     }
-    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let agent = args.agent.name(&ws)?;
     let opts = crate::app::claim::ClaimOptions {
         force: args.force,
         steal_stale: args.steal_stale,
         lease_minutes: args.lease,
     };
-    let kind = match args.kind {
-        Some(k) => k.0,
-        None if args.next => Some(ws.config()?.ready.default_kind),
-        None => None,
+    let wanted = match (&args.id, args.next, args.review) {
+        (_, true, true) => Wanted::NextReview(args.kind.kind().flatten()),
+        (_, true, false) => Wanted::Next(args.kind.kind()),
+        (id, false, _) => Wanted::Id(id.as_deref().unwrap_or_default()),
     };
-    let id = args.id.clone().unwrap_or_default();
-    let remote = match super::sync::claim_mode(&ws)? {
-        Some(so) => Some(so),
-        None if args.remote => Some(crate::app::sync::SyncOptions::default()),
-        None => None,
-    };
-    let mut notes = Vec::new();
-    let w = if args.next && args.review {
-        crate::app::review::claim_next_review(&ws, args.kind.and_then(|k| k.0), &agent)?
-    } else if let Some(so) = remote {
-        let target = if args.next {
-            crate::app::sync::ClaimTarget::Next(kind)
-        } else {
-            crate::app::sync::ClaimTarget::Id(&id)
-        };
-        let (w, rep) = crate::app::sync::claim_published(&ws, target, &agent, &opts, &so)?;
-        notes.extend(rep.warnings.iter().map(|w| format!("warning: {w}")));
-        w
-    } else if args.next {
-        crate::app::claim::claim_next_with(&ws, kind, &agent, &opts)?
-    } else {
-        crate::app::claim::claim_with(&ws, &id, &agent, &opts)?
-    };
-    let c = &w.value;
-    let t = &c.ticket;
-    let mut j = output::ticket_json(t);
-    j["already_yours"] = json!(c.already_yours);
-    j["claim_token"] = json!(t.claim_token);
-    j["took_over_from"] = json!(c.took_over);
-    j["commit"] = json!(w.commit.map(|x| x.to_string()));
+    let r = crate::app::claim::claim_as_configured(&ws, wanted, &agent, &opts, args.remote)?;
+    Ok(Out::reported(r, move |r| render_text(r, &agent)))
+}
+
+fn render_text(r: &ClaimReport, agent: &str) -> String {
+    let t = &r.ticket;
     let lease = match &t.claim_expires {
         Some(e) => format!("lease until {e}"),
         None => "no lease expiry".to_string(),
     };
-    let token = t.claim_token.as_deref().unwrap_or("none");
-    let text = if c.already_yours {
+    let token = r.claim_token.as_deref().unwrap_or("none");
+    if r.already_yours {
         format!(
             "{} is already claimed by you ({agent}); token {token}, {lease}",
             t.id
         )
-    } else if let Some(prev) = &c.took_over {
+    } else if let Some(prev) = &r.took_over_from {
         format!(
             "took over {} {} from {prev} (stale lease) for {agent}\ntoken {token}, {lease}",
             t.id, t.title
@@ -123,37 +100,30 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
             "claimed {} {} for {agent}\ntoken {token}, {lease}",
             t.id, t.title
         )
-    };
-    notes.extend(output::warning_notes(&w.warnings));
-    Ok(Out::new(text, j).notes(notes))
+    }
 }
 
 fn run_batch(ws: &crate::workspace::Workspace, n: usize, args: &Args) -> Result<Out, crate::Error> {
     use crate::app::batch::Agents;
     let agents = match &args.agent_prefix {
         Some(p) => Agents::Prefix(p.clone()),
-        None => Agents::One(crate::app::agent_name(&ws.store, args.agent.as_deref())?),
+        None => Agents::One(args.agent.name(ws)?),
     };
-    let kind = match args.kind {
-        Some(k) => k.0,
-        None => Some(ws.config()?.ready.default_kind),
-    };
-    let w = crate::app::batch::claim_batch(ws, kind, n, &agents)?;
-    let text: Vec<String> = w
-        .value
+    let w = crate::app::batch::claim_batch_with_default_kind(ws, args.kind.kind(), n, &agents)?;
+    Ok(Out::new(BatchReport::new(&w), render_batch).notes(output::warning_notes(&w.warnings)))
+}
+
+fn render_batch(r: &BatchReport) -> String {
+    r.claimed
         .iter()
-        .map(|c| {
+        .map(|t| {
             format!(
                 "claimed {} {} for {}",
-                c.ticket.id,
-                c.ticket.title,
-                c.ticket.claimed_by.as_deref().unwrap_or("")
+                t.id,
+                t.title,
+                t.claimed_by.as_deref().unwrap_or("")
             )
         })
-        .collect();
-    let j = json!({
-        "claimed": w.value.iter().map(|c| output::ticket_json(&c.ticket)).collect::<Vec<_>>(),
-        "commit": w.commit.map(|x| x.to_string()),
-    });
-    Ok(Out::new(text.join("\n"), j).notes(output::warning_notes(&w.warnings)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

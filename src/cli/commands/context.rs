@@ -1,8 +1,7 @@
 use std::path::PathBuf;
 
-use serde_json::json;
-
-use crate::cli::{output, Ctx, Out};
+use crate::app::context::ContextReport;
+use crate::cli::{Ctx, Out};
 
 /// Write the minimal markdown an agent needs for one ticket, within a token budget.
 ///
@@ -21,8 +20,8 @@ use crate::cli::{output, Ctx, Out};
 /// "over_budget": true).
 #[derive(clap::Args)]
 pub struct Args {
-    /// Ticket ID or unique prefix.
-    pub id: String,
+    #[command(flatten)]
+    pub ticket: super::shared::TicketId,
     /// Budget in estimated tokens (UTF-8 bytes / 4).
     #[arg(long, value_name = "TOKENS")]
     pub budget: Option<usize>,
@@ -35,15 +34,21 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let ws = ctx.workspace()?;
-    let snap = ws.snapshot()?;
-    let t = snap.resolve(&args.id)?;
     let opts = crate::app::context::ContextOptions {
         budget: args.budget,
         with_files: args.with_files,
     };
-    let b = crate::app::context::bundle(&ws, &snap, t, &opts)?;
-    let summary = format!(
+    let out = args.out.map(|p| ctx.cwd.join(p));
+    let r =
+        crate::app::context::context(&ctx.workspace()?, &args.ticket.id, &opts, out.as_deref())?;
+    // Printing the bundle itself, the summary goes to stderr.
+    let summary = (r.report.out.is_none()).then(|| format!("wt context {}", summary(&r.report)));
+    Ok(Out::reported(r, render_text).notes(summary))
+}
+
+fn summary(r: &ContextReport) -> String {
+    let b = &r.bundle;
+    format!(
         "{}: ~{} of {} tokens (estimate: bytes / 4){}{}",
         b.id,
         b.tokens,
@@ -54,20 +59,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
             format!("; trimmed: {}", b.trimmed.join("; "))
         },
         if b.over_budget { "; OVER BUDGET" } else { "" }
-    );
-    let mut j = json!(b);
-    let mut notes = output::skipped_notes(&snap.problems);
-    let text = match &args.out {
-        Some(p) => {
-            let p = ctx.cwd.join(p);
-            std::fs::write(&p, &b.text)?;
-            j["out"] = json!(p.display().to_string());
-            format!("wrote {}: {summary}", p.display())
-        }
-        None => {
-            notes.push(format!("wt context {summary}"));
-            b.text.clone()
-        }
-    };
-    Ok(Out::new(text, j).notes(notes))
+    )
+}
+
+fn render_text(r: &ContextReport) -> String {
+    match &r.out {
+        Some(p) => format!("wrote {p}: {}", summary(r)),
+        None => r.bundle.text.clone(),
+    }
 }

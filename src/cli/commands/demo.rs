@@ -1,7 +1,7 @@
 use std::path::Path;
 
-use serde_json::json;
-
+use crate::app::demo::DemoReport;
+use crate::app::report::SchemaVersion;
 use crate::cli::{Ctx, Out};
 use crate::workspace::Workspace;
 
@@ -216,8 +216,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     } else {
         None
     };
-    Ok(Out::new(
-        String::new(),
-        json!({"log": subjects, "kept": kept, "transcript": log}),
-    ))
+    let report = DemoReport {
+        schema_version: SchemaVersion,
+        log: subjects,
+        kept,
+        transcript: log,
+    };
+    // The text was printed step by step.
+    Ok(Out::new(report, |_| String::new()))
 }

@@ -1,6 +1,6 @@
 use clap::Subcommand;
-use serde_json::json;
 
+use crate::app::dep::DepReport;
 use crate::cli::{output, Ctx, Out};
 
 /// Add or remove a dependency edge.
@@ -18,9 +18,8 @@ pub struct EdgeArgs {
     pub id: String,
     /// The ticket it waits on.
     pub dep: String,
-    /// Who is acting (recorded in the commit).
-    #[arg(long)]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
 }
 
 pub fn run(cmd: DepCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
@@ -29,21 +28,26 @@ pub fn run(cmd: DepCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
         DepCommand::Add(a) => (true, a),
         DepCommand::Rm(a) => (false, a),
     };
-    let agent = crate::app::agent_name(&ws.store, a.agent.as_deref()).ok();
+    let agent = a.agent.name_if_known(&ws);
     let w = if add {
         crate::app::dep::add(&ws, &a.id, &a.dep, agent.as_deref())?
     } else {
         crate::app::dep::rm(&ws, &a.id, &a.dep, agent.as_deref())?
     };
-    let t = &w.value;
-    let mut j = output::ticket_json(t);
-    j["changed"] = json!(w.commit.is_some());
-    j["commit"] = json!(w.commit.map(|x| x.to_string()));
-    let text = match (add, w.commit.is_some()) {
-        (true, true) => format!("{} now depends on {}", t.id, a.dep),
-        (true, false) => format!("{} already depends on {}", t.id, a.dep),
-        (false, true) => format!("{} no longer depends on {}", t.id, a.dep),
-        (false, false) => format!("{} did not depend on {}", t.id, a.dep),
-    };
-    Ok(Out::new(text, j).notes(output::warning_notes(&w.warnings)))
+    let dep = a.dep;
+    Ok(
+        Out::new(DepReport::new(&w), move |r| render_text(r, add, &dep))
+            .notes(output::warning_notes(&w.warnings)),
+    )
+}
+
+/// `dep` as the user gave it.
+fn render_text(r: &DepReport, add: bool, dep: &str) -> String {
+    let id = &r.ticket.id;
+    match (add, r.changed) {
+        (true, true) => format!("{id} now depends on {dep}"),
+        (true, false) => format!("{id} already depends on {dep}"),
+        (false, true) => format!("{id} no longer depends on {dep}"),
+        (false, false) => format!("{id} did not depend on {dep}"),
+    }
 }

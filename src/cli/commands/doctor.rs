@@ -1,6 +1,4 @@
-use serde_json::json;
-
-use crate::app::doctor::Severity;
+use crate::app::doctor::{Report, Severity};
 use crate::cli::{exit, Ctx, Out};
 
 /// Find what crashed processes left behind; with --fix, repair what is safe and say what
@@ -20,8 +18,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let ws = ctx.workspace()?;
-    let report = crate::app::doctor::doctor(&ws, args.fix)?;
+    let report = crate::app::doctor::doctor(&ctx.workspace()?, args.fix)?;
+    let code = if report.ok { exit::OK } else { exit::ERROR };
+    let fix = args.fix;
+    Ok(Out::new(report, move |r| render_text(r, fix)).code(code))
+}
+
+fn render_text(report: &Report, fix: bool) -> String {
     let mut text = String::new();
     for f in &report.findings {
         let label = match f.severity {
@@ -46,10 +49,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
             0 => "ok: nothing to repair\n".to_string(),
             n => format!("ok: repaired {n} thing(s); nothing else to repair\n"),
         });
-    } else if !args.fix {
+    } else if !fix {
         text.push_str("run `wt doctor --fix` to repair what is safe to repair\n");
     }
-    let j = json!({"ok": report.ok, "findings": report.findings});
-    let code = if report.ok { exit::OK } else { exit::ERROR };
-    Ok(Out::new(text, j).code(code))
+    text
 }

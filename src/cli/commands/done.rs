@@ -1,6 +1,6 @@
-use serde_json::json;
-
-use crate::cli::{output, Ctx, Out};
+use crate::app::report::TicketChange;
+use crate::cli::{Ctx, Out};
+use crate::model::ticket::Status;
 
 /// Finish a ticket you hold.
 ///
@@ -17,56 +17,41 @@ use crate::cli::{output, Ctx, Out};
 /// (trailers Wt-CI-Tree, Wt-CI). --no-ci --reason TEXT skips them and records why.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Ticket ID or unique prefix.
-    pub id: String,
-    /// Who is finishing (default WT_AGENT or git user.name).
-    #[arg(long)]
-    pub agent: Option<String>,
-    /// Finish although you are not the claimant or evidence is missing.
-    #[arg(long, requires = "reason")]
-    pub force: bool,
+    #[command(flatten)]
+    pub ticket: super::shared::TicketId,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
+    #[command(flatten)]
+    pub force: super::shared::ForceReason,
     /// Finish without running the CI checks (needs --reason).
     #[arg(long, requires = "reason")]
     pub no_ci: bool,
-    /// Why --force or --no-ci was needed (recorded in the commit and the ticket).
-    #[arg(long)]
-    pub reason: Option<String>,
-    /// The claim token `wt claim` printed (default WT_CLAIM_TOKEN); refused if the claim has
-    /// since been taken over.
-    #[arg(long)]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub token: super::shared::TokenArg,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
+    let agent = args.agent.name(&ws)?;
     let opts = crate::app::done::DoneOptions {
-        force_reason: if args.force {
-            args.reason.clone()
-        } else {
-            None
-        },
-        no_ci_reason: if args.no_ci { args.reason } else { None },
-        token: crate::model::lease::token_from(args.token.as_deref()),
+        force_reason: args.force.forced(),
+        no_ci_reason: args.force.reason.clone().filter(|_| args.no_ci),
+        token: args.token.token(),
     };
-    let (w, sync_notes) = super::sync::maybe_published(
-        &ws,
-        || crate::app::done::done(&ws, &args.id, &agent, &opts),
-        crate::app::sync::check_done,
-    )?;
-    let mut j = output::ticket_json(&w.value);
-    j["commit"] = json!(w.commit.map(|x| x.to_string()));
-    let text = if w.commit.is_none() {
-        format!("{} was already done", w.value.id)
-    } else if w.value.status == crate::model::ticket::Status::Review {
+    let r = crate::app::done::done_as_configured(&ws, &args.ticket.id, &agent, &opts)?;
+    Ok(Out::reported(r, render_text))
+}
+
+fn render_text(r: &TicketChange) -> String {
+    let t = &r.ticket;
+    if r.commit.is_none() {
+        format!("{} was already done", t.id)
+    } else if t.status == Status::Review {
         format!(
             "{} {} is ready for review (an auditor runs `wt pass` or `wt fail`)",
-            w.value.id, w.value.title
+            t.id, t.title
         )
     } else {
-        format!("done {} {}", w.value.id, w.value.title)
-    };
-    Ok(Out::new(text, j)
-        .notes(output::warning_notes(&w.warnings))
-        .notes(sync_notes))
+        format!("done {} {}", t.id, t.title)
+    }
 }

@@ -1,5 +1,4 @@
-use serde_json::json;
-
+use crate::app::review::FailReport;
 use crate::cli::{output, Ctx, Out};
 
 /// Fail the audit of a job you hold for review, with amendments for the next attempt.
@@ -11,8 +10,8 @@ use crate::cli::{output, Ctx, Out};
 /// `escalated` instead: never ready until a human runs `wt reopen <ID>`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Ticket ID or unique prefix.
-    pub id: String,
+    #[command(flatten)]
+    pub ticket: super::shared::TicketId,
     /// The amendment: what the next attempt must do differently.
     #[arg(
         short = 'm',
@@ -25,15 +24,10 @@ pub struct Args {
     /// Read the amendment from this file (- for stdin).
     #[arg(long, value_name = "FILE")]
     pub file: Option<String>,
-    /// Who is auditing (default WT_AGENT or git user.name).
-    #[arg(long)]
-    pub agent: Option<String>,
-    /// Fail although you do not hold the review claim (a human's override; recorded).
-    #[arg(long, requires = "reason")]
-    pub force: bool,
-    /// Why --force was needed.
-    #[arg(long)]
-    pub reason: Option<String>,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
+    #[command(flatten)]
+    pub force: super::shared::ForceReason,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
@@ -43,25 +37,28 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         (None, None) => String::new(),
     };
     let ws = ctx.workspace()?;
-    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let reason = if args.force { args.reason } else { None };
-    let w = crate::app::review::fail(&ws, &args.id, &agent, &text, reason.as_deref())?;
-    let f = &w.value;
-    let mut j = output::ticket_json(&f.ticket);
-    j["amendment"] = json!(f.amendment);
-    j["escalated"] = json!(f.escalated);
-    j["max_attempts"] = json!(f.max_attempts);
-    j["commit"] = json!(w.commit.map(|x| x.to_string()));
-    let text = if f.escalated {
+    let agent = args.agent.name(&ws)?;
+    let w = crate::app::review::fail(
+        &ws,
+        &args.ticket.id,
+        &agent,
+        &text,
+        args.force.forced().as_deref(),
+    )?;
+    Ok(Out::new(FailReport::new(&w), render_text).notes(output::warning_notes(&w.warnings)))
+}
+
+fn render_text(r: &FailReport) -> String {
+    let t = &r.ticket;
+    if r.escalated {
         format!(
             "failed {}: amendment {}; escalated after {} failed attempts (a human runs `wt reopen {}`)",
-            f.ticket.id, f.amendment, f.ticket.attempts, f.ticket.id
+            t.id, r.amendment, t.attempts, t.id
         )
     } else {
         format!(
             "failed {}: amendment {}; {} failed attempt(s), ready again",
-            f.ticket.id, f.amendment, f.ticket.attempts
+            t.id, r.amendment, t.attempts
         )
-    };
-    Ok(Out::new(text, j).notes(output::warning_notes(&w.warnings)))
+    }
 }

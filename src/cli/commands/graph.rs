@@ -1,6 +1,5 @@
-use serde_json::json;
-
-use crate::cli::{output, Ctx, Out};
+use crate::app::graph::GraphReport;
+use crate::cli::{Ctx, Out};
 
 /// Show the remaining work as waves of parallel work, and its critical path.
 ///
@@ -11,9 +10,8 @@ use crate::cli::{output, Ctx, Out};
 /// shown transitively reduced. Done tickets are left out; tickets on a cycle are "stuck".
 #[derive(clap::Args)]
 pub struct Args {
-    /// job (default from config), task, phase-spec or any.
-    #[arg(long, value_parser = super::parse_kind_or_any)]
-    pub kind: Option<super::KindFilter>,
+    #[command(flatten)]
+    pub kind: super::shared::KindOrAny,
     /// text (default), mermaid (a flowchart) or dot (Graphviz).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -27,17 +25,15 @@ pub enum Format {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let ws = ctx.workspace()?;
-    let snap = ws.snapshot()?;
-    let kind = args
-        .kind
-        .map(|k| k.0)
-        .unwrap_or(Some(snap.config.ready.default_kind));
-    let w = crate::schedule::waves::waves(&snap.tickets, kind);
-    let text = match args.format {
-        Format::Text => w.to_text(),
-        Format::Mermaid => w.to_mermaid(),
-        Format::Dot => w.to_dot(),
-    };
-    Ok(Out::new(text, json!(w)).notes(output::skipped_notes(&snap.problems)))
+    let r = crate::app::graph::graph(&ctx.workspace()?, args.kind.kind())?;
+    let format = args.format;
+    Ok(Out::reported(r, move |r| render_text(r, format)))
+}
+
+fn render_text(r: &GraphReport, format: Format) -> String {
+    match format {
+        Format::Text => r.waves.to_text(),
+        Format::Mermaid => r.waves.to_mermaid(),
+        Format::Dot => r.waves.to_dot(),
+    }
 }

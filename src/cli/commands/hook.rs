@@ -1,9 +1,8 @@
-use clap::Subcommand;
-use serde_json::json;
-
 use crate::app::ci::Reporter;
-use crate::app::hooks::{self, InstallReport};
+use crate::app::hooks::{self, HookInstallReport, InstallReport, PreCommitReport};
+use crate::app::report::SchemaVersion;
 use crate::cli::{exit, Ctx, Out};
+use clap::Subcommand;
 
 /// Manage the pre-commit hook that keeps commits green.
 ///
@@ -43,45 +42,22 @@ pub fn install_line(r: &InstallReport) -> String {
 pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
     match cmd {
         HookCommand::Install => {
-            let r = hooks::install(&ctx.cwd, std::env::current_exe().ok().as_deref())?;
-            Ok(Out::new(install_line(&r), json!(r)))
+            let install = hooks::install(&ctx.cwd, std::env::current_exe().ok().as_deref())?;
+            let r = HookInstallReport {
+                schema_version: SchemaVersion,
+                install,
+            };
+            Ok(Out::new(r, |r| install_line(&r.install)))
         }
         HookCommand::Uninstall => {
             let r = hooks::uninstall(&ctx.cwd)?;
-            let text = match (&r.removed, &r.restored) {
+            Ok(Out::new(r, |r| match (&r.removed, &r.restored) {
                 (false, _) => format!("wt's hook is not installed at {}", r.hook),
                 (true, Some(p)) => format!("removed wt's hook; your earlier hook is back at {p}"),
                 (true, None) => format!("removed {}", r.hook),
-            };
-            Ok(Out::new(text, json!(r)))
+            }))
         }
-        HookCommand::Status => {
-            let s = hooks::status(&ctx.cwd)?;
-            let mut text = format!("hooks folder: {}", s.hooks_dir);
-            if let Some(p) = &s.hooks_path {
-                text.push_str(&format!(" (core.hooksPath = {p})"));
-            }
-            text.push('\n');
-            if s.installed {
-                match &s.wt {
-                    Some(w) if s.wt_found => {
-                        text.push_str(&format!("pre-commit: wt's hook, calling {w}\n"))
-                    }
-                    Some(w) => text.push_str(&format!(
-                        "pre-commit: wt's hook; {w} is gone, so it calls wt on PATH\n"
-                    )),
-                    None => text.push_str("pre-commit: wt's hook, calling wt on PATH\n"),
-                }
-            } else if s.other_hook {
-                text.push_str("pre-commit: a hook that is not wt's (wt hook install chains it)\n");
-            } else {
-                text.push_str("pre-commit: not installed (wt hook install)\n");
-            }
-            if let Some(c) = &s.chained {
-                text.push_str(&format!("chained: {c} runs first\n"));
-            }
-            Ok(Out::new(text, json!(s)))
-        }
+        HookCommand::Status => Ok(Out::new(hooks::status(&ctx.cwd)?, status_text)),
         HookCommand::Run(_) => {
             let res = hooks::run_pre_commit(&ctx.cwd, &Reporter::stderr("wt pre-commit"))?;
             let mut notes = Vec::new();
@@ -126,7 +102,39 @@ pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
             } else {
                 exit::ERROR
             };
-            Ok(Out::new(String::new(), json!(res)).notes(notes).code(code))
+            let r = PreCommitReport {
+                schema_version: SchemaVersion,
+                pre_commit: res,
+            };
+            // Everything is said on stderr.
+            Ok(Out::new(r, |_| String::new()).notes(notes).code(code))
         }
     }
+}
+
+fn status_text(s: &hooks::HookStatus) -> String {
+    let mut text = format!("hooks folder: {}", s.hooks_dir);
+    if let Some(p) = &s.hooks_path {
+        text.push_str(&format!(" (core.hooksPath = {p})"));
+    }
+    text.push('\n');
+    if s.installed {
+        match &s.wt {
+            Some(w) if s.wt_found => {
+                text.push_str(&format!("pre-commit: wt's hook, calling {w}\n"))
+            }
+            Some(w) => text.push_str(&format!(
+                "pre-commit: wt's hook; {w} is gone, so it calls wt on PATH\n"
+            )),
+            None => text.push_str("pre-commit: wt's hook, calling wt on PATH\n"),
+        }
+    } else if s.other_hook {
+        text.push_str("pre-commit: a hook that is not wt's (wt hook install chains it)\n");
+    } else {
+        text.push_str("pre-commit: not installed (wt hook install)\n");
+    }
+    if let Some(c) = &s.chained {
+        text.push_str(&format!("chained: {c} runs first\n"));
+    }
+    text
 }

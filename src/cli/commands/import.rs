@@ -1,5 +1,4 @@
-use serde_json::json;
-
+use crate::app::import::ImportReport;
 use crate::cli::{output, Ctx, Out};
 
 /// Create many tickets in one commit from a JSON array.
@@ -11,26 +10,23 @@ use crate::cli::{output, Ctx, Out};
 pub struct Args {
     /// The JSON file (or - for stdin).
     pub file: String,
-    /// Who is acting (recorded in the commit).
-    #[arg(long)]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let text = if args.file == "-" {
-        std::io::read_to_string(std::io::stdin())?
-    } else {
-        let p = ctx.cwd.join(&args.file);
-        std::fs::read_to_string(&p)
-            .map_err(|e| crate::Error::not_found(format!("cannot read {}: {e}", p.display())))?
-    };
+    let text = super::read_input(ctx, &args.file)?;
     let items = crate::app::import::parse_items(&text, &args.file)?;
     let ws = ctx.workspace()?;
-    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref()).ok();
+    let agent = args.agent.name_if_known(&ws);
     let w = crate::app::import::import(&ws, &items, &args.file, agent.as_deref())?;
-    let mut s = format!("imported {} tickets\n", w.value.len());
-    for (k, id) in &w.value {
+    Ok(Out::new(ImportReport::new(&w), render_text).notes(output::warning_notes(&w.warnings)))
+}
+
+fn render_text(r: &ImportReport) -> String {
+    let mut s = format!("imported {} tickets\n", r.ids.len());
+    for (k, id) in &r.ids {
         s.push_str(&format!("  {k} -> {id}\n"));
     }
-    Ok(Out::new(s, json!(w.value)).notes(output::warning_notes(&w.warnings)))
+    s
 }

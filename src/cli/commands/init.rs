@@ -1,5 +1,4 @@
-use serde_json::json;
-
+use crate::app::init::InitReport;
 use crate::cli::{output, Ctx, Out};
 
 /// Set this repository up for wt: commit .work/config.yaml and the ticket templates.
@@ -36,6 +35,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
             hook,
         },
     )?;
+    let notes = output::warning_notes(&report.warnings);
+    Ok(Out::new(report, render_text).notes(notes))
+}
+
+fn render_text(report: &InitReport) -> String {
     let text = if report.already {
         format!("wt is already set up on branch {}", report.branch)
     } else {
@@ -67,5 +71,5 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         Some(h) => format!("{text}\n{}", super::hook::install_line(h)),
         None => text,
     };
-    Ok(Out::new(text, json!(report)).notes(output::warning_notes(&report.warnings)))
+    text
 }

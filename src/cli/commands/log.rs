@@ -1,22 +1,22 @@
-use serde_json::json;
-
+use crate::app::log::LogReport;
 use crate::cli::{Ctx, Out};
 
 /// A ticket's history from git: every commit on the state branch that names it or changes
 /// its file, newest first.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Ticket ID or unique prefix.
-    pub id: String,
+    #[command(flatten)]
+    pub ticket: super::shared::TicketId,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let ws = ctx.workspace()?;
-    let snap = ws.snapshot()?;
-    let t = snap.resolve(&args.id)?;
-    let entries = crate::app::log::log(&ws, snap.tip, t)?;
+    let r = crate::app::log::log_of(&ctx.workspace()?, &args.ticket.id)?;
+    Ok(Out::new(r, render_text))
+}
+
+fn render_text(r: &LogReport) -> String {
     let mut s = String::new();
-    for e in &entries {
+    for e in &r.entries {
         s.push_str(&format!(
             "{} {} {}\n",
             &e.commit[..10.min(e.commit.len())],
@@ -24,5 +24,5 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
             e.subject
         ));
     }
-    Ok(Out::new(s, json!(entries)))
+    s
 }

@@ -1,5 +1,6 @@
-//! One module per verb. Each has an Args struct (its doc comment is the help text) and a
-//! `run` that calls into the library and returns an [`Out`].
+//! One module per verb. Each has an Args struct (its doc comment is the help text; flags
+//! several verbs share come from [`shared`]) and a `run` that makes one call into
+//! [`crate::app`] and returns its report in an [`Out`], with the report's text rendering.
 
 mod approve;
 mod blocked;
@@ -26,6 +27,7 @@ mod progress;
 mod ready;
 mod release;
 mod reopen;
+mod shared;
 mod show;
 mod status;
 mod sync;
@@ -113,20 +115,4 @@ pub fn read_input(ctx: &Ctx, file: &str) -> Result<String, crate::Error> {
     let p = ctx.cwd.join(file);
     std::fs::read_to_string(&p)
         .map_err(|e| crate::Error::not_found(format!("cannot read {}: {e}", p.display())))
-}
-
-/// A `--kind` value that may also be `any` (`KindFilter(None)`).
-///
-/// A newtype, because clap's derive reads `Option<Option<T>>` as "a flag with an optional
-/// value of type T" and then fails to downcast a parser's `Option<T>` at run time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KindFilter(pub Option<crate::model::ticket::Kind>);
-
-/// Parse a `--kind` value that may also be `any`.
-pub fn parse_kind_or_any(s: &str) -> Result<KindFilter, String> {
-    if s.eq_ignore_ascii_case("any") || s.eq_ignore_ascii_case("all") {
-        Ok(KindFilter(None))
-    } else {
-        s.parse().map(|k| KindFilter(Some(k)))
-    }
 }

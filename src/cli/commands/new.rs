@@ -1,6 +1,5 @@
-use serde_json::json;
-
 use crate::app::new::NewSpec;
+use crate::app::report::TicketChange;
 use crate::cli::{output, Ctx, Out};
 use crate::model::ticket::Kind;
 
@@ -35,14 +34,13 @@ pub struct Args {
     /// Text for the Description section.
     #[arg(long, short = 'd')]
     pub description: Option<String>,
-    /// Who is acting (recorded in the commit); default WT_AGENT or git user.name.
-    #[arg(long)]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref()).ok();
+    let agent = args.agent.name_if_known(&ws);
     let spec = NewSpec {
         kind: Some(args.kind),
         title: args.title,
@@ -57,8 +55,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         description: args.description,
     };
     let w = crate::app::new::run(&ws, &spec, agent.as_deref())?;
-    let t = &w.value;
-    let mut j = output::ticket_json(t);
-    j["commit"] = json!(w.commit.map(|c| c.to_string()));
-    Ok(Out::new(t.id.clone(), j).notes(output::warning_notes(&w.warnings)))
+    Ok(Out::new(TicketChange::new(&w.value, w.commit), render_text)
+        .notes(output::warning_notes(&w.warnings)))
+}
+
+fn render_text(r: &TicketChange) -> String {
+    r.ticket.id.clone()
 }

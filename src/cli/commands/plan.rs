@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
-use serde_json::json;
-
+use crate::app::plan::{PlanExportReport, PlanImportNode, PlanImportReport, PlanWrittenReport};
+use crate::app::report::SchemaVersion;
 use crate::cli::{output, Ctx, Out};
 
 /// Import a markdown plan as phase-specs, jobs and tasks, or export the tree as one.
@@ -31,9 +31,8 @@ pub struct ImportArgs {
     /// Show the tree that would be created; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Who is acting (recorded in the commit).
-    #[arg(long)]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
 }
 
 /// Write the ticket tree as one markdown plan (stdout, or --out FILE).
@@ -55,27 +54,16 @@ pub fn run(cmd: PlanCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
     }
 }
 
-fn tree_text(
-    p: &crate::plan::Plan,
-    ids: Option<&std::collections::BTreeMap<String, String>>,
-) -> String {
-    fn walk(
-        p: &crate::plan::Plan,
-        ids: Option<&std::collections::BTreeMap<String, String>>,
-        parent: Option<usize>,
-        depth: usize,
-        s: &mut String,
-    ) {
-        for (i, n) in p
-            .nodes
+/// The plan's tree, one node a line, with the new IDs once imported.
+fn tree_text(nodes: &[PlanImportNode]) -> String {
+    fn walk(nodes: &[PlanImportNode], parent: Option<usize>, depth: usize, s: &mut String) {
+        for (i, n) in nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.parent == parent)
+            .filter(|(_, n)| n.node.parent == parent)
         {
-            let id = ids
-                .and_then(|m| m.get(&format!("n{i}")))
-                .map(|id| format!("{id} "))
-                .unwrap_or_default();
+            let id = n.id.as_ref().map(|id| format!("{id} ")).unwrap_or_default();
+            let n = &n.node;
             let mut extra = Vec::new();
             if n.gate {
                 extra.push("gate: approval".to_string());
@@ -106,91 +94,70 @@ fn tree_text(
                     format!("  [{}]", extra.join("; "))
                 }
             ));
-            walk(p, ids, Some(i), depth + 1, s);
+            walk(nodes, Some(i), depth + 1, s);
         }
     }
     let mut s = String::new();
-    walk(p, ids, None, 0, &mut s);
+    walk(nodes, None, 0, &mut s);
     s
 }
 
 fn import(a: ImportArgs, ctx: &Ctx) -> Result<Out, crate::Error> {
     let path = ctx.cwd.join(&a.path);
     let ws = ctx.workspace()?;
-    let notes: Vec<String> = Vec::new();
-    if a.dry_run {
-        let snap = ws.snapshot()?;
-        let (p, _) = crate::app::plan::prepare(&snap, &path, &a.path)?;
-        let mut text = format!(
-            "would import {} from {}:\n",
-            crate::app::plan::summary(&p),
-            a.path
-        );
-        text.push_str(&tree_text(&p, None));
-        let ignored = ignored_notes(&p);
-        return Ok(Out::new(
-            text,
-            json!({"dry_run": true, "nodes": p.nodes, "ignored": p.ignored}),
+    let (report, warnings) = if a.dry_run {
+        (
+            crate::app::plan::import_dry_run(&ws, &path, &a.path)?,
+            Vec::new(),
         )
-        .notes(notes.into_iter().chain(ignored)));
-    }
-    let agent = crate::app::agent_name(&ws.store, a.agent.as_deref()).ok();
-    let w = crate::app::plan::import(&ws, &path, &a.path, agent.as_deref())?;
-    let (p, ids) = &w.value;
-    let mut text = format!(
-        "imported {} from {}:\n",
-        crate::app::plan::summary(p),
-        a.path
-    );
-    text.push_str(&tree_text(p, Some(ids)));
-    let nodes: Vec<serde_json::Value> = p
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let mut v = json!(n);
-            v["id"] = json!(ids.get(&format!("n{i}")));
-            v
-        })
-        .collect();
-    let j = json!({
-        "nodes": nodes,
-        "ignored": p.ignored,
-        "commit": w.commit.map(|c| c.to_string()),
-    });
-    Ok(Out::new(text, j)
-        .notes(output::warning_notes(&w.warnings))
-        .notes(ignored_notes(p)))
+    } else {
+        let agent = a.agent.name_if_known(&ws);
+        let w = crate::app::plan::import(&ws, &path, &a.path, agent.as_deref())?;
+        let warnings = output::warning_notes(&w.warnings);
+        (PlanImportReport::imported(w), warnings)
+    };
+    let ignored = ignored_notes(&report.ignored);
+    let source = a.path;
+    Ok(Out::new(report, move |r| render_import(r, &source))
+        .notes(warnings)
+        .notes(ignored))
 }
 
-fn ignored_notes(p: &crate::plan::Plan) -> Vec<String> {
-    p.ignored
+/// `source`: the plan's path as the user gave it.
+fn render_import(r: &PlanImportReport, source: &str) -> String {
+    let verb = if r.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
+    let mut text = format!("{verb} {} from {source}:\n", r.summary());
+    text.push_str(&tree_text(&r.nodes));
+    text
+}
+
+fn ignored_notes(ignored: &[String]) -> Vec<String> {
+    ignored
         .iter()
         .map(|f| format!("note: {f} is not part of the plan layout and was not imported"))
         .collect()
 }
 
 fn export(a: ExportArgs, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let ws = ctx.workspace()?;
-    let snap = ws.snapshot()?;
-    let text = crate::app::plan::export(&ws, &snap)?;
+    let r = crate::app::plan::export_plan(&ctx.workspace()?)?;
     match a.out {
         Some(p) => {
             let p = ctx.cwd.join(p);
-            std::fs::write(&p, &text)?;
-            Ok(Out::new(
-                format!("wrote {} ({} bytes)", p.display(), text.len()),
-                json!({"path": p.display().to_string(), "bytes": text.len()}),
-            ))
+            std::fs::write(&p, &r.plan)?;
+            let written = PlanWrittenReport {
+                schema_version: SchemaVersion,
+                path: p.display().to_string(),
+                bytes: r.plan.len(),
+            };
+            Ok(Out::new(written, |w| {
+                format!("wrote {} ({} bytes)", w.path, w.bytes)
+            }))
         }
-        None => {
-            // Print the plan exactly (no added newline); --json wraps it.
-            if !ctx.json {
-                use std::io::Write;
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-            }
-            Ok(Out::new(String::new(), json!({"plan": text})))
-        }
+        // The plan exactly (no added newline).
+        None => Ok(Out::new(r, |r: &PlanExportReport| r.plan.clone()).exact()),
     }
 }

@@ -1,5 +1,4 @@
-use serde_json::json;
-
+use crate::app::progress::ProgressReport;
 use crate::cli::{output, Ctx, Out};
 
 /// Append an entry to a ticket's progress log (`## Progress`). Append-only.
@@ -9,25 +8,25 @@ use crate::cli::{output, Ctx, Out};
 /// audits + 1). One commit per entry, so progress survives a crash.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Ticket ID or unique prefix.
-    pub id: String,
+    #[command(flatten)]
+    pub ticket: super::shared::TicketId,
     /// What was done.
     pub message: String,
     /// Files touched in this step.
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub files: Vec<String>,
-    /// Who is reporting (default WT_AGENT or git user.name).
-    #[arg(long)]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let w = crate::app::progress::progress(&ws, &args.id, &agent, &args.message, &args.files)?;
-    let mut j = output::ticket_json(&w.value);
-    j["attempt"] = json!(w.value.attempts + 1);
-    j["commit"] = json!(w.commit.map(|x| x.to_string()));
-    let text = format!("logged progress on {}", w.value.id);
-    Ok(Out::new(text, j).notes(output::warning_notes(&w.warnings)))
+    let agent = args.agent.name(&ws)?;
+    let w =
+        crate::app::progress::progress(&ws, &args.ticket.id, &agent, &args.message, &args.files)?;
+    Ok(Out::new(ProgressReport::new(&w), render_text).notes(output::warning_notes(&w.warnings)))
+}
+
+fn render_text(r: &ProgressReport) -> String {
+    format!("logged progress on {}", r.ticket.id)
 }

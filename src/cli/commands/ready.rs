@@ -1,5 +1,4 @@
-use serde_json::{json, Value};
-
+use crate::app::ready::{ReadyMode, ReadyOptions, ReadyReport};
 use crate::cli::{output, Ctx, Out};
 
 /// List tickets that can be started now, best first.
@@ -14,9 +13,8 @@ use crate::cli::{output, Ctx, Out};
 /// (glob-aware: `src/auth/**` overlaps `src/auth/login.rs`; see the README for the rules).
 #[derive(clap::Args)]
 pub struct Args {
-    /// job (default from config), task, phase-spec or any.
-    #[arg(long, value_parser = super::parse_kind_or_any)]
-    pub kind: Option<super::KindFilter>,
+    #[command(flatten)]
+    pub kind: super::shared::KindOrAny,
     /// At most this many.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -31,97 +29,34 @@ pub struct Args {
     pub parallel: Option<usize>,
 }
 
-/// A ready list stored in the cache for a `.work` tree: what the command prints.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Stored {
-    text: String,
-    json: String,
-    notes: Vec<String>,
-}
-
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let ws = ctx.workspace()?;
-    // The plain ready list is a function of the `.work` tree (tickets and config) and the
-    // arguments alone, so it is kept in the cache by tree id. --review and --parallel also
-    // read the agent's name and the worktree's files: not kept.
-    let key = (!args.review && args.parallel.is_none())
-        .then(|| format!("ready kind={:?} limit={:?}", args.kind, args.limit));
-    let tree = match (&key, ws.tip()?) {
-        (Some(_), Some(tip)) => ws.store.work_tree(tip, crate::model::config::WORK_DIR)?,
-        _ => None,
+    let opts = ReadyOptions {
+        kind: args.kind.kind(),
+        limit: args.limit,
+        review: args.review,
+        agent: args.agent,
+        parallel: args.parallel,
     };
-    if let (Some(key), Some(tree)) = (&key, tree) {
-        let stored = crate::derived::cache::result(&ws.store, tree, key)
-            .and_then(|b| postcard::from_bytes::<Stored>(&b).ok());
-        if let Some(s) = stored {
-            let mut out = Out::new(s.text, Value::Null).notes(s.notes);
-            out.json_text = Some(s.json);
-            return Ok(out);
-        }
-    }
-    let out = compute(&args, &ws)?;
-    if let (Some(key), Some(tree)) = (&key, tree) {
-        let stored = Stored {
-            text: out.text.clone(),
-            json: serde_json::to_string_pretty(&out.json).unwrap_or_else(|_| "null".into()),
-            notes: out.notes.clone(),
-        };
-        // Only a list that reads no clock: a listed ticket with a lease would show `stale`.
-        let timeless = out.json.as_array().is_some_and(|a| {
-            a.iter()
-                .all(|t| t["claim_expires"].is_null() && t["claimed_by"].is_null())
-        });
-        if let (true, Ok(bytes)) = (timeless, postcard::to_stdvec(&stored)) {
-            crate::derived::cache::put_result(&ws.store, tree, key, &bytes);
-        }
-    }
-    Ok(out)
+    let r = crate::app::ready::ready(&ctx.workspace()?, &opts)?;
+    Ok(Out::reported(r, render_text))
 }
 
-fn compute(args: &Args, ws: &crate::workspace::Workspace) -> Result<Out, crate::Error> {
-    let snap = ws.snapshot()?;
-    let kind = args
-        .kind
-        .as_ref()
-        .map(|k| k.0)
-        .unwrap_or(Some(snap.config.ready.default_kind));
-    let g = snap.graph();
-    let mut skipped = Vec::new();
-    let mut ids = if args.review {
-        crate::app::review::ready_for_review(&g, kind, args.agent.as_deref())
-    } else if let Some(n) = args.parallel {
-        let (ids, s) = crate::app::batch::pick_parallel(&snap, kind, n);
-        skipped = s;
-        ids
-    } else {
-        g.ready(kind)
-    };
-    if let Some(l) = args.limit {
-        ids.truncate(l);
-    }
-    let ts: Vec<&crate::model::ticket::Ticket> = ids.iter().map(|&i| &snap.tickets[i]).collect();
-    let mut json = Value::Array(ts.iter().map(|t| output::ticket_json(t)).collect());
-    let what = kind.map(|k| k.as_str()).unwrap_or("any kind");
-    let mut text = if ts.is_empty() {
-        if args.review {
+fn render_text(r: &ReadyReport) -> String {
+    let what = r.kind.map(|k| k.as_str()).unwrap_or("any kind");
+    let mut text = if r.tickets.is_empty() {
+        if r.mode == ReadyMode::Review {
             format!("nothing waits for review ({what})")
         } else {
             format!("nothing ready ({what})")
         }
     } else {
-        output::ticket_lines(ts)
+        output::ticket_lines(&r.tickets)
     };
-    if args.parallel.is_some() {
-        for s in &skipped {
-            text.push_str(&format!(
-                "  (left out {}: {} overlaps {} of {})\n",
-                s.id, s.entries.0, s.entries.1, s.conflicts_with
-            ));
-        }
-        json = json!({"tickets": json, "skipped": skipped});
+    for s in &r.skipped {
+        text.push_str(&format!(
+            "  (left out {}: {} overlaps {} of {})\n",
+            s.id, s.entries.0, s.entries.1, s.conflicts_with
+        ));
     }
-    let out = Out::new(text, json).notes(output::skipped_notes(&snap.problems));
-    drop(g);
-    crate::workspace::finished_with(snap);
-    Ok(out)
+    text
 }

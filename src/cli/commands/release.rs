@@ -1,6 +1,5 @@
-use serde_json::json;
-
-use crate::cli::{output, Ctx, Out};
+use crate::app::report::TicketChange;
+use crate::cli::{Ctx, Out};
 
 /// Give a claim back: the ticket becomes open (and ready, if nothing blocks it) again.
 ///
@@ -8,14 +7,12 @@ use crate::cli::{output, Ctx, Out};
 /// current one, so an agent whose stale claim was taken over cannot release the new holder's.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Ticket ID or unique prefix.
-    pub id: String,
-    /// Who is releasing (must be the holder unless --force).
-    #[arg(long)]
-    pub agent: Option<String>,
-    /// The claim token `wt claim` printed (default WT_CLAIM_TOKEN).
-    #[arg(long)]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub ticket: super::shared::TicketId,
+    #[command(flatten)]
+    pub agent: super::shared::AgentArg,
+    #[command(flatten)]
+    pub token: super::shared::TokenArg,
     /// Release someone else's claim.
     #[arg(long)]
     pub force: bool,
@@ -23,16 +20,17 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let agent = crate::app::agent_name(&ws.store, args.agent.as_deref())?;
-    let token = crate::model::lease::token_from(args.token.as_deref());
-    let (w, sync_notes) = super::sync::maybe_published(
+    let agent = args.agent.name(&ws)?;
+    let r = crate::app::claim::release_as_configured(
         &ws,
-        || crate::app::claim::release_with(&ws, &args.id, &agent, token.as_deref(), args.force),
-        |_, _| Ok(()),
+        &args.ticket.id,
+        &agent,
+        args.token.token().as_deref(),
+        args.force,
     )?;
-    let mut j = output::ticket_json(&w.value);
-    j["commit"] = json!(w.commit.map(|x| x.to_string()));
-    Ok(Out::new(format!("released {}", w.value.id), j)
-        .notes(output::warning_notes(&w.warnings))
-        .notes(sync_notes))
+    Ok(Out::reported(r, render_text))
+}
+
+fn render_text(r: &TicketChange) -> String {
+    format!("released {}", r.ticket.id)
 }

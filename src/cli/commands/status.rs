@@ -1,7 +1,5 @@
-use serde_json::json;
-
-use crate::app::status::{parse_duration, short_age};
-use crate::cli::{output, Ctx, Out};
+use crate::app::status::{parse_duration, short_age, Overview};
+use crate::cli::{Ctx, Out};
 
 /// One screen on the state of the work: what a person or an orchestrator needs after a crash.
 ///
@@ -18,9 +16,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let ws = ctx.workspace()?;
-    let snap = ws.snapshot()?;
-    let o = crate::app::status::overview(&ws, &snap, args.stale_after)?;
+    let r = crate::app::status::status(&ctx.workspace()?, args.stale_after)?;
+    Ok(Out::reported(r, render_text))
+}
+
+fn render_text(o: &Overview) -> String {
     let mut s = String::new();
     let tip = o
         .tip
@@ -107,5 +107,5 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
             o.problems
         ));
     }
-    Ok(Out::new(s, json!(o)).notes(output::skipped_notes(&snap.problems)))
+    s
 }

@@ -1,9 +1,6 @@
-use serde_json::json;
-
-use crate::app::sync::{SyncOptions, SyncReport};
-use crate::cli::{Ctx, Out};
-use crate::model::config::SyncMode;
-use crate::workspace::{Workspace, Written};
+use crate::app::report::SchemaVersion;
+use crate::app::sync::{SyncCommandReport, SyncOptions, SyncReport};
+use crate::cli::{output, Ctx, Out};
 
 /// Exchange the state branch with a git remote.
 ///
@@ -58,51 +55,16 @@ pub fn report_text(r: &SyncReport) -> String {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let ws = ctx.workspace()?;
     let r = crate::app::sync::sync(
-        &ws,
+        &ctx.workspace()?,
         &SyncOptions {
             remote: args.remote,
         },
     )?;
-    let text = report_text(&r);
-    let notes = r
-        .warnings
-        .iter()
-        .map(|w| format!("warning: {w}"))
-        .collect::<Vec<_>>();
-    Ok(Out::new(text, json!(r)).notes(notes))
-}
-
-/// `sync: {mode: claim}` is set: the sync options to publish with.
-pub fn claim_mode(ws: &Workspace) -> Result<Option<SyncOptions>, crate::Error> {
-    let (mode, remote) = crate::app::sync::configured(ws)?;
-    Ok((mode == SyncMode::Claim).then_some(SyncOptions {
-        remote: Some(remote),
-    }))
-}
-
-/// Run a write; in claim mode publish it through the remote and check with `survived` that it
-/// is still in effect there. Returns the write and notes for stderr.
-pub fn maybe_published<T>(
-    ws: &Workspace,
-    write: impl FnOnce() -> Result<Written<T>, crate::Error>,
-    survived: impl FnOnce(&Workspace, &T) -> Result<(), crate::Error>,
-) -> Result<(Written<T>, Vec<String>), crate::Error> {
-    let Some(so) = claim_mode(ws)? else {
-        return Ok((write()?, Vec::new()));
+    let notes = output::warning_notes(&r.warnings);
+    let report = SyncCommandReport {
+        schema_version: SchemaVersion,
+        sync: r,
     };
-    let (w, rep) = crate::app::sync::published(ws, &so, write, |_| false)?;
-    survived(ws, &w.value)?;
-    let notes = rep
-        .conflicts
-        .iter()
-        .map(|c| {
-            format!(
-                "warning: sync conflict on {}: {} (kept remote)",
-                c.path, c.field
-            )
-        })
-        .collect();
-    Ok((w, notes))
+    Ok(Out::new(report, |r| report_text(&r.sync)).notes(notes))
 }
