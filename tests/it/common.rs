@@ -223,7 +223,8 @@ impl Repo {
             .join(format!("import-{}.json", rand_suffix()));
         std::fs::write(&p, json).expect("write plan");
         let v = self.wt_json(&["import", p.to_str().expect("utf8 path")]);
-        v.as_object().cloned().expect("import map")
+        assert_eq!(v["schema_version"], 1, "{v}");
+        v["ids"].as_object().cloned().expect("import map")
     }
 
     /// `git log --format=%s` of a branch, newest first.
@@ -250,10 +251,18 @@ fn rand_suffix() -> String {
     N.fetch_add(1, Ordering::SeqCst).to_string()
 }
 
-/// IDs from a JSON array of tickets.
-pub fn ids(v: &Value) -> Vec<String> {
-    v.as_array()
-        .expect("array")
+/// The `tickets` array of a document that lists tickets (`wt list`, `wt ready`,
+/// `wt blocked`), after checking that it is a versioned report.
+#[track_caller]
+pub fn tickets(doc: &Value) -> &Vec<Value> {
+    assert_eq!(doc["schema_version"], 1, "not a versioned report: {doc}");
+    doc["tickets"].as_array().expect("a tickets array")
+}
+
+/// IDs of the tickets a document lists (see [`tickets`]), in order.
+#[track_caller]
+pub fn ids(doc: &Value) -> Vec<String> {
+    tickets(doc)
         .iter()
         .map(|t| t["id"].as_str().expect("id").to_string())
         .collect()

@@ -140,9 +140,7 @@ fn a_job_under_a_phase_spec_that_waits_on_an_unfinished_phase_spec_is_not_ready(
     r.wt(&["claim", &job, "--agent", "a"]).fails_with(5);
     r.wt(&["claim", "--next", "--agent", "a"]).fails_with(3);
     let v = r.wt_json(&["blocked"]);
-    let row = v
-        .as_array()
-        .expect("a")
+    let row = tickets(&v)
         .iter()
         .find(|x| x["id"] == task.as_str())
         .expect("task is blocked")
@@ -186,8 +184,11 @@ fn an_unknown_dependency_blocks_fail_closed() {
         .expect("r")
         .contains("unknown ticket J-gone0000"));
     let b = r.wt_json(&["blocked"]);
-    assert_eq!(b[0]["blocked_by"][0]["reason"], "unknown_dependency");
-    assert_eq!(b[0]["blocked_by"][0]["id"], "J-gone0000");
+    assert_eq!(
+        tickets(&b)[0]["blocked_by"][0]["reason"],
+        "unknown_dependency"
+    );
+    assert_eq!(tickets(&b)[0]["blocked_by"][0]["id"], "J-gone0000");
     r.wt(&["claim", "J-dangling1", "--agent", "a"])
         .fails_with(5);
     // Removing the dangling edge unblocks it.
@@ -322,9 +323,7 @@ fn blocked_by_own_cycle(r: &Repo, id: &str) -> Vec<String> {
         "{why}"
     );
     let b = r.wt_json(&["blocked"]);
-    let row = b
-        .as_array()
-        .expect("array")
+    let row = tickets(&b)
         .iter()
         .find(|x| x["id"] == id)
         .unwrap_or_else(|| panic!("{id} not in wt blocked: {b}"))

@@ -350,16 +350,17 @@ fn tree_nests_jobs_under_phase_specs_and_tasks_under_jobs() {
     assert!(line_of(&t).starts_with(&format!("    {t}")), "{text}");
     assert!(line_of(&lone).starts_with(&lone), "{text}");
     let v = r.wt_json(&["tree"]);
-    let roots = v.as_array().expect("roots");
+    assert_eq!(v["schema_version"], 1);
+    let roots = v["roots"].as_array().expect("roots");
     assert_eq!(roots.len(), 2);
     let proot = roots.iter().find(|n| n["id"] == p.as_str()).expect("p");
     assert_eq!(proot["children"][0]["id"], j.as_str());
     assert_eq!(proot["children"][0]["children"][0]["id"], t.as_str());
     // A subtree.
     let sub = r.wt_json(&["tree", &j]);
-    assert_eq!(sub.as_array().expect("a").len(), 1);
-    assert_eq!(sub[0]["id"], j.as_str());
-    assert_eq!(sub[0]["children"][0]["id"], t.as_str());
+    assert_eq!(sub["roots"].as_array().expect("a").len(), 1);
+    assert_eq!(sub["roots"][0]["id"], j.as_str());
+    assert_eq!(sub["roots"][0]["children"][0]["id"], t.as_str());
 }
 
 // ---------------------------------------------------------------- ready
@@ -415,7 +416,10 @@ fn regression_ready_and_claim_next_kind_flag_panicked_in_clap() {
 #[test]
 fn ready_with_nothing_ready_prints_an_empty_list_and_says_so() {
     let r = Repo::new();
-    assert_eq!(r.wt_json(&["ready"]), serde_json::json!([]));
+    assert_eq!(
+        r.wt_json(&["ready"]),
+        serde_json::json!({"schema_version": 1, "kind": "job", "mode": "ready", "tickets": [], "skipped": []})
+    );
     let text = r.wt(&["ready"]).ok();
     assert!(text.contains("nothing ready"), "{text}");
 }
@@ -438,8 +442,7 @@ fn blocked_names_the_dependency_and_the_ancestor_that_hold_a_ticket_back() {
     );
     let v = r.wt_json(&["blocked"]);
     let row = |id: &str| {
-        v.as_array()
-            .expect("arr")
+        tickets(&v)
             .iter()
             .find(|x| x["id"] == id)
             .unwrap_or_else(|| panic!("{id} not blocked: {v}"))
@@ -456,11 +459,7 @@ fn blocked_names_the_dependency_and_the_ancestor_that_hold_a_ticket_back() {
     let p2row = row(&p2);
     assert_eq!(p2row["blocked_by"][0]["id"], p1.as_str());
     // Ready tickets are not listed.
-    assert!(v
-        .as_array()
-        .expect("a")
-        .iter()
-        .all(|x| x["id"] != base.as_str()));
+    assert!(tickets(&v).iter().all(|x| x["id"] != base.as_str()));
     let jobs = r.wt_json(&["blocked", "--kind", "job"]);
     assert_eq!(
         id_set(&jobs),
@@ -913,7 +912,10 @@ fn import_of_bad_json_exits_2_with_line_and_column_and_commits_nothing() {
         run.fails_with(code);
     }
     assert_eq!(rev(&r, "HEAD"), head);
-    assert_eq!(r.wt_json(&["list"]), serde_json::json!([]));
+    assert_eq!(
+        r.wt_json(&["list"]),
+        serde_json::json!({"schema_version": 1, "tickets": []})
+    );
 }
 
 // ---------------------------------------------------------------- log
@@ -927,7 +929,8 @@ fn log_lists_the_history_of_one_ticket_newest_first() {
     r.wt(&["claim", &b, "--agent", "bob"]).ok();
     r.wt(&["done", &a, "--agent", "ann"]).ok();
     let v = r.wt_json(&["log", &a]);
-    let entries = v.as_array().expect("entries");
+    assert_eq!(v["schema_version"], 1);
+    let entries = v["entries"].as_array().expect("entries");
     let verbs: Vec<&str> = entries
         .iter()
         .map(|e| e["verb"].as_str().expect("verb"))
@@ -947,8 +950,8 @@ fn log_lists_the_history_of_one_ticket_newest_first() {
     let edited = r.read(&path) + "\nA note.\n";
     git_commit_file(&r, &path, &edited, "note on B");
     let v = r.wt_json(&["log", &b]);
-    assert_eq!(v[0]["subject"], "note on B");
-    assert_eq!(v.as_array().expect("a").len(), 3);
+    assert_eq!(v["entries"][0]["subject"], "note on B");
+    assert_eq!(v["entries"].as_array().expect("a").len(), 3);
 }
 
 // ---------------------------------------------------------------- --json, --help
@@ -964,8 +967,8 @@ fn every_verb_prints_exactly_one_json_document_with_json() {
     )
     .expect("write");
     let map = r.wt_json(&["import", plan.to_str().expect("utf8")]);
-    let j = map["j"].as_str().expect("j").to_string();
-    let p = map["p"].as_str().expect("p").to_string();
+    let j = map["ids"]["j"].as_str().expect("j").to_string();
+    let p = map["ids"]["p"].as_str().expect("p").to_string();
     // Lower priority than J, so `claim --next` below takes J.
     let k = r.wt_json(&["new", "job", "K", "--agent", "a", "-p", "3"])["id"]
         .as_str()
@@ -1014,7 +1017,115 @@ fn every_verb_prints_exactly_one_json_document_with_json() {
     // --json may come after the verb too.
     let run = r.wt(&["list", "--json"]);
     run.ok();
-    assert!(run.json().is_array());
+    assert_eq!(run.json()["schema_version"], 1);
+}
+
+/// Every `--json` document, success or error, is an object whose first field is
+/// `"schema_version": 1` (docs/reference/json.md). One loop over every verb, in an order that
+/// takes one ticket through its whole life on one repository.
+#[test]
+fn every_json_document_is_an_object_that_starts_with_schema_version_1() {
+    let r = Repo::new();
+    let items = r.home().join("items.json");
+    std::fs::write(
+        &items,
+        r#"[{"key": "j", "kind": "job", "title": "J", "files": ["src/j.rs"]},
+            {"key": "t", "kind": "task", "title": "T", "parent": "j"}]"#,
+    )
+    .expect("write");
+    let plan = r.home().join("plan.md");
+    std::fs::write(&plan, "## Gated\n\nGate: approval\n\n### Behind the gate\n").expect("write");
+    let out = r.home().join("exported.md");
+    let bundle = r.home().join("bundle.md");
+    let [items, plan, out, bundle] = [items, plan, out, bundle].map(|p| p.display().to_string());
+    let ids = r.import(r#"[{"key": "k", "kind": "job", "title": "K", "priority": 3}]"#);
+    let k = ids["k"].as_str().expect("k").to_string();
+    let step = |args: &[&str], code: i32| -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let run = r.wt(&a);
+        assert_eq!(
+            run.code(),
+            code,
+            "{args:?}\n{}\n{}",
+            run.stdout(),
+            run.stderr()
+        );
+        let text = run.stdout();
+        assert!(
+            text.starts_with("{\n  \"schema_version\": 1,"),
+            "{args:?} does not start with schema_version 1:\n{text}"
+        );
+        let v = run.json();
+        assert!(v.is_object(), "{args:?}: {v}");
+        assert_eq!(v["schema_version"], 1, "{args:?}");
+        assert_eq!(v.get("error").is_some(), code != 0, "{args:?}: {v}");
+        v
+    };
+    step(&["init"], 0);
+    let imported = step(&["import", &items], 0);
+    let j = imported["ids"]["j"].as_str().expect("j").to_string();
+    let t = imported["ids"]["t"].as_str().expect("t").to_string();
+    step(&["new", "task", "U", "--parent", &k], 0);
+    step(&["plan", "import", &plan, "--dry-run"], 0);
+    let gated = step(&["plan", "import", &plan], 0);
+    let gate = gated["nodes"][0]["id"]
+        .as_str()
+        .expect("gate id")
+        .to_string();
+    for read in [
+        &["show", &j][..],
+        &["list"],
+        &["list", "--kind", "task"],
+        &["tree"],
+        &["tree", &j],
+        &["ready"],
+        &["ready", "--kind", "any"],
+        &["ready", "--parallel", "2"],
+        &["ready", "--review"],
+        &["blocked"],
+        &["graph"],
+        &["graph", "--kind", "any", "--format", "dot"],
+        &["status"],
+        &["check"],
+        &["log", &j],
+        &["context", &j],
+        &["context", &j, "--out", &bundle],
+        &["plan", "export"],
+        &["plan", "export", "--out", &out],
+        &["doctor"],
+        &["ci"],
+        &["ci", "--since", "HEAD~1"],
+        &["hook", "status"],
+    ] {
+        step(read, 0);
+    }
+    step(&["dep", "add", &k, &j, "--agent", "a"], 0);
+    step(&["dep", "rm", &k, &j, "--agent", "a"], 0);
+    step(&["approve", &gate, "--agent", "boss"], 0);
+    step(&["claim", &t, "--agent", "a"], 0);
+    step(&["done", &t, "--agent", "a"], 0);
+    let claimed = step(&["claim", &j, "--agent", "a"], 0);
+    let token = claimed["claim_token"].as_str().expect("token").to_string();
+    step(&["claim", &j, "--agent", "b"], 4);
+    step(&["heartbeat", &j, "--agent", "a", "--token", &token], 0);
+    step(&["progress", &j, "did it", "--agent", "a"], 0);
+    step(&["release", &j, "--agent", "a"], 0);
+    step(&["claim", "--next", "--agent", "a"], 0);
+    step(&["done", &j, "--agent", "a"], 0);
+    step(&["claim", "--next", "--review", "--agent", "auditor"], 0);
+    step(&["fail", &j, "-m", "again", "--agent", "auditor"], 0);
+    step(&["claim", "--next", "--batch", "1", "--agent", "a"], 0);
+    step(&["done", &j, "--agent", "a"], 0);
+    step(&["claim", &j, "--agent", "auditor"], 0);
+    step(&["pass", &j, "--agent", "auditor"], 0);
+    step(&["reopen", &j, "--agent", "human"], 0);
+    step(&["hook", "install"], 0);
+    step(&["hook", "run", "pre-commit"], 0);
+    step(&["hook", "uninstall"], 0);
+    step(&["sync"], 7);
+    step(&["show", "J-zzzzzzzz"], 3);
+    step(&["new", "job", "x", "--parent", &j], 2);
 }
 
 #[test]
@@ -1107,16 +1218,12 @@ fn list_json_prints_tickets_exactly_as_the_other_commands_do() {
     assert_eq!(out, format!("{again}\n"));
     let shown = r.wt(&["--json", "ready"]).ok();
     let ready: serde_json::Value = serde_json::from_str(&shown).expect("json");
-    let listed = v
-        .as_array()
-        .expect("array")
+    let listed = tickets(&v)
         .iter()
-        .find(|t| t["id"] == ready[0]["id"])
+        .find(|t| t["id"] == ready["tickets"][0]["id"])
         .expect("the ready ticket is listed");
-    assert_eq!(listed, &ready[0]);
-    let first = v
-        .as_array()
-        .expect("array")
+    assert_eq!(listed, &ready["tickets"][0]);
+    let first = tickets(&v)
         .iter()
         .find(|t| t["id"] == a.as_str())
         .expect("listed");

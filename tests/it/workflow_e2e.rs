@@ -51,9 +51,7 @@ fn scripted_agents_run_plan_gate_parallel_work_audits_escalation_and_reopen() {
 
     // IDs by title.
     let all = r.wt_json(&["list"]);
-    let id: HashMap<String, String> = all
-        .as_array()
-        .expect("array")
+    let id: HashMap<String, String> = tickets(&all)
         .iter()
         .map(|t| {
             (

@@ -51,12 +51,15 @@ fn an_expired_claim_is_stale_in_list_and_blocked_and_only_steal_stale_takes_it()
     r.wt(&["claim", &id, "--agent", "a"]).ok();
     // Before expiry: not stale, and --steal-stale does not take a live claim.
     let list = at(&r, 29, &["--json", "list"]).json();
-    assert_eq!(list[0]["stale"], false);
+    assert_eq!(tickets(&list)[0]["stale"], false);
     at(&r, 29, &["claim", &id, "--agent", "b", "--steal-stale"]).fails_with(4);
     // After expiry: shown as stale; a plain claim is refused with a hint to take over.
     let text = at(&r, 31, &["list"]).ok();
     assert!(text.contains("(a, stale)"), "{text}");
-    assert_eq!(at(&r, 31, &["--json", "list"]).json()[0]["stale"], true);
+    assert_eq!(
+        tickets(&at(&r, 31, &["--json", "list"]).json())[0]["stale"],
+        true
+    );
     let blocked = at(&r, 31, &["blocked"]).ok();
     assert!(
         blocked.contains("claim by a is stale") && blocked.contains("--steal-stale"),
@@ -220,7 +223,7 @@ fn a_lease_of_zero_never_expires() {
     assert_eq!(j["claim_expires"], Value::Null);
     assert!(r.read(&r.ticket_path(&id)).contains("\nclaim_expires:\n"));
     assert_eq!(
-        at(&r, 60 * 24 * 365, &["--json", "list"]).json()[0]["stale"],
+        tickets(&at(&r, 60 * 24 * 365, &["--json", "list"]).json())[0]["stale"],
         false
     );
     at(

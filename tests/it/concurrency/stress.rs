@@ -98,7 +98,7 @@ fn assert_exactly_once(r: &Repo, dir: &Path, ids: &[String], got: &BTreeMap<Stri
     let want: BTreeSet<&String> = ids.iter().collect();
     assert_eq!(distinct, want, "tickets skipped or unknown: {got:?}");
     let list = r.wt_in(dir, &["--json", "list"]).json();
-    for t in list.as_array().unwrap() {
+    for t in tickets(&list) {
         let id = t["id"].as_str().unwrap().to_string();
         if !ids.contains(&id) {
             continue;
