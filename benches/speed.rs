@@ -406,7 +406,8 @@ fn median_wall(r: &Row) -> f64 {
 fn ready_ids(dir: &Path) -> VecDeque<String> {
     let s = run_ok(dir, &["--json", "ready", "--kind", "any"]);
     let v: Value = serde_json::from_slice(&s.stdout).expect("ready json");
-    v.as_array()
+    v["tickets"]
+        .as_array()
         .map(|a| {
             a.iter()
                 .filter_map(|t| t["id"].as_str().map(str::to_string))

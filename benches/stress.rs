@@ -132,7 +132,7 @@ impl Env {
         let out = self.ok(self.wt(dir, &["--json", "import", p.to_str().unwrap()]));
         let m: Value = serde_json::from_str(&out).unwrap();
         (0..n)
-            .map(|i| m[format!("k{i}")].as_str().unwrap().to_string())
+            .map(|i| m["ids"][format!("k{i}")].as_str().unwrap().to_string())
             .collect()
     }
 }

@@ -1029,7 +1029,7 @@ fn every_json_document_is_an_object_that_starts_with_schema_version_1() {
     let items = r.home().join("items.json");
     std::fs::write(
         &items,
-        r#"[{"key": "j", "kind": "job", "title": "J", "files": ["src/j.rs"]},
+        r#"[{"key": "j", "kind": "job", "title": "J", "priority": 1, "files": ["src/j.rs"]},
             {"key": "t", "kind": "task", "title": "T", "parent": "j"}]"#,
     )
     .expect("write");

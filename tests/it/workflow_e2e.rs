@@ -67,18 +67,16 @@ fn scripted_agents_run_plan_gate_parallel_work_audits_escalation_and_reopen() {
         &id["Import legacy users"],
     );
     // The implementer took the tasks in `wt list` order.
-    let tasks: Vec<(String, String)> = r
-        .wt_json(&["list", "--parent", s, "--kind", "task"])
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|t| {
-            (
-                t["id"].as_str().expect("id").to_string(),
-                t["title"].as_str().expect("title").to_string(),
-            )
-        })
-        .collect();
+    let tasks: Vec<(String, String)> =
+        tickets(&r.wt_json(&["list", "--parent", s, "--kind", "task"]))
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_str().expect("id").to_string(),
+                    t["title"].as_str().expect("title").to_string(),
+                )
+            })
+            .collect();
     assert_eq!(tasks.len(), 2);
 
     let mut log = r.subjects("main");
