@@ -39,13 +39,18 @@ pub struct ContextOptions {
     pub with_files: bool,
 }
 
+/// The context bundle of one ticket.
 #[derive(Debug, Clone, Serialize)]
 pub struct Bundle {
+    /// The ticket.
     pub id: String,
+    /// The bundle (markdown).
     pub text: String,
     /// Estimated tokens of `text` (UTF-8 bytes / 4).
     pub tokens: usize,
+    /// The budget it was trimmed to.
     pub budget: usize,
+    /// The ticket alone is over the budget.
     pub over_budget: bool,
     /// What was left out or cut, in the order it was trimmed.
     pub trimmed: Vec<String>,

@@ -14,6 +14,7 @@ use crate::store::recovery::{self, file_age, stale_after};
 use crate::workspace::Workspace;
 
 /// How bad a finding is.
+/// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -25,6 +26,7 @@ pub enum Severity {
     Note,
 }
 
+/// One thing `wt doctor` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub severity: Severity,

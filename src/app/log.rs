@@ -7,13 +7,18 @@ use crate::error::Result;
 use crate::model::ticket::Ticket;
 use crate::workspace::Workspace;
 
+/// One commit in a ticket's history.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogEntry {
     pub commit: String,
+    /// The commit's time.
     pub date: String,
+    /// The commit's author name.
     pub author: String,
     pub subject: String,
+    /// The `Wt-Verb` trailer (None: not a wt commit).
     pub verb: Option<String>,
+    /// The `Wt-Agent` trailer.
     pub agent: Option<String>,
 }
 

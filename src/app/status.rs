@@ -18,13 +18,16 @@ const LAST_FINISHED: usize = 5;
 /// How far back the history walk for "finished last" goes.
 const HISTORY_LIMIT: usize = 2000;
 
+/// A claim in `wt status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Held {
     pub id: String,
     pub kind: Kind,
     pub title: String,
     pub status: Status,
+    /// Who holds it.
     pub agent: String,
+    /// When it was claimed.
     pub since: Option<String>,
     /// Seconds since the claim (None when `claimed_at` is missing or unreadable).
     pub age_secs: Option<i64>,
@@ -33,14 +36,18 @@ pub struct Held {
     pub lease_until: Option<String>,
 }
 
+/// A ticket waiting for a human (`wt reopen`) in `wt status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Escalated {
     pub id: String,
     pub title: String,
+    /// Failed audits.
     pub attempts: u32,
+    /// When it was last updated.
     pub since: Option<String>,
 }
 
+/// An unapproved gate in `wt status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Gate {
     pub id: String,
@@ -50,12 +57,15 @@ pub struct Gate {
     pub waiting: usize,
 }
 
+/// A ticket finished lately (from the state branch's history) in `wt status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finished {
     pub id: String,
     pub title: String,
+    /// `done` or `pass`.
     pub verb: String,
     pub agent: Option<String>,
+    /// The commit's time.
     pub at: String,
     pub commit: String,
 }
@@ -64,19 +74,25 @@ pub struct Finished {
 #[derive(Debug, Clone, Serialize)]
 pub struct Overview {
     pub schema_version: crate::app::report::SchemaVersion,
+    /// The state branch and its tip.
     pub branch: String,
     pub tip: Option<String>,
+    /// The time of the overview.
     pub now: String,
+    /// Tickets read.
     pub total: usize,
+    /// Tickets by status (every status is present).
     pub counts: BTreeMap<String, usize>,
     /// Open tickets of any kind that are ready now.
     pub ready: usize,
     /// Tickets in review that no auditor holds.
     pub awaiting_review: usize,
     pub held: Vec<Held>,
+    /// A claim without lease expiry older than this counts as stale.
     pub stale_after_secs: i64,
     pub escalated: Vec<Escalated>,
     pub awaiting_approval: Vec<Gate>,
+    /// The latest `done` and `pass` commits, newest first.
     pub finished_last: Vec<Finished>,
     /// Ticket files that could not be read.
     pub problems: usize,

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::model::ticket::{Kind, Status, Ticket};
 use crate::schedule::graph::Graph;
 
+/// A ticket in a wave.
 #[derive(Debug, Clone, Serialize)]
 pub struct Node {
     pub id: String,
@@ -29,9 +30,12 @@ pub struct Node {
     pub after: Vec<String>,
 }
 
+/// The remaining work of one kind as waves of parallel work, and its critical path.
 #[derive(Debug, Clone, Serialize)]
 pub struct Waves {
+    /// The kind drawn (None: every kind).
     pub kind: Option<Kind>,
+    /// Wave 1 first: each waits only on earlier waves.
     pub waves: Vec<Vec<Node>>,
     /// `[from, to]`: `to` waits on `from` (transitively reduced).
     pub edges: Vec<(String, String)>,

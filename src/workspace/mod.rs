@@ -8,6 +8,7 @@
 //! pushes moving the branch, and a lost race re-reads the tip and re-applies the change.
 
 mod memo;
+pub use memo::debug_lines;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
