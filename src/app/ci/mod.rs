@@ -226,6 +226,22 @@ impl CiSinceReport {
     }
 }
 
+/// `wt ci`: run (or reuse) the checks configured at the state branch's tip on the working
+/// tree of `ws`'s current worktree.
+pub fn ci(ws: &Workspace, opts: &RunOptions, reporter: &Reporter) -> Result<CiReport> {
+    let checks = checks_from(&ws.config()?)?;
+    if checks.is_empty() {
+        return Ok(CiReport::not_configured());
+    }
+    Ok(CiReport::ran(check_worktree(ws, &checks, opts, reporter)?))
+}
+
+/// `wt ci --since REV`: the commits after `rev` that change code, and their verdicts here.
+pub fn ci_since(ws: &Workspace, rev: &str) -> Result<CiSinceReport> {
+    let checks = checks_from(&ws.config()?)?;
+    Ok(CiSinceReport::new(rev, since(ws, rev, &checks)?))
+}
+
 /// Run (or reuse) the checks on the working tree of `ws`'s current worktree.
 pub fn check_worktree(
     ws: &Workspace,

@@ -32,10 +32,8 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
-    let snap = ws.snapshot()?;
-    let checks = ci::checks_from(&snap.config)?;
     if let Some(rev) = &args.since {
-        let r = CiSinceReport::new(rev, ci::since(&ws, rev, &checks)?);
+        let r = ci::ci_since(&ws, rev)?;
         let code = if r.not_green == 0 {
             exit::OK
         } else {
@@ -43,23 +41,18 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         };
         return Ok(Out::new(r, render_since).code(code));
     }
-    if checks.is_empty() {
-        return Ok(Out::new(CiReport::not_configured(), render_text));
-    }
     let opts = RunOptions {
         keep_going: args.keep_going,
         stream: !args.quiet,
         rerun: args.rerun,
     };
-    let run = ci::check_worktree(&ws, &checks, &opts, &Reporter::stderr("wt ci"))?;
-    let code = if run.interrupted {
-        exit::INTERRUPTED
-    } else if run.green() {
-        exit::OK
-    } else {
-        exit::ERROR
+    let r = ci::ci(&ws, &opts, &Reporter::stderr("wt ci"))?;
+    let code = match &r.outcome {
+        CiOutcome::Ran(run) if run.interrupted => exit::INTERRUPTED,
+        _ if r.green => exit::OK,
+        _ => exit::ERROR,
     };
-    Ok(Out::new(CiReport::ran(run), render_text).code(code))
+    Ok(Out::new(r, render_text).code(code))
 }
 
 fn render_text(r: &CiReport) -> String {
