@@ -12,7 +12,7 @@ use crate::model::clock;
 use crate::model::frontmatter::Value;
 use crate::model::lease;
 use crate::model::ticket::{Kind, Status, Ticket};
-use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 /// The result of a claim.
 #[derive(Debug, Clone)]
@@ -98,12 +98,8 @@ pub(crate) fn claim_outcome(
                 t.id, t.status
             )));
         }
-        if !opts.force && t.status == Status::Open && !snap.unblocked(t) {
-            if snap.partial.is_some() {
-                // The error names the blockers: that takes the whole graph.
-                return Ok(Outcome::NeedAll);
-            }
-            let g = snap.graph();
+        if !opts.force && t.status == Status::Open && !snap.unblocked(t)? {
+            let g = snap.graph()?;
             if let Some(i) = g.index_of(&t.id) {
                 let blockers = g.blockers(i);
                 if !blockers.is_empty() {
@@ -201,7 +197,7 @@ pub fn claim_with(
     agent: &str,
     opts: &ClaimOptions,
 ) -> Result<Written<Claimed>> {
-    ws.write_ticket(query, |snap| {
+    ws.write(Reads::Ticket(query), |snap| {
         let t = snap.resolve(query)?;
         claim_outcome(ws, snap, t, agent, opts)
     })
@@ -214,10 +210,17 @@ pub fn claim_next(ws: &Workspace, kind: Option<Kind>, agent: &str) -> Result<Wri
 
 /// Tickets `claim --next` may take, best first: the ready ones and, with `steal_stale`,
 /// in-progress tickets whose claim is stale and that nothing else blocks.
-pub fn next_candidates(snap: &Snapshot, kind: Option<Kind>, steal_stale: bool) -> Vec<usize> {
-    let g = snap.graph();
+pub fn next_candidates(
+    snap: &Snapshot,
+    kind: Option<Kind>,
+    steal_stale: bool,
+) -> Result<Vec<usize>> {
+    if !steal_stale {
+        return snap.ready(kind);
+    }
+    let g = snap.graph()?;
     let mut ids = g.ready(kind);
-    if steal_stale {
+    {
         let now = clock::now();
         let stale = (0..snap.tickets.len()).filter(|&i| {
             let t = &snap.tickets[i];
@@ -233,7 +236,7 @@ pub fn next_candidates(snap: &Snapshot, kind: Option<Kind>, steal_stale: bool) -
         let depths = g.waiting_depths();
         g.sort_by_schedule(&mut ids, &depths);
     }
-    ids
+    Ok(ids)
 }
 
 /// Claim the best ticket of `kind`: ready ones, and stale claims when `opts.steal_stale`.
@@ -243,21 +246,9 @@ pub fn claim_next_with(
     agent: &str,
     opts: &ClaimOptions,
 ) -> Result<Written<Claimed>> {
-    ws.write_next(kind, |snap| {
+    ws.write(Reads::NextReady(kind), |snap| {
         let steal = opts.steal_stale || snap.config.claims.steal_stale_on_next;
-        if snap.partial.is_some() {
-            // The first ready ticket; stale claims to take over need every ticket's lease.
-            if steal {
-                return Ok(Outcome::NeedAll);
-            }
-            let o = ClaimOptions {
-                force: false,
-                steal_stale: false,
-                lease_minutes: opts.lease_minutes,
-            };
-            return claim_outcome(ws, snap, &snap.tickets[0], agent, &o);
-        }
-        let cands = next_candidates(snap, kind, steal);
+        let cands = next_candidates(snap, kind, steal)?;
         let Some(&first) = cands.first() else {
             return Err(Error::not_found(format!(
                 "no {} is ready",
@@ -288,7 +279,7 @@ pub fn release_with(
     token: Option<&str>,
     force: bool,
 ) -> Result<Written<Ticket>> {
-    ws.write_ticket(query, |snap| {
+    ws.write(Reads::Ticket(query), |snap| {
         let t = snap.resolve(query)?;
         if t.claimed_by.is_none() {
             return Err(Error::refused(format!("{} is not claimed", t.id)));
@@ -339,7 +330,7 @@ pub fn heartbeat(
     token: Option<&str>,
     lease_minutes: Option<u32>,
 ) -> Result<Written<Heartbeat>> {
-    ws.write_ticket(query, |snap| {
+    ws.write(Reads::Ticket(query), |snap| {
         let t = snap.resolve(query)?;
         lease::verify_holder(t, agent, token, "renew")?;
         let now = clock::now();

@@ -9,7 +9,7 @@ pub use crate::model::item::{parse_items, Item};
 use crate::model::ticket::{Kind, Ticket};
 use crate::schedule::graph::Graph;
 use crate::store::Edit;
-use crate::workspace::{Message, Outcome, Workspace, Written};
+use crate::workspace::{Message, Outcome, Reads, Workspace, Written};
 
 /// Import `items`; returns key → new ID.
 pub fn import(
@@ -50,7 +50,7 @@ pub fn import_with(
         .enumerate()
         .map(|(i, it)| (it.key.as_str(), i))
         .collect();
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         // IDs for every item, unique against the tree and each other.
         let mut taken: HashSet<String> = snap.tickets.iter().map(|t| t.id.clone()).collect();
         let mut ids = Vec::with_capacity(items.len());

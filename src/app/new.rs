@@ -10,7 +10,7 @@ use crate::model::templates;
 use crate::model::ticket::{Kind, Status, Ticket, DEFAULT_PRIORITY, MAX_PRIORITY};
 use crate::schedule::graph::Graph;
 use crate::store::Edit;
-use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 /// What to create.
 #[derive(Debug, Clone, Default)]
@@ -124,7 +124,7 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
     let kind = spec
         .kind
         .ok_or_else(|| Error::invalid("which kind? phase-spec, job or task"))?;
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let parent = match &spec.parent {
             Some(p) => Some(snap.resolve(p)?),
             None => None,

@@ -15,7 +15,7 @@ use crate::model::journal;
 use crate::model::ticket::{Kind, Status, Ticket};
 use crate::schedule::graph::Graph;
 use crate::store::Edit;
-use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 use super::claim::Claimed;
 
@@ -74,8 +74,8 @@ pub fn claim_next_review(
     kind: Option<Kind>,
     agent: &str,
 ) -> Result<Written<Claimed>> {
-    ws.write(|snap| {
-        let g = snap.graph();
+    ws.write(Reads::All, |snap| {
+        let g = snap.graph()?;
         let Some(&first) = ready_for_review(&g, kind, Some(agent)).first() else {
             return Err(Error::not_found(format!(
                 "nothing is waiting for review that {agent} did not implement"
@@ -153,7 +153,7 @@ pub fn pass(
             return Err(Error::invalid("--force needs a --reason"));
         }
     }
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         check_auditor(t, agent, force_reason.is_some(), "pass")?;
         let now = clock::timestamp();
@@ -216,7 +216,7 @@ pub fn fail(
                 .with_hint("say what the next attempt must do differently"),
         );
     }
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         check_auditor(t, agent, force_reason.is_some(), "fail")?;
         let now = clock::timestamp();
@@ -305,7 +305,7 @@ pub fn reopen(
     agent: &str,
     note: Option<&str>,
 ) -> Result<Written<Ticket>> {
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         if !matches!(t.status, Status::Escalated | Status::Done | Status::Review) {
             return Err(Error::refused(format!(
@@ -358,7 +358,7 @@ pub fn approve(ws: &Workspace, queries: &[String], agent: &str) -> Result<Writte
     if queries.is_empty() {
         return Err(Error::invalid("which ticket? give at least one ID"));
     }
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let mut todo: Vec<&Ticket> = Vec::new();
         for q in queries {
             let t = snap.resolve(q)?;

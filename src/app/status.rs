@@ -97,7 +97,7 @@ fn waits_on_gate(b: &Blocker, id: &str) -> bool {
 
 pub fn overview(ws: &Workspace, snap: &Snapshot, stale_after_secs: i64) -> Result<Overview> {
     let now = clock::now();
-    let g = snap.graph();
+    let g = snap.graph()?;
     let mut counts: BTreeMap<String, usize> = Status::ALL
         .iter()
         .map(|s| (s.as_str().to_string(), 0))

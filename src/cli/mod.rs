@@ -174,11 +174,8 @@ pub fn run() -> i32 {
     // wt exits after one command: big snapshots need not be freed piece by piece.
     crate::workspace::set_short_lived(true);
     let result = commands::dispatch(cli.command, &ctx);
-    if matches!(std::env::var("WT_DEBUG_STATS"), Ok(v) if !v.is_empty() && v != "0") {
-        eprintln!("{}", crate::derived::cache::stats_line());
-    }
-    if matches!(std::env::var("WT_DEBUG_INDEX"), Ok(v) if !v.is_empty() && v != "0") {
-        eprintln!("{}", crate::store::index::stats_line());
+    for line in crate::workspace::debug_lines() {
+        eprintln!("{line}");
     }
     match result {
         Ok(out) => {

@@ -39,8 +39,8 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::Result;
-use crate::model::frontmatter;
-use crate::model::ticket::{self, Problem, Ticket, KNOWN_FIELDS};
+use crate::model::ticket::{self, Problem, Ticket};
+pub use crate::model::ticket_file::{parse_blob, Parsed};
 use crate::store::{Edit, Store};
 
 /// Bump when the layout of the file changes in a way the fingerprints would not notice.
@@ -51,20 +51,6 @@ pub(crate) const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
 const BUILD_FINGERPRINT: &str = env!("WT_BUILD_FINGERPRINT");
 /// Below this many blobs to parse, parsing stays on the calling thread.
 const PARALLEL_MIN: usize = 256;
-
-/// What a ticket file parses to. The path is part of the key, so a record is exactly what
-/// parsing that path with that blob's text returns.
-// Nearly every record is a ticket: boxing it would cost an allocation per ticket.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Parsed {
-    Ticket {
-        ticket: Ticket,
-        /// Frontmatter keys wt does not know, with their file line (for `wt check`).
-        unknown_fields: Vec<(String, usize)>,
-    },
-    Problem(Problem),
-}
 
 /// A blob under `.work/`: its path, id, and for ticket files what it parses to.
 #[derive(Debug, Clone)]
@@ -114,61 +100,6 @@ impl IntoIterator for Entries {
     fn into_iter(self) -> Self::IntoIter {
         self.parts.into_iter().flatten()
     }
-}
-
-/// Parse one ticket file's bytes (what [`crate::workspace::load_snapshot`] did per ticket).
-pub fn parse_blob(path: &str, bytes: &[u8]) -> Parsed {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => match ticket::parse(path, text) {
-            Ok(ticket) => Parsed::Ticket {
-                ticket,
-                unknown_fields: unknown_fields(text),
-            },
-            Err(p) => Parsed::Problem(p),
-        },
-        Err(_) => Parsed::Problem(Problem {
-            path: path.to_string(),
-            line: 1,
-            column: None,
-            message: "not UTF-8 text".into(),
-            hint: Some("save the file as UTF-8".into()),
-        }),
-    }
-}
-
-/// Top-level frontmatter keys not in [`KNOWN_FIELDS`], with their lines.
-pub fn unknown_fields(text: &str) -> Vec<(String, usize)> {
-    if only_known_keys(text) {
-        return Vec::new();
-    }
-    frontmatter::fields(text)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|f| !KNOWN_FIELDS.contains(&f.key.as_str()))
-        .map(|f| (f.key, f.line))
-        .collect()
-}
-
-/// A quick, conservative look: true only when every line of the frontmatter that starts at
-/// column 0 (other than blanks and comments) is `<known field>:` followed by a space, a tab
-/// or the end of the line. Then [`frontmatter::fields`] cannot name an unknown key (its keys
-/// come from such lines), and the exact but slower analysis is skipped.
-fn only_known_keys(text: &str) -> bool {
-    let Ok(sp) = frontmatter::split(text) else {
-        return false;
-    };
-    sp.yaml
-        .split('\n')
-        .all(|line| match line.as_bytes().first() {
-            None | Some(b' ' | b'\t' | b'#') => true,
-            Some(_) => line.split_once(':').is_some_and(|(key, rest)| {
-                KNOWN_FIELDS.contains(&key)
-                    && rest
-                        .as_bytes()
-                        .first()
-                        .is_none_or(|c| *c == b' ' || *c == b'\t')
-            }),
-        })
 }
 
 // ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let mut rows = Vec::new();
     let mut text = String::new();
     let mut idx: Vec<usize> = (0..g.tickets.len())

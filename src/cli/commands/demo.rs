@@ -43,7 +43,7 @@ fn close_finished_phases(
     say: &mut impl FnMut(&str),
 ) -> Result<usize, crate::Error> {
     let snap = ws.snapshot()?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let mut n = 0;
     for (i, t) in snap.tickets.iter().enumerate() {
         let finished = t.kind == crate::model::ticket::Kind::PhaseSpec
@@ -65,7 +65,7 @@ fn close_finished_phases(
 
 fn ready_line(ws: &Workspace) -> Result<String, crate::Error> {
     let snap = ws.snapshot()?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let ids: Vec<String> = g
         .ready(Some(crate::model::ticket::Kind::Job))
         .iter()

@@ -85,12 +85,12 @@ fn compute(args: &Args, ws: &crate::workspace::Workspace) -> Result<Out, crate::
         .as_ref()
         .map(|k| k.0)
         .unwrap_or(Some(snap.config.ready.default_kind));
-    let g = snap.graph();
+    let g = snap.graph()?;
     let mut skipped = Vec::new();
     let mut ids = if args.review {
         crate::app::review::ready_for_review(&g, kind, args.agent.as_deref())
     } else if let Some(n) = args.parallel {
-        let (ids, s) = crate::app::batch::pick_parallel(&snap, kind, n);
+        let (ids, s) = crate::app::batch::pick_parallel(&snap, kind, n)?;
         skipped = s;
         ids
     } else {

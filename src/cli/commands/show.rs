@@ -14,7 +14,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let snap = ws.snapshot()?;
     let t = snap.resolve(&args.id)?;
     let text = ws.read_text(&snap, &t.path)?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let i = g.index_of(&t.id);
     let blockers: Vec<String> = i
         .map(|i| g.blockers(i))

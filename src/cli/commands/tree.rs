@@ -40,7 +40,7 @@ fn node(g: &Graph<'_>, i: usize, depth: usize, text: &mut String, ready: &[bool]
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let snap = ws.snapshot()?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let ready: Vec<bool> = (0..g.tickets.len()).map(|i| g.is_ready(i)).collect();
     let roots: Vec<usize> = match &args.id {
         Some(q) => {
