@@ -16,6 +16,11 @@
 //! index), and with the state branch checked out nowhere (`git switch` to another branch).
 //! A benchmark, not a test: figures depend on the machine; nothing here fails on a number.
 
+// A benchmark harness: a failed step should stop it loudly.
+#![allow(clippy::unwrap_used)]
+// wait4(2) is how one child's own CPU time and peak memory are read.
+#![allow(unsafe_code)]
+
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::{Path, PathBuf};

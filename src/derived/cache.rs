@@ -509,9 +509,12 @@ fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Entries)> {
         // costs this memory in this process.
         return None;
     }
+    #[allow(unsafe_code)]
     // SAFETY: the ranges cover `entries[..total]` exactly, and every decode_chunk that
     // returned true initialised every slot of its range.
-    unsafe { entries.set_len(total) };
+    unsafe {
+        entries.set_len(total)
+    };
     Some((root, Entries::single(entries)))
 }
 
@@ -541,9 +544,12 @@ fn decode_chunk(bytes: &[u8], out: &mut [std::mem::MaybeUninit<WorkEntry>]) -> b
     .is_some();
     if !ok {
         for slot in &mut out[..written] {
+            #[allow(unsafe_code)]
             // SAFETY: the first `written` slots were initialised above and nothing else
             // will read or drop them.
-            unsafe { slot.assume_init_drop() };
+            unsafe {
+                slot.assume_init_drop()
+            };
         }
     }
     ok

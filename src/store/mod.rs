@@ -728,6 +728,7 @@ fn honour_git_config_env() {
             levels.push(git2::ConfigLevel::XDG);
         }
         for level in levels {
+            #[allow(unsafe_code)]
             // SAFETY: called once, before any repository is opened, from the thread that
             // opens repositories; no other thread reads libgit2's search paths concurrently.
             let _ = unsafe { git2::opts::set_search_path(level, nowhere) };

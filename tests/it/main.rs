@@ -1,6 +1,9 @@
 //! The one integration-test binary. Each area of wt has a module; all of them drive the real
 //! `wt` binary against real temporary git repositories (see `common`).
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod cache;
 mod ci_gate;
 mod ci_tree;

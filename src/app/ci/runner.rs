@@ -271,6 +271,7 @@ fn signal_group(pid: u32, sig: i32) {
     #[cfg(unix)]
     {
         if let Ok(pid) = i32::try_from(pid) {
+            #[allow(unsafe_code)]
             // SAFETY: kill(2) with a negative pid signals the process group the check leads
             // (it was spawned with process_group(0)); it has no memory-safety preconditions.
             unsafe {
