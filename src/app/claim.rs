@@ -91,7 +91,7 @@ pub(crate) fn claim_outcome(
     if takeover.is_none() {
         if t.status == Status::Review {
             // An audit claim: the ticket stays in review; its implementer may not audit it.
-            super::review::check_may_audit(t, agent)?;
+            check_may_audit(t, agent)?;
         } else if t.status != Status::Open {
             return Err(Error::refused(format!(
                 "{} is {}, not open",
@@ -296,7 +296,7 @@ pub fn release_with(
         } else {
             t.status
         };
-        let (fields, ticket) = super::review::release_as(t, status, &now);
+        let (fields, ticket) = lease::release_as(t, status, &now);
         let text = lease::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
         Ok(Outcome::Commit {
             edits: vec![crate::store::Edit::Write {
@@ -364,4 +364,16 @@ pub fn heartbeat(
             },
         })
     })
+}
+
+/// Refuse an audit claim by the agent who implemented the ticket.
+pub fn check_may_audit(t: &Ticket, agent: &str) -> Result<()> {
+    if t.implemented_by.as_deref() == Some(agent) {
+        return Err(Error::refused(format!(
+            "{agent} implemented {}; an audit needs a different agent",
+            t.id
+        ))
+        .with_hint("let another agent claim it (`wt ready --review`)"));
+    }
+    Ok(())
 }

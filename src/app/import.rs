@@ -158,7 +158,7 @@ pub fn import_with(
             };
             let p = prepare(&template, it.kind, &ids[i], &spec, parent_path.as_deref())
                 .map_err(|e| Error::invalid(format!("item key `{}`: {}", it.key, e.message)))?;
-            let mut p = super::review::gate_new(p, &snap.config)?;
+            let mut p = super::new::gate_new(p, &snap.config)?;
             if !it.extra.is_empty() {
                 let fields: Vec<(&str, crate::model::frontmatter::Value)> =
                     it.extra.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();

@@ -146,7 +146,7 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
         s.depends_on = deps;
         let template = template_text(ws, snap, kind)?;
         let prepared = prepare(&template, kind, &id, &s, parent.map(|p| p.path.as_str()))?;
-        let prepared = super::review::gate_new(prepared, &snap.config)?;
+        let prepared = gate_new(prepared, &snap.config)?;
         // A new ticket cannot close a cycle (nothing depends on it yet), but check anyway.
         let mut all = snap.tickets.clone();
         all.push(prepared.ticket.clone());
@@ -176,4 +176,20 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
             value: prepared.ticket,
         })
     })
+}
+
+/// Give a ticket being created `gate: approval` when the config's `gates.approval` lists
+/// its kind (the template may also carry the field itself).
+pub fn gate_new(mut p: Prepared, config: &crate::model::config::Config) -> Result<Prepared> {
+    if p.ticket.gate.is_none() && config.gates.approval.contains(&p.ticket.kind) {
+        p.text = super::set_fields(
+            &p.text,
+            &[(
+                "gate",
+                Value::Str(crate::model::ticket::GATE_APPROVAL.into()),
+            )],
+        )?;
+        p.ticket.gate = Some(crate::model::ticket::GATE_APPROVAL.into());
+    }
+    Ok(p)
 }

@@ -45,18 +45,6 @@ pub fn ready_for_review(g: &Graph<'_>, kind: Option<Kind>, agent: Option<&str>) 
     ids
 }
 
-/// Refuse an audit claim by the agent who implemented the ticket.
-pub fn check_may_audit(t: &Ticket, agent: &str) -> Result<()> {
-    if t.implemented_by.as_deref() == Some(agent) {
-        return Err(Error::refused(format!(
-            "{agent} implemented {}; an audit needs a different agent",
-            t.id
-        ))
-        .with_hint("let another agent claim it (`wt ready --review`)"));
-    }
-    Ok(())
-}
-
 /// Claim a ticket in `review` for an audit. Its status stays `review`; the claim gets a
 /// lease and a token like any other (see [`super::claim::claim_outcome`]).
 pub fn claim_for_review(
@@ -118,28 +106,6 @@ fn write_file(path: &str, text: String) -> Edit {
     }
 }
 
-/// The field edits that give `t` a new status and clear its claim, and the ticket after them.
-pub(crate) fn release_as(
-    t: &Ticket,
-    status: Status,
-    now: &str,
-) -> (Vec<(&'static str, Value)>, Ticket) {
-    let fields = vec![
-        ("status", Value::Str(status.as_str().into())),
-        ("claimed_by", Value::Null),
-        ("claimed_at", Value::Null),
-        ("claim_expires", Value::Null),
-        ("claim_token", Value::Null),
-        ("claim_stolen_from", Value::Null),
-        ("updated", Value::Str(now.to_string())),
-    ];
-    let mut ticket = t.clone();
-    ticket.status = status;
-    crate::model::lease::clear_lease(&mut ticket);
-    ticket.updated = Some(now.to_string());
-    (fields, ticket)
-}
-
 /// `wt pass`: the audit passed; the ticket is done.
 pub fn pass(
     ws: &Workspace,
@@ -166,7 +132,7 @@ pub fn pass(
             msg.push_str(": ");
             msg.push_str(n.trim());
         }
-        let (fields, ticket) = release_as(t, Status::Done, &now);
+        let (fields, ticket) = crate::model::lease::release_as(t, Status::Done, &now);
         let text = super::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
         let text = journal::append(
             &text,
@@ -233,7 +199,7 @@ pub fn fail(
         } else {
             Status::Open
         };
-        let (mut fields, mut ticket) = release_as(t, status, &now);
+        let (mut fields, mut ticket) = crate::model::lease::release_as(t, status, &now);
         fields.push(("attempts", Value::Int(i64::from(attempt))));
         ticket.attempts = attempt;
         let text = super::set_fields(&text, &fields)?;
@@ -314,7 +280,7 @@ pub fn reopen(
             )));
         }
         let now = clock::timestamp();
-        let (mut fields, mut ticket) = release_as(t, Status::Open, &now);
+        let (mut fields, mut ticket) = crate::model::lease::release_as(t, Status::Open, &now);
         let reset = t.status == Status::Escalated;
         if reset {
             fields.push(("attempts", Value::Int(0)));
@@ -416,20 +382,4 @@ pub fn approve(ws: &Workspace, queries: &[String], agent: &str) -> Result<Writte
             value: out,
         })
     })
-}
-
-/// Give a ticket being created `gate: approval` when the config's `gates.approval` lists
-/// its kind (the template may also carry the field itself).
-pub fn gate_new(mut p: super::new::Prepared, config: &Config) -> Result<super::new::Prepared> {
-    if p.ticket.gate.is_none() && config.gates.approval.contains(&p.ticket.kind) {
-        p.text = super::set_fields(
-            &p.text,
-            &[(
-                "gate",
-                Value::Str(crate::model::ticket::GATE_APPROVAL.into()),
-            )],
-        )?;
-        p.ticket.gate = Some(crate::model::ticket::GATE_APPROVAL.into());
-    }
-    Ok(p)
 }

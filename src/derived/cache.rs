@@ -780,9 +780,9 @@ pub fn changed_since(store: &Store, from: &RawOid, to: &RawOid) -> Option<Vec<St
 /// records) to the delta log, so the next load needs neither git reads nor parsing.
 /// Failures only cost speed, so they are ignored. Call with the writer lock held.
 ///
-/// When every edit rewrites a ticket file into a ticket with the same graph and schedule
-/// fields ([`Ticket::schedule_key`]; `old` gives the ticket each path held), the id lookup of `base`
-/// also holds for the new tree ([`crate::derived::lookup::note_successor`]).
+/// Returns `(base, new tree)` when every edit rewrites a ticket file into a ticket with the
+/// same graph and schedule fields ([`Ticket::schedule_key`]; `old` gives the ticket each path
+/// held): the id lookup of `base` then also holds for the new tree.
 pub fn note_commit<'t>(
     store: &Store,
     base: Option<Oid>,
@@ -790,12 +790,12 @@ pub fn note_commit<'t>(
     edits: &[Edit],
     exists: impl Fn(&str) -> bool,
     old: impl Fn(&str) -> Option<&'t Ticket>,
-) {
+) -> Option<(RawOid, RawOid)> {
     let Some(schema) = enabled().then(schema_fingerprint).flatten() else {
-        return;
+        return None;
     };
     let Some(base) = base.and_then(raw) else {
-        return;
+        return None;
     };
     let Some(new) = store
         .work_tree(new_commit, crate::model::config::WORK_DIR)
@@ -803,19 +803,19 @@ pub fn note_commit<'t>(
         .flatten()
         .and_then(raw)
     else {
-        return;
+        return None;
     };
     let mut mods = Vec::with_capacity(edits.len());
     let mut same_graph = true;
     for e in edits {
         let Edit::Write { path, content } = e else {
-            return;
+            return None;
         };
         if !exists(path) {
-            return;
+            return None;
         }
         let Some(o) = crate::store::hash_blob(content).and_then(raw) else {
-            return;
+            return None;
         };
         let parsed = ticket::is_ticket_path(path).then(|| parse_blob(path, content));
         same_graph &= match (&parsed, old(path)) {
@@ -826,14 +826,12 @@ pub fn note_commit<'t>(
         };
         mods.push((path.clone(), o, parsed));
     }
-    if same_graph {
-        crate::derived::lookup::note_successor(store, &base, &new);
-    }
     let mut payload = Vec::with_capacity(256);
     payload.extend_from_slice(&base);
     payload.extend_from_slice(&new);
+    let successor = same_graph.then_some((base, new));
     let Ok(payload) = postcard::to_extend(&mods, payload) else {
-        return;
+        return successor;
     };
     let path = dir(store).join(DELTA_FILE);
     let f = frame(&payload);
@@ -857,6 +855,7 @@ pub fn note_commit<'t>(
         all.extend_from_slice(&f);
         write_raw(&path, &all);
     }
+    successor
 }
 
 type Trees = HashMap<Oid, Vec<(String, Oid, bool)>>;

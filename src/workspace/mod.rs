@@ -474,7 +474,7 @@ impl Workspace {
             {
                 CasOutcome::Committed(oid) => {
                     crate::store::recovery::fault("after-commit");
-                    crate::derived::cache::note_commit(
+                    crate::derived::note_commit(
                         &self.store,
                         snap.work_tree,
                         oid,
