@@ -10,6 +10,7 @@ mod ci_tree;
 mod common;
 mod concurrency;
 mod context;
+mod docs;
 mod errors;
 mod fixtures;
 mod git_safety;
