@@ -791,20 +791,13 @@ pub fn note_commit<'t>(
     exists: impl Fn(&str) -> bool,
     old: impl Fn(&str) -> Option<&'t Ticket>,
 ) -> Option<(RawOid, RawOid)> {
-    let Some(schema) = enabled().then(schema_fingerprint).flatten() else {
-        return None;
-    };
-    let Some(base) = base.and_then(raw) else {
-        return None;
-    };
-    let Some(new) = store
+    let schema = enabled().then(schema_fingerprint).flatten()?;
+    let base = base.and_then(raw)?;
+    let new = store
         .work_tree(new_commit, crate::model::config::WORK_DIR)
         .ok()
         .flatten()
-        .and_then(raw)
-    else {
-        return None;
-    };
+        .and_then(raw)?;
     let mut mods = Vec::with_capacity(edits.len());
     let mut same_graph = true;
     for e in edits {
@@ -814,9 +807,7 @@ pub fn note_commit<'t>(
         if !exists(path) {
             return None;
         }
-        let Some(o) = crate::store::hash_blob(content).and_then(raw) else {
-            return None;
-        };
+        let o = crate::store::hash_blob(content).and_then(raw)?;
         let parsed = ticket::is_ticket_path(path).then(|| parse_blob(path, content));
         same_graph &= match (&parsed, old(path)) {
             (Some(Parsed::Ticket { ticket: new, .. }), Some(was)) => {
