@@ -144,3 +144,80 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::scratch::ScratchRepo;
+
+    /// A repository with commits "one", "two", "three" on `main`, each adding a file.
+    fn three_commits() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = ScratchRepo::init(dir.path(), "main").expect("init");
+        for (i, name) in ["one", "two", "three"].iter().enumerate() {
+            std::fs::write(dir.path().join(name), format!("{i}\n")).expect("write");
+            repo.commit_path(
+                name,
+                &format!("{name}\n\nbody {i}\n"),
+                "A U Thor",
+                "a@example.com",
+            )
+            .expect("commit");
+        }
+        let store = Store::discover(dir.path()).expect("open");
+        (dir, store)
+    }
+
+    #[test]
+    fn a_walk_reads_commits_newest_first_as_plain_values() {
+        let (_dir, store) = three_commits();
+        let tip = store.branch_tip("main").unwrap().expect("main exists");
+        let all: Vec<CommitInfo> = store
+            .history(tip, None, Order::TopoTime)
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+        let subjects: Vec<&str> = all.iter().map(|c| c.summary.as_str()).collect();
+        assert_eq!(subjects, ["three", "two", "one"]);
+        assert_eq!(all[0].id, tip);
+        assert_eq!(all[0].message, "three\n\nbody 2\n");
+        assert_eq!(all[0].author, "A U Thor");
+        assert_eq!(all[0].parents, vec![all[1].id]);
+        assert!(all[2].parents.is_empty());
+        assert_eq!(all[0].tree, store.commit_tree(tip).unwrap());
+        assert_eq!(store.commit_info(all[1].id).unwrap(), all[1]);
+
+        let first = all[2].id;
+        let newer: Vec<Oid> = store
+            .history(tip, Some(first), Order::Unsorted)
+            .unwrap()
+            .map(|c| c.map(|c| c.id))
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(newer, vec![all[0].id, all[1].id]);
+        assert_eq!(store.count_commits(tip, first).unwrap(), 2);
+    }
+
+    #[test]
+    fn revisions_and_merge_bases_resolve_to_commits() {
+        let (_dir, store) = three_commits();
+        let tip = store.branch_tip("main").unwrap().expect("main exists");
+        let parent = store.resolve_commit("main~1").expect("main~1");
+        assert_eq!(store.commit_info(tip).unwrap().parents, vec![parent]);
+        assert_eq!(store.resolve_commit("no-such-branch"), None);
+        assert_eq!(store.merge_base(tip, parent).unwrap(), Some(parent));
+        assert_eq!(
+            store.changed_paths(Some(parent), tip).unwrap(),
+            vec!["three".to_string()]
+        );
+        let (a, b) = (
+            store.commit_tree(parent).unwrap(),
+            store.commit_tree(tip).unwrap(),
+        );
+        assert_eq!(store.tree_changed_paths(a, b, 20).unwrap(), vec!["three"]);
+        assert_eq!(
+            store.tree_changed_paths(a, b, 0).unwrap(),
+            Vec::<String>::new()
+        );
+    }
+}

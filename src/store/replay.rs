@@ -90,3 +90,50 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::scratch::ScratchRepo;
+
+    #[test]
+    fn a_commit_is_remade_on_another_base_and_the_branch_moves_by_cas() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = ScratchRepo::init(dir.path(), "main").expect("init");
+        std::fs::write(dir.path().join("a"), "a\n").expect("write");
+        repo.commit_path("a", "first\n", "Orig Author", "o@example.com")
+            .expect("commit");
+        let store = Store::discover(dir.path()).expect("open");
+        let base = store.branch_tip("main").unwrap().expect("main");
+
+        let edits = [
+            Edit::Write {
+                path: ".work/x.md".into(),
+                content: b"x\n".to_vec(),
+            },
+            Edit::Delete { path: "a".into() },
+            Edit::Delete {
+                path: "missing".into(),
+            },
+        ];
+        let tree = store.tree_with_edits(base, &edits).unwrap();
+        let new = store.recommit(base, tree, base, "again\n").unwrap();
+        let info = store.commit_info(new).unwrap();
+        assert_eq!(info.author, "Orig Author");
+        assert_eq!(info.message, "again\n");
+        assert_eq!(info.parents, vec![base]);
+        assert!(store.blob_in(tree, ".work/x.md").unwrap().is_some());
+        assert_eq!(store.blob_in(tree, "a").unwrap(), None);
+
+        // The branch is at `base`, not `new`: a move that expects `new` loses.
+        assert_eq!(
+            store.move_branch("main", Some(new), new, "test").unwrap(),
+            BranchMove::Raced
+        );
+        assert_eq!(
+            store.move_branch("main", Some(base), new, "test").unwrap(),
+            BranchMove::Moved
+        );
+        assert_eq!(store.branch_tip("main").unwrap(), Some(new));
+    }
+}

@@ -212,3 +212,51 @@ fn entry(path: &str, id: Oid, mode: u32) -> IndexEntry {
         path: path.as_bytes().to_vec(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::scratch::ScratchRepo;
+
+    #[test]
+    fn the_worktree_tree_leaves_out_the_excluded_folder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let repo = ScratchRepo::init(root, "main").expect("init");
+        std::fs::create_dir_all(root.join(".work")).expect("mkdir");
+        std::fs::write(root.join(".work/t.md"), "t\n").expect("write");
+        repo.commit_path(".work/t.md", "tickets\n", "A", "a@example.com")
+            .expect("commit");
+        std::fs::write(root.join("code.rs"), "fn main() {}\n").expect("write");
+        repo.commit_path("code.rs", "code\n", "A", "a@example.com")
+            .expect("commit");
+        let store = Store::discover(root).expect("open");
+        let head_tree = store
+            .commit_tree(store.head_commit().expect("HEAD"))
+            .unwrap();
+        let code = store.tree_without(head_tree, ".work").unwrap();
+        assert_eq!(store.work_tree_in(code, ".work").unwrap(), None);
+        assert!(store.blob_in(code, "code.rs").unwrap().is_some());
+        // Nothing changed on disk: the working tree's code is HEAD's.
+        assert_eq!(store.worktree_tree_without(".work").unwrap(), code);
+        // A ticket edit does not change it; a code edit, even untracked, does.
+        std::fs::write(root.join(".work/t.md"), "changed\n").expect("write");
+        assert_eq!(store.worktree_tree_without(".work").unwrap(), code);
+        std::fs::write(root.join("new.rs"), "\n").expect("write");
+        let now = store.worktree_tree_without(".work").unwrap();
+        assert_ne!(now, code);
+        assert_eq!(
+            store.tree_changed_paths(code, now, 20).unwrap(),
+            vec!["new.rs"]
+        );
+
+        let staged = staged_index(root).unwrap().expect("an index");
+        assert_eq!(
+            staged.blob("code.rs"),
+            Some(blob_id(b"fn main() {}\n").unwrap())
+        );
+        assert_eq!(staged.blob("new.rs"), None);
+        let dirs = store.worktree_git_dirs();
+        assert_eq!(dirs.len(), 1);
+    }
+}
