@@ -6,6 +6,7 @@ pub mod check;
 pub mod ci;
 pub mod claim;
 pub mod context;
+pub mod demo;
 pub mod dep;
 pub mod doctor;
 pub mod done;

@@ -1022,7 +1022,7 @@ type Batch = Vec<(usize, String, Vec<u8>)>;
 /// Parsed tickets by entry index.
 type ParsedPart = Vec<(usize, Parsed)>;
 
-/// Parse what `produce` reads. `produce` runs on this thread (git2 handles stay on one
+/// Parse what `produce` reads. `produce` runs on this thread (repository handles stay on one
 /// thread) and hands batches of blobs to its `submit` argument; `threads - 1` worker threads
 /// parse them. The queue is short: when the workers are behind, this thread parses the batch
 /// itself, so at most a few batches of file text are held at once. After `produce` returns,
@@ -1119,7 +1119,7 @@ fn walk_and_parse(
 const PARSE_BATCH: usize = 64;
 
 /// Read and parse `entries[i]` for each i in `todo`. With many files, this thread reads
-/// the blobs (git2 handles stay on one thread) in batches that worker threads parse; when it
+/// the blobs (repository handles stay on one thread) in batches that worker threads parse; when it
 /// has read everything it parses the remaining batches too.
 fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec<(usize, Parsed)>> {
     let threads = std::thread::available_parallelism()

@@ -1,0 +1,60 @@
+//! The throwaway repository `wt demo` works in: made from scratch on `main`, with the demo's
+//! own git identity. The git side is [`crate::store::scratch`].
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::store::history::History;
+use crate::store::scratch::ScratchRepo;
+
+/// The demo's git identity (its code commits and its repository's `user.*` config).
+const NAME: &str = "demo user";
+const EMAIL: &str = "demo@example.com";
+/// The branch the demo repository starts on.
+const BRANCH: &str = "main";
+
+/// A demo repository.
+pub struct DemoRepo {
+    repo: ScratchRepo,
+}
+
+impl DemoRepo {
+    /// `git init` at `root` on [`BRANCH`], with the demo identity in its config.
+    pub fn create(root: &Path) -> Result<DemoRepo> {
+        let repo = ScratchRepo::init(root, BRANCH)?;
+        repo.set_config("user.name", NAME)?;
+        repo.set_config("user.email", EMAIL)?;
+        Ok(DemoRepo { repo })
+    }
+
+    /// Write `content` to `path` in the working tree and commit it (with whatever else is
+    /// staged) on HEAD as the demo user.
+    pub fn commit_file(&self, path: &str, content: &str, msg: &str) -> Result<()> {
+        let root = self
+            .repo
+            .workdir()
+            .ok_or_else(|| Error::internal("demo repository has no work tree"))?;
+        std::fs::write(root.join(path), content)?;
+        self.repo.commit_path(path, msg, NAME, EMAIL)
+    }
+
+    /// Stage `path` as it is on disk.
+    pub fn stage(&self, path: &str) -> Result<()> {
+        self.repo.stage(path)
+    }
+
+    /// Whether `path` is staged.
+    pub fn is_staged(&self, path: &str) -> Result<bool> {
+        self.repo.is_staged(path)
+    }
+
+    /// Whether HEAD's tree has `path`.
+    pub fn head_has(&self, path: &str) -> Result<bool> {
+        self.repo.head_has(path)
+    }
+
+    /// The commits on `branch`, newest first (`git log` order).
+    pub fn log(&self, branch: &str) -> Result<History<'_>> {
+        self.repo.log(branch)
+    }
+}
