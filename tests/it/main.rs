@@ -4,6 +4,7 @@
 mod cache;
 mod ci_gate;
 mod ci_tree;
+mod cli_def;
 mod common;
 mod concurrency;
 mod context;
@@ -19,5 +20,6 @@ mod scale;
 mod scheduling;
 mod smoke;
 mod state_branch;
+mod text_output;
 mod verbs;
 mod workflow_e2e;
