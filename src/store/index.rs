@@ -764,11 +764,11 @@ fn patch_in_place(
 /// index is rewritten with a later timestamp nothing would tell git to look at its content.
 /// `racy`: offset and path of each entry recorded at or after the index's timestamp.
 ///
-/// As in git, an entry whose stat data no longer matches its file is left alone (git sees
-/// the change anyway), and so is a file that cannot be read. Where this differs from git it
-/// smudges more, never less: ctime and nanoseconds are not compared (git may be told to
-/// ignore them) and content is hashed without git's filters; a smudged entry only makes git
-/// hash the file once more.
+/// As in git, an entry whose mtime or size no longer matches its file is left alone (git
+/// sees the change anyway), and so is a file that cannot be read. Where this differs from
+/// git it smudges more, never less: the stat fields git can be told to ignore (ctime, inode,
+/// owner, nanoseconds, the executable bit) are not compared, and content is hashed without
+/// git's filters; a smudged entry only makes git hash the file once more.
 #[cfg(unix)]
 fn smudge_racy(
     data: &mut [u8],
@@ -784,19 +784,10 @@ fn smudge_racy(
         let Ok(m) = fs::symlink_metadata(&file) else {
             continue;
         };
-        let mode = be32(data, o + 24)?;
-        let size = be32(data, o + 36)?;
-        let same_type = match mode & 0o170000 {
-            0o100000 => m.file_type().is_file() && (mode ^ m.mode()) & 0o100 == 0,
-            0o120000 => m.file_type().is_symlink(),
-            _ => false,
-        };
-        let matches = same_type
-            && be32(data, o + 8)? == m.mtime() as u32
-            && be32(data, o + 20)? == m.ino() as u32
-            && be32(data, o + 28)? == m.uid()
-            && be32(data, o + 32)? == m.gid()
-            && size == m.size() as u32;
+        // Only the fields git always compares; with any of them changed git sees the
+        // change anyway.
+        let matches =
+            be32(data, o + 8)? == m.mtime() as u32 && be32(data, o + 36)? == m.size() as u32;
         if !matches {
             continue;
         }
