@@ -7,6 +7,7 @@
 mod cache;
 mod ci_gate;
 mod ci_tree;
+mod cli_def;
 mod common;
 mod concurrency;
 mod context;
@@ -23,5 +24,6 @@ mod scale;
 mod scheduling;
 mod smoke;
 mod state_branch;
+mod text_output;
 mod verbs;
 mod workflow_e2e;
