@@ -3,6 +3,7 @@
 //!
 //!     cargo bench --bench speed                      # sizes 1000,10000,50000, 20 runs each
 //!     cargo bench --bench speed -- --sizes 10000 --runs 30 --dir /tmp/wt-bench
+//!     cargo bench --bench speed -- --sizes 10000 --baseline /path/to/older/wt   # before/after
 //!
 //! For each size it prints, per operation, the median, p10, p90 and max wall time, the
 //! median CPU time (user + system) and the peak resident memory of the `wt` process, next to
@@ -16,6 +17,11 @@
 //! index), and with the state branch checked out nowhere (`git switch` to another branch).
 //! A benchmark, not a test: figures depend on the machine; nothing here fails on a number.
 
+// A benchmark harness: a failed step should stop it loudly.
+#![allow(clippy::unwrap_used)]
+// wait4(2) is how one child's own CPU time and peak memory are read.
+#![allow(unsafe_code)]
+
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -26,10 +32,22 @@ use serde_json::{json, Value};
 
 const WT: &str = env!("CARGO_BIN_EXE_wt");
 
+/// The binary being measured: this build, or the `--baseline` one.
+static BIN: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+fn bin() -> PathBuf {
+    BIN.lock()
+        .ok()
+        .and_then(|b| b.clone())
+        .unwrap_or_else(|| PathBuf::from(WT))
+}
+
 struct Opts {
     sizes: Vec<usize>,
     runs: usize,
     dir: Option<PathBuf>,
+    /// Another build of wt to measure in the same run (before/after a change).
+    baseline: Option<PathBuf>,
 }
 
 fn parse_opts() -> Opts {
@@ -37,6 +55,7 @@ fn parse_opts() -> Opts {
         sizes: vec![1_000, 10_000, 50_000],
         runs: 20,
         dir: None,
+        baseline: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -51,9 +70,10 @@ fn parse_opts() -> Opts {
             }
             "--runs" => o.runs = args.next().and_then(|s| s.parse().ok()).unwrap_or(20),
             "--dir" => o.dir = args.next().map(PathBuf::from),
+            "--baseline" => o.baseline = args.next().map(PathBuf::from),
             "--bench" => {} // added by `cargo bench`
             "-h" | "--help" => {
-                println!("usage: cargo bench --bench speed -- [--sizes 1000,10000,50000] [--runs 20] [--dir DIR]");
+                println!("usage: cargo bench --bench speed -- [--sizes 1000,10000,50000] [--runs 20] [--dir DIR] [--baseline OTHER_WT_BINARY]");
                 std::process::exit(0);
             }
             other => {
@@ -151,7 +171,7 @@ fn env(mut c: Command, dir: &Path) -> Command {
 }
 
 fn wt(dir: &Path, args: &[&str]) -> Command {
-    let mut c = env(Command::new(WT), dir);
+    let mut c = env(Command::new(bin()), dir);
     c.args(args);
     c
 }
@@ -406,8 +426,9 @@ fn median_wall(r: &Row) -> f64 {
 fn ready_ids(dir: &Path) -> VecDeque<String> {
     let s = run_ok(dir, &["--json", "ready", "--kind", "any"]);
     let v: Value = serde_json::from_slice(&s.stdout).expect("ready json");
-    v["tickets"]
-        .as_array()
+    // A bare array (schema before `schema_version`) or `{"tickets": [...]}`.
+    v.as_array()
+        .or_else(|| v["tickets"].as_array())
         .map(|a| {
             a.iter()
                 .filter_map(|t| t["id"].as_str().map(str::to_string))
@@ -456,7 +477,7 @@ fn write_rows(dir: &Path, runs: usize, label: &str, q: &mut VecDeque<String>) ->
         let mut s = run_ok(dir, &["--json", "claim", "--next"]);
         let v: Value = serde_json::from_slice(&s.stdout).expect("claim json");
         s.stdout = Vec::new();
-        let id = v["id"].as_str().expect("claimed id").to_string();
+        let id = first_id(&v).expect("claimed id");
         timed(dir, &["release", &id]);
         next.push(s);
     }
@@ -489,8 +510,21 @@ fn write_rows(dir: &Path, runs: usize, label: &str, q: &mut VecDeque<String>) ->
     ]
 }
 
-fn bench_size(root: &Path, n: usize, runs: usize) {
-    let dir = root.join(format!("tree-{n}"));
+/// The first `"id"` string in a JSON document (the claimed ticket's, whatever the shape).
+fn first_id(v: &Value) -> Option<String> {
+    match v {
+        Value::Object(m) => m
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| m.values().find_map(first_id)),
+        Value::Array(a) => a.iter().find_map(first_id),
+        _ => None,
+    }
+}
+
+fn bench_size(root: &Path, n: usize, runs: usize, label: &str) -> Vec<Row> {
+    let dir = root.join(format!("tree-{n}-{label}"));
     if dir.exists() {
         std::fs::remove_dir_all(&dir).expect("clean old tree");
     }
@@ -593,6 +627,25 @@ fn bench_size(root: &Path, n: usize, runs: usize) {
         runs * 2,
         if same_after { "yes" } else { "NO" }
     );
+    rows
+}
+
+/// Before/after: each row's median wall time for the baseline and this build.
+fn print_comparison(n: usize, before: &[Row], after: &[Row]) {
+    println!("\n{n} tickets, baseline vs this build (median wall time):");
+    println!(
+        "  {:<44} {:>9} {:>9} {:>7}",
+        "operation", "baseline", "this", "ratio"
+    );
+    for (b, a) in before.iter().zip(after) {
+        let (mb, ma) = (median_wall(b), median_wall(a));
+        let ratio = ma / mb.max(0.001);
+        let flag = if ratio > 1.10 { "  > +10%" } else { "" };
+        println!(
+            "  {:<44} {:>7.1}ms {:>7.1}ms {:>6.2}x{flag}",
+            a.name, mb, ma, ratio
+        );
+    }
 }
 
 fn machine() -> String {
@@ -633,7 +686,20 @@ fn main() {
     println!("wt speed benchmark: {}", WT);
     println!("machine: {}", machine());
     println!("trees under {}", root.display());
+    if let Some(b) = &o.baseline {
+        println!("baseline: {}", b.display());
+    }
     for &n in &o.sizes {
-        bench_size(&root, n, o.runs);
+        let Some(base) = &o.baseline else {
+            bench_size(&root, n, o.runs, "this");
+            continue;
+        };
+        *BIN.lock().expect("bin lock") = Some(base.clone());
+        println!("\n== baseline {}", base.display());
+        let before = bench_size(&root, n, o.runs, "baseline");
+        *BIN.lock().expect("bin lock") = None;
+        println!("\n== this build {WT}");
+        let after = bench_size(&root, n, o.runs, "this");
+        print_comparison(n, &before, &after);
     }
 }

@@ -13,6 +13,9 @@
 //! Prints counts; exits non-zero if any trial had other than exactly one winner or any
 //! ticket was handed out twice or not at all.
 
+// A benchmark harness: a failed step should stop it loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

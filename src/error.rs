@@ -29,6 +29,10 @@ pub struct Error {
     pub hint: Option<String>,
     /// Extra machine-readable detail (e.g. who holds a claim).
     pub detail: Option<serde_json::Value>,
+    /// Set when a write decided on too little of the tickets to answer (see
+    /// [`Error::needs_every_ticket`]): the workspace then decides again on all of them. Never
+    /// reaches a user.
+    pub(crate) needs_all: bool,
 }
 
 impl fmt::Display for Error {
@@ -44,7 +48,18 @@ impl Error {
             message: message.into(),
             hint: None,
             detail: None,
+            needs_all: false,
         }
+    }
+    /// The snapshot a write started from holds too few tickets for the question asked (a
+    /// graph, a ready list): the workspace runs the write again on every ticket.
+    pub(crate) fn needs_every_ticket() -> Self {
+        let mut e = Self::new(
+            ErrorKind::Internal,
+            "a write asked for every ticket while it had them all",
+        );
+        e.needs_all = true;
+        e
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

@@ -5,7 +5,7 @@
 //! - [`model`]: pure data and text (tickets, IDs, config, frontmatter and markdown edits);
 //! - [`schedule`]: pure algorithms over tickets (graph, waves, overlap);
 //! - [`plan`]: plan documents (parse, folder layout, resolve, export);
-//! - [`store`]: the only user of git2 and of `git` subprocesses;
+//! - [`store`]: the only user of the git library and of `git` subprocesses;
 //! - [`derived`]: caches keyed by git object ids, invisible above the workspace;
 //! - [`workspace`]: the state branch, snapshots and the one write loop;
 //! - [`app`]: the verbs, each returning a typed report;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::ticket::{Kind, Ticket};
 use crate::schedule::overlap::{first_overlap, patterns, PathPattern};
-use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 use super::claim::Claimed;
 use super::report::{SchemaVersion, TicketView};
@@ -26,8 +26,12 @@ pub struct Skipped {
 
 /// Up to `n` ready tickets of `kind` whose files overlap neither each other nor a claimed
 /// ticket's, best first; and the ready tickets skipped for overlapping.
-pub fn pick_parallel(snap: &Snapshot, kind: Option<Kind>, n: usize) -> (Vec<usize>, Vec<Skipped>) {
-    let g = snap.graph();
+pub fn pick_parallel(
+    snap: &Snapshot,
+    kind: Option<Kind>,
+    n: usize,
+) -> Result<(Vec<usize>, Vec<Skipped>)> {
+    let g = snap.graph()?;
     let held: Vec<(&Ticket, Vec<PathPattern>)> = snap
         .tickets
         .iter()
@@ -59,7 +63,7 @@ pub fn pick_parallel(snap: &Snapshot, kind: Option<Kind>, n: usize) -> (Vec<usiz
             None => picked.push((i, mine)),
         }
     }
-    (picked.into_iter().map(|(i, _)| i).collect(), skipped)
+    Ok((picked.into_iter().map(|(i, _)| i).collect(), skipped))
 }
 
 /// Who claims the tickets of a batch.
@@ -119,8 +123,8 @@ pub fn claim_batch(
             return Err(Error::invalid("--agent-prefix must be a non-empty line"));
         }
     }
-    ws.write(|snap| {
-        let (picked, _) = pick_parallel(snap, kind, n);
+    ws.write(Reads::All, |snap| {
+        let (picked, _) = pick_parallel(snap, kind, n)?;
         if picked.is_empty() {
             return Err(Error::not_found(format!(
                 "no {} is ready",
@@ -146,8 +150,6 @@ pub fn claim_batch(
                     claimed.push(value);
                 }
                 Outcome::NoOp(_) => {}
-                // A full snapshot: claim_outcome decides from it.
-                Outcome::NeedAll => return Ok(Outcome::NeedAll),
             }
         }
         let parts: Vec<String> = claimed

@@ -185,7 +185,7 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
             ));
         }
     }
-    let g = snap.graph();
+    let g = snap.graph()?;
     for cycle in g.cycles() {
         if let Some(t) = cycle.first().and_then(|id| g.get(id)) {
             out.push(problem(

@@ -13,7 +13,7 @@ use crate::model::clock;
 use crate::model::frontmatter::Value;
 use crate::model::lease;
 use crate::model::ticket::{Kind, Status, Ticket};
-use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 /// The result of a claim.
 #[derive(Debug, Clone)]
@@ -103,19 +103,15 @@ pub(crate) fn claim_outcome(
     if takeover.is_none() {
         if t.status == Status::Review {
             // An audit claim: the ticket stays in review; its implementer may not audit it.
-            super::review::check_may_audit(t, agent)?;
+            check_may_audit(t, agent)?;
         } else if t.status != Status::Open {
             return Err(Error::refused(format!(
                 "{} is {}, not open",
                 t.id, t.status
             )));
         }
-        if !opts.force && t.status == Status::Open && !snap.unblocked(t) {
-            if snap.partial.is_some() {
-                // The error names the blockers: that takes the whole graph.
-                return Ok(Outcome::NeedAll);
-            }
-            let g = snap.graph();
+        if !opts.force && t.status == Status::Open && !snap.unblocked(t)? {
+            let g = snap.graph()?;
             if let Some(i) = g.index_of(&t.id) {
                 let blockers = g.blockers(i);
                 if !blockers.is_empty() {
@@ -297,7 +293,7 @@ pub fn claim_with(
     agent: &str,
     opts: &ClaimOptions,
 ) -> Result<Written<Claimed>> {
-    ws.write_ticket(query, |snap| {
+    ws.write(Reads::Ticket(query), |snap| {
         let t = snap.resolve(query)?;
         claim_outcome(ws, snap, t, agent, opts)
     })
@@ -310,10 +306,17 @@ pub fn claim_next(ws: &Workspace, kind: Option<Kind>, agent: &str) -> Result<Wri
 
 /// Tickets `claim --next` may take, best first: the ready ones and, with `steal_stale`,
 /// in-progress tickets whose claim is stale and that nothing else blocks.
-pub fn next_candidates(snap: &Snapshot, kind: Option<Kind>, steal_stale: bool) -> Vec<usize> {
-    let g = snap.graph();
+pub fn next_candidates(
+    snap: &Snapshot,
+    kind: Option<Kind>,
+    steal_stale: bool,
+) -> Result<Vec<usize>> {
+    if !steal_stale {
+        return snap.ready(kind);
+    }
+    let g = snap.graph()?;
     let mut ids = g.ready(kind);
-    if steal_stale {
+    {
         let now = clock::now();
         let stale = (0..snap.tickets.len()).filter(|&i| {
             let t = &snap.tickets[i];
@@ -329,7 +332,7 @@ pub fn next_candidates(snap: &Snapshot, kind: Option<Kind>, steal_stale: bool) -
         let depths = g.waiting_depths();
         g.sort_by_schedule(&mut ids, &depths);
     }
-    ids
+    Ok(ids)
 }
 
 /// Claim the best ticket of `kind`: ready ones, and stale claims when `opts.steal_stale`.
@@ -339,21 +342,9 @@ pub fn claim_next_with(
     agent: &str,
     opts: &ClaimOptions,
 ) -> Result<Written<Claimed>> {
-    ws.write_next(kind, |snap| {
+    ws.write(Reads::NextReady(kind), |snap| {
         let steal = opts.steal_stale || snap.config.claims.steal_stale_on_next;
-        if snap.partial.is_some() {
-            // The first ready ticket; stale claims to take over need every ticket's lease.
-            if steal {
-                return Ok(Outcome::NeedAll);
-            }
-            let o = ClaimOptions {
-                force: false,
-                steal_stale: false,
-                lease_minutes: opts.lease_minutes,
-            };
-            return claim_outcome(ws, snap, &snap.tickets[0], agent, &o);
-        }
-        let cands = next_candidates(snap, kind, steal);
+        let cands = next_candidates(snap, kind, steal)?;
         let Some(&first) = cands.first() else {
             return Err(Error::not_found(format!(
                 "no {} is ready",
@@ -384,7 +375,7 @@ pub fn release_with(
     token: Option<&str>,
     force: bool,
 ) -> Result<Written<Ticket>> {
-    ws.write_ticket(query, |snap| {
+    ws.write(Reads::Ticket(query), |snap| {
         let t = snap.resolve(query)?;
         if t.claimed_by.is_none() {
             return Err(Error::refused(format!("{} is not claimed", t.id)));
@@ -401,7 +392,7 @@ pub fn release_with(
         } else {
             t.status
         };
-        let (fields, ticket) = super::review::release_as(t, status, &now);
+        let (fields, ticket) = lease::release_as(t, status, &now);
         let text = lease::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
         Ok(Outcome::Commit {
             edits: vec![crate::store::Edit::Write {
@@ -494,7 +485,7 @@ pub fn heartbeat(
     token: Option<&str>,
     lease_minutes: Option<u32>,
 ) -> Result<Written<Heartbeat>> {
-    ws.write_ticket(query, |snap| {
+    ws.write(Reads::Ticket(query), |snap| {
         let t = snap.resolve(query)?;
         lease::verify_holder(t, agent, token, "renew")?;
         let now = clock::now();
@@ -528,4 +519,16 @@ pub fn heartbeat(
             },
         })
     })
+}
+
+/// Refuse an audit claim by the agent who implemented the ticket.
+pub fn check_may_audit(t: &Ticket, agent: &str) -> Result<()> {
+    if t.implemented_by.as_deref() == Some(agent) {
+        return Err(Error::refused(format!(
+            "{agent} implemented {}; an audit needs a different agent",
+            t.id
+        ))
+        .with_hint("let another agent claim it (`wt ready --review`)"));
+    }
+    Ok(())
 }

@@ -7,16 +7,16 @@ use crate::error::{Error, Result};
 use crate::model::clock;
 use crate::model::frontmatter::Value;
 use crate::model::ticket::Ticket;
-use crate::workspace::{Message, Outcome, Workspace, Written};
+use crate::workspace::{Message, Outcome, Reads, Workspace, Written};
 
 pub fn add(ws: &Workspace, query: &str, dep: &str, agent: Option<&str>) -> Result<Written<Ticket>> {
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         let d = snap.resolve(dep)?;
         if t.depends_on.contains(&d.id) {
             return Ok(Outcome::NoOp(t.clone()));
         }
-        if let Some(cycle) = snap.graph().cycle_if_added(&t.id, &d.id) {
+        if let Some(cycle) = snap.graph()?.cycle_if_added(&t.id, &d.id) {
             return Err(Error::invalid(format!(
                 "{} -> {} would make a dependency cycle: {}",
                 t.id,
@@ -32,7 +32,7 @@ pub fn add(ws: &Workspace, query: &str, dep: &str, agent: Option<&str>) -> Resul
 }
 
 pub fn rm(ws: &Workspace, query: &str, dep: &str, agent: Option<&str>) -> Result<Written<Ticket>> {
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         // The dependency may name a ticket that no longer exists: match the written ID first.
         let target = t

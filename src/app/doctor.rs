@@ -5,12 +5,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, Oid, Repository};
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::config::WORK_DIR;
 use crate::store::recovery::{self, file_age, stale_after};
+use crate::store::worktree::{blob_id, staged_index};
+use crate::store::Oid;
 use crate::workspace::Workspace;
 
 /// How bad a finding is.
@@ -73,29 +74,6 @@ fn lock_files(dir: &Path, out: &mut Vec<PathBuf>) {
             _ => {}
         }
     }
-}
-
-/// Git dirs of the main worktree and every linked one (path, git dir).
-fn worktree_git_dirs(common: &Path) -> Vec<(PathBuf, PathBuf)> {
-    let mut out = Vec::new();
-    let Ok(main) = Repository::open(common) else {
-        return out;
-    };
-    if let Some(w) = main.workdir() {
-        out.push((w.to_path_buf(), main.path().to_path_buf()));
-    }
-    if let Ok(names) = main.worktrees() {
-        for name in names.iter().filter_map(|n| n.ok().flatten()) {
-            if let Ok(wt) = main.find_worktree(name) {
-                if let Ok(r) = Repository::open_from_worktree(&wt) {
-                    if let Some(w) = r.workdir() {
-                        out.push((w.to_path_buf(), r.path().to_path_buf()));
-                    }
-                }
-            }
-        }
-    }
-    out
 }
 
 /// `write_atomic` temporaries (`.<name>.wt-<pid>.tmp`) under `dir`.
@@ -204,7 +182,7 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
     }
 
     // 3. Index locks in every worktree.
-    for (workdir, git_dir) in worktree_git_dirs(&common) {
+    for (workdir, git_dir) in store.worktree_git_dirs() {
         let lock = git_dir.join("index.lock");
         if fix {
             if let Some(n) = recovery::clear_own_index_lock(&git_dir)? {
@@ -275,18 +253,17 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
                 ));
             }
         }
-        let Ok(r) = Repository::open(&checkout) else {
+        let Some(index) = staged_index(&checkout)? else {
             continue;
         };
-        let index = r.index()?;
         let mut paths: Vec<(&String, &Oid)> = snap.blobs.iter().collect();
         paths.sort();
         for (path, oid) in paths {
             let on_disk = match fs::read(checkout.join(path)) {
-                Ok(b) => Some(Oid::hash_object(ObjectType::Blob, &b)?),
+                Ok(b) => Some(blob_id(&b)?),
                 Err(_) => None,
             };
-            let staged = index.get_path(Path::new(path), 0).map(|e| e.id);
+            let staged = index.blob(path);
             if journaled.contains(path.as_str()) && (on_disk != Some(*oid) || staged != Some(*oid))
             {
                 // Reported with its journal above.

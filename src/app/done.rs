@@ -14,7 +14,7 @@ use crate::model::clock;
 use crate::model::frontmatter::{self, Value};
 use crate::model::markdown;
 use crate::model::ticket::{Status, Ticket};
-use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 /// The acceptance-criteria heading whose checklist must be fully ticked.
 pub use crate::model::ticket::CRITERIA_HEADING;
@@ -127,7 +127,7 @@ fn write_done(
     opts: &DoneOptions,
     ci: &mut DoneGate,
 ) -> Result<Written<Ticket>> {
-    ws.write_ticket(query, |snap| {
+    ws.write(Reads::Ticket(query), |snap| {
         let t = snap.resolve(query)?;
         if t.status == Status::Done {
             return Ok(Outcome::NoOp(t.clone()));

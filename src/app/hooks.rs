@@ -1,6 +1,6 @@
 //! The pre-commit hook: installing it without clobbering anyone's hook, and what it runs.
 //!
-//! Installation asks git where hooks live (`git rev-parse --git-path hooks`, which honours
+//! Installation asks git where hooks live ([`crate::store::hooks::hooks_dir`], which honours
 //! `core.hooksPath` and linked worktrees). A pre-commit hook that is already there and not
 //! wt's is renamed to `pre-commit.wt-chained` and run first by wt's hook; uninstall removes
 //! wt's hook and renames the old one back, so the folder is as it was. The installed script is
@@ -15,15 +15,15 @@
 //! pre-commit framework's way: a binary diff of the working tree against the index is saved,
 //! the index's version checked out, and the diff re-applied afterwards, also when a check
 //! fails or wt is interrupted. Untracked files stay where they are. This part drives the
-//! `git` command (hooks run inside git anyway, and it honours `GIT_INDEX_FILE`, which git
-//! points at a temporary index for `git commit -a` and `git commit <paths>`).
+//! `git` command, through [`crate::store::hooks`] (hooks run inside git anyway, and it honours
+//! `GIT_INDEX_FILE`, which git points at a temporary index for `git commit -a` and
+//! `git commit <paths>`).
 
-use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use crate::store::hooks as git;
 use crate::store::Oid;
 use serde::Serialize;
 
@@ -45,52 +45,9 @@ const CREATED_DIR: &str = "# wt-hook-created-dir: uninstall removes the folder i
 /// The line install fills in with the path of wt.
 const WT_LINE: &str = "wt=''";
 
-fn git(cwd: &Path, args: &[&str]) -> Result<Output> {
-    git_os(cwd, args.iter().map(OsStr::new))
-}
-
-fn git_os<'a>(cwd: &Path, args: impl IntoIterator<Item = &'a OsStr>) -> Result<Output> {
-    Command::new("git")
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .map_err(|e| {
-            Error::setup(format!("cannot run git: {e}"))
-                .with_hint("the hook needs the git command on PATH")
-        })
-}
-
-/// Run git and return stdout, or an error with git's message.
-fn git_ok(cwd: &Path, args: &[&str]) -> Result<Vec<u8>> {
-    let out = git(cwd, args)?;
-    if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        Err(Error::internal(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
-    }
-}
-
 /// The hooks folder git uses for the repository at `cwd`.
 pub fn hooks_dir(cwd: &Path) -> Result<PathBuf> {
-    let out = git(
-        cwd,
-        &["rev-parse", "--path-format=absolute", "--git-path", "hooks"],
-    )?;
-    let text = if out.status.success() {
-        out.stdout
-    } else {
-        // git before 2.31 has no --path-format; the answer is then relative to cwd.
-        git_ok(cwd, &["rev-parse", "--git-path", "hooks"]).map_err(|e| {
-            Error::setup(format!("cannot find the hooks folder: {}", e.message))
-                .with_hint("run wt inside a git repository")
-        })?
-    };
-    let p = PathBuf::from(String::from_utf8_lossy(&text).trim());
-    Ok(if p.is_absolute() { p } else { cwd.join(p) })
+    git::hooks_dir(cwd)
 }
 
 fn shell_quote(s: &str) -> String {
@@ -174,10 +131,7 @@ pub fn status(cwd: &Path) -> Result<HookStatus> {
     let text = read_hook(&hook)?;
     let installed = text.as_deref().is_some_and(is_ours);
     let wt = text.as_deref().filter(|t| is_ours(t)).and_then(embedded_wt);
-    let hooks_path = git(cwd, &["config", "--get", "core.hooksPath"])
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let hooks_path = git::hooks_path_config(cwd);
     Ok(HookStatus {
         schema_version: crate::app::report::SchemaVersion,
         hooks_dir: dir.display().to_string(),
@@ -362,16 +316,16 @@ pub fn run_pre_commit(cwd: &Path, reporter: &Reporter) -> Result<PreCommit> {
         .workdir()
         .ok_or_else(|| Error::setup("the pre-commit hook needs a working tree"))?
         .to_path_buf();
-    let repo = ws.store.repo();
-    let staged = ci::parse_oid(&String::from_utf8_lossy(&git_ok(&root, &["write-tree"])?))?;
-    let head = match ws.store.head_commit() {
-        Some(c) => Some(repo.find_commit(c)?.tree_id()),
+    let store = &ws.store;
+    let staged = git::staged_tree(&root)?;
+    let head = match store.head_commit() {
+        Some(c) => Some(store.commit_tree(c)?),
         None => None,
     };
     let mut result = PreCommit::pass(None);
-    let work_changed = tree::work_subtree(repo, staged)?
+    let work_changed = tree::work_subtree(store, staged)?
         != head
-            .map(|h| tree::work_subtree(repo, h))
+            .map(|h| tree::work_subtree(store, h))
             .transpose()?
             .flatten();
     let mut staged_snap = None;
@@ -385,8 +339,8 @@ pub fn run_pre_commit(cwd: &Path, reporter: &Reporter) -> Result<PreCommit> {
         }
         staged_snap = Some(snap);
     }
-    let code = tree::code_tree(repo, staged)?;
-    let code_changed = Some(code) != head.map(|h| tree::code_tree(repo, h)).transpose()?;
+    let code = tree::code_tree(store, staged)?;
+    let code_changed = Some(code) != head.map(|h| tree::code_tree(store, h)).transpose()?;
     if !code_changed {
         if !work_changed {
             result.note = Some("nothing staged changes code or tickets".into());
@@ -434,13 +388,7 @@ fn run_staged(
     // Tracked files the checks rewrote (formatters): what they checked is then not what is
     // being committed.
     let modified = match &outcome {
-        Ok(o) if !o.interrupted => {
-            let out = git_ok(root, &["diff", "--name-only", "--no-ext-diff", "-z"])?;
-            out.split(|b| *b == 0)
-                .filter(|p| !p.is_empty())
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-                .collect()
-        }
+        Ok(o) if !o.interrupted => git::unstaged_paths(root)?,
         _ => Vec::new(),
     };
     aside.restore()?;
@@ -458,36 +406,14 @@ impl Unstaged {
     /// Save the difference between the index (whose tree is `staged`) and the working tree,
     /// then make the working tree match the index.
     fn set_aside(root: &Path, staged: Oid, dir: &Path) -> Result<Unstaged> {
-        let tree = staged.to_string();
-        let out = git(
-            root,
-            &[
-                "diff-index",
-                "--ignore-submodules",
-                "--binary",
-                "--exit-code",
-                "--no-color",
-                "--no-ext-diff",
-                &tree,
-                "--",
-            ],
-        )?;
         let mut me = Unstaged {
             root: root.to_path_buf(),
             patch: None,
             done: false,
         };
-        match out.status.code() {
-            Some(0) => return Ok(me),
-            Some(1) if out.stdout.iter().all(u8::is_ascii_whitespace) => return Ok(me),
-            Some(1) => {}
-            _ => {
-                return Err(Error::internal(format!(
-                    "git diff-index failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                )))
-            }
-        }
+        let Some(diff) = git::unstaged_patch(root, staged)? else {
+            return Ok(me);
+        };
         let dir = dir.join("unstaged");
         fs::create_dir_all(&dir)?;
         let stamp = std::time::SystemTime::now()
@@ -495,25 +421,14 @@ impl Unstaged {
             .map(|d| d.as_millis())
             .unwrap_or(0);
         let patch = dir.join(format!("patch-{stamp}-{}.diff", std::process::id()));
-        crate::store::write_atomic(&patch, &out.stdout)?;
+        crate::store::write_atomic(&patch, &diff)?;
         me.patch = Some(patch);
-        git_ok(root, &["checkout", "--", "."])?;
+        git::checkout_index(root)?;
         Ok(me)
     }
 
     fn apply(&self, patch: &Path) -> bool {
-        let p = patch.as_os_str();
-        for extra in [&[][..], &["-c", "core.autocrlf=false"][..]] {
-            let args = extra
-                .iter()
-                .map(OsStr::new)
-                .chain(["apply", "--whitespace=nowarn"].map(OsStr::new))
-                .chain([p]);
-            if git_os(&self.root, args).is_ok_and(|o| o.status.success()) {
-                return true;
-            }
-        }
-        false
+        git::apply_patch(&self.root, patch)
     }
 
     /// Put the unstaged edits back. If the checks changed the same files, their changes are
@@ -524,7 +439,7 @@ impl Unstaged {
             return Ok(());
         };
         if !self.apply(&patch) {
-            let _ = git(&self.root, &["checkout", "--", "."]);
+            let _ = git::checkout_index(&self.root);
             if !self.apply(&patch) {
                 return Err(Error::internal(format!(
                     "could not restore your unstaged changes; they are saved in {}",

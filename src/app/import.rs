@@ -12,7 +12,7 @@ pub use crate::model::item::{parse_items, Item};
 use crate::model::ticket::{Kind, Ticket};
 use crate::schedule::graph::Graph;
 use crate::store::Edit;
-use crate::workspace::{Message, Outcome, Workspace, Written};
+use crate::workspace::{Message, Outcome, Reads, Workspace, Written};
 
 /// Import `items`; returns key → new ID.
 pub fn import(
@@ -53,7 +53,7 @@ pub fn import_with(
         .enumerate()
         .map(|(i, it)| (it.key.as_str(), i))
         .collect();
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         // IDs for every item, unique against the tree and each other.
         let mut taken: HashSet<String> = snap.tickets.iter().map(|t| t.id.clone()).collect();
         let mut ids = Vec::with_capacity(items.len());
@@ -161,7 +161,7 @@ pub fn import_with(
             };
             let p = prepare(&template, it.kind, &ids[i], &spec, parent_path.as_deref())
                 .map_err(|e| Error::invalid(format!("item key `{}`: {}", it.key, e.message)))?;
-            let mut p = super::review::gate_new(p, &snap.config)?;
+            let mut p = super::new::gate_new(p, &snap.config)?;
             if !it.extra.is_empty() {
                 let fields: Vec<(&str, crate::model::frontmatter::Value)> =
                     it.extra.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();

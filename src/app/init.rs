@@ -13,7 +13,7 @@ use crate::model::config::{Config, CONFIG_PATH};
 use crate::model::templates;
 use crate::model::ticket::Kind;
 use crate::store::{Edit, Store};
-use crate::workspace::{Message, Outcome, Workspace};
+use crate::workspace::{Message, Outcome, Reads, Workspace};
 
 #[derive(Debug, Clone, Default)]
 pub struct InitOptions {
@@ -67,7 +67,7 @@ pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
         branch: branch.clone(),
     };
     let detected = ws.workdir().and_then(detect::detect);
-    let written = ws.write(|snap| {
+    let written = ws.write(Reads::All, |snap| {
         if snap.blobs.contains_key(CONFIG_PATH) {
             return Ok(Outcome::NoOp(Vec::new()));
         }

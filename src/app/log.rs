@@ -1,10 +1,11 @@
 //! `wt log <ID>`: a ticket's history, read from git.
 
-use git2::{Oid, Sort};
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::ticket::Ticket;
+use crate::store::history::Order;
+use crate::store::Oid;
 use crate::workspace::Workspace;
 
 /// One commit in a ticket's history.
@@ -25,24 +26,19 @@ pub struct LogEntry {
 /// Commits on the state branch that name the ticket in a trailer or change its file.
 pub fn log(ws: &Workspace, tip: Option<Oid>, t: &Ticket) -> Result<Vec<LogEntry>> {
     let Some(tip) = tip else { return Ok(vec![]) };
-    let repo = ws.store.repo();
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
-    walk.push(tip)?;
     let needle = format!("Wt-Ticket: {}", t.id);
     let mut out = Vec::new();
-    for oid in walk {
-        let oid = oid?;
-        let c = repo.find_commit(oid)?;
-        let msg = c.message().unwrap_or("");
+    for c in ws.store.history(tip, None, Order::TopoTime)? {
+        let c = c?;
+        let msg = c.message.as_str();
         let named = msg.lines().any(|l| l.trim() == needle);
         let touched = if named {
             true
         } else {
-            let here = ws.store.blob_at(oid, &t.path)?;
-            let before = match c.parent_id(0) {
-                Ok(p) => ws.store.blob_at(p, &t.path)?,
-                Err(_) => None,
+            let here = ws.store.blob_at(c.id, &t.path)?;
+            let before = match c.parents.first() {
+                Some(p) => ws.store.blob_at(*p, &t.path)?,
+                None => None,
             };
             here != before
         };
@@ -53,15 +49,14 @@ pub fn log(ws: &Workspace, tip: Option<Oid>, t: &Ticket) -> Result<Vec<LogEntry>
             msg.lines()
                 .find_map(|l| l.strip_prefix(k).map(|v| v.trim().to_string()))
         };
-        let when = c.time();
-        let date = chrono::DateTime::from_timestamp(when.seconds(), 0)
+        let date = chrono::DateTime::from_timestamp(c.time, 0)
             .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default();
         out.push(LogEntry {
-            commit: oid.to_string(),
+            commit: c.id.to_string(),
             date,
-            author: c.author().name().unwrap_or("").to_string(),
-            subject: c.summary().ok().flatten().unwrap_or("").to_string(),
+            author: c.author.clone(),
+            subject: c.summary.clone(),
             verb: trailer("Wt-Verb:"),
             agent: trailer("Wt-Agent:"),
         });

@@ -10,7 +10,7 @@ use crate::model::templates;
 use crate::model::ticket::{Kind, Status, Ticket, DEFAULT_PRIORITY, MAX_PRIORITY};
 use crate::schedule::graph::Graph;
 use crate::store::Edit;
-use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 /// What to create.
 #[derive(Debug, Clone, Default)]
@@ -124,7 +124,7 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
     let kind = spec
         .kind
         .ok_or_else(|| Error::invalid("which kind? phase-spec, job or task"))?;
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let parent = match &spec.parent {
             Some(p) => Some(snap.resolve(p)?),
             None => None,
@@ -146,7 +146,7 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
         s.depends_on = deps;
         let template = template_text(ws, snap, kind)?;
         let prepared = prepare(&template, kind, &id, &s, parent.map(|p| p.path.as_str()))?;
-        let prepared = super::review::gate_new(prepared, &snap.config)?;
+        let prepared = gate_new(prepared, &snap.config)?;
         // A new ticket cannot close a cycle (nothing depends on it yet), but check anyway.
         let mut all = snap.tickets.clone();
         all.push(prepared.ticket.clone());
@@ -176,4 +176,20 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
             value: prepared.ticket,
         })
     })
+}
+
+/// Give a ticket being created `gate: approval` when the config's `gates.approval` lists
+/// its kind (the template may also carry the field itself).
+pub fn gate_new(mut p: Prepared, config: &crate::model::config::Config) -> Result<Prepared> {
+    if p.ticket.gate.is_none() && config.gates.approval.contains(&p.ticket.kind) {
+        p.text = super::set_fields(
+            &p.text,
+            &[(
+                "gate",
+                Value::Str(crate::model::ticket::GATE_APPROVAL.into()),
+            )],
+        )?;
+        p.ticket.gate = Some(crate::model::ticket::GATE_APPROVAL.into());
+    }
+    Ok(p)
 }

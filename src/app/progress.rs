@@ -10,7 +10,7 @@ use crate::model::frontmatter::Value;
 use crate::model::journal;
 use crate::model::ticket::Ticket;
 use crate::store::Edit;
-use crate::workspace::{quoted, Message, Outcome, Workspace, Written};
+use crate::workspace::{quoted, Message, Outcome, Reads, Workspace, Written};
 
 /// Append one progress entry by `agent`; it records the attempt in progress
 /// (`attempts + 1`).
@@ -24,7 +24,7 @@ pub fn progress(
     if message.trim().is_empty() {
         return Err(Error::invalid("a progress entry needs a message"));
     }
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         let now = clock::timestamp();
         let attempt = t.attempts + 1;

@@ -108,7 +108,7 @@ pub fn show(ws: &Workspace, query: &str) -> Result<Reported<ShowReport>> {
     let snap = ws.snapshot()?;
     let t = snap.resolve(query)?;
     let text = ws.read_text(&snap, &t.path)?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let i = g.index_of(&t.id);
     let blocked_by: Vec<String> = i
         .map(|i| g.blockers(i))
@@ -173,7 +173,7 @@ fn tree_node(
 /// The whole plan as a tree, or the part under ticket `root`.
 pub fn tree(ws: &Workspace, root: Option<&str>) -> Result<Reported<TreeReport>> {
     let snap = ws.snapshot()?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let ready: Vec<bool> = (0..g.tickets.len()).map(|i| g.is_ready(i)).collect();
     let roots: Vec<usize> = match root {
         Some(q) => {
@@ -248,7 +248,7 @@ pub struct StaleClaim {
 /// tickets of that kind whose lease has expired.
 pub fn blocked(ws: &Workspace, kind: Option<Kind>) -> Result<Reported<BlockedReport>> {
     let snap = ws.snapshot()?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let now = clock::now();
     let mut tickets = Vec::new();
     let mut idx: Vec<usize> = (0..g.tickets.len())

@@ -61,13 +61,13 @@ pub fn ready(ws: &Workspace, opts: &ReadyOptions) -> Result<Reported<ReadyReport
     if opts.review || opts.parallel.is_some() {
         // These also read the agent's name and the claimed tickets' files: not kept.
         let snap = ws.snapshot()?;
-        let out = compute(&snap, opts);
+        let out = compute(&snap, opts)?;
         crate::workspace::finished_with(snap);
         return Ok(out);
     }
     let key = format!("ready kind={:?} limit={:?}", opts.kind, opts.limit);
     ws.read_pure(&key, |snap| {
-        let out = compute(snap, opts);
+        let out = compute(snap, opts)?;
         // Only a list that reads no clock: a listed ticket with a claim would show `stale`.
         let timeless = out
             .report
@@ -78,9 +78,9 @@ pub fn ready(ws: &Workspace, opts: &ReadyOptions) -> Result<Reported<ReadyReport
     })
 }
 
-fn compute(snap: &Snapshot, opts: &ReadyOptions) -> Reported<ReadyReport> {
+fn compute(snap: &Snapshot, opts: &ReadyOptions) -> Result<Reported<ReadyReport>> {
     let kind = opts.kind.unwrap_or(Some(snap.config.ready.default_kind));
-    let g = snap.graph();
+    let g = snap.graph()?;
     let mut skipped = Vec::new();
     let (mode, mut ids) = if opts.review {
         (
@@ -88,7 +88,7 @@ fn compute(snap: &Snapshot, opts: &ReadyOptions) -> Reported<ReadyReport> {
             super::review::ready_for_review(&g, kind, opts.agent.as_deref()),
         )
     } else if let Some(n) = opts.parallel {
-        let (ids, s) = super::batch::pick_parallel(snap, kind, n);
+        let (ids, s) = super::batch::pick_parallel(snap, kind, n)?;
         skipped = s;
         (ReadyMode::Parallel, ids)
     } else {
@@ -108,5 +108,5 @@ fn compute(snap: &Snapshot, opts: &ReadyOptions) -> Reported<ReadyReport> {
             .collect(),
         skipped,
     };
-    Reported::new(report).skipping(&snap.problems)
+    Ok(Reported::new(report).skipping(&snap.problems))
 }

@@ -15,7 +15,7 @@ use crate::model::journal;
 use crate::model::ticket::{Kind, Status, Ticket};
 use crate::schedule::graph::Graph;
 use crate::store::Edit;
-use crate::workspace::{quoted, Message, Outcome, Snapshot, Workspace, Written};
+use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 use super::claim::Claimed;
 use super::report::{SchemaVersion, TicketView};
@@ -47,18 +47,6 @@ pub fn ready_for_review(g: &Graph<'_>, kind: Option<Kind>, agent: Option<&str>) 
     ids
 }
 
-/// Refuse an audit claim by the agent who implemented the ticket.
-pub fn check_may_audit(t: &Ticket, agent: &str) -> Result<()> {
-    if t.implemented_by.as_deref() == Some(agent) {
-        return Err(Error::refused(format!(
-            "{agent} implemented {}; an audit needs a different agent",
-            t.id
-        ))
-        .with_hint("let another agent claim it (`wt ready --review`)"));
-    }
-    Ok(())
-}
-
 /// Claim a ticket in `review` for an audit. Its status stays `review`; the claim gets a
 /// lease and a token like any other (see [`super::claim::claim_outcome`]).
 pub fn claim_for_review(
@@ -76,8 +64,8 @@ pub fn claim_next_review(
     kind: Option<Kind>,
     agent: &str,
 ) -> Result<Written<Claimed>> {
-    ws.write(|snap| {
-        let g = snap.graph();
+    ws.write(Reads::All, |snap| {
+        let g = snap.graph()?;
         let Some(&first) = ready_for_review(&g, kind, Some(agent)).first() else {
             return Err(Error::not_found(format!(
                 "nothing is waiting for review that {agent} did not implement"
@@ -120,28 +108,6 @@ fn write_file(path: &str, text: String) -> Edit {
     }
 }
 
-/// The field edits that give `t` a new status and clear its claim, and the ticket after them.
-pub(crate) fn release_as(
-    t: &Ticket,
-    status: Status,
-    now: &str,
-) -> (Vec<(&'static str, Value)>, Ticket) {
-    let fields = vec![
-        ("status", Value::Str(status.as_str().into())),
-        ("claimed_by", Value::Null),
-        ("claimed_at", Value::Null),
-        ("claim_expires", Value::Null),
-        ("claim_token", Value::Null),
-        ("claim_stolen_from", Value::Null),
-        ("updated", Value::Str(now.to_string())),
-    ];
-    let mut ticket = t.clone();
-    ticket.status = status;
-    crate::model::lease::clear_lease(&mut ticket);
-    ticket.updated = Some(now.to_string());
-    (fields, ticket)
-}
-
 /// `wt pass`: the audit passed; the ticket is done.
 pub fn pass(
     ws: &Workspace,
@@ -155,7 +121,7 @@ pub fn pass(
             return Err(Error::invalid("--force needs a --reason"));
         }
     }
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         check_auditor(t, agent, force_reason.is_some(), "pass")?;
         let now = clock::timestamp();
@@ -168,7 +134,7 @@ pub fn pass(
             msg.push_str(": ");
             msg.push_str(n.trim());
         }
-        let (fields, ticket) = release_as(t, Status::Done, &now);
+        let (fields, ticket) = crate::model::lease::release_as(t, Status::Done, &now);
         let text = super::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
         let text = journal::append(
             &text,
@@ -247,7 +213,7 @@ pub fn fail(
                 .with_hint("say what the next attempt must do differently"),
         );
     }
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         check_auditor(t, agent, force_reason.is_some(), "fail")?;
         let now = clock::timestamp();
@@ -264,7 +230,7 @@ pub fn fail(
         } else {
             Status::Open
         };
-        let (mut fields, mut ticket) = release_as(t, status, &now);
+        let (mut fields, mut ticket) = crate::model::lease::release_as(t, status, &now);
         fields.push(("attempts", Value::Int(i64::from(attempt))));
         ticket.attempts = attempt;
         let text = super::set_fields(&text, &fields)?;
@@ -336,7 +302,7 @@ pub fn reopen(
     agent: &str,
     note: Option<&str>,
 ) -> Result<Written<Ticket>> {
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         if !matches!(t.status, Status::Escalated | Status::Done | Status::Review) {
             return Err(Error::refused(format!(
@@ -345,7 +311,7 @@ pub fn reopen(
             )));
         }
         let now = clock::timestamp();
-        let (mut fields, mut ticket) = release_as(t, Status::Open, &now);
+        let (mut fields, mut ticket) = crate::model::lease::release_as(t, Status::Open, &now);
         let reset = t.status == Status::Escalated;
         if reset {
             fields.push(("attempts", Value::Int(0)));
@@ -409,7 +375,7 @@ pub fn approve(ws: &Workspace, queries: &[String], agent: &str) -> Result<Writte
     if queries.is_empty() {
         return Err(Error::invalid("which ticket? give at least one ID"));
     }
-    ws.write(|snap| {
+    ws.write(Reads::All, |snap| {
         let mut todo: Vec<&Ticket> = Vec::new();
         for q in queries {
             let t = snap.resolve(q)?;
@@ -467,20 +433,4 @@ pub fn approve(ws: &Workspace, queries: &[String], agent: &str) -> Result<Writte
             value: out,
         })
     })
-}
-
-/// Give a ticket being created `gate: approval` when the config's `gates.approval` lists
-/// its kind (the template may also carry the field itself).
-pub fn gate_new(mut p: super::new::Prepared, config: &Config) -> Result<super::new::Prepared> {
-    if p.ticket.gate.is_none() && config.gates.approval.contains(&p.ticket.kind) {
-        p.text = super::set_fields(
-            &p.text,
-            &[(
-                "gate",
-                Value::Str(crate::model::ticket::GATE_APPROVAL.into()),
-            )],
-        )?;
-        p.ticket.gate = Some(crate::model::ticket::GATE_APPROVAL.into());
-    }
-    Ok(p)
 }

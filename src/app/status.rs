@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use git2::Sort;
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::clock;
 use crate::model::ticket::{Kind, Status};
 use crate::schedule::graph::Blocker;
+use crate::store::history::Order;
 use crate::workspace::{Snapshot, Workspace};
 
 /// How many finished tickets the overview lists.
@@ -115,7 +115,7 @@ fn waits_on_gate(b: &Blocker, id: &str) -> bool {
 
 pub fn overview(ws: &Workspace, snap: &Snapshot, stale_after_secs: i64) -> Result<Overview> {
     let now = clock::now();
-    let g = snap.graph();
+    let g = snap.graph()?;
     let mut counts: BTreeMap<String, usize> = Status::ALL
         .iter()
         .map(|s| (s.as_str().to_string(), 0))
@@ -218,15 +218,14 @@ fn finished_last(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Finished>> {
     let Some(tip) = snap.tip else {
         return Ok(Vec::new());
     };
-    let repo = ws.store.repo();
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
-    walk.push(tip)?;
     let mut out = Vec::new();
-    for oid in walk.take(HISTORY_LIMIT) {
-        let oid = oid?;
-        let c = repo.find_commit(oid)?;
-        let msg = c.message().unwrap_or("");
+    for c in ws
+        .store
+        .history(tip, None, Order::TopoTime)?
+        .take(HISTORY_LIMIT)
+    {
+        let c = c?;
+        let msg = c.message.as_str();
         let trailer = |k: &str| {
             msg.lines()
                 .find_map(|l| l.strip_prefix(k).map(|v| v.trim().to_string()))
@@ -246,7 +245,7 @@ fn finished_last(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Finished>> {
             continue;
         };
         let title = snap.get(&id).map(|t| t.title.clone()).unwrap_or_default();
-        let at = DateTime::from_timestamp(c.time().seconds(), 0)
+        let at = DateTime::from_timestamp(c.time, 0)
             .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default();
         out.push(Finished {
@@ -255,7 +254,7 @@ fn finished_last(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Finished>> {
             verb,
             agent: trailer("Wt-Agent:"),
             at,
-            commit: oid.to_string(),
+            commit: c.id.to_string(),
         });
         if out.len() >= LAST_FINISHED {
             break;

@@ -7,12 +7,9 @@
 //! with `--force-with-lease=<branch>:<fetched tip>`, which the remote accepts only while its
 //! branch is still what we built on. A rejected push starts another round.
 //!
-//! Fetch and push run the `git` command (NOTES.md allows it): it speaks every transport with
-//! the user's ssh and credential setup, and its receive-pack updates the remote ref under a
-//! lock with the old value checked. libgit2 1.9's local transport does not: it overwrites
-//! the remote ref without checking (`local_push_update_remote_ref` in `transports/local.c`
-//! calls `git_reference_create(..., force)`), so two clones pushing to one bare repository
-//! through it could both "win". Every local read, merge, commit and ref update stays in git2.
+//! Fetch and push run the `git` command (NOTES.md allows it; [`crate::store::remote`] says why
+//! the git library's own transport will not do); every local read, merge, commit and ref
+//! update goes through the git library ([`crate::store::history`], [`crate::store::replay`]).
 //!
 //! Only wt's own commits (those with a `Wt-Verb:` trailer, touching only `.work/`) are
 //! replayed: local commits of anything else stop the sync with an error, so a sync never
@@ -20,11 +17,9 @@
 //! history is never rewritten.
 
 use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use git2::{ErrorCode, Oid, Repository};
 use rand::RngExt;
 use serde::Serialize;
 
@@ -34,8 +29,11 @@ use crate::model::config::{SyncMode, WORK_DIR};
 use crate::model::merge;
 use crate::model::ticket;
 use crate::model::ticket::Kind;
+use crate::store::history::CommitInfo;
 use crate::store::recovery;
-use crate::store::Edit;
+use crate::store::remote::{Fetched, Pushed, RemoteError};
+use crate::store::replay::BranchMove;
+use crate::store::{Edit, Oid, Store};
 use crate::workspace::{Workspace, Written};
 
 /// Rounds of fetch-replay-push before giving up.
@@ -139,140 +137,76 @@ impl SyncLock {
     }
 }
 
-/// The `git` command, run against this repository.
-struct Git {
-    git_dir: PathBuf,
+/// A remote operation's failure as the user sees it.
+fn remote_error(e: RemoteError) -> Error {
+    match e {
+        RemoteError::NoGit(e) => Error::setup(format!("cannot run git: {e}"))
+            .with_hint("wt sync runs the `git` command for fetch and push; install git"),
+        RemoteError::Store(e) => e,
+    }
 }
 
-enum Pushed {
+fn check_remote(store: &Store, remote: &str) -> Result<()> {
+    if !store.has_remote(remote).map_err(remote_error)? {
+        return Err(Error::setup(format!("there is no git remote `{remote}`"))
+            .with_hint(format!(
+                "add it (`git remote add {remote} URL`) or set `sync: {{remote: NAME}}` in .work/config.yaml"
+            )));
+    }
+    Ok(())
+}
+
+/// Fetch the remote's branch into `refs/remotes/<remote>/<branch>`; None when the remote
+/// has no such branch.
+fn fetch(store: &Store, remote: &str, branch: &str) -> Result<Option<Oid>> {
+    match store.fetch_branch(remote, branch).map_err(remote_error)? {
+        Fetched::Tip(o) => Ok(Some(o)),
+        Fetched::NoBranch => Ok(None),
+        Fetched::Failed(err) => Err(Error::new(
+            ErrorKind::Busy,
+            format!("git fetch {remote} failed: {}", err.trim()),
+        )
+        .with_hint("check the remote is reachable (`git fetch` by hand), then retry")),
+    }
+}
+
+/// The outcome of a push that did not fail outright.
+enum Push {
     Accepted,
     /// The remote moved since we fetched (or the push was not a fast-forward).
     Rejected(String),
 }
 
-impl Git {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("git");
-        c.arg("--git-dir").arg(&self.git_dir);
-        c.env("GIT_TERMINAL_PROMPT", "0");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Result<std::process::Output> {
-        self.cmd().args(args).output().map_err(|e| {
-            Error::setup(format!("cannot run git: {e}"))
-                .with_hint("wt sync runs the `git` command for fetch and push; install git")
-        })
-    }
-
-    fn check_remote(&self, remote: &str) -> Result<()> {
-        let out = self.run(&["remote", "get-url", remote])?;
-        if !out.status.success() {
-            return Err(Error::setup(format!("there is no git remote `{remote}`"))
-                .with_hint(format!(
-                    "add it (`git remote add {remote} URL`) or set `sync: {{remote: NAME}}` in .work/config.yaml"
-                )));
-        }
-        Ok(())
-    }
-
-    /// Fetch the remote's branch into `refs/remotes/<remote>/<branch>`; None when the remote
-    /// has no such branch.
-    fn fetch(&self, repo: &Repository, remote: &str, branch: &str) -> Result<Option<Oid>> {
-        let tracking = format!("refs/remotes/{remote}/{branch}");
-        let spec = format!("+refs/heads/{branch}:{tracking}");
-        let out = self.run(&[
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            remote,
-            &spec,
-        ])?;
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            if err.contains("couldn't find remote ref") {
-                return Ok(None);
-            }
-            return Err(Error::new(
-                ErrorKind::Busy,
-                format!("git fetch {remote} failed: {}", err.trim()),
-            )
-            .with_hint("check the remote is reachable (`git fetch` by hand), then retry"));
-        }
-        match repo.refname_to_id(&tracking) {
-            Ok(o) => Ok(Some(o)),
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Push `new` to the remote's branch, only if it still is `expected`.
-    fn push(&self, remote: &str, branch: &str, new: Oid, expected: Option<Oid>) -> Result<Pushed> {
-        let lease = format!(
-            "--force-with-lease=refs/heads/{branch}:{}",
-            expected.map(|o| o.to_string()).unwrap_or_default()
-        );
-        let spec = format!("{new}:refs/heads/{branch}");
-        let out = self.run(&["push", "--porcelain", "--no-verify", &lease, remote, &spec])?;
-        if out.status.success() {
-            return Ok(Pushed::Accepted);
-        }
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let rejected = stdout.lines().find(|l| l.starts_with('!'));
-        // Lost races: the remote moved since our fetch, or another push held its ref lock.
-        let transient = |l: &str| {
-            !l.contains("[remote rejected]")
-                || [
-                    "failed to update ref",
-                    "failed to lock",
-                    "cannot lock ref",
-                    "incorrect old value",
-                ]
-                .iter()
-                .any(|m| l.contains(m))
-        };
-        match rejected {
-            Some(l) if transient(l) => Ok(Pushed::Rejected(l.to_string())),
-            Some(l) => Err(Error::refused(format!(
-                "the remote refused the push: {}",
-                l.trim_start_matches('!').trim()
-            ))
-            .with_hint("a hook or permission on the remote rejects it; see `git push` by hand")),
-            None => Err(Error::new(
-                ErrorKind::Busy,
-                format!("git push {remote} failed: {}", stderr.trim()),
-            )
-            .with_hint("check the remote is reachable, then retry")),
-        }
+/// Push `new` to the remote's branch, only if it still is `expected`.
+fn push(
+    store: &Store,
+    remote: &str,
+    branch: &str,
+    new: Oid,
+    expected: Option<Oid>,
+) -> Result<Push> {
+    match store
+        .push_branch(remote, branch, new, expected)
+        .map_err(remote_error)?
+    {
+        Pushed::Accepted => Ok(Push::Accepted),
+        Pushed::Stale(l) => Ok(Push::Rejected(l)),
+        Pushed::Refused(l) => Err(Error::refused(format!(
+            "the remote refused the push: {}",
+            l.trim_start_matches('!').trim()
+        ))
+        .with_hint("a hook or permission on the remote rejects it; see `git push` by hand")),
+        Pushed::Failed(stderr) => Err(Error::new(
+            ErrorKind::Busy,
+            format!("git push {remote} failed: {}", stderr.trim()),
+        )
+        .with_hint("check the remote is reachable, then retry")),
     }
 }
 
-/// Paths that differ between two trees (every path, not only `.work/`).
-fn changed_paths(repo: &Repository, old: Option<Oid>, new: Oid) -> Result<Vec<String>> {
-    let old_tree = match old {
-        Some(o) => Some(repo.find_commit(o)?.tree()?),
-        None => None,
-    };
-    let new_tree = repo.find_commit(new)?.tree()?;
-    let diff = repo.diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)?;
-    let mut out = Vec::new();
-    for d in diff.deltas() {
-        for f in [d.old_file(), d.new_file()] {
-            if let Some(p) = f.path().and_then(|p| p.to_str()) {
-                if !out.iter().any(|x: &String| x == p) {
-                    out.push(p.to_string());
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn is_wt_commit(c: &git2::Commit<'_>) -> bool {
-    c.message()
-        .is_ok_and(|m| m.lines().any(|l| l.starts_with("Wt-Verb: ")))
+/// A commit wt made (it carries a `Wt-Verb:` trailer).
+fn is_wt_commit(c: &CommitInfo) -> bool {
+    c.message.lines().any(|l| l.starts_with("Wt-Verb: "))
 }
 
 fn under_work(p: &str) -> bool {
@@ -291,10 +225,7 @@ fn sync_from(ws: &Workspace, opts: &SyncOptions, known: Option<Option<Oid>>) -> 
         Some(r) => r.clone(),
         None => configured(ws)?.1,
     };
-    let git = Git {
-        git_dir: ws.store.repo().path().to_path_buf(),
-    };
-    git.check_remote(&remote)?;
+    check_remote(&ws.store, &remote)?;
     let _sync = SyncLock::acquire(ws.store.common_dir())?;
     let mut report = SyncReport {
         remote: remote.clone(),
@@ -307,7 +238,7 @@ fn sync_from(ws: &Workspace, opts: &SyncOptions, known: Option<Option<Oid>>) -> 
         report.rounds = round;
         let theirs = match (round, known) {
             (1, Some(k)) => k,
-            _ => git.fetch(ws.store.repo(), &remote, &ws.branch)?,
+            _ => fetch(&ws.store, &remote, &ws.branch)?,
         };
         report.remote_tip = theirs.map(|o| o.to_string());
         let tip = {
@@ -320,13 +251,13 @@ fn sync_from(ws: &Workspace, opts: &SyncOptions, known: Option<Option<Oid>>) -> 
         if Some(tip) == theirs {
             break;
         }
-        match git.push(&remote, &ws.branch, tip, theirs)? {
-            Pushed::Accepted => {
+        match push(&ws.store, &remote, &ws.branch, tip, theirs)? {
+            Push::Accepted => {
                 report.pushed = true;
                 report.remote_tip = Some(tip.to_string());
                 break;
             }
-            Pushed::Rejected(why) => {
+            Push::Rejected(why) => {
                 if round == MAX_ROUNDS {
                     return Err(Error::busy(format!(
                         "the remote's {} kept moving; gave up after {MAX_ROUNDS} rounds ({why})",
@@ -344,7 +275,7 @@ fn sync_from(ws: &Workspace, opts: &SyncOptions, known: Option<Option<Oid>>) -> 
 
 /// Bring the local branch on top of `theirs` (holding the writer lock). Returns the new tip.
 fn integrate(ws: &Workspace, theirs: Option<Oid>, report: &mut SyncReport) -> Result<Option<Oid>> {
-    let repo = ws.store.repo();
+    let store = &ws.store;
     let local = ws.tip()?;
     let (Some(local), Some(theirs)) = (local, theirs) else {
         return match (local, theirs) {
@@ -358,36 +289,29 @@ fn integrate(ws: &Workspace, theirs: Option<Oid>, report: &mut SyncReport) -> Re
     if local == theirs {
         return Ok(Some(local));
     }
-    let base = match repo.merge_base(local, theirs) {
-        Ok(b) => b,
-        Err(e) if e.code() == ErrorCode::NotFound => {
-            return Err(Error::refused(format!(
-                "the local and the remote `{}` have no history in common",
-                ws.branch
-            ))
-            .with_hint("they were set up separately; keep one (git push --force, or reset the local branch to the remote's)"))
-        }
-        Err(e) => return Err(e.into()),
+    let Some(base) = store.merge_base(local, theirs)? else {
+        return Err(Error::refused(format!(
+            "the local and the remote `{}` have no history in common",
+            ws.branch
+        ))
+        .with_hint("they were set up separately; keep one (git push --force, or reset the local branch to the remote's)"));
     };
     if base == theirs {
         return Ok(Some(local));
     }
-    let mut walk = repo.revwalk()?;
-    walk.push(theirs)?;
-    walk.hide(local)?;
-    report.pulled += walk.count();
+    report.pulled += store.count_commits(theirs, local)?;
     if base == local {
         move_branch(ws, Some(local), theirs)?;
         return Ok(Some(theirs));
     }
     // Local commits since the common base, oldest first; each must be wt's own.
     let mut mine = Vec::new();
-    let mut cur = repo.find_commit(local)?;
-    while cur.id() != base {
-        if cur.parent_count() != 1 {
+    let mut cur = store.commit_info(local)?;
+    while cur.id != base {
+        if cur.parents.len() != 1 {
             return Err(Error::refused(format!(
                 "local commit {} on `{}` is a merge; wt sync replays only wt's own commits",
-                short(cur.id()),
+                short(cur.id),
                 ws.branch
             ))
             .with_hint("integrate the remote with git (`git pull --rebase`), then `wt sync`"));
@@ -395,14 +319,14 @@ fn integrate(ws: &Workspace, theirs: Option<Oid>, report: &mut SyncReport) -> Re
         if !is_wt_commit(&cur) {
             return Err(Error::refused(format!(
                 "local commit {} \"{}\" on `{}` is not wt's and is not on the remote yet",
-                short(cur.id()),
-                cur.summary().ok().flatten().unwrap_or(""),
+                short(cur.id),
+                cur.summary,
                 ws.branch
             ))
             .with_hint("wt sync never rewrites other commits: push them with git (`git pull --rebase && git push`), then `wt sync`"));
         }
-        let parent = cur.parent(0)?;
-        mine.push(cur.id());
+        let parent = store.commit_info(cur.parents[0])?;
+        mine.push(cur.id);
         cur = parent;
     }
     mine.reverse();
@@ -421,11 +345,14 @@ fn short(o: Oid) -> String {
 /// Re-make local commit `c` on top of `onto`, merging each ticket it changed.
 fn replay(ws: &Workspace, c: Oid, onto: Oid, report: &mut SyncReport) -> Result<Oid> {
     let store = &ws.store;
-    let repo = store.repo();
-    let commit = repo.find_commit(c)?;
-    let parent = commit.parent_id(0)?;
-    let subject = commit.summary().ok().flatten().unwrap_or("").to_string();
-    let paths = changed_paths(repo, Some(parent), c)?;
+    let commit = store.commit_info(c)?;
+    // integrate() replays only commits with exactly one parent.
+    let parent = *commit
+        .parents
+        .first()
+        .ok_or_else(|| Error::internal(format!("commit {} has no parent", short(c))))?;
+    let subject = commit.summary.clone();
+    let paths = store.changed_paths(Some(parent), c)?;
     if let Some(p) = paths.iter().find(|p| !under_work(p)) {
         return Err(Error::refused(format!(
             "local commit {} \"{subject}\" changes {p}, outside {WORK_DIR}/",
@@ -507,52 +434,14 @@ fn replay(ws: &Workspace, c: Oid, onto: Oid, report: &mut SyncReport) -> Result<
         report.dropped += 1;
         return Ok(onto);
     }
-    // The tree of `onto` with the edits applied, through an in-memory index.
-    let mut index = git2::Index::new()?;
-    index.read_tree(&repo.find_commit(onto)?.tree()?)?;
-    for e in &edits {
-        match e {
-            Edit::Write { path, content } => {
-                let oid = repo.blob(content)?;
-                let entry = git2::IndexEntry {
-                    ctime: git2::IndexTime::new(0, 0),
-                    mtime: git2::IndexTime::new(0, 0),
-                    dev: 0,
-                    ino: 0,
-                    mode: 0o100644,
-                    uid: 0,
-                    gid: 0,
-                    file_size: content.len() as u32,
-                    id: oid,
-                    flags: 0,
-                    flags_extended: 0,
-                    path: path.as_bytes().to_vec(),
-                };
-                index.add(&entry)?;
-            }
-            Edit::Delete { path } => match index.remove_path(Path::new(path)) {
-                Ok(()) => {}
-                Err(e) if e.code() == ErrorCode::NotFound => {}
-                Err(e) => return Err(e.into()),
-            },
-        }
-    }
-    let tree = repo.find_tree(index.write_tree_to(repo)?)?;
-    let mut message = commit.message().unwrap_or_default().trim_end().to_string();
+    // The tree of `onto` with the edits applied.
+    let tree = store.tree_with_edits(onto, &edits)?;
+    let mut message = commit.message.trim_end().to_string();
     for n in &notes {
         message.push_str(&format!("\nWt-Sync-Conflict: {n}"));
     }
     message.push('\n');
-    let committer = crate::store::signature("COMMITTER", repo)?;
-    let onto_c = repo.find_commit(onto)?;
-    let new = repo.commit(
-        None,
-        &commit.author(),
-        &committer,
-        &message,
-        &tree,
-        &[&onto_c],
-    )?;
+    let new = store.recommit(c, tree, onto, &message)?;
     report.replayed += 1;
     Ok(new)
 }
@@ -561,9 +450,8 @@ fn replay(ws: &Workspace, c: Oid, onto: Oid, report: &mut SyncReport) -> Result<
 /// files of worktrees that have it checked out (refusing first if they have local edits).
 fn move_branch(ws: &Workspace, old: Option<Oid>, new: Oid) -> Result<()> {
     let store = &ws.store;
-    let repo = store.repo();
     let checkouts = store.checkouts_of(&ws.branch)?;
-    let paths = changed_paths(repo, old, new)?;
+    let paths = store.changed_paths(old, new)?;
     let mut edits = Vec::new();
     if !checkouts.is_empty() {
         if let Some(p) = paths.iter().find(|p| !under_work(p)) {
@@ -601,20 +489,16 @@ fn move_branch(ws: &Workspace, old: Option<Oid>, new: Oid) -> Result<()> {
         true => None,
         false => Some(recovery::Journal::begin(store, &ws.branch, old, &edits)?),
     };
-    let refname = format!("refs/heads/{}", ws.branch);
-    let expected = old.unwrap_or(Oid::ZERO_SHA1);
-    if let Err(e) = repo.reference_matching(&refname, new, true, expected, "wt: sync") {
+    let moved = store.move_branch(&ws.branch, old, new, "wt: sync");
+    if !matches!(moved, Ok(BranchMove::Moved)) {
         if let Some(j) = journal {
             j.finish();
         }
-        return Err(
-            if matches!(e.code(), ErrorCode::Locked | ErrorCode::Modified) {
-                Error::busy(format!("`{}` moved while syncing", ws.branch))
-                    .with_hint("retry `wt sync`")
-            } else {
-                e.into()
-            },
-        );
+        return Err(match moved {
+            Ok(_) => Error::busy(format!("`{}` moved while syncing", ws.branch))
+                .with_hint("retry `wt sync`"),
+            Err(e) => e,
+        });
     }
     let mut behind = false;
     for c in &checkouts {

@@ -210,8 +210,7 @@ pub fn run() -> i32 {
     // wt exits after one command: big snapshots need not be freed piece by piece.
     crate::workspace::set_short_lived(true);
     let result = commands::dispatch(cli.command, &ctx);
-    let on = |var: &str| matches!(std::env::var(var), Ok(v) if !v.is_empty() && v != "0");
-    for line in crate::workspace::debug_lines(on("WT_DEBUG_STATS"), on("WT_DEBUG_INDEX")) {
+    for line in crate::workspace::debug_lines() {
         eprintln!("{line}");
     }
     match result {

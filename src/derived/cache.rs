@@ -39,8 +39,8 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::Result;
-use crate::model::frontmatter;
-use crate::model::ticket::{self, Problem, Ticket, KNOWN_FIELDS};
+use crate::model::ticket::{self, Problem, Ticket};
+pub use crate::model::ticket_file::{parse_blob, Parsed};
 use crate::store::{Edit, Store};
 
 /// Bump when the layout of the file changes in a way the fingerprints would not notice.
@@ -51,20 +51,6 @@ pub(crate) const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
 const BUILD_FINGERPRINT: &str = env!("WT_BUILD_FINGERPRINT");
 /// Below this many blobs to parse, parsing stays on the calling thread.
 const PARALLEL_MIN: usize = 256;
-
-/// What a ticket file parses to. The path is part of the key, so a record is exactly what
-/// parsing that path with that blob's text returns.
-// Nearly every record is a ticket: boxing it would cost an allocation per ticket.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Parsed {
-    Ticket {
-        ticket: Ticket,
-        /// Frontmatter keys wt does not know, with their file line (for `wt check`).
-        unknown_fields: Vec<(String, usize)>,
-    },
-    Problem(Problem),
-}
 
 /// A blob under `.work/`: its path, id, and for ticket files what it parses to.
 #[derive(Debug, Clone)]
@@ -114,61 +100,6 @@ impl IntoIterator for Entries {
     fn into_iter(self) -> Self::IntoIter {
         self.parts.into_iter().flatten()
     }
-}
-
-/// Parse one ticket file's bytes (what [`crate::workspace::load_snapshot`] did per ticket).
-pub fn parse_blob(path: &str, bytes: &[u8]) -> Parsed {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => match ticket::parse(path, text) {
-            Ok(ticket) => Parsed::Ticket {
-                ticket,
-                unknown_fields: unknown_fields(text),
-            },
-            Err(p) => Parsed::Problem(p),
-        },
-        Err(_) => Parsed::Problem(Problem {
-            path: path.to_string(),
-            line: 1,
-            column: None,
-            message: "not UTF-8 text".into(),
-            hint: Some("save the file as UTF-8".into()),
-        }),
-    }
-}
-
-/// Top-level frontmatter keys not in [`KNOWN_FIELDS`], with their lines.
-pub fn unknown_fields(text: &str) -> Vec<(String, usize)> {
-    if only_known_keys(text) {
-        return Vec::new();
-    }
-    frontmatter::fields(text)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|f| !KNOWN_FIELDS.contains(&f.key.as_str()))
-        .map(|f| (f.key, f.line))
-        .collect()
-}
-
-/// A quick, conservative look: true only when every line of the frontmatter that starts at
-/// column 0 (other than blanks and comments) is `<known field>:` followed by a space, a tab
-/// or the end of the line. Then [`frontmatter::fields`] cannot name an unknown key (its keys
-/// come from such lines), and the exact but slower analysis is skipped.
-fn only_known_keys(text: &str) -> bool {
-    let Ok(sp) = frontmatter::split(text) else {
-        return false;
-    };
-    sp.yaml
-        .split('\n')
-        .all(|line| match line.as_bytes().first() {
-            None | Some(b' ' | b'\t' | b'#') => true,
-            Some(_) => line.split_once(':').is_some_and(|(key, rest)| {
-                KNOWN_FIELDS.contains(&key)
-                    && rest
-                        .as_bytes()
-                        .first()
-                        .is_none_or(|c| *c == b' ' || *c == b'\t')
-            }),
-        })
 }
 
 // ---------------------------------------------------------------------------
@@ -578,9 +509,12 @@ fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Entries)> {
         // costs this memory in this process.
         return None;
     }
+    #[allow(unsafe_code)]
     // SAFETY: the ranges cover `entries[..total]` exactly, and every decode_chunk that
     // returned true initialised every slot of its range.
-    unsafe { entries.set_len(total) };
+    unsafe {
+        entries.set_len(total)
+    };
     Some((root, Entries::single(entries)))
 }
 
@@ -610,9 +544,12 @@ fn decode_chunk(bytes: &[u8], out: &mut [std::mem::MaybeUninit<WorkEntry>]) -> b
     .is_some();
     if !ok {
         for slot in &mut out[..written] {
+            #[allow(unsafe_code)]
             // SAFETY: the first `written` slots were initialised above and nothing else
             // will read or drop them.
-            unsafe { slot.assume_init_drop() };
+            unsafe {
+                slot.assume_init_drop()
+            };
         }
     }
     ok
@@ -843,9 +780,9 @@ pub fn changed_since(store: &Store, from: &RawOid, to: &RawOid) -> Option<Vec<St
 /// records) to the delta log, so the next load needs neither git reads nor parsing.
 /// Failures only cost speed, so they are ignored. Call with the writer lock held.
 ///
-/// When every edit rewrites a ticket file into a ticket with the same graph and schedule
-/// fields ([`Ticket::schedule_key`]; `old` gives the ticket each path held), the id lookup of `base`
-/// also holds for the new tree ([`crate::derived::lookup::note_successor`]).
+/// Returns `(base, new tree)` when every edit rewrites a ticket file into a ticket with the
+/// same graph and schedule fields ([`Ticket::schedule_key`]; `old` gives the ticket each path
+/// held): the id lookup of `base` then also holds for the new tree.
 pub fn note_commit<'t>(
     store: &Store,
     base: Option<Oid>,
@@ -853,33 +790,24 @@ pub fn note_commit<'t>(
     edits: &[Edit],
     exists: impl Fn(&str) -> bool,
     old: impl Fn(&str) -> Option<&'t Ticket>,
-) {
-    let Some(schema) = enabled().then(schema_fingerprint).flatten() else {
-        return;
-    };
-    let Some(base) = base.and_then(raw) else {
-        return;
-    };
-    let Some(new) = store
+) -> Option<(RawOid, RawOid)> {
+    let schema = enabled().then(schema_fingerprint).flatten()?;
+    let base = base.and_then(raw)?;
+    let new = store
         .work_tree(new_commit, crate::model::config::WORK_DIR)
         .ok()
         .flatten()
-        .and_then(raw)
-    else {
-        return;
-    };
+        .and_then(raw)?;
     let mut mods = Vec::with_capacity(edits.len());
     let mut same_graph = true;
     for e in edits {
         let Edit::Write { path, content } = e else {
-            return;
+            return None;
         };
         if !exists(path) {
-            return;
+            return None;
         }
-        let Some(o) = crate::store::hash_blob(content).and_then(raw) else {
-            return;
-        };
+        let o = crate::store::hash_blob(content).and_then(raw)?;
         let parsed = ticket::is_ticket_path(path).then(|| parse_blob(path, content));
         same_graph &= match (&parsed, old(path)) {
             (Some(Parsed::Ticket { ticket: new, .. }), Some(was)) => {
@@ -889,14 +817,12 @@ pub fn note_commit<'t>(
         };
         mods.push((path.clone(), o, parsed));
     }
-    if same_graph {
-        crate::derived::lookup::note_successor(store, &base, &new);
-    }
     let mut payload = Vec::with_capacity(256);
     payload.extend_from_slice(&base);
     payload.extend_from_slice(&new);
+    let successor = same_graph.then_some((base, new));
     let Ok(payload) = postcard::to_extend(&mods, payload) else {
-        return;
+        return successor;
     };
     let path = dir(store).join(DELTA_FILE);
     let f = frame(&payload);
@@ -920,6 +846,7 @@ pub fn note_commit<'t>(
         all.extend_from_slice(&f);
         write_raw(&path, &all);
     }
+    successor
 }
 
 type Trees = HashMap<Oid, Vec<(String, Oid, bool)>>;
@@ -1095,7 +1022,7 @@ type Batch = Vec<(usize, String, Vec<u8>)>;
 /// Parsed tickets by entry index.
 type ParsedPart = Vec<(usize, Parsed)>;
 
-/// Parse what `produce` reads. `produce` runs on this thread (git2 handles stay on one
+/// Parse what `produce` reads. `produce` runs on this thread (repository handles stay on one
 /// thread) and hands batches of blobs to its `submit` argument; `threads - 1` worker threads
 /// parse them. The queue is short: when the workers are behind, this thread parses the batch
 /// itself, so at most a few batches of file text are held at once. After `produce` returns,
@@ -1192,7 +1119,7 @@ fn walk_and_parse(
 const PARSE_BATCH: usize = 64;
 
 /// Read and parse `entries[i]` for each i in `todo`. With many files, this thread reads
-/// the blobs (git2 handles stay on one thread) in batches that worker threads parse; when it
+/// the blobs (repository handles stay on one thread) in batches that worker threads parse; when it
 /// has read everything it parses the remaining batches too.
 fn parse_all(store: &Store, entries: &[WorkEntry], todo: &[usize]) -> Result<Vec<(usize, Parsed)>> {
     let threads = std::thread::available_parallelism()

@@ -208,7 +208,7 @@ impl Config {
                     "invalid config: {}",
                     msg.lines().next().unwrap_or("invalid YAML")
                 ),
-                hint: Some("compare with the documented defaults in the README".into()),
+                hint: Some("compare with the documented defaults in docs/configuration.md".into()),
             }
         })
     }

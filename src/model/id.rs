@@ -8,6 +8,7 @@ use rand::RngExt;
 use std::collections::HashSet;
 
 use crate::error::{Error, Result};
+pub use crate::model::ticket::looks_like_id_prefix;
 use crate::model::ticket::{Kind, Ticket};
 
 /// Crockford-style alphabet: digits and lowercase letters without i, l, o, u.
@@ -30,15 +31,6 @@ pub fn generate(kind: Kind, taken: &dyn Fn(&str) -> bool) -> String {
             return id;
         }
     }
-}
-
-/// Does this file name start like a ticket ID (`P-`, `J-`, `T-` then an alphanumeric)?
-pub fn looks_like_id_prefix(name: &str) -> bool {
-    let b = name.as_bytes();
-    b.len() > 2
-        && matches!(b[0], b'P' | b'J' | b'T')
-        && b[1] == b'-'
-        && b[2].is_ascii_alphanumeric()
 }
 
 /// A file-name slug of a title: lowercase ASCII words joined by dashes, at most 40 bytes.

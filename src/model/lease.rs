@@ -222,6 +222,28 @@ pub fn verify_holder(t: &Ticket, agent: &str, token: Option<&str>, verb: &str) -
     }
 }
 
+/// The field edits that give `t` a new status and clear its claim, and the ticket after them.
+pub fn release_as(
+    t: &Ticket,
+    status: crate::model::ticket::Status,
+    now: &str,
+) -> (Vec<(&'static str, Value)>, Ticket) {
+    let fields = vec![
+        ("status", Value::Str(status.as_str().into())),
+        ("claimed_by", Value::Null),
+        ("claimed_at", Value::Null),
+        ("claim_expires", Value::Null),
+        ("claim_token", Value::Null),
+        ("claim_stolen_from", Value::Null),
+        ("updated", Value::Str(now.to_string())),
+    ];
+    let mut ticket = t.clone();
+    ticket.status = status;
+    clear_lease(&mut ticket);
+    ticket.updated = Some(now.to_string());
+    (fields, ticket)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,3 +12,4 @@ pub mod markdown;
 pub mod merge;
 pub mod templates;
 pub mod ticket;
+pub mod ticket_file;

@@ -626,7 +626,16 @@ pub fn is_ticket_path(path: &str) -> bool {
         return false;
     }
     let name = rest.rsplit('/').next().unwrap_or(rest);
-    crate::model::id::looks_like_id_prefix(name)
+    looks_like_id_prefix(name)
+}
+
+/// Does this file name start like a ticket ID (`P-`, `J-`, `T-` then an alphanumeric)?
+pub fn looks_like_id_prefix(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() > 2
+        && matches!(b[0], b'P' | b'J' | b'T')
+        && b[1] == b'-'
+        && b[2].is_ascii_alphanumeric()
 }
 
 impl Ticket {

@@ -19,7 +19,10 @@
 //!
 //! The update follows git's protocol: `index.lock` is created exclusively (an existing lock
 //! means somebody else is writing: [`Update::Locked`]), the index is read under it, and the
-//! new content is written to the lock file and renamed over `index`.
+//! new content is written to the lock file and renamed over `index`. Like git, it writes
+//! nothing when every entry already holds the new stat data and blob, and it smudges
+//! racily clean entries of other paths before the index gets a newer timestamp (see
+//! [`smudge_racy`]).
 
 use std::fs;
 use std::io::Write;
@@ -38,6 +41,7 @@ const FLAG_EXTENDED: u16 = 0x4000;
 const EXT_SKIP_WORKTREE: u16 = 0x4000;
 const EXT_INTENT_TO_ADD: u16 = 0x2000;
 const MODE_FILE: u32 = 0o100644;
+const MODE_GITLINK: u32 = 0o160000;
 
 static FAST_READS: AtomicUsize = AtomicUsize::new(0);
 static FALLBACK_READS: AtomicUsize = AtomicUsize::new(0);
@@ -129,7 +133,7 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>,
 /// The stage-0 object ids of `paths` in index bytes `data` (trailer checked).
 pub fn lookup(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Oid>>, Unsupported> {
     let wanted: Vec<&[u8]> = paths.iter().map(|p| p.as_bytes()).collect();
-    let parsed = parse(data, &wanted, false)?;
+    let parsed = parse(data, &wanted, false, None)?;
     (0..paths.len())
         .map(|i| {
             let stage0 = parsed.hits.iter().find(|(w, h)| *w == i && h.stage == 0);
@@ -266,6 +270,13 @@ fn update_locked(
         file: Some(file),
         done: false,
     };
+    // The index's timestamp, as git takes it when it reads the index: entries whose files
+    // were modified in that second or later are racily clean.
+    let since = fs::metadata(&index)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as u32);
     // Read under the lock: whatever was read before may have been replaced since. Bytes
     // equal to the verified ones need no second check (and their buffer is reused).
     let (mut data, trusted) = match known.and_then(|k| same_content(&index, k)) {
@@ -283,8 +294,11 @@ fn update_locked(
         };
         changes.push((*path, stat, *oid));
     }
-    let (entries_end, tail) = match patch_in_place(&mut data, &changes, trusted) {
-        Ok(n) => n,
+    let racy = Racy { since, workdir };
+    let (entries_end, tail) = match patch_in_place(&mut data, &changes, trusted, Some(racy)) {
+        Ok(Some(n)) => n,
+        // Every entry already says so: like `git update-index`, leave the file alone.
+        Ok(None) => return Update::Done,
         Err(why) => return Update::Fallback(why),
     };
     let Some(mut f) = lock.file.take() else {
@@ -447,6 +461,9 @@ struct Parsed {
     exts: Vec<([u8; 4], std::ops::Range<usize>)>,
     /// Entries of wanted paths: index into `wanted`, entry.
     hits: Vec<(usize, Hit)>,
+    /// Offset and path of every other entry modified at or after `racy_since` (see
+    /// [`smudge_racy`]).
+    racy: Vec<(usize, Vec<u8>)>,
 }
 
 fn be32(data: &[u8], at: usize) -> Result<u32, Unsupported> {
@@ -481,8 +498,14 @@ fn verify(data: &[u8]) -> Result<usize, Unsupported> {
 }
 
 /// Check the trailer (unless `trusted`: bytes checked before) and walk every entry and
-/// extension, recording the entries of `wanted` paths.
-fn parse(data: &[u8], wanted: &[&[u8]], trusted: bool) -> Result<Parsed, Unsupported> {
+/// extension, recording the entries of `wanted` paths and, given an index timestamp
+/// (seconds, not 0), the other entries that are racily clean by it.
+fn parse(
+    data: &[u8],
+    wanted: &[&[u8]],
+    trusted: bool,
+    racy_since: Option<u32>,
+) -> Result<Parsed, Unsupported> {
     let end = if trusted {
         data.len().checked_sub(HASH_LEN).ok_or("truncated index")?
     } else {
@@ -497,6 +520,7 @@ fn parse(data: &[u8], wanted: &[&[u8]], trusted: bool) -> Result<Parsed, Unsuppo
     }
     let count = be32(data, 8)? as usize;
     let mut hits = Vec::new();
+    let mut racy = Vec::new();
     let mut off = 12;
     let mut prev: Vec<u8> = Vec::new();
     let mut nameless = false;
@@ -543,8 +567,10 @@ fn parse(data: &[u8], wanted: &[&[u8]], trusted: bool) -> Result<Parsed, Unsuppo
         }
         // (Entries of a split index replacing shared ones have no name: see `link` below.)
         nameless |= path.is_empty();
+        let mut is_wanted = false;
         for (i, w) in wanted.iter().enumerate() {
             if *w == path {
+                is_wanted = true;
                 hits.push((
                     i,
                     Hit {
@@ -554,6 +580,14 @@ fn parse(data: &[u8], wanted: &[&[u8]], trusted: bool) -> Result<Parsed, Unsuppo
                         ext_flags,
                     },
                 ));
+            }
+        }
+        // git's is_racy_timestamp (seconds only: a superset of its nanosecond variant;
+        // submodules are never racy).
+        if let Some(since) = racy_since.filter(|&s| s != 0) {
+            if !is_wanted && be32(data, off + 8)? >= since && be32(data, off + 24)? != MODE_GITLINK
+            {
+                racy.push((off, path.to_vec()));
             }
         }
         off = next;
@@ -587,6 +621,7 @@ fn parse(data: &[u8], wanted: &[&[u8]], trusted: bool) -> Result<Parsed, Unsuppo
         entries_end,
         exts,
         hits,
+        racy,
     })
 }
 
@@ -621,24 +656,37 @@ fn varint(data: &[u8], mut at: usize, end: usize) -> Result<(usize, usize), Unsu
 }
 
 /// Rewrite the stage-0 entries of `changes` in index bytes `data` (stat data and object id),
-/// invalidate the cache tree along their paths, drop extensions that describe the old layout,
-/// and sign the result.
+/// invalidate the cache tree along the paths whose entries changed, drop extensions that
+/// describe the old layout, and sign the result; `data` unchanged if no entry changed.
+/// (Racily clean entries are not looked at: that needs the work tree.)
 pub fn patch(mut data: Vec<u8>, changes: &[(&str, Stat, Oid)]) -> Result<Vec<u8>, Unsupported> {
-    let (entries_end, tail) = patch_in_place(&mut data, changes, false)?;
-    data.truncate(entries_end);
-    data.extend_from_slice(&tail);
+    if let Some((entries_end, tail)) = patch_in_place(&mut data, changes, false, None)? {
+        data.truncate(entries_end);
+        data.extend_from_slice(&tail);
+    }
     Ok(data)
 }
 
+/// The index's timestamp (seconds) and the work tree, to find racily clean entries.
+#[derive(Clone, Copy)]
+struct Racy<'a> {
+    since: u32,
+    workdir: &'a Path,
+}
+
 /// [`patch`] without copying the entries: they are patched in `data`, and the new index is
-/// `data[..n]` followed by the returned tail (extensions and trailer).
+/// `data[..n]` followed by the returned tail (extensions and trailer); None when every entry
+/// already held its new stat data and object id (nothing to write). With `racy`, racily
+/// clean entries of other paths are smudged as git does.
 fn patch_in_place(
     data: &mut [u8],
     changes: &[(&str, Stat, Oid)],
     trusted: bool,
-) -> Result<(usize, Vec<u8>), Unsupported> {
+    racy: Option<Racy<'_>>,
+) -> Result<Option<(usize, Vec<u8>)>, Unsupported> {
     let wanted: Vec<&[u8]> = changes.iter().map(|(p, _, _)| p.as_bytes()).collect();
-    let parsed = parse(data, &wanted, trusted)?;
+    let parsed = parse(data, &wanted, trusted, racy.map(|r| r.since))?;
+    let mut changed: Vec<&[u8]> = Vec::with_capacity(changes.len());
     for (i, (_, stat, oid)) in changes.iter().enumerate() {
         let mut hits = parsed.hits.iter().filter(|(w, _)| *w == i).map(|(_, h)| h);
         let Some(hit) = hits.next() else {
@@ -669,20 +717,33 @@ fn patch_in_place(
             stat.gid,
             stat.size,
         ];
+        let mut new = [0u8; 40 + HASH_LEN];
+        for (i, v) in fields.iter().enumerate() {
+            new[i * 4..i * 4 + 4].copy_from_slice(&v.to_be_bytes());
+        }
+        new[40..].copy_from_slice(oid.as_bytes());
         let area = data
             .get_mut(o..o + 40 + HASH_LEN)
             .ok_or("entry out of range")?;
-        for (i, v) in fields.iter().enumerate() {
-            area[i * 4..i * 4 + 4].copy_from_slice(&v.to_be_bytes());
+        // An entry that already says so is left as it is (git does not even invalidate the
+        // cache tree for it).
+        if area != new.as_slice() {
+            area.copy_from_slice(&new);
+            changed.push(wanted[i]);
         }
-        area[40..].copy_from_slice(oid.as_bytes());
+    }
+    if changed.is_empty() {
+        return Ok(None);
+    }
+    if let Some(racy) = racy {
+        smudge_racy(data, &parsed.racy, racy.workdir)?;
     }
     let mut tail = Vec::new();
     for (sig, range) in &parsed.exts {
         let body = &data[range.clone()];
         match sig {
             b"TREE" => {
-                let tree = invalidate_tree(body, &wanted)?;
+                let tree = invalidate_tree(body, &changed)?;
                 push_ext(&mut tail, sig, &tree)?;
             }
             b"EOIE" | b"IEOT" | b"FSMN" => {}
@@ -693,7 +754,71 @@ fn patch_in_place(
     hasher.update(&data[..parsed.entries_end]);
     hasher.update(&tail);
     tail.extend_from_slice(hasher.finalize().as_slice());
-    Ok((parsed.entries_end, tail))
+    Ok(Some((parsed.entries_end, tail)))
+}
+
+/// Smudge (set the recorded size to 0 of) each racily clean entry whose file no longer
+/// holds its blob, as git does whenever it writes an index (`ce_smudge_racily_clean_entry`;
+/// git's Documentation/technical/racy-git.txt): an entry recorded in the same second as the
+/// index was written may describe a file modified again within that second, and once the
+/// index is rewritten with a later timestamp nothing would tell git to look at its content.
+/// `racy`: offset and path of each entry recorded at or after the index's timestamp.
+///
+/// As in git, an entry whose mtime or size no longer matches its file is left alone (git
+/// sees the change anyway), and so is a file that cannot be read. Where this differs from
+/// git it smudges more, never less: the stat fields git can be told to ignore (ctime, inode,
+/// owner, nanoseconds, the executable bit) are not compared, and content is hashed without
+/// git's filters; a smudged entry only makes git hash the file once more.
+#[cfg(unix)]
+fn smudge_racy(
+    data: &mut [u8],
+    racy: &[(usize, Vec<u8>)],
+    workdir: &Path,
+) -> Result<(), Unsupported> {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    for (o, path) in racy {
+        let o = *o;
+        let file = workdir.join(OsStr::from_bytes(path));
+        let Ok(m) = fs::symlink_metadata(&file) else {
+            continue;
+        };
+        // Only the fields git always compares; with any of them changed git sees the
+        // change anyway.
+        let matches =
+            be32(data, o + 8)? == m.mtime() as u32 && be32(data, o + 36)? == m.size() as u32;
+        if !matches {
+            continue;
+        }
+        let content = if m.file_type().is_symlink() {
+            fs::read_link(&file).map(|t| t.into_os_string().into_encoded_bytes())
+        } else {
+            fs::read(&file)
+        };
+        let Ok(content) = content else {
+            continue;
+        };
+        let mut hasher = Sha1::new();
+        hasher.update(format!("blob {}\0", content.len()).as_bytes());
+        hasher.update(&content);
+        let recorded = data
+            .get(o + 40..o + 40 + HASH_LEN)
+            .ok_or("entry out of range")?;
+        if hasher.finalize().as_slice() != recorded {
+            data[o + 36..o + 40].fill(0);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn smudge_racy(_: &mut [u8], racy: &[(usize, Vec<u8>)], _: &Path) -> Result<(), Unsupported> {
+    if racy.is_empty() {
+        Ok(())
+    } else {
+        Err("racily clean entries are only checked on unix")
+    }
 }
 
 fn push_ext(out: &mut Vec<u8>, sig: &[u8; 4], body: &[u8]) -> Result<(), Unsupported> {
@@ -883,7 +1008,7 @@ mod tests {
         let new = Oid::from_bytes(&[0x11; 20]).unwrap();
         let out = patch(d.clone(), &[(".work/jobs/b.md", stat(), new)]).unwrap();
         assert_eq!(lookup(&out, &[".work/jobs/b.md"]).unwrap()[0], Some(new));
-        let parsed = parse(&out, &[], false).unwrap();
+        let parsed = parse(&out, &[], false, None).unwrap();
         let sigs: Vec<&[u8; 4]> = parsed.exts.iter().map(|(s, _)| s).collect();
         assert_eq!(sigs, vec![b"TREE", b"UNTR"]);
         let tree = &out[parsed.exts[0].1.clone()];

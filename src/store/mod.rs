@@ -5,8 +5,15 @@
 //! A wt commit is built in memory from the tip's tree plus changed blobs: it never reads or
 //! writes anybody's index except to refresh the entries of the exact files it changed.
 
+pub mod diff;
+pub mod history;
+pub mod hooks;
 pub mod index;
 pub mod recovery;
+pub mod remote;
+pub mod replay;
+pub mod scratch;
+pub mod worktree;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -157,7 +164,8 @@ impl Store {
         Ok(Store { repo })
     }
 
-    pub fn repo(&self) -> &Repository {
+    /// The open repository, for the modules of this folder only.
+    pub(in crate::store) fn repo(&self) -> &Repository {
         &self.repo
     }
 
@@ -728,6 +736,7 @@ fn honour_git_config_env() {
             levels.push(git2::ConfigLevel::XDG);
         }
         for level in levels {
+            #[allow(unsafe_code)]
             // SAFETY: called once, before any repository is opened, from the thread that
             // opens repositories; no other thread reads libgit2's search paths concurrently.
             let _ = unsafe { git2::opts::set_search_path(level, nowhere) };

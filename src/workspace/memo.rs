@@ -1,6 +1,5 @@
 //! Reads whose answer is a function of the `.work` tree and a key alone, answered from the
-//! cache when this tree was asked the same before (`wt ready` in an agent's loop); and the
-//! caches' debug lines. The layers above reach the caches only through here.
+//! cache when this tree was asked the same before (`wt ready` in an agent's loop).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -45,18 +44,4 @@ impl Workspace {
         }
         Ok(answer)
     }
-}
-
-/// The stderr lines `WT_DEBUG_STATS` and `WT_DEBUG_INDEX` ask for: what the caches below the
-/// workspace did in this process (`wt-stats: …`, `wt-index: …`). The CLI prints them; it does
-/// not see the caches themselves.
-pub fn debug_lines(stats: bool, index: bool) -> Vec<String> {
-    let mut lines = Vec::new();
-    if stats {
-        lines.push(crate::derived::cache::stats_line());
-    }
-    if index {
-        lines.push(crate::store::index::stats_line());
-    }
-    lines
 }

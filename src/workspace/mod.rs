@@ -8,7 +8,6 @@
 //! pushes moving the branch, and a lost race re-reads the tip and re-applies the change.
 
 mod memo;
-pub use memo::debug_lines;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -18,10 +17,10 @@ use std::time::{Duration, Instant};
 use crate::store::Oid;
 use rand::RngExt;
 
-use crate::derived::cache::Parsed;
 use crate::error::{Error, Result};
 use crate::model::config::{Config, CONFIG_PATH, WORK_DIR};
 use crate::model::ticket::{Kind, Problem, Status, Ticket};
+use crate::model::ticket_file::Parsed;
 use crate::schedule::graph::Graph;
 use crate::store::{CasOutcome, Edit, Store};
 
@@ -43,20 +42,25 @@ pub struct Snapshot {
     pub blobs: rustc_hash::FxHashMap<String, Oid>,
     /// Per ticket path, frontmatter keys wt does not know, with their lines (`wt check`).
     pub unknown_fields: HashMap<String, Vec<(String, usize)>>,
-    /// Set when this snapshot holds one ticket only (see [`Workspace::write_ticket`]):
-    /// `tickets` is that ticket and `blobs` its file and the config.
-    pub partial: Option<Partial>,
-    /// Where to record the id lookup for this tree the first time a graph is built
-    /// (None when one is recorded already, or the cache is off).
-    lookup_dir: std::sync::Mutex<Option<PathBuf>>,
+    /// Set when this snapshot holds one ticket only (a write that [`Reads`] one ticket, and
+    /// the id lookup covered the tip): `tickets` is that ticket and `blobs` its file and the
+    /// config. Questions it cannot answer fail with [`Error::needs_every_ticket`], and the
+    /// write loop asks again on every ticket.
+    partial: Option<Partial>,
 }
 
-/// What a write is about: any tickets, the one an ID names, or the best ready one.
-#[derive(Clone, Copy)]
-enum Scope<'q> {
+/// What a write reads to decide its change: any tickets, the one an ID names, or the best
+/// ready one of a kind. It says nothing about how the tickets are loaded: the workspace may
+/// start from fewer tickets when that answers every question the write asks, and falls back
+/// to all of them when it does not.
+#[derive(Clone, Copy, Debug)]
+pub enum Reads<'q> {
+    /// Any ticket.
     All,
+    /// The ticket an ID or unique prefix names (and whether the graph leaves it free).
     Ticket(&'q str),
-    Next(Option<Kind>),
+    /// The first ticket `wt ready --kind` would list (None: any kind).
+    NextReady(Option<Kind>),
 }
 
 /// The commit a scoped write reads from: its tree, `.work` tree and config file.
@@ -72,35 +76,45 @@ const NEXT_PROBES: usize = 64;
 
 /// What a one-ticket snapshot knows about the tickets it does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Partial {
+struct Partial {
     /// Nothing in the dependency graph blocks the ticket ([`Graph::unblocked`]).
-    pub unblocked: bool,
+    unblocked: bool,
+    /// The ticket is the first one of the ready list of this kind (`Some(None)`: any kind).
+    first_ready_of: Option<Option<Kind>>,
 }
 
 impl Snapshot {
     pub fn resolve(&self, query: &str) -> Result<&Ticket> {
         crate::model::id::resolve(&self.tickets, query)
     }
-    /// The dependency graph of the snapshot's tickets. Only for full snapshots: on a
-    /// one-ticket snapshot ([`Snapshot::partial`]) it would miss every other ticket.
-    pub fn graph(&self) -> Graph<'_> {
-        debug_assert!(self.partial.is_none(), "graph of a one-ticket snapshot");
-        let g = Graph::new(&self.tickets);
-        let todo = self.lookup_dir.lock().ok().and_then(|mut d| d.take());
-        if let (Some(dir), Some(tree), None) = (todo, self.work_tree, &self.partial) {
-            crate::derived::lookup::record(&dir, tree, &g);
+    /// The dependency graph of the snapshot's tickets. In a write that started from fewer
+    /// tickets this fails with [`Error::needs_every_ticket`], and the write runs again on all.
+    pub fn graph(&self) -> Result<Graph<'_>> {
+        if self.partial.is_some() {
+            return Err(Error::needs_every_ticket());
         }
-        g
+        Ok(Graph::new(&self.tickets))
+    }
+
+    /// The tickets `wt ready --kind` lists, best first (indexes into `tickets`).
+    pub fn ready(&self, kind: Option<Kind>) -> Result<Vec<usize>> {
+        match self.partial {
+            Some(Partial {
+                first_ready_of: Some(k),
+                ..
+            }) if k == kind => Ok(vec![0]),
+            _ => Ok(self.graph()?.ready(kind)),
+        }
     }
 
     /// Does the dependency graph leave ticket `t` (of this snapshot) free to start? A
     /// one-ticket snapshot answers from the id lookup; a full one builds the graph.
-    pub fn unblocked(&self, t: &Ticket) -> bool {
+    pub fn unblocked(&self, t: &Ticket) -> Result<bool> {
         match &self.partial {
-            Some(p) => p.unblocked,
+            Some(p) => Ok(p.unblocked),
             None => {
-                let g = self.graph();
-                g.index_of(&t.id).is_none_or(|i| g.unblocked(i))
+                let g = self.graph()?;
+                Ok(g.index_of(&t.id).is_none_or(|i| g.unblocked(i)))
             }
         }
     }
@@ -196,9 +210,6 @@ pub enum Outcome<T> {
     },
     /// Nothing to change (e.g. claiming your own claim again).
     NoOp(T),
-    /// The one-ticket snapshot is not enough to decide (e.g. a claim the graph blocks,
-    /// whose error names the blockers): decide again on every ticket.
-    NeedAll,
 }
 
 /// The result of a write.
@@ -290,43 +301,23 @@ impl Workspace {
         WriterLock::acquire(self.store.common_dir())
     }
 
-    /// Make one commit on the state branch. `f` sees the tip and decides the edits; when the
-    /// branch moved underneath (another clone, `git`), `f` runs again on the new tip.
-    pub fn write<T>(&self, f: impl FnMut(&Snapshot) -> Result<Outcome<T>>) -> Result<Written<T>> {
-        self.write_loop(Scope::All, f)
-    }
-
-    /// [`Workspace::write`] for a change to the one ticket `query` names (an ID or prefix).
-    /// When the id lookup in the cache covers the tip, `f` sees a one-ticket snapshot
-    /// ([`Snapshot::partial`]): that ticket, its file, the config, and whether the graph
-    /// blocks it. The other tickets are not loaded. Otherwise (or when `f` returns
-    /// [`Outcome::NeedAll`]) `f` sees the full snapshot. Either way the answers are the
-    /// same: the one-ticket path is only taken where it knows everything `f` reads.
-    pub fn write_ticket<T>(
+    /// Make one commit on the state branch. `f` sees the tickets at the tip and decides the
+    /// edits; when the branch moved underneath (another clone, `git`), `f` runs again on the
+    /// new tip. `reads` says what `f` reads (see [`Reads`]); `f` may run more than once and
+    /// must not act outside its result.
+    pub fn write<T>(
         &self,
-        query: &str,
+        reads: Reads<'_>,
         f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
     ) -> Result<Written<T>> {
-        self.write_loop(Scope::Ticket(query), f)
-    }
-
-    /// [`Workspace::write_ticket`] for the best ready ticket of `kind` (None: any): `f` sees
-    /// a one-ticket snapshot of the first ticket of the ready list when the id lookup
-    /// covers the tip (its candidates are read in order until one is open and unclaimed),
-    /// the full snapshot otherwise.
-    pub fn write_next<T>(
-        &self,
-        kind: Option<Kind>,
-        f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
-    ) -> Result<Written<T>> {
-        self.write_loop(Scope::Next(kind), f)
+        self.write_loop(reads, f)
     }
 
     /// The one-ticket snapshot a scoped write starts from; None sends the caller down the
     /// full path (which also reports every error).
-    fn scoped_snapshot(&self, tip: Option<Oid>, scope: Scope<'_>) -> Result<Option<Snapshot>> {
+    fn scoped_snapshot(&self, tip: Option<Oid>, scope: Reads<'_>) -> Result<Option<Snapshot>> {
         let Some(tip) = tip else { return Ok(None) };
-        if matches!(scope, Scope::All) {
+        if matches!(scope, Reads::All) {
             return Ok(None);
         }
         let root = self.store.commit_tree(tip)?;
@@ -344,21 +335,21 @@ impl Workspace {
             config: config.as_ref().map(|(c, text)| (*c, text.as_slice())),
         };
         match scope {
-            Scope::All => Ok(None),
-            Scope::Ticket(query) => {
+            Reads::All => Ok(None),
+            Reads::Ticket(query) => {
                 match crate::derived::lookup::find(&self.store, work_tree, query) {
-                    Some(found) => self.one_ticket_snapshot(&at, found),
+                    Some(found) => self.one_ticket_snapshot(&at, found, None),
                     None => Ok(None),
                 }
             }
-            Scope::Next(kind) => {
+            Reads::NextReady(kind) => {
                 let Some(cands) =
                     crate::derived::lookup::candidates(&self.store, work_tree, kind, NEXT_PROBES)
                 else {
                     return Ok(None);
                 };
                 for found in cands {
-                    let Some(snap) = self.one_ticket_snapshot(&at, found)? else {
+                    let Some(snap) = self.one_ticket_snapshot(&at, found, Some(kind))? else {
                         return Ok(None);
                     };
                     let t = &snap.tickets[0];
@@ -380,12 +371,13 @@ impl Workspace {
         &self,
         at: &At<'_>,
         found: crate::derived::lookup::Found,
+        first_ready_of: Option<Option<Kind>>,
     ) -> Result<Option<Snapshot>> {
         let Some(oid) = self.store.blob_in(at.root, &found.path)? else {
             return Ok(None);
         };
         let bytes = self.store.read_blob(oid)?;
-        let (ticket, unknown) = match crate::derived::cache::parse_blob(&found.path, &bytes) {
+        let (ticket, unknown) = match crate::model::ticket_file::parse_blob(&found.path, &bytes) {
             Parsed::Ticket {
                 ticket,
                 unknown_fields,
@@ -397,6 +389,7 @@ impl Workspace {
         crate::derived::cache::with_stats(|s| s.one_ticket += 1);
         snap.partial = Some(Partial {
             unblocked: found.unblocked,
+            first_ready_of,
         });
         if let Some((c, text)) = at.config {
             match Config::parse(&String::from_utf8_lossy(text)) {
@@ -415,7 +408,7 @@ impl Workspace {
 
     fn write_loop<T>(
         &self,
-        scope: Scope<'_>,
+        scope: Reads<'_>,
         mut f: impl FnMut(&Snapshot) -> Result<Outcome<T>>,
     ) -> Result<Written<T>> {
         let _lock = self.lock()?;
@@ -431,17 +424,12 @@ impl Workspace {
                     None => self.snapshot_at(tip)?,
                 },
             };
-            let mut decided = f(&snap)?;
-            if matches!(decided, Outcome::NeedAll) && snap.partial.is_some() {
+            let mut decided = f(&snap);
+            if snap.partial.is_some() && matches!(&decided, Err(e) if e.needs_all) {
                 snap = self.snapshot_at(tip)?;
-                decided = f(&snap)?;
+                decided = f(&snap);
             }
-            let (edits, message, value) = match decided {
-                Outcome::NeedAll => {
-                    return Err(Error::internal(
-                        "a write asked for every ticket while it had them all",
-                    ))
-                }
+            let (edits, message, value) = match decided? {
                 Outcome::NoOp(value) => {
                     keep(snap);
                     return Ok(Written {
@@ -488,7 +476,7 @@ impl Workspace {
             {
                 CasOutcome::Committed(oid) => {
                     crate::store::recovery::fault("after-commit");
-                    crate::derived::cache::note_commit(
+                    crate::derived::note_commit(
                         &self.store,
                         snap.work_tree,
                         oid,
@@ -562,7 +550,6 @@ fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
         blobs: Default::default(),
         unknown_fields: HashMap::new(),
         partial: None,
-        lookup_dir: std::sync::Mutex::new(None),
     }
 }
 
@@ -571,15 +558,6 @@ fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
 pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Result<Snapshot> {
     let mut snap = empty_snapshot(tip);
     snap.work_tree = store.work_tree_in(root, WORK_DIR)?;
-    if let (Some(_), Some(tree)) = (tip, snap.work_tree) {
-        let dir = crate::derived::cache::dir(store);
-        let fresh = crate::derived::lookup::fresh_wanted();
-        if crate::derived::cache::enabled()
-            && (fresh || !crate::derived::lookup::covers(&dir, tree))
-        {
-            snap.lookup_dir = std::sync::Mutex::new(Some(dir));
-        }
-    }
     // Through the cache: only blobs it has not seen are read and parsed.
     let entries = crate::derived::cache::work_entries(store, snap.work_tree)?.into_vec();
     snap.blobs.reserve(entries.len());
@@ -621,7 +599,32 @@ pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Resu
             Err(p) => snap.problems.insert(at, p),
         }
     }
+    // The id lookup of a commit's `.work` tree (what one-ticket writes start from) is
+    // derived here, once per tree, from the tickets just loaded.
+    if let (Some(_), Some(tree)) = (tip, snap.work_tree) {
+        if crate::derived::cache::enabled() {
+            let dir = crate::derived::cache::dir(store);
+            if crate::derived::lookup::fresh_wanted() || !crate::derived::lookup::covers(&dir, tree)
+            {
+                crate::derived::lookup::record(&dir, tree, &Graph::new(&snap.tickets));
+            }
+        }
+    }
     Ok(snap)
+}
+
+/// Lines for stderr that tell where the time of this process went, when asked for:
+/// `WT_DEBUG_STATS` (the caches: hits, tickets parsed) and `WT_DEBUG_INDEX` (git index refresh).
+pub fn debug_lines() -> Vec<String> {
+    let on = |var: &str| matches!(std::env::var(var), Ok(v) if !v.is_empty() && v != "0");
+    let mut lines = Vec::new();
+    if on("WT_DEBUG_STATS") {
+        lines.push(crate::derived::cache::stats_line());
+    }
+    if on("WT_DEBUG_INDEX") {
+        lines.push(crate::store::index::stats_line());
+    }
+    lines
 }
 
 static SHORT_LIVED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

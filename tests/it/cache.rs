@@ -42,6 +42,14 @@ fn answers(r: &Repo, env: &[(&str, &str)]) -> Vec<(String, String, i32)> {
         .collect()
 }
 
+/// The stats line of every read command (`WT_DEBUG_STATS=1`), by command.
+fn read_stats(r: &Repo) -> Vec<(String, HashMap<String, String>)> {
+    READS
+        .iter()
+        .map(|args| (args.join(" "), stats(r, &r.root, args)))
+        .collect()
+}
+
 fn uncached(r: &Repo) -> Vec<(String, String, i32)> {
     answers(r, &[("WT_NO_CACHE", "1")])
 }
@@ -126,7 +134,14 @@ fn varied_repo() -> Repo {
 #[test]
 fn answers_are_identical_with_and_without_the_cache_including_parse_problems() {
     let r = varied_repo();
+    let _ = std::fs::remove_dir_all(cache_dir(&r));
     let plain = uncached(&r);
+    // WT_NO_CACHE=1 bypasses the cache: it wrote none (so `plain` was computed, not read).
+    assert!(
+        !cache_dir(&r).exists(),
+        "WT_NO_CACHE=1 wrote {}",
+        cache_dir(&r).display()
+    );
     // The tree really has parse problems and check findings, so they are compared too.
     assert!(plain[0].1.contains("not UTF-8"), "{}", plain[0].1);
     assert!(
@@ -135,14 +150,19 @@ fn answers_are_identical_with_and_without_the_cache_including_parse_problems() {
         plain[6].0
     );
     assert!(plain[6].0.contains("dependency cycle"), "{}", plain[6].0);
-    assert!(!cache_dir(&r).exists() || std::fs::read_dir(cache_dir(&r)).is_ok());
-    let _ = std::fs::remove_dir_all(cache_dir(&r));
     let first = cached(&r); // builds the cache
     assert!(cache_dir(&r).join("snapshot.bin").is_file());
+    // Every read command now answers from the cache (a kept result or the snapshot)
+    // without parsing a ticket, so `second` really is the cached answer.
+    for (cmd, s) in read_stats(&r) {
+        assert!(
+            matches!(s["cache"].as_str(), "hit" | "result") && num(&s, "parsed") == 0,
+            "{cmd}: {s:?}"
+        );
+    }
     let second = cached(&r); // answers from it
     assert_eq!(first, plain);
     assert_eq!(second, plain);
-    assert_eq!(stats(&r, &r.root, &["list"])["cache"], "hit");
 }
 
 #[test]
@@ -332,13 +352,26 @@ fn racing_writers_on_the_cache_change_speed_only() {
     }
     assert_eq!(cached(&r), uncached(&r));
     assert!(tickets(&r.wt_json(&["ready"])).is_empty());
-    // No temporary files are left behind by the atomic writes.
-    if let Ok(rd) = std::fs::read_dir(cache_dir(&r)) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            assert!(!name.ends_with(".tmp"), "left behind: {name}");
-        }
-    }
+    // The racers left a cache that works: the next load takes all 40 tickets from it (the
+    // snapshot, or the snapshot plus the claims' deltas) and parses none.
+    let s = stats(&r, &r.root, &["list"]);
+    assert!(
+        matches!(s["cache"].as_str(), "hit" | "delta")
+            && num(&s, "parsed") == 0
+            && num(&s, "reused") == 40,
+        "{s:?}"
+    );
+    // No temporary files are left behind by the atomic writes (the folder exists: the
+    // check above wrote or read it).
+    let names: Vec<String> = std::fs::read_dir(cache_dir(&r))
+        .expect("the cache folder exists")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.contains(&"snapshot.bin".to_string()), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.ends_with(".tmp")),
+        "left behind: {names:?}"
+    );
 }
 
 #[test]

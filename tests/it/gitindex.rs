@@ -1,5 +1,5 @@
 //! A checkout's git index after wt writes: the byte-level refresh of existing entries
-//! (`src/gitindex.rs`) must leave exactly what git itself would, with the cache tree, index
+//! (`src/store/index.rs`) must leave exactly what git itself would, with the cache tree, index
 //! version 4 and the untracked cache; split indexes, skip-worktree entries and a locked index
 //! go the old ways. `WT_DEBUG_INDEX=1` makes wt print which path it took.
 
@@ -234,3 +234,5 @@ fn a_briefly_held_index_lock_is_waited_for() {
     assert!(!lock.exists());
     assert_index_exact(&r);
 }
+
+mod roundtrip;

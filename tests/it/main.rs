@@ -1,12 +1,17 @@
 //! The one integration-test binary. Each area of wt has a module; all of them drive the real
 //! `wt` binary against real temporary git repositories (see `common`).
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod cache;
 mod ci_gate;
 mod ci_tree;
+mod cli_def;
 mod common;
 mod concurrency;
 mod context;
+mod docs;
 mod errors;
 mod fixtures;
 mod git_safety;
@@ -19,5 +24,6 @@ mod scale;
 mod scheduling;
 mod smoke;
 mod state_branch;
+mod text_output;
 mod verbs;
 mod workflow_e2e;

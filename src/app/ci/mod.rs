@@ -19,6 +19,7 @@ pub mod tree;
 
 use std::path::{Path, PathBuf};
 
+use crate::store::history::Order;
 use crate::store::Oid;
 use serde::{Deserialize, Serialize};
 
@@ -356,38 +357,31 @@ pub struct CommitCheck {
 /// Commits after `since` up to the state branch's tip that change code (not only `.work/`),
 /// newest first, each with the verdict recorded for its code tree, if any.
 pub fn since(ws: &Workspace, since: &str, checks: &[Check]) -> Result<Vec<CommitCheck>> {
-    let repo = ws.store.repo();
-    let base = repo
-        .revparse_single(since)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(|_| {
-            Error::not_found(format!("no commit `{since}`")).with_hint(
-                "give a commit, branch or tag, e.g. --since HEAD~10 or --since origin/main",
-            )
-        })?;
+    let base = ws.store.resolve_commit(since).ok_or_else(|| {
+        Error::not_found(format!("no commit `{since}`"))
+            .with_hint("give a commit, branch or tag, e.g. --since HEAD~10 or --since origin/main")
+    })?;
     let Some(tip) = ws.tip()? else {
         return Ok(Vec::new());
     };
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
-    walk.push(tip)?;
-    walk.hide(base.id())?;
     let dir = record::dir(ws.store.common_dir());
     let mut out = Vec::new();
-    for oid in walk {
-        let c = repo.find_commit(oid?)?;
-        let code = tree::code_tree(repo, c.tree_id())?;
-        let parent_code = match c.parent(0) {
-            Ok(p) => Some(tree::code_tree(repo, p.tree_id())?),
-            Err(_) => None,
+    for c in ws.store.history(tip, Some(base), Order::TopoTime)? {
+        let c = c?;
+        let code = tree::code_tree(&ws.store, c.tree)?;
+        // A first parent that cannot be read counts as none, like a root commit.
+        let parent_tree = c.parents.first().map(|p| ws.store.commit_tree(*p));
+        let parent_code = match parent_tree {
+            Some(Ok(t)) => Some(tree::code_tree(&ws.store, t)?),
+            _ => None,
         };
         if parent_code == Some(code) {
             continue;
         }
         let rec = record::load(&dir, code);
         out.push(CommitCheck {
-            commit: c.id().to_string(),
-            subject: c.summary().ok().flatten().unwrap_or("").to_string(),
+            commit: c.id.to_string(),
+            subject: c.summary,
             tree: code.to_string(),
             status: match &rec {
                 Some(r) if r.green => "green",
@@ -396,7 +390,7 @@ pub fn since(ws: &Workspace, since: &str, checks: &[Check]) -> Result<Vec<Commit
             }
             .into(),
             same_checks: rec.as_ref().is_some_and(|r| r.ran(checks)),
-            merge: c.parent_count() > 1,
+            merge: c.parents.len() > 1,
         });
     }
     Ok(out)

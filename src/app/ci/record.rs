@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use crate::store::Oid;
 use serde::{Deserialize, Serialize};
 
-use super::runner::RunOutcome;
 use super::Check;
 use crate::error::Result;
 use crate::store::write_atomic;
@@ -177,5 +176,29 @@ fn prune(dir: &Path) {
             let _ = fs::remove_dir_all(dir.join("logs").join(stem));
         }
         let _ = fs::remove_file(&p);
+    }
+}
+
+/// What one run of the checks produced.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub checks: Vec<CheckResult>,
+    pub interrupted: bool,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+}
+
+impl RunOutcome {
+    /// The outcome of running no checks.
+    pub fn empty() -> RunOutcome {
+        let now = crate::model::clock::timestamp();
+        RunOutcome {
+            checks: Vec::new(),
+            interrupted: false,
+            started_at: now.clone(),
+            finished_at: now,
+            duration_ms: 0,
+        }
     }
 }

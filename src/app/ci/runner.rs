@@ -18,6 +18,7 @@ use std::sync::{mpsc, Arc, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub use super::record::RunOutcome;
 use super::record::{secs, CheckResult, CheckStatus};
 use super::Check;
 use crate::error::{Error, Result};
@@ -55,30 +56,6 @@ pub struct RunOptions {
     pub stream: bool,
     /// Run even when a green result for the same tree exists.
     pub rerun: bool,
-}
-
-/// What one run of the checks produced.
-#[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub checks: Vec<CheckResult>,
-    pub interrupted: bool,
-    pub started_at: String,
-    pub finished_at: String,
-    pub duration_ms: u64,
-}
-
-impl RunOutcome {
-    /// The outcome of running no checks.
-    pub fn empty() -> RunOutcome {
-        let now = clock::timestamp();
-        RunOutcome {
-            checks: Vec::new(),
-            interrupted: false,
-            started_at: now.clone(),
-            finished_at: now,
-            duration_ms: 0,
-        }
-    }
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -271,6 +248,7 @@ fn signal_group(pid: u32, sig: i32) {
     #[cfg(unix)]
     {
         if let Ok(pid) = i32::try_from(pid) {
+            #[allow(unsafe_code)]
             // SAFETY: kill(2) with a negative pid signals the process group the check leads
             // (it was spawned with process_group(0)); it has no memory-safety preconditions.
             unsafe {

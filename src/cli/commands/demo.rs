@@ -1,6 +1,4 @@
-use std::path::Path;
-
-use crate::app::demo::DemoReport;
+use crate::app::demo::{DemoRepo, DemoReport};
 use crate::app::report::SchemaVersion;
 use crate::cli::{Ctx, Out};
 use crate::workspace::Workspace;
@@ -16,34 +14,13 @@ pub struct Args {
     pub keep: bool,
 }
 
-fn git_commit_file(
-    repo: &git2::Repository,
-    path: &str,
-    content: &str,
-    msg: &str,
-) -> Result<(), crate::Error> {
-    let root = repo
-        .workdir()
-        .ok_or_else(|| crate::Error::internal("demo repository has no work tree"))?;
-    std::fs::write(root.join(path), content)?;
-    let mut index = repo.index()?;
-    index.add_path(Path::new(path))?;
-    index.write()?;
-    let tree = repo.find_tree(index.write_tree()?)?;
-    let sig = git2::Signature::now("demo user", "demo@example.com")?;
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)?;
-    Ok(())
-}
-
 /// Finish every open phase-spec whose jobs are all complete; returns how many.
 fn close_finished_phases(
     ws: &Workspace,
     say: &mut impl FnMut(&str),
 ) -> Result<usize, crate::Error> {
     let snap = ws.snapshot()?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let mut n = 0;
     for (i, t) in snap.tickets.iter().enumerate() {
         let finished = t.kind == crate::model::ticket::Kind::PhaseSpec
@@ -65,7 +42,7 @@ fn close_finished_phases(
 
 fn ready_line(ws: &Workspace) -> Result<String, crate::Error> {
     let snap = ws.snapshot()?;
-    let g = snap.graph();
+    let g = snap.graph()?;
     let ids: Vec<String> = g
         .ready(Some(crate::model::ticket::Kind::Job))
         .iter()
@@ -89,15 +66,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         log.push_str(s);
         log.push('\n');
     };
-    let mut opts = git2::RepositoryInitOptions::new();
-    opts.initial_head("main");
-    let repo = git2::Repository::init_opts(&root, &opts)?;
-    {
-        let mut cfg = repo.config()?;
-        cfg.set_str("user.name", "demo user")?;
-        cfg.set_str("user.email", "demo@example.com")?;
-    }
-    git_commit_file(&repo, "README.md", "# demo app\n", "Initial commit")?;
+    let repo = DemoRepo::create(&root)?;
+    repo.commit_file("README.md", "# demo app\n", "Initial commit")?;
     say(&format!(
         "$ git init {}  (a throwaway repository with one code commit)",
         root.display()
@@ -117,12 +87,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
 
     // A user has code staged while agents work: wt commits never take it.
     std::fs::write(root.join("staged.txt"), "work in progress\n")?;
-    {
-        let mut index = repo.index()?;
-        index.read(true)?;
-        index.add_path(Path::new("staged.txt"))?;
-        index.write()?;
-    }
+    repo.stage("staged.txt")?;
     say("$ git add staged.txt   (someone's unrelated staged code; wt will not commit it)");
 
     let agents = ["agent-1", "agent-2"];
@@ -189,23 +154,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     }
 
     say("\n$ git log --format='%h %s' main");
-    let mut walk = repo.revwalk()?;
-    walk.push_ref("refs/heads/main")?;
     let mut subjects = Vec::new();
-    for oid in walk {
-        let c = repo.find_commit(oid?)?;
-        let s = c.summary().ok().flatten().unwrap_or("").to_string();
-        say(&format!("  {} {s}", &c.id().to_string()[..7]));
-        subjects.push(s);
+    for c in repo.log("main")? {
+        let c = c?;
+        say(&format!("  {} {}", &c.id.to_string()[..7], c.summary));
+        subjects.push(c.summary);
     }
-    let mut index = repo.index()?;
-    index.read(true)?;
-    let staged = index.get_path(Path::new("staged.txt"), 0).is_some();
-    let head_has_it = repo
-        .head()?
-        .peel_to_tree()?
-        .get_path(Path::new("staged.txt"))
-        .is_ok();
+    let staged = repo.is_staged("staged.txt")?;
+    let head_has_it = repo.head_has("staged.txt")?;
     say(&format!(
         "\nstaged.txt is still staged: {staged}; committed by wt: {head_has_it}"
     ));

@@ -1,0 +1,138 @@
+//! The `git` commands behind wt's pre-commit hook, run in a working tree: where hooks live,
+//! the tree of what is staged, and setting unstaged edits aside and back.
+//!
+//! These run the `git` command rather than libgit2 because hooks run inside git anyway, and
+//! git honours `GIT_INDEX_FILE`, which it points at a temporary index for `git commit -a`
+//! and `git commit <paths>`.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use super::Oid;
+use crate::error::{Error, Result};
+
+fn git(cwd: &Path, args: &[&str]) -> Result<Output> {
+    git_os(cwd, args.iter().map(OsStr::new))
+}
+
+fn git_os<'a>(cwd: &Path, args: impl IntoIterator<Item = &'a OsStr>) -> Result<Output> {
+    Command::new("git")
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .map_err(|e| {
+            Error::setup(format!("cannot run git: {e}"))
+                .with_hint("the hook needs the git command on PATH")
+        })
+}
+
+/// Run git and return stdout, or an error with git's message.
+fn git_ok(cwd: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    let out = git(cwd, args)?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(Error::internal(format!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// The hooks folder git uses for the repository at `cwd` (`git rev-parse --git-path hooks`,
+/// which honours `core.hooksPath` and linked worktrees), as an absolute path.
+pub fn hooks_dir(cwd: &Path) -> Result<PathBuf> {
+    let out = git(
+        cwd,
+        &["rev-parse", "--path-format=absolute", "--git-path", "hooks"],
+    )?;
+    let text = if out.status.success() {
+        out.stdout
+    } else {
+        // git before 2.31 has no --path-format; the answer is then relative to cwd.
+        git_ok(cwd, &["rev-parse", "--git-path", "hooks"]).map_err(|e| {
+            Error::setup(format!("cannot find the hooks folder: {}", e.message))
+                .with_hint("run wt inside a git repository")
+        })?
+    };
+    let p = PathBuf::from(String::from_utf8_lossy(&text).trim());
+    Ok(if p.is_absolute() { p } else { cwd.join(p) })
+}
+
+/// git config `core.hooksPath` as git at `cwd` sees it, if set (None too when git cannot
+/// be run).
+pub fn hooks_path_config(cwd: &Path) -> Option<String> {
+    git(cwd, &["config", "--get", "core.hooksPath"])
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// The tree of what is staged at `cwd` (`git write-tree`, which writes its tree objects).
+pub fn staged_tree(cwd: &Path) -> Result<Oid> {
+    let out = String::from_utf8_lossy(&git_ok(cwd, &["write-tree"])?).into_owned();
+    Oid::from_str(out.trim()).map_err(|_| Error::internal(format!("not an object id: `{out}`")))
+}
+
+/// Tracked files at `cwd` whose working-tree copy differs from the index
+/// (`git diff --name-only`).
+pub fn unstaged_paths(cwd: &Path) -> Result<Vec<String>> {
+    let out = git_ok(cwd, &["diff", "--name-only", "--no-ext-diff", "-z"])?;
+    Ok(out
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect())
+}
+
+/// The difference between the tree `staged` (the index's) and the working tree at `cwd`, as
+/// a binary patch `git apply` takes; None when there is none. Submodules are ignored.
+pub fn unstaged_patch(cwd: &Path, staged: Oid) -> Result<Option<Vec<u8>>> {
+    let tree = staged.to_string();
+    let out = git(
+        cwd,
+        &[
+            "diff-index",
+            "--ignore-submodules",
+            "--binary",
+            "--exit-code",
+            "--no-color",
+            "--no-ext-diff",
+            &tree,
+            "--",
+        ],
+    )?;
+    match out.status.code() {
+        Some(0) => Ok(None),
+        Some(1) if out.stdout.iter().all(u8::is_ascii_whitespace) => Ok(None),
+        Some(1) => Ok(Some(out.stdout)),
+        _ => Err(Error::internal(format!(
+            "git diff-index failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))),
+    }
+}
+
+/// Make the tracked files at `cwd` match the index (`git checkout -- .`).
+pub fn checkout_index(cwd: &Path) -> Result<()> {
+    git_ok(cwd, &["checkout", "--", "."]).map(|_| ())
+}
+
+/// Apply the patch file `patch` to the working tree at `cwd` (`git apply`), a second time
+/// with `core.autocrlf=false` if the first fails. Whether either worked.
+pub fn apply_patch(cwd: &Path, patch: &Path) -> bool {
+    let p = patch.as_os_str();
+    for extra in [&[][..], &["-c", "core.autocrlf=false"][..]] {
+        let args = extra
+            .iter()
+            .map(OsStr::new)
+            .chain(["apply", "--whitespace=nowarn"].map(OsStr::new))
+            .chain([p]);
+        if git_os(cwd, args).is_ok_and(|o| o.status.success()) {
+            return true;
+        }
+    }
+    false
+}

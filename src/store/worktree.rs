@@ -1,0 +1,262 @@
+//! Working trees as git sees them: the tree `git add -A && git write-tree` would make of one
+//! (less a top-level folder), the worktrees of a repository, and what a worktree's index has
+//! staged. Also trees with one top-level entry removed, which is how the CI rule leaves
+//! `.work/` out of "the code".
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use git2::{
+    ErrorCode, Index, IndexEntry, IndexTime, ObjectType, Repository, Status, StatusOptions,
+};
+
+use super::{Oid, Store};
+use crate::error::{Error, Result};
+
+/// The tree `root` without its top-level entry `name` (written if it differs; `root` itself
+/// when there is no such entry).
+fn tree_without_in(repo: &Repository, root: Oid, name: &str) -> Result<Oid> {
+    let tree = repo.find_tree(root)?;
+    if tree.get_name(name).is_none() {
+        return Ok(root);
+    }
+    let mut b = repo.treebuilder(Some(&tree))?;
+    b.remove(name)?;
+    Ok(b.write()?)
+}
+
+/// The index of one worktree, read once, for looking up what is staged.
+pub struct StagedIndex {
+    index: Index,
+}
+
+impl StagedIndex {
+    /// The blob staged at `path` (stage 0), if any.
+    pub fn blob(&self, path: &str) -> Option<Oid> {
+        self.index.get_path(Path::new(path), 0).map(|e| e.id)
+    }
+}
+
+/// The id git gives `content` as a blob (nothing is written).
+pub fn blob_id(content: &[u8]) -> Result<Oid> {
+    Ok(Oid::hash_object(ObjectType::Blob, content)?)
+}
+
+/// The index of the worktree at `workdir`: None when no repository can be opened there, an
+/// error when its index cannot be read.
+pub fn staged_index(workdir: &Path) -> Result<Option<StagedIndex>> {
+    let Ok(r) = Repository::open(workdir) else {
+        return Ok(None);
+    };
+    Ok(Some(StagedIndex { index: r.index()? }))
+}
+
+impl Store {
+    /// The tree `root` (a root tree id) without its top-level entry `name`.
+    pub fn tree_without(&self, root: Oid, name: &str) -> Result<Oid> {
+        tree_without_in(&self.repo, root, name)
+    }
+
+    /// The main worktree and every linked one of this repository, each as (working tree,
+    /// git dir). Worktrees that cannot be opened are left out.
+    pub fn worktree_git_dirs(&self) -> Vec<(PathBuf, PathBuf)> {
+        let mut out = Vec::new();
+        let Ok(main) = Repository::open(self.common_dir()) else {
+            return out;
+        };
+        if let Some(w) = main.workdir() {
+            out.push((w.to_path_buf(), main.path().to_path_buf()));
+        }
+        if let Ok(names) = main.worktrees() {
+            for name in names.iter().filter_map(|n| n.ok().flatten()) {
+                if let Ok(wt) = main.find_worktree(name) {
+                    if let Ok(r) = Repository::open_from_worktree(&wt) {
+                        if let Some(w) = r.workdir() {
+                            out.push((w.to_path_buf(), r.path().to_path_buf()));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The tree of the working tree as `git add -A && git write-tree` would make it (tracked
+    /// files as they are on disk, plus untracked files that are not ignored), without the
+    /// top-level entry `exclude`. It is built in an in-memory index from HEAD's tree: the
+    /// user's index is neither read for content nor written, and no lock is taken. Blobs of
+    /// changed files are written to the object database like `git add` would. Filters
+    /// (autocrlf, LFS) are not applied. Submodules keep HEAD's commit.
+    pub fn worktree_tree_without(&self, exclude: &str) -> Result<Oid> {
+        let repo = &self.repo;
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| Error::setup("this repository has no working tree"))?
+            .to_path_buf();
+        let mut index = Index::new()?;
+        // The top-level names to look at: HEAD's and the disk's, except `exclude` (and
+        // `.git`). Status is then asked about exactly those (literal paths, each with what is
+        // under it), so it never lists or compares what is under `exclude`: with 10,000
+        // ticket files checked out there that was most of the time.
+        let mut top: std::collections::BTreeSet<Vec<u8>> = std::collections::BTreeSet::new();
+        if let Some(head) = self.head_commit() {
+            // HEAD's tree without `exclude`: what is under it never enters this index.
+            let kept = tree_without_in(repo, repo.find_commit(head)?.tree_id(), exclude)?;
+            let kept = repo.find_tree(kept)?;
+            top.extend(kept.iter().map(|e| e.name_bytes().to_vec()));
+            index.read_tree(&kept)?;
+        }
+        for e in fs::read_dir(&workdir)? {
+            let name = e?.file_name();
+            if name != exclude && name != ".git" {
+                top.insert(name.as_encoded_bytes().to_vec());
+            }
+        }
+        if top.is_empty() {
+            // Nothing but `exclude` (an empty pathspec would mean everything).
+            let root = index.write_tree_to(repo)?;
+            return tree_without_in(repo, root, exclude);
+        }
+        let filemode = repo
+            .config()
+            .ok()
+            .and_then(|c| c.get_bool("core.filemode").ok())
+            .unwrap_or(true);
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .include_unmodified(false)
+            .exclude_submodules(true)
+            .renames_head_to_index(false)
+            .renames_index_to_workdir(false)
+            .disable_pathspec_match(true);
+        for name in top {
+            opts.pathspec(name);
+        }
+        let statuses = repo.statuses(Some(&mut opts))?;
+        let excluded_prefix = format!("{exclude}/");
+        for s in statuses.iter() {
+            let st = s.status();
+            if st.contains(Status::IGNORED) || st == Status::CURRENT {
+                continue;
+            }
+            let path_bytes = s.path_bytes();
+            let Ok(path) = std::str::from_utf8(path_bytes) else {
+                return Err(Error::invalid(format!(
+                    "path is not UTF-8: {}",
+                    String::from_utf8_lossy(path_bytes)
+                )));
+            };
+            if path.starts_with(&excluded_prefix) || path.ends_with('/') {
+                continue;
+            }
+            let full = workdir.join(path);
+            let meta = match fs::symlink_metadata(&full) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    match index.remove(Path::new(path), 0) {
+                        Ok(()) => {}
+                        Err(e) if e.code() == ErrorCode::NotFound => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let (oid, mode) = if meta.file_type().is_symlink() {
+                let target = fs::read_link(&full)?;
+                let bytes = target.to_string_lossy().into_owned().into_bytes();
+                (repo.blob(&bytes)?, 0o120000)
+            } else if meta.is_file() {
+                let old_mode = index.get_path(Path::new(path), 0).map(|e| e.mode);
+                (repo.blob_path(&full)?, file_mode(&meta, filemode, old_mode))
+            } else {
+                continue;
+            };
+            index.add(&entry(path, oid, mode))?;
+        }
+        let root = index.write_tree_to(repo)?;
+        tree_without_in(repo, root, exclude)
+    }
+}
+
+#[cfg(unix)]
+fn file_mode(meta: &fs::Metadata, filemode: bool, old: Option<u32>) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    match (filemode, old) {
+        (false, Some(m)) if m == 0o100755 || m == 0o100644 => m,
+        _ if meta.permissions().mode() & 0o111 != 0 => 0o100755,
+        _ => 0o100644,
+    }
+}
+
+#[cfg(not(unix))]
+fn file_mode(_meta: &fs::Metadata, _filemode: bool, old: Option<u32>) -> u32 {
+    old.unwrap_or(0o100644)
+}
+
+fn entry(path: &str, id: Oid, mode: u32) -> IndexEntry {
+    IndexEntry {
+        ctime: IndexTime::new(0, 0),
+        mtime: IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode,
+        uid: 0,
+        gid: 0,
+        file_size: 0,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::scratch::ScratchRepo;
+
+    #[test]
+    fn the_worktree_tree_leaves_out_the_excluded_folder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let repo = ScratchRepo::init(root, "main").expect("init");
+        std::fs::create_dir_all(root.join(".work")).expect("mkdir");
+        std::fs::write(root.join(".work/t.md"), "t\n").expect("write");
+        repo.commit_path(".work/t.md", "tickets\n", "A", "a@example.com")
+            .expect("commit");
+        std::fs::write(root.join("code.rs"), "fn main() {}\n").expect("write");
+        repo.commit_path("code.rs", "code\n", "A", "a@example.com")
+            .expect("commit");
+        let store = Store::discover(root).expect("open");
+        let head_tree = store
+            .commit_tree(store.head_commit().expect("HEAD"))
+            .unwrap();
+        let code = store.tree_without(head_tree, ".work").unwrap();
+        assert_eq!(store.work_tree_in(code, ".work").unwrap(), None);
+        assert!(store.blob_in(code, "code.rs").unwrap().is_some());
+        // Nothing changed on disk: the working tree's code is HEAD's.
+        assert_eq!(store.worktree_tree_without(".work").unwrap(), code);
+        // A ticket edit does not change it; a code edit, even untracked, does.
+        std::fs::write(root.join(".work/t.md"), "changed\n").expect("write");
+        assert_eq!(store.worktree_tree_without(".work").unwrap(), code);
+        std::fs::write(root.join("new.rs"), "\n").expect("write");
+        let now = store.worktree_tree_without(".work").unwrap();
+        assert_ne!(now, code);
+        assert_eq!(
+            store.tree_changed_paths(code, now, 20).unwrap(),
+            vec!["new.rs"]
+        );
+
+        let staged = staged_index(root).unwrap().expect("an index");
+        assert_eq!(
+            staged.blob("code.rs"),
+            Some(blob_id(b"fn main() {}\n").unwrap())
+        );
+        assert_eq!(staged.blob("new.rs"), None);
+        let dirs = store.worktree_git_dirs();
+        assert_eq!(dirs.len(), 1);
+    }
+}
