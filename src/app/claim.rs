@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::report::{Reported, SchemaVersion, TicketChange, TicketView};
+use super::report::{SchemaVersion, TicketView};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::clock;
 use crate::model::frontmatter::Value;
@@ -232,47 +232,6 @@ pub enum Wanted<'a> {
     NextReview(Option<Kind>),
 }
 
-/// Claim as `wt claim` does: for a review locally; otherwise through the remote when
-/// `sync: {mode: claim}` is configured or `remote` is asked for (the claim is won only once
-/// the remote accepted it), else locally.
-pub fn claim_as_configured(
-    ws: &Workspace,
-    wanted: Wanted<'_>,
-    agent: &str,
-    opts: &ClaimOptions,
-    remote: bool,
-) -> Result<Reported<ClaimReport>> {
-    use super::sync::{claim_mode, claim_published, ClaimTarget, SyncOptions};
-    let publish = match claim_mode(ws)? {
-        Some(so) => Some(so),
-        None if remote => Some(SyncOptions::default()),
-        None => None,
-    };
-    let wanted = match wanted {
-        Wanted::Next(None) => Wanted::Next(Some(Some(ws.config()?.ready.default_kind))),
-        w => w,
-    };
-    let mut warnings = Vec::new();
-    let w = match (wanted, publish) {
-        (Wanted::NextReview(kind), _) => super::review::claim_next_review(ws, kind, agent)?,
-        (Wanted::Id(q), Some(so)) => {
-            let (w, rep) = claim_published(ws, ClaimTarget::Id(q), agent, opts, &so)?;
-            warnings.extend(rep.warnings);
-            w
-        }
-        (Wanted::Next(kind), Some(so)) => {
-            let target = ClaimTarget::Next(kind.flatten());
-            let (w, rep) = claim_published(ws, target, agent, opts, &so)?;
-            warnings.extend(rep.warnings);
-            w
-        }
-        (Wanted::Id(q), None) => claim_with(ws, q, agent, opts)?,
-        (Wanted::Next(kind), None) => claim_next_with(ws, kind.flatten(), agent, opts)?,
-    };
-    warnings.extend(w.warnings.iter().cloned());
-    Ok(Reported::new(ClaimReport::new(&w)).warning(warnings))
-}
-
 /// Claim ticket `query` for `agent`.
 pub fn claim(ws: &Workspace, query: &str, agent: &str, force: bool) -> Result<Written<Claimed>> {
     claim_with(
@@ -407,24 +366,6 @@ pub fn release_with(
     })
 }
 
-/// Release as `wt release` does: published through the remote in claim mode.
-pub fn release_as_configured(
-    ws: &Workspace,
-    query: &str,
-    agent: &str,
-    token: Option<&str>,
-    force: bool,
-) -> Result<Reported<TicketChange>> {
-    let (w, sync_warnings) = super::sync::maybe_published(
-        ws,
-        || release_with(ws, query, agent, token, force),
-        |_, _| Ok(()),
-    )?;
-    Ok(Reported::new(TicketChange::new(&w.value, w.commit))
-        .warning(w.warnings)
-        .warning(sync_warnings))
-}
-
 /// `wt heartbeat`: the claim with its renewed lease.
 #[derive(Debug, Clone, Serialize)]
 pub struct HeartbeatReport {
@@ -438,32 +379,6 @@ pub struct HeartbeatReport {
     /// Leases are off (`claims.lease_minutes: 0`): nothing was renewed (text output only).
     #[serde(skip)]
     pub no_lease: bool,
-}
-
-/// Renew a lease as `wt heartbeat` does: published through the remote in claim mode.
-pub fn heartbeat_as_configured(
-    ws: &Workspace,
-    query: &str,
-    agent: &str,
-    token: Option<&str>,
-    lease_minutes: Option<u32>,
-) -> Result<Reported<HeartbeatReport>> {
-    let (w, sync_warnings) = super::sync::maybe_published(
-        ws,
-        || heartbeat(ws, query, agent, token, lease_minutes),
-        |ws, h| super::sync::check_claim_unchanged(ws, &h.ticket),
-    )?;
-    let h = &w.value;
-    let report = HeartbeatReport {
-        schema_version: SchemaVersion,
-        ticket: TicketView::of(&h.ticket),
-        was_stale: h.was_stale,
-        commit: w.commit.map(|x| x.to_string()),
-        no_lease: h.no_lease,
-    };
-    Ok(Reported::new(report)
-        .warning(w.warnings)
-        .warning(sync_warnings))
 }
 
 /// The result of a heartbeat.

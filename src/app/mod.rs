@@ -9,6 +9,7 @@ pub mod batch;
 pub mod check;
 pub mod ci;
 pub mod claim;
+pub mod configured;
 pub mod context;
 pub mod demo;
 pub mod dep;

@@ -74,7 +74,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         (_, true, false) => Wanted::Next(args.kind.kind()),
         (id, false, _) => Wanted::Id(id.as_deref().unwrap_or_default()),
     };
-    let r = crate::app::claim::claim_as_configured(&ws, wanted, &agent, &opts, args.remote)?;
+    let r = crate::app::configured::claim(&ws, wanted, &agent, &opts, args.remote)?;
     Ok(Out::reported(r, move |r| render_text(r, &agent)))
 }
 

@@ -22,7 +22,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let agent = args.agent.name(&ws)?;
-    let r = crate::app::claim::heartbeat_as_configured(
+    let r = crate::app::configured::heartbeat(
         &ws,
         &args.ticket.id,
         &agent,

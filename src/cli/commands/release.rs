@@ -21,7 +21,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let ws = ctx.workspace()?;
     let agent = args.agent.name(&ws)?;
-    let r = crate::app::claim::release_as_configured(
+    let r = crate::app::configured::release(
         &ws,
         &args.ticket.id,
         &agent,
