@@ -433,6 +433,16 @@ impl Store {
             },
         };
         for (i, (path, old_oid)) in old.iter().enumerate() {
+            if let Some((dir, what)) = not_a_folder_on_the_way(checkout.path(), path) {
+                return Err(Error::refused(format!(
+                    "refusing to write {path} in {}: {dir} is {what}, not a folder; wt never replaces what it did not create",
+                    checkout.display()
+                ))
+                .with_hint(format!(
+                    "move {dir} out of the way in {} (and commit that), then retry",
+                    checkout.display()
+                )));
+            }
             let file = checkout.join(path);
             let on_disk = match fs::read(&file) {
                 Ok(bytes) => Some(Oid::hash_object(ObjectType::Blob, &bytes)?),
@@ -602,17 +612,7 @@ fn commit_cas_in(
         Some(p) => Some(repo.find_commit(p)?.tree()?),
         None => None,
     };
-    let mut changes: Vec<PathChange<'_>> = Vec::with_capacity(edits.len());
-    for e in edits {
-        let oid = match e {
-            Edit::Write { content, .. } => Some(repo.blob(content)?),
-            Edit::Delete { .. } => None,
-        };
-        changes.push((e.path().split('/').collect(), oid));
-    }
-    let tree_id = apply(repo, base.as_ref(), &changes)?
-        .map(Ok)
-        .unwrap_or_else(|| repo.treebuilder(None)?.write())?;
+    let tree_id = tree_with_edits(repo, base.as_ref(), edits)?;
     let tree = repo.find_tree(tree_id)?;
     let author = signature("AUTHOR", repo)?;
     let committer = signature("COMMITTER", repo)?;
@@ -648,26 +648,89 @@ fn commit_cas_in(
     }
 }
 
+/// The root tree `base` (None: empty) with `edits` applied (see [`apply`]); new blobs are
+/// written to the object database. Returns the new tree's id.
+pub(in crate::store) fn tree_with_edits(
+    repo: &Repository,
+    base: Option<&Tree<'_>>,
+    edits: &[Edit],
+) -> Result<Oid> {
+    let mut changes: Vec<PathChange<'_>> = Vec::with_capacity(edits.len());
+    for e in edits {
+        let oid = match e {
+            Edit::Write { content, .. } => Some(repo.blob(content)?),
+            Edit::Delete { .. } => None,
+        };
+        changes.push((e.path().split('/').collect(), oid));
+    }
+    match apply(repo, base, &changes, "")? {
+        Some(id) => Ok(id),
+        None => Ok(repo.treebuilder(None)?.write()?),
+    }
+}
+
+/// What a tree entry of mode `mode` is, in words.
+fn entry_kind(mode: i32) -> &'static str {
+    match mode {
+        0o100644 => "a file",
+        0o100755 => "an executable file",
+        0o120000 => "a symbolic link",
+        0o160000 => "a submodule (gitlink)",
+        0o040000 => "a folder",
+        _ => "an entry of an unknown kind",
+    }
+}
+
+/// A wt commit never drops an entry it did not create: `path` holds `mode` where wt needs
+/// something else.
+fn in_the_way(path: &str, mode: i32, needed: &str) -> Error {
+    Error::refused(format!(
+        "refusing to replace {path} in the state branch: it is {}, and wt needs {needed} there; wt never drops an entry it did not create",
+        entry_kind(mode)
+    ))
+    .with_hint(format!(
+        "move it out of the way with git (e.g. `git mv {path} <elsewhere>` on the state branch) and commit, then retry"
+    ))
+}
+
 /// Apply `changes` (path components → new blob or deletion) to `base`, recursively,
-/// rebuilding only the trees along changed paths. Returns None for an empty tree.
+/// rebuilding only the trees along changed paths. Returns None for an empty tree. `prefix`
+/// is the path of `base` ("" at the root), for messages.
+///
+/// Only regular files are written over or deleted, keeping an executable file executable;
+/// a folder is only entered where there is a folder or nothing. Anything else in the way (a
+/// file where a folder must go, a submodule, a symbolic link, a folder where a ticket file
+/// goes) is refused, naming the path.
 fn apply(
     repo: &Repository,
     base: Option<&Tree<'_>>,
     changes: &[PathChange<'_>],
+    prefix: &str,
 ) -> Result<Option<Oid>> {
     let mut builder = repo.treebuilder(base)?;
     let mut groups: BTreeMap<&str, Vec<PathChange<'_>>> = BTreeMap::new();
+    let full = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}/{name}")
+        }
+    };
     for (parts, oid) in changes {
         let Some((first, rest)) = parts.split_first() else {
             continue;
         };
         if rest.is_empty() {
+            let existing = builder.get(first)?.map(|e| e.filemode());
+            if let Some(mode) = existing.filter(|m| *m != 0o100644 && *m != 0o100755) {
+                return Err(in_the_way(&full(first), mode, "a ticket file"));
+            }
             match oid {
                 Some(o) => {
-                    builder.insert(first, *o, 0o100644)?;
+                    builder.insert(first, *o, existing.unwrap_or(0o100644))?;
                 }
                 None => {
-                    if builder.get(first)?.is_some() {
+                    if existing.is_some() {
                         builder.remove(first)?;
                     }
                 }
@@ -679,9 +742,10 @@ fn apply(
     for (name, sub) in groups {
         let sub_base = match builder.get(name)? {
             Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
-            _ => None,
+            Some(e) => return Err(in_the_way(&full(name), e.filemode(), "a folder")),
+            None => None,
         };
-        match apply(repo, sub_base.as_ref(), &sub)? {
+        match apply(repo, sub_base.as_ref(), &sub, &full(name))? {
             Some(id) => {
                 builder.insert(name, id, 0o040000)?;
             }
@@ -742,6 +806,22 @@ fn honour_git_config_env() {
             let _ = unsafe { git2::opts::set_search_path(level, nowhere) };
         }
     });
+}
+
+/// The first folder on the way to `path` (relative, `/`-separated) in `root` that exists
+/// but is not a folder (a file, a symbolic link), and what it is.
+fn not_a_folder_on_the_way(root: &Path, path: &str) -> Option<(String, &'static str)> {
+    let parts: Vec<&str> = path.split('/').collect();
+    for n in 1..parts.len() {
+        let dir = parts[..n].join("/");
+        match fs::symlink_metadata(root.join(&dir)) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(m) if m.file_type().is_symlink() => return Some((dir, "a symbolic link")),
+            Ok(_) => return Some((dir, "a file")),
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 /// Write a file by writing a temporary sibling and renaming it over the target.

@@ -1,9 +1,7 @@
 //! Re-making a commit on another base and moving a branch by compare-and-swap: the local
 //! mechanics of `wt sync` (which commits to replay and what goes into them is its business).
 
-use std::path::Path;
-
-use git2::{ErrorCode, Index, IndexEntry, IndexTime};
+use git2::ErrorCode;
 
 use super::{signature, Edit, Oid, Store};
 use crate::error::Result;
@@ -17,40 +15,13 @@ pub enum BranchMove {
 }
 
 impl Store {
-    /// The root tree of commit `base` with `edits` applied (built in an in-memory index; new
-    /// blobs are written to the object database). Returns the new tree's id.
+    /// The root tree of commit `base` with `edits` applied, as a wt commit builds it (an
+    /// entry wt did not create is never dropped: see `apply` in this folder's mod.rs); new
+    /// blobs are written to the object database. Returns the new tree's id.
     pub fn tree_with_edits(&self, base: Oid, edits: &[Edit]) -> Result<Oid> {
         let repo = &self.repo;
-        let mut index = Index::new()?;
-        index.read_tree(&repo.find_commit(base)?.tree()?)?;
-        for e in edits {
-            match e {
-                Edit::Write { path, content } => {
-                    let oid = repo.blob(content)?;
-                    let entry = IndexEntry {
-                        ctime: IndexTime::new(0, 0),
-                        mtime: IndexTime::new(0, 0),
-                        dev: 0,
-                        ino: 0,
-                        mode: 0o100644,
-                        uid: 0,
-                        gid: 0,
-                        file_size: content.len() as u32,
-                        id: oid,
-                        flags: 0,
-                        flags_extended: 0,
-                        path: path.as_bytes().to_vec(),
-                    };
-                    index.add(&entry)?;
-                }
-                Edit::Delete { path } => match index.remove_path(Path::new(path)) {
-                    Ok(()) => {}
-                    Err(e) if e.code() == ErrorCode::NotFound => {}
-                    Err(e) => return Err(e.into()),
-                },
-            }
-        }
-        Ok(index.write_tree_to(repo)?)
+        let tree = repo.find_commit(base)?.tree()?;
+        super::tree_with_edits(repo, Some(&tree), edits)
     }
 
     /// Write a commit of `tree` on the single parent `parent` with `message`, keeping the

@@ -352,3 +352,57 @@ fn a_ticket_with_uncommitted_edits_in_the_state_checkout_is_never_overwritten() 
     assert!(r.read(&path).contains("My unsaved thoughts."));
     assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
 }
+
+/// `git ls-tree <rev> -- <path>`: "<mode> <type> <id>\t<path>" or "".
+fn tree_entry(r: &Repo, rev: &str, path: &str) -> String {
+    r.git(&["ls-tree", rev, "--", path]).ok().trim().to_string()
+}
+
+#[test]
+fn new_refuses_to_drop_a_committed_file_or_gitlink_where_the_child_folder_goes() {
+    // A gitlink (a submodule entry) committed where the phase's child folder must go, on
+    // the state branch checked out here.
+    let r = Repo::new();
+    let p = r.new_ticket(&["phase-spec", "Phase one"]);
+    let folder = r.ticket_path(&p).trim_end_matches(".md").to_string();
+    let head = rev(&r, "HEAD");
+    r.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{head},{folder}"),
+    ])
+    .ok();
+    r.git(&["commit", "-q", "-m", "a submodule where the folder goes"])
+        .ok();
+    let before = rev(&r, "HEAD");
+    let run = r.wt(&["new", "job", "Child", "--parent", &p]);
+    run.fails_with(5);
+    assert!(run.stderr().contains(&folder), "{}", run.stderr());
+    assert_eq!(rev(&r, "HEAD"), before, "nothing committed");
+    assert!(tree_entry(&r, "HEAD", &folder).starts_with("160000 commit"));
+
+    // A plain file there, on a state branch no worktree has checked out.
+    let r = Repo::bare_git();
+    r.wt(&["init", "--no-hook", "--branch", "tickets"]).ok();
+    let p = r.new_ticket(&["phase-spec", "Phase one"]);
+    let folder = r.ticket_path(&p).trim_end_matches(".md").to_string();
+    let side = r.home().join("tickets-checkout");
+    let side_s = side.to_str().expect("utf8");
+    r.git(&["worktree", "add", "-q", side_s, "tickets"]).ok();
+    std::fs::write(side.join(&folder), "my notes, not a folder\n").unwrap();
+    r.git_in(&side, &["add", &folder]).ok();
+    r.git_in(&side, &["commit", "-q", "-m", "notes"]).ok();
+    // From the checkout that has the file: refused, naming it.
+    let run = r.wt_in(&side, &["new", "job", "Child", "--parent", &p]);
+    run.fails_with(5);
+    assert!(run.stderr().contains(&folder), "{}", run.stderr());
+    r.git(&["worktree", "remove", "--force", side_s]).ok();
+    // With no checkout in the way, the commit itself is refused.
+    let before = rev(&r, "tickets");
+    let run = r.wt(&["new", "job", "Child", "--parent", &p]);
+    run.fails_with(5);
+    assert!(run.stderr().contains(&folder), "{}", run.stderr());
+    assert_eq!(rev(&r, "tickets"), before, "nothing committed");
+    assert!(tree_entry(&r, "tickets", &folder).starts_with("100644 blob"));
+}
