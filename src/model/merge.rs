@@ -8,7 +8,10 @@
 //! - The claim fields (`status`, `claimed_by`, `claimed_at`, `claim_expires`, `claim_token`,
 //!   `claim_stolen_from`) are one unit: a claim, a heartbeat, a takeover, a release or a done
 //!   is never mixed with another side's; when both sides changed them differently, the
-//!   remote's claim stands (it was published first) and a conflict is reported.
+//!   remote's claim stands (it was published first) and a conflict is reported. The losing
+//!   side's whole change to that ticket goes with its claim (a superseded `done`'s
+//!   `implemented_by` and progress note too): the result is the remote's file, and the
+//!   conflict names what was dropped.
 //! - `updated` changed on both sides takes the later time, without a conflict.
 //! - Any other field changed differently on both sides: the remote's value stands, conflict.
 //! - The markdown body is merged line by line (diffy, like `git merge-file`); lines both
@@ -123,10 +126,31 @@ pub fn merge_ticket(base: &str, ours: &str, theirs: &str) -> Option<Merged> {
     let same_claim = CLAIM_GROUP.iter().all(|k| o.raw.get(*k) == t.raw.get(*k));
     if ours_claim && !same_claim {
         if theirs_claim {
+            // Two claims: the remote's stands whole. Everything else our change did to this
+            // ticket came with our claim (one wt commit is one verb: a done's
+            // `implemented_by`, its progress note) and goes with it, so the result never
+            // holds fields of both.
+            let mut dropped: Vec<String> = keys
+                .iter()
+                .filter(|k| !CLAIM_GROUP.contains(&k.as_str()) && k.as_str() != "updated")
+                .filter(|k| changed(&o, k) && o.raw.get(k.as_str()) != t.raw.get(k.as_str()))
+                .map(|k| format!("{k} {}", shown(o.raw.get(k.as_str()).copied())))
+                .collect();
+            if o.body != b.body && o.body != t.body {
+                dropped.push("its edits to the body".into());
+            }
+            let mut ours = claim_summary(&o);
+            if !dropped.is_empty() {
+                ours.push_str(&format!("; with it {}", dropped.join(", ")));
+            }
             conflicts.push(FieldConflict {
                 field: "claim".into(),
-                ours: claim_summary(&o),
+                ours,
                 theirs: claim_summary(&t),
+            });
+            return Some(Merged {
+                text: theirs.to_string(),
+                conflicts,
             });
         } else {
             for k in CLAIM_GROUP {
@@ -330,13 +354,38 @@ mod tests {
             &crate::model::frontmatter::Value::Str("Both".into()),
         )
         .unwrap();
+        // A change that came with the losing claim (one wt commit is one verb) loses with
+        // it, and the conflict names it.
         let m2 = merge_ticket(BASE, &ours2, &theirs).unwrap();
-        assert!(
-            m2.text.contains("updated: \"2026-01-01T00:05:00Z\"\n"),
-            "{}",
-            m2.text
+        assert_eq!(m2.text, theirs);
+        assert!(m2.conflicts[0].ours.contains("title Both"), "{:?}", m2.conflicts);
+    }
+
+    #[test]
+    fn a_superseded_done_loses_whole_to_the_claim_that_took_over() {
+        let claimed = with(&[("status", "in_progress"), ("claimed_by", "alice")], "");
+        let done = with(
+            &[("status", "review"), ("implemented_by", "alice")],
+            "- alice: done without CI\n",
         );
-        assert!(m2.text.contains("title: Both\n") && m2.text.contains("claimed_by: b\n"));
+        let stolen = with(
+            &[
+                ("status", "in_progress"),
+                ("claimed_by", "bob"),
+                ("claim_stolen_from", "alice"),
+            ],
+            "",
+        );
+        let m = merge_ticket(&claimed, &done, &stolen).unwrap();
+        assert_eq!(m.text, stolen, "nothing of the superseded done is kept");
+        assert_eq!(m.conflicts.len(), 1);
+        assert_eq!(m.conflicts[0].field, "claim");
+        assert!(
+            m.conflicts[0].ours.contains("implemented_by alice")
+                && m.conflicts[0].ours.contains("body"),
+            "{:?}",
+            m.conflicts
+        );
     }
 
     #[test]

@@ -183,3 +183,42 @@ fn in_claim_mode_claims_and_done_reach_the_remote_and_a_superseded_done_is_refus
     assert!(remote_file(&ids[1]).contains("claimed_by: b\n"));
     assert!(remote_file(&ids[1]).contains("status: in_progress\n"));
 }
+
+#[test]
+fn sync_never_mixes_a_superseded_done_with_the_claim_that_took_over() {
+    // Alice claims and publishes; her lease runs out; Bob takes the claim over through the
+    // remote; Alice, offline, finishes (for review) and syncs.
+    let r = Repo::new();
+    let ids = jobs(&r, 1, "Taken over");
+    let (bare, cl) = clones(&r, 2);
+    let (alice, bob) = (&cl[0], &cl[1]);
+    r.wt_in(alice, &["claim", &ids[0], "--agent", "alice"]).ok();
+    r.wt_in(alice, &["sync"]).ok();
+    let later = now_plus(31);
+    let env = [("WT_NOW", later.as_str())];
+    r.wt_env(
+        bob,
+        &["claim", &ids[0], "--agent", "bob", "--steal-stale", "--remote"],
+        &env,
+    )
+    .ok();
+    r.wt_env(alice, &["done", &ids[0], "--agent", "alice"], &env)
+        .ok();
+    let run = r.wt_env(alice, &["--json", "sync"], &env);
+    let rep = run.json();
+    // The claim that reached the remote first (Bob's) wins whole; Alice's done is reported.
+    assert_eq!(rep["conflicts"][0]["ticket"], ids[0].as_str(), "{rep}");
+    assert_eq!(rep["conflicts"][0]["field"], "claim", "{rep}");
+    let path = show(&r, alice, &ids[0])["path"].as_str().unwrap().to_string();
+    let remote = r.git_in(&bare, &["show", &format!("main:{path}")]).ok();
+    assert!(remote.contains("claimed_by: bob\n"), "{remote}");
+    assert!(remote.contains("status: in_progress\n"), "{remote}");
+    assert!(
+        !remote.contains("implemented_by: alice"),
+        "a field of Alice's done was mixed into Bob's claim:\n{remote}"
+    );
+    let t = show(&r, alice, &ids[0]);
+    assert_eq!(t["claimed_by"], "bob");
+    assert_eq!(t["implemented_by"], Value::Null, "{t}");
+    assert_eq!(r.git_in(alice, &["status", "--porcelain"]).ok(), "");
+}
