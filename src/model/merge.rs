@@ -358,7 +358,11 @@ mod tests {
         // it, and the conflict names it.
         let m2 = merge_ticket(BASE, &ours2, &theirs).unwrap();
         assert_eq!(m2.text, theirs);
-        assert!(m2.conflicts[0].ours.contains("title Both"), "{:?}", m2.conflicts);
+        assert!(
+            m2.conflicts[0].ours.contains("title Both"),
+            "{:?}",
+            m2.conflicts
+        );
     }
 
     #[test]

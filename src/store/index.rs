@@ -11,8 +11,8 @@
 //! Anything this module does not handle is reported as a fallback and the caller uses libgit2
 //! as before: versions other than 2, 3 and 4; a null trailer (`index.skipHash`); a split index
 //! (`link`), a sparse index (`sdir`) or any other required (lowercase) extension; a path that
-//! is new, conflicted (other stages), skip-worktree, intent-to-add or assume-valid; a mode that
-//! is not a plain non-executable file (what wt commits). A trailer that does not match the
+//! is new, conflicted (other stages) or intent-to-add; a mode that is not a plain
+//! non-executable file. An entry's flags (assume-unchanged, skip-worktree) are never touched. A trailer that does not match the
 //! content is never re-signed. Optional extensions: `EOIE` and `IEOT` (offsets and hashes of
 //! the old layout) and `FSMN` (fsmonitor token: dropping it costs one full refresh) are
 //! dropped; `UNTR`, `REUC` and other optional ones are kept byte for byte.
@@ -36,8 +36,8 @@ const HASH_LEN: usize = 20;
 /// Stat data (40 bytes) + object id + flags.
 const ENTRY_HEADER: usize = 40 + HASH_LEN + 2;
 
-const FLAG_VALID: u16 = 0x8000;
 const FLAG_EXTENDED: u16 = 0x4000;
+#[cfg(test)]
 const EXT_SKIP_WORKTREE: u16 = 0x4000;
 const EXT_INTENT_TO_ADD: u16 = 0x2000;
 const MODE_FILE: u32 = 0o100644;
@@ -109,6 +109,15 @@ pub struct Verified(Vec<u8>);
 /// The stage-0 blob of each of `paths` in the index of `git_dir` (None for a path without a
 /// stage-0 entry) and the bytes read, or None when the index must be read by libgit2 instead.
 pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>, Verified)> {
+    staged_entries(git_dir, paths)
+        .map(|(entries, bytes)| (entries.iter().map(|e| e.map(|(id, _)| id)).collect(), bytes))
+}
+
+/// Like [`staged_blobs`], with each entry's mode (`0o100644`, `0o100755`, ...).
+pub fn staged_entries(
+    git_dir: &Path,
+    paths: &[&str],
+) -> Option<(Vec<Option<(Oid, u32)>>, Verified)> {
     if disabled() {
         note_fallback(&FALLBACK_READS, "WT_FAST_INDEX=0");
         return None;
@@ -116,7 +125,7 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>,
     let start = std::time::Instant::now();
     let out = fs::read(index_path(git_dir))
         .map_err(|_| "the index could not be read")
-        .and_then(|data| lookup(&data, paths).map(|blobs| (blobs, Verified(data))));
+        .and_then(|data| lookup_entries(&data, paths).map(|e| (e, Verified(data))));
     add_micros(&READ_MICROS, start);
     match out {
         Ok(v) => {
@@ -132,6 +141,14 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>,
 
 /// The stage-0 object ids of `paths` in index bytes `data` (trailer checked).
 pub fn lookup(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Oid>>, Unsupported> {
+    Ok(lookup_entries(data, paths)?
+        .into_iter()
+        .map(|e| e.map(|(id, _)| id))
+        .collect())
+}
+
+/// The stage-0 object ids and modes of `paths` in index bytes `data` (trailer checked).
+pub fn lookup_entries(data: &[u8], paths: &[&str]) -> Result<Vec<Option<(Oid, u32)>>, Unsupported> {
     let wanted: Vec<&[u8]> = paths.iter().map(|p| p.as_bytes()).collect();
     let parsed = parse(data, &wanted, false, None)?;
     (0..paths.len())
@@ -142,7 +159,9 @@ pub fn lookup(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Oid>>, Unsupport
                     let id = data
                         .get(h.offset + 40..h.offset + 40 + HASH_LEN)
                         .ok_or("entry out of range")?;
-                    Oid::from_bytes(id).map(Some).map_err(|_| "bad object id")
+                    let mode = be32(data, h.offset + 24)?;
+                    let id = Oid::from_bytes(id).map_err(|_| "bad object id")?;
+                    Ok(Some((id, mode)))
                 }
                 None => Ok(None),
             }
@@ -369,6 +388,18 @@ pub mod cli {
         workdir: &Path,
         paths: &[&str],
     ) -> Result<Vec<Option<Oid>>, String> {
+        Ok(staged_entries(git_dir, workdir, paths)?
+            .into_iter()
+            .map(|e| e.map(|(id, _)| id))
+            .collect())
+    }
+
+    /// The stage-0 blob and mode of each of `paths`, from `git ls-files -s`.
+    pub fn staged_entries(
+        git_dir: &Path,
+        workdir: &Path,
+        paths: &[&str],
+    ) -> Result<Vec<Option<(Oid, u32)>>, String> {
         let out = git(git_dir, workdir)
             .args(["ls-files", "-s", "-z", "--"])
             .args(paths)
@@ -386,12 +417,15 @@ pub mod cli {
                 return Err(format!("unexpected git ls-files output: {text}"));
             };
             let mut f = meta.split(' ');
-            let (_, oid, stage) = (f.next(), f.next(), f.next());
+            let (mode, oid, stage) = (f.next(), f.next(), f.next());
             if stage == Some("0") {
                 let oid = oid
                     .and_then(|o| Oid::from_str(o).ok())
                     .ok_or_else(|| format!("unexpected git ls-files output: {text}"))?;
-                found.insert(path.to_string(), oid);
+                let mode = mode
+                    .and_then(|m| u32::from_str_radix(m, 8).ok())
+                    .ok_or_else(|| format!("unexpected git ls-files output: {text}"))?;
+                found.insert(path.to_string(), (oid, mode));
             }
         }
         Ok(paths.iter().map(|p| found.get(*p).copied()).collect())
@@ -449,7 +483,6 @@ pub mod cli {
 struct Hit {
     offset: usize,
     stage: u8,
-    flags: u16,
     ext_flags: u16,
 }
 
@@ -576,7 +609,6 @@ fn parse(
                     Hit {
                         offset: off,
                         stage: ((flags >> 12) & 3) as u8,
-                        flags,
                         ext_flags,
                     },
                 ));
@@ -695,11 +727,10 @@ fn patch_in_place(
         if hit.stage != 0 || hits.next().is_some() {
             return Err("a changed path is conflicted");
         }
-        if hit.flags & FLAG_VALID != 0 {
-            return Err("a changed path is marked assume-unchanged");
-        }
-        if hit.ext_flags & (EXT_SKIP_WORKTREE | EXT_INTENT_TO_ADD) != 0 {
-            return Err("a changed path is skip-worktree or intent-to-add");
+        // Assume-unchanged and skip-worktree entries are refreshed like any other; their
+        // flags are not touched, so the user's bits stay set.
+        if hit.ext_flags & EXT_INTENT_TO_ADD != 0 {
+            return Err("a changed path is intent-to-add");
         }
         let o = hit.offset;
         if be32(data, o + 24)? != MODE_FILE || stat.mode != MODE_FILE {
@@ -1026,7 +1057,7 @@ mod tests {
     }
 
     #[test]
-    fn patch_refuses_new_conflicted_and_skip_worktree_paths() {
+    fn patch_refuses_new_and_conflicted_paths_and_keeps_skip_worktree_flags() {
         let new = Oid::from_bytes(&[0x11; 20]).unwrap();
         let d = sample();
         assert!(patch(d, &[("new.md", stat(), new)]).is_err());
@@ -1048,7 +1079,17 @@ mod tests {
         let sum = Sha1::digest(&d[..end]);
         d[end..].copy_from_slice(&sum);
         assert!(lookup(&d, &["a.md"]).unwrap()[0].is_some());
-        assert!(patch(d, &[("a.md", stat(), new)]).is_err());
+        let out = patch(d.clone(), &[("a.md", stat(), new)]).unwrap();
+        assert_eq!(lookup(&out, &["a.md"]).unwrap()[0], Some(new));
+        let hit = parse(&out, &[b"a.md"], false, None).unwrap().hits[0].1;
+        assert_eq!(hit.ext_flags, EXT_SKIP_WORKTREE);
+        // Intent-to-add (a path not really added yet) is left to libgit2.
+        let mut ita = d;
+        ita[12 + 62..12 + 64].copy_from_slice(&EXT_INTENT_TO_ADD.to_be_bytes());
+        let end = ita.len() - 20;
+        let sum = Sha1::digest(&ita[..end]);
+        ita[end..].copy_from_slice(&sum);
+        assert!(patch(ita, &[("a.md", stat(), new)]).is_err());
     }
 
     #[test]

@@ -411,22 +411,22 @@ impl Store {
     ) -> Result<()> {
         // The staged blobs, read from the index bytes; libgit2 when that is not possible.
         let paths: Vec<&str> = old.iter().map(|(p, _)| p.as_str()).collect();
-        let fast = crate::store::index::staged_blobs(checkout.repo.path(), &paths);
+        let fast = crate::store::index::staged_entries(checkout.repo.path(), &paths);
         let (fast, index) = match fast {
-            Some((blobs, bytes)) => {
+            Some((entries, bytes)) => {
                 *checkout.index_bytes.borrow_mut() = Some(bytes);
-                (Some(blobs), None)
+                (Some(entries), None)
             }
             None => match checkout.index() {
                 Ok(index) => (None, Some(index)),
                 // An index libgit2 cannot read (a split index): ask git itself.
                 Err(e) => {
-                    match crate::store::index::cli::staged_blobs(
+                    match crate::store::index::cli::staged_entries(
                         checkout.repo.path(),
                         checkout,
                         &paths,
                     ) {
-                        Ok(blobs) => (Some(blobs), None),
+                        Ok(entries) => (Some(entries), None),
                         Err(_) => return Err(e.into()),
                     }
                 }
@@ -449,11 +449,12 @@ impl Store {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(e.into()),
             };
-            let staged = match (&fast, &index) {
-                (Some(blobs), _) => blobs.get(i).copied().flatten(),
-                (None, Some(index)) => index.get_path(Path::new(path), 0).map(|e| e.id),
+            let staged_entry = match (&fast, &index) {
+                (Some(entries), _) => entries.get(i).copied().flatten(),
+                (None, Some(index)) => index.get_path(Path::new(path), 0).map(|e| (e.id, e.mode)),
                 (None, None) => None,
             };
+            let staged = staged_entry.map(|(id, _)| id);
             let what = if on_disk != *old_oid {
                 match (on_disk, old_oid) {
                     (Some(_), None) => Some("an untracked file is in the way"),
@@ -463,7 +464,10 @@ impl Store {
             } else if staged != *old_oid {
                 Some("it has staged changes")
             } else {
-                None
+                match staged_entry {
+                    Some((_, mode)) if old_oid.is_some() => mode_change(checkout, path, mode)?,
+                    _ => None,
+                }
             };
             if let Some(what) = what {
                 return Err(Error::refused(format!(
@@ -568,7 +572,7 @@ impl Store {
                 };
                 for e in edits {
                     match e {
-                        Edit::Write { .. } => index.add_path(Path::new(e.path()))?,
+                        Edit::Write { .. } => add_keeping_flags(&mut index, e.path())?,
                         Edit::Delete { .. } => match index.remove_path(Path::new(e.path())) {
                             Ok(()) => {}
                             Err(err) if err.code() == ErrorCode::NotFound => {}
@@ -598,6 +602,29 @@ impl Store {
             }
         }
     }
+}
+
+/// `git update-index --assume-unchanged` (in the entry's flags) and `--skip-worktree` (in
+/// its extended flags).
+const ASSUME_UNCHANGED: u16 = 0x8000;
+const SKIP_WORKTREE: u16 = 0x4000;
+
+/// Refresh the entry of `path` from the file (libgit2's `add_path`), keeping the user's
+/// assume-unchanged and skip-worktree bits, which `add_path` clears.
+fn add_keeping_flags(index: &mut git2::Index, path: &str) -> std::result::Result<(), git2::Error> {
+    let p = Path::new(path);
+    let bits = index
+        .get_path(p, 0)
+        .map(|e| (e.flags & ASSUME_UNCHANGED, e.flags_extended & SKIP_WORKTREE));
+    index.add_path(p)?;
+    if let Some((flags, ext)) = bits.filter(|b| *b != (0, 0)) {
+        if let Some(mut entry) = index.get_path(p, 0) {
+            entry.flags |= flags;
+            entry.flags_extended |= ext;
+            index.add(&entry)?;
+        }
+    }
+    Ok(())
 }
 
 fn commit_cas_in(
@@ -808,6 +835,53 @@ fn honour_git_config_env() {
     });
 }
 
+/// A mode change (`chmod +x`, `chmod -x`) to the tracked file `path` in `checkout`, staged
+/// (`staged_mode` differs from the mode at HEAD, which is the state branch's tip there) or
+/// not (the file's executable bit differs from the mode at HEAD, when git tracks it:
+/// `core.fileMode`). Most ticket files are plain files staged as such, and HEAD is only read
+/// when the index or the file says otherwise.
+fn mode_change(checkout: &Checkout, path: &str, staged_mode: u32) -> Result<Option<&'static str>> {
+    let file_exec = is_executable(&checkout.join(path));
+    if staged_mode == 0o100644 && !file_exec {
+        // A user's staged `chmod -x` of an executable ticket also lands here: wt keeps it
+        // (it writes the file as it is and refreshes the entry's content only).
+        return Ok(None);
+    }
+    let committed = checkout
+        .repo
+        .head()
+        .and_then(|h| h.peel_to_tree())
+        .and_then(|t| t.get_path(Path::new(path)))
+        .map(|e| e.filemode() as u32)
+        .ok();
+    let Some(committed) = committed else {
+        return Ok(None);
+    };
+    if staged_mode != committed {
+        return Ok(Some("it has a staged mode change (chmod)"));
+    }
+    let tracks_exec = checkout
+        .repo
+        .config()
+        .and_then(|c| c.get_bool("core.filemode"))
+        .unwrap_or(true);
+    if tracks_exec && file_exec != (committed == 0o100755) {
+        return Ok(Some("it has an uncommitted mode change (chmod)"));
+    }
+    Ok(None)
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_path: &Path) -> bool {
+    false
+}
+
 /// The first folder on the way to `path` (relative, `/`-separated) in `root` that exists
 /// but is not a folder (a file, a symbolic link), and what it is.
 fn not_a_folder_on_the_way(root: &Path, path: &str) -> Option<(String, &'static str)> {
@@ -840,6 +914,12 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
         // not fsync work-tree files either); the rename keeps readers from a torn file.
         let mut f = fs::File::create(&tmp)?;
         f.write_all(content)?;
+        // The file it replaces keeps its permissions (an executable ticket stays one).
+        if let Ok(m) = fs::metadata(path) {
+            if m.is_file() {
+                f.set_permissions(m.permissions())?;
+            }
+        }
     }
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);

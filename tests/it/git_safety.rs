@@ -406,3 +406,83 @@ fn new_refuses_to_drop_a_committed_file_or_gitlink_where_the_child_folder_goes()
     assert_eq!(rev(&r, "tickets"), before, "nothing committed");
     assert!(tree_entry(&r, "tickets", &folder).starts_with("100644 blob"));
 }
+
+#[cfg(unix)]
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(unix)]
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o111 != 0
+}
+
+#[cfg(unix)]
+#[test]
+fn a_mode_change_to_a_ticket_file_is_refused_like_an_edit_and_a_committed_one_is_kept() {
+    let r = Repo::new();
+    let id = r.new_ticket(&["job", "Modes"]);
+    let path = r.ticket_path(&id);
+    let file = r.root.join(&path);
+    // Unstaged `chmod +x`: refused like an uncommitted edit, nothing changes.
+    chmod(&file, 0o755);
+    let head = rev(&r, "HEAD");
+    let run = r.wt(&["claim", &id, "--agent", "a"]);
+    run.fails_with(5);
+    assert!(
+        run.stderr().contains(&path) && run.stderr().contains("mode"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(rev(&r, "HEAD"), head);
+    assert!(is_executable(&file));
+    // Staged: refused too, and still staged.
+    r.git(&["add", &path]).ok();
+    r.wt(&["claim", &id, "--agent", "a"]).fails_with(5);
+    assert_eq!(rev(&r, "HEAD"), head);
+    assert!(r
+        .git(&["diff", "--cached", "--summary"])
+        .ok()
+        .contains("mode change 100644 => 100755"));
+    // Committed: wt's next write keeps the file executable, in the commit and on disk.
+    r.git(&["commit", "-q", "-m", "executable ticket"]).ok();
+    r.wt(&["claim", &id, "--agent", "a"]).ok();
+    assert!(
+        tree_entry(&r, "HEAD", &path).starts_with("100755 blob"),
+        "{}",
+        tree_entry(&r, "HEAD", &path)
+    );
+    assert!(is_executable(&file));
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+}
+
+#[test]
+fn assume_unchanged_and_skip_worktree_bits_survive_a_write_to_the_ticket() {
+    // Both ways wt refreshes an index entry: in place, and through libgit2.
+    for fast in ["1", "0"] {
+        let r = Repo::new();
+        let a = r.new_ticket(&["job", "Assumed"]);
+        let b = r.new_ticket(&["job", "Skipped"]);
+        let (pa, pb) = (r.ticket_path(&a), r.ticket_path(&b));
+        r.git(&["update-index", "--assume-unchanged", &pa]).ok();
+        r.git(&["update-index", "--skip-worktree", &pb]).ok();
+        let env = [("WT_FAST_INDEX", fast)];
+        r.wt_env(&r.root, &["claim", &a, "--agent", "x"], &env).ok();
+        r.wt_env(&r.root, &["claim", &b, "--agent", "x"], &env).ok();
+        let tag = |p: &str| r.git(&["ls-files", "-v", "--", p]).ok();
+        assert_eq!(
+            (tag(&pa), tag(&pb)),
+            (format!("h {pa}\n"), format!("S {pb}\n")),
+            "WT_FAST_INDEX={fast}: the bits were cleared"
+        );
+        // The entries hold the claimed versions.
+        for (id, p) in [(&a, &pa), (&b, &pb)] {
+            let staged = r.git(&["show", &format!(":{p}")]).ok();
+            assert!(staged.contains("claimed_by: x"), "{id}: {staged}");
+            assert_eq!(r.read(p), staged);
+        }
+        assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+    }
+}

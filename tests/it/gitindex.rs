@@ -159,14 +159,18 @@ fn a_split_index_is_left_to_git_itself() {
 }
 
 #[test]
-fn a_skip_worktree_entry_goes_through_libgit2() {
+fn a_skip_worktree_entry_is_refreshed_in_place_and_keeps_its_bit() {
     let r = Repo::new();
     let id = job(&r);
     let path = r.ticket_path(&id);
     r.git(&["update-index", "--skip-worktree", &path]).ok();
     let (_, line) = wt_counted(&r, &["claim", &id, "--agent", "a"], &[]);
-    assert_eq!(counter(&line, "fast_updates"), 0, "{line}");
-    assert_eq!(counter(&line, "fallback_updates"), 1, "{line}");
+    assert_eq!(counter(&line, "fast_updates"), 1, "{line}");
+    assert_eq!(counter(&line, "fallback_updates"), 0, "{line}");
+    assert_eq!(
+        r.git(&["ls-files", "-v", "--", &path]).ok(),
+        format!("S {path}\n")
+    );
     assert_index_exact(&r);
 }
 

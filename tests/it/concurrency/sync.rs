@@ -198,7 +198,14 @@ fn sync_never_mixes_a_superseded_done_with_the_claim_that_took_over() {
     let env = [("WT_NOW", later.as_str())];
     r.wt_env(
         bob,
-        &["claim", &ids[0], "--agent", "bob", "--steal-stale", "--remote"],
+        &[
+            "claim",
+            &ids[0],
+            "--agent",
+            "bob",
+            "--steal-stale",
+            "--remote",
+        ],
         &env,
     )
     .ok();
@@ -209,7 +216,10 @@ fn sync_never_mixes_a_superseded_done_with_the_claim_that_took_over() {
     // The claim that reached the remote first (Bob's) wins whole; Alice's done is reported.
     assert_eq!(rep["conflicts"][0]["ticket"], ids[0].as_str(), "{rep}");
     assert_eq!(rep["conflicts"][0]["field"], "claim", "{rep}");
-    let path = show(&r, alice, &ids[0])["path"].as_str().unwrap().to_string();
+    let path = show(&r, alice, &ids[0])["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let remote = r.git_in(&bare, &["show", &format!("main:{path}")]).ok();
     assert!(remote.contains("claimed_by: bob\n"), "{remote}");
     assert!(remote.contains("status: in_progress\n"), "{remote}");
