@@ -2,6 +2,7 @@
 //! provably safe to repair, saying exactly what changed. See [`crate::store::recovery`] for the
 //! rules; doctor holds the wt writer lock while it looks, so no wt writer is mid-write.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,8 @@ pub enum Severity {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    /// `journal`, `ref_lock`, `index_lock`, `temp_file`, `checkout`, `tickets`.
+    /// `journal`, `ref_lock`, `index_lock`, `temp_file`, `unstaged_patch`, `checkout`,
+    /// `undone`, `tickets`.
     pub kind: &'static str,
     pub path: Option<String>,
     pub message: String,
@@ -102,7 +104,7 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
     if !journals.is_empty() {
         if fix {
             for n in recovery::recover(store)? {
-                let sev = if n.starts_with("left ") {
+                let sev = if n.starts_with("left ") || n.contains("wt doctor --fix") {
                     Severity::Note
                 } else {
                     Severity::Fixed
@@ -289,7 +291,55 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
         }
     }
 
-    // 5. The tickets themselves.
+    // 5. Unstaged edits a pre-commit hook killed outright had set aside, in every worktree.
+    for (workdir, git_dir) in store.worktree_git_dirs() {
+        if fix {
+            for n in crate::app::hooks::restore_left_patches(&workdir, &git_dir) {
+                let sev = if n.contains("no longer apply") {
+                    Severity::Problem
+                } else {
+                    Severity::Fixed
+                };
+                findings.push(finding(sev, "unstaged_patch", None, n, None));
+            }
+            continue;
+        }
+        for p in crate::app::hooks::left_patches(&git_dir) {
+            findings.push(finding(
+                Severity::Problem,
+                "unstaged_patch",
+                Some(&p),
+                format!(
+                    "{} holds unstaged edits to files in {} that an interrupted pre-commit hook set aside and did not put back",
+                    p.display(),
+                    workdir.display()
+                ),
+                Some(format!(
+                    "run `wt doctor --fix` (or any wt command there) to put them back, or by hand: git -C {} apply {} && rm {}",
+                    workdir.display(),
+                    p.display(),
+                    p.display()
+                )),
+            ));
+        }
+    }
+
+    // 6. wt commits a later commit that is not wt's undid (a stale checkout committed with
+    // `git commit -a`): the tickets they wrote are gone from the tip.
+    let undone = undone_wt_commits(ws, tip)?;
+    if !fix {
+        for u in &undone {
+            findings.push(finding(
+                Severity::Problem,
+                "undone",
+                None,
+                u.describe(),
+                Some("run `wt doctor --fix` to restore them with a wt commit".into()),
+            ));
+        }
+    }
+
+    // 7. The tickets themselves.
     let problems = crate::app::check::check(ws, &snap)?;
     if !problems.is_empty() {
         findings.push(finding(
@@ -303,10 +353,222 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
             Some("run `wt check` to see them".into()),
         ));
     }
+    // The restore is a write of its own, under the writer lock the write takes.
+    drop(_lock);
+    if fix {
+        for u in &undone {
+            match restore(ws, u) {
+                Ok(Some(commit)) => findings.push(finding(
+                    Severity::Fixed,
+                    "undone",
+                    None,
+                    format!("{}; restored them in {}", u.describe(), short(commit)),
+                    None,
+                )),
+                Ok(None) => {}
+                Err(e) => findings.push(finding(
+                    Severity::Problem,
+                    "undone",
+                    None,
+                    format!("{}; could not restore them: {}", u.describe(), e.message),
+                    e.hint,
+                )),
+            }
+        }
+    }
     let ok = !findings.iter().any(|f| f.severity == Severity::Problem);
     Ok(Report {
         schema_version: crate::app::report::SchemaVersion,
         findings,
         ok,
     })
+}
+
+/// How far back (first parents from the tip) doctor looks for wt commits that were undone.
+const UNDONE_LOOKBACK: usize = 1000;
+
+/// A wt commit whose whole change a later commit that is not wt's took back, with what of it
+/// is still missing at the tip.
+struct Undone {
+    wt_commit: Oid,
+    wt_subject: String,
+    by: Oid,
+    by_subject: String,
+    /// Paths still as the undoing commit left them, with the blob wt had committed.
+    paths: Vec<(String, Oid)>,
+    /// The IDs of the tickets among them.
+    tickets: Vec<String>,
+}
+
+impl Undone {
+    fn describe(&self) -> String {
+        let what = if self.tickets.is_empty() {
+            self.paths
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            format!("ticket(s) {}", self.tickets.join(", "))
+        };
+        format!(
+            "commit {} \"{}\" undid wt commit {} \"{}\": {what} missing or reverted on the state branch",
+            short(self.by),
+            self.by_subject,
+            short(self.wt_commit),
+            self.wt_subject
+        )
+    }
+}
+
+fn short(id: Oid) -> String {
+    id.to_string().chars().take(10).collect()
+}
+
+/// The verb of a wt commit (its `Wt-Verb` trailer), None for a commit that is not wt's.
+fn wt_verb(message: &str) -> Option<&str> {
+    message
+        .lines()
+        .find_map(|l| l.strip_prefix("Wt-Verb: "))
+        .map(str::trim)
+}
+
+/// wt commits (within [`UNDONE_LOOKBACK`] first parents of `tip`) whose every change to
+/// `.work/` a later commit that is not wt's took back — the next commit on the line that
+/// touched `.work/` at all — and that the tip still lacks. That is what an ordinary
+/// `git commit -a` from a checkout a killed wt did not refresh looks like: the new tickets
+/// staged as deletions, a claim staged back. Undoing a `restore` (doctor's own commit) is
+/// taken as meant.
+fn undone_wt_commits(ws: &Workspace, tip: Option<Oid>) -> Result<Vec<Undone>> {
+    let store = &ws.store;
+    let Some(tip) = tip else {
+        return Ok(Vec::new());
+    };
+    let mut chain = Vec::new();
+    let mut cur = Some(tip);
+    while let Some(c) = cur {
+        if chain.len() >= UNDONE_LOOKBACK {
+            break;
+        }
+        let info = store.commit_info(c)?;
+        cur = info.parents.first().copied();
+        chain.push(info);
+    }
+    let work = chain
+        .iter()
+        .map(|c| store.work_tree_in(c.tree, WORK_DIR))
+        .collect::<Result<Vec<_>>>()?;
+    // Did chain[i] change `.work/` (compared with its first parent)? Unknown past the end.
+    let changed = |i: usize| -> Option<bool> {
+        match chain.get(i + 1) {
+            Some(_) => Some(work[i] != work[i + 1]),
+            None if chain[i].parents.is_empty() => Some(work[i].is_some()),
+            None => None,
+        }
+    };
+    // Paths each commit of the chain changed under `.work/`, read when first needed.
+    let mut touched: Vec<Option<BTreeSet<String>>> = vec![None; chain.len()];
+    let mut out = Vec::new();
+    for (i, c) in chain.iter().enumerate() {
+        if wt_verb(&c.message).is_some() || changed(i) != Some(true) {
+            continue;
+        }
+        let Some(j) = (i + 1..chain.len()).find(|&j| changed(j) != Some(false)) else {
+            continue;
+        };
+        let w = &chain[j];
+        if changed(j) != Some(true) || matches!(wt_verb(&w.message), None | Some("restore")) {
+            continue;
+        }
+        let changes = store.work_changes(w.parents.first().copied(), w.id, WORK_DIR)?;
+        if changes.is_empty() {
+            continue;
+        }
+        let mut all_taken_back = true;
+        for (p, before, _) in &changes {
+            if store.blob_at(c.id, p)? != *before {
+                all_taken_back = false;
+                break;
+            }
+        }
+        if !all_taken_back {
+            continue;
+        }
+        // What nobody touched since the undoing commit is still lost (a path changed again
+        // later, by wt or by hand, was dealt with).
+        for k in 0..i {
+            if touched[k].is_none() && changed(k) == Some(true) {
+                let set = store
+                    .work_changes(chain[k].parents.first().copied(), chain[k].id, WORK_DIR)?
+                    .into_iter()
+                    .map(|(p, _, _)| p)
+                    .collect();
+                touched[k] = Some(set);
+            }
+        }
+        let later = |p: &str| touched[..i].iter().flatten().any(|t| t.contains(p));
+        let paths: Vec<(String, Oid)> = changes
+            .iter()
+            .filter(|(p, _, _)| !later(p))
+            .filter_map(|(p, _, after)| after.map(|a| (p.clone(), a)))
+            .collect();
+        if paths.is_empty() {
+            continue;
+        }
+        let mut tickets = Vec::new();
+        for (p, oid) in &paths {
+            if let crate::model::ticket_file::Parsed::Ticket { ticket, .. } =
+                crate::model::ticket_file::parse_blob(p, &store.read_blob(*oid)?)
+            {
+                tickets.push(ticket.id);
+            }
+        }
+        out.push(Undone {
+            wt_commit: w.id,
+            wt_subject: w.summary.clone(),
+            by: c.id,
+            by_subject: c.summary.clone(),
+            paths,
+            tickets,
+        });
+    }
+    Ok(out)
+}
+
+/// Put back what `u` lost, with a wt commit (None when the tip no longer lacks any of it).
+fn restore(ws: &Workspace, u: &Undone) -> Result<Option<Oid>> {
+    // A copy of a lost ticket still in a checkout, untracked and exactly wt's version (the
+    // writer was killed after writing it and before staging it), is what the restore writes:
+    // it is not in the way.
+    recovery::drop_identical_untracked(&ws.store, &ws.branch, &u.paths)?;
+    let by = u.by;
+    let written = ws.write(crate::workspace::Reads::All, |snap| {
+        let mut edits = Vec::new();
+        for (p, oid) in &u.paths {
+            if snap.blobs.get(p).copied() == ws.store.blob_at(by, p)? {
+                edits.push(crate::store::Edit::Write {
+                    path: p.clone(),
+                    content: ws.store.read_blob(*oid)?,
+                });
+            }
+        }
+        if edits.is_empty() {
+            return Ok(crate::workspace::Outcome::NoOp(()));
+        }
+        let mut message = crate::workspace::Message::new(
+            "restore",
+            format!("{} path(s) that {} undid", edits.len(), short(by)),
+        )
+        .trailer("Wt-Restores", u.wt_commit.to_string())
+        .trailer("Wt-Undone-By", by.to_string());
+        for t in &u.tickets {
+            message = message.ticket(t);
+        }
+        Ok(crate::workspace::Outcome::Commit {
+            edits,
+            message,
+            value: (),
+        })
+    })?;
+    Ok(written.commit)
 }

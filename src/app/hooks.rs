@@ -30,6 +30,7 @@ use serde::Serialize;
 use crate::app::ci::{self, record, runner, tree, CiRun, Reporter, RunOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::ticket::Problem;
+use crate::store::recovery;
 use crate::workspace::{self, Workspace};
 
 /// The hook wt installs.
@@ -285,6 +286,12 @@ pub struct PreCommit {
     pub ci: Option<CiRun>,
     /// Why nothing was checked, when nothing was.
     pub note: Option<String>,
+    /// Why the commit is refused before any check ran (it would undo an interrupted wt
+    /// write), with the fix.
+    pub refused: Option<String>,
+    /// What the hook repaired or found left behind by killed processes (unstaged edits an
+    /// earlier hook set aside, an interrupted wt write).
+    pub warnings: Vec<String>,
 }
 
 impl PreCommit {
@@ -296,8 +303,153 @@ impl PreCommit {
             problems: Vec::new(),
             ci: None,
             note,
+            refused: None,
+            warnings: Vec::new(),
         }
     }
+}
+
+/// Before anything is checked: put back unstaged edits a killed hook left set aside, and
+/// deal with wt writes that were interrupted. Where git commits from this checkout's own
+/// index (a plain `git commit`), an interrupted write is finished now (git reads the index
+/// again after the hook). Otherwise (`git commit -a` or with paths, where git commits from
+/// a temporary index) the commit is refused when it would undo what that write committed:
+/// the index git built from the stale files says the new tickets are deleted. Returns the
+/// refusal, if any.
+fn before_checks(
+    ws: &Workspace,
+    root: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<Option<String>> {
+    let store = &ws.store;
+    warnings.extend(restore_left_patches(root, store.git_dir()));
+    if recovery::pending_journals(store).is_empty() {
+        return Ok(None);
+    }
+    let own_index = match git::hook_index_file(root) {
+        None => true,
+        Some(f) => same_file(&f, &store.git_dir().join("index")),
+    };
+    if own_index && !store.git_dir().join("index.lock").exists() {
+        let _lock = ws.lock()?;
+        warnings.extend(recovery::recover(store)?);
+    }
+    let pending = recovery::pending_paths(store, &ws.branch);
+    if pending.is_empty() || store.head_branch()?.as_deref() != Some(ws.branch.as_str()) {
+        return Ok(None);
+    }
+    let staged = git::staged_tree(root)?;
+    let tip = ws.tip()?;
+    let mut undone = Vec::new();
+    for p in &pending {
+        let committed = match tip {
+            Some(t) => store.blob_at(t, p)?,
+            None => None,
+        };
+        if store.blob_in(staged, p)? != committed {
+            undone.push(p.clone());
+        }
+    }
+    if undone.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "this commit would undo what wt committed to {} (a wt process was killed before it refreshed this checkout, so its files and index are stale); run `wt doctor --fix`, which brings them up to the state branch and leaves your other changes alone, then commit again",
+        undone.join(", ")
+    )))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// The folder where the hook sets unstaged edits aside, in the git dir of the worktree
+/// (`.git/wt/unstaged` in the main worktree).
+pub fn unstaged_dir(git_dir: &Path) -> PathBuf {
+    git_dir.join("wt").join("unstaged")
+}
+
+/// Patch files of unstaged edits under `git_dir` that no running hook holds: a hook was
+/// killed (SIGKILL) after setting them aside, so the working tree lacks them.
+pub fn left_patches(git_dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = fs::read_dir(unstaged_dir(git_dir)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "diff"))
+        .filter(|p| matches!(PatchLock::take(p), Ok(Some(_))))
+        .collect();
+    out.sort();
+    out
+}
+
+/// An advisory lock on a patch file: held by the hook while the edits are set aside, and by
+/// whoever restores a patch a killed hook left. The OS drops it with its process.
+struct PatchLock {
+    _file: fs::File,
+}
+
+impl PatchLock {
+    /// The lock on `path`; None when another process holds it.
+    fn take(path: &Path) -> Result<Option<PatchLock>> {
+        let file = fs::OpenOptions::new().read(true).open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(PatchLock { _file: file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+}
+
+/// Put back into the working tree `root` (git dir `git_dir`) the unstaged edits that killed
+/// hooks left set aside; say what was restored, and for a patch that no longer applies,
+/// exactly how to apply it by hand (it is kept).
+pub fn restore_left_patches(root: &Path, git_dir: &Path) -> Vec<String> {
+    let mut notes = Vec::new();
+    let dir = unstaged_dir(git_dir);
+    // Temporaries of a hook killed while saving the patch: it had not touched a file yet.
+    if let Ok(rd) = fs::read_dir(&dir) {
+        for p in rd.filter_map(|e| e.ok()).map(|e| e.path()) {
+            if p.extension().is_some_and(|x| x == "tmp")
+                && matches!(PatchLock::take(&p), Ok(Some(_)))
+            {
+                let _ = fs::remove_file(&p);
+            }
+        }
+    }
+    for patch in left_patches(git_dir) {
+        let Ok(Some(_lock)) = PatchLock::take(&patch) else {
+            continue;
+        };
+        if !patch.exists() {
+            continue;
+        }
+        if git::patch_is_applied(root, &patch) {
+            let _ = fs::remove_file(&patch);
+            notes.push(format!(
+                "removed {}: an interrupted pre-commit hook had set your unstaged edits aside there, and they are back in place",
+                patch.display()
+            ));
+        } else if git::apply_patch(root, &patch) {
+            let _ = fs::remove_file(&patch);
+            notes.push(format!(
+                "restored your unstaged edits, which an interrupted pre-commit hook had set aside in {}",
+                patch.display()
+            ));
+        } else {
+            notes.push(format!(
+                "your unstaged edits, set aside by an interrupted pre-commit hook, are in {0} and no longer apply cleanly to {1}: see them with `git apply --stat {0}`, apply what applies with `git -C {1} apply --reject {0}` (the rest goes to *.rej files), then delete {0}",
+                patch.display(),
+                root.display()
+            ));
+        }
+    }
+    notes
 }
 
 /// Check what is staged in the repository at `cwd` (see the module docs).
@@ -317,12 +469,17 @@ pub fn run_pre_commit(cwd: &Path, reporter: &Reporter) -> Result<PreCommit> {
         .ok_or_else(|| Error::setup("the pre-commit hook needs a working tree"))?
         .to_path_buf();
     let store = &ws.store;
+    let mut result = PreCommit::pass(None);
+    if let Some(refusal) = before_checks(&ws, &root, &mut result.warnings)? {
+        result.ok = false;
+        result.refused = Some(refusal);
+        return Ok(result);
+    }
     let staged = git::staged_tree(&root)?;
     let head = match store.head_commit() {
         Some(c) => Some(store.commit_tree(c)?),
         None => None,
     };
-    let mut result = PreCommit::pass(None);
     let work_changed = tree::work_subtree(store, staged)?
         != head
             .map(|h| tree::work_subtree(store, h))
@@ -377,7 +534,7 @@ fn run_staged(
     reporter: &Reporter,
 ) -> Result<CiRun> {
     runner::watch_signals();
-    let mut aside = Unstaged::set_aside(root, staged, &ws.store.common_dir().join("wt"))?;
+    let mut aside = Unstaged::set_aside(root, staged, &unstaged_dir(ws.store.git_dir()))?;
     let outcome = runner::run(
         root,
         checks,
@@ -395,33 +552,49 @@ fn run_staged(
     ci::finish_run(dir, code, "index", &outcome?, modified)
 }
 
-/// Unstaged edits, set aside in a patch file while the checks run.
+/// Unstaged edits, set aside in a patch file while the checks run. The hook holds a lock on
+/// the file meanwhile, so a hook killed outright (SIGKILL) leaves a patch nobody holds: the
+/// next hook run or wt command puts it back ([`restore_left_patches`]) and `wt doctor`
+/// reports it.
 struct Unstaged {
     root: PathBuf,
     patch: Option<PathBuf>,
+    _lock: Option<fs::File>,
     done: bool,
 }
 
 impl Unstaged {
-    /// Save the difference between the index (whose tree is `staged`) and the working tree,
-    /// then make the working tree match the index.
+    /// Save the difference between the index (whose tree is `staged`) and the working tree
+    /// in `dir`, then make the working tree match the index.
     fn set_aside(root: &Path, staged: Oid, dir: &Path) -> Result<Unstaged> {
         let mut me = Unstaged {
             root: root.to_path_buf(),
             patch: None,
+            _lock: None,
             done: false,
         };
         let Some(diff) = git::unstaged_patch(root, staged)? else {
             return Ok(me);
         };
-        let dir = dir.join("unstaged");
-        fs::create_dir_all(&dir)?;
+        fs::create_dir_all(dir)?;
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
         let patch = dir.join(format!("patch-{stamp}-{}.diff", std::process::id()));
-        crate::store::write_atomic(&patch, &diff)?;
+        // Locked before it gets its name (the lock stays with the file through the rename),
+        // so no other process ever sees it unlocked while this hook lives.
+        let tmp = patch.with_extension("diff.tmp");
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        file.lock()?;
+        file.write_all(&diff)?;
+        file.sync_all()?;
+        fs::rename(&tmp, &patch)?;
+        me._lock = Some(file);
         me.patch = Some(patch);
         git::checkout_index(root)?;
         Ok(me)

@@ -19,6 +19,7 @@ pub mod graph;
 pub mod hooks;
 pub mod import;
 pub mod init;
+pub mod leftovers;
 pub mod log;
 pub mod new;
 pub mod plan;

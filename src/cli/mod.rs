@@ -134,7 +134,22 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The workspace, after repairing what killed processes left behind (unstaged edits an
+    /// interrupted hook set aside, an interrupted wt write: see `app::leftovers`), saying so
+    /// on stderr.
     pub fn workspace(&self) -> Result<crate::workspace::Workspace, Error> {
+        let ws = self.workspace_as_is()?;
+        static TIDIED: std::sync::Once = std::sync::Once::new();
+        TIDIED.call_once(|| {
+            for n in crate::app::leftovers::tidy(&ws) {
+                eprintln!("warning: {n}");
+            }
+        });
+        Ok(ws)
+    }
+
+    /// The workspace, leaving everything as it is (`wt doctor` reports first).
+    pub fn workspace_as_is(&self) -> Result<crate::workspace::Workspace, Error> {
         crate::workspace::Workspace::open(&self.cwd)
     }
 }

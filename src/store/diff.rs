@@ -44,3 +44,52 @@ impl Store {
         Ok(out)
     }
 }
+
+/// One blob that differs between two versions of a folder: its path, and its blob before
+/// and after (None: absent).
+pub type BlobChange = (String, Option<Oid>, Option<Oid>);
+
+impl Store {
+    /// The blobs under the top-level folder `dir` that differ between commits `old` (None:
+    /// nothing) and `new`, with their ids on both sides. Only the two `dir` trees are
+    /// compared. Paths that are not UTF-8 are left out.
+    pub fn work_changes(&self, old: Option<Oid>, new: Oid, dir: &str) -> Result<Vec<BlobChange>> {
+        let repo = &self.repo;
+        let tree_of = |c: Oid| -> Result<Option<git2::Tree<'_>>> {
+            let root = repo.find_commit(c)?.tree()?;
+            let id = root
+                .get_name(dir)
+                .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+                .map(|e| e.id());
+            match id {
+                Some(id) => Ok(Some(repo.find_tree(id)?)),
+                None => Ok(None),
+            }
+        };
+        let old_tree = match old {
+            Some(o) => tree_of(o)?,
+            None => None,
+        };
+        let new_tree = tree_of(new)?;
+        if old_tree.as_ref().map(|t| t.id()) == new_tree.as_ref().map(|t| t.id()) {
+            return Ok(Vec::new());
+        }
+        let diff = repo.diff_tree_to_tree(old_tree.as_ref(), new_tree.as_ref(), None)?;
+        let blob = |f: git2::DiffFile<'_>| {
+            (f.mode() == git2::FileMode::Blob || f.mode() == git2::FileMode::BlobExecutable)
+                .then(|| f.id())
+        };
+        let mut out = Vec::new();
+        for d in diff.deltas() {
+            let (of, nf) = (d.old_file(), d.new_file());
+            let Some(p) = nf.path().or_else(|| of.path()).and_then(|p| p.to_str()) else {
+                continue;
+            };
+            let (b, a) = (blob(of), blob(nf));
+            if b != a {
+                out.push((format!("{dir}/{p}"), b, a));
+            }
+        }
+        Ok(out)
+    }
+}

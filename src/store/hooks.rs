@@ -136,3 +136,21 @@ pub fn apply_patch(cwd: &Path, patch: &Path) -> bool {
     }
     false
 }
+
+/// Whether the changes of patch file `patch` are already in the working tree at `cwd`
+/// (`git apply --reverse --check` succeeds: they could be taken out again).
+pub fn patch_is_applied(cwd: &Path, patch: &Path) -> bool {
+    let args = ["apply", "--reverse", "--check", "--whitespace=nowarn"]
+        .map(OsStr::new)
+        .into_iter()
+        .chain([patch.as_os_str()]);
+    git_os(cwd, args).is_ok_and(|o| o.status.success())
+}
+
+/// The index file git uses in the hook it is running (`GIT_INDEX_FILE`, relative to the
+/// working tree `cwd` where git runs hooks), None outside a hook.
+pub fn hook_index_file(cwd: &Path) -> Option<PathBuf> {
+    let v = std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty())?;
+    let p = PathBuf::from(v);
+    Some(if p.is_absolute() { p } else { cwd.join(p) })
+}

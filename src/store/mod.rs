@@ -179,6 +179,21 @@ impl Store {
         self.repo.commondir()
     }
 
+    /// The git directory of the worktree wt was started in (`.git` in the main worktree,
+    /// `.git/worktrees/<name>` in a linked one).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
+    /// Whether `index.lock` exists in the git dir of any worktree that has `branch` checked
+    /// out (a git command is writing that index, or one died doing so).
+    pub fn checkout_index_locked(&self, branch: &str) -> Result<bool> {
+        Ok(self
+            .checkouts_of(branch)?
+            .iter()
+            .any(|c| c.repo.path().join("index.lock").exists()))
+    }
+
     /// The branch HEAD points at, if HEAD is attached (even when unborn).
     pub fn head_branch(&self) -> Result<Option<String>> {
         let head = self.repo.find_reference("HEAD")?;

@@ -255,6 +255,28 @@ fn recover_one(store: &Store, entry: &JournalEntry, notes: &mut Vec<String>) -> 
         return Ok(true);
     }
     let commit = tip.and_then(|t| journaled_commit(store.repo(), t, parent));
+    if let (Some(c), Some(t)) = (commit, tip) {
+        if c != t {
+            let mut undone = Vec::new();
+            for p in &entry.paths {
+                let (before, after, now) = (
+                    blob_of(store, parent, p)?,
+                    blob_of(store, Some(c), p)?,
+                    blob_of(store, Some(t), p)?,
+                );
+                if before != after && now == before {
+                    undone.push(p.clone());
+                }
+            }
+            if !undone.is_empty() {
+                notes.push(format!(
+                    "a later commit undid what an interrupted wt write ({}) committed to {}; run `wt doctor --fix` to restore it",
+                    short(c),
+                    undone.join(", ")
+                ));
+            }
+        }
+    }
     let mut complete = true;
     for checkout in store.checkouts_of(&entry.branch)? {
         let r = Repository::open(&checkout)?;
@@ -306,6 +328,47 @@ fn recover_one(store: &Store, entry: &JournalEntry, notes: &mut Vec<String>) -> 
         }
     }
     Ok(complete)
+}
+
+fn short(id: Oid) -> String {
+    id.to_string().chars().take(10).collect()
+}
+
+/// The paths of the writes in flight on `branch` (journals of writers that are running or
+/// died): while one is pending, a checkout of `branch` may hold stale copies of them.
+pub fn pending_paths(store: &Store, branch: &str) -> std::collections::BTreeSet<String> {
+    pending_journals(store)
+        .into_iter()
+        .filter_map(|(_, e)| e)
+        .filter(|e| e.branch == branch)
+        .flat_map(|e| e.paths)
+        .collect()
+}
+
+/// In every checkout of `branch`: remove each of `files` (path, blob) that is on disk with
+/// exactly that blob's content but has no entry in the index (an untracked copy of what is
+/// about to be written there). Returns what was removed.
+pub fn drop_identical_untracked(
+    store: &Store,
+    branch: &str,
+    files: &[(String, Oid)],
+) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for checkout in store.checkouts_of(branch)? {
+        let r = Repository::open(&checkout)?;
+        let index = r.index()?;
+        for (p, oid) in files {
+            let file = checkout.join(p);
+            let Ok(bytes) = fs::read(&file) else { continue };
+            if index.get_path(Path::new(p), 0).is_none()
+                && Oid::hash_object(ObjectType::Blob, &bytes)? == *oid
+                && fs::remove_file(&file).is_ok()
+            {
+                removed.push(file.display().to_string());
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// Remove `write_atomic` temporaries next to `path` (`.<name>.wt-<pid>.tmp`).

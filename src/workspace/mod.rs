@@ -301,6 +301,11 @@ impl Workspace {
         WriterLock::acquire(self.store.common_dir())
     }
 
+    /// The writer lock if no other wt process holds it now (None: one does), without waiting.
+    pub fn try_lock(&self) -> Result<Option<WriterLock>> {
+        WriterLock::try_acquire(self.store.common_dir())
+    }
+
     /// Make one commit on the state branch. `f` sees the tickets at the tip and decides the
     /// edits; when the branch moved underneath (another clone, `git`), `f` runs again on the
     /// new tip. `reads` says what `f` reads (see [`Reads`]); `f` may run more than once and
@@ -735,6 +740,20 @@ pub struct WriterLock {
 }
 
 impl WriterLock {
+    /// The lock if it is free now; None when another process holds it.
+    pub fn try_acquire(common_dir: &Path) -> Result<Option<WriterLock>> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(common_dir.join("wt.lock"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(WriterLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+
     pub fn acquire(common_dir: &Path) -> Result<WriterLock> {
         let path: PathBuf = common_dir.join("wt.lock");
         let file = OpenOptions::new()

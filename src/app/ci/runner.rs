@@ -4,9 +4,9 @@
 //! Each check's stdout and stderr share one pipe (so their lines keep their order); wt copies
 //! it to a log file, keeps the last lines for the failure report, and, when streaming, to its
 //! own stderr. On a terminal a progress line shows the running check and its time; otherwise
-//! plain lines. Each check runs in its own process group: on Ctrl-C / SIGTERM / SIGHUP wt
-//! terminates that group and returns, so callers (the pre-commit hook) can restore what they
-//! set aside before exiting.
+//! plain lines. Each check runs in its own process group: on Ctrl-C / SIGTERM / SIGHUP /
+//! SIGQUIT wt terminates that group and returns, so callers (the pre-commit hook) can restore
+//! what they set aside before exiting.
 
 use std::collections::VecDeque;
 use std::fs::{self, File};
@@ -61,14 +61,16 @@ pub struct RunOptions {
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static WATCH: Once = Once::new();
 
-/// From now on, SIGINT, SIGTERM and SIGHUP set a flag instead of ending wt at once; the
-/// runner notices it, stops the running check, and the caller cleans up and exits.
+/// From now on, SIGINT, SIGTERM, SIGHUP and SIGQUIT (Ctrl-\\) set a flag instead of ending
+/// wt at once; the runner notices it, stops the running check, and the caller cleans up and
+/// exits.
 pub fn watch_signals() {
     WATCH.call_once(|| {
         for sig in [
             signal_hook::consts::SIGINT,
             signal_hook::consts::SIGTERM,
             signal_hook::consts::SIGHUP,
+            signal_hook::consts::SIGQUIT,
         ] {
             // Registration only fails for forbidden signals, which these are not.
             let _ = signal_hook::flag::register(sig, &INTERRUPTED);

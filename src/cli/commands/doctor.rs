@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let report = crate::app::doctor::doctor(&ctx.workspace()?, args.fix)?;
+    let report = crate::app::doctor::doctor(&ctx.workspace_as_is()?, args.fix)?;
     let code = if report.ok { exit::OK } else { exit::ERROR };
     let fix = args.fix;
     Ok(Out::new(report, move |r| render_text(r, fix)).code(code))

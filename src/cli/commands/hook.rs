@@ -61,6 +61,13 @@ pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
         HookCommand::Run(_) => {
             let res = hooks::run_pre_commit(&ctx.cwd, &Reporter::stderr("wt pre-commit"))?;
             let mut notes = Vec::new();
+            for w in &res.warnings {
+                notes.push(format!("wt pre-commit: {w}"));
+            }
+            if let Some(r) = &res.refused {
+                notes.push(format!("wt pre-commit: {r}"));
+                notes.push("wt pre-commit: commit refused".into());
+            }
             for p in &res.problems {
                 notes.push(format!("wt pre-commit: {p}"));
             }

@@ -137,7 +137,11 @@ fn a_writer_killed_after_moving_the_branch_leaves_a_checkout_the_next_write_repa
     );
     assert_ne!(killed.code(), 0);
     // The claim landed whole (the branch moved), but the checkout was not refreshed.
-    assert_eq!(r.wt_json(&["show", &ids[0]])["claimed_by"], "a");
+    let path = format!(
+        "main:{}",
+        r.git(&["ls-files", ".work/*crash-0.md"]).ok().trim()
+    );
+    assert!(r.git(&["show", &path]).ok().contains("claimed_by: a\n"));
     assert_ne!(r.git(&["status", "--porcelain"]).ok(), "");
     let doctor = r.wt(&["doctor"]);
     doctor.fails_with(1);
@@ -288,4 +292,307 @@ fn killing_writers_at_random_moments_never_loses_or_corrupts_tickets() {
     assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
 }
 
+/// The IDs of the tickets on branch `main` (from the file names), sorted.
+fn ids_on_main(r: &Repo) -> BTreeSet<String> {
+    r.git(&["ls-tree", "-r", "--name-only", "main", "--", ".work"])
+        .ok()
+        .lines()
+        .filter_map(|l| l.rsplit('/').next())
+        .filter(|n| n.ends_with(".md") && n.as_bytes().get(1) == Some(&b'-'))
+        .map(|n| n.split('-').take(2).collect::<Vec<_>>().join("-"))
+        .collect()
+}
+
+fn ids_in(doc: &Value) -> BTreeSet<String> {
+    ids(doc).into_iter().collect()
+}
+
+#[test]
+fn commit_a_through_the_hook_after_a_killed_write_never_deletes_its_tickets() {
+    let r = Repo::new();
+    r.wt(&["hook", "install"]).ok();
+    // Killed right after its commit: the branch has the ticket, the checkout does not.
+    let killed = r.wt_env(
+        &r.root,
+        &["new", "job", "Born before the crash"],
+        &[("WT_FAULT", "after-commit")],
+    );
+    assert_ne!(killed.code(), 0);
+    let born = ids_on_main(&r);
+    assert_eq!(born.len(), 1, "{born:?}");
+    let head = rev(&r, "HEAD");
+    // An ordinary `git commit -a` of unrelated code: the hook refuses, naming the fix.
+    r.write("README.md", "# test\n\nmore code\n");
+    let commit = r.git(&["commit", "-q", "-a", "-m", "code"]);
+    commit.fails_with(1);
+    assert!(
+        commit.stderr().contains("would undo what wt committed")
+            && commit.stderr().contains("wt doctor --fix"),
+        "{}",
+        commit.stderr()
+    );
+    assert_eq!(rev(&r, "HEAD"), head, "nothing committed");
+    // The fix it names, then the same commit goes through with the ticket intact.
+    r.wt(&["doctor", "--fix"]).ok();
+    r.git(&["commit", "-q", "-a", "-m", "code"]).ok();
+    assert_eq!(ids_on_main(&r), born);
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+
+    // A plain `git commit` of staged code: the hook finishes the interrupted write itself
+    // (git reads the index again after the hook), and the commit keeps the tickets.
+    let plan: Vec<Value> = (0..30)
+        .map(|i| serde_json::json!({"key": format!("k{i}"), "kind": "job", "title": format!("Imported {i}")}))
+        .collect();
+    let plan_file = r.home().join("plan.json");
+    std::fs::write(&plan_file, Value::Array(plan).to_string()).unwrap();
+    let killed = r.wt_env(
+        &r.root,
+        &["import", plan_file.to_str().unwrap()],
+        &[("WT_FAULT", "before-index")],
+    );
+    assert_ne!(killed.code(), 0);
+    let all = ids_on_main(&r);
+    assert_eq!(all.len(), 31);
+    r.write("code.rs", "fn main() {}\n");
+    r.git(&["add", "code.rs"]).ok();
+    let commit = r.git(&["commit", "-q", "-m", "more code"]);
+    commit.ok();
+    assert!(commit.stderr().contains("refreshed"), "{}", commit.stderr());
+    assert_eq!(ids_on_main(&r), all);
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+    r.wt(&["doctor"]).ok();
+}
+
+#[test]
+fn every_wt_command_finishes_an_interrupted_write_before_it_starts() {
+    let r = Repo::new();
+    let ids = jobs(&r, 1, "Read after crash");
+    let killed = r.wt_env(
+        &r.root,
+        &["claim", &ids[0], "--agent", "a"],
+        &[("WT_FAULT", "after-commit")],
+    );
+    assert_ne!(killed.code(), 0);
+    assert_ne!(r.git(&["status", "--porcelain"]).ok(), "");
+    // A read, not a write.
+    let list = r.wt(&["list"]);
+    list.ok();
+    assert!(list.stderr().contains("refreshed"), "{}", list.stderr());
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+    r.wt(&["doctor"]).ok();
+}
+
+#[test]
+fn doctor_finds_tickets_a_later_commit_undid_and_fix_restores_them_with_a_wt_commit() {
+    for (fault, n) in [("after-commit", 1), ("before-index", 12)] {
+        let r = Repo::new();
+        let kept = jobs(&r, 2, "Kept");
+        // No hook: nothing stops `git commit -a` from committing the stale checkout.
+        let plan: Vec<Value> = (0..n)
+            .map(|i| serde_json::json!({"key": format!("k{i}"), "kind": "job", "title": format!("Doomed {i}")}))
+            .collect();
+        let plan_file = r.home().join("plan.json");
+        std::fs::write(&plan_file, Value::Array(plan).to_string()).unwrap();
+        let killed = r.wt_env(
+            &r.root,
+            &["import", plan_file.to_str().unwrap()],
+            &[("WT_FAULT", fault)],
+        );
+        assert_ne!(killed.code(), 0);
+        let born = ids_on_main(&r);
+        assert_eq!(born.len(), n + 2);
+        r.write("README.md", "# test\n\ncode\n");
+        r.git(&["commit", "-q", "-a", "-m", "my code"]).ok();
+        let lost: Vec<String> = born.difference(&ids_on_main(&r)).cloned().collect();
+        assert_eq!(
+            lost.len(),
+            n,
+            "{fault}: the commit took the new tickets back"
+        );
+        // doctor names the undoing commit, the wt commit and the tickets, and changes nothing.
+        let doctor = r.wt(&["--json", "doctor"]);
+        doctor.fails_with(1);
+        let doc = doctor.json();
+        let found: Vec<&Value> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "undone")
+            .collect();
+        assert_eq!(found.len(), 1, "{fault}: {doc}");
+        let msg = found[0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("\"my code\"") && msg.contains(&lost[0]),
+            "{msg}"
+        );
+        assert_eq!(found[0]["severity"], "problem");
+        assert_eq!(born.difference(&ids_on_main(&r)).count(), n);
+        // --fix restores them through a wt commit; then nothing is left to repair.
+        let fixed = r.wt(&["doctor", "--fix"]);
+        fixed.ok();
+        assert!(
+            fixed.stdout().contains("restored them"),
+            "{}",
+            fixed.stdout()
+        );
+        assert_eq!(ids_on_main(&r), born, "{fault}");
+        let message = r.git(&["log", "-1", "--format=%B"]).ok();
+        assert!(message.starts_with("wt: restore"), "{message}");
+        assert!(message.contains("Wt-Verb: restore"), "{message}");
+        for id in &lost {
+            assert!(message.contains(&format!("Wt-Ticket: {id}")), "{message}");
+        }
+        assert!(ids_in(&r.wt_json(&["list"])).is_superset(&born));
+        assert!(ids_in(&r.wt_json(&["list"])).contains(&kept[0]));
+        assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+        assert!(r.wt(&["doctor"]).ok().contains("ok: nothing to repair"));
+        // Deleting a restored ticket on purpose is not flagged again.
+        let path = r.ticket_path(&lost[0]);
+        r.git(&["rm", "-q", &path]).ok();
+        r.git(&["commit", "-q", "-m", "drop it"]).ok();
+        r.wt(&["doctor"]).ok();
+    }
+}
+
+/// Run `git commit -m slow` in its own process group with a hook check that signals it has
+/// started and then sleeps; once it runs, send `signal` to the whole group.
+fn commit_killed_mid_check(r: &Repo, signal: &str) {
+    let started = r.home().join("started");
+    let _ = std::fs::remove_file(&started);
+    let mut cmd = std::process::Command::new("git");
+    hermetic(&mut cmd, &r.home());
+    cmd.current_dir(&r.root)
+        .args(["commit", "-q", "-m", "slow"]);
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    cmd.stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn git commit");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !started.exists() {
+        if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+            let out = child.wait_with_output().expect("wait");
+            panic!(
+                "the check never started: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pgid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args([signal, "--", &format!("-{pgid}")])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().expect("wait");
+    assert!(!out.status.success());
+    // Whatever wt still does after git is gone (SIGQUIT: it restores, like Ctrl-C).
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// A CI check that says it started (a file) and then takes 30 s; only the config is
+/// committed.
+fn slow_check(r: &Repo) {
+    let started = r.home().join("started");
+    let text = r.read(".work/config.yaml");
+    let start = text.find("\nci:").expect("a ci: section") + 1;
+    let check = format!("touch '{}'; sleep 30", started.display());
+    let section = format!("ci:\n  test: {}\n", serde_json::to_string(&check).unwrap());
+    r.write(".work/config.yaml", &format!("{}{section}", &text[..start]));
+    r.git(&[
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        "slow check",
+        "--",
+        ".work/config.yaml",
+    ])
+    .ok();
+}
+
+#[test]
+fn a_hook_killed_mid_check_leaves_edits_that_doctor_reports_and_the_next_command_restores() {
+    let r = Repo::new();
+    r.wt(&["hook", "install"]).ok();
+    slow_check(&r);
+    r.write("code.txt", "v1\n");
+    r.git(&["add", "code.txt"]).ok();
+    r.git(&["commit", "-q", "--no-verify", "-m", "base"]).ok();
+    for (round, (signal, next)) in [("-KILL", "wt"), ("-KILL", "hook"), ("-QUIT", "wt")]
+        .into_iter()
+        .enumerate()
+    {
+        let (v2, v3) = (
+            format!("v2 staged {round}\n"),
+            format!("v3 unstaged {round}\n"),
+        );
+        r.write("code.txt", &v2);
+        r.git(&["add", "code.txt"]).ok();
+        r.write("code.txt", &v3);
+        commit_killed_mid_check(&r, signal);
+        let unstaged = r.root.join(".git/wt/unstaged");
+        let left = || std::fs::read_dir(&unstaged).map(|d| d.count()).unwrap_or(0);
+        if signal == "-QUIT" {
+            // Caught like Ctrl-C: wt put the edits back itself.
+            assert_eq!(r.read("code.txt"), v3);
+            assert_eq!(left(), 0);
+            continue;
+        }
+        // SIGKILL: the edits are only in the patch file.
+        assert_eq!(r.read("code.txt"), v2);
+        assert_eq!(left(), 1);
+        if next == "wt" {
+            let doctor = r.wt(&["--json", "doctor"]);
+            doctor.fails_with(1);
+            let doc = doctor.json();
+            assert!(
+                doc["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["kind"] == "unstaged_patch" && f["severity"] == "problem"),
+                "{doc}"
+            );
+            assert_eq!(r.read("code.txt"), v2, "doctor changes nothing");
+            // Any wt command puts them back.
+            let list = r.wt(&["list"]);
+            list.ok();
+            assert!(
+                list.stderr().contains("restored your unstaged edits"),
+                "{}",
+                list.stderr()
+            );
+        } else {
+            // The next hook run puts them back before setting edits aside again.
+            let fast = r.read(".work/config.yaml").replace("sleep 30", "true");
+            r.write(".work/config.yaml", &fast);
+            r.git(&[
+                "commit",
+                "-q",
+                "--no-verify",
+                "-m",
+                "fast",
+                ".work/config.yaml",
+            ])
+            .ok();
+            let commit = r.git(&["commit", "-q", "-m", "v2"]);
+            commit.ok();
+            assert!(
+                commit.stderr().contains("restored your unstaged edits"),
+                "{}",
+                commit.stderr()
+            );
+            assert_eq!(r.git(&["show", "HEAD:code.txt"]).ok(), v2);
+            slow_check(&r);
+        }
+        assert_eq!(r.read("code.txt"), v3);
+        assert_eq!(left(), 0);
+    }
+    r.wt(&["doctor"]).ok();
+}
+
 use std::collections::BTreeSet;
+
+use crate::fixtures::rev;

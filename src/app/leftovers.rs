@@ -1,0 +1,41 @@
+//! What killed processes left behind, noticed by every wt command before it starts: unstaged
+//! edits a pre-commit hook killed outright had set aside (put back, see
+//! [`hooks::restore_left_patches`]), and wt writes that were interrupted after their commit
+//! (finished, see [`recovery::recover`]), so that no ordinary `git commit -a` afterwards takes
+//! a stale checkout for the truth. `wt doctor` reports the same things without changing them
+//! unless asked (`--fix`).
+
+use crate::app::hooks;
+use crate::store::recovery;
+use crate::workspace::Workspace;
+
+/// Repair what killed processes left, where that is safe now; say what was done or what is
+/// left to do. A wt writer running at the moment is left to finish its own write.
+pub fn tidy(ws: &Workspace) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(root) = ws.workdir() {
+        notes.extend(hooks::restore_left_patches(root, ws.store.git_dir()));
+    }
+    if recovery::pending_journals(&ws.store).is_empty() {
+        return notes;
+    }
+    // Held by a running writer: its journal is in flight, not abandoned.
+    let Ok(Some(_lock)) = ws.try_lock() else {
+        return notes;
+    };
+    if ws.store.checkout_index_locked(&ws.branch).unwrap_or(true) {
+        notes.push(
+            "an interrupted wt write left a checkout of the state branch stale, and that checkout's index is locked (a git command is running there): run `wt doctor --fix` once it is done"
+                .into(),
+        );
+        return notes;
+    }
+    match recovery::recover(&ws.store) {
+        Ok(n) => notes.extend(n),
+        Err(e) => notes.push(format!(
+            "could not finish an interrupted wt write: {}; run `wt doctor --fix`",
+            e.message
+        )),
+    }
+    notes
+}
