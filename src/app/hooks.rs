@@ -5,7 +5,14 @@
 //! wt's is renamed to `pre-commit.wt-chained` and run first by wt's hook; uninstall removes
 //! wt's hook and renames the old one back, so the folder is as it was. The installed script is
 //! `hooks/pre-commit` from wt's repository with the absolute path of the installing wt filled
-//! in (it falls back to `wt` on PATH when that file is gone).
+//! in: the hook runs `wt` from PATH and falls back to that path only when there is none.
+//!
+//! A hooks folder inside the working tree (`core.hooksPath=.githooks`, usually tracked)
+//! would have its tracked files changed. With git 2.54 or later the hook goes into the
+//! repository's git config instead (`hook.wt.event=pre-commit`, `hook.wt.command` running the
+//! same script kept at `<git common dir>/wt/hooks/pre-commit`), and no file there changes;
+//! with an older git it goes into the folder and the install report lists what it changed
+//! there and how to commit or undo it.
 //!
 //! The hook runs `wt hook run pre-commit`, which checks what is being committed: the staged
 //! ticket tree (`wt check`'s checks, on the index) when `.work/` changes, and the CI checks
@@ -43,8 +50,12 @@ pub const SOURCE: &str = include_str!("../../hooks/pre-commit");
 const MARKER: &str = "# wt-hook: pre-commit";
 /// Added below the marker when install created the hooks folder.
 const CREATED_DIR: &str = "# wt-hook-created-dir: uninstall removes the folder if it is empty";
-/// The line install fills in with the path of wt.
-const WT_LINE: &str = "wt=''";
+/// The line install fills in with the path of the wt that installs the hook.
+const WT_LINE: &str = "installed_wt=''";
+/// wt's hook in git config: `hook.wt.event` and `hook.wt.command` (git 2.54 and later).
+pub const CONFIG_NAME: &str = "wt";
+/// The first git that runs hooks defined in config.
+const CONFIG_HOOKS_SINCE: (u32, u32) = (2, 54);
 
 /// The hooks folder git uses for the repository at `cwd`.
 pub fn hooks_dir(cwd: &Path) -> Result<PathBuf> {
@@ -55,7 +66,8 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// The hook script for `wt_exe`.
+/// The hook script for `wt_exe` (the wt that installs it: the fallback when there is no
+/// `wt` on PATH).
 pub fn render(wt_exe: Option<&Path>, created_dir: bool) -> String {
     let path = wt_exe
         .map(|p| p.to_string_lossy().into_owned())
@@ -64,7 +76,7 @@ pub fn render(wt_exe: Option<&Path>, created_dir: bool) -> String {
     let mut out = String::with_capacity(SOURCE.len() + path.len());
     for line in SOURCE.lines() {
         if line == WT_LINE {
-            out.push_str(&format!("wt={}", shell_quote(&path)));
+            out.push_str(&format!("installed_wt={}", shell_quote(&path)));
         } else {
             out.push_str(line);
         }
@@ -81,13 +93,44 @@ fn is_ours(text: &str) -> bool {
     text.lines().any(|l| l == MARKER)
 }
 
-/// The wt path a hook script names, if any.
+/// The wt path a hook script names, if any (`wt='…'` in hooks of earlier versions).
 fn embedded_wt(text: &str) -> Option<String> {
     text.lines()
-        .find_map(|l| l.strip_prefix("wt='"))
+        .find_map(|l| {
+            l.strip_prefix("installed_wt='")
+                .or_else(|| l.strip_prefix("wt='"))
+        })
         .and_then(|rest| rest.strip_suffix('\''))
         .map(|s| s.replace(r"'\''", "'"))
         .filter(|s| !s.is_empty())
+}
+
+/// The `wt` the hook finds on PATH now (as `command -v wt` would), if any.
+pub fn wt_on_path() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| d.join("wt"))
+        .find(|p| is_executable(p) && p.is_file())
+}
+
+/// The script a config-defined hook runs: `<git common dir>/wt/hooks/pre-commit`.
+fn config_script(cwd: &Path) -> Result<PathBuf> {
+    Ok(git::common_dir(cwd)?
+        .join("wt")
+        .join("hooks")
+        .join(HOOK_NAME))
+}
+
+/// wt's hook as git config defines it (`hook.wt.command` for the `pre-commit` event).
+fn config_command(cwd: &Path) -> Option<String> {
+    let events = git::config_values(cwd, &format!("hook.{CONFIG_NAME}.event"));
+    if !events.iter().any(|e| e == HOOK_NAME) {
+        return None;
+    }
+    git::config_values(cwd, &format!("hook.{CONFIG_NAME}.command"))
+        .into_iter()
+        .next()
 }
 
 /// What `wt hook status` reports.
@@ -97,14 +140,20 @@ pub struct HookStatus {
     pub hooks_dir: String,
     /// Path of the pre-commit hook.
     pub hook: String,
-    /// wt's hook is installed.
+    /// wt's hook is installed (as a file or in git config).
     pub installed: bool,
+    /// How: `file` (the hook file is wt's) or `config` (`hook.wt.*` in git config).
+    pub method: Option<&'static str>,
     /// A pre-commit hook that is not wt's is there.
     pub other_hook: bool,
-    /// The wt path the installed hook calls (None: `wt` on PATH).
+    /// The wt that installed the hook (the fallback when there is no `wt` on PATH).
     pub wt: Option<String>,
     /// Whether that path exists.
     pub wt_found: bool,
+    /// The `wt` on PATH, which the hook runs first of all.
+    pub on_path: Option<String>,
+    /// What the hook runs now (None: nothing; every commit fails until wt is on PATH).
+    pub runs: Option<String>,
     /// The earlier hook wt's hook runs first, if any.
     pub chained: Option<String>,
     /// git config core.hooksPath, if set.
@@ -130,20 +179,49 @@ pub fn status(cwd: &Path) -> Result<HookStatus> {
     let hook = dir.join(HOOK_NAME);
     let chained = dir.join(CHAINED_NAME);
     let text = read_hook(&hook)?;
-    let installed = text.as_deref().is_some_and(is_ours);
-    let wt = text.as_deref().filter(|t| is_ours(t)).and_then(embedded_wt);
-    let hooks_path = git::hooks_path_config(cwd);
+    let in_file = text.as_deref().is_some_and(is_ours);
+    let in_config = config_command(cwd).is_some();
+    let script = if in_file {
+        text.clone()
+    } else if in_config {
+        read_hook(&config_script(cwd)?)?
+    } else {
+        None
+    };
+    let wt = script.as_deref().and_then(embedded_wt);
+    let wt_found = wt.as_deref().is_some_and(|p| Path::new(p).is_file());
+    let on_path = wt_on_path().map(|p| p.display().to_string());
+    let runs = on_path.clone().or_else(|| wt.clone().filter(|_| wt_found));
     Ok(HookStatus {
         schema_version: crate::app::report::SchemaVersion,
         hooks_dir: dir.display().to_string(),
         hook: hook.display().to_string(),
-        installed,
-        other_hook: text.is_some() && !installed,
-        wt_found: wt.as_deref().is_some_and(|p| Path::new(p).is_file()),
+        installed: in_file || in_config,
+        method: if in_config {
+            Some("config")
+        } else if in_file {
+            Some("file")
+        } else {
+            None
+        },
+        other_hook: text.is_some() && !in_file,
+        wt_found,
         wt,
+        on_path,
+        runs: runs.filter(|_| in_file || in_config),
         chained: exists(&chained).then(|| chained.display().to_string()),
-        hooks_path,
+        hooks_path: git::hooks_path_config(cwd),
     })
+}
+
+/// A file in the working tree that `wt hook install` wrote (the hooks folder is inside it).
+#[derive(Debug, Clone, Serialize)]
+pub struct WorktreeChange {
+    /// Relative to the working tree's root.
+    pub path: String,
+    /// git tracks it (install changed a tracked file).
+    pub tracked: bool,
+    pub what: String,
 }
 
 /// What `wt hook install` did.
@@ -152,20 +230,40 @@ pub struct InstallReport {
     pub hook: String,
     /// `installed`, `updated` or `unchanged`.
     pub action: String,
+    /// `file` (a hook file in the hooks folder) or `config` (`hook.wt.*` in the repository's
+    /// git config, running a script under the git dir: git 2.54 and later, used when the
+    /// hooks folder is inside the working tree, so no file there changes).
+    pub method: &'static str,
     /// Where an earlier hook was moved to (it keeps running, first).
     pub chained: Option<String>,
     /// Whether install created the hooks folder.
     pub created_dir: bool,
+    /// Files in the working tree this install wrote (a `core.hooksPath` folder inside it).
+    pub worktree_changes: Vec<WorktreeChange>,
+    /// What to do about them: how to commit them, how to undo the install.
+    pub advice: Option<String>,
 }
 
-/// Install wt's pre-commit hook calling `wt_exe`. Idempotent; never overwrites another hook.
+/// Install wt's pre-commit hook, with `wt_exe` as the wt it falls back to when there is none
+/// on PATH. Idempotent; never overwrites another hook. Where the hooks folder is inside the
+/// working tree (a `core.hooksPath` like `.githooks/`, often tracked) and git runs hooks
+/// defined in config (2.54+), the hook goes into git config and no file there changes;
+/// otherwise into the folder, and the report says what changed there and how to commit or
+/// undo it.
 pub fn install(cwd: &Path, wt_exe: Option<&Path>) -> Result<InstallReport> {
     let dir = hooks_dir(cwd)?;
+    let top = git::toplevel(cwd).map(|t| fs::canonicalize(&t).unwrap_or(t));
+    let in_worktree = top.as_ref().is_some_and(|t| lexical_within(&dir, t));
+    let version = git::git_version(cwd);
+    if in_worktree && version.is_some_and(|v| v >= CONFIG_HOOKS_SINCE) {
+        return install_in_config(cwd, wt_exe, &dir);
+    }
     let created_dir = !dir.exists();
     fs::create_dir_all(&dir)?;
     let hook = dir.join(HOOK_NAME);
     let chained = dir.join(CHAINED_NAME);
     let existing = read_hook(&hook)?;
+    let hook_was_tracked = in_worktree && existing.is_some() && git::is_tracked(cwd, &hook);
     let mut moved = None;
     let action = match existing.as_deref() {
         Some(text) if is_ours(text) => {
@@ -196,11 +294,149 @@ pub fn install(cwd: &Path, wt_exe: Option<&Path>) -> Result<InstallReport> {
             "installed"
         }
     };
-    Ok(InstallReport {
+    let mut report = InstallReport {
         hook: hook.display().to_string(),
         action: action.into(),
+        method: "file",
         chained: moved,
         created_dir,
+        worktree_changes: Vec::new(),
+        advice: None,
+    };
+    if let (true, Some(top), false) = (in_worktree, &top, action == "unchanged") {
+        let rel = |p: &Path| relative_to(p, top);
+        let mut changes = vec![WorktreeChange {
+            path: rel(&hook),
+            tracked: hook_was_tracked,
+            what: if report.chained.is_some() {
+                "now wt's hook; the hook that was here runs first, from pre-commit.wt-chained"
+                    .into()
+            } else if existing.is_some() {
+                "wt's hook, updated".into()
+            } else {
+                "wt's hook (new)".into()
+            },
+        }];
+        if report.chained.is_some() {
+            changes.push(WorktreeChange {
+                path: rel(&chained),
+                tracked: false,
+                what: "the hook that was in pre-commit (new name)".into(),
+            });
+        }
+        report.advice = Some(worktree_advice(&changes, version));
+        report.worktree_changes = changes;
+    }
+    Ok(report)
+}
+
+/// Is `path` (absolute) inside `root` (canonical), by its components, following symlinks
+/// in what exists of `path`?
+fn lexical_within(path: &Path, root: &Path) -> bool {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(n), Some(p)) => {
+                rest.push(n.to_os_string());
+                existing = p.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut full = fs::canonicalize(&existing).unwrap_or(existing);
+    for n in rest.iter().rev() {
+        full.push(n);
+    }
+    full.starts_with(root)
+}
+
+fn relative_to(path: &Path, root: &Path) -> String {
+    let canon = {
+        let parent = path
+            .parent()
+            .map(|p| fs::canonicalize(p).unwrap_or(p.to_path_buf()));
+        match (parent, path.file_name()) {
+            (Some(p), Some(n)) => p.join(n),
+            _ => path.to_path_buf(),
+        }
+    };
+    canon
+        .strip_prefix(root)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.display().to_string())
+}
+
+/// What to tell a user whose working tree install just wrote to.
+fn worktree_advice(changes: &[WorktreeChange], version: Option<(u32, u32)>) -> String {
+    let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+    let tracked: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.tracked)
+        .map(|c| c.path.as_str())
+        .collect();
+    let untracked: Vec<&str> = paths
+        .iter()
+        .filter(|p| !tracked.contains(p))
+        .copied()
+        .collect();
+    let mut parts = Vec::new();
+    if !tracked.is_empty() {
+        parts.push(format!("changed the tracked file {}", tracked.join(", ")));
+    }
+    if !untracked.is_empty() {
+        parts.push(format!("added the untracked file {}", untracked.join(", ")));
+    }
+    let what = format!("in the working tree, wt {}", parts.join(" and "));
+    let git = match version {
+        Some((a, b)) => format!("git {a}.{b}"),
+        None => "your git".into(),
+    };
+    format!(
+        "{what}. To share the hook with everyone who uses this hooks folder, commit: `git add {0} && git commit -m \"wt pre-commit hook\"`; to keep them to yourself, leave them uncommitted; to undo, `wt hook uninstall` puts the folder back as it was. With git 2.54 or later (this is {git}) wt adds its hook to git config instead and changes no file here.",
+        paths.join(" ")
+    )
+}
+
+/// Install wt's hook as `hook.wt.*` in the repository's git config, running a script kept
+/// under the git dir: no file in the hooks folder changes.
+fn install_in_config(cwd: &Path, wt_exe: Option<&Path>, dir: &Path) -> Result<InstallReport> {
+    // A file hook of an earlier install goes (the folder back as it was): one hook, not two.
+    let hook = dir.join(HOOK_NAME);
+    if read_hook(&hook)?.as_deref().is_some_and(is_ours) {
+        uninstall_file(dir)?;
+    }
+    let script = config_script(cwd)?;
+    let text = render(wt_exe, false);
+    let command = shell_quote(&script.to_string_lossy());
+    let same_script =
+        read_hook(&script)?.as_deref() == Some(text.as_str()) && is_executable(&script);
+    let before = config_command(cwd);
+    let action = if same_script && before.as_deref() == Some(command.as_str()) {
+        "unchanged"
+    } else {
+        if let Some(parent) = script.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        if !same_script {
+            write_executable(&script, &text)?;
+        }
+        git::config_set_local(cwd, &format!("hook.{CONFIG_NAME}.event"), HOOK_NAME)?;
+        git::config_set_local(cwd, &format!("hook.{CONFIG_NAME}.command"), &command)?;
+        if before.is_some() {
+            "updated"
+        } else {
+            "installed"
+        }
+    };
+    Ok(InstallReport {
+        hook: script.display().to_string(),
+        action: action.into(),
+        method: "config",
+        chained: None,
+        created_dir: false,
+        worktree_changes: Vec::new(),
+        advice: None,
     })
 }
 
@@ -243,11 +479,31 @@ pub struct UninstallReport {
     /// The earlier hook put back in place, if there was one.
     pub restored: Option<String>,
     pub removed_dir: bool,
+    /// wt's hook was removed from git config (`hook.wt.*`).
+    pub removed_from_config: bool,
 }
 
-/// Remove exactly what [`install`] added.
+/// Remove exactly what [`install`] added (the hook file, or the git config entries and
+/// their script).
 pub fn uninstall(cwd: &Path) -> Result<UninstallReport> {
     let dir = hooks_dir(cwd)?;
+    let mut report = uninstall_file(&dir)?;
+    if config_command(cwd).is_some() {
+        git::config_unset_local(cwd, &format!("hook.{CONFIG_NAME}.command"))?;
+        git::config_unset_local(cwd, &format!("hook.{CONFIG_NAME}.event"))?;
+        let script = config_script(cwd)?;
+        let _ = fs::remove_file(&script);
+        if let Some(parent) = script.parent() {
+            let _ = fs::remove_dir(parent);
+        }
+        report.removed_from_config = true;
+        report.removed = true;
+    }
+    Ok(report)
+}
+
+/// Remove wt's hook file from `dir` and put back the hook it chained.
+fn uninstall_file(dir: &Path) -> Result<UninstallReport> {
     let hook = dir.join(HOOK_NAME);
     let chained = dir.join(CHAINED_NAME);
     let mut report = UninstallReport {
@@ -256,6 +512,7 @@ pub fn uninstall(cwd: &Path) -> Result<UninstallReport> {
         removed: false,
         restored: None,
         removed_dir: false,
+        removed_from_config: false,
     };
     let Some(text) = read_hook(&hook)? else {
         return Ok(report);
@@ -268,7 +525,7 @@ pub fn uninstall(cwd: &Path) -> Result<UninstallReport> {
     if exists(&chained) {
         fs::rename(&chained, &hook)?;
         report.restored = Some(hook.display().to_string());
-    } else if text.lines().any(|l| l == CREATED_DIR) && fs::remove_dir(&dir).is_ok() {
+    } else if text.lines().any(|l| l == CREATED_DIR) && fs::remove_dir(dir).is_ok() {
         report.removed_dir = true;
     }
     Ok(report)

@@ -154,3 +154,96 @@ pub fn hook_index_file(cwd: &Path) -> Option<PathBuf> {
     let p = PathBuf::from(v);
     Some(if p.is_absolute() { p } else { cwd.join(p) })
 }
+
+/// The version of the `git` command (major, minor), None when it cannot be run or read.
+pub fn git_version(cwd: &Path) -> Option<(u32, u32)> {
+    let out = git(cwd, &["--version"]).ok()?;
+    parse_git_version(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// `git version 2.47.3` (or `2.39.2.windows.1`, `2.54.0.rc1`) -> (2, 47).
+pub fn parse_git_version(text: &str) -> Option<(u32, u32)> {
+    let v = text.trim().strip_prefix("git version ")?;
+    let mut parts = v.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()?;
+    Some((major, minor))
+}
+
+/// The working tree's root at `cwd` (`git rev-parse --show-toplevel`), None in a bare
+/// repository or outside one.
+pub fn toplevel(cwd: &Path) -> Option<PathBuf> {
+    let out = git(cwd, &["rev-parse", "--show-toplevel"]).ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !text.is_empty()).then(|| PathBuf::from(text))
+}
+
+/// The common git directory at `cwd` (shared by all worktrees), absolute.
+pub fn common_dir(cwd: &Path) -> Result<PathBuf> {
+    let out = git_ok(
+        cwd,
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    )?;
+    Ok(PathBuf::from(String::from_utf8_lossy(&out).trim()))
+}
+
+/// Is `path` (absolute, inside the working tree at `cwd`) tracked by git there?
+pub fn is_tracked(cwd: &Path, path: &Path) -> bool {
+    let args = ["ls-files", "--error-unmatch", "--"]
+        .map(OsStr::new)
+        .into_iter()
+        .chain([path.as_os_str()]);
+    git_os(cwd, args).is_ok_and(|o| o.status.success())
+}
+
+/// Every value of the multi-valued git config `key` at `cwd` (repository and global).
+pub fn config_values(cwd: &Path, key: &str) -> Vec<String> {
+    git(cwd, &["config", "--get-all", key])
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Set `key` to `value` in the repository's own config (`git config --local`).
+pub fn config_set_local(cwd: &Path, key: &str, value: &str) -> Result<()> {
+    git_ok(cwd, &["config", "--local", "--replace-all", key, value]).map(|_| ())
+}
+
+/// Remove every value of `key` from the repository's own config (nothing when unset).
+pub fn config_unset_local(cwd: &Path, key: &str) -> Result<()> {
+    let out = git(cwd, &["config", "--local", "--unset-all", key])?;
+    // Exit 5: the key was not set.
+    if out.status.success() || out.status.code() == Some(5) {
+        Ok(())
+    } else {
+        Err(Error::internal(format!(
+            "git config --unset-all {key} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn git_versions_parse_with_suffixes() {
+        use super::parse_git_version as p;
+        assert_eq!(p("git version 2.47.3\n"), Some((2, 47)));
+        assert_eq!(p("git version 2.39.2.windows.1"), Some((2, 39)));
+        assert_eq!(p("git version 2.54.0.rc1"), Some((2, 54)));
+        assert_eq!(p("git version 3.0"), Some((3, 0)));
+        assert_eq!(p("hub version 1"), None);
+    }
+}

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
+use serde_json::Value;
 
 /// A repository set up for wt with the hook installed and these checks committed.
 fn repo_with_checks(checks: &[(&str, &str)]) -> Repo {
@@ -669,4 +670,170 @@ fn check_names_a_bad_ci_entry_by_line_and_the_hook_refuses_to_commit_it() {
         "{}",
         c.stderr()
     );
+}
+
+/// Write an executable file.
+fn executable(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().expect("folder")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// `git` in `r` with `bin` first on PATH.
+fn git_with_path(r: &Repo, bin: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new("git");
+    hermetic(&mut cmd, &r.home());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.current_dir(&r.root).args(args).env("PATH", path);
+    Run {
+        out: cmd.output().expect("run git"),
+    }
+}
+
+#[test]
+fn the_hook_runs_wt_from_path_and_names_the_fix_when_there_is_none() {
+    let r = Repo::new();
+    // Installed by a build inside some checkout, which is later deleted or rebuilt.
+    let build = r.home().join("checkout/target/release/wt");
+    std::fs::create_dir_all(build.parent().unwrap()).unwrap();
+    std::fs::copy(wt_bin(), &build).unwrap();
+    let mut cmd = Command::new(&build);
+    hermetic(&mut cmd, &r.home());
+    let out = cmd
+        .current_dir(&r.root)
+        .args(["hook", "install"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::remove_dir_all(r.home().join("checkout")).unwrap();
+    let empty = r.home().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    // No wt anywhere: the commit fails, and says what to do.
+    r.write("code.txt", "one\n");
+    r.git(&["add", "code.txt"]).ok();
+    let head = r.git(&["rev-parse", "HEAD"]).ok();
+    let c = git_with_path(&r, &empty, &["commit", "-q", "-m", "one"]);
+    c.fails_with(1);
+    assert!(
+        c.stderr().contains("wt is not on PATH") && c.stderr().contains("hint:"),
+        "{}",
+        c.stderr()
+    );
+    assert_eq!(r.git(&["rev-parse", "HEAD"]).ok(), head);
+    // wt on PATH (after `cargo install`): commits go through it.
+    let bin = r.home().join("bin");
+    let calls = r.home().join("calls");
+    executable(
+        &bin.join("wt"),
+        &format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            calls.display(),
+            wt_bin().display()
+        ),
+    );
+    git_with_path(&r, &bin, &["commit", "-q", "-m", "one"]).ok();
+    assert_eq!(runs(&calls), 1);
+    // A rebuild at the installing path (say, of an older version) does not take over from
+    // the wt on PATH.
+    executable(&build, "#!/bin/sh\necho stale build >&2\nexit 3\n");
+    r.write("code.txt", "two\n");
+    r.git(&["add", "code.txt"]).ok();
+    let c = git_with_path(&r, &bin, &["commit", "-q", "-m", "two"]);
+    c.ok();
+    assert!(!c.stderr().contains("stale build"), "{}", c.stderr());
+    assert_eq!(runs(&calls), 2);
+    // `wt hook status` says what the hook runs.
+    let st = r.wt_json(&["hook", "status"]);
+    assert_eq!(st["installed"], true);
+    assert_eq!(st["on_path"], Value::Null);
+    assert_eq!(st["runs"], build.display().to_string());
+}
+
+#[test]
+fn install_into_a_tracked_hooks_folder_says_what_it_changed_and_how_to_commit_or_undo_it() {
+    let r = Repo::new();
+    let team_ran = r.home().join("team-ran");
+    let team_hook = format!("#!/bin/sh\necho ran >> '{}'\n", team_ran.display());
+    executable(&r.root.join(".githooks/pre-commit"), &team_hook);
+    r.git(&["add", ".githooks/pre-commit"]).ok();
+    r.git(&["commit", "-q", "-m", "team hooks"]).ok();
+    r.git(&["config", "core.hooksPath", ".githooks"]).ok();
+
+    // git before 2.54: the hook goes into the folder, and the report says so.
+    let out = r.wt_json(&["hook", "install"]);
+    assert_eq!(out["method"], "file", "{out}");
+    let changes = out["worktree_changes"].as_array().expect("changes");
+    let tracked: Vec<&Value> = changes.iter().filter(|c| c["tracked"] == true).collect();
+    assert_eq!(tracked.len(), 1, "{out}");
+    assert_eq!(tracked[0]["path"], ".githooks/pre-commit");
+    assert!(changes
+        .iter()
+        .any(|c| c["path"] == ".githooks/pre-commit.wt-chained" && c["tracked"] == false));
+    let advice = out["advice"].as_str().expect("advice");
+    assert!(
+        advice.contains("git add .githooks/pre-commit .githooks/pre-commit.wt-chained")
+            && advice.contains("wt hook uninstall"),
+        "{advice}"
+    );
+    // Said in the text output too.
+    r.wt(&["hook", "uninstall"]).ok();
+    let text = r.wt(&["hook", "install"]).ok();
+    assert!(
+        text.contains("changed the tracked file .githooks/pre-commit"),
+        "{text}"
+    );
+    // Both hooks run; uninstall leaves the tracked folder exactly as committed.
+    r.write("code.txt", "x\n");
+    r.git(&["add", "code.txt"]).ok();
+    r.git(&["commit", "-q", "-m", "code"]).ok();
+    assert_eq!(runs(&team_ran), 1);
+    r.wt(&["hook", "uninstall"]).ok();
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+
+    // git 2.54 or later: the hook goes into git config; no file in the folder changes.
+    let bin = r.home().join("git-2.54");
+    let real_git = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    executable(
+        &bin.join("git"),
+        &format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'git version 2.54.0'; exit 0; fi\nexec '{}' \"$@\"\n",
+            real_git.trim()
+        ),
+    );
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let install = r.wt_env(&r.root, &["--json", "hook", "install"], &[("PATH", &path)]);
+    install.ok();
+    let out = install.json();
+    assert_eq!(out["method"], "config", "{out}");
+    assert_eq!(out["worktree_changes"], serde_json::json!([]));
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "", "a file changed");
+    assert_eq!(
+        r.git(&["config", "hook.wt.event"]).ok().trim(),
+        "pre-commit"
+    );
+    let command = r.git(&["config", "hook.wt.command"]).ok();
+    assert!(command.contains(".git/wt/hooks/pre-commit"), "{command}");
+    let st = r.wt_env(&r.root, &["--json", "hook", "status"], &[("PATH", &path)]);
+    assert_eq!(st.json()["method"], "config");
+    let un = r.wt_env(
+        &r.root,
+        &["--json", "hook", "uninstall"],
+        &[("PATH", &path)],
+    );
+    assert_eq!(un.json()["removed_from_config"], true);
+    r.git(&["config", "hook.wt.command"]).fails_with(1);
+    assert!(!r.root.join(".git/wt/hooks/pre-commit").exists());
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
 }

@@ -33,8 +33,14 @@ pub struct RunArgs {
 /// The line `wt init` and `wt hook install` print.
 pub fn install_line(r: &InstallReport) -> String {
     let mut s = format!("hook: {} {}", r.action, r.hook);
+    if r.method == "config" {
+        s.push_str(" (run by git through hook.wt.command in the repository's git config)");
+    }
     if let Some(c) = &r.chained {
         s.push_str(&format!(" (your earlier hook is now {c} and runs first)"));
+    }
+    if let Some(a) = &r.advice {
+        s.push_str(&format!("\nnote: {a}"));
     }
     s
 }
@@ -53,6 +59,9 @@ pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
             let r = hooks::uninstall(&ctx.cwd)?;
             Ok(Out::new(r, |r| match (&r.removed, &r.restored) {
                 (false, _) => format!("wt's hook is not installed at {}", r.hook),
+                (true, _) if r.removed_from_config => {
+                    "removed wt's hook from git config (hook.wt.*)".to_string()
+                }
                 (true, Some(p)) => format!("removed wt's hook; your earlier hook is back at {p}"),
                 (true, None) => format!("removed {}", r.hook),
             }))
@@ -126,14 +135,21 @@ fn status_text(s: &hooks::HookStatus) -> String {
     }
     text.push('\n');
     if s.installed {
-        match &s.wt {
-            Some(w) if s.wt_found => {
-                text.push_str(&format!("pre-commit: wt's hook, calling {w}\n"))
-            }
-            Some(w) => text.push_str(&format!(
-                "pre-commit: wt's hook; {w} is gone, so it calls wt on PATH\n"
+        let how = match s.method {
+            Some("config") => "wt's hook (in git config, hook.wt.command)",
+            _ => "wt's hook",
+        };
+        match (&s.on_path, &s.wt) {
+            (Some(p), _) => text.push_str(&format!("pre-commit: {how}, calling wt on PATH ({p})\n")),
+            (None, Some(w)) if s.wt_found => text.push_str(&format!(
+                "pre-commit: {how}; no wt on PATH, so it calls {w} (the wt that installed it)\n"
             )),
-            None => text.push_str("pre-commit: wt's hook, calling wt on PATH\n"),
+            (None, Some(w)) => text.push_str(&format!(
+                "pre-commit: {how}; no wt on PATH and {w} is gone: every commit fails until wt is on PATH (or `wt hook uninstall`)\n"
+            )),
+            (None, None) => text.push_str(&format!(
+                "pre-commit: {how}; no wt on PATH: every commit fails until wt is on PATH (or `wt hook uninstall`)\n"
+            )),
         }
     } else if s.other_hook {
         text.push_str("pre-commit: a hook that is not wt's (wt hook install chains it)\n");
