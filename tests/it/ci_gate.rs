@@ -720,7 +720,7 @@ fn the_hook_runs_wt_from_path_and_names_the_fix_when_there_is_none() {
     let c = git_with_path(&r, &empty, &["commit", "-q", "-m", "one"]);
     c.fails_with(1);
     assert!(
-        c.stderr().contains("wt is not on PATH") && c.stderr().contains("hint:"),
+        c.stderr().contains("PATH") && c.stderr().contains("hint:"),
         "{}",
         c.stderr()
     );
