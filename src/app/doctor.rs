@@ -130,7 +130,14 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
         }
     }
 
-    // 2. Git ref locks: stale once older than the threshold (we hold the wt lock).
+    // 2. Git ref locks: a killed wt's (its marker names it) at once, any other once older
+    // than the threshold (we hold the wt lock).
+    if fix {
+        if let Some(n) = recovery::clear_own_ref_lock(store)? {
+            findings.push(finding(Severity::Fixed, "ref_lock", None, n, None));
+        }
+    }
+    let own_ref_lock = recovery::own_ref_lock(store);
     let mut locks = Vec::new();
     lock_files(&common.join("refs"), &mut locks);
     for extra in ["packed-refs.lock", "HEAD.lock", "config.lock"] {
@@ -168,6 +175,18 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
                     Some("run `wt doctor --fix` to remove it (the next wt write also does)".into()),
                 ));
             }
+        } else if own_ref_lock.as_deref() == Some(l.as_path()) {
+            findings.push(finding(
+                Severity::Problem,
+                "ref_lock",
+                Some(&l),
+                format!(
+                    "git lock {} ({:.1}s old) was left by a wt process killed while moving the branch; commits on it fail until it is gone",
+                    l.display(),
+                    age.as_secs_f64()
+                ),
+                Some("run `wt doctor --fix` (or any wt command) to remove it".into()),
+            ));
         } else {
             findings.push(finding(
                 Severity::Note,

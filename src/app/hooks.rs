@@ -580,6 +580,11 @@ fn before_checks(
 ) -> Result<Option<String>> {
     let store = &ws.store;
     warnings.extend(restore_left_patches(root, store.git_dir()));
+    // A branch ref lock a killed wt left would make git fail once the checks pass.
+    if store.common_dir().join(recovery::REF_MARKER).exists() {
+        let _lock = ws.lock()?;
+        warnings.extend(recovery::clear_own_ref_lock(store)?);
+    }
     if recovery::pending_journals(store).is_empty() {
         return Ok(None);
     }

@@ -1,7 +1,7 @@
 //! What killed processes left behind, noticed by every wt command before it starts: unstaged
 //! edits a pre-commit hook killed outright had set aside (put back, see
-//! [`hooks::restore_left_patches`]), an `index.lock` a killed wt left (removed: it blocks
-//! every git command), and wt writes that were interrupted after their commit (finished, see
+//! [`hooks::restore_left_patches`]), an `index.lock` or branch ref lock a killed wt left
+//! (removed: they block every git command or commit), and wt writes that were interrupted after their commit (finished, see
 //! [`recovery::recover`]), so that no ordinary `git commit -a` afterwards takes a stale
 //! checkout for the truth. `wt doctor` reports the same things without changing them
 //! unless asked (`--fix`).
@@ -19,7 +19,8 @@ pub fn tidy(ws: &Workspace) -> Vec<String> {
     }
     let git_dir = ws.store.git_dir();
     let own_index_lock = git_dir.join(recovery::INDEX_MARKER).exists();
-    if !own_index_lock && recovery::pending_journals(&ws.store).is_empty() {
+    let own_ref_lock = ws.store.common_dir().join(recovery::REF_MARKER).exists();
+    if !own_index_lock && !own_ref_lock && recovery::pending_journals(&ws.store).is_empty() {
         return notes;
     }
     // Held by a running writer: its journal is in flight, its index lock in use.
@@ -34,6 +35,12 @@ pub fn tidy(ws: &Workspace) -> Vec<String> {
             Ok(None) => {}
             Err(e) => notes.push(format!("{}; run `wt doctor --fix`", e.message)),
         }
+    }
+    // A ref lock a killed wt left: every commit on the branch fails until it is gone.
+    match recovery::clear_own_ref_lock(&ws.store) {
+        Ok(Some(n)) => notes.push(n),
+        Ok(None) => {}
+        Err(e) => notes.push(format!("{}; run `wt doctor --fix`", e.message)),
     }
     if recovery::pending_journals(&ws.store).is_empty() {
         return notes;

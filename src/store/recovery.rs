@@ -194,6 +194,7 @@ pub fn pending_journals(store: &Store) -> Vec<(PathBuf, Option<JournalEntry>)> {
 /// Finish what killed writers left: journals (stale checkouts), stale index locks of wt's own,
 /// and temporary files. Call only while holding the wt writer lock. Returns what was changed.
 pub fn recover(store: &Store) -> Result<Vec<String>> {
+    let mut notes: Vec<String> = clear_own_ref_lock(store)?.into_iter().collect();
     // A journal's temporary (killed before the rename): that write never committed.
     if let Ok(rd) = fs::read_dir(store.common_dir().join(JOURNAL_DIR)) {
         for e in rd.filter_map(|e| e.ok()) {
@@ -203,10 +204,6 @@ pub fn recover(store: &Store) -> Result<Vec<String>> {
         }
     }
     let journals = pending_journals(store);
-    if journals.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut notes = Vec::new();
     for (path, entry) in journals {
         let Some(entry) = entry else {
             // Killed while writing the journal itself: nothing was committed after it.
@@ -432,6 +429,85 @@ pub fn clear_own_index_lock(git_dir: &Path) -> Result<Option<String>> {
                 lock.display(),
                 age.as_secs_f64()
             ));
+        }
+    }
+    let _ = fs::remove_file(&marker);
+    Ok(note)
+}
+
+/// Marker wt writes in the common git dir while it moves a branch (libgit2 holds
+/// `refs/heads/<branch>.lock` meanwhile): `<pid> <branch>`.
+pub const REF_MARKER: &str = "wt-ref-writer";
+
+/// wt's marker for the ref lock a commit is about to take; removed when dropped (right after
+/// the compare-and-swap), so one left behind means a wt was killed moving the branch.
+pub struct RefMarker {
+    path: Option<PathBuf>,
+}
+
+impl RefMarker {
+    pub fn new(store: &Store, branch: &str) -> RefMarker {
+        let path = store.common_dir().join(REF_MARKER);
+        let ok = fs::write(&path, format!("{} {branch}", std::process::id())).is_ok();
+        RefMarker {
+            path: ok.then_some(path),
+        }
+    }
+}
+
+impl Drop for RefMarker {
+    fn drop(&mut self) {
+        if let Some(p) = &self.path {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// The ref lock wt's marker names, if the marker and that lock exist (a wt killed while
+/// moving the branch, unless a wt is moving it right now).
+pub fn own_ref_lock(store: &Store) -> Option<PathBuf> {
+    let text = fs::read_to_string(store.common_dir().join(REF_MARKER)).ok()?;
+    let branch = text.split_once(' ').map(|(_, b)| b.trim())?;
+    if !crate::store::branch_name_is_valid(branch) {
+        return None;
+    }
+    Some(ref_lock_path(store, branch)).filter(|l| l.exists())
+}
+
+/// Remove the ref lock a killed wt left while moving a branch, which blocks every commit on
+/// it (git: "cannot lock ref … File exists") until removed: wt's marker, left with it, shows
+/// whose it is, so it goes at once rather than after [`stale_after`]. Call only while
+/// holding the wt writer lock (so no wt that wrote a marker is alive). Also removes a marker
+/// left without a lock.
+pub fn clear_own_ref_lock(store: &Store) -> Result<Option<String>> {
+    let marker = store.common_dir().join(REF_MARKER);
+    let Ok(text) = fs::read_to_string(&marker) else {
+        return Ok(None);
+    };
+    let marker_t = fs::metadata(&marker).ok().and_then(|m| m.modified().ok());
+    let branch = text.split_once(' ').map(|(_, b)| b.trim()).unwrap_or("");
+    let mut note = None;
+    if !branch.is_empty() && crate::store::branch_name_is_valid(branch) {
+        let lock = ref_lock_path(store, branch);
+        let lock_t = fs::metadata(&lock).ok().and_then(|m| m.modified().ok());
+        if let (Some(lock_t), Some(marker_t)) = (lock_t, marker_t) {
+            let gap = match lock_t.duration_since(marker_t) {
+                Ok(d) => d,
+                Err(e) => e.duration(),
+            };
+            // wt takes the ref lock right after writing its marker.
+            if gap <= Duration::from_secs(2) {
+                let age = file_age(&lock).unwrap_or_default();
+                match fs::remove_file(&lock) {
+                    Ok(()) => note = Some(format!(
+                        "removed {} (age {:.1}s): a wt process was killed while moving the branch",
+                        lock.display(),
+                        age.as_secs_f64()
+                    )),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
         }
     }
     let _ = fs::remove_file(&marker);

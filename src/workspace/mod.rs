@@ -475,10 +475,12 @@ impl Workspace {
                     &edits,
                 )?),
             };
-            match self
+            let marker = crate::store::recovery::RefMarker::new(&self.store, &self.branch);
+            let cas = self
                 .store
-                .commit_cas(&self.branch, tip, &edits, &message.render())?
-            {
+                .commit_cas(&self.branch, tip, &edits, &message.render());
+            drop(marker);
+            match cas? {
                 CasOutcome::Committed(oid) => {
                     crate::store::recovery::fault("after-commit");
                     crate::derived::note_commit(

@@ -596,3 +596,46 @@ fn a_hook_killed_mid_check_leaves_edits_that_doctor_reports_and_the_next_command
 use std::collections::BTreeSet;
 
 use crate::fixtures::rev;
+
+#[test]
+fn a_ref_lock_a_killed_wt_left_is_removed_before_git_needs_it_and_gits_own_is_left_alone() {
+    let r = Repo::new();
+    r.wt(&["hook", "install"]).ok();
+    let lock = ref_lock(&r);
+    let marker = r.root.join(".git/wt-ref-writer");
+    // What a wt killed inside its compare-and-swap leaves: its marker, then the ref lock.
+    let killed_mid_cas = || {
+        std::fs::write(&marker, "99999 main").unwrap();
+        std::fs::write(&lock, "").unwrap();
+    };
+    killed_mid_cas();
+    // `git commit` (through the hook) would fail to move the branch; the hook clears it first.
+    r.write("code.txt", "one\n");
+    r.git(&["add", "code.txt"]).ok();
+    let c = r.git(&["commit", "-q", "-m", "one"]);
+    c.ok();
+    assert!(
+        c.stderr().contains("killed while moving the branch"),
+        "{}",
+        c.stderr()
+    );
+    assert!(!lock.exists() && !marker.exists());
+    // doctor names it (a problem, though only milliseconds old); any wt command removes it.
+    killed_mid_cas();
+    let d = r.wt(&["doctor"]);
+    d.fails_with(1);
+    assert!(
+        d.stdout().contains("killed while moving the branch"),
+        "{}",
+        d.stdout()
+    );
+    let list = r.wt(&["list"]);
+    list.ok();
+    assert!(!lock.exists());
+    // A fresh ref lock without wt's marker may be a running git's: left alone.
+    std::fs::write(&lock, "").unwrap();
+    r.wt(&["list"]).ok();
+    assert!(lock.exists());
+    std::fs::remove_file(&lock).unwrap();
+    r.wt(&["doctor"]).ok();
+}
