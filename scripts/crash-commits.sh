@@ -8,8 +8,9 @@
 #
 #   WRITES        writes to make (default 1000)
 #   WT            the wt binary (default $CARGO_TARGET_DIR/release/wt, else target/release/wt)
-#   MAX_DELAY_MS  each write is killed after a random 0..MAX_DELAY_MS ms (default 40); a write
-#                 that finished first is not killed
+#   MAX_DELAY_MS  each write is killed after a random 0..MAX_DELAY_MS ms; a write that finished
+#                 first is not killed (default: twice the slowest of 5 `wt new` timed first,
+#                 so that kills land throughout a write however loaded the machine is)
 #   SEED          seed for bash's $RANDOM (default: the time), printed for a rerun
 #   KEEP=1        keep the throwaway repository and print its path
 #
@@ -19,7 +20,6 @@
 # state branch, less the tickets on the branch at the end (before any final repair).
 set -uo pipefail
 WRITES=${1:-1000}
-MAX_DELAY_MS=${MAX_DELAY_MS:-40}
 SEED=${SEED:-$(date +%s)}
 RANDOM=$SEED
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +48,18 @@ git add code.rs && git commit -qm "code"
 sed -i 's/^ci: {}$/ci:\n  test: "test -s code.rs"/' .work/config.yaml
 git commit -q --no-verify -m "ci check" -- .work/config.yaml
 [ -x "$(git rev-parse --git-path hooks)/pre-commit" ] || { echo "no hook installed" >&2; exit 2; }
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+if [ -z "${MAX_DELAY_MS:-}" ]; then
+  slowest=1
+  for j in 1 2 3 4 5; do
+    t0=$(now_ms)
+    "$WT" new job "Timing $j" > /dev/null 2>&1
+    t=$(($(now_ms) - t0))
+    [ $t -gt $slowest ] && slowest=$t
+  done
+  MAX_DELAY_MS=$((2 * slowest))
+fi
 
 ms_sleep() { # sleep $1 milliseconds
   [ "$1" -gt 0 ] && sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"
@@ -149,7 +161,9 @@ done
 fsck_failures=0
 git fsck --strict --no-dangling > "$tmp/fsck" 2>&1 || fsck_failures=1
 grep -qiE 'error|fatal' "$tmp/fsck" && fsck_failures=1
-doctor=$("$WT" doctor 2>&1 | tail -1)
+doctor_out=$("$WT" doctor 2>&1)
+doctor=$(echo "$doctor_out" | tail -1)
+echo "$doctor_out" | grep -q '^ok:' || echo "$doctor_out" | sed 's/^/  doctor: /' >&2
 "$WT" check > /dev/null 2>&1 && check=ok || check="problems (wt check)"
 
 echo "seed: $SEED, wt: $WT, kill delay: 0..${MAX_DELAY_MS} ms, $(($(date +%s) - start))s"
