@@ -113,11 +113,14 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>,
         .map(|(entries, bytes)| (entries.iter().map(|e| e.map(|(id, _)| id)).collect(), bytes))
 }
 
-/// Like [`staged_blobs`], with each entry's mode (`0o100644`, `0o100755`, ...).
+/// A stage-0 entry's blob and mode (`0o100644`, `0o100755`, ...).
+pub type StagedEntry = (Oid, u32);
+
+/// Like [`staged_blobs`], with each entry's mode.
 pub fn staged_entries(
     git_dir: &Path,
     paths: &[&str],
-) -> Option<(Vec<Option<(Oid, u32)>>, Verified)> {
+) -> Option<(Vec<Option<StagedEntry>>, Verified)> {
     if disabled() {
         note_fallback(&FALLBACK_READS, "WT_FAST_INDEX=0");
         return None;
@@ -148,7 +151,10 @@ pub fn lookup(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Oid>>, Unsupport
 }
 
 /// The stage-0 object ids and modes of `paths` in index bytes `data` (trailer checked).
-pub fn lookup_entries(data: &[u8], paths: &[&str]) -> Result<Vec<Option<(Oid, u32)>>, Unsupported> {
+pub fn lookup_entries(
+    data: &[u8],
+    paths: &[&str],
+) -> Result<Vec<Option<StagedEntry>>, Unsupported> {
     let wanted: Vec<&[u8]> = paths.iter().map(|p| p.as_bytes()).collect();
     let parsed = parse(data, &wanted, false, None)?;
     (0..paths.len())
@@ -399,7 +405,7 @@ pub mod cli {
         git_dir: &Path,
         workdir: &Path,
         paths: &[&str],
-    ) -> Result<Vec<Option<(Oid, u32)>>, String> {
+    ) -> Result<Vec<Option<super::StagedEntry>>, String> {
         let out = git(git_dir, workdir)
             .args(["ls-files", "-s", "-z", "--"])
             .args(paths)

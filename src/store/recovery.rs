@@ -499,11 +499,13 @@ pub fn clear_own_ref_lock(store: &Store) -> Result<Option<String>> {
             if gap <= Duration::from_secs(2) {
                 let age = file_age(&lock).unwrap_or_default();
                 match fs::remove_file(&lock) {
-                    Ok(()) => note = Some(format!(
+                    Ok(()) => {
+                        note = Some(format!(
                         "removed {} (age {:.1}s): a wt process was killed while moving the branch",
                         lock.display(),
                         age.as_secs_f64()
-                    )),
+                    ))
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(e.into()),
                 }
