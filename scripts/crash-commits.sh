@@ -161,6 +161,7 @@ done
 fsck_failures=0
 git fsck --strict --no-dangling > "$tmp/fsck" 2>&1 || fsck_failures=1
 grep -qiE 'error|fatal' "$tmp/fsck" && fsck_failures=1
+[ $fsck_failures -eq 0 ] || sed 's/^/  fsck: /' "$tmp/fsck" >&2
 doctor_out=$("$WT" doctor 2>&1)
 doctor=$(echo "$doctor_out" | tail -1)
 echo "$doctor_out" | grep -q '^ok:' || echo "$doctor_out" | sed 's/^/  doctor: /' >&2

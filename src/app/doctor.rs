@@ -113,6 +113,16 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
             }
         }
         for (p, e) in recovery::pending_journals(store) {
+            if e.as_ref().is_some_and(|e| recovery::never_landed(store, e)) {
+                findings.push(finding(
+                    Severity::Note,
+                    "journal",
+                    Some(&p),
+                    "a wt write was interrupted before its commit: nothing of it reached the branch or any checkout".into(),
+                    Some("`wt doctor --fix` (or the next wt command) removes the record".into()),
+                ));
+                continue;
+            }
             let paths = e.map(|e| e.paths.join(", ")).unwrap_or_default();
             findings.push(finding(
                 Severity::Problem,

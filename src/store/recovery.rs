@@ -191,6 +191,13 @@ pub fn pending_journals(store: &Store) -> Vec<(PathBuf, Option<JournalEntry>)> {
     out
 }
 
+/// The journaled write never committed: its branch is still at the tip it started from (no
+/// checkout is touched before the commit lands).
+pub fn never_landed(store: &Store, entry: &JournalEntry) -> bool {
+    let tip = store.branch_tip(&entry.branch).ok().flatten();
+    tip.map(|t| t.to_string()) == entry.parent || tip.is_none()
+}
+
 /// Finish what killed writers left: journals (stale checkouts), stale index locks of wt's own,
 /// and temporary files. Call only while holding the wt writer lock. Returns what was changed.
 pub fn recover(store: &Store) -> Result<Vec<String>> {
