@@ -9,7 +9,7 @@
 #   WRITES        writes to make (default 1000)
 #   WT            the wt binary (default $CARGO_TARGET_DIR/release/wt, else target/release/wt)
 #   MAX_DELAY_MS  each write is killed after a random 0..MAX_DELAY_MS ms; a write that finished
-#                 first is not killed (default: twice the slowest of 5 `wt new` timed first,
+#                 first is not killed (default: 3 times the slowest of 5 `wt new` timed first,
 #                 so that kills land throughout a write however loaded the machine is)
 #   SEED          seed for bash's $RANDOM (default: the time), printed for a rerun
 #   KEEP=1        keep the throwaway repository and print its path
@@ -58,7 +58,7 @@ if [ -z "${MAX_DELAY_MS:-}" ]; then
     t=$(($(now_ms) - t0))
     [ $t -gt $slowest ] && slowest=$t
   done
-  MAX_DELAY_MS=$((2 * slowest))
+  MAX_DELAY_MS=$((3 * slowest))
 fi
 
 ms_sleep() { # sleep $1 milliseconds
@@ -158,6 +158,11 @@ for c in $(git log --invert-grep --grep='^Wt-Verb: ' --format=%H main -- .work);
     user_ticket_commits=$((user_ticket_commits + 1))
   fi
 done
+# git commit starts `git gc --auto` in the background now and then: fsck once it is done.
+for _ in $(seq 1 600); do
+  [ -e .git/gc.pid ] || break
+  sleep 0.1
+done
 fsck_failures=0
 git fsck --strict --no-dangling > "$tmp/fsck" 2>&1 || fsck_failures=1
 grep -qiE 'error|fatal' "$tmp/fsck" && fsck_failures=1
@@ -171,7 +176,7 @@ echo "seed: $SEED, wt: $WT, kill delay: 0..${MAX_DELAY_MS} ms, $(($(date +%s) - 
 echo "writes: $writes ($ok finished, $kills killed with SIGKILL, $failed refused or failed)"
 echo "kills: $kills"
 echo "user commits: $user_commits (failed: $commit_failures; made after \`wt doctor --fix\`: $refused refused by the hook first, $index_locked blocked by an index.lock a killed wt left)"
-echo "interrupted writes finished by the next wt command: $repaired_by_commands"
+echo "interrupted writes finished by the next wt command: $repaired_by_commands; packs at the end (git gc --auto ran): $(ls .git/objects/pack/*.pack 2>/dev/null | wc -l)"
 echo "user commits that changed ticket files: $user_ticket_commits"
 echo "tickets committed by wt: $(wc -l < "$tmp/committed"), on the branch at the end: $(wc -l < "$tmp/present")"
 echo "tickets lost: $lost"
