@@ -128,6 +128,10 @@ pub struct JournalEntry {
     /// The tip the commit is made on (None: the branch is created).
     pub parent: Option<String>,
     pub paths: Vec<String>,
+    /// Per path, the blob the write commits (None: deleted), to tell whether it landed.
+    /// Absent in journals of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blobs: Option<Vec<Option<String>>>,
 }
 
 /// A journal file; [`Journal::finish`] removes it.
@@ -148,6 +152,17 @@ impl Journal {
             branch: branch.to_string(),
             parent: parent.map(|p| p.to_string()),
             paths: edits.iter().map(|e| e.path().to_string()).collect(),
+            blobs: Some(
+                edits
+                    .iter()
+                    .map(|e| match e {
+                        Edit::Write { content, .. } => {
+                            crate::store::hash_blob(content).map(|o| o.to_string())
+                        }
+                        Edit::Delete { .. } => None,
+                    })
+                    .collect(),
+            ),
         };
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -191,11 +206,32 @@ pub fn pending_journals(store: &Store) -> Vec<(PathBuf, Option<JournalEntry>)> {
     out
 }
 
-/// The journaled write never committed: its branch is still at the tip it started from (no
-/// checkout is touched before the commit lands).
+/// The journaled write never committed (no checkout is touched before the commit lands):
+/// its branch is still at the tip it started from, or the commit that followed that tip on
+/// the branch is not the write's (it does not hold the blobs the journal recorded).
 pub fn never_landed(store: &Store, entry: &JournalEntry) -> bool {
-    let tip = store.branch_tip(&entry.branch).ok().flatten();
-    tip.map(|t| t.to_string()) == entry.parent || tip.is_none()
+    let Ok(Some(tip)) = store.branch_tip(&entry.branch) else {
+        return true;
+    };
+    let parent = entry.parent.as_deref().and_then(|p| Oid::from_str(p).ok());
+    if Some(tip) == parent {
+        return true;
+    }
+    let Some(blobs) = &entry.blobs else {
+        return false;
+    };
+    let Some(commit) = journaled_commit(store.repo(), tip, parent) else {
+        return false;
+    };
+    let landed = entry.paths.iter().zip(blobs).all(|(p, want)| {
+        let got = store
+            .blob_at(commit, p)
+            .ok()
+            .flatten()
+            .map(|o| o.to_string());
+        got == *want
+    });
+    !landed
 }
 
 /// Finish what killed writers left: journals (stale checkouts), stale index locks of wt's own,
@@ -254,8 +290,8 @@ fn recover_one(store: &Store, entry: &JournalEntry, notes: &mut Vec<String>) -> 
     };
     let tip = store.branch_tip(&entry.branch)?;
     clear_own_index_locks(store, &entry.branch, notes)?;
-    if tip == parent || tip.is_none() {
-        // The commit never landed; checkouts are only touched after it does.
+    if never_landed(store, entry) {
+        // Checkouts are only touched after the commit lands.
         return Ok(true);
     }
     let commit = tip.and_then(|t| journaled_commit(store.repo(), t, parent));
@@ -553,8 +589,9 @@ pub fn index_lock_is_old(git_dir: &Path) -> bool {
 }
 
 /// Fault injection for crash tests: `WT_FAULT=<point>` makes the process abort (like a kill)
-/// at that point. Points: `after-commit` (the branch moved, no checkout refreshed yet),
-/// `before-index` (a checkout's files refreshed, its index not).
+/// at that point. Points: `before-commit` (the journal written, the branch not moved),
+/// `after-commit` (the branch moved, no checkout refreshed yet), `before-index` (a
+/// checkout's files refreshed, its index not).
 pub fn fault(point: &str) {
     if std::env::var("WT_FAULT").is_ok_and(|v| v == point) {
         std::process::abort();

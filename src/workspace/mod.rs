@@ -475,6 +475,7 @@ impl Workspace {
                     &edits,
                 )?),
             };
+            crate::store::recovery::fault("before-commit");
             let marker = crate::store::recovery::RefMarker::new(&self.store, &self.branch);
             let cas = self
                 .store

@@ -639,3 +639,39 @@ fn a_ref_lock_a_killed_wt_left_is_removed_before_git_needs_it_and_gits_own_is_le
     std::fs::remove_file(&lock).unwrap();
     r.wt(&["doctor"]).ok();
 }
+
+#[test]
+fn a_write_killed_before_its_commit_is_no_problem_for_doctor_once_the_branch_moved_on() {
+    let r = Repo::new();
+    let killed = r.wt_env(
+        &r.root,
+        &["new", "job", "Never born"],
+        &[("WT_FAULT", "before-commit")],
+    );
+    assert_ne!(killed.code(), 0);
+    assert!(ids_on_main(&r).is_empty());
+    // The branch moves on (an ordinary commit), the journal is still there.
+    r.write("code.txt", "x\n");
+    r.git(&["add", "code.txt"]).ok();
+    r.git(&["commit", "-q", "-m", "code"]).ok();
+    let doctor = r.wt(&["--json", "doctor"]);
+    doctor.ok();
+    let doc = doctor.json();
+    let journal: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "journal")
+        .collect();
+    assert_eq!(journal.len(), 1, "{doc}");
+    assert_eq!(journal[0]["severity"], "note", "{doc}");
+    // Any wt command removes the record.
+    r.wt(&["list"]).ok();
+    assert!(!r.wt(&["doctor"]).ok().contains("journal"));
+    assert_eq!(
+        std::fs::read_dir(r.root.join(".git/wt-journal"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
+}
