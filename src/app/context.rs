@@ -99,7 +99,7 @@ fn strip(body: &str, amendments_too: bool) -> String {
         names.push(journal::AMENDMENTS);
     }
     for name in names {
-        if let Some(sec) = markdown::find_section(&s, name) {
+        if let Some(sec) = markdown::wt_section(&s, name) {
             s.replace_range(sec.start..sec.end, "");
         }
     }

@@ -30,12 +30,14 @@ pub struct DoneOptions {
     pub no_ci_reason: Option<String>,
 }
 
-/// Unchecked acceptance-criteria items of a ticket file, as `line: text` (file line numbers).
+/// Unchecked acceptance-criteria items of a ticket file, as `line: text` (file line numbers):
+/// the items under every heading named Acceptance Criteria, so that a second such heading (in
+/// a description, say) can never hide the real ones.
 pub fn unchecked_criteria(text: &str) -> Vec<(usize, String)> {
     let Ok(split) = frontmatter::split(text) else {
         return Vec::new();
     };
-    markdown::task_items(split.body, Some(CRITERIA_HEADING))
+    markdown::task_items_under_all(split.body, CRITERIA_HEADING)
         .into_iter()
         .filter(|i| !i.checked)
         .map(|i| (split.body_first_line + i.line - 1, i.text))
@@ -83,7 +85,7 @@ pub fn evidence_problems(ws: &Workspace, snap: &Snapshot, t: &Ticket) -> Result<
 /// Append a `## Progress` entry to a ticket file's text.
 fn with_progress(text: &str, entry: &str) -> Result<String> {
     let split = frontmatter::split(text).map_err(|e| Error::invalid(e.to_string()))?;
-    let body = markdown::append_to_section(split.body, "Progress", 2, entry);
+    let body = markdown::append_to_wt_section(split.body, crate::model::journal::PROGRESS, entry);
     Ok(format!("{}{}", &text[..split.body_offset], body))
 }
 

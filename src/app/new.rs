@@ -93,7 +93,14 @@ pub fn prepare(
     vars.insert("title", title.to_string());
     vars.insert("id", id.to_string());
     vars.insert("kind", kind.as_str().to_string());
-    vars.insert("description", spec.description.clone().unwrap_or_default());
+    // The description goes under `## Description`: its own headings are pushed down to level 3
+    // or deeper, so that none of them can stand in for a section of wt's (`## Acceptance
+    // Criteria`, `## Amendments`, `## Progress`; see docs/tickets.md).
+    let description = spec.description.as_deref().unwrap_or_default();
+    vars.insert(
+        "description",
+        crate::model::journal::demote_headings(description, 3),
+    );
     let text = templates::render(template, &fields, &vars, spec.body.as_deref())?;
     let ticket = crate::model::ticket::parse(&path, &text).map_err(|p| {
         Error::invalid(format!(

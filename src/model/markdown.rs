@@ -171,15 +171,118 @@ fn locate(headings: &[Heading], heading: &str) -> Option<(usize, Option<usize>)>
 }
 
 fn section_in(lines: &Lines<'_>, headings: &[Heading], heading: &str) -> Option<Section> {
-    let (i, next) = locate(headings, heading)?;
+    locate(headings, heading).map(|at| section_at(lines, headings, at))
+}
+
+/// Start of the line that ends the text a plan import stored in a ticket body
+/// (`<!-- wt:plan-end -->`); wt's own sections come after it.
+pub const PLAN_END: &str = "<!-- wt:plan-end";
+
+/// Byte offset just after the plan-end line of `text` (see [`PLAN_END`]), or 0 when there is
+/// none.
+pub fn plan_end(text: &str) -> usize {
+    let lines = Lines::new(text);
+    for l in 1..=lines.starts.len() {
+        let c = lines.content(l).trim();
+        if c.starts_with(PLAN_END) && c.ends_with("-->") {
+            return lines.end(l);
+        }
+    }
+    0
+}
+
+/// The level of wt's own sections (`## Amendments`, `## Progress`).
+pub const WT_SECTION_LEVEL: u8 = 2;
+
+/// Index of the heading of wt's own section `heading` and of the heading that ends it: the
+/// **last** level-2 heading with that text that starts after the plan text (see
+/// [`plan_end`]). Headings of that name at other levels, or before the plan-end line, are
+/// the author's text: a description can never stand in for wt's section.
+fn locate_wt(lines: &Lines<'_>, headings: &[Heading], heading: &str) -> Option<(usize, Option<usize>)> {
+    let from = plan_end(lines.text);
+    let i = headings.iter().rposition(|h| {
+        h.level == WT_SECTION_LEVEL
+            && same_heading(&h.text, heading)
+            && lines.start(h.start_line) >= from
+    })?;
+    let next = headings
+        .iter()
+        .skip(i + 1)
+        .position(|h| h.level <= WT_SECTION_LEVEL)
+        .map(|k| i + 1 + k);
+    Some((i, next))
+}
+
+fn section_at(lines: &Lines<'_>, headings: &[Heading], (i, next): (usize, Option<usize>)) -> Section {
     let h = &headings[i];
-    Some(Section {
+    Section {
         heading_line: h.start_line,
         level: h.level,
         start: lines.start(h.start_line),
         content_start: lines.end(h.end_line),
         end: next.map_or(lines.text.len(), |n| lines.start(headings[n].start_line)),
-    })
+    }
+}
+
+/// wt's own section `heading` (`Amendments`, `Progress`): the last level-2 heading of that
+/// name after the plan text, if any (see `locate_wt`).
+pub fn wt_section(text: &str, heading: &str) -> Option<Section> {
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    locate_wt(&lines, &parsed.headings, heading).map(|at| section_at(&lines, &parsed.headings, at))
+}
+
+/// The content of wt's own section `heading`, without its heading line.
+pub fn wt_section_content<'a>(text: &'a str, heading: &str) -> Option<&'a str> {
+    let s = wt_section(text, heading)?;
+    text.get(s.content_start..s.end)
+}
+
+/// Headings named like wt's own section `heading` that wt does not take as it (level 2 after
+/// the plan text, but not the last one): (1-based line, text). For `wt check`.
+pub fn shadowed_wt_headings(text: &str, heading: &str) -> Vec<usize> {
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    let Some((chosen, _)) = locate_wt(&lines, &parsed.headings, heading) else {
+        return Vec::new();
+    };
+    let from = plan_end(text);
+    parsed
+        .headings
+        .iter()
+        .enumerate()
+        .filter(|(k, h)| {
+            *k != chosen
+                && h.level == WT_SECTION_LEVEL
+                && same_heading(&h.text, heading)
+                && lines.start(h.start_line) >= from
+        })
+        .map(|(_, h)| h.start_line)
+        .collect()
+}
+
+/// Task items under **every** heading named `heading` (any level, outside code blocks): the
+/// acceptance criteria `wt done` requires ticked. A second heading of that name can only add
+/// boxes to tick; it never hides the others.
+pub fn task_items_under_all(text: &str, heading: &str) -> Vec<TaskItem> {
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for (i, h) in parsed.headings.iter().enumerate() {
+        if !same_heading(&h.text, heading) {
+            continue;
+        }
+        let last = parsed.headings[i + 1..]
+            .iter()
+            .find(|n| n.level <= h.level)
+            .map_or(usize::MAX, |n| n.start_line);
+        ranges.push((h.end_line + 1, last));
+    }
+    parsed
+        .tasks
+        .into_iter()
+        .filter(|t| ranges.iter().any(|&(a, b)| t.line >= a && t.line < b))
+        .collect()
 }
 
 /// Finds the first section whose heading text matches `heading` (case-insensitive, trimmed, any level).
@@ -255,11 +358,33 @@ fn normalize_entry(entry: &str, eol: &str) -> String {
 /// `level` heading with `entry` at the end of the text if the section is absent.
 /// Only inserts: the text before and after the insertion point is kept byte for byte.
 pub fn append_to_section(text: &str, heading: &str, level: u8, entry: &str) -> String {
-    let eol = detect_eol(text);
-    let entry = normalize_entry(entry, eol);
     let lines = Lines::new(text);
     let parsed = parse(text, &lines);
-    let Some(sec) = section_in(&lines, &parsed.headings, heading) else {
+    let sec = section_in(&lines, &parsed.headings, heading);
+    append_at(text, &lines, sec, heading, level, entry)
+}
+
+/// Appends `entry` to wt's own section `heading` (see [`wt_section`]), or appends a new
+/// `## heading` with `entry` at the end of the text when there is none. Only inserts.
+pub fn append_to_wt_section(text: &str, heading: &str, entry: &str) -> String {
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    let sec = locate_wt(&lines, &parsed.headings, heading)
+        .map(|at| section_at(&lines, &parsed.headings, at));
+    append_at(text, &lines, sec, heading, WT_SECTION_LEVEL, entry)
+}
+
+fn append_at(
+    text: &str,
+    lines: &Lines<'_>,
+    sec: Option<Section>,
+    heading: &str,
+    level: u8,
+    entry: &str,
+) -> String {
+    let eol = detect_eol(text);
+    let entry = normalize_entry(entry, eol);
+    let Some(sec) = sec else {
         let mut out = text.to_string();
         if !out.is_empty() {
             if !ends_with_eol(&out) {

@@ -11,5 +11,6 @@ pub mod lease;
 pub mod markdown;
 pub mod merge;
 pub mod templates;
+pub mod text;
 pub mod ticket;
 pub mod ticket_file;

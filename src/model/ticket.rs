@@ -467,14 +467,24 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
             Some("kind is one of phase-spec, job, task"),
         )
     })?;
-    let kind: Kind = kind_s
-        .parse()
-        .map_err(|m: String| problem(field_line("kind"), None, m, None))?;
+    let kind: Kind = kind_s.parse().map_err(|m: String| {
+        problem(
+            field_line("kind"),
+            None,
+            m,
+            Some("kind is one of phase-spec, job, task (the id's letter P-, J-, T- names it)"),
+        )
+    })?;
     let status = match non_empty(raw.status) {
         None => Status::Open,
-        Some(s) => s
-            .parse()
-            .map_err(|m: String| problem(field_line("status"), None, m, None))?,
+        Some(s) => s.parse().map_err(|m: String| {
+            problem(
+                field_line("status"),
+                None,
+                m,
+                Some("status is one of open, in_progress, review, done, escalated; wt's verbs change it (`wt claim`, `wt done`, `wt reopen`)"),
+            )
+        })?,
     };
     let priority = match raw.priority {
         None => DEFAULT_PRIORITY,
@@ -496,8 +506,29 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
             ))
         }
     };
-    let title = non_empty(raw.title)
-        .ok_or_else(|| problem(field_line("title"), None, "missing `title`".into(), None))?;
+    let title = non_empty(raw.title).ok_or_else(|| {
+        problem(
+            field_line("title"),
+            None,
+            "missing `title`".into(),
+            Some("every ticket needs a one-line `title:`"),
+        )
+    })?;
+    // IDs and titles are printed on every line that names a ticket: no control characters.
+    for (key, value) in [("id", &id), ("title", &title)] {
+        if let Some(c) = crate::model::text::first_unsafe(value) {
+            return Err(problem(
+                field_line(key),
+                None,
+                format!(
+                    "{key} contains the control character {} ({})",
+                    crate::model::text::code_point(c),
+                    crate::model::text::escape_line(value)
+                ),
+                Some("ids and titles are one line of printable text: remove the character"),
+            ));
+        }
+    }
     // A count or position: 0 or more.
     let counter = |v: Option<i64>, key: &str, hint: &str| -> Result<Option<u32>, Problem> {
         match v {

@@ -19,7 +19,8 @@ fn render_text(r: &CheckReport) -> String {
     }
     let mut text = String::new();
     for p in &r.problems {
-        text.push_str(&format!("{p}\n"));
+        text.push_str(&crate::model::text::escape_line(&p.to_string()));
+        text.push('\n');
     }
     text
 }

@@ -121,7 +121,7 @@ fn render_batch(r: &BatchReport) -> String {
                 "claimed {} {} for {}",
                 t.id,
                 t.title,
-                t.claimed_by.as_deref().unwrap_or("")
+                crate::model::text::escape_line(t.claimed_by.as_deref().unwrap_or(""))
             )
         })
         .collect::<Vec<_>>()
