@@ -44,17 +44,23 @@ pub fn unchecked_criteria(text: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
-/// Artifacts that are missing or empty under `root`.
-pub fn missing_artifacts(t: &Ticket, root: &Path) -> Vec<String> {
+/// Artifacts that do not count as evidence in the work tree at `root`, each with why: missing
+/// or empty, or not a path inside the work tree (absolute, `..`, through a symbolic link to
+/// outside — such a path is never looked at).
+pub fn missing_artifacts(t: &Ticket, root: &Path) -> Vec<(String, String)> {
     t.artifacts
         .iter()
-        .filter(|a| {
-            let p = root.join(a);
-            !std::fs::metadata(&p)
-                .map(|m| m.is_file() && m.len() > 0)
-                .unwrap_or(false)
+        .filter_map(|a| {
+            let why = match super::paths::file_inside(root, a) {
+                Ok(Some(real)) => match std::fs::metadata(real) {
+                    Ok(m) if m.len() > 0 => return None,
+                    _ => format!("is missing or empty in {}", root.display()),
+                },
+                Ok(None) => format!("is missing or empty in {}", root.display()),
+                Err(why) => format!("does not count: the path {why}"),
+            };
+            Some((a.clone(), why))
         })
-        .cloned()
         .collect()
 }
 
@@ -67,11 +73,8 @@ pub fn evidence_problems(ws: &Workspace, snap: &Snapshot, t: &Ticket) -> Result<
         .collect();
     match ws.workdir() {
         Some(root) => {
-            for a in missing_artifacts(t, root) {
-                out.push(format!(
-                    "artifact {a} is missing or empty in {}",
-                    root.display()
-                ));
+            for (a, why) in missing_artifacts(t, root) {
+                out.push(format!("artifact {a} {why}"));
             }
         }
         None if !t.artifacts.is_empty() => {

@@ -648,6 +648,36 @@ fn fm_error_message(e: &frontmatter::FrontmatterError) -> String {
     }
 }
 
+/// Why `p`, a `files:` or `artifacts:` entry, is not a repository-relative path (None when it
+/// is one). Such paths are relative to the repository root: not absolute (`/etc/passwd`,
+/// `C:\x`, `~/x`), without `..` segments, not inside `.git`, one line of printable text.
+/// Globs (`src/**/*.rs`) are fine. Where a path leads through symbolic links is checked
+/// against the working tree by the verbs that read it.
+pub fn path_problem(p: &str) -> Option<String> {
+    if let Some(c) = crate::model::text::first_unsafe(p) {
+        return Some(format!(
+            "contains the control character {}",
+            crate::model::text::code_point(c)
+        ));
+    }
+    let b = p.as_bytes();
+    if p.starts_with(['/', '\\']) || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':') {
+        return Some("is absolute; paths are relative to the repository root".into());
+    }
+    if p.starts_with('~') {
+        return Some("starts with `~`; paths are relative to the repository root".into());
+    }
+    for seg in p.split(['/', '\\']) {
+        if seg == ".." {
+            return Some("has a `..` segment; paths stay inside the repository".into());
+        }
+        if seg.eq_ignore_ascii_case(".git") {
+            return Some("is inside `.git`, git's own folder".into());
+        }
+    }
+    None
+}
+
 /// Is this repository path a ticket file? (`.work/**/X-xxxx*.md`, not under templates.)
 pub fn is_ticket_path(path: &str) -> bool {
     let Some(rest) = path.strip_prefix(".work/") else {
