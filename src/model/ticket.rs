@@ -166,8 +166,8 @@ pub const MAX_PRIORITY: u8 = 4;
 /// Priority given to a ticket that does not say.
 pub const DEFAULT_PRIORITY: u8 = 2;
 
-/// See [`Ticket::graph_key`]: id, parent, depends_on, done, awaits approval.
-pub type GraphKey<'a> = (&'a str, Option<&'a str>, &'a [String], bool, bool);
+/// See [`Ticket::graph_key`]: id, parent, depends_on, done, awaits approval, kind.
+pub type GraphKey<'a> = (&'a str, Option<&'a str>, &'a [String], bool, bool, Kind);
 
 /// A parsed ticket. `path` is relative to the repository root (`.work/...`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -712,6 +712,8 @@ impl Ticket {
             &self.depends_on,
             self.status == Status::Done,
             self.awaits_approval(),
+            // A parent of the wrong kind, or an ID whose letter names another kind, blocks.
+            self.kind,
         )
     }
 

@@ -41,6 +41,18 @@ pub fn branch_name_is_valid(name: &str) -> bool {
 use crate::error::{Error, ErrorKind, Result};
 pub use crate::model::ticket_file::EntryKind;
 
+/// A file name that is not UTF-8, readable: its invalid bytes as `\xNN`.
+fn escaped_name(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
 /// What a tree entry is, by its mode.
 fn entry_kind(e: &git2::TreeEntry<'_>) -> EntryKind {
     match e.filemode() {
@@ -312,18 +324,15 @@ impl Store {
     }
 
     /// The entries of one tree that wt walks: (name, id, what it is). A name that is not
-    /// UTF-8 is given lossily, as [`EntryKind::NotUtf8`] whatever the entry is.
+    /// UTF-8 is given with its stray bytes as `\xNN`, as [`EntryKind::NotUtf8`] whatever the
+    /// entry is.
     pub fn tree_entries(&self, tree: Oid) -> Result<Vec<(String, Oid, EntryKind)>> {
         let tree = self.repo.find_tree(tree)?;
         let mut out = Vec::with_capacity(tree.len());
         for e in tree.iter() {
             match e.name() {
                 Ok(name) => out.push((name.to_string(), e.id(), entry_kind(&e))),
-                Err(_) => out.push((
-                    String::from_utf8_lossy(e.name_bytes()).into_owned(),
-                    e.id(),
-                    EntryKind::NotUtf8,
-                )),
+                Err(_) => out.push((escaped_name(e.name_bytes()), e.id(), EntryKind::NotUtf8)),
             }
         }
         Ok(out)
