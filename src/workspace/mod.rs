@@ -86,8 +86,31 @@ struct Partial {
 }
 
 impl Snapshot {
+    /// The ticket an ID or unique prefix names. When none does but a file that could not be
+    /// read is named like it, the error says what is wrong with that file, and where.
     pub fn resolve(&self, query: &str) -> Result<&Ticket> {
-        crate::model::id::resolve(&self.tickets, query)
+        crate::model::id::resolve(&self.tickets, query).map_err(|e| {
+            let q = query.trim();
+            let unreadable = (e.kind == crate::error::ErrorKind::NotFound && !q.is_empty())
+                .then(|| {
+                    self.problems.iter().find(|p| {
+                        let name = p.path.rsplit('/').next().unwrap_or(&p.path);
+                        name.get(..q.len())
+                            .is_some_and(|head| head.eq_ignore_ascii_case(q))
+                    })
+                })
+                .flatten();
+            match unreadable {
+                Some(p) => Error::invalid(format!(
+                    "{q} cannot be read: {}:{}: {}",
+                    p.path, p.line, p.message
+                ))
+                .with_hint(p.hint.clone().unwrap_or_else(|| {
+                    "fix the file; `wt check` lists every problem".to_string()
+                })),
+                None => e,
+            }
+        })
     }
     /// The dependency graph of the snapshot's tickets. In a write that started from fewer
     /// tickets this fails with [`Error::needs_every_ticket`], and the write runs again on all.
