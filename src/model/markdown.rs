@@ -238,29 +238,6 @@ pub fn wt_section_content<'a>(text: &'a str, heading: &str) -> Option<&'a str> {
     text.get(s.content_start..s.end)
 }
 
-/// Headings named like wt's own section `heading` that wt does not take as it (level 2 after
-/// the plan text, but not the last one): (1-based line, text). For `wt check`.
-pub fn shadowed_wt_headings(text: &str, heading: &str) -> Vec<usize> {
-    let lines = Lines::new(text);
-    let parsed = parse(text, &lines);
-    let Some((chosen, _)) = locate_wt(&lines, &parsed.headings, heading) else {
-        return Vec::new();
-    };
-    let from = plan_end(text);
-    parsed
-        .headings
-        .iter()
-        .enumerate()
-        .filter(|(k, h)| {
-            *k != chosen
-                && h.level == WT_SECTION_LEVEL
-                && same_heading(&h.text, heading)
-                && lines.start(h.start_line) >= from
-        })
-        .map(|(_, h)| h.start_line)
-        .collect()
-}
-
 /// Task items under **every** heading named `heading` (any level, outside code blocks): the
 /// acceptance criteria `wt done` requires ticked. A second heading of that name can only add
 /// boxes to tick; it never hides the others.
@@ -374,6 +351,47 @@ pub fn append_to_wt_section(text: &str, heading: &str, entry: &str) -> String {
     append_at(text, &lines, sec, heading, WT_SECTION_LEVEL, entry)
 }
 
+/// The line that closes the block `text` ends in, when it ends inside a fenced code block
+/// or an HTML block that is never closed: anything appended after it would be part of that
+/// block (a heading would be code). None when the text ends outside such a block.
+fn open_block_closer(text: &str) -> Option<String> {
+    let arena = Arena::new();
+    let root = parse_document(&arena, text, &options());
+    let last = root.last_child()?;
+    let closer = match &last.data().value {
+        NodeValue::CodeBlock(c) if c.fenced && !c.closed => {
+            std::iter::repeat_n(char::from(c.fence_char), c.fence_length.max(3)).collect()
+        }
+        NodeValue::HtmlBlock(h) => {
+            let lit = h.literal.to_ascii_lowercase();
+            let (ends, closer): (&[&str], &str) = match h.block_type {
+                1 => (&["</script>", "</pre>", "</style>", "</textarea>"], "</pre>"),
+                2 => (&["-->"], "-->"),
+                3 => (&["?>"], "?>"),
+                4 => (&[">"], ">"),
+                5 => (&["]]>"], "]]>"),
+                _ => return None,
+            };
+            // The opening line itself may close it (`<!-- x -->`); then it is not open.
+            let first = lit.lines().next().unwrap_or("");
+            let body = &lit[first.len().min(lit.len())..];
+            let opener_closes = match h.block_type {
+                2 => first.trim_start().get(4..).is_some_and(|r| r.contains("-->")),
+                3 => first.trim_start().get(2..).is_some_and(|r| r.contains("?>")),
+                4 => first.trim_start().get(2..).is_some_and(|r| r.contains('>')),
+                5 => first.trim_start().get(9..).is_some_and(|r| r.contains("]]>")),
+                _ => ends.iter().any(|e| first.contains(e)),
+            };
+            if opener_closes || ends.iter().any(|e| body.contains(e)) {
+                return None;
+            }
+            closer.to_string()
+        }
+        _ => return None,
+    };
+    Some(closer)
+}
+
 fn append_at(
     text: &str,
     lines: &Lines<'_>,
@@ -384,10 +402,19 @@ fn append_at(
 ) -> String {
     let eol = detect_eol(text);
     let entry = normalize_entry(entry, eol);
+    // Text that ends in an open code or HTML block would swallow what is appended: close it.
+    let closer = match &sec {
+        Some(s) if s.end < text.len() => None,
+        _ => open_block_closer(text),
+    };
     let Some(sec) = sec else {
         let mut out = text.to_string();
         if !out.is_empty() {
             if !ends_with_eol(&out) {
+                out.push_str(eol);
+            }
+            if let Some(c) = &closer {
+                out.push_str(c);
                 out.push_str(eol);
             }
             let last_line = Lines::new(&out);
@@ -419,6 +446,10 @@ fn append_at(
     };
     let mut ins = String::new();
     if at > 0 && !ends_with_eol(&text[..at]) {
+        ins.push_str(eol);
+    }
+    if let Some(c) = &closer {
+        ins.push_str(c);
         ins.push_str(eol);
     }
     ins.push_str(eol);
@@ -601,6 +632,30 @@ Notes
             append_to_section(t, "Progress", 2, "x"),
             "```\n## Progress\n```\n\n## Progress\n\nx\n"
         );
+    }
+
+    #[test]
+    fn regression_an_entry_appended_after_an_unclosed_block_is_not_swallowed_by_it() {
+        // Found by fuzzing: a body ending inside a code fence took the new `## Progress`
+        // heading as code, so every entry went into the fence and none was ever found.
+        for (text, closer) in [
+            ("```\n", "```"),
+            ("text\n\n~~~~ rust\nlet x;\n", "~~~~"),
+            ("<!-- a comment\nnever closed\n", "-->"),
+            ("## Progress\n\n```\ncode\n", "```"),
+        ] {
+            let out = append_to_wt_section(text, "Progress", "- entry");
+            assert!(out.starts_with(text), "{out:?}");
+            assert!(out.contains(closer), "{out:?}");
+            let content = wt_section_content(&out, "Progress").unwrap_or_default();
+            assert!(content.contains("- entry"), "{out:?}");
+            assert!(crate::model::journal::progress_entries(&out).contains(&"- entry".to_string()), "{out:?}");
+        }
+        // A closed block, or one closed on its own line, gets nothing added.
+        for text in ["```\ncode\n```\n", "<!-- one line -->\n"] {
+            let out = append_to_wt_section(text, "Progress", "- entry");
+            assert_eq!(out, format!("{text}\n## Progress\n\n- entry\n"));
+        }
     }
 
     #[test]

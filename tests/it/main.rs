@@ -15,6 +15,7 @@ mod context;
 mod docs;
 mod errors;
 mod fixtures;
+mod fuzz;
 mod git_safety;
 mod gitindex;
 mod graph_props;
