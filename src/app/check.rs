@@ -118,7 +118,9 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
                 &t.path,
                 line_of(t, "parent"),
                 "parent is the ticket itself".into(),
-                Some("set `parent:` to the ticket above it (or remove it); until then it is blocked"),
+                Some(
+                    "set `parent:` to the ticket above it (or remove it); until then it is blocked",
+                ),
             )),
             (Some(p), want) => match by_id.get(p.as_str()).and_then(|v| v.first()) {
                 None => out.push(problem(
@@ -360,7 +362,9 @@ fn skipped_files(snap: &Snapshot) -> Vec<Problem> {
             &dir,
             1,
             "is a folder named like a ticket file; wt reads no ticket from it".into(),
-            Some("rename it (a ticket's children live in a folder named like its file without .md)"),
+            Some(
+                "rename it (a ticket's children live in a folder named like its file without .md)",
+            ),
         ));
     }
     out

@@ -255,8 +255,8 @@ fn expand_files(ws: &Workspace, files: &[String]) -> Result<Vec<ToRead>> {
     let mut out: Vec<ToRead> = Vec::new();
     let listed = |out: &[ToRead], f: &str| out.iter().any(|(p, _)| p == f);
     for f in files {
-        if let Some(why) = super::paths::path_problem(f)
-            .or_else(|| super::paths::outside_problem(root, f))
+        if let Some(why) =
+            super::paths::path_problem(f).or_else(|| super::paths::outside_problem(root, f))
         {
             if !listed(&out, f) {
                 out.push((f.clone(), Err(why)));
@@ -446,26 +446,24 @@ pub fn bundle(
     let progress_total = progress.len();
     let mut contents = Vec::new();
     if opts.with_files {
-        if ws.workdir().is_some() {
-            for (f, real) in expand_files(ws, &t.files)? {
-                let read = real.map(|p| std::fs::read(p).map_err(|e| e.to_string()));
-                let content = match read {
-                    Ok(Ok(b)) => match String::from_utf8(b) {
-                        Ok(s) => s,
-                        Err(e) => format!(
-                            "(binary file, {} bytes, not included)\n",
-                            e.as_bytes().len()
-                        ),
-                    },
-                    Ok(Err(e)) => format!("(cannot read: {e})\n"),
-                    Err(why) => format!("(not read: the path {why})\n"),
-                };
-                contents.push(FileContent {
-                    path: f,
-                    content,
-                    cut: None,
-                });
-            }
+        for (f, real) in expand_files(ws, &t.files)? {
+            let read = real.map(|p| std::fs::read(p).map_err(|e| e.to_string()));
+            let content = match read {
+                Ok(Ok(b)) => match String::from_utf8(b) {
+                    Ok(s) => s,
+                    Err(e) => format!(
+                        "(binary file, {} bytes, not included)\n",
+                        e.as_bytes().len()
+                    ),
+                },
+                Ok(Err(e)) => format!("(cannot read: {e})\n"),
+                Err(why) => format!("(not read: the path {why})\n"),
+            };
+            contents.push(FileContent {
+                path: f,
+                content,
+                cut: None,
+            });
         }
     }
     let mut parts = Parts {

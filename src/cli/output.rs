@@ -40,7 +40,10 @@ pub fn note_lines(notes: &[Note]) -> Vec<String> {
     notes
         .iter()
         .map(|n| match n {
-            Note::Skipped(p) => format!("warning: skipped unreadable ticket: {}", escape_line(&p.to_string())),
+            Note::Skipped(p) => format!(
+                "warning: skipped unreadable ticket: {}",
+                escape_line(&p.to_string())
+            ),
             Note::Warning(w) => format!("warning: {w}"),
         })
         .collect()

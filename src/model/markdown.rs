@@ -198,7 +198,11 @@ pub const WT_SECTION_LEVEL: u8 = 2;
 /// **last** level-2 heading with that text that starts after the plan text (see
 /// [`plan_end`]). Headings of that name at other levels, or before the plan-end line, are
 /// the author's text: a description can never stand in for wt's section.
-fn locate_wt(lines: &Lines<'_>, headings: &[Heading], heading: &str) -> Option<(usize, Option<usize>)> {
+fn locate_wt(
+    lines: &Lines<'_>,
+    headings: &[Heading],
+    heading: &str,
+) -> Option<(usize, Option<usize>)> {
     let from = plan_end(lines.text);
     let i = headings.iter().rposition(|h| {
         h.level == WT_SECTION_LEVEL
@@ -213,7 +217,11 @@ fn locate_wt(lines: &Lines<'_>, headings: &[Heading], heading: &str) -> Option<(
     Some((i, next))
 }
 
-fn section_at(lines: &Lines<'_>, headings: &[Heading], (i, next): (usize, Option<usize>)) -> Section {
+fn section_at(
+    lines: &Lines<'_>,
+    headings: &[Heading],
+    (i, next): (usize, Option<usize>),
+) -> Section {
     let h = &headings[i];
     Section {
         heading_line: h.start_line,
@@ -365,7 +373,10 @@ fn open_block_closer(text: &str) -> Option<String> {
         NodeValue::HtmlBlock(h) => {
             let lit = h.literal.to_ascii_lowercase();
             let (ends, closer): (&[&str], &str) = match h.block_type {
-                1 => (&["</script>", "</pre>", "</style>", "</textarea>"], "</pre>"),
+                1 => (
+                    &["</script>", "</pre>", "</style>", "</textarea>"],
+                    "</pre>",
+                ),
                 2 => (&["-->"], "-->"),
                 3 => (&["?>"], "?>"),
                 4 => (&[">"], ">"),
@@ -376,10 +387,19 @@ fn open_block_closer(text: &str) -> Option<String> {
             let first = lit.lines().next().unwrap_or("");
             let body = &lit[first.len().min(lit.len())..];
             let opener_closes = match h.block_type {
-                2 => first.trim_start().get(4..).is_some_and(|r| r.contains("-->")),
-                3 => first.trim_start().get(2..).is_some_and(|r| r.contains("?>")),
+                2 => first
+                    .trim_start()
+                    .get(4..)
+                    .is_some_and(|r| r.contains("-->")),
+                3 => first
+                    .trim_start()
+                    .get(2..)
+                    .is_some_and(|r| r.contains("?>")),
                 4 => first.trim_start().get(2..).is_some_and(|r| r.contains('>')),
-                5 => first.trim_start().get(9..).is_some_and(|r| r.contains("]]>")),
+                5 => first
+                    .trim_start()
+                    .get(9..)
+                    .is_some_and(|r| r.contains("]]>")),
                 _ => ends.iter().any(|e| first.contains(e)),
             };
             if opener_closes || ends.iter().any(|e| body.contains(e)) {
@@ -649,7 +669,10 @@ Notes
             assert!(out.contains(closer), "{out:?}");
             let content = wt_section_content(&out, "Progress").unwrap_or_default();
             assert!(content.contains("- entry"), "{out:?}");
-            assert!(crate::model::journal::progress_entries(&out).contains(&"- entry".to_string()), "{out:?}");
+            assert!(
+                crate::model::journal::progress_entries(&out).contains(&"- entry".to_string()),
+                "{out:?}"
+            );
         }
         // A closed block, or one closed on its own line, gets nothing added.
         for text in ["```\ncode\n```\n", "<!-- one line -->\n"] {

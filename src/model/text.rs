@@ -66,7 +66,8 @@ pub fn escape_line(s: &str) -> Cow<'_, str> {
 /// but the line feed, the tab, and a carriage return that ends a line (`\r\n`), which keep
 /// multi-line text readable and cannot move the cursor back over what was printed.
 pub fn escape_text(s: &str) -> Cow<'_, str> {
-    let keep = |c: char, next: Option<char>| c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'));
+    let keep =
+        |c: char, next: Option<char>| c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'));
     let mut chars = s.chars().peekable();
     let mut clean = true;
     while let Some(c) = chars.next() {

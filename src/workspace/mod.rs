@@ -101,13 +101,15 @@ impl Snapshot {
                 })
                 .flatten();
             match unreadable {
-                Some(p) => Error::invalid(format!(
-                    "{q} cannot be read: {}:{}: {}",
-                    p.path, p.line, p.message
-                ))
-                .with_hint(p.hint.clone().unwrap_or_else(|| {
-                    "fix the file; `wt check` lists every problem".to_string()
-                })),
+                Some(p) => {
+                    Error::invalid(format!(
+                        "{q} cannot be read: {}:{}: {}",
+                        p.path, p.line, p.message
+                    ))
+                    .with_hint(p.hint.clone().unwrap_or_else(|| {
+                        "fix the file; `wt check` lists every problem".to_string()
+                    }))
+                }
                 None => e,
             }
         })

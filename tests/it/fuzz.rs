@@ -38,22 +38,103 @@ fn runner(default: u32) -> TestRunner {
 
 /// Pieces of ticket files and plans: what the parsers branch on.
 const FRAGMENTS: &[&str] = &[
-    "---", "...", "---\r", "\u{feff}---", "id: J-7f3ak2m9", "id:", "kind: job", "kind: task",
-    "kind: 3", "title: Add login", "title: \"quoted \\\" # x\"", "title: 'it''s'",
-    "title: [a, b", "title: |", "title: >-", "  folded line", "status: open", "status: no",
-    "priority: 1", "priority: x", "parent: P-aaaa0001", "depends_on: [J-1, J-2]",
-    "depends_on:", "  - J-3", "- item", "files: [src/**, \"a, b\"]", "artifacts: []",
-    "claimed_by: ~", "claim_expires: 2026-01-02T03:04:05Z", "labels: {a: b}", "key: &a x",
-    "other: *a", "tag: !!str 1", "# comment", "  # indented comment", "\"q k\": 1",
-    "'s k': 2", "x: \"unterminated", "y: [open", "]", "?", ": z", "\t", "", " ",
-    "# Heading", "## Description", "## Acceptance Criteria", "### Acceptance Criteria",
-    "## Amendments", "### Amendment 1 — x by y", "## Progress", "## Phase 1", "### Job",
-    "#### Deep", "Setext", "===", "- [ ] task", "- [x] done", "  - [X] nested", "1. [ ] ordered",
-    "> - [ ] quoted", "```", "```md", "~~~", "    code", "<!-- wt:plan-end -->",
-    "<!-- wt:plan-end no-eol file=a.md -->", "<!-- comment", "-->", "Depends on: Phase 1",
-    "Files: src/db/**", "Priority: 1", "Gate: approval", "**Depends on:** Job", "| a | b |",
-    "| --- | --- |", "ünïcødé 🎉", "\u{1b}[31m", "\u{0}", "\u{202e}", "\r", "\u{85}",
-    "\u{2028}", "\\", "\"", "'", "[", "{", "*", "&", "!", "|", ">", "%", "@", "`",
+    "---",
+    "...",
+    "---\r",
+    "\u{feff}---",
+    "id: J-7f3ak2m9",
+    "id:",
+    "kind: job",
+    "kind: task",
+    "kind: 3",
+    "title: Add login",
+    "title: \"quoted \\\" # x\"",
+    "title: 'it''s'",
+    "title: [a, b",
+    "title: |",
+    "title: >-",
+    "  folded line",
+    "status: open",
+    "status: no",
+    "priority: 1",
+    "priority: x",
+    "parent: P-aaaa0001",
+    "depends_on: [J-1, J-2]",
+    "depends_on:",
+    "  - J-3",
+    "- item",
+    "files: [src/**, \"a, b\"]",
+    "artifacts: []",
+    "claimed_by: ~",
+    "claim_expires: 2026-01-02T03:04:05Z",
+    "labels: {a: b}",
+    "key: &a x",
+    "other: *a",
+    "tag: !!str 1",
+    "# comment",
+    "  # indented comment",
+    "\"q k\": 1",
+    "'s k': 2",
+    "x: \"unterminated",
+    "y: [open",
+    "]",
+    "?",
+    ": z",
+    "\t",
+    "",
+    " ",
+    "# Heading",
+    "## Description",
+    "## Acceptance Criteria",
+    "### Acceptance Criteria",
+    "## Amendments",
+    "### Amendment 1 — x by y",
+    "## Progress",
+    "## Phase 1",
+    "### Job",
+    "#### Deep",
+    "Setext",
+    "===",
+    "- [ ] task",
+    "- [x] done",
+    "  - [X] nested",
+    "1. [ ] ordered",
+    "> - [ ] quoted",
+    "```",
+    "```md",
+    "~~~",
+    "    code",
+    "<!-- wt:plan-end -->",
+    "<!-- wt:plan-end no-eol file=a.md -->",
+    "<!-- comment",
+    "-->",
+    "Depends on: Phase 1",
+    "Files: src/db/**",
+    "Priority: 1",
+    "Gate: approval",
+    "**Depends on:** Job",
+    "| a | b |",
+    "| --- | --- |",
+    "ünïcødé 🎉",
+    "\u{1b}[31m",
+    "\u{0}",
+    "\u{202e}",
+    "\r",
+    "\u{85}",
+    "\u{2028}",
+    "\\",
+    "\"",
+    "'",
+    "[",
+    "{",
+    "*",
+    "&",
+    "!",
+    "|",
+    ">",
+    "%",
+    "@",
+    "`",
 ];
 
 /// Text made of fragments joined by assorted line endings.
@@ -116,15 +197,27 @@ fn frontmatter_reader_and_editor_never_panic_and_edit_only_their_field() {
             let edited = frontmatter::set_field(&text, &key, &value);
             let _ = frontmatter::remove_field(&text, &key);
             let Ok(out) = edited else { return Ok(()) };
-            let after = frontmatter::fields(&out)
-                .map_err(|e| TestCaseError::fail(format!("edit broke the frontmatter: {e}\n{out:?}")))?;
-            prop_assert!(after.iter().any(|f| f.key == key), "{key:?} missing after the edit");
+            let after = frontmatter::fields(&out).map_err(|e| {
+                TestCaseError::fail(format!("edit broke the frontmatter: {e}\n{out:?}"))
+            })?;
+            prop_assert!(
+                after.iter().any(|f| f.key == key),
+                "{key:?} missing after the edit"
+            );
             match before.iter().find(|f| f.key == key) {
                 Some(f) => {
                     // Exactly that field's lines changed.
-                    prop_assert!(out.starts_with(&text[..f.start]), "bytes before the field changed");
-                    prop_assert!(out.ends_with(&text[f.end..]), "bytes after the field changed");
-                    let one_line = !text[f.start..f.end].trim_end_matches(['\n', '\r']).contains('\n');
+                    prop_assert!(
+                        out.starts_with(&text[..f.start]),
+                        "bytes before the field changed"
+                    );
+                    prop_assert!(
+                        out.ends_with(&text[f.end..]),
+                        "bytes after the field changed"
+                    );
+                    let one_line = !text[f.start..f.end]
+                        .trim_end_matches(['\n', '\r'])
+                        .contains('\n');
                     let new = &out[f.start..out.len() - (text.len() - f.end)];
                     if one_line && !matches!(value, Value::List(_)) {
                         prop_assert!(
@@ -135,9 +228,13 @@ fn frontmatter_reader_and_editor_never_panic_and_edit_only_their_field() {
                 }
                 None => {
                     // Inserted: everything else is kept, in order.
-                    let sp = frontmatter::split(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let sp = frontmatter::split(&text)
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
                     prop_assert!(out.ends_with(sp.body), "the body changed");
-                    prop_assert!(out.starts_with(&text[..sp.yaml_offset]), "the opening changed");
+                    prop_assert!(
+                        out.starts_with(&text[..sp.yaml_offset]),
+                        "the opening changed"
+                    );
                 }
             }
             Ok(())
@@ -148,8 +245,13 @@ fn frontmatter_reader_and_editor_never_panic_and_edit_only_their_field() {
 /// A ticket wt could have written, with free-form values.
 fn ticket_text() -> impl Strategy<Value = (String, String)> {
     let title = "[A-Za-z][ -~]{0,30}[A-Za-z0-9]";
-    (title, title, prop::sample::select(&["\n", "\r\n"][..]), fragment_text()).prop_map(
-        |(title, other, eol, body)| {
+    (
+        title,
+        title,
+        prop::sample::select(&["\n", "\r\n"][..]),
+        fragment_text(),
+    )
+        .prop_map(|(title, other, eol, body)| {
             let fields = [
                 "id: J-7f3ak2m9",
                 "kind: job",
@@ -166,40 +268,50 @@ fn ticket_text() -> impl Strategy<Value = (String, String)> {
             let text =
                 frontmatter::set_field(&text, "labels", &Value::List(vec![other.clone()])).unwrap();
             (text, other)
-        },
-    )
+        })
 }
 
 #[test]
 fn a_ticket_parsed_edited_and_parsed_again_changes_only_the_edited_field() {
     runner(300)
-        .run(&(ticket_text(), "[A-Za-z][ -~]{0,30}[A-Za-z0-9]"), |((text, _), new)| {
-            let path = ".work/J-7f3ak2m9-x.md";
-            let before = ticket::parse(path, &text)
-                .map_err(|p| TestCaseError::fail(format!("{p}\n{text:?}")))?;
-            for key in ["title", "claimed_by", "status"] {
-                let v = if key == "status" { "in_progress".to_string() } else { new.clone() };
-                let out = frontmatter::set_field(&text, key, &Value::Str(v.clone()))
-                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                let after = ticket::parse(path, &out)
-                    .map_err(|p| TestCaseError::fail(format!("{p}\n{out:?}")))?;
-                let mut want = before.clone();
-                match key {
-                    "title" => want.title = v.trim().to_string(),
-                    "claimed_by" => want.claimed_by = Some(v.trim().to_string()),
-                    _ => want.status = ticket::Status::InProgress,
+        .run(
+            &(ticket_text(), "[A-Za-z][ -~]{0,30}[A-Za-z0-9]"),
+            |((text, _), new)| {
+                let path = ".work/J-7f3ak2m9-x.md";
+                let before = ticket::parse(path, &text)
+                    .map_err(|p| TestCaseError::fail(format!("{p}\n{text:?}")))?;
+                for key in ["title", "claimed_by", "status"] {
+                    let v = if key == "status" {
+                        "in_progress".to_string()
+                    } else {
+                        new.clone()
+                    };
+                    let out = frontmatter::set_field(&text, key, &Value::Str(v.clone()))
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let after = ticket::parse(path, &out)
+                        .map_err(|p| TestCaseError::fail(format!("{p}\n{out:?}")))?;
+                    let mut want = before.clone();
+                    match key {
+                        "title" => want.title = v.trim().to_string(),
+                        "claimed_by" => want.claimed_by = Some(v.trim().to_string()),
+                        _ => want.status = ticket::Status::InProgress,
+                    }
+                    prop_assert_eq!(&after, &want, "{} in {:?}", key, out);
+                    // One line in, one line out: the file has as many lines as before.
+                    prop_assert_eq!(out.lines().count(), text.lines().count());
                 }
-                prop_assert_eq!(&after, &want, "{} in {:?}", key, out);
-                // One line in, one line out: the file has as many lines as before.
-                prop_assert_eq!(out.lines().count(), text.lines().count());
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
         .unwrap();
 }
 
 fn is_insertion(old: &str, new: &str) -> bool {
-    let prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+    let prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
     let suffix = old
         .bytes()
         .rev()
@@ -212,40 +324,61 @@ fn is_insertion(old: &str, new: &str) -> bool {
 #[test]
 fn the_markdown_section_finder_never_panics_and_appends_only_into_wts_section() {
     let headings = prop::sample::select(
-        &["Progress", "Amendments", "Acceptance Criteria", "Description", "x", ""][..],
+        &[
+            "Progress",
+            "Amendments",
+            "Acceptance Criteria",
+            "Description",
+            "x",
+            "",
+        ][..],
     );
     runner(300)
-        .run(&(any_text(), headings, "[a-z][a-z ]{0,20}"), |(text, heading, entry)| {
-            let _ = markdown::headings(&text);
-            let _ = markdown::task_items(&text, None);
-            let _ = markdown::task_items(&text, Some(heading));
-            let _ = markdown::task_items_under_all(&text, heading);
-            let _ = markdown::plan_end(&text);
-            let _ = journal::progress_entries(&text);
-            let _ = journal::amendments(&text);
-            let _ = journal::last_amendment_number(&text);
-            let _ = journal::demote_headings(&text, 3);
-            let _ = journal::shift_headings(&text, 2);
-            for s in [markdown::find_section(&text, heading), markdown::wt_section(&text, heading)]
+        .run(
+            &(any_text(), headings, "[a-z][a-z ]{0,20}"),
+            |(text, heading, entry)| {
+                let _ = markdown::headings(&text);
+                let _ = markdown::task_items(&text, None);
+                let _ = markdown::task_items(&text, Some(heading));
+                let _ = markdown::task_items_under_all(&text, heading);
+                let _ = markdown::plan_end(&text);
+                let _ = journal::progress_entries(&text);
+                let _ = journal::amendments(&text);
+                let _ = journal::last_amendment_number(&text);
+                let _ = journal::demote_headings(&text, 3);
+                let _ = journal::shift_headings(&text, 2);
+                for s in [
+                    markdown::find_section(&text, heading),
+                    markdown::wt_section(&text, heading),
+                ]
                 .into_iter()
                 .flatten()
-            {
-                prop_assert!(s.start <= s.content_start && s.content_start <= s.end && s.end <= text.len());
-                prop_assert!(text.get(s.start..s.end).is_some(), "not on char boundaries");
-            }
-            let out = markdown::append_to_section(&text, heading, 2, &entry);
-            prop_assert!(is_insertion(&text, &out), "{out:?}");
-            if heading.is_empty() {
-                return Ok(());
-            }
-            let out = markdown::append_to_wt_section(&text, heading, &entry);
-            prop_assert!(is_insertion(&text, &out), "{out:?}");
-            // The entry is in wt's own section of the result.
-            let content = markdown::wt_section_content(&out, heading)
-                .ok_or_else(|| TestCaseError::fail(format!("no {heading} section in {out:?}")))?;
-            prop_assert!(content.contains(entry.trim_end()), "{heading}: {content:?} in {out:?}");
-            Ok(())
-        })
+                {
+                    prop_assert!(
+                        s.start <= s.content_start
+                            && s.content_start <= s.end
+                            && s.end <= text.len()
+                    );
+                    prop_assert!(text.get(s.start..s.end).is_some(), "not on char boundaries");
+                }
+                let out = markdown::append_to_section(&text, heading, 2, &entry);
+                prop_assert!(is_insertion(&text, &out), "{out:?}");
+                if heading.is_empty() {
+                    return Ok(());
+                }
+                let out = markdown::append_to_wt_section(&text, heading, &entry);
+                prop_assert!(is_insertion(&text, &out), "{out:?}");
+                // The entry is in wt's own section of the result.
+                let content = markdown::wt_section_content(&out, heading).ok_or_else(|| {
+                    TestCaseError::fail(format!("no {heading} section in {out:?}"))
+                })?;
+                prop_assert!(
+                    content.contains(entry.trim_end()),
+                    "{heading}: {content:?} in {out:?}"
+                );
+                Ok(())
+            },
+        )
         .unwrap();
 }
 
@@ -262,7 +395,11 @@ fn the_plan_parser_never_panics_and_keeps_every_line() {
                 .filter(|n| n.kind != ticket::Kind::Task)
                 .map(|n| n.text.as_str())
                 .collect();
-            prop_assert_eq!(&kept, &text, "phase and job texts do not give back the plan");
+            prop_assert_eq!(
+                &kept,
+                &text,
+                "phase and job texts do not give back the plan"
+            );
             if let Ok(targets) = wt::plan::resolve(&plan, &|_| None) {
                 for it in wt::plan::items(&plan, &targets) {
                     let _ = ticket::path_problem(&it.title);

@@ -63,20 +63,27 @@ fn new_refuses_to_write_through_a_committed_symlink_under_work() {
     run.fails_with(5);
     assert!(run.stderr().contains(&folder), "{}", run.stderr());
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
-    assert!(entries_of(&r, &folder).starts_with("120000 "), "the link is gone");
+    assert!(
+        entries_of(&r, &folder).starts_with("120000 "),
+        "the link is gone"
+    );
     // Where the state branch is checked out nowhere, the commit itself refuses.
     r.git(&["checkout", "-q", "--detach"]).ok();
     let run = r.wt(&["new", "job", "child", "--parent", &p]);
     run.fails_with(5);
     assert!(run.stderr().contains(&folder), "{}", run.stderr());
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
-    assert!(entries_of(&r, &folder).starts_with("120000 "), "the link is gone");
+    assert!(
+        entries_of(&r, &folder).starts_with("120000 "),
+        "the link is gone"
+    );
     // `wt check` reports it.
     r.git(&["checkout", "-q", "main"]).ok();
     let run = r.wt(&["check"]);
     run.fails_with(1);
     assert!(
-        run.stdout().contains(&format!("{folder}:1: is a symbolic link")),
+        run.stdout()
+            .contains(&format!("{folder}:1: is a symbolic link")),
         "{}",
         run.stdout()
     );
@@ -104,7 +111,11 @@ fn writes_refuse_a_symlink_in_the_working_tree_under_work() {
     assert!(run.stderr().contains("symbolic link"), "{}", run.stderr());
     assert!(run.stderr().contains(&folder), "{}", run.stderr());
     assert_eq!(std::fs::read_to_string(outside.join(name)).unwrap(), before);
-    assert_eq!(r.wt_json(&["show", j])["status"], "open", "nothing committed");
+    assert_eq!(
+        r.wt_json(&["show", j])["status"],
+        "open",
+        "nothing committed"
+    );
 }
 
 /// `wt check` said nothing about links, submodules, names that are not UTF-8, files and
@@ -122,7 +133,10 @@ fn check_reports_every_link_submodule_and_skipped_file_under_work() {
         &[
             (".work/J-good0001-good.md", &good),
             (".work/J-good0002-look.txt", &good.replace("0001", "0002")),
-            (".work/templates/J-good0003-t.md", &good.replace("0001", "0003")),
+            (
+                ".work/templates/J-good0003-t.md",
+                &good.replace("0001", "0003"),
+            ),
             (".work/J-good0004-dir.md/notes", "notes\n"),
             (
                 ".work/J-good0005-date.md",
@@ -172,13 +186,35 @@ fn check_reports_every_link_submodule_and_skipped_file_under_work() {
     let has = |list: &[(String, String)], path: &str, word: &str| {
         list.iter().any(|(p, m)| p == path && m.contains(word))
     };
-    assert!(has(&problems, ".work/J-link0001-l.md", "symbolic link"), "{problems:?}");
+    assert!(
+        has(&problems, ".work/J-link0001-l.md", "symbolic link"),
+        "{problems:?}"
+    );
     assert!(has(&problems, ".work/sub", "submodule"), "{problems:?}");
-    assert!(has(&problems, ".work/J-odd00001-\\xff.md", "not UTF-8"), "{problems:?}");
-    assert!(has(&warnings, ".work/J-good0002-look.txt", "does not end in .md"), "{warnings:?}");
-    assert!(has(&warnings, ".work/templates/J-good0003-t.md", "templates/"), "{warnings:?}");
-    assert!(has(&warnings, ".work/J-good0004-dir.md", "folder named like"), "{warnings:?}");
-    assert!(has(&warnings, ".work/J-good0005-date.md", "created"), "{warnings:?}");
+    assert!(
+        has(&problems, ".work/J-odd00001-\\xff.md", "not UTF-8"),
+        "{problems:?}"
+    );
+    assert!(
+        has(
+            &warnings,
+            ".work/J-good0002-look.txt",
+            "does not end in .md"
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        has(&warnings, ".work/templates/J-good0003-t.md", "templates/"),
+        "{warnings:?}"
+    );
+    assert!(
+        has(&warnings, ".work/J-good0004-dir.md", "folder named like"),
+        "{warnings:?}"
+    );
+    assert!(
+        has(&warnings, ".work/J-good0005-date.md", "created"),
+        "{warnings:?}"
+    );
     // The text report names them too; the link's target is never read.
     let out = r.wt(&["check"]).stdout();
     assert!(!out.contains("root:"), "{out}");
@@ -213,15 +249,28 @@ fn new_import_and_plan_import_refuse_paths_outside_the_repository() {
     let run = r.wt(&["import", plan.to_str().unwrap()]);
     run.fails_with(2);
     assert!(run.stderr().contains("/etc/passwd"), "{}", run.stderr());
-    r.write("plan.md", "# Plan\n\n## Phase\n\n### Job\nFiles: ../secrets.txt\n\n- [ ] do it\n");
+    r.write(
+        "plan.md",
+        "# Plan\n\n## Phase\n\n### Job\nFiles: ../secrets.txt\n\n- [ ] do it\n",
+    );
     let run = r.wt(&["plan", "import", "plan.md"]);
     run.fails_with(2);
     assert!(run.stderr().contains("../secrets.txt"), "{}", run.stderr());
-    assert!(r.wt_json(&["list"])["tickets"].as_array().unwrap().is_empty());
+    assert!(r.wt_json(&["list"])["tickets"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     // Inside the repository, through a link that stays inside, is fine.
     std::fs::create_dir_all(r.root.join("src")).unwrap();
     std::os::unix::fs::symlink("src", r.root.join("code")).unwrap();
-    r.new_ticket(&["job", "Fine", "--file", "code/**/*.rs", "--artifact", "out/report.txt"]);
+    r.new_ticket(&[
+        "job",
+        "Fine",
+        "--file",
+        "code/**/*.rs",
+        "--artifact",
+        "out/report.txt",
+    ]);
 }
 
 /// A ticket that arrived with such paths: `wt check` reports them, `wt context
@@ -247,7 +296,12 @@ fn context_and_done_never_read_outside_the_work_tree_and_check_reports_it() {
     let run = r.wt(&["--json", "check"]);
     run.fails_with(1);
     let problems = run.json()["problems"].clone();
-    for p in ["/etc/hostname", "../../../../../../etc/passwd", "etclink/passwd", "/etc/passwd"] {
+    for p in [
+        "/etc/hostname",
+        "../../../../../../etc/passwd",
+        "etclink/passwd",
+        "/etc/passwd",
+    ] {
         assert!(
             problems
                 .as_array()
@@ -267,16 +321,31 @@ fn context_and_done_never_read_outside_the_work_tree_and_check_reports_it() {
     if hostname.trim().len() > 3 {
         assert!(!bundle.contains(hostname.trim()), "{bundle}");
     }
-    assert!(bundle.contains("(not read: the path is absolute"), "{bundle}");
+    assert!(
+        bundle.contains("(not read: the path is absolute"),
+        "{bundle}"
+    );
     r.wt(&["claim", "J-paths001", "--agent", "a"]).ok();
-    let run = r.wt(&["done", "J-paths001", "--agent", "a", "--no-ci", "--reason", "t"]);
+    let run = r.wt(&[
+        "done",
+        "J-paths001",
+        "--agent",
+        "a",
+        "--no-ci",
+        "--reason",
+        "t",
+    ]);
     run.fails_with(5);
     assert!(
         run.stderr().contains("artifact /etc/passwd does not count"),
         "{}",
         run.stderr()
     );
-    assert!(run.stderr().contains("artifact etclink/hostname"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("artifact etclink/hostname"),
+        "{}",
+        run.stderr()
+    );
 }
 
 // ---------------------------------------------------------------- control characters
@@ -313,7 +382,10 @@ fn text_output_escapes_control_characters_from_tickets() {
     }
     let show = r.wt(&["show", "J-esc00001"]).ok();
     assert!(show.contains("\\x1b[1mtext"), "{show}");
-    assert!(show.contains("\\u{202e}reversed\\x07\r\nnext\tline"), "{show}");
+    assert!(
+        show.contains("\\u{202e}reversed\\x07\r\nnext\tline"),
+        "{show}"
+    );
     let list = r.wt(&["list"]).ok();
     assert!(list.contains("(evil\\x1b[2J\\u{202e})"), "{list}");
     // JSON keeps every character exactly.
@@ -322,8 +394,14 @@ fn text_output_escapes_control_characters_from_tickets() {
     assert!(doc["body"].as_str().unwrap().contains("\u{1b}[1mtext"));
     // check names the name that holds the character.
     let out = r.wt(&["check"]).stdout();
-    assert!(out.contains("claimed_by contains the control character U+001B"), "{out}");
-    assert!(out.contains("labels contains the control character U+001B"), "{out}");
+    assert!(
+        out.contains("claimed_by contains the control character U+001B"),
+        "{out}"
+    );
+    assert!(
+        out.contains("labels contains the control character U+001B"),
+        "{out}"
+    );
 }
 
 /// Control characters in titles and IDs passed `wt new`, `wt import`, `wt plan import` and
@@ -331,28 +409,58 @@ fn text_output_escapes_control_characters_from_tickets() {
 #[test]
 fn control_characters_in_titles_and_ids_are_refused_at_write_and_reported_by_check() {
     let r = Repo::new();
-    for title in ["bell\u{7}", "esc \u{1b}[31m", "two\nlines", "rtl \u{202e}x", "tab\tin"] {
+    for title in [
+        "bell\u{7}",
+        "esc \u{1b}[31m",
+        "two\nlines",
+        "rtl \u{202e}x",
+        "tab\tin",
+    ] {
         let run = r.wt(&["new", "job", title]);
         run.fails_with(2);
-        assert!(run.stderr().contains("control character"), "{}", run.stderr());
+        assert!(
+            run.stderr().contains("control character"),
+            "{}",
+            run.stderr()
+        );
         assert_no_controls("wt new", &printed(&run));
     }
     let run = r.wt(&["new", "job", "ok", "--label", "a\u{1b}b"]);
     run.fails_with(2);
     let items = r.tmp.path().join("items.json");
-    std::fs::write(&items, r#"[{"key": "a", "kind": "job", "title": "x\u0000y"}]"#).unwrap();
+    std::fs::write(
+        &items,
+        r#"[{"key": "a", "kind": "job", "title": "x\u0000y"}]"#,
+    )
+    .unwrap();
     r.wt(&["import", items.to_str().unwrap()]).fails_with(2);
-    r.write("plan.md", "# Plan\n\n## Phase \u{1b}[2J\n\n### Job\n\n- [ ] do it\n");
+    r.write(
+        "plan.md",
+        "# Plan\n\n## Phase \u{1b}[2J\n\n### Job\n\n- [ ] do it\n",
+    );
     r.wt(&["plan", "import", "plan.md"]).fails_with(2);
-    assert!(r.wt_json(&["list"])["tickets"].as_array().unwrap().is_empty());
+    assert!(r.wt_json(&["list"])["tickets"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     r.wt(&["claim", "J-x", "--agent", "a\u{1b}b"]).fails_with(2);
     // Arrived by git: check names file and line.
     let bad_title = ticket(
-        &["id: J-ctl00001", "kind: job", "title: \"a\\tb\"", "status: open"],
+        &[
+            "id: J-ctl00001",
+            "kind: job",
+            "title: \"a\\tb\"",
+            "status: open",
+        ],
         "",
     );
     let bad_id = ticket(
-        &["id: \"J-ctl\\e0002\"", "kind: job", "title: Bad id", "status: open"],
+        &[
+            "id: \"J-ctl\\e0002\"",
+            "kind: job",
+            "title: Bad id",
+            "status: open",
+        ],
         "",
     );
     commit(
@@ -397,7 +505,8 @@ fn a_title_with_a_nul_blocks_only_its_own_ticket() {
     let run = r.wt(&["check"]);
     run.fails_with(1);
     assert!(
-        run.stdout().contains(".work/J-nul00001-bad.md:4: title contains the control character U+0000"),
+        run.stdout()
+            .contains(".work/J-nul00001-bad.md:4: title contains the control character U+0000"),
         "{}",
         run.stdout()
     );
@@ -406,7 +515,8 @@ fn a_title_with_a_nul_blocks_only_its_own_ticket() {
     let run = r.wt(&["claim", "J-nul00001", "--agent", "a"]);
     run.fails_with(2);
     assert!(
-        run.stderr().contains("J-nul00001 cannot be read: .work/J-nul00001-bad.md:4:"),
+        run.stderr()
+            .contains("J-nul00001 cannot be read: .work/J-nul00001-bad.md:4:"),
         "{}",
         run.stderr()
     );
@@ -418,7 +528,15 @@ fn a_title_with_a_nul_blocks_only_its_own_ticket() {
 fn duplicates_repo() -> Repo {
     let r = Repo::without_review();
     let t = |id: &str, title: &str| {
-        ticket(&[&format!("id: {id}"), "kind: job", &format!("title: {title}"), "status: open"], "# t\n")
+        ticket(
+            &[
+                &format!("id: {id}"),
+                "kind: job",
+                &format!("title: {title}"),
+                "status: open",
+            ],
+            "# t\n",
+        )
     };
     commit(
         &r,
@@ -449,17 +567,35 @@ fn tickets_sharing_an_id_exactly_or_but_for_case_are_refused_everywhere() {
         .collect();
     assert_eq!(held.len(), 4, "{blocked}");
     let pairs = [
-        ("J-dup00001", ".work/J-dup00001-a.md", ".work/J-dup00001-b.md"),
-        ("J-zzzzzzzz", ".work/J-ZZZZZZZZ-upper.md", ".work/J-zzzzzzzz-lower.md"),
-        ("J-ZZZZZZZZ", ".work/J-ZZZZZZZZ-upper.md", ".work/J-zzzzzzzz-lower.md"),
-        ("j-zzzzzzzz", ".work/J-ZZZZZZZZ-upper.md", ".work/J-zzzzzzzz-lower.md"),
+        (
+            "J-dup00001",
+            ".work/J-dup00001-a.md",
+            ".work/J-dup00001-b.md",
+        ),
+        (
+            "J-zzzzzzzz",
+            ".work/J-ZZZZZZZZ-upper.md",
+            ".work/J-zzzzzzzz-lower.md",
+        ),
+        (
+            "J-ZZZZZZZZ",
+            ".work/J-ZZZZZZZZ-upper.md",
+            ".work/J-zzzzzzzz-lower.md",
+        ),
+        (
+            "j-zzzzzzzz",
+            ".work/J-ZZZZZZZZ-upper.md",
+            ".work/J-zzzzzzzz-lower.md",
+        ),
     ];
     for (q, a, b) in pairs {
         for verb in [
             vec!["claim", q, "--agent", "x"],
             vec!["claim", q, "--agent", "x", "--force"],
             vec!["show", q],
-            vec!["done", q, "--agent", "x", "--force", "--reason", "r", "--no-ci"],
+            vec![
+                "done", q, "--agent", "x", "--force", "--reason", "r", "--no-ci",
+            ],
             vec!["release", q, "--agent", "x"],
             vec!["context", q],
         ] {
@@ -470,7 +606,12 @@ fn tickets_sharing_an_id_exactly_or_but_for_case_are_refused_everywhere() {
         }
     }
     let run = r.wt(&["claim", "--next", "--agent", "x"]);
-    assert_eq!(r.wt_json(&["show", "J-fine0001"])["claimed_by"], "x", "{}", run.stderr());
+    assert_eq!(
+        r.wt_json(&["show", "J-fine0001"])["claimed_by"],
+        "x",
+        "{}",
+        run.stderr()
+    );
     r.wt(&["claim", "--next", "--agent", "y"]).fails_with(3);
     // check reports the case pair (it said "no problems") and list warns on stderr.
     let out = r.wt(&["check"]).stdout();
@@ -480,10 +621,19 @@ fn tickets_sharing_an_id_exactly_or_but_for_case_are_refused_everywhere() {
     );
     let err = r.wt(&["list"]).stderr();
     assert!(err.contains("J-dup00001 in .work/J-dup00001-b.md"), "{err}");
-    assert!(err.contains("J-ZZZZZZZZ in .work/J-ZZZZZZZZ-upper.md"), "{err}");
+    assert!(
+        err.contains("J-ZZZZZZZZ in .work/J-ZZZZZZZZ-upper.md"),
+        "{err}"
+    );
     // A ticket that depends on an ambiguous ID waits, too.
     let dep = ticket(
-        &["id: J-waits001", "kind: job", "title: Waits", "status: open", "depends_on: [J-zzzzzzzz]"],
+        &[
+            "id: J-waits001",
+            "kind: job",
+            "title: Waits",
+            "status: open",
+            "depends_on: [J-zzzzzzzz]",
+        ],
         "",
     );
     commit(&r, &[(".work/J-waits001-w.md", &dep)], "a dependent");
@@ -501,36 +651,77 @@ fn a_ticket_whose_parent_is_itself_or_of_the_wrong_kind_is_blocked() {
             {"key": "t", "kind": "task", "title": "Task", "parent": "j"}]"#,
     );
     let task = ids["t"].as_str().unwrap();
-    let job_dir = r.ticket_path(ids["j"].as_str().unwrap()).trim_end_matches(".md").to_string();
+    let job_dir = r
+        .ticket_path(ids["j"].as_str().unwrap())
+        .trim_end_matches(".md")
+        .to_string();
     let selfish = ticket(
-        &["id: J-self0001", "kind: job", "title: Selfish", "status: open", "parent: J-self0001"],
+        &[
+            "id: J-self0001",
+            "kind: job",
+            "title: Selfish",
+            "status: open",
+            "parent: J-self0001",
+        ],
         "",
     );
     let under_task = ticket(
-        &["id: J-undr0001", "kind: job", "title: Under a task", "status: open", &format!("parent: {task}")],
+        &[
+            "id: J-undr0001",
+            "kind: job",
+            "title: Under a task",
+            "status: open",
+            &format!("parent: {task}"),
+        ],
         "",
     );
-    let mismatch = ticket(&["id: T-kind0001", "kind: job", "title: Wrong letter", "status: open"], "");
+    let mismatch = ticket(
+        &[
+            "id: T-kind0001",
+            "kind: job",
+            "title: Wrong letter",
+            "status: open",
+        ],
+        "",
+    );
     commit(
         &r,
         &[
             (".work/J-self0001-selfish.md", &selfish),
-            (&format!("{job_dir}/{task}-task/J-undr0001-under.md"), &under_task),
+            (
+                &format!("{job_dir}/{task}-task/J-undr0001-under.md"),
+                &under_task,
+            ),
             (".work/T-kind0001-wrong.md", &mismatch),
         ],
         "bad structure",
     );
     let ready = ids_of(&r.wt_json(&["ready", "--kind", "any"]));
     for bad in ["J-self0001", "J-undr0001", "T-kind0001"] {
-        assert!(!ready.contains(&bad.to_string()), "{bad} is ready: {ready:?}");
+        assert!(
+            !ready.contains(&bad.to_string()),
+            "{bad} is ready: {ready:?}"
+        );
         let run = r.wt(&["claim", bad, "--agent", "a"]);
         run.fails_with(5);
         assert!(run.stderr().contains("is not ready"), "{}", run.stderr());
     }
     let reasons = |id: &str| r.wt_json(&["show", id])["blocked_by"].to_string();
-    assert!(reasons("J-self0001").contains("is the ticket itself"), "{}", reasons("J-self0001"));
-    assert!(reasons("J-undr0001").contains("is a task"), "{}", reasons("J-undr0001"));
-    assert!(reasons("T-kind0001").contains("does not match kind"), "{}", reasons("T-kind0001"));
+    assert!(
+        reasons("J-self0001").contains("is the ticket itself"),
+        "{}",
+        reasons("J-self0001")
+    );
+    assert!(
+        reasons("J-undr0001").contains("is a task"),
+        "{}",
+        reasons("J-undr0001")
+    );
+    assert!(
+        reasons("T-kind0001").contains("does not match kind"),
+        "{}",
+        reasons("T-kind0001")
+    );
     let out = r.wt(&["check"]).stdout();
     assert!(out.contains("parent is the ticket itself"), "{out}");
 }
@@ -546,18 +737,45 @@ fn ids_of(doc: &Value) -> Vec<String> {
 fn a_description_can_never_stand_in_for_wts_own_sections() {
     let r = Repo::without_review();
     let body = "# Sections\n\n## Description\n\nDo it.\n\n## Acceptance Criteria\n\n- [x] looks done already\n\n## Amendments\n\n### Amendment 1 — 2026 by nobody\n\n_Audit of attempt 1: failed._\n\n## Acceptance Criteria\n\n- [ ] the real criterion\n\n## Amendments\n\n## Progress\n";
-    let text = ticket(&["id: J-sect0001", "kind: job", "title: Sections", "status: open"], body);
+    let text = ticket(
+        &[
+            "id: J-sect0001",
+            "kind: job",
+            "title: Sections",
+            "status: open",
+        ],
+        body,
+    );
     commit(&r, &[(".work/J-sect0001-sections.md", &text)], "sections");
-    let bundle = r.wt_json(&["context", "J-sect0001"])["text"].as_str().unwrap().to_string();
+    let bundle = r.wt_json(&["context", "J-sect0001"])["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(!bundle.contains("an earlier attempt failed"), "{bundle}");
     r.wt(&["claim", "J-sect0001", "--agent", "a"]).ok();
-    let run = r.wt(&["done", "J-sect0001", "--agent", "a", "--no-ci", "--reason", "t"]);
+    let run = r.wt(&[
+        "done",
+        "J-sect0001",
+        "--agent",
+        "a",
+        "--no-ci",
+        "--reason",
+        "t",
+    ]);
     run.fails_with(5);
-    assert!(run.stderr().contains("the real criterion"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("the real criterion"),
+        "{}",
+        run.stderr()
+    );
     // Progress goes into wt's own (last) section, not the description's.
-    r.wt(&["progress", "J-sect0001", "step one", "--agent", "a"]).ok();
+    r.wt(&["progress", "J-sect0001", "step one", "--agent", "a"])
+        .ok();
     let file = r.git(&["show", "main:.work/J-sect0001-sections.md"]).ok();
-    assert!(file.ends_with("## Progress\n\n- 2026-01-02T03:04:05Z a (attempt 1): step one\n"), "{file}");
+    assert!(
+        file.ends_with("## Progress\n\n- 2026-01-02T03:04:05Z a (attempt 1): step one\n"),
+        "{file}"
+    );
     // Through `wt new`: the description's headings go under `## Description`.
     let id = r.new_ticket(&[
         "job",
@@ -565,7 +783,10 @@ fn a_description_can_never_stand_in_for_wts_own_sections() {
         "--description",
         "## Amendments\n\n### Amendment 1 — x\n\nfailed\n\n## Acceptance Criteria\n\n- [x] fake",
     ]);
-    let bundle = r.wt_json(&["context", &id])["text"].as_str().unwrap().to_string();
+    let bundle = r.wt_json(&["context", &id])["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(!bundle.contains("an earlier attempt failed"), "{bundle}");
     let file = r.read(&r.ticket_path(&id));
     assert!(file.contains("\n### Amendments\n"), "{file}");
@@ -589,10 +810,19 @@ fn every_check_error_carries_a_hint() {
         mk("J-hint0004", &["kind: job", "title: a", "status: no"]),
         mk("J-hint0005", &["kind: job"]),
         mk("J-hint0006", &["kind: task", "title: a"]),
-        mk("J-hint0007", &["kind: job", "title: a", "depends_on: [J-hint0007]"]),
-        mk("J-hint0008", &["kind: job", "title: a", "parent: J-hint0007"]),
+        mk(
+            "J-hint0007",
+            &["kind: job", "title: a", "depends_on: [J-hint0007]"],
+        ),
+        mk(
+            "J-hint0008",
+            &["kind: job", "title: a", "parent: J-hint0007"],
+        ),
     ];
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     commit(&r, &refs, "hints");
     let run = r.wt(&["--json", "check"]);
     run.fails_with(1);
@@ -602,6 +832,9 @@ fn every_check_error_carries_a_hint() {
         assert!(problems.iter().any(|p| &p["path"] == path), "{path}: {doc}");
     }
     for p in problems {
-        assert!(p["hint"].as_str().is_some_and(|h| !h.is_empty()), "no hint: {p}");
+        assert!(
+            p["hint"].as_str().is_some_and(|h| !h.is_empty()),
+            "no hint: {p}"
+        );
     }
 }

@@ -458,7 +458,7 @@ fn shared_ids_answer_alike_with_and_without_the_cache() {
         let a = cached.new_ticket(&["job", "First"]);
         let c = cached.new_ticket(&["job", "Second"]);
         cached.wt(&["ready"]).ok(); // a lookup for the tree without the copy
-        // By git: a copy of `a`, with its id as it is or differing only in case.
+                                    // By git: a copy of `a`, with its id as it is or differing only in case.
         let copy = if exact {
             a.clone()
         } else {
@@ -489,8 +489,15 @@ fn shared_ids_answer_alike_with_and_without_the_cache() {
         for step in &steps {
             let (code, _, n) = same_answer(&cached, &plain, step);
             fast += n;
-            if step.len() > 1 && step[1].len() > 2 && a.to_ascii_lowercase().starts_with(&step[1].to_ascii_lowercase()) {
-                assert_eq!(code, 2, "{step:?} must refuse the shared id (exact: {exact})");
+            if step.len() > 1
+                && step[1].len() > 2
+                && a.to_ascii_lowercase()
+                    .starts_with(&step[1].to_ascii_lowercase())
+            {
+                assert_eq!(
+                    code, 2,
+                    "{step:?} must refuse the shared id (exact: {exact})"
+                );
             }
         }
         assert_eq!(fast, 0, "no write read its ticket through a lookup");

@@ -1,9 +1,12 @@
 use crate::app::check::CheckReport;
 use crate::cli::{exit, Ctx, Out};
 
-/// Validate the whole ticket tree: frontmatter schema, unknown fields, duplicate IDs,
-/// dangling dependencies and parents, cycles, parents of the wrong kind, files outside their
-/// parent's folder. Prints one `path:line: message` per problem; exit 1 if there are any.
+/// Validate the whole ticket tree: frontmatter schema, unknown fields, duplicate IDs (also
+/// those differing only in case), dangling dependencies and parents, cycles, parents of the
+/// wrong kind, files outside their parent's folder, links and submodules under .work/, files
+/// and artifacts outside the repository, control characters. Prints one `path:line: message`
+/// per problem, then `path:line: warning: …` for what wt skips (files named like tickets that
+/// it does not read, unreadable times); exit 1 if there are problems.
 #[derive(clap::Args)]
 pub struct Args {}
 
