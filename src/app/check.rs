@@ -89,6 +89,7 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
             ));
         }
     }
+    let real_root = ws.workdir().and_then(|r| r.canonicalize().ok());
     for t in &snap.tickets {
         let name = t.path.rsplit('/').next().unwrap_or(&t.path);
         let stem = name.strip_suffix(".md").unwrap_or(name);
@@ -202,8 +203,9 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
         for (key, paths) in [("files", &t.files), ("artifacts", &t.artifacts)] {
             for p in paths.iter() {
                 let why = super::paths::path_problem(p).or_else(|| {
-                    ws.workdir()
-                        .and_then(|root| super::paths::outside_problem(root, p))
+                    real_root
+                        .as_deref()
+                        .and_then(|root| super::paths::outside_of_real_root(root, p))
                 });
                 if let Some(why) = why {
                     out.push(problem(

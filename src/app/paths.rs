@@ -56,15 +56,18 @@ fn resolve(root: &Path, rel: &str) -> std::io::Result<PathBuf> {
 /// `root` or into `.git` once symbolic links are followed; None when it stays inside. A glob
 /// is judged by its literal part.
 pub fn outside_problem(root: &Path, rel: &str) -> Option<String> {
-    let Ok(root) = root.canonicalize() else {
-        return None;
-    };
+    let root = root.canonicalize().ok()?;
+    outside_of_real_root(&root, rel)
+}
+
+/// [`outside_problem`] for a `root` that is already canonical (checking many paths).
+pub fn outside_of_real_root(root: &Path, rel: &str) -> Option<String> {
     let lit = literal_prefix(rel);
     if lit.trim_matches('/').is_empty() {
         return None;
     }
-    match resolve(&root, lit) {
-        Ok(real) => match real.strip_prefix(&root) {
+    match resolve(root, lit) {
+        Ok(real) => match real.strip_prefix(root) {
             Err(_) => Some(format!(
                 "leads outside the work tree through a symbolic link (to {})",
                 real.display()
