@@ -244,7 +244,8 @@ pub struct BlockedTicket {
 #[serde(untagged)]
 pub enum Hold {
     /// A blocker in the dependency graph (`reason`: `dependency`, `unknown_dependency`,
-    /// `ancestor`, `unknown_parent`, `cycle`, `claimed`, `awaiting_approval`).
+    /// `ancestor`, `unknown_parent`, `cycle`, `claimed`, `awaiting_approval`,
+    /// `duplicate_id`, `invalid_parent`, `invalid`).
     Graph(Blocker),
     /// The ticket's claim is stale (`reason`: `stale_claim`).
     Stale(StaleClaim),

@@ -877,6 +877,39 @@ mod tests {
         }
     }
 
+    #[test]
+    fn repository_relative_paths_are_told_from_the_rest() {
+        for ok in [
+            "src/lib.rs",
+            "src/**/*.rs",
+            "a..b/c",
+            ".github/x",
+            "docs/",
+            "x~",
+            "ab:c",
+        ] {
+            assert_eq!(path_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "~x",
+            "a:b/c",
+            "/etc/passwd",
+            "\\server\\x",
+            "C:\\x",
+            "c:/x",
+            "~/x",
+            "../x",
+            "a/../../x",
+            "a\\..\\x",
+            ".git/config",
+            "sub/.GIT/x",
+            "a\u{1b}b",
+            "a\nb",
+        ] {
+            assert!(path_problem(bad).is_some(), "{bad}");
+        }
+    }
+
     /// The frontmatter wt itself writes takes the simple path (or the speed-up is lost).
     #[test]
     fn frontmatter_that_wt_writes_is_read_simply() {
