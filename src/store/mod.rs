@@ -815,7 +815,8 @@ fn honour_git_config_env() {
 pub fn no_link_on_the_way(root: &Path, rel: &str) -> Result<PathBuf> {
     let mut at = root.to_path_buf();
     let mut shown = String::new();
-    for part in rel.split('/') {
+    let last = rel.split('/').count();
+    for (k, part) in rel.split('/').enumerate() {
         if part.is_empty() || part == "." || part == ".." {
             return Err(Error::internal(format!("not a plain relative path: {rel}")));
         }
@@ -832,6 +833,16 @@ pub fn no_link_on_the_way(root: &Path, rel: &str) -> Result<PathBuf> {
                 ))
                 .with_hint(format!(
                     "remove the link (`git -C {} rm {shown}`, or `rm` if it is not tracked) and run `wt doctor`",
+                    root.display()
+                )))
+            }
+            Ok(m) if k + 1 < last && !m.is_dir() => {
+                return Err(Error::refused(format!(
+                    "refusing to touch {rel} in {}: {shown} is not a folder",
+                    root.display()
+                ))
+                .with_hint(format!(
+                    "move {shown} out of the way in {} (wt never replaces what it did not write)",
                     root.display()
                 )))
             }
