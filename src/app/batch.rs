@@ -66,6 +66,38 @@ pub fn pick_parallel(
     Ok((picked.into_iter().map(|(i, _)| i).collect(), skipped))
 }
 
+/// Of the tickets `ids` (best first), those whose `files` overlap no claimed ticket's (other
+/// than their own claim), and those left out, with the claim they clash with.
+pub fn free_of_held(snap: &Snapshot, ids: Vec<usize>) -> Result<(Vec<usize>, Vec<Skipped>)> {
+    let held: Vec<(&Ticket, Vec<PathPattern>)> = snap
+        .claims_holding_files()?
+        .into_iter()
+        .map(|t| (t, patterns(&t.files)))
+        .collect();
+    if held.is_empty() {
+        return Ok((ids, Vec::new()));
+    }
+    let mut free = Vec::with_capacity(ids.len());
+    let mut skipped = Vec::new();
+    for i in ids {
+        let t = &snap.tickets[i];
+        let mine = patterns(&t.files);
+        let clash = held
+            .iter()
+            .filter(|(h, _)| h.id != t.id)
+            .find_map(|(h, ps)| first_overlap(&mine, ps).map(|e| (h.id.clone(), e)));
+        match clash {
+            Some((other, (a, b))) => skipped.push(Skipped {
+                id: t.id.clone(),
+                conflicts_with: other,
+                entries: (a.to_string(), b.to_string()),
+            }),
+            None => free.push(i),
+        }
+    }
+    Ok((free, skipped))
+}
+
 /// Who claims the tickets of a batch.
 #[derive(Debug, Clone)]
 pub enum Agents {
@@ -198,17 +230,33 @@ pub fn claim_batch(
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchReport {
     pub schema_version: SchemaVersion,
-    /// Best first; each with its `claimed_by`.
-    pub claimed: Vec<TicketView>,
+    /// Best first; each with its `claimed_by` and `claim_token`.
+    pub claimed: Vec<BatchClaim>,
     /// The commit on the state branch.
     pub commit: Option<String>,
+}
+
+/// One claim of a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchClaim {
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// The claim's token: its agent passes it to `wt done`, `wt release` and `wt heartbeat`.
+    pub claim_token: Option<String>,
 }
 
 impl BatchReport {
     pub fn new(w: &Written<Vec<Claimed>>) -> BatchReport {
         BatchReport {
             schema_version: SchemaVersion,
-            claimed: w.value.iter().map(|c| TicketView::of(&c.ticket)).collect(),
+            claimed: w
+                .value
+                .iter()
+                .map(|c| BatchClaim {
+                    ticket: TicketView::of(&c.ticket),
+                    claim_token: c.ticket.claim_token.clone(),
+                })
+                .collect(),
             commit: w.commit.map(|x| x.to_string()),
         }
     }

@@ -34,6 +34,8 @@ pub struct ClaimOptions {
     pub steal_stale: bool,
     /// Lease in minutes (default `claims.lease_minutes`; 0 = never expires).
     pub lease_minutes: Option<u32>,
+    /// `claim --next`: take the best ticket even when its `files` overlap a claimed ticket's.
+    pub ignore_overlap: bool,
 }
 
 /// Error for a ticket someone else holds.
@@ -294,27 +296,46 @@ pub fn next_candidates(
     Ok(ids)
 }
 
-/// Claim the best ticket of `kind`: ready ones, and stale claims when `opts.steal_stale`.
+/// Claim the best ticket of `kind`: ready ones, and stale claims when `opts.steal_stale`;
+/// unless `opts.ignore_overlap`, the best whose `files` overlap no claimed ticket's.
 pub fn claim_next_with(
     ws: &Workspace,
     kind: Option<Kind>,
     agent: &str,
     opts: &ClaimOptions,
 ) -> Result<Written<Claimed>> {
-    ws.write(Reads::NextReady(kind), |snap| {
+    let reads = Reads::NextReady {
+        kind,
+        free_files: !opts.ignore_overlap,
+    };
+    ws.write(reads, |snap| {
         let steal = opts.steal_stale || snap.config.claims.steal_stale_on_next;
-        let cands = next_candidates(snap, kind, steal)?;
+        let mut cands = next_candidates(snap, kind, steal)?;
+        let mut skipped = Vec::new();
+        if !opts.ignore_overlap {
+            (cands, skipped) = super::batch::free_of_held(snap, cands)?;
+        }
+        let what = kind.map(|k| k.as_str()).unwrap_or("ticket");
         let Some(&first) = cands.first() else {
-            return Err(Error::not_found(format!(
-                "no {} is ready",
-                kind.map(|k| k.as_str()).unwrap_or("ticket")
-            ))
-            .with_hint("`wt blocked` shows what is waiting and why"));
+            if let Some(s) = skipped.first() {
+                let others = match skipped.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                };
+                return Err(Error::not_found(format!(
+                    "no {what} is ready whose files are free: {} would touch {}, which overlaps {} of {}, claimed{others}",
+                    s.id, s.entries.0, s.entries.1, s.conflicts_with
+                ))
+                .with_hint("wait for those claims to finish, or take it anyway with --ignore-overlap"));
+            }
+            return Err(Error::not_found(format!("no {what} is ready"))
+                .with_hint("`wt blocked` shows what is waiting and why"));
         };
         let o = ClaimOptions {
             force: false,
             steal_stale: steal,
             lease_minutes: opts.lease_minutes,
+            ignore_overlap: opts.ignore_overlap,
         };
         claim_outcome(ws, snap, &snap.tickets[first], agent, &o)
     })

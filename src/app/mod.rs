@@ -10,6 +10,7 @@ pub mod check;
 pub mod ci;
 pub mod claim;
 pub mod configured;
+pub mod containers;
 pub mod context;
 pub mod demo;
 pub mod dep;

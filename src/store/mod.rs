@@ -5,6 +5,7 @@
 //! A wt commit is built in memory from the tip's tree plus changed blobs: it never reads or
 //! writes anybody's index except to refresh the entries of the exact files it changed.
 
+pub mod checkout;
 pub mod diff;
 pub mod history;
 pub mod hooks;

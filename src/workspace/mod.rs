@@ -47,6 +47,9 @@ pub struct Snapshot {
     /// config. Questions it cannot answer fail with [`Error::needs_every_ticket`], and the
     /// write loop asks again on every ticket.
     partial: Option<Partial>,
+    /// In a one-ticket snapshot of `claim --next`: the tickets claimed with `files` (read
+    /// one by one; see [`Snapshot::claims_holding_files`]).
+    held: Option<Vec<Ticket>>,
 }
 
 /// What a write reads to decide its change: any tickets, the one an ID names, or the best
@@ -59,8 +62,12 @@ pub enum Reads<'q> {
     All,
     /// The ticket an ID or unique prefix names (and whether the graph leaves it free).
     Ticket(&'q str),
-    /// The first ticket `wt ready --kind` would list (None: any kind).
-    NextReady(Option<Kind>),
+    /// The first ticket `wt ready --kind` would list (None: any kind); with `free_files`,
+    /// the first whose `files` overlap no claimed ticket's.
+    NextReady {
+        kind: Option<Kind>,
+        free_files: bool,
+    },
 }
 
 /// The commit a scoped write reads from: its tree, `.work` tree and config file.
@@ -73,6 +80,9 @@ struct At<'a> {
 
 /// How many of the best candidates `claim --next` reads before it loads every ticket.
 const NEXT_PROBES: usize = 64;
+/// How many tickets that may hold a claim with files `claim --next` reads one by one before
+/// it loads every ticket instead.
+const HELD_PROBES: usize = 256;
 
 /// What a one-ticket snapshot knows about the tickets it does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +91,10 @@ struct Partial {
     unblocked: bool,
     /// The ticket is the first one of the ready list of this kind (`Some(None)`: any kind).
     first_ready_of: Option<Option<Kind>>,
+    /// Some ticket under it is not done.
+    open_children: bool,
+    /// It is the last ticket not done under its parent.
+    last_open_child: bool,
 }
 
 impl Snapshot {
@@ -118,6 +132,50 @@ impl Snapshot {
             }
         }
     }
+    /// The tickets under `t` that are not done (every level), in walk order. A one-ticket
+    /// snapshot answers "none" from the id lookup, and asks for every ticket otherwise.
+    pub fn open_descendants(&self, t: &Ticket) -> Result<Vec<&Ticket>> {
+        match &self.partial {
+            Some(p) if !p.open_children => Ok(Vec::new()),
+            Some(_) => Err(Error::needs_every_ticket()),
+            None => {
+                let g = self.graph()?;
+                Ok(match g.index_of(&t.id) {
+                    Some(i) => g
+                        .open_descendants_of(i)
+                        .into_iter()
+                        .map(|c| &self.tickets[c])
+                        .collect(),
+                    None => Vec::new(),
+                })
+            }
+        }
+    }
+
+    /// Could finishing `t` leave its parent with nothing open under it? False when a
+    /// sibling is still open; a one-ticket snapshot asks for every ticket when it may.
+    pub fn may_close_parent(&self, t: &Ticket) -> Result<bool> {
+        match &self.partial {
+            Some(p) if t.parent.is_none() || !p.last_open_child => Ok(false),
+            Some(_) => Err(Error::needs_every_ticket()),
+            None => Ok(t.parent.is_some()),
+        }
+    }
+
+    /// The tickets claimed with `files` (the files `claim --next` keeps clear of). A
+    /// one-ticket snapshot of `claim --next` knows them; any other asks for every ticket.
+    pub fn claims_holding_files(&self) -> Result<Vec<&Ticket>> {
+        match (&self.partial, &self.held) {
+            (Some(_), Some(held)) => Ok(held.iter().collect()),
+            (Some(_), None) => Err(Error::needs_every_ticket()),
+            (None, _) => Ok(self
+                .tickets
+                .iter()
+                .filter(|t| t.claimed_by.is_some() && !t.files.is_empty())
+                .collect()),
+        }
+    }
+
     pub fn get(&self, id: &str) -> Option<&Ticket> {
         self.tickets.iter().find(|t| t.id == id)
     }
@@ -342,20 +400,42 @@ impl Workspace {
                     None => Ok(None),
                 }
             }
-            Reads::NextReady(kind) => {
-                let Some(cands) =
+            Reads::NextReady { kind, free_files } => {
+                let Some(next) =
                     crate::derived::lookup::candidates(&self.store, work_tree, kind, NEXT_PROBES)
                 else {
                     return Ok(None);
                 };
-                for found in cands {
-                    let Some(snap) = self.one_ticket_snapshot(&at, found, Some(kind))? else {
+                let held = match (free_files, next.may_hold_files) {
+                    (false, _) => Vec::new(),
+                    (true, Some(paths)) if paths.len() <= HELD_PROBES => {
+                        self.held_claims(&at, &paths)?
+                    }
+                    (true, _) => return Ok(None),
+                };
+                let patterns: Vec<_> = held
+                    .iter()
+                    .map(|h| crate::schedule::overlap::patterns(&h.files))
+                    .collect();
+                for found in next.candidates {
+                    let Some(mut snap) = self.one_ticket_snapshot(&at, found, Some(kind))? else {
                         return Ok(None);
                     };
                     let t = &snap.tickets[0];
-                    if t.status == Status::Open && t.claimed_by.is_none() {
-                        return Ok(Some(snap));
+                    if t.status != Status::Open || t.claimed_by.is_some() {
+                        continue;
                     }
+                    if free_files {
+                        let mine = crate::schedule::overlap::patterns(&t.files);
+                        if patterns
+                            .iter()
+                            .any(|ps| crate::schedule::overlap::first_overlap(&mine, ps).is_some())
+                        {
+                            continue;
+                        }
+                    }
+                    snap.held = free_files.then_some(held);
+                    return Ok(Some(snap));
                 }
                 // All taken, or nothing ready: the full path says which, and writes a fresh
                 // lookup that knows which tickets are open now.
@@ -363,6 +443,25 @@ impl Workspace {
                 Ok(None)
             }
         }
+    }
+
+    /// Of the tickets at `paths` (under `at`), those claimed with `files`.
+    fn held_claims(&self, at: &At<'_>, paths: &[String]) -> Result<Vec<Ticket>> {
+        let mut out = Vec::new();
+        for path in paths {
+            let Some(oid) = self.store.blob_in(at.root, path)? else {
+                continue;
+            };
+            let bytes = self.store.read_blob(oid)?;
+            if let Parsed::Ticket { ticket, .. } =
+                crate::model::ticket_file::parse_blob(path, &bytes)
+            {
+                if ticket.claimed_by.is_some() && !ticket.files.is_empty() {
+                    out.push(ticket);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The snapshot of the one ticket `found` names at `at`, when its file parses to that
@@ -390,6 +489,8 @@ impl Workspace {
         snap.partial = Some(Partial {
             unblocked: found.unblocked,
             first_ready_of,
+            open_children: found.open_children,
+            last_open_child: found.last_open_child,
         });
         if let Some((c, text)) = at.config {
             match Config::parse(&String::from_utf8_lossy(text)) {
@@ -550,6 +651,7 @@ fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
         blobs: Default::default(),
         unknown_fields: HashMap::new(),
         partial: None,
+        held: None,
     }
 }
 
