@@ -4,7 +4,7 @@
 //! `files` overlap neither a ticket already in the set nor any claimed ticket (see
 //! [`crate::schedule::overlap`] for what overlap means for globs).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::ticket::{Kind, Ticket};
@@ -14,15 +14,7 @@ use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Wri
 use super::claim::Claimed;
 use super::report::{SchemaVersion, TicketView};
 
-/// A ready ticket left out of a parallel set, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Skipped {
-    pub id: String,
-    /// The ticket it conflicts with (in the set, or claimed).
-    pub conflicts_with: String,
-    /// The two `files` entries that overlap.
-    pub entries: (String, String),
-}
+pub use super::claim::Skipped;
 
 /// Up to `n` ready tickets of `kind` whose files overlap neither each other nor a claimed
 /// ticket's, best first; and the ready tickets skipped for overlapping.
@@ -64,38 +56,6 @@ pub fn pick_parallel(
         }
     }
     Ok((picked.into_iter().map(|(i, _)| i).collect(), skipped))
-}
-
-/// Of the tickets `ids` (best first), those whose `files` overlap no claimed ticket's (other
-/// than their own claim), and those left out, with the claim they clash with.
-pub fn free_of_held(snap: &Snapshot, ids: Vec<usize>) -> Result<(Vec<usize>, Vec<Skipped>)> {
-    let held: Vec<(&Ticket, Vec<PathPattern>)> = snap
-        .claims_holding_files()?
-        .into_iter()
-        .map(|t| (t, patterns(&t.files)))
-        .collect();
-    if held.is_empty() {
-        return Ok((ids, Vec::new()));
-    }
-    let mut free = Vec::with_capacity(ids.len());
-    let mut skipped = Vec::new();
-    for i in ids {
-        let t = &snap.tickets[i];
-        let mine = patterns(&t.files);
-        let clash = held
-            .iter()
-            .filter(|(h, _)| h.id != t.id)
-            .find_map(|(h, ps)| first_overlap(&mine, ps).map(|e| (h.id.clone(), e)));
-        match clash {
-            Some((other, (a, b))) => skipped.push(Skipped {
-                id: t.id.clone(),
-                conflicts_with: other,
-                entries: (a.to_string(), b.to_string()),
-            }),
-            None => free.push(i),
-        }
-    }
-    Ok((free, skipped))
 }
 
 /// Who claims the tickets of a batch.

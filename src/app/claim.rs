@@ -5,7 +5,7 @@
 //! get [`ErrorKind::AlreadyClaimed`] naming the winner. Every claim draws a fresh token and
 //! a lease (see [`crate::model::lease`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::report::{SchemaVersion, TicketView};
 use crate::error::{Error, ErrorKind, Result};
@@ -13,6 +13,7 @@ use crate::model::clock;
 use crate::model::frontmatter::Value;
 use crate::model::lease;
 use crate::model::ticket::{Kind, Status, Ticket};
+use crate::schedule::overlap::{first_overlap, patterns, PathPattern};
 use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 /// The result of a claim.
@@ -313,7 +314,7 @@ pub fn claim_next_with(
         let mut cands = next_candidates(snap, kind, steal)?;
         let mut skipped = Vec::new();
         if !opts.ignore_overlap {
-            (cands, skipped) = super::batch::free_of_held(snap, cands)?;
+            (cands, skipped) = free_of_held(snap, cands)?;
         }
         let what = kind.map(|k| k.as_str()).unwrap_or("ticket");
         let Some(&first) = cands.first() else {
@@ -468,3 +469,46 @@ pub fn check_may_audit(t: &Ticket, agent: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// A ready ticket left out of a parallel set, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub id: String,
+    /// The ticket it conflicts with (in the set, or claimed).
+    pub conflicts_with: String,
+    /// The two `files` entries that overlap.
+    pub entries: (String, String),
+}
+
+/// Of the tickets `ids` (best first), those whose `files` overlap no claimed ticket's (other
+/// than their own claim), and those left out, with the claim they clash with.
+pub fn free_of_held(snap: &Snapshot, ids: Vec<usize>) -> Result<(Vec<usize>, Vec<Skipped>)> {
+    let held: Vec<(&Ticket, Vec<PathPattern>)> = snap
+        .claims_holding_files()?
+        .into_iter()
+        .map(|t| (t, patterns(&t.files)))
+        .collect();
+    if held.is_empty() {
+        return Ok((ids, Vec::new()));
+    }
+    let mut free = Vec::with_capacity(ids.len());
+    let mut skipped = Vec::new();
+    for i in ids {
+        let t = &snap.tickets[i];
+        let mine = patterns(&t.files);
+        let clash = held
+            .iter()
+            .filter(|(h, _)| h.id != t.id)
+            .find_map(|(h, ps)| first_overlap(&mine, ps).map(|e| (h.id.clone(), e)));
+        match clash {
+            Some((other, (a, b))) => skipped.push(Skipped {
+                id: t.id.clone(),
+                conflicts_with: other,
+                entries: (a.to_string(), b.to_string()),
+            }),
+            None => free.push(i),
+        }
+    }
+    Ok((free, skipped))
+}
+

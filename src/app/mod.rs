@@ -30,6 +30,7 @@ pub mod report;
 pub mod review;
 pub mod status;
 pub mod sync;
+pub mod tick;
 
 use crate::error::{Error, Result};
 use crate::model::frontmatter::Value;

@@ -233,6 +233,27 @@ impl Store {
             .filter(|s| !s.is_empty())
     }
 
+    /// Create `refs/heads/<branch>` at `target` if no such branch exists (compare-and-swap
+    /// against "absent"): true when this call created it, false when it was there already.
+    pub fn create_branch(&self, branch: &str, target: Oid, log: &str) -> Result<bool> {
+        let name = format!("refs/heads/{branch}");
+        match self.repo.reference(&name, target, false, log) {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == ErrorCode::Exists => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Make `branch` track `remote`'s branch of the same name (`branch.<b>.remote` and
+    /// `.merge`, as `git branch <b> <remote>/<b>` does); best effort.
+    pub fn set_upstream(&self, branch: &str, remote: &str) {
+        let _ = self.set_config_string(&format!("branch.{branch}.remote"), remote);
+        let _ = self.set_config_string(
+            &format!("branch.{branch}.merge"),
+            &format!("refs/heads/{branch}"),
+        );
+    }
+
     /// Set a value in the repository's own git config.
     pub fn set_config_string(&self, key: &str, value: &str) -> Result<()> {
         let mut cfg = self.repo.config()?.open_level(git2::ConfigLevel::Local)?;

@@ -284,14 +284,22 @@ pub struct Workspace {
     pub store: Store,
     /// Name of the state branch (without refs/heads/).
     pub branch: String,
+    /// A line for stderr about what opening the workspace did (it created the local state
+    /// branch from the remote's in a fresh clone).
+    pub notice: Option<String>,
 }
 
 impl Workspace {
-    /// Open the workspace containing `cwd` and find its state branch.
+    /// Open the workspace containing `cwd` and find its state branch (see
+    /// [`find_state_branch`]).
     pub fn open(cwd: &Path) -> Result<Workspace> {
         let store = Store::discover(cwd)?;
-        let branch = find_state_branch(&store)?;
-        let ws = Workspace { store, branch };
+        let (branch, notice) = find_state_branch(&store)?;
+        let ws = Workspace {
+            store,
+            branch,
+            notice,
+        };
         match ws.store.branch_tip(&ws.branch)? {
             Some(tip) if ws.store.blob_at(tip, CONFIG_PATH)?.is_some() => Ok(ws),
             Some(_) => Err(Error::setup(format!(
@@ -411,7 +419,12 @@ impl Workspace {
                     (true, Some(paths)) if paths.len() <= HELD_PROBES => {
                         self.held_claims(&at, &paths)?
                     }
-                    (true, _) => return Ok(None),
+                    (true, _) => {
+                        // Which tickets are claimed is not known from here: the full path
+                        // answers, and writes a lookup that knows.
+                        crate::derived::lookup::want_fresh();
+                        return Ok(None);
+                    }
                 };
                 let patterns: Vec<_> = held
                     .iter()
@@ -775,16 +788,82 @@ fn take_kept(tip: Option<Oid>) -> Option<Snapshot> {
     }
 }
 
+/// Where the state branch was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Located {
+    /// A local branch (or the name of one that does not exist anywhere).
+    Local(String),
+    /// Only as a remote-tracking branch: `remote/name` holds the state, no local `name` does.
+    Remote { remote: String, name: String },
+}
+
 /// Which branch holds the tickets: `WT_BRANCH`, git config `wt.branch`, the `branch:` in
-/// HEAD's `.work/config.yaml`, or any local branch whose config names itself.
-pub fn find_state_branch(store: &Store) -> Result<String> {
+/// HEAD's `.work/config.yaml`, or any local branch whose config names itself; in a fresh
+/// clone, where the state branch exists only as a remote-tracking branch (`origin/tickets`),
+/// a local branch is created from it (by compare-and-swap: only if there is none) and a line
+/// for stderr says so.
+pub fn find_state_branch(store: &Store) -> Result<(String, Option<String>)> {
+    match locate_state_branch(store)? {
+        Located::Local(b) => Ok((b, None)),
+        Located::Remote { remote, name } => {
+            let rref = format!("refs/remotes/{remote}/{name}");
+            let tip = store.ref_target(&rref).ok_or_else(|| {
+                Error::internal(format!("{rref} disappeared while wt was reading it"))
+            })?;
+            let created = store.create_branch(&name, tip, &format!("wt: state branch from {remote}/{name}"))?;
+            let note = created.then(|| {
+                store.set_upstream(&name, &remote);
+                format!(
+                    "wt: created the local state branch `{name}` from {remote}/{name} (a fresh clone); `wt sync` keeps them in step"
+                )
+            });
+            Ok((name, note))
+        }
+    }
+}
+
+/// The remote-tracking branch `<remote>/<name>` holding a wt config, if any (the remote
+/// `origin` first).
+fn remote_with_state(store: &Store, name: &str) -> Result<Option<String>> {
+    let mut remotes: Vec<String> = Vec::new();
+    for r in store.branch_refs()? {
+        if let Some(rest) = r.strip_prefix("refs/remotes/") {
+            if let Some((remote, branch)) = rest.split_once('/') {
+                if branch == name && !remotes.iter().any(|x| x == remote) {
+                    remotes.push(remote.to_string());
+                }
+            }
+        }
+    }
+    remotes.sort_by_key(|r| r != "origin");
+    for remote in remotes {
+        if let Some(tip) = store.ref_target(&format!("refs/remotes/{remote}/{name}")) {
+            if store.blob_at(tip, CONFIG_PATH)?.is_some() {
+                return Ok(Some(remote));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn locate_state_branch(store: &Store) -> Result<Located> {
+    // A branch named by the environment, git config or HEAD's config: local if it is there,
+    // else the remote's.
+    let named = |b: String| -> Result<Located> {
+        if store.branch_tip(&b)?.is_none() {
+            if let Some(remote) = remote_with_state(store, &b)? {
+                return Ok(Located::Remote { remote, name: b });
+            }
+        }
+        Ok(Located::Local(b))
+    };
     if let Ok(b) = std::env::var("WT_BRANCH") {
         if !b.trim().is_empty() {
-            return Ok(b.trim().to_string());
+            return named(b.trim().to_string());
         }
     }
     if let Some(b) = store.config_string("wt.branch") {
-        return Ok(b);
+        return named(b);
     }
     let from_commit = |oid: Oid, fallback: Option<String>| -> Result<Option<String>> {
         if let Some(blob) = store.blob_at(oid, CONFIG_PATH)? {
@@ -797,11 +876,11 @@ pub fn find_state_branch(store: &Store) -> Result<String> {
     };
     if let Some(head) = store.head_commit() {
         if let Some(b) = from_commit(head, store.head_branch()?)? {
-            return Ok(b);
+            return named(b);
         }
     }
     // Any local branch whose config names itself; then remote-tracking ones (a fresh clone
-    // whose state branch is not checked out has only origin/<branch>).
+    // whose state branch is not checked out has only origin/<branch>), origin's first.
     let mut remote_hits = Vec::new();
     for r in store.branch_refs()? {
         let Some(tip) = store.ref_target(&r) else {
@@ -809,22 +888,20 @@ pub fn find_state_branch(store: &Store) -> Result<String> {
         };
         if let Some(local) = r.strip_prefix("refs/heads/") {
             if from_commit(tip, Some(local.to_string()))?.as_deref() == Some(local) {
-                return Ok(local.to_string());
+                return Ok(Located::Local(local.to_string()));
             }
-        } else if let Some(remote) = r.strip_prefix("refs/remotes/") {
-            let short = remote.split_once('/').map(|(_, b)| b).unwrap_or(remote);
+        } else if let Some(rest) = r.strip_prefix("refs/remotes/") {
+            let Some((remote, short)) = rest.split_once('/') else {
+                continue;
+            };
             if from_commit(tip, Some(short.to_string()))?.as_deref() == Some(short) {
                 remote_hits.push((remote.to_string(), short.to_string()));
             }
         }
     }
-    if let Some((remote, short)) = remote_hits.first() {
-        return Err(Error::setup(format!(
-            "the ticket state is on {remote}, which has no local branch here"
-        ))
-        .with_hint(format!(
-            "create it: `git branch {short} {remote}` (and `git config wt.branch {short}`)"
-        )));
+    remote_hits.sort_by_key(|(r, _)| r != "origin");
+    if let Some((remote, name)) = remote_hits.into_iter().next() {
+        return Ok(Located::Remote { remote, name });
     }
     Err(Error::setup("this repository has no wt state (.work/) yet")
         .with_hint("run `wt init` on the branch that should hold the tickets"))
