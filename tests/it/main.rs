@@ -19,6 +19,8 @@ mod git_safety;
 mod gitindex;
 mod graph_props;
 mod lookup;
+mod loop_e2e;
+mod loop_rules;
 mod planning;
 mod review;
 mod scale;
