@@ -511,4 +511,3 @@ pub fn free_of_held(snap: &Snapshot, ids: Vec<usize>) -> Result<(Vec<usize>, Vec
     }
     Ok((free, skipped))
 }
-

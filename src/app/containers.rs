@@ -86,7 +86,12 @@ impl Closing {
                 Status::Review => "ready for review",
                 _ => "closed",
             };
-            body.push(format!("{} {} {what}: {}.", t.id, quoted(&t.title), c.reason));
+            body.push(format!(
+                "{} {} {what}: {}.",
+                t.id,
+                quoted(&t.title),
+                c.reason
+            ));
             let key = match t.status {
                 Status::Review => "Wt-Review",
                 _ => "Wt-Closed",

@@ -316,10 +316,7 @@ fn write_done(
                 .trailer("Wt-Status", status.as_str())
                 .trailer("Wt-Checked-Commit", judged.commit.to_string());
         if judged.uncommitted > 0 {
-            message = message.trailer(
-                "Wt-Uncommitted-Not-Checked",
-                judged.uncommitted.to_string(),
-            );
+            message = message.trailer("Wt-Uncommitted-Not-Checked", judged.uncommitted.to_string());
         }
         if let Some(reason) = forced {
             message = message.trailer("Wt-Forced", reason);

@@ -70,17 +70,18 @@ pub fn tick(
     token: Option<&str>,
 ) -> Result<Written<Ticked>> {
     if matches!(which, Which::Numbers(n) if n.is_empty()) {
-        return Err(Error::invalid("which criteria? give their numbers or --all")
-            .with_hint("`wt show <ID>` lists the criteria with their numbers"));
+        return Err(
+            Error::invalid("which criteria? give their numbers or --all")
+                .with_hint("`wt show <ID>` lists the criteria with their numbers"),
+        );
     }
     ws.write(Reads::Ticket(query), |snap| {
         let t = snap.resolve(query)?;
         if t.status == Status::Done {
-            return Err(Error::refused(format!(
-                "{} is done; its criteria are settled",
-                t.id
-            ))
-            .with_hint(format!("`wt reopen {}` first to change them", t.id)));
+            return Err(
+                Error::refused(format!("{} is done; its criteria are settled", t.id))
+                    .with_hint(format!("`wt reopen {}` first to change them", t.id)),
+            );
         }
         if t.claimed_by.is_some() || token.is_some() {
             let verb = if undo { "untick" } else { "tick" };

@@ -417,12 +417,7 @@ pub struct Next {
 /// The tickets of `kind` (None: any) that the graph leaves free to start on `work_tree`,
 /// best first: the ready list once those that are not open or are claimed are left out
 /// (the caller reads each ticket to see). At most `max`. None without an exact lookup.
-pub fn candidates(
-    store: &Store,
-    work_tree: Oid,
-    kind: Option<Kind>,
-    max: usize,
-) -> Option<Next> {
+pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize) -> Option<Next> {
     let bytes = load(store, work_tree)?;
     let payload = &bytes[HEADER_LEN..];
     let tree = cache::raw(work_tree)?;

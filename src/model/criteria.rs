@@ -82,12 +82,14 @@ pub fn set_checked(text: &str, numbers: &[usize], checked: bool) -> Result<(Stri
     }
     // From the end, so that a box whose character is longer than one byte does not move
     // the ones before it.
-    edits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    edits.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
     let mut out = text.to_string();
     let new = if checked { "x" } else { " " };
     for (at, len) in edits {
         if out.get(at..at + len).is_none() {
-            return Err(Error::internal("a criterion's box is not where it was found"));
+            return Err(Error::internal(
+                "a criterion's box is not where it was found",
+            ));
         }
         out.replace_range(at..at + len, new);
     }

@@ -810,7 +810,11 @@ pub fn find_state_branch(store: &Store) -> Result<(String, Option<String>)> {
             let tip = store.ref_target(&rref).ok_or_else(|| {
                 Error::internal(format!("{rref} disappeared while wt was reading it"))
             })?;
-            let created = store.create_branch(&name, tip, &format!("wt: state branch from {remote}/{name}"))?;
+            let created = store.create_branch(
+                &name,
+                tip,
+                &format!("wt: state branch from {remote}/{name}"),
+            )?;
             let note = created.then(|| {
                 store.set_upstream(&name, &remote);
                 format!(

@@ -455,7 +455,10 @@ fn claim_next_sees_a_ticket_given_back_after_the_lookup_was_written() {
                 &[],
             );
             assert_eq!(again.1["id"], Value::String(id("a")));
-            assert!(again.3 > 0, "the one-ticket path was taken after the fresh lookup");
+            assert!(
+                again.3 > 0,
+                "the one-ticket path was taken after the fresh lookup"
+            );
         } else {
             assert!(got.3 > 0, "the one-ticket path was taken");
         }

@@ -95,7 +95,10 @@ impl Env {
         std::fs::write(&p, content).expect("write");
         self.git(dir, &["add", rel]).ok();
         self.git(dir, &["commit", "-q", "-m", msg]).ok();
-        self.git(dir, &["rev-parse", "HEAD"]).ok().trim().to_string()
+        self.git(dir, &["rev-parse", "HEAD"])
+            .ok()
+            .trim()
+            .to_string()
     }
 }
 
@@ -126,8 +129,11 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
     let root = e.r.root.clone();
 
     // The project (the user's git on main): a test script npm runs.
-    std::fs::write(root.join("package.json"), "{\"scripts\": {\"test\": \"sh test.sh\"}}\n")
-        .expect("write");
+    std::fs::write(
+        root.join("package.json"),
+        "{\"scripts\": {\"test\": \"sh test.sh\"}}\n",
+    )
+    .expect("write");
     std::fs::write(root.join("test.sh"), TEST_SH).expect("write");
     e.git(&root, &["add", "package.json", "test.sh"]).ok();
     e.git(&root, &["commit", "-q", "-m", "project test"]).ok();
@@ -167,8 +173,11 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
     let w2 = e.r.tmp.path().join("agent-2");
     let w3 = e.r.tmp.path().join("auditor");
     for (w, b) in [(&w1, "feat-1"), (&w2, "feat-2"), (&w3, "audit")] {
-        e.git(&root, &["worktree", "add", "-q", "-b", b, w.to_str().expect("utf8")])
-            .ok();
+        e.git(
+            &root,
+            &["worktree", "add", "-q", "-b", b, w.to_str().expect("utf8")],
+        )
+        .ok();
     }
 
     // agent-1 takes the best job; agent-2's `claim --next` skips Docs, whose file agent-1
@@ -176,18 +185,37 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
     let c1 = e.wt_json(&w1, &["claim", "--next", "--agent", "agent-1"]);
     assert_eq!(c1["id"], calc.as_str());
     let c2 = e.wt_json(&w2, &["claim", "--next", "--agent", "agent-2"]);
-    assert_eq!(c2["id"], parse.as_str(), "Docs overlaps Calculator's src/calc.txt");
+    assert_eq!(
+        c2["id"],
+        parse.as_str(),
+        "Docs overlaps Calculator's src/calc.txt"
+    );
 
     // agent-1 does the job's tasks, committing code on its branch, and ticks its criterion.
     e.wt(&w1, &["claim", &add, "--agent", "agent-1"]).ok();
     e.commit(&w1, "src/calc.txt", "add\n", "add");
-    e.wt(&w1, &["progress", &calc, "add works", "--files", "src/calc.txt", "--agent", "agent-1"])
-        .ok();
+    e.wt(
+        &w1,
+        &[
+            "progress",
+            &calc,
+            "add works",
+            "--files",
+            "src/calc.txt",
+            "--agent",
+            "agent-1",
+        ],
+    )
+    .ok();
     e.wt(&w1, &["done", &add, "--agent", "agent-1"]).ok();
     e.wt(&w1, &["claim", &sub, "--agent", "agent-1"]).ok();
     let head1 = e.commit(&w1, "src/calc.txt", "add\nsubtract\n", "subtract");
     let last_task = e.wt_json(&w1, &["done", &sub, "--agent", "agent-1"]);
-    assert_eq!(last_task["closed"], serde_json::json!([]), "agent-1 holds the job");
+    assert_eq!(
+        last_task["closed"],
+        serde_json::json!([]),
+        "agent-1 holds the job"
+    );
     let refused = e.wt(&w1, &["done", &calc, "--agent", "agent-1"]);
     refused.fails_with(5);
     assert!(
@@ -209,7 +237,11 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
         .ok();
     let red = e.wt(&w2, &["done", &parse, "--agent", "agent-2"]);
     red.fails_with(5);
-    assert!(red.stderr().contains("check `test` failed"), "{}", red.stderr());
+    assert!(
+        red.stderr().contains("check `test` failed"),
+        "{}",
+        red.stderr()
+    );
     std::fs::write(w2.join("src/parse.txt"), "numbers\n").expect("write");
     let still = e.wt(&w2, &["done", &parse, "--agent", "agent-2"]);
     still.fails_with(5);
@@ -232,9 +264,20 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
     // The auditor fails Calculator (agent-1 redoes it) and passes Parser.
     let a = e.wt_json(&w3, &["claim", "--next", "--review", "--agent", "auditor"]);
     assert_eq!(a["id"], calc.as_str());
-    e.wt(&w3, &["fail", &calc, "-m", "Subtract must handle negatives.", "--agent", "auditor"])
+    e.wt(
+        &w3,
+        &[
+            "fail",
+            &calc,
+            "-m",
+            "Subtract must handle negatives.",
+            "--agent",
+            "auditor",
+        ],
+    )
+    .ok();
+    e.wt(&w3, &["claim", "--next", "--review", "--agent", "auditor"])
         .ok();
-    e.wt(&w3, &["claim", "--next", "--review", "--agent", "auditor"]).ok();
     e.wt(&w3, &["pass", &parse, "--agent", "auditor"]).ok();
     assert_eq!(
         e.wt_json(&root, &["show", &p1])["status"],
@@ -244,11 +287,20 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
 
     let again = e.wt_json(&w1, &["claim", "--next", "--agent", "agent-1"]);
     assert_eq!(again["id"], calc.as_str());
-    e.commit(&w1, "src/calc.txt", "add\nsubtract (negatives too)\n", "negatives");
-    e.wt(&w1, &["progress", &calc, "negatives handled", "--agent", "agent-1"])
-        .ok();
+    e.commit(
+        &w1,
+        "src/calc.txt",
+        "add\nsubtract (negatives too)\n",
+        "negatives",
+    );
+    e.wt(
+        &w1,
+        &["progress", &calc, "negatives handled", "--agent", "agent-1"],
+    )
+    .ok();
     e.wt(&w1, &["done", &calc, "--agent", "agent-1"]).ok();
-    e.wt(&w3, &["claim", "--next", "--review", "--agent", "auditor"]).ok();
+    e.wt(&w3, &["claim", "--next", "--review", "--agent", "auditor"])
+        .ok();
     e.wt(&w3, &["pass", &calc, "--agent", "auditor"]).ok();
 
     // Docs, the last job of phase 1: its pass closes the phase, and phase 2 is ready.
@@ -256,7 +308,8 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
     assert_eq!(dc["id"], docs.as_str());
     e.commit(&w2, "src/calc.txt", "add and subtract\n", "docs");
     e.wt(&w2, &["done", &docs, "--agent", "agent-2"]).ok();
-    e.wt(&w3, &["claim", "--next", "--review", "--agent", "auditor"]).ok();
+    e.wt(&w3, &["claim", "--next", "--review", "--agent", "auditor"])
+        .ok();
     let passed = e.wt_json(&w3, &["pass", &docs, "--agent", "auditor"]);
     assert_eq!(passed["closed"][0]["id"], p1.as_str());
     assert_eq!(passed["closed"][0]["reason"], "all 3 jobs done");
@@ -268,7 +321,8 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
     assert_eq!(sc["id"], screen.as_str());
     e.commit(&w1, "src/screen.txt", "= 4\n", "screen");
     e.wt(&w1, &["done", &screen, "--agent", "agent-1"]).ok();
-    e.wt(&w3, &["claim", "--next", "--review", "--agent", "auditor"]).ok();
+    e.wt(&w3, &["claim", "--next", "--review", "--agent", "auditor"])
+        .ok();
     e.wt(&w3, &["pass", &screen, "--agent", "auditor"]).ok();
     assert_eq!(e.wt_json(&root, &["show", &p2])["status"], "done");
     let tree = e.wt(&root, &["tree"]).ok();
@@ -327,7 +381,9 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
         "{msg}"
     );
     assert!(
-        msg.contains(&format!("{p2} \"Phase 2: Screen\" closed: its only job done.")),
+        msg.contains(&format!(
+            "{p2} \"Phase 2: Screen\" closed: its only job done."
+        )),
         "{msg}"
     );
     let revs = e.git(&root, &["log", "--format=%H %s", "tickets"]).ok();
@@ -337,12 +393,22 @@ fn the_whole_loop_runs_on_wt_verbs_alone_and_phases_close_themselves() {
         .and_then(|l| l.split(' ').next())
         .expect("parse's done");
     let msg = e.git(&root, &["log", "-1", "--format=%B", parse_done]).ok();
-    assert_eq!(trailer(&msg, "Wt-Checked-Commit"), vec![head2.clone()], "{msg}");
-    assert_eq!(trailer(&msg, "Wt-Uncommitted-Not-Checked"), vec!["1"], "{msg}");
+    assert_eq!(
+        trailer(&msg, "Wt-Checked-Commit"),
+        vec![head2.clone()],
+        "{msg}"
+    );
+    assert_eq!(
+        trailer(&msg, "Wt-Uncommitted-Not-Checked"),
+        vec!["1"],
+        "{msg}"
+    );
     // Every wt commit touched only .work/; main and the feature branches have no wt commit.
     for line in revs.lines() {
         let rev = line.split(' ').next().expect("rev");
-        let files = e.git(&root, &["show", "--name-only", "--format=", rev]).ok();
+        let files = e
+            .git(&root, &["show", "--name-only", "--format=", rev])
+            .ok();
         assert!(
             files.lines().all(|f| f.starts_with(".work/")),
             "{line}: {files}"

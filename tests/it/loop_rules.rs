@@ -42,7 +42,9 @@ fn done_and_pass_refuse_a_container_with_open_children_naming_them() {
     run.fails_with(5);
     let err = run.stderr();
     assert!(
-        err.contains(&format!("{phase} cannot be done: 3 tickets under it are not done")),
+        err.contains(&format!(
+            "{phase} cannot be done: 3 tickets under it are not done"
+        )),
         "{err}"
     );
     for id in [&job, &t1, &t2] {
@@ -65,8 +67,9 @@ fn done_and_pass_refuse_a_container_with_open_children_naming_them() {
     let run = r.wt(&["pass", &job, "--agent", "aud"]);
     run.fails_with(5);
     assert!(
-        run.stderr()
-            .contains(&format!("{job} cannot be passed: 2 tickets under it are not done")),
+        run.stderr().contains(&format!(
+            "{job} cannot be passed: 2 tickets under it are not done"
+        )),
         "{}",
         run.stderr()
     );
@@ -119,7 +122,11 @@ fn the_last_task_closes_its_job_and_the_job_its_phase_in_one_commit_saying_why()
     );
     let mut touched = files_of(&r, "main");
     touched.sort();
-    let mut want = vec![r.ticket_path(&t2), r.ticket_path(&j2), r.ticket_path(&phase)];
+    let mut want = vec![
+        r.ticket_path(&t2),
+        r.ticket_path(&j2),
+        r.ticket_path(&phase),
+    ];
     want.sort();
     assert_eq!(touched, want);
     for id in [&j2, &phase] {
@@ -127,7 +134,10 @@ fn the_last_task_closes_its_job_and_the_job_its_phase_in_one_commit_saying_why()
         assert_eq!(t["status"], "done");
         assert_eq!(t["claimed_by"], Value::Null);
         assert!(
-            t["body"].as_str().expect("body").contains("b: closed: all 2"),
+            t["body"]
+                .as_str()
+                .expect("body")
+                .contains("b: closed: all 2"),
             "{t}"
         );
     }
@@ -195,8 +205,15 @@ fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_workt
     let path = add_criteria(&r, &job, &["one", "two", "three"]);
     r.wt(&["claim", &job, "--agent", "a"]).ok();
     let feature = r.tmp.path().join("feature");
-    r.git(&["worktree", "add", "-q", "-b", "feature", feature.to_str().expect("utf8")])
-        .ok();
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "feature",
+        feature.to_str().expect("utf8"),
+    ])
+    .ok();
     let before = r.git(&["show", &format!("main:{path}")]).ok();
     let shown = r.wt_in(&feature, &["show", &job]).ok();
     assert!(
@@ -209,7 +226,10 @@ fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_workt
     assert_eq!(v["criteria"][1]["number"], 2);
     assert_eq!(v["criteria"][1]["text"], "two");
 
-    let t = r.wt_in(&feature, &["--json", "tick", &job, "3", "1", "--agent", "a"]);
+    let t = r.wt_in(
+        &feature,
+        &["--json", "tick", &job, "3", "1", "--agent", "a"],
+    );
     t.ok();
     assert_eq!(t.json()["changed"], serde_json::json!([1, 3]));
     let after = r.git(&["show", &format!("main:{path}")]).ok();
@@ -238,15 +258,17 @@ fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_workt
     assert_eq!(rev(&r, "main"), head);
     // --undo, --all; bad numbers; someone else's ticket.
     r.wt(&["tick", &job, "1", "--undo", "--agent", "a"]).ok();
-    assert_eq!(r.subjects("main")[0], format!("wt: untick {job} \"Criteria\": 1 (a)"));
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: untick {job} \"Criteria\": 1 (a)")
+    );
     r.wt(&["tick", &job, "4", "--agent", "a"]).fails_with(2);
     r.wt(&["tick", &job, "--agent", "a"]).fails_with(2);
     let other = r.wt(&["tick", &job, "2", "--agent", "b"]);
     other.fails_with(5);
     assert!(other.stderr().contains("a"), "{}", other.stderr());
     r.wt(&["tick", &job, "--all", "--agent", "a"]).ok();
-    assert!(r
-        .wt_json(&["show", &job])["criteria"]
+    assert!(r.wt_json(&["show", &job])["criteria"]
         .as_array()
         .expect("criteria")
         .iter()
@@ -371,7 +393,11 @@ fn claim_next_skips_tickets_whose_files_overlap_a_held_claim() {
         "{}",
         none.stderr()
     );
-    assert!(none.stderr().contains("--ignore-overlap"), "{}", none.stderr());
+    assert!(
+        none.stderr().contains("--ignore-overlap"),
+        "{}",
+        none.stderr()
+    );
     // The same answers without the cache (the full path).
     r.wt(&["release", &docs, "--agent", "b"]).ok();
     let plain = r.wt_env(
@@ -399,10 +425,13 @@ fn claim_next_batch_prints_and_returns_each_claims_token() {
         // It is the claim's real token: it finishes the work, a wrong one does not.
         r.wt(&["release", id, "--agent", agent, "--token", "wrong"])
             .fails_with(5);
-        r.wt(&["heartbeat", id, "--agent", agent, "--token", token]).ok();
+        r.wt(&["heartbeat", id, "--agent", agent, "--token", token])
+            .ok();
     }
     let r2 = Repo::new();
     held_and_overlapping(&r2);
-    let text = r2.wt(&["claim", "--next", "--batch", "2", "--agent", "solo"]).ok();
+    let text = r2
+        .wt(&["claim", "--next", "--batch", "2", "--agent", "solo"])
+        .ok();
     assert_eq!(text.matches("\n  token ").count(), 2, "{text}");
 }

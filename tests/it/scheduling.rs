@@ -83,9 +83,9 @@ fn a_dependency_on_a_job_waits_for_its_tasks_and_the_last_task_closes_the_job() 
     let refused = r.wt(&["done", &job, "--agent", "a", "--force", "--reason", "r"]);
     refused.fails_with(5);
     assert!(
-        refused
-            .stderr()
-            .contains(&format!("{job} cannot be done: 1 ticket under it is not done")),
+        refused.stderr().contains(&format!(
+            "{job} cannot be done: 1 ticket under it is not done"
+        )),
         "{}",
         refused.stderr()
     );
@@ -94,7 +94,10 @@ fn a_dependency_on_a_job_waits_for_its_tasks_and_the_last_task_closes_the_job() 
     assert!(!ids(&r.wt_json(&["ready"])).contains(&waiter));
     let v = r.wt_json(&["show", &waiter]);
     let why = v["blocked_by"][0].as_str().expect("reason");
-    assert!(why.contains(&format!("waits on {job} (in_progress)")), "{why}");
+    assert!(
+        why.contains(&format!("waits on {job} (in_progress)")),
+        "{why}"
+    );
     // Its holder gives it back; finishing the task then closes the job in the same commit,
     // and the waiter becomes ready.
     r.wt(&["release", &job, "--agent", "a"]).ok();

@@ -51,7 +51,9 @@ fn a_fresh_clone_finds_the_state_branch_on_the_remote_and_creates_it_locally() {
     r.wt_in(&clone, &["claim", &id, "--agent", "a"]).ok();
     r.wt_in(&clone, &["sync"]).ok();
     assert_eq!(
-        git(&["log", "-1", "--format=%s", "origin/tickets"]).ok().trim(),
+        git(&["log", "-1", "--format=%s", "origin/tickets"])
+            .ok()
+            .trim(),
         format!("wt: claim {id} \"On a side branch\" (a)")
     );
 }
@@ -66,7 +68,8 @@ fn a_fresh_clone_follows_the_state_branch_the_default_branch_names() {
     let cfg = r.git(&["show", "tickets:.work/config.yaml"]).ok();
     r.write(".work/config.yaml", &cfg);
     r.git(&["add", ".work/config.yaml"]).ok();
-    r.git(&["commit", "-q", "-m", "declare the state branch"]).ok();
+    r.git(&["commit", "-q", "-m", "declare the state branch"])
+        .ok();
     let id = r.new_ticket(&["job", "Declared"]);
     let clone = r.tmp.path().join("clone2");
     r.git(&[

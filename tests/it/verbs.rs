@@ -704,7 +704,8 @@ fn done_with_a_missing_or_empty_artifact_exits_5() {
     let run = r.wt(&["done", &j, "--agent", "a"]);
     run.fails_with(5);
     assert!(
-        run.stderr().contains("artifact out/report.txt is missing or empty in commit"),
+        run.stderr()
+            .contains("artifact out/report.txt is missing or empty in commit"),
         "{}",
         run.stderr()
     );

@@ -12,7 +12,11 @@ pub struct Args {
     #[command(flatten)]
     pub ticket: super::shared::TicketId,
     /// The criteria's numbers.
-    #[arg(value_name = "N", required_unless_present = "all", conflicts_with = "all")]
+    #[arg(
+        value_name = "N",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
     pub numbers: Vec<usize>,
     /// Every criterion.
     #[arg(long)]
@@ -50,7 +54,11 @@ fn render_text(r: &TickReport) -> String {
         format!("{}: nothing to change", r.ticket.id)
     } else {
         let list: Vec<String> = r.changed.iter().map(|n| n.to_string()).collect();
-        let verb = if r.criteria.iter().any(|c| r.changed.contains(&c.number) && c.checked) {
+        let verb = if r
+            .criteria
+            .iter()
+            .any(|c| r.changed.contains(&c.number) && c.checked)
+        {
             "ticked"
         } else {
             "unticked"
