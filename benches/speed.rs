@@ -12,7 +12,8 @@
 //!
 //! The tree: phase-specs of 40 jobs, each job with about 4 tasks; every ticket depends on
 //! 0-3 earlier tickets of its kind; the first 30% (in plan order) are done; some open jobs
-//! are claimed by five agents. Write operations are measured twice: with the state branch
+//! are claimed by five agents. The write loops claim, release and finish ready tasks (a
+//! container is never done while something under it is open). Write operations are measured twice: with the state branch
 //! checked out in the repository (every write also refreshes that worktree's files and git
 //! index), and with the state branch checked out nowhere (`git switch` to another branch).
 //! A benchmark, not a test: figures depend on the machine; nothing here fails on a number.
@@ -423,8 +424,8 @@ fn median_wall(r: &Row) -> f64 {
 
 // ---------------------------------------------------------------------------
 
-fn ready_ids(dir: &Path) -> VecDeque<String> {
-    let s = run_ok(dir, &["--json", "ready", "--kind", "any"]);
+fn ready_ids(dir: &Path, kind: &str) -> VecDeque<String> {
+    let s = run_ok(dir, &["--json", "ready", "--kind", kind]);
     let v: Value = serde_json::from_slice(&s.stdout).expect("ready json");
     // A bare array (schema before `schema_version`) or `{"tickets": [...]}`.
     v.as_array()
@@ -437,10 +438,10 @@ fn ready_ids(dir: &Path) -> VecDeque<String> {
         .unwrap_or_default()
 }
 
-/// The next ready ticket, refilling the queue from `wt ready` when it runs dry.
-fn next_ready(dir: &Path, q: &mut VecDeque<String>) -> String {
+/// The next ready ticket of `kind`, refilling the queue from `wt ready` when it runs dry.
+fn next_ready(dir: &Path, q: &mut VecDeque<String>, kind: &str) -> String {
     if q.is_empty() {
-        *q = ready_ids(dir);
+        *q = ready_ids(dir, kind);
     }
     q.pop_front().expect("a ready ticket")
 }
@@ -463,7 +464,9 @@ fn same_with_and_without_cache(dir: &Path) -> bool {
 fn write_rows(dir: &Path, runs: usize, label: &str, q: &mut VecDeque<String>) -> Vec<Row> {
     let (mut claim, mut release, mut done, mut ready_after) = (vec![], vec![], vec![], vec![]);
     for _ in 0..runs {
-        let id = next_ready(dir, q);
+        // Tasks: a container is not done while anything under it is open (the last task of a
+        // job closes it, through the full path, as it would for an agent).
+        let id = next_ready(dir, q, "task");
         claim.push(timed(dir, &["claim", &id]));
         release.push(timed(dir, &["release", &id]));
         timed(dir, &["claim", &id]);
@@ -540,9 +543,9 @@ fn bench_size(root: &Path, n: usize, runs: usize, label: &str) -> Vec<Row> {
     let baseline = timed(&dir, &["--version"]);
     let import = timed(&dir, &["import", plan_path.to_str().expect("utf8")]);
     // Some open tickets are held by agents.
-    let mut q = ready_ids(&dir);
+    let mut q = ready_ids(&dir, "any");
     for k in 0..(n / 200).clamp(5, 50) {
-        let id = next_ready(&dir, &mut q);
+        let id = next_ready(&dir, &mut q, "any");
         run_ok(
             &dir,
             &["claim", &id, "--agent", &format!("agent-{}", k % 5)],
@@ -595,6 +598,7 @@ fn bench_size(root: &Path, n: usize, runs: usize, label: &str) -> Vec<Row> {
         samples: warm(&["check"]),
         target_ms: Some(150.0),
     });
+    let mut q = VecDeque::new();
     rows.extend(write_rows(&dir, runs, "state branch checked out", &mut q));
     // Now the state branch is checked out nowhere: writes touch no working tree.
     git(&dir, &["switch", "-q", "-c", "elsewhere"]);
