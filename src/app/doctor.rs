@@ -255,11 +255,11 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
         let mut paths: Vec<(&String, &Oid)> = snap.blobs.iter().collect();
         paths.sort();
         let names: Vec<&str> = paths.iter().map(|(p, _)| p.as_str()).collect();
-        // Files as git sees them (after its filters); a skip-worktree entry (a sparse
-        // checkout) has no file to compare.
+        // Files as git sees them (after its filters); a path a sparse checkout leaves out
+        // has no file to compare.
         let states = store.checkout_files(&checkout, &names)?;
         for ((path, oid), st) in paths.into_iter().zip(states) {
-            let on_disk = if st.skip_worktree {
+            let on_disk = if st.left_out {
                 Some(*oid)
             } else {
                 st.on_disk

@@ -110,23 +110,15 @@ pub struct Verified(Vec<u8>);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Staged {
     pub oid: Oid,
-    /// The entry is marked skip-worktree (a sparse checkout leaves its file out of the work
-    /// tree, and git does not look at the file).
+    /// The entry is marked skip-worktree (git does not look at its file; a sparse checkout
+    /// leaves the file out of the work tree).
     pub skip_worktree: bool,
-}
-
-/// The stage-0 entries of some paths, and whether the index marks any entry at all
-/// skip-worktree (then the checkout is sparse and git decides which new paths it writes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
-    pub entries: Vec<Option<Staged>>,
-    pub sparse: bool,
 }
 
 /// The stage-0 entry of each of `paths` in the index of `git_dir` (None for a path without
 /// a stage-0 entry) and the bytes read, or None when the index must be read by libgit2
 /// instead.
-pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Found, Verified)> {
+pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Staged>>, Verified)> {
     if disabled() {
         note_fallback(&FALLBACK_READS, "WT_FAST_INDEX=0");
         return None;
@@ -151,17 +143,16 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Found, Verified)>
 /// The stage-0 object ids of `paths` in index bytes `data` (trailer checked).
 pub fn lookup(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Oid>>, Unsupported> {
     Ok(lookup_entries(data, paths)?
-        .entries
         .into_iter()
         .map(|e| e.map(|e| e.oid))
         .collect())
 }
 
 /// The stage-0 entries of `paths` in index bytes `data` (trailer checked).
-pub fn lookup_entries(data: &[u8], paths: &[&str]) -> Result<Found, Unsupported> {
+pub fn lookup_entries(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Staged>>, Unsupported> {
     let wanted: Vec<&[u8]> = paths.iter().map(|p| p.as_bytes()).collect();
     let parsed = parse(data, &wanted, false, None)?;
-    let entries = (0..paths.len())
+    (0..paths.len())
         .map(|i| {
             let stage0 = parsed.hits.iter().find(|(w, h)| *w == i && h.stage == 0);
             match stage0 {
@@ -178,11 +169,7 @@ pub fn lookup_entries(data: &[u8], paths: &[&str]) -> Result<Found, Unsupported>
                 None => Ok(None),
             }
         })
-        .collect::<Result<_, Unsupported>>()?;
-    Ok(Found {
-        entries,
-        sparse: parsed.skip_worktree,
-    })
+        .collect()
 }
 
 /// What [`update_entries`] did.
@@ -580,14 +567,18 @@ pub mod cli {
 
     /// `git checkout-index --temp`: each of `paths` (index entries) written as git would
     /// check it out, into a temporary file in `workdir`; (temporary file, path) pairs.
-    /// Skip-worktree entries are not written (and not listed).
+    /// Skip-worktree entries are written only with `ignore_skip_worktree`.
     pub fn checkout_temp(
         git_dir: &Path,
         workdir: &Path,
         paths: &[&str],
+        ignore_skip_worktree: bool,
     ) -> Result<Vec<(PathBuf, String)>, Failure> {
         let mut cmd = git(git_dir, workdir);
         cmd.args(["checkout-index", "--temp", "-z", "--stdin"]);
+        if ignore_skip_worktree {
+            cmd.arg("--ignore-skip-worktree-bits");
+        }
         let out = run(git_dir, cmd, nul_list(paths))?;
         let mut files = Vec::new();
         for rec in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
@@ -677,8 +668,6 @@ struct Parsed {
     /// Offset and path of every other entry modified at or after `racy_since` (see
     /// [`smudge_racy`]).
     racy: Vec<(usize, Vec<u8>)>,
-    /// Some entry is marked skip-worktree (a sparse checkout).
-    skip_worktree: bool,
 }
 
 fn be32(data: &[u8], at: usize) -> Result<u32, Unsupported> {
@@ -739,7 +728,6 @@ fn parse(
     let mut off = 12;
     let mut prev: Vec<u8> = Vec::new();
     let mut nameless = false;
-    let mut skip_worktree = false;
     // Many wanted paths (`wt doctor` looks at every ticket): look them up by path.
     let by_path = (wanted.len() > 16).then(|| {
         let mut map: std::collections::HashMap<&[u8], Vec<usize>> =
@@ -792,7 +780,6 @@ fn parse(
         }
         // (Entries of a split index replacing shared ones have no name: see `link` below.)
         nameless |= path.is_empty();
-        skip_worktree |= ext_flags & EXT_SKIP_WORKTREE != 0;
         let mut is_wanted = false;
         let hit = Hit {
             offset: off,
@@ -856,7 +843,6 @@ fn parse(
         exts,
         hits,
         racy,
-        skip_worktree,
     })
 }
 

@@ -91,8 +91,9 @@ struct Layout {
     /// Neither the byte-level reader nor libgit2 could read the index (a split or sparse
     /// index): only git can.
     git_only: bool,
-    /// The index marks entries skip-worktree (a sparse checkout); None: not looked at.
-    sparse: Option<bool>,
+    /// `core.sparseCheckout`: git keeps skip-worktree paths out of the work tree, and
+    /// decides for a new path whether its file belongs in it.
+    sparse: bool,
     /// The stage-0 entry of each path looked at (None: no entry).
     entries: std::collections::HashMap<String, Option<crate::store::index::Staged>>,
 }
@@ -102,9 +103,10 @@ struct Layout {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileState {
     pub staged: Option<Oid>,
-    /// The entry is skip-worktree: git leaves the file out and never looks at it, so
-    /// `on_disk` is None and means nothing.
-    pub skip_worktree: bool,
+    /// A sparse checkout leaves the path out of the work tree (its entry is
+    /// skip-worktree): git never looks at a file there, so `on_disk` is None and means
+    /// nothing.
+    pub left_out: bool,
     /// None: no file.
     pub on_disk: Option<Oid>,
 }
@@ -452,10 +454,9 @@ impl Store {
         use crate::store::index::{self, Staged};
         let mut layout = Layout::default();
         let entries: Vec<Option<Staged>> = match index::staged_blobs(checkout.repo.path(), paths) {
-            Some((found, bytes)) => {
+            Some((entries, bytes)) => {
                 *checkout.index_bytes.borrow_mut() = Some(bytes);
-                layout.sparse = Some(found.sparse);
-                found.entries
+                entries
             }
             None => match checkout.index() {
                 Ok(index) => paths
@@ -482,10 +483,20 @@ impl Store {
             },
         };
         layout.convert = crate::store::filters::may_convert(&checkout.repo, checkout, paths);
+        layout.sparse = checkout
+            .repo
+            .config()
+            .and_then(|c| c.get_bool("core.sparseCheckout"))
+            .unwrap_or(false);
+        // The paths git keeps out of the work tree.
+        let left_out: Vec<bool> = entries
+            .iter()
+            .map(|e| layout.sparse && e.is_some_and(|e| e.skip_worktree))
+            .collect();
         let mut on_disk: Vec<Option<Oid>> = vec![None; paths.len()];
         let mut to_hash: Vec<(usize, &str)> = Vec::new();
         for (i, path) in paths.iter().enumerate() {
-            if entries[i].is_some_and(|e| e.skip_worktree) {
+            if left_out[i] {
                 continue;
             }
             let file = checkout.join(path);
@@ -519,7 +530,7 @@ impl Store {
         let states = (0..paths.len())
             .map(|i| FileState {
                 staged: entries[i].map(|e| e.oid),
-                skip_worktree: entries[i].is_some_and(|e| e.skip_worktree),
+                left_out: left_out[i],
                 on_disk: on_disk[i],
             })
             .collect();
@@ -534,8 +545,8 @@ impl Store {
 
     /// Refuse if any file about to change has uncommitted (or staged) edits in `checkout`.
     /// `old` gives, per edited path, the blob the tip had (None when the path is new).
-    /// Files are compared as git compares them (after its filters); a skip-worktree entry
-    /// (a sparse checkout) has no file to compare.
+    /// Files are compared as git compares them (after its filters); a path a sparse
+    /// checkout leaves out has no file to compare.
     pub fn check_checkout_clean(
         &self,
         checkout: &Checkout,
@@ -544,7 +555,7 @@ impl Store {
         let paths: Vec<&str> = old.iter().map(|(p, _)| p.as_str()).collect();
         let states = self.checkout_files(checkout, &paths)?;
         for ((path, old_oid), st) in old.iter().zip(states) {
-            let what = if !st.skip_worktree && st.on_disk != *old_oid {
+            let what = if !st.left_out && st.on_disk != *old_oid {
                 match (st.on_disk, old_oid) {
                     (Some(_), None) => Some("an untracked file is in the way"),
                     (None, Some(_)) => Some("it was deleted in the working tree"),
@@ -571,8 +582,9 @@ impl Store {
     }
 
     /// Does the update of `edits` in `checkout` need the git command: content git's filters
-    /// may convert, an index only git can read, a skip-worktree entry, or a new path in a
-    /// sparse checkout (git decides whether its file belongs in the work tree)?
+    /// may convert, an index only git can read, a skip-worktree entry (git keeps the bit;
+    /// a sparse checkout keeps the file out), or a new path in a sparse checkout (git
+    /// decides whether its file belongs in the work tree)?
     fn update_needs_git(&self, checkout: &Checkout, edits: &[Edit]) -> Result<bool> {
         let known = checkout
             .layout
@@ -583,33 +595,17 @@ impl Store {
             let paths: Vec<&str> = edits.iter().map(Edit::path).collect();
             self.checkout_files(checkout, &paths)?;
         }
-        let mut slot = checkout.layout.borrow_mut();
-        let Some(layout) = slot.as_mut() else {
+        let slot = checkout.layout.borrow();
+        let Some(layout) = slot.as_ref() else {
             return Ok(true);
         };
         if layout.convert || layout.git_only {
             return Ok(true);
         }
-        let mut new_path = false;
-        for e in edits {
-            match layout.entries.get(e.path()) {
-                Some(Some(s)) if s.skip_worktree => return Ok(true),
-                Some(Some(_)) => {}
-                _ => new_path |= matches!(e, Edit::Write { .. }),
-            }
-        }
-        if !new_path {
-            return Ok(false);
-        }
-        if layout.sparse.is_none() {
-            let index = checkout.index()?;
-            let sparse = index.version() >= 3
-                && index
-                    .iter()
-                    .any(|e| e.flags_extended & INDEX_SKIP_WORKTREE != 0);
-            layout.sparse = Some(sparse);
-        }
-        Ok(layout.sparse == Some(true))
+        Ok(edits.iter().any(|e| match layout.entries.get(e.path()) {
+            Some(Some(s)) => s.skip_worktree,
+            _ => layout.sparse && matches!(e, Edit::Write { .. }),
+        }))
     }
 
     /// [`Store::update_checkout`] by the git command, so that the result is what git itself
@@ -625,9 +621,11 @@ impl Store {
     ) -> Result<Option<String>> {
         use crate::store::index::cli::{self, Failure};
         let layout = checkout.layout.borrow().clone().unwrap_or_default();
-        let skipped = |p: &str| matches!(layout.entries.get(p), Some(Some(s)) if s.skip_worktree);
+        let left_out = |p: &str| {
+            layout.sparse && matches!(layout.entries.get(p), Some(Some(s)) if s.skip_worktree)
+        };
         for e in edits {
-            if matches!(e, Edit::Delete { .. }) && !skipped(e.path()) {
+            if matches!(e, Edit::Delete { .. }) && !left_out(e.path()) {
                 remove_checkout_file(checkout, e.path())?;
             }
         }
@@ -648,14 +646,14 @@ impl Store {
         }
         let tree = staging.write_tree_to(r)?;
         let paths: Vec<&str> = edits.iter().map(Edit::path).collect();
-        let sparse = layout.git_only || layout.sparse != Some(false);
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let attempt = (|| -> std::result::Result<(), Failure> {
                 cli::reset(git_dir, checkout, tree, &paths)?;
                 let written: Vec<&str> = contents.keys().copied().collect();
-                // The files git keeps in the work tree (not skip-worktree after the reset).
-                let shown: Vec<&str> = if sparse && !written.is_empty() {
+                // The files a sparse checkout keeps in the work tree (not skip-worktree
+                // after the reset).
+                let shown: Vec<&str> = if layout.sparse && !written.is_empty() {
                     let entries = cli::staged_entries(git_dir, checkout, &written)
                         .map_err(Failure::Failed)?;
                     written
@@ -669,7 +667,8 @@ impl Store {
                 };
                 let failed = |e: Error| Failure::Failed(e.message);
                 if layout.convert {
-                    for (temp, path) in cli::checkout_temp(git_dir, checkout, &shown)? {
+                    let all = !layout.sparse;
+                    for (temp, path) in cli::checkout_temp(git_dir, checkout, &shown, all)? {
                         let bytes = fs::read(&temp);
                         let _ = fs::remove_file(&temp);
                         let bytes = bytes.map_err(|e| Failure::Failed(e.to_string()))?;
@@ -681,7 +680,14 @@ impl Store {
                         write_atomic(&checkout.join(p), content).map_err(failed)?;
                     }
                 }
-                cli::refresh(git_dir, checkout, &shown)
+                // Entries of skip-worktree paths keep no stat data (git never looks at their
+                // files, and `git add` refuses them).
+                let fresh: Vec<&str> = shown
+                    .iter()
+                    .copied()
+                    .filter(|p| !matches!(layout.entries.get(*p), Some(Some(s)) if s.skip_worktree))
+                    .collect();
+                cli::refresh(git_dir, checkout, &fresh)
             })();
             match attempt {
                 Ok(()) => return Ok(None),

@@ -266,8 +266,8 @@ fn recover_one(store: &Store, entry: &JournalEntry, notes: &mut Vec<String>) -> 
             let want = blob_of(store, tip, p)?;
             let allowed = [blob_of(store, parent, p)?, blob_of(store, commit, p)?, want];
             let staged = st.staged;
-            // A skip-worktree entry (a sparse checkout) has no file: only its entry counts.
-            let on_disk = if st.skip_worktree { staged } else { st.on_disk };
+            // A path a sparse checkout leaves out has no file: only its entry counts.
+            let on_disk = if st.left_out { staged } else { st.on_disk };
             if on_disk == want && staged == want {
                 continue;
             }
