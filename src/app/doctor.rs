@@ -259,11 +259,7 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
         // has no file to compare.
         let states = store.checkout_files(&checkout, &names)?;
         for ((path, oid), st) in paths.into_iter().zip(states) {
-            let on_disk = if st.left_out {
-                Some(*oid)
-            } else {
-                st.on_disk
-            };
+            let on_disk = if st.left_out { Some(*oid) } else { st.on_disk };
             let staged = st.staged;
             if journaled.contains(path.as_str()) && (on_disk != Some(*oid) || staged != Some(*oid))
             {

@@ -175,7 +175,10 @@ fn a_skip_worktree_entry_keeps_its_bit_and_its_file_is_written_as_git_would() {
         r.git(&["ls-files", "-t", "--", &path]).ok(),
         format!("S {path}\n")
     );
-    assert_eq!(r.read(&path), r.git(&["show", &format!("HEAD:{path}")]).ok());
+    assert_eq!(
+        r.read(&path),
+        r.git(&["show", &format!("HEAD:{path}")]).ok()
+    );
 }
 
 #[test]
