@@ -217,9 +217,32 @@ fn has_extension(s: &Setup, sig: &[u8; 4]) -> bool {
     data.windows(4).any(|w| w == sig)
 }
 
-/// HEAD's tree of the repository without `.work`: what `wt ci` checks in a clean tree.
-fn head_code_tree(r: &Repo) -> String {
-    let listing = git_in(r, &r.root, &["ls-tree", "HEAD"]);
+/// The tree `git add -A && git write-tree` makes of the repository's working tree (in a
+/// copy of its index, so that a split or sparse index keeps what it says), without `.work`.
+fn git_code_tree(r: &Repo) -> String {
+    let copy = r.tmp.path().join("probe-index");
+    std::fs::copy(r.root.join(".git/index"), &copy).expect("copy the index");
+    let with_copy = |args: &[&str]| {
+        let mut cmd = Command::new("git");
+        hermetic(&mut cmd, &r.home());
+        let out = cmd
+            .current_dir(&r.root)
+            .env("GIT_INDEX_FILE", &copy)
+            .args(["-c", "core.splitIndex=false"])
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf8")
+    };
+    with_copy(&["add", "-A"]);
+    let root = with_copy(&["write-tree"]);
+    std::fs::remove_file(&copy).expect("rm probe index");
+    let listing = git_in(r, &r.root, &["ls-tree", root.trim()]);
     let kept: String = listing
         .lines()
         .filter(|l| !l.ends_with("\t.work"))
@@ -260,13 +283,19 @@ fn every_verb(s: &Setup) {
     assert_eq!(r.wt_json(&["show", j1])["status"], "done");
     assert_eq!(r.wt_json(&["show", j2])["status"], "done");
 
+    // The CI tree is the code as git would commit it: a changed file and a new one (with
+    // CRLF, which git's filters may turn into LF), the rest as the index has it.
+    r.write("src/a.rs", "fn main() { 1 }\r\n");
+    r.write("src/b.rs", "// new\r\n");
     let ci = r.wt_json(&["ci", "-q", "--rerun"]);
     assert_eq!(ci["green"], true, "{ci}");
     assert_eq!(
         ci["record"]["tree"].as_str().expect("tree"),
-        head_code_tree(r),
+        git_code_tree(r),
         "the CI tree is the code as git would commit it"
     );
+    std::fs::remove_file(r.root.join("src/b.rs")).expect("rm");
+    r.git(&["checkout", "--", "src/a.rs"]).ok();
     check("ci");
 
     r.new_ticket(&["job", "Job four"]);
