@@ -12,7 +12,9 @@
 //! as before: versions other than 2, 3 and 4; a null trailer (`index.skipHash`); a split index
 //! (`link`), a sparse index (`sdir`) or any other required (lowercase) extension; a path that
 //! is new, conflicted (other stages), skip-worktree, intent-to-add or assume-valid; a mode that
-//! is not a plain non-executable file (what wt commits). A trailer that does not match the
+//! is not a plain non-executable file (what wt commits). What libgit2 cannot read either (split
+//! and sparse indexes), sparse checkouts and content git's filters convert go to the `git`
+//! command ([`cli`]). A trailer that does not match the
 //! content is never re-signed. Optional extensions: `EOIE` and `IEOT` (offsets and hashes of
 //! the old layout) and `FSMN` (fsmonitor token: dropping it costs one full refresh) are
 //! dropped; `UNTR`, `REUC` and other optional ones are kept byte for byte.

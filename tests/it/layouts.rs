@@ -342,9 +342,19 @@ fn every_verb(s: &Setup) {
     ])
     .ok();
     r.wt_in(&clone, &["claim", j3, "--agent", "b"]).ok();
+    // ... and deletes a finished ticket by hand (sync then deletes it here too).
+    let gone = r.wt_in(&clone, &["--json", "show", j2]).json()["path"]
+        .as_str()
+        .expect("path")
+        .to_string();
+    r.git_in(&clone, &["rm", "-q", &gone]).ok();
+    r.git_in(&clone, &["commit", "-q", "-m", "drop a finished ticket"])
+        .ok();
     r.wt_in(&clone, &["sync", "--remote", "origin"]).ok();
     r.wt(&["sync", "--remote", "origin"]).ok();
     assert_eq!(r.wt_json(&["show", j3])["claimed_by"], "b");
+    r.wt(&["show", j2]).fails_with(3);
+    assert!(!s.checkout.join(&gone).exists());
     check("sync (pull)");
 }
 
