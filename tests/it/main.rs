@@ -18,6 +18,7 @@ mod fixtures;
 mod git_safety;
 mod gitindex;
 mod graph_props;
+mod layouts;
 mod lookup;
 mod loop_e2e;
 mod loop_rules;
