@@ -26,7 +26,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -319,20 +319,17 @@ fn recover_one(store: &Store, entry: &JournalEntry, notes: &mut Vec<String>) -> 
     }
     let mut complete = true;
     for checkout in store.checkouts_of(&entry.branch)? {
-        let r = Repository::open(&checkout)?;
-        let index = r.index()?;
+        let paths: Vec<&str> = entry.paths.iter().map(String::as_str).collect();
+        // Files as git sees them (after its filters), whatever the index layout.
+        let states = store.checkout_files(&checkout, &paths)?;
         let mut edits = Vec::new();
-        for p in &entry.paths {
+        for (p, st) in entry.paths.iter().zip(states) {
             remove_temp_files(&checkout, p, notes);
             let want = blob_of(store, tip, p)?;
             let allowed = [blob_of(store, parent, p)?, blob_of(store, commit, p)?, want];
-            let file = checkout.join(p);
-            let on_disk = match fs::read(&file) {
-                Ok(bytes) => Some(Oid::hash_object(ObjectType::Blob, &bytes)?),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(e.into()),
-            };
-            let staged = index.get_path(Path::new(p), 0).map(|e| e.id);
+            let staged = st.staged;
+            // A path a sparse checkout leaves out has no file: only its entry counts.
+            let on_disk = if st.left_out { staged } else { st.on_disk };
             if on_disk == want && staged == want {
                 continue;
             }
@@ -394,17 +391,26 @@ pub fn drop_identical_untracked(
     files: &[(String, Oid)],
 ) -> Result<Vec<String>> {
     let mut removed = Vec::new();
+    let paths: Vec<&str> = files
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .filter(|p| !p.is_empty())
+        .collect();
     for checkout in store.checkouts_of(branch)? {
-        let r = Repository::open(&checkout)?;
-        let index = r.index()?;
-        for (p, oid) in files {
-            let file = checkout.join(p);
-            let Ok(bytes) = fs::read(&file) else { continue };
-            if index.get_path(Path::new(p), 0).is_none()
-                && Oid::hash_object(ObjectType::Blob, &bytes)? == *oid
-                && fs::remove_file(&file).is_ok()
-            {
-                removed.push(file.display().to_string());
+        // Never through a link; such a path is left for the write to refuse.
+        let plain: Vec<&str> = paths
+            .iter()
+            .copied()
+            .filter(|p| crate::store::no_link_on_the_way(&checkout, p).is_ok())
+            .collect();
+        let states = store.checkout_files(&checkout, &plain)?;
+        for (p, st) in plain.iter().zip(states) {
+            let want = files.iter().find(|(f, _)| f == p).map(|(_, o)| *o);
+            if st.staged.is_none() && !st.left_out && st.on_disk.is_some() && st.on_disk == want {
+                let file = checkout.join(p);
+                if fs::remove_file(&file).is_ok() {
+                    removed.push(file.display().to_string());
+                }
             }
         }
     }
