@@ -122,6 +122,18 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
                 ));
                 continue;
             }
+            if let Some(e) = &e {
+                if recovery::checkouts_current(store, e)? {
+                    findings.push(finding(
+                        Severity::Note,
+                        "journal",
+                        Some(&p),
+                        "a wt write was interrupted after it had refreshed every checkout: nothing is stale".into(),
+                        Some("`wt doctor --fix` (or the next wt command) removes the record".into()),
+                    ));
+                    continue;
+                }
+            }
             let paths = e.map(|e| e.paths.join(", ")).unwrap_or_default();
             findings.push(finding(
                 Severity::Problem,

@@ -234,6 +234,27 @@ pub fn never_landed(store: &Store, entry: &JournalEntry) -> bool {
     !landed
 }
 
+/// Every checkout of the journaled branch already holds the tip's version of every path
+/// the write touched, in its files and its index (the writer was killed just before it
+/// removed its journal): nothing is stale.
+pub fn checkouts_current(store: &Store, entry: &JournalEntry) -> Result<bool> {
+    let Some(tip) = store.branch_tip(&entry.branch)? else {
+        return Ok(true);
+    };
+    let paths: Vec<&str> = entry.paths.iter().map(String::as_str).collect();
+    for checkout in store.checkouts_of(&entry.branch)? {
+        let states = store.checkout_files(&checkout, &paths)?;
+        for (p, st) in paths.iter().zip(states) {
+            let want = store.blob_at(tip, p)?;
+            let on_disk = if st.left_out { st.staged } else { st.on_disk };
+            if on_disk != want || st.staged != want {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Finish what killed writers left: journals (stale checkouts), stale index locks of wt's own,
 /// and temporary files. Call only while holding the wt writer lock. Returns what was changed.
 pub fn recover(store: &Store) -> Result<Vec<String>> {
@@ -597,7 +618,8 @@ pub fn index_lock_is_old(git_dir: &Path) -> bool {
 /// Fault injection for crash tests: `WT_FAULT=<point>` makes the process abort (like a kill)
 /// at that point. Points: `before-commit` (the journal written, the branch not moved),
 /// `after-commit` (the branch moved, no checkout refreshed yet), `before-index` (a
-/// checkout's files refreshed, its index not).
+/// checkout's files refreshed, its index not), `after-checkouts` (every checkout refreshed,
+/// the journal not yet removed).
 pub fn fault(point: &str) {
     if std::env::var("WT_FAULT").is_ok_and(|v| v == point) {
         std::process::abort();

@@ -643,6 +643,7 @@ impl Workspace {
                             behind = true;
                         }
                     }
+                    crate::store::recovery::fault("after-checkouts");
                     // A checkout left behind (its index stayed locked) keeps the journal, so
                     // the next writer or `wt doctor` finishes the update.
                     if let (Some(j), false) = (journal, behind) {

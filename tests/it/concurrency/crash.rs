@@ -640,6 +640,35 @@ fn a_ref_lock_a_killed_wt_left_is_removed_before_git_needs_it_and_gits_own_is_le
     r.wt(&["doctor"]).ok();
 }
 
+/// The severity of the one `journal` finding of `wt doctor --json` (which must succeed).
+fn journal_finding(r: &Repo) -> String {
+    let doctor = r.wt(&["--json", "doctor"]);
+    doctor.ok();
+    let doc = doctor.json();
+    let journal: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "journal")
+        .collect();
+    assert_eq!(journal.len(), 1, "{doc}");
+    journal[0]["severity"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_write_killed_after_refreshing_every_checkout_is_no_problem_for_doctor() {
+    let r = Repo::new();
+    let killed = r.wt_env(
+        &r.root,
+        &["new", "job", "Born whole"],
+        &[("WT_FAULT", "after-checkouts")],
+    );
+    assert_ne!(killed.code(), 0);
+    assert_eq!(ids_on_main(&r).len(), 1);
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+    assert_eq!(journal_finding(&r), "note");
+}
+
 #[test]
 fn a_write_killed_before_its_commit_is_no_problem_for_doctor_once_the_branch_moved_on() {
     let r = Repo::new();
@@ -654,17 +683,7 @@ fn a_write_killed_before_its_commit_is_no_problem_for_doctor_once_the_branch_mov
     r.write("code.txt", "x\n");
     r.git(&["add", "code.txt"]).ok();
     r.git(&["commit", "-q", "-m", "code"]).ok();
-    let doctor = r.wt(&["--json", "doctor"]);
-    doctor.ok();
-    let doc = doctor.json();
-    let journal: Vec<&Value> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == "journal")
-        .collect();
-    assert_eq!(journal.len(), 1, "{doc}");
-    assert_eq!(journal[0]["severity"], "note", "{doc}");
+    assert_eq!(journal_finding(&r), "note");
     // Any wt command removes the record.
     r.wt(&["list"]).ok();
     assert!(!r.wt(&["doctor"]).ok().contains("journal"));
