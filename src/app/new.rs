@@ -7,7 +7,7 @@ use crate::model::clock;
 use crate::model::frontmatter::Value;
 use crate::model::id;
 use crate::model::templates;
-use crate::model::ticket::{Kind, Status, Ticket, DEFAULT_PRIORITY, MAX_PRIORITY};
+use crate::model::ticket::{Kind, Status, Ticket, MAX_PRIORITY};
 use crate::schedule::graph::Graph;
 use crate::store::Edit;
 use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
@@ -18,11 +18,14 @@ pub struct NewSpec {
     pub kind: Option<Kind>,
     pub title: String,
     pub parent: Option<String>,
+    /// Empty: the template's (usually none).
     pub depends_on: Vec<String>,
+    /// None: the template's (else 2). Likewise for the lists and the status below: a value
+    /// given here wins over the template's.
     pub priority: Option<u8>,
-    pub files: Vec<String>,
-    pub artifacts: Vec<String>,
-    pub labels: Vec<String>,
+    pub files: Option<Vec<String>>,
+    pub artifacts: Option<Vec<String>>,
+    pub labels: Option<Vec<String>>,
     pub status: Option<Status>,
     pub body: Option<String>,
     pub description: Option<String>,
@@ -57,14 +60,21 @@ pub fn prepare(
     if title.is_empty() {
         return Err(Error::invalid("a ticket needs a title"));
     }
-    let priority = spec.priority.unwrap_or(DEFAULT_PRIORITY);
+    // Every field the template sets is the default; what the spec gives wins.
+    let defaults = templates::defaults(template, kind)?;
+    let priority = spec.priority.unwrap_or(defaults.priority);
     if priority > MAX_PRIORITY {
         return Err(Error::invalid(format!(
             "priority {priority} is out of range (0 most urgent … {MAX_PRIORITY})"
         )));
     }
     let now = clock::timestamp();
-    let status = spec.status.unwrap_or(Status::Open);
+    let status = spec.status.unwrap_or(defaults.status);
+    let depends_on = if spec.depends_on.is_empty() {
+        &defaults.depends_on
+    } else {
+        &spec.depends_on
+    };
     let dir = match parent_path {
         Some(p) => p.strip_suffix(".md").unwrap_or(p).to_string(),
         None => crate::model::config::WORK_DIR.to_string(),
@@ -82,12 +92,15 @@ pub fn prepare(
         ("status", Value::Str(status.as_str().to_string())),
         ("priority", Value::Int(priority as i64)),
         ("parent", super::opt(spec.parent.as_deref())),
-        ("depends_on", super::list(&spec.depends_on)),
+        ("depends_on", super::list(depends_on)),
         ("created", Value::Str(now.clone())),
         ("updated", Value::Str(now.clone())),
-        ("files", super::list(&spec.files)),
-        ("artifacts", super::list(&spec.artifacts)),
-        ("labels", super::list(&spec.labels)),
+        ("files", super::list(spec.files.as_ref().unwrap_or(&defaults.files))),
+        (
+            "artifacts",
+            super::list(spec.artifacts.as_ref().unwrap_or(&defaults.artifacts)),
+        ),
+        ("labels", super::list(spec.labels.as_ref().unwrap_or(&defaults.labels))),
     ];
     let mut vars = HashMap::new();
     vars.insert("title", title.to_string());

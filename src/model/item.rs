@@ -21,12 +21,13 @@ pub struct Item {
     pub parent: Option<String>,
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// None (left out): the template's. Likewise `artifacts`, `labels`, `priority`, `status`.
     #[serde(default)]
-    pub files: Vec<String>,
+    pub files: Option<Vec<String>>,
     #[serde(default)]
-    pub artifacts: Vec<String>,
+    pub artifacts: Option<Vec<String>>,
     #[serde(default)]
-    pub labels: Vec<String>,
+    pub labels: Option<Vec<String>>,
     #[serde(default)]
     pub body: Option<String>,
     #[serde(default)]

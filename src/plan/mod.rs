@@ -799,9 +799,9 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
                         Target::Id(id) => id.clone(),
                     })
                     .collect(),
-                files: n.files.clone(),
-                artifacts: n.artifacts.clone(),
-                labels: Vec::new(),
+                files: (!n.files.is_empty()).then(|| n.files.clone()),
+                artifacts: (!n.artifacts.is_empty()).then(|| n.artifacts.clone()),
+                labels: None,
                 body: Some(body_with_marker(&n.text, n.file.as_deref())),
                 description: None,
                 extra,

@@ -24,6 +24,7 @@ mod review;
 mod scale;
 mod scheduling;
 mod smoke;
+mod templates;
 mod state_branch;
 mod text_output;
 mod verbs;
