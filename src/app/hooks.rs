@@ -151,8 +151,11 @@ pub struct InstallReport {
     pub hook: String,
     /// `installed`, `updated` or `unchanged`.
     pub action: String,
-    /// Where an earlier hook was moved to (it keeps running, first).
+    /// The earlier hook wt's hook runs first, if there is one (moved there by this install
+    /// or an earlier one).
     pub chained: Option<String>,
+    /// This install moved an earlier hook to `chained`.
+    pub moved: bool,
     /// Whether install created the hooks folder.
     pub created_dir: bool,
 }
@@ -198,7 +201,8 @@ pub fn install(cwd: &Path, wt_exe: Option<&Path>) -> Result<InstallReport> {
     Ok(InstallReport {
         hook: hook.display().to_string(),
         action: action.into(),
-        chained: moved,
+        moved: moved.is_some(),
+        chained: moved.or_else(|| exists(&chained).then(|| chained.display().to_string())),
         created_dir,
     })
 }

@@ -22,7 +22,14 @@ pub fn import(
     agent: Option<&str>,
 ) -> Result<Written<BTreeMap<String, String>>> {
     import_with(ws, items, &|| {
-        Message::new("import", format!("{} tickets from {source}", items.len())).agent(agent)
+        Message::new(
+            "import",
+            format!(
+                "{} from {source}",
+                crate::model::plural(items.len(), "ticket")
+            ),
+        )
+        .agent(agent)
     })
 }
 

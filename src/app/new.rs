@@ -95,12 +95,18 @@ pub fn prepare(
         ("depends_on", super::list(depends_on)),
         ("created", Value::Str(now.clone())),
         ("updated", Value::Str(now.clone())),
-        ("files", super::list(spec.files.as_ref().unwrap_or(&defaults.files))),
+        (
+            "files",
+            super::list(spec.files.as_ref().unwrap_or(&defaults.files)),
+        ),
         (
             "artifacts",
             super::list(spec.artifacts.as_ref().unwrap_or(&defaults.artifacts)),
         ),
-        ("labels", super::list(spec.labels.as_ref().unwrap_or(&defaults.labels))),
+        (
+            "labels",
+            super::list(spec.labels.as_ref().unwrap_or(&defaults.labels)),
+        ),
     ];
     let mut vars = HashMap::new();
     vars.insert("title", title.to_string());

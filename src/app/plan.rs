@@ -28,10 +28,10 @@ pub fn prepare(
 /// `3 phase-specs, 8 jobs, 20 tasks`.
 pub fn summary(p: &Plan) -> String {
     format!(
-        "{} phase-specs, {} jobs, {} tasks",
-        p.count(Kind::PhaseSpec),
-        p.count(Kind::Job),
-        p.count(Kind::Task)
+        "{}, {}, {}",
+        crate::model::plural(p.count(Kind::PhaseSpec), "phase-spec"),
+        crate::model::plural(p.count(Kind::Job), "job"),
+        crate::model::plural(p.count(Kind::Task), "task")
     )
 }
 
@@ -133,10 +133,10 @@ impl PlanImportReport {
     pub fn summary(&self) -> String {
         let count = |k: Kind| self.nodes.iter().filter(|n| n.node.kind == k).count();
         format!(
-            "{} phase-specs, {} jobs, {} tasks",
-            count(Kind::PhaseSpec),
-            count(Kind::Job),
-            count(Kind::Task)
+            "{}, {}, {}",
+            crate::model::plural(count(Kind::PhaseSpec), "phase-spec"),
+            crate::model::plural(count(Kind::Job), "job"),
+            crate::model::plural(count(Kind::Task), "task")
         )
     }
 }

@@ -83,7 +83,6 @@ pub fn defaults(template: &str, kind: Kind) -> Result<Ticket> {
             .map_err(|e| Error::invalid(format!("bad ticket template {}: {e}", path(kind))))?;
     }
     crate::model::ticket::parse(&path(kind), &text).map_err(|p| {
-        Error::invalid(format!("bad ticket template: {p}"))
-            .with_hint(format!("fix {}", path(kind)))
+        Error::invalid(format!("bad ticket template: {p}")).with_hint(format!("fix {}", path(kind)))
     })
 }

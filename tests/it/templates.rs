@@ -17,7 +17,8 @@ fn repo_with_templates() -> Repo {
         assert!(t.contains("priority: 3\n") && t.contains("[team-x]"), "{t}");
         r.write(&path, &t);
     }
-    r.git(&["commit", "-q", "-am", "templates: team defaults"]).ok();
+    r.git(&["commit", "-q", "-am", "templates: team defaults"])
+        .ok();
     r
 }
 
@@ -62,8 +63,15 @@ fn wt_new_takes_every_field_the_template_sets_and_explicit_values_win() {
         "src/a.rs",
     ]);
     let (p, labels, files, artifacts) = fields(&r, &k);
-    assert_eq!((p, labels, files), (1, vec!["mine".into()], vec!["src/a.rs".into()]));
-    assert_eq!(artifacts, vec!["docs/out.md".to_string()], "not given: the template's");
+    assert_eq!(
+        (p, labels, files),
+        (1, vec!["mine".into()], vec!["src/a.rs".into()])
+    );
+    assert_eq!(
+        artifacts,
+        vec!["docs/out.md".to_string()],
+        "not given: the template's"
+    );
 }
 
 #[test]
@@ -99,9 +107,16 @@ fn wt_plan_import_takes_the_template_defaults_for_fields_a_plan_leaves_out() {
         .iter()
         .map(|n| n["id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(fields(&r, &ids[0]).0, 3, "the phase-spec template's priority");
+    assert_eq!(
+        fields(&r, &ids[0]).0,
+        3,
+        "the phase-spec template's priority"
+    );
     let (p, labels, files, _) = fields(&r, &ids[1]);
-    assert_eq!((p, labels, files), (3, vec!["team-x".into()], vec!["docs/".into()]));
+    assert_eq!(
+        (p, labels, files),
+        (3, vec!["team-x".into()], vec!["docs/".into()])
+    );
     let (p, labels, files, _) = fields(&r, &ids[2]);
     assert_eq!(
         (p, labels, files),

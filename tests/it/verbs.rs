@@ -858,7 +858,7 @@ fn import_creates_every_ticket_in_one_commit_and_prints_the_key_to_id_map() {
     std::fs::write(&plan, r#"[{"key": "k1", "kind": "job", "title": "K"}]"#).expect("w");
     let text = r.wt(&["import", plan.to_str().expect("utf8")]).ok();
     assert!(
-        text.contains("imported 1 tickets") && text.contains("k1 -> J-"),
+        text.contains("imported 1 ticket\n") && text.contains("k1 -> J-"),
         "{text}"
     );
 }

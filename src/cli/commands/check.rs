@@ -15,7 +15,10 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
 
 fn render_text(r: &CheckReport) -> String {
     if r.problems.is_empty() {
-        return format!("ok: {} tickets, no problems", r.tickets);
+        return format!(
+            "ok: {}, no problems",
+            crate::model::plural(r.tickets, "ticket")
+        );
     }
     let mut text = String::new();
     for p in &r.problems {

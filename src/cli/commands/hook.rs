@@ -33,8 +33,12 @@ pub struct RunArgs {
 /// The line `wt init` and `wt hook install` print.
 pub fn install_line(r: &InstallReport) -> String {
     let mut s = format!("hook: {} {}", r.action, r.hook);
-    if let Some(c) = &r.chained {
-        s.push_str(&format!(" (your earlier hook is now {c} and runs first)"));
+    match &r.chained {
+        Some(c) if r.moved => {
+            s.push_str(&format!(" (your earlier hook is now {c} and runs first)"))
+        }
+        Some(c) => s.push_str(&format!(" (the earlier hook {c} runs first)")),
+        None => {}
     }
     s
 }
@@ -66,8 +70,8 @@ pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
             }
             if !res.problems.is_empty() {
                 notes.push(format!(
-                    "wt pre-commit: the staged ticket tree has {} problem(s); commit refused",
-                    res.problems.len()
+                    "wt pre-commit: the staged ticket tree has {}; commit refused",
+                    crate::model::plural(res.problems.len(), "problem")
                 ));
             }
             if let Some(run) = &res.ci {

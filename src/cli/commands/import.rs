@@ -24,7 +24,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
 }
 
 fn render_text(r: &ImportReport) -> String {
-    let mut s = format!("imported {} tickets\n", r.ids.len());
+    let mut s = format!("imported {}\n", crate::model::plural(r.ids.len(), "ticket"));
     for (k, id) in &r.ids {
         s.push_str(&format!("  {k} -> {id}\n"));
     }
