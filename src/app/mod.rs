@@ -21,6 +21,7 @@ pub mod import;
 pub mod init;
 pub mod log;
 pub mod new;
+pub mod onboarding;
 pub mod plan;
 pub mod progress;
 pub mod read;

@@ -19,6 +19,7 @@ mod git_safety;
 mod gitindex;
 mod graph_props;
 mod lookup;
+mod onboarding;
 mod planning;
 mod review;
 mod rough_edges;

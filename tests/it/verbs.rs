@@ -1097,9 +1097,15 @@ fn every_json_document_is_an_object_that_starts_with_schema_version_1() {
         &["ci"],
         &["ci", "--since", "HEAD~1"],
         &["hook", "status"],
+        &["prime"],
+        &["completions", "bash"],
+        &["man"],
     ] {
         step(read, 0);
     }
+    let man_dir = r.home().join("man1").display().to_string();
+    step(&["man", &man_dir], 0);
+    step(&["setup"], 0);
     step(&["dep", "add", &k, &j, "--agent", "a"], 0);
     step(&["dep", "rm", &k, &j, "--agent", "a"], 0);
     step(&["approve", &gate, "--agent", "boss"], 0);
@@ -1126,6 +1132,8 @@ fn every_json_document_is_an_object_that_starts_with_schema_version_1() {
     step(&["sync"], 7);
     step(&["show", "J-zzzzzzzz"], 3);
     step(&["new", "job", "x", "--parent", &j], 2);
+    step(&["claim"], 2);
+    step(&["ready", "--no-such-flag"], 2);
 }
 
 #[test]
