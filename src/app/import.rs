@@ -126,6 +126,17 @@ pub fn import_with(
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by_key(|&i| depth[i].unwrap_or(0));
+        // Each item's place among its siblings: after the ones already there, in item order.
+        let mut next: HashMap<Option<String>, u32> = HashMap::new();
+        let mut orders = Vec::with_capacity(items.len());
+        for p in &parents {
+            let key = p.as_ref().map(|(id, _)| id.clone());
+            let o = next.entry(key.clone()).or_insert_with(|| {
+                super::new::next_order(&snap.tickets, key.as_deref())
+            });
+            orders.push(*o);
+            *o = o.saturating_add(1);
+        }
         let mut templates: HashMap<Kind, String> = HashMap::new();
         let mut prepared: Vec<Option<Ticket>> = vec![None; items.len()];
         let mut edits = Vec::with_capacity(items.len());
@@ -165,6 +176,7 @@ pub fn import_with(
                 status: it.status,
                 body: it.body.clone(),
                 description: it.description.clone(),
+                order: Some(orders[i]),
             };
             let p = prepare(&template, it.kind, &ids[i], &spec, parent_path.as_deref())
                 .map_err(|e| Error::invalid(format!("item key `{}`: {}", it.key, e.message)))?;

@@ -29,6 +29,20 @@ pub struct NewSpec {
     pub status: Option<Status>,
     pub body: Option<String>,
     pub description: Option<String>,
+    /// Position among its siblings (plan order); set by `wt new` and `wt import`.
+    pub order: Option<u32>,
+}
+
+/// The `order` a new ticket under `parent` (None: a top-level one) gets: after every
+/// sibling it already has.
+pub fn next_order(tickets: &[Ticket], parent: Option<&str>) -> u32 {
+    tickets
+        .iter()
+        .filter(|t| t.parent.as_deref() == parent)
+        .filter_map(|t| t.order)
+        .map(|o| o.saturating_add(1))
+        .max()
+        .unwrap_or(0)
 }
 
 /// A ticket ready to be written: its parsed form and its file text.
@@ -113,6 +127,10 @@ pub fn prepare(
     vars.insert("id", id.to_string());
     vars.insert("kind", kind.as_str().to_string());
     vars.insert("description", spec.description.clone().unwrap_or_default());
+    let mut fields = fields;
+    if let Some(o) = spec.order {
+        fields.push(("order", Value::Int(i64::from(o))));
+    }
     let text = templates::render(template, &fields, &vars, spec.body.as_deref())?;
     let ticket = crate::model::ticket::parse(&path, &text).map_err(|p| {
         Error::invalid(format!(
@@ -163,6 +181,7 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
         let mut s = spec.clone();
         s.parent = parent.map(|p| p.id.clone());
         s.depends_on = deps;
+        s.order = Some(next_order(&snap.tickets, s.parent.as_deref()));
         let template = template_text(ws, snap, kind)?;
         let prepared = prepare(&template, kind, &id, &s, parent.map(|p| p.path.as_str()))?;
         let prepared = gate_new(prepared, &snap.config)?;

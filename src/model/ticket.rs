@@ -200,9 +200,22 @@ pub struct Ticket {
     pub gate: Option<String>,
     pub approved_by: Option<String>,
     pub approved_at: Option<String>,
-    /// Position among its siblings in the plan it was imported from (`wt plan export`).
+    /// Position among its siblings: given by `wt plan import`, `wt import` and `wt new` (after
+    /// the siblings already there); plan order follows it.
     pub order: Option<u32>,
     pub path: String,
+}
+
+impl Ticket {
+    /// How siblings are ordered (see `schedule::order`): `order`, tickets without one after
+    /// those with one; then creation time; then ID.
+    pub fn sibling_key(&self) -> (u32, &str, &str) {
+        (
+            self.order.unwrap_or(u32::MAX),
+            self.created.as_deref().unwrap_or(""),
+            self.id.as_str(),
+        )
+    }
 }
 
 /// A problem found while reading a ticket file: where, what, and what to do.

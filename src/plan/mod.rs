@@ -781,7 +781,9 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let mut extra = vec![("order".to_string(), Value::Int(i64::from(n.order)))];
+            // `order` comes from the import: the position among the plan's siblings, after any
+            // the parent already has.
+            let mut extra = Vec::new();
             if n.gate {
                 extra.push(("gate".to_string(), Value::Str(GATE_APPROVAL.into())));
             }
@@ -980,13 +982,9 @@ fn with_tasks(job_text: &str, tasks: &[(&Ticket, String)]) -> String {
     out
 }
 
+/// Siblings in plan order (see `crate::schedule::order`).
 pub fn sort_siblings(v: &mut [&Ticket]) {
-    v.sort_by(|a, b| {
-        a.order
-            .unwrap_or(u32::MAX)
-            .cmp(&b.order.unwrap_or(u32::MAX))
-            .then(a.path.cmp(&b.path))
-    });
+    v.sort_by(|a, b| a.sibling_key().cmp(&b.sibling_key()));
 }
 
 /// Write the ticket tree back as one markdown plan. `body_of` gives a ticket's body.

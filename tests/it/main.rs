@@ -20,6 +20,7 @@ mod gitindex;
 mod graph_props;
 mod lookup;
 mod onboarding;
+mod order;
 mod planning;
 mod review;
 mod rough_edges;

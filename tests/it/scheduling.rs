@@ -87,7 +87,7 @@ fn a_dependency_on_a_job_counts_only_when_the_job_and_all_its_tasks_are_done() {
     assert_eq!(v["ready"], false);
     let why = v["blocked_by"][0].as_str().expect("reason");
     assert!(
-        why.contains(&job) && why.contains("1 ticket(s) under it are not"),
+        why.contains(&job) && why.contains("1 ticket under it is not"),
         "{why}"
     );
     let blocked = r.wt(&["blocked"]).ok();

@@ -53,6 +53,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         status: None,
         body: None,
         description: args.description,
+        order: None,
     };
     let w = crate::app::new::run(&ws, &spec, agent.as_deref())?;
     Ok(Out::new(TicketChange::new(&w.value, w.commit), render_text)
