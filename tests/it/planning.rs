@@ -100,13 +100,17 @@ fn crlf_frontmatter_setext_code_fences_and_a_missing_final_newline_round_trip() 
     assert_eq!(j["nodes"][3]["done"], true);
     assert_eq!(r.wt(&["plan", "export"]).ok(), EDGE);
 
-    // A task's checkbox in the export follows its status.
+    // A task's checkbox in the export follows its status; the wt:node line keeps the
+    // checkbox its own text had, so that importing the export gives the same task back.
     let first = j["nodes"][2]["id"].as_str().unwrap();
     r.wt(&["claim", first, "--agent", "a"]).ok();
     r.wt(&["done", first, "--agent", "a"]).ok();
     assert_eq!(
         r.wt(&["plan", "export"]).ok(),
-        EDGE.replace("- [ ] first", "- [x] first")
+        EDGE.replace(
+            "- [ ] first\r\n  - nested detail\r\n",
+            "- [x] first\r\n  - nested detail\r\n  <!-- wt:node {\"box\":\" \"} -->\r\n"
+        )
     );
 }
 
