@@ -317,7 +317,9 @@ fn add_job<'a>(
         let mut meta = Meta::default();
         let text = match fragment(&body) {
             Some(f) if single_item(&f.text) => {
-                let shown = super::task_text(t, &body);
+                // Blank lines after the item are the job's (an older wt kept them in the
+                // task's text too; the body's tail then carries them).
+                let shown = trim_blank_tail(&super::task_text(t, &body));
                 if let (Some(was), Some(now)) = (checkbox_of(&f.text), checkbox_of(&shown)) {
                     if was != now {
                         meta.checkbox = Some(was);
@@ -353,6 +355,27 @@ fn add_job<'a>(
             meta,
             fence: None,
         });
+    }
+    // The tasks must read back as the job's tasks: appended after a job text that ends in
+    // its criteria (or in a code block), they would not. Then the job is written as a heading
+    // (its text goes into its tail) with the tasks after it.
+    let shown = |u: usize| units[u].text.clone();
+    let mut slots: Vec<Option<String>> = vec![None; n_slots];
+    let mut extra = Vec::new();
+    for &(u, slot) in &placed {
+        match slot {
+            Some(k) => slots[k] = Some(shown(u)),
+            None => extra.push(shown(u)),
+        }
+    }
+    let candidate = with_task_texts(&units[job_index].text, &slots, &extra);
+    if task_ranges(&candidate).len() != placed.len() {
+        if let Some(j) = j {
+            units[job_index].text = synthesized(j, "###", title_of);
+        }
+        for p in &mut placed {
+            p.1 = None;
+        }
     }
     units[job_index].tasks = placed;
     Ok(())
@@ -460,14 +483,13 @@ pub fn export(
         .enumerate()
         .filter_map(|(i, u)| u.ticket.map(|t| (t.id.as_str(), i)))
         .collect();
-    for i in 0..units.len() {
-        let Some(t) = units[i].ticket else {
+    for (u, n) in units.iter_mut().zip(&plan.nodes) {
+        let Some(t) = u.ticket else {
             continue;
         };
-        let n = &plan.nodes[i];
         let d = defaults(t.kind);
-        units[i].fence = None;
-        let m = &mut units[i].meta;
+        u.fence = None;
+        let m = &mut u.meta;
         if n.title != t.title {
             m.title = Some(t.title.clone());
         }
@@ -552,6 +574,16 @@ pub fn export(
     let out = render(&mut units, true);
     check(&out, &units)?;
     Ok(out)
+}
+
+/// `text` without the blank lines at its end (its last line keeps its line ending).
+fn trim_blank_tail(text: &str) -> String {
+    let lines = Lines::new(text);
+    let mut last = lines.count();
+    while last > 1 && lines.content(last).trim().is_empty() {
+        last -= 1;
+    }
+    lines.slice(1, last).to_string()
 }
 
 /// Whether `text` is exactly one task item.

@@ -197,7 +197,12 @@ pub fn task_ranges(text: &str) -> Vec<TaskRange> {
                         continue;
                     };
                     let first = d.sourcepos.start.line;
-                    let last = d.sourcepos.end.line.max(first);
+                    let mut last = d.sourcepos.end.line.max(first);
+                    // Blank lines after an item belong to the job's text, not the task's:
+                    // where an item ends must not depend on what follows it.
+                    while last > first && lines.content(last).trim().is_empty() {
+                        last -= 1;
+                    }
                     let content = lines.content(first);
                     let title = content
                         .get(ti.symbol_sourcepos.end.column..)
@@ -1114,6 +1119,19 @@ pub fn sync_task_items(job_text: &str, tasks: &[(&Ticket, String)]) -> String {
 
 /// Put the tasks' item texts into a job's text in place of its task items.
 fn with_tasks(job_text: &str, tasks: &[(&Ticket, String)]) -> String {
+    // A task's text ends at its last non-blank line (the blank lines after it are the job's).
+    let tasks: Vec<(&Ticket, String)> = tasks
+        .iter()
+        .map(|(t, s)| {
+            let l = Lines::new(s);
+            let mut last = l.count();
+            while last > 1 && l.content(last).trim().is_empty() {
+                last -= 1;
+            }
+            (*t, l.slice(1, last).to_string())
+        })
+        .collect();
+    let tasks = tasks.as_slice();
     let ranges = task_ranges(job_text);
     let mut slots: Vec<Option<&str>> = vec![None; ranges.len()];
     let mut extra: Vec<&str> = Vec::new();
