@@ -12,7 +12,8 @@
 //!
 //! The tree: phase-specs of 40 jobs, each job with about 4 tasks; every ticket depends on
 //! 0-3 earlier tickets of its kind; the first 30% (in plan order) are done; some open jobs
-//! are claimed by five agents. Write operations are measured twice: with the state branch
+//! are claimed by five agents. The write loops claim, release and finish ready tasks (a
+//! container is never done while something under it is open). Write operations are measured twice: with the state branch
 //! checked out in the repository (every write also refreshes that worktree's files and git
 //! index), and with the state branch checked out nowhere (`git switch` to another branch).
 //! A benchmark, not a test: figures depend on the machine; nothing here fails on a number.
@@ -423,8 +424,8 @@ fn median_wall(r: &Row) -> f64 {
 
 // ---------------------------------------------------------------------------
 
-fn ready_ids(dir: &Path) -> VecDeque<String> {
-    let s = run_ok(dir, &["--json", "ready", "--kind", "any"]);
+fn ready_ids(dir: &Path, kind: &str) -> VecDeque<String> {
+    let s = run_ok(dir, &["--json", "ready", "--kind", kind]);
     let v: Value = serde_json::from_slice(&s.stdout).expect("ready json");
     // A bare array (schema before `schema_version`) or `{"tickets": [...]}`.
     v.as_array()
@@ -437,10 +438,10 @@ fn ready_ids(dir: &Path) -> VecDeque<String> {
         .unwrap_or_default()
 }
 
-/// The next ready ticket, refilling the queue from `wt ready` when it runs dry.
-fn next_ready(dir: &Path, q: &mut VecDeque<String>) -> String {
+/// The next ready ticket of `kind`, refilling the queue from `wt ready` when it runs dry.
+fn next_ready(dir: &Path, q: &mut VecDeque<String>, kind: &str) -> String {
     if q.is_empty() {
-        *q = ready_ids(dir);
+        *q = ready_ids(dir, kind);
     }
     q.pop_front().expect("a ready ticket")
 }
@@ -460,56 +461,6 @@ fn same_with_and_without_cache(dir: &Path) -> bool {
     ok
 }
 
-fn write_rows(dir: &Path, runs: usize, label: &str, q: &mut VecDeque<String>) -> Vec<Row> {
-    let (mut claim, mut release, mut done, mut ready_after) = (vec![], vec![], vec![], vec![]);
-    for _ in 0..runs {
-        let id = next_ready(dir, q);
-        claim.push(timed(dir, &["claim", &id]));
-        release.push(timed(dir, &["release", &id]));
-        timed(dir, &["claim", &id]);
-        // The CI checks are the team's own commands, not wt: skipped (and recorded).
-        done.push(timed(dir, &["done", &id, "--no-ci", "--reason", "bench"]));
-        ready_after.push(timed(dir, &["--json", "ready"]));
-    }
-    // `claim --next` takes the best ready ticket; given back at once, so it takes it again.
-    let mut next = vec![];
-    for _ in 0..runs {
-        let mut s = run_ok(dir, &["--json", "claim", "--next"]);
-        let v: Value = serde_json::from_slice(&s.stdout).expect("claim json");
-        s.stdout = Vec::new();
-        let id = first_id(&v).expect("claimed id");
-        timed(dir, &["release", &id]);
-        next.push(s);
-    }
-    vec![
-        Row {
-            name: format!("claim ({label})"),
-            samples: claim,
-            target_ms: Some(15.0),
-        },
-        Row {
-            name: format!("release ({label})"),
-            samples: release,
-            target_ms: Some(15.0),
-        },
-        Row {
-            name: format!("done --no-ci ({label})"),
-            samples: done,
-            target_ms: Some(15.0),
-        },
-        Row {
-            name: format!("claim --next ({label})"),
-            samples: next,
-            target_ms: None,
-        },
-        Row {
-            name: format!("ready --json, after a write ({label})"),
-            samples: ready_after,
-            target_ms: None,
-        },
-    ]
-}
-
 /// The first `"id"` string in a JSON document (the claimed ticket's, whatever the shape).
 fn first_id(v: &Value) -> Option<String> {
     match v {
@@ -523,8 +474,36 @@ fn first_id(v: &Value) -> Option<String> {
     }
 }
 
-fn bench_size(root: &Path, n: usize, runs: usize, label: &str) -> Vec<Row> {
-    let dir = root.join(format!("tree-{n}-{label}"));
+/// One build of wt and its own tree: the build measured (`this`) or the `--baseline` one.
+/// With a baseline, every sample of an operation is taken on both sides in turn, so a change
+/// in the machine's load falls on both alike.
+struct Side {
+    label: &'static str,
+    bin: PathBuf,
+    dir: PathBuf,
+    queue: VecDeque<String>,
+    /// Ready tasks for the write loops (a container is not done while something under it
+    /// is open; the last task of a job closes it, through the full path, as for an agent).
+    tasks: VecDeque<String>,
+    import: Option<Sample>,
+    version: Option<Sample>,
+    same_fresh: bool,
+}
+
+impl Side {
+    /// Make the following `wt` calls run this side's binary.
+    fn select(&self) -> &Path {
+        *BIN.lock().expect("bin lock") = Some(self.bin.clone());
+        &self.dir
+    }
+    fn cache(&self) -> PathBuf {
+        self.dir.join(".git").join("wt").join("cache")
+    }
+}
+
+/// A fresh repository with `n` imported tickets, some of them claimed.
+fn setup(side: &mut Side, plan_path: &Path, n: usize) {
+    let dir = side.select().to_path_buf();
     if dir.exists() {
         std::fs::remove_dir_all(&dir).expect("clean old tree");
     }
@@ -534,99 +513,177 @@ fn bench_size(root: &Path, n: usize, runs: usize, label: &str) -> Vec<Row> {
     git(&dir, &["add", "README.md"]);
     git(&dir, &["commit", "-q", "-m", "initial"]);
     run_ok(&dir, &["init"]);
-    let plan_path = root.join(format!("plan-{n}.json"));
-    write_plan(&plan_path, n);
     trim();
-    let baseline = timed(&dir, &["--version"]);
-    let import = timed(&dir, &["import", plan_path.to_str().expect("utf8")]);
+    side.version = Some(timed(&dir, &["--version"]));
+    side.import = Some(timed(&dir, &["import", plan_path.to_str().expect("utf8")]));
     // Some open tickets are held by agents.
-    let mut q = ready_ids(&dir);
+    side.queue = ready_ids(&dir, "any");
     for k in 0..(n / 200).clamp(5, 50) {
-        let id = next_ready(&dir, &mut q);
+        let id = next_ready(&dir, &mut side.queue, "any");
         run_ok(
             &dir,
             &["claim", &id, "--agent", &format!("agent-{}", k % 5)],
         );
     }
-    let cache = dir.join(".git").join("wt").join("cache");
-    let same_fresh = same_with_and_without_cache(&dir);
+    side.same_fresh = same_with_and_without_cache(&dir);
     trim();
+}
 
-    let mut rows = Vec::new();
-    let cold = |args: &[&str]| -> Vec<Sample> {
-        (0..runs)
-            .map(|_| {
-                let _ = std::fs::remove_dir_all(&cache);
-                timed(&dir, args)
-            })
-            .collect()
-    };
-    let warm = |args: &[&str]| -> Vec<Sample> {
-        timed(&dir, args);
-        (0..runs).map(|_| timed(&dir, args)).collect()
-    };
-    rows.push(Row {
-        name: "ready --json (no cache)".into(),
-        samples: cold(&["--json", "ready"]),
-        target_ms: Some(150.0),
-    });
-    rows.push(Row {
-        name: "ready --json (warm cache)".into(),
-        samples: warm(&["--json", "ready"]),
-        target_ms: Some(20.0),
-    });
-    rows.push(Row {
-        name: "list (no cache)".into(),
-        samples: cold(&["list"]),
-        target_ms: None,
-    });
-    rows.push(Row {
-        name: "list (warm cache)".into(),
-        samples: warm(&["list"]),
-        target_ms: Some(30.0),
-    });
-    rows.push(Row {
-        name: "check (no cache)".into(),
-        samples: cold(&["check"]),
-        target_ms: None,
-    });
-    rows.push(Row {
-        name: "check (warm cache)".into(),
-        samples: warm(&["check"]),
-        target_ms: Some(150.0),
-    });
-    rows.extend(write_rows(&dir, runs, "state branch checked out", &mut q));
+/// `runs` samples of `args` on every side in turn; `cold` deletes the side's cache before
+/// each sample, otherwise one unmeasured run warms it first.
+fn sample_reads(sides: &[Side], runs: usize, args: &[&str], cold: bool) -> Vec<Vec<Sample>> {
+    let mut out: Vec<Vec<Sample>> = sides.iter().map(|_| Vec::new()).collect();
+    if !cold {
+        for side in sides {
+            timed(side.select(), args);
+        }
+    }
+    for _ in 0..runs {
+        for (k, side) in sides.iter().enumerate() {
+            if cold {
+                let _ = std::fs::remove_dir_all(side.cache());
+            }
+            out[k].push(timed(side.select(), args));
+        }
+    }
+    out
+}
+
+/// The write loop (claim, release, claim, done, ready; then `claim --next` and release),
+/// `runs` times on every side in turn; rows per side.
+fn write_rows(sides: &mut [Side], runs: usize, label: &str) -> Vec<Vec<Row>> {
+    let k = sides.len();
+    let mut claim: Vec<Vec<Sample>> = (0..k).map(|_| Vec::new()).collect();
+    let mut release: Vec<Vec<Sample>> = (0..k).map(|_| Vec::new()).collect();
+    let mut done: Vec<Vec<Sample>> = (0..k).map(|_| Vec::new()).collect();
+    let mut ready_after: Vec<Vec<Sample>> = (0..k).map(|_| Vec::new()).collect();
+    let mut next: Vec<Vec<Sample>> = (0..k).map(|_| Vec::new()).collect();
+    for _ in 0..runs {
+        for (i, side) in sides.iter_mut().enumerate() {
+            let dir = side.select().to_path_buf();
+            let id = next_ready(&dir, &mut side.tasks, "task");
+            claim[i].push(timed(&dir, &["claim", &id]));
+            release[i].push(timed(&dir, &["release", &id]));
+            timed(&dir, &["claim", &id]);
+            // The CI checks are the team's own commands, not wt: skipped (and recorded).
+            done[i].push(timed(&dir, &["done", &id, "--no-ci", "--reason", "bench"]));
+            ready_after[i].push(timed(&dir, &["--json", "ready"]));
+        }
+    }
+    // `claim --next` takes the best ready ticket; given back at once, so it takes it again.
+    for _ in 0..runs {
+        for (i, side) in sides.iter().enumerate() {
+            let dir = side.select();
+            let mut s = run_ok(dir, &["--json", "claim", "--next"]);
+            let v: Value = serde_json::from_slice(&s.stdout).expect("claim json");
+            s.stdout = Vec::new();
+            let id = first_id(&v).expect("claimed id");
+            timed(dir, &["release", &id]);
+            next[i].push(s);
+        }
+    }
+    let mut per_side = Vec::new();
+    for i in 0..k {
+        let row = |name: &str, samples: &mut Vec<Vec<Sample>>, target_ms| Row {
+            name: format!("{name} ({label})"),
+            samples: std::mem::take(&mut samples[i]),
+            target_ms,
+        };
+        per_side.push(vec![
+            row("claim", &mut claim, Some(15.0)),
+            row("release", &mut release, Some(15.0)),
+            row("done --no-ci", &mut done, Some(15.0)),
+            row("claim --next", &mut next, None),
+            row("ready --json, after a write", &mut ready_after, None),
+        ]);
+    }
+    per_side
+}
+
+/// Every operation at `n` tickets on every side; the rows of each side.
+fn bench_size(root: &Path, n: usize, runs: usize, sides: &mut [Side]) -> Vec<Vec<Row>> {
+    let plan_path = root.join(format!("plan-{n}.json"));
+    write_plan(&plan_path, n);
+    for side in sides.iter_mut() {
+        side.dir = root.join(format!("tree-{n}-{}", side.label));
+        setup(side, &plan_path, n);
+    }
+    let mut rows: Vec<Vec<Row>> = sides.iter().map(|_| Vec::new()).collect();
+    let reads: [(&str, &[&str], bool, Option<f64>); 6] = [
+        (
+            "ready --json (no cache)",
+            &["--json", "ready"],
+            true,
+            Some(150.0),
+        ),
+        (
+            "ready --json (warm cache)",
+            &["--json", "ready"],
+            false,
+            Some(20.0),
+        ),
+        ("list (no cache)", &["list"], true, None),
+        ("list (warm cache)", &["list"], false, Some(30.0)),
+        ("check (no cache)", &["check"], true, None),
+        ("check (warm cache)", &["check"], false, Some(150.0)),
+    ];
+    for (name, args, cold, target_ms) in reads {
+        for (k, samples) in sample_reads(sides, runs, args, cold)
+            .into_iter()
+            .enumerate()
+        {
+            rows[k].push(Row {
+                name: name.into(),
+                samples,
+                target_ms,
+            });
+        }
+    }
+    for (k, r) in write_rows(sides, runs, "state branch checked out")
+        .into_iter()
+        .enumerate()
+    {
+        rows[k].extend(r);
+    }
     // Now the state branch is checked out nowhere: writes touch no working tree.
-    git(&dir, &["switch", "-q", "-c", "elsewhere"]);
-    rows.extend(write_rows(&dir, runs, "not checked out", &mut q));
-    let same_after = same_with_and_without_cache(&dir);
-
-    let tickets = n;
-    println!(
-        "\n{tickets} tickets: import {:.2} s, peak {:.1} MB; {} runs per operation",
-        import.wall.as_secs_f64(),
-        import.rss_kb as f64 / 1024.0,
-        runs
-    );
-    // The targets of issue 6 are for 10,000 tickets (50,000 must stay usable).
-    print_rows(&rows, n == 10_000);
-    println!(
-        "  (peak MB of `wt --version` here: {:.1}, harness RSS {:.1} MB: a child's peak includes what it shared with the harness when forked)",
-        baseline.rss_kb as f64 / 1024.0,
-        vm_rss_mb()
-    );
-    let cold_ready = median_wall(&rows[0]);
-    let warm_ready = median_wall(&rows[1]);
-    println!(
-        "  ratios: ready no cache / warm = {:.1}x",
-        cold_ready / warm_ready.max(0.001)
-    );
-    println!(
-        "  wt ready identical with and without the cache: fresh tree {}, after {} write loops {}",
-        if same_fresh { "yes" } else { "NO" },
-        runs * 2,
-        if same_after { "yes" } else { "NO" }
-    );
+    for side in sides.iter() {
+        git(side.select(), &["switch", "-q", "-c", "elsewhere"]);
+    }
+    for (k, r) in write_rows(sides, runs, "not checked out")
+        .into_iter()
+        .enumerate()
+    {
+        rows[k].extend(r);
+    }
+    for (side, rows) in sides.iter().zip(&rows) {
+        let same_after = same_with_and_without_cache(side.select());
+        let import = side.import.as_ref().expect("imported");
+        println!(
+            "\n{n} tickets, {} ({}): import {:.2} s, peak {:.1} MB; {} runs per operation",
+            side.label,
+            side.bin.display(),
+            import.wall.as_secs_f64(),
+            import.rss_kb as f64 / 1024.0,
+            runs
+        );
+        // The targets of issue 6 are for 10,000 tickets (50,000 must stay usable).
+        print_rows(rows, n == 10_000);
+        println!(
+            "  (peak MB of `wt --version` here: {:.1}, harness RSS {:.1} MB: a child's peak includes what it shared with the harness when forked)",
+            side.version.as_ref().map_or(0, |v| v.rss_kb) as f64 / 1024.0,
+            vm_rss_mb()
+        );
+        println!(
+            "  ratios: ready no cache / warm = {:.1}x",
+            median_wall(&rows[0]) / median_wall(&rows[1]).max(0.001)
+        );
+        println!(
+            "  wt ready identical with and without the cache: fresh tree {}, after {} write loops {}",
+            if side.same_fresh { "yes" } else { "NO" },
+            runs * 2,
+            if same_after { "yes" } else { "NO" }
+        );
+    }
     rows
 }
 
@@ -687,19 +744,30 @@ fn main() {
     println!("machine: {}", machine());
     println!("trees under {}", root.display());
     if let Some(b) = &o.baseline {
-        println!("baseline: {}", b.display());
+        println!(
+            "baseline: {} (samples alternate between the two builds)",
+            b.display()
+        );
     }
+    let side = |label, bin: PathBuf| Side {
+        label,
+        bin,
+        dir: PathBuf::new(),
+        queue: VecDeque::new(),
+        tasks: VecDeque::new(),
+        import: None,
+        version: None,
+        same_fresh: false,
+    };
     for &n in &o.sizes {
-        let Some(base) = &o.baseline else {
-            bench_size(&root, n, o.runs, "this");
-            continue;
-        };
-        *BIN.lock().expect("bin lock") = Some(base.clone());
-        println!("\n== baseline {}", base.display());
-        let before = bench_size(&root, n, o.runs, "baseline");
-        *BIN.lock().expect("bin lock") = None;
-        println!("\n== this build {WT}");
-        let after = bench_size(&root, n, o.runs, "this");
-        print_comparison(n, &before, &after);
+        let mut sides = Vec::new();
+        if let Some(b) = &o.baseline {
+            sides.push(side("baseline", b.clone()));
+        }
+        sides.push(side("this", PathBuf::from(WT)));
+        let rows = bench_size(&root, n, o.runs, &mut sides);
+        if rows.len() == 2 {
+            print_comparison(n, &rows[0], &rows[1]);
+        }
     }
 }

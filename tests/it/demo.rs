@@ -56,7 +56,9 @@ fn the_demo_shows_parallel_agents_red_ci_a_failed_audit_an_escalation_a_gate_and
     // CI goes red and blocks a done until the code is fixed and committed.
     let red = t.find("CI is red").expect("a red CI run");
     let fixed = t.find("adds the email column").expect("the fix");
-    let green = t[fixed..].find("CI green; Schema").expect("then green");
+    let green = t[fixed..]
+        .find("CI green on the committed code; Schema")
+        .expect("then green");
     assert!(red < fixed && green > 0, "{t}");
     // An audit fails with an amendment; the next attempt passes.
     let fail = at(
@@ -90,10 +92,13 @@ fn the_demo_shows_parallel_agents_red_ci_a_failed_audit_an_escalation_a_gate_and
     // Both phases end done, and nothing is left open.
     assert!(t.contains("6 tickets: 6 done, 0 open, 0 escalated"), "{t}");
     assert_eq!(
-        t.matches("closed itself").count() + t.matches("the planner closes the phase").count(),
+        t.matches("closes itself in the same commit").count(),
         2,
         "{t}"
     );
+    assert!(!t.contains("the planner closes"), "{t}");
+    // The criterion is ticked through wt before done.
+    assert!(t.contains("wt tick"), "{t}");
     // wt's commits never took the staged file.
     assert!(
         t.contains("staged.txt is still staged: true; committed by wt: false"),

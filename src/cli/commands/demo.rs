@@ -108,7 +108,7 @@ impl Script<'_> {
             std::fs::create_dir_all(d)?;
         }
         self.repo
-            .commit_file(path, content, &format!("{}: {note}", t.title))?;
+            .commit_only(path, content, &format!("{}: {note}", t.title))?;
         crate::app::progress::progress(&self.ws, &t.id, agent, note, &[path.to_string()])?;
         self.say(&format!(
             "  {agent}: writes {path}, git commit, wt progress {} \"{note}\"",
@@ -121,21 +121,23 @@ impl Script<'_> {
     fn done(&mut self, agent: &str, t: &Ticket) -> Result<Option<crate::Error>, crate::Error> {
         match crate::app::done::done(&self.ws, &t.id, agent, &Default::default()) {
             Ok(w) => {
-                let next = match w.value.status {
+                let next = match w.value.ticket.status {
                     Status::Review => "waits for an audit",
                     Status::Done => "is done",
                     _ => "moved on",
                 };
                 self.say(&format!(
-                    "$ wt done {} --agent {agent}\n  CI green; {} {next}",
+                    "$ wt done {} --agent {agent}\n  CI green on the committed code; {} {next}",
                     t.id, t.title
                 ));
+                self.closed_itself(&w.value.closed);
                 Ok(None)
             }
             Err(e) if e.kind == crate::ErrorKind::Refused => {
                 self.say(&format!(
                     "$ wt done {} --agent {agent}\n  refused (exit 5): {}",
-                    t.id, e.message
+                    t.id,
+                    e.message.lines().next().unwrap_or("")
                 ));
                 Ok(Some(e))
             }
@@ -148,11 +150,12 @@ impl Script<'_> {
         crate::app::claim::claim(&self.ws, &t.id, "auditor", false)?;
         match amendment {
             None => {
-                crate::app::review::pass(&self.ws, &t.id, "auditor", None, None)?;
+                let passed = crate::app::review::pass(&self.ws, &t.id, "auditor", None, None)?;
                 self.say(&format!(
                     "$ wt claim {0} --agent auditor && wt pass {0}\n  \"{1}\" passes its audit",
                     t.id, t.title
                 ));
+                self.closed_itself(&passed.value.closed);
                 self.phases()?;
             }
             Some(text) => {
@@ -175,6 +178,17 @@ impl Script<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Say what a write closed on its way: the containers whose last open ticket it finished.
+    fn closed_itself(&mut self, closed: &[crate::app::containers::Closed]) {
+        for c in closed {
+            self.say(&format!(
+                "  {} {} \"{}\" closes itself in the same commit: {}",
+                c.ticket.kind, c.ticket.id, c.ticket.title, c.reason
+            ));
+            self.closed.insert(c.ticket.id.clone());
+        }
     }
 
     /// Say which phases are finished: closed by wt itself, or (where this wt does not close
@@ -268,6 +282,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         crate::app::plan::summary(&w.value.0)
     ));
 
+    // A colleague has code staged while the agents work: neither wt's commits nor the
+    // agents' (which commit only their own files) take it.
+    std::fs::write(root.join("staged.txt"), "work in progress\n")?;
+    s.repo.stage("staged.txt")?;
+    s.say("$ git add staged.txt   (someone's unrelated staged code: wt will not commit it)");
+
     // Phase 1: two agents at once.
     s.ready()?;
     let schema = s.claim("agent-1", "Schema")?;
@@ -288,6 +308,19 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
         "users table",
     )?;
+    // The agent believes the criterion is met; CI knows better.
+    crate::app::tick::tick(
+        &s.ws,
+        &schema.id,
+        "agent-1",
+        &crate::app::tick::Which::Numbers(vec![1]),
+        false,
+        None,
+    )?;
+    s.say(&format!(
+        "$ wt tick {} 1 --agent agent-1\n  agent-1 ticks criterion 1, \"the users table has an email column\"",
+        schema.id
+    ));
     if s.done("agent-1", &schema)?.is_some() {
         s.work(
             "agent-1",
@@ -413,10 +446,6 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         "echo 'Set-Cookie: session=$TOKEN; HttpOnly; Secure; SameSite=Lax'\n",
         "all three cookie flags",
     )?;
-    // A colleague has code staged while the agents work: wt's commits never take it.
-    std::fs::write(root.join("staged.txt"), "work in progress\n")?;
-    s.repo.stage("staged.txt")?;
-    s.say("$ git add staged.txt   (someone's unrelated staged code: wt will not commit it)");
     s.done("agent-2", &last)?;
     s.audit(&last, None)?;
     s.ready()?;
