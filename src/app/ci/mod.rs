@@ -308,7 +308,7 @@ pub fn check_commit(
     if let Some(known) = known_verdict(&dir, tree, checks, "commit", opts.rerun) {
         if known.reused {
             reporter.note(&format!(
-                "green on tree {} since {} (reused)",
+                "green on tree {} since {} (reused; `wt ci --rerun` runs the checks again)",
                 short_id(&known.record.tree),
                 known.record.finished_at
             ));
