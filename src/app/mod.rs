@@ -10,6 +10,7 @@ pub mod check;
 pub mod ci;
 pub mod claim;
 pub mod configured;
+pub mod containers;
 pub mod context;
 pub mod demo;
 pub mod dep;
@@ -29,6 +30,7 @@ pub mod report;
 pub mod review;
 pub mod status;
 pub mod sync;
+pub mod tick;
 
 use crate::error::{Error, Result};
 use crate::model::frontmatter::Value;

@@ -98,6 +98,8 @@ pub struct ShowReport {
     pub ready: bool,
     /// Why it is not ready, one sentence per blocker; empty when nothing blocks it.
     pub blocked_by: Vec<String>,
+    /// Its acceptance criteria, numbered as `wt tick` takes them.
+    pub criteria: Vec<crate::model::criteria::Criterion>,
     /// The whole file as stored on the state branch (text output only).
     #[serde(skip)]
     pub text: String,
@@ -126,6 +128,7 @@ pub fn show(ws: &Workspace, query: &str) -> Result<Reported<ShowReport>> {
         body,
         ready,
         blocked_by,
+        criteria: crate::model::criteria::criteria(&text),
         text,
     }))
 }

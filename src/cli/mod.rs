@@ -135,7 +135,11 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn workspace(&self) -> Result<crate::workspace::Workspace, Error> {
-        crate::workspace::Workspace::open(&self.cwd)
+        let ws = crate::workspace::Workspace::open(&self.cwd)?;
+        if let Some(n) = &ws.notice {
+            eprintln!("{n}");
+        }
+        Ok(ws)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Text rendering shared by the verbs: ticket lines and stderr notes.
 
+use crate::app::containers::ClosedView;
 use crate::app::report::{Note, TicketView};
+use crate::model::ticket::Status;
 
 /// One line for a ticket: `J-7f3ak2m9  P2  open         Add login form  (agent-2)`.
 pub fn ticket_line(t: &TicketView) -> String {
@@ -45,4 +47,18 @@ pub fn note_lines(notes: &[Note]) -> Vec<String> {
 /// Notes for warnings returned by a write.
 pub fn warning_notes(ws: &[String]) -> Vec<String> {
     ws.iter().map(|w| format!("warning: {w}")).collect()
+}
+
+/// A line per container a write closed (or sent to review), each starting with a newline:
+/// `closed P-… Phase 1 (all 3 jobs done)`.
+pub fn closed_lines(closed: &[ClosedView]) -> String {
+    let mut out = String::new();
+    for c in closed {
+        let what = match c.status {
+            Status::Review => "ready for review:",
+            _ => "closed",
+        };
+        out.push_str(&format!("\n{what} {} {} ({})", c.id, c.title, c.reason));
+    }
+    out
 }

@@ -8,8 +8,11 @@
 //!
 //! - `lookup.bin`: the tree it was written for, then per ticket its ID, path, kind, whether
 //!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
-//!   and its rank in the schedule order (cache file header, xxh3). With it `claim --next`
-//!   reads the best candidates one by one until one is open and unclaimed.
+//!   whether something under it is not done, whether it is the last ticket not done under
+//!   its parent, whether it was claimed with `files`, and its rank in the schedule order
+//!   (cache file header, xxh3). With it `claim --next` reads the best candidates one by one
+//!   until one is open and unclaimed (and its files are free), and `done` knows whether
+//!   finishing a ticket closes its container.
 //! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
 //!   belongs to, frame checksum), one per tree the lookup is exact for.
 //!
@@ -35,7 +38,7 @@ use crate::schedule::graph::Graph;
 use crate::store::Store;
 
 const LOOKUP_FILE: &str = "lookup.bin";
-const LOOKUP_MAGIC: &[u8; 8] = b"wtlook1\n";
+const LOOKUP_MAGIC: &[u8; 8] = b"wtlook2\n";
 const KEYS_FILE: &str = "lookup.keys";
 /// tree id (20), payload checksum (8), frame checksum (8).
 const FRAME: usize = 36;
@@ -43,34 +46,53 @@ const FRAME: usize = 36;
 const MAX_FRAMES: usize = 1024;
 const KEEP_FRAMES: usize = 64;
 
-/// One ticket as written: ID, path, kind, unblocked, done, open and unclaimed, rank.
-type Row<'a> = (&'a str, &'a str, Kind, bool, bool, bool, u32);
+/// One ticket as written: ID, path, kind, flags (see [`flag`]), rank.
+type Row<'a> = (&'a str, &'a str, Kind, u8, u32);
+
+/// The bits of a ticket's flags byte.
+mod flag {
+    /// Nothing in the dependency graph blocks it.
+    pub const UNBLOCKED: u8 = 1;
+    /// Done: never ready again while the lookup holds (done-ness is in the graph key).
+    pub const DONE: u8 = 2;
+    /// Open and unclaimed when the lookup was written.
+    pub const OPEN: u8 = 4;
+    /// Some ticket under it is not done (parent and done-ness are in the graph key).
+    pub const OPEN_CHILDREN: u8 = 8;
+    /// It is not done, has a parent, and every other child of that parent is done.
+    pub const LAST_OPEN_CHILD: u8 = 16;
+    /// Claimed, with `files`, when the lookup was written.
+    pub const HOLDS_FILES: u8 = 32;
+    /// Every bit in use.
+    pub const ALL: u8 = 63;
+}
 
 /// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
 struct Rec<'a> {
     id: &'a str,
     kind: Kind,
-    unblocked: bool,
-    /// Done: never ready again while the lookup holds (done-ness is in the graph key).
-    done: bool,
-    /// Open and unclaimed when the lookup was written.
-    open: bool,
+    flags: u8,
     /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
     rank: u32,
+}
+
+impl Rec<'_> {
+    fn has(&self, bit: u8) -> bool {
+        self.flags & bit != 0
+    }
 }
 
 /// The payload: the `.work` tree it was written for (20 bytes), the number of tickets
 /// (u32), then per ticket in walk order: the ID (u8
 /// length, bytes), the path as the number of bytes it shares with the previous ticket's
-/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8: 1 unblocked,
-/// 2 done, 4 open and unclaimed) and the rank (u32). Read in place, without allocating per
-/// ticket.
+/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8, see [`flag`]) and
+/// the rank (u32). Read in place, without allocating per ticket.
 fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(24 + recs.len() * 64);
     out.extend_from_slice(tree);
     out.extend_from_slice(&u32::try_from(recs.len()).ok()?.to_le_bytes());
     let mut prev: &str = "";
-    for (id, path, kind, unblocked, done, open, rank) in recs {
+    for (id, path, kind, flags, rank) in recs {
         let shared = prev
             .bytes()
             .zip(path.bytes())
@@ -92,7 +114,7 @@ fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
             Kind::Job => 1,
             Kind::Task => 2,
         });
-        out.push(u8::from(*unblocked) | (u8::from(*done) << 1) | (u8::from(*open) << 2));
+        out.push(*flags);
         out.extend_from_slice(&rank.to_le_bytes());
         prev = path;
     }
@@ -133,16 +155,14 @@ fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Opt
             _ => return None,
         };
         let flags = take(1)?[0];
-        if flags > 7 {
+        if flags & !flag::ALL != 0 {
             return None;
         }
         let rank = u32::from_le_bytes(take(4)?.try_into().ok()?);
         let rec = Rec {
             id,
             kind,
-            unblocked: flags & 1 != 0,
-            done: flags & 2 != 0,
-            open: flags & 4 != 0,
+            flags,
             rank,
         };
         if f(&rec, &path) {
@@ -159,6 +179,10 @@ pub struct Found {
     pub path: String,
     /// Nothing in the dependency graph blocks it ([`Graph::unblocked`]).
     pub unblocked: bool,
+    /// Some ticket under it is not done.
+    pub open_children: bool,
+    /// It is the last ticket not done under its parent: finishing it may close the parent.
+    pub last_open_child: bool,
 }
 
 fn frame(tree: &RawOid, sum: u64) -> [u8; FRAME] {
@@ -267,19 +291,39 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
     for (r, &i) in order.iter().enumerate() {
         rank[i] = u32::try_from(r).unwrap_or(u32::MAX);
     }
+    let done = |i: usize| tickets[i].status == crate::model::ticket::Status::Done;
     let recs: Vec<Row<'_>> = tickets
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            (
-                t.id.as_str(),
-                t.path.as_str(),
-                t.kind,
-                graph.unblocked(i),
-                t.status == crate::model::ticket::Status::Done,
+            let mut flags = 0;
+            let mut set = |bit: u8, on: bool| {
+                if on {
+                    flags |= bit;
+                }
+            };
+            set(flag::UNBLOCKED, graph.unblocked(i));
+            set(flag::DONE, done(i));
+            set(
+                flag::OPEN,
                 t.status == crate::model::ticket::Status::Open && t.claimed_by.is_none(),
-                rank[i],
-            )
+            );
+            set(
+                flag::OPEN_CHILDREN,
+                graph.children(i).iter().any(|&c| !done(c)),
+            );
+            set(
+                flag::LAST_OPEN_CHILD,
+                !done(i)
+                    && graph
+                        .parent(i)
+                        .is_some_and(|p| graph.children(p).iter().all(|&c| c == i || done(c))),
+            );
+            set(
+                flag::HOLDS_FILES,
+                t.claimed_by.is_some() && !t.files.is_empty(),
+            );
+            (t.id.as_str(), t.path.as_str(), t.kind, flags, rank[i])
         })
         .collect();
     let Some(payload) = encode(&tree, &recs) else {
@@ -317,7 +361,9 @@ fn found(r: &Rec<'_>, path: &str) -> Found {
     Found {
         id: r.id.to_string(),
         path: path.to_string(),
-        unblocked: r.unblocked,
+        unblocked: r.has(flag::UNBLOCKED),
+        open_children: r.has(flag::OPEN_CHILDREN),
+        last_open_child: r.has(flag::LAST_OPEN_CHILD),
     }
 }
 
@@ -356,15 +402,22 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     hit
 }
 
+/// What `claim --next` reads from the lookup: its candidates, and the tickets that may hold
+/// a claim with `files`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Next {
+    /// The tickets of the kind asked for that the graph leaves free to start, best first.
+    pub candidates: Vec<Found>,
+    /// The paths of the tickets that may be claimed with `files` now: those that were when
+    /// the lookup was written and every ticket a wt commit rewrote since (the caller reads
+    /// each to see). None when wt cannot tell which (no delta log leads here).
+    pub may_hold_files: Option<Vec<String>>,
+}
+
 /// The tickets of `kind` (None: any) that the graph leaves free to start on `work_tree`,
 /// best first: the ready list once those that are not open or are claimed are left out
 /// (the caller reads each ticket to see). At most `max`. None without an exact lookup.
-pub fn candidates(
-    store: &Store,
-    work_tree: Oid,
-    kind: Option<Kind>,
-    max: usize,
-) -> Option<Vec<Found>> {
+pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize) -> Option<Next> {
     let bytes = load(store, work_tree)?;
     let payload = &bytes[HEADER_LEN..];
     let tree = cache::raw(work_tree)?;
@@ -378,11 +431,20 @@ pub fn candidates(
         cache::changed_since(store, &base, &tree).map(|v| v.into_iter().collect())
     };
     let mut picked: Vec<(u32, usize)> = Vec::new();
+    let mut holding: Vec<String> = Vec::new();
     let mut n = 0;
     scan(payload, |r, path| {
-        let may_be_open = r.open || changed.as_ref().is_none_or(|c| c.contains(path));
-        if r.unblocked && !r.done && may_be_open && kind.is_none_or(|k| r.kind == k) {
+        let rewritten = changed.as_ref().is_none_or(|c| c.contains(path));
+        let may_be_open = r.has(flag::OPEN) || rewritten;
+        if r.has(flag::UNBLOCKED)
+            && !r.has(flag::DONE)
+            && may_be_open
+            && kind.is_none_or(|k| r.kind == k)
+        {
             picked.push((r.rank, n));
+        }
+        if changed.is_some() && (r.has(flag::HOLDS_FILES) || rewritten) {
+            holding.push(path.to_string());
         }
         n += 1;
         false
@@ -401,7 +463,10 @@ pub fn candidates(
         out.len() == wanted.len()
     })?;
     out.sort_unstable_by_key(|(rank, _)| *rank);
-    Some(out.into_iter().map(|(_, f)| f).collect())
+    Some(Next {
+        candidates: out.into_iter().map(|(_, f)| f).collect(),
+        may_hold_files: changed.is_some().then_some(holding),
+    })
 }
 
 static FRESH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -430,36 +495,28 @@ mod tests {
                 "P-aaaa0001",
                 ".work/P-aaaa0001-phase.md",
                 Kind::PhaseSpec,
-                true,
-                false,
-                true,
+                flag::UNBLOCKED | flag::OPEN | flag::OPEN_CHILDREN,
                 2,
             ),
             (
                 "J-bbbb0002",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job.md",
                 Kind::Job,
-                false,
-                false,
-                false,
+                flag::OPEN_CHILDREN | flag::LAST_OPEN_CHILD | flag::HOLDS_FILES,
                 0,
             ),
             (
                 "T-cccc0003",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0003-é.md",
                 Kind::Task,
-                true,
-                true,
-                false,
+                flag::UNBLOCKED | flag::DONE,
                 1,
             ),
             (
                 "T-cccc0004",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0004-ü.md",
                 Kind::Task,
-                true,
-                false,
-                true,
+                flag::UNBLOCKED | flag::OPEN | flag::LAST_OPEN_CHILD,
                 3,
             ),
         ]
@@ -472,21 +529,13 @@ mod tests {
         assert_eq!(written_for(&bytes), Some(TREE));
         let mut got = Vec::new();
         scan(&bytes, |r, path| {
-            got.push((
-                r.id.to_string(),
-                path.to_string(),
-                r.kind,
-                r.unblocked,
-                r.done,
-                r.open,
-                r.rank,
-            ));
+            got.push((r.id.to_string(), path.to_string(), r.kind, r.flags, r.rank));
             false
         })
         .expect("scan");
         let want: Vec<_> = recs
             .iter()
-            .map(|(i, p, k, u, d, o, r)| (i.to_string(), p.to_string(), *k, *u, *d, *o, *r))
+            .map(|(i, p, k, f, r)| (i.to_string(), p.to_string(), *k, *f, *r))
             .collect();
         assert_eq!(got, want);
         // Prefix-compressed: past the tree id and count, smaller than the paths alone.

@@ -30,6 +30,9 @@ pub struct TaskItem {
     pub checked: bool,
     /// The item's text (first line only), trimmed.
     pub text: String,
+    /// Byte offset (within the text) and length of the character between the brackets
+    /// (` `, `x` or `X`), when wt found it: ticking rewrites exactly these bytes.
+    pub symbol: Option<(usize, usize)>,
 }
 
 struct Heading {
@@ -146,10 +149,24 @@ fn parse(text: &str, lines: &Lines<'_>) -> Parsed {
                 line,
                 checked: t.symbol.is_some(),
                 text: after.trim().to_string(),
+                symbol: box_symbol(content, ast.sourcepos.start.column)
+                    .map(|(at, len)| (lines.start(line) + at, len)),
             });
         }
     }
     Parsed { headings, tasks }
+}
+
+/// Where the character inside a task item's `[ ]` is on its line `content`, whose item starts
+/// at 1-based byte column `column`: (offset in the line, length), when the box is there.
+fn box_symbol(content: &str, column: usize) -> Option<(usize, usize)> {
+    let from = column.saturating_sub(1);
+    let rest = content.get(from..)?;
+    let open = rest.find('[')?;
+    let at = from + open + 1;
+    let c = content.get(at..)?.chars().next()?;
+    let close = at + c.len_utf8();
+    (content.get(close..)?.starts_with(']')).then_some((at, c.len_utf8()))
 }
 
 fn same_heading(a: &str, b: &str) -> bool {

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod criteria;
 pub mod frontmatter;
 pub mod id;
 pub mod item;

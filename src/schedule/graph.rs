@@ -172,6 +172,28 @@ impl<'a> Graph<'a> {
         self.children.of(i)
     }
 
+    /// The index of ticket `i`'s parent, when it has one that exists (and is not itself).
+    pub fn parent(&self, i: usize) -> Option<usize> {
+        self.parent[i].filter(|&p| p != i)
+    }
+
+    /// The tickets under `i` (transitively) that are not done, in walk order (each once).
+    pub fn open_descendants_of(&self, i: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = self.children.of(i).iter().rev().copied().collect();
+        let mut seen = HashSet::new();
+        while let Some(c) = stack.pop() {
+            if c == i || !seen.insert(c) {
+                continue;
+            }
+            if self.tickets[c].status != Status::Done {
+                out.push(c);
+            }
+            stack.extend(self.children.of(c).iter().rev());
+        }
+        out
+    }
+
     /// Done, and everything under it done (a dependency on a container needs all of it).
     pub fn is_complete(&self, i: usize) -> bool {
         self.complete[i]

@@ -5,6 +5,7 @@
 //! A wt commit is built in memory from the tip's tree plus changed blobs: it never reads or
 //! writes anybody's index except to refresh the entries of the exact files it changed.
 
+pub mod checkout;
 pub mod diff;
 pub mod filters;
 pub mod history;
@@ -263,6 +264,27 @@ impl Store {
             .ok()
             .and_then(|c| c.get_string(key).ok())
             .filter(|s| !s.is_empty())
+    }
+
+    /// Create `refs/heads/<branch>` at `target` if no such branch exists (compare-and-swap
+    /// against "absent"): true when this call created it, false when it was there already.
+    pub fn create_branch(&self, branch: &str, target: Oid, log: &str) -> Result<bool> {
+        let name = format!("refs/heads/{branch}");
+        match self.repo.reference(&name, target, false, log) {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == ErrorCode::Exists => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Make `branch` track `remote`'s branch of the same name (`branch.<b>.remote` and
+    /// `.merge`, as `git branch <b> <remote>/<b>` does); best effort.
+    pub fn set_upstream(&self, branch: &str, remote: &str) {
+        let _ = self.set_config_string(&format!("branch.{branch}.remote"), remote);
+        let _ = self.set_config_string(
+            &format!("branch.{branch}.merge"),
+            &format!("refs/heads/{branch}"),
+        );
     }
 
     /// Set a value in the repository's own git config.

@@ -20,6 +20,8 @@ mod gitindex;
 mod graph_props;
 mod layouts;
 mod lookup;
+mod loop_e2e;
+mod loop_rules;
 mod planning;
 mod review;
 mod scale;
