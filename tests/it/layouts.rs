@@ -617,7 +617,10 @@ fn init_in_a_crlf_checkout_with_a_split_index_writes_files_as_git_would() {
     };
     assert_clean(&s, "init");
     let config = std::fs::read(s.checkout.join(".work/config.yaml")).expect("config");
-    assert!(config.windows(2).any(|w| w == b"\r\n"), "CRLF as git writes it");
+    assert!(
+        config.windows(2).any(|w| w == b"\r\n"),
+        "CRLF as git writes it"
+    );
     let want = git_bytes(
         &s.r,
         &s.checkout,
