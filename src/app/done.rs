@@ -104,10 +104,16 @@ pub fn judged(ws: &Workspace, rev: Option<&str>) -> Result<Judged> {
     })
 }
 
-/// Artifacts that are not a non-empty file in `commit`'s tree.
+/// Artifacts that are not a non-empty regular file in `commit`'s tree. A path that is not
+/// repository-relative (absolute, `..`, into `.git`) never counts, and neither does a
+/// symbolic link: nothing outside the repository is evidence.
 pub fn missing_artifacts(store: &Store, t: &Ticket, commit: Oid) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for a in &t.artifacts {
+        if crate::model::ticket::path_problem(a).is_some() {
+            out.push(a.clone());
+            continue;
+        }
         let path = a.trim().trim_start_matches("./");
         let present = match store.blob_at(commit, path) {
             Ok(Some(blob)) => !store.read_blob(blob)?.is_empty(),
@@ -163,7 +169,9 @@ fn evidence(ws: &Workspace, snap: &Snapshot, t: &Ticket, judged: &Judged) -> Res
     Ok(Evidence { problems, hints })
 }
 
-/// Unchecked acceptance-criteria items of a ticket file, as `line: text` (file line numbers).
+/// Unchecked acceptance-criteria items of a ticket file, as `line: text` (file line numbers):
+/// the items under every heading named Acceptance Criteria, so that a second such heading (in
+/// a description, say) can never hide the real ones.
 pub fn unchecked_criteria(text: &str) -> Vec<(usize, String)> {
     criteria::unticked(text)
         .into_iter()
@@ -174,7 +182,7 @@ pub fn unchecked_criteria(text: &str) -> Vec<(usize, String)> {
 /// Append a `## Progress` entry to a ticket file's text.
 fn with_progress(text: &str, entry: &str) -> Result<String> {
     let split = frontmatter::split(text).map_err(|e| Error::invalid(e.to_string()))?;
-    let body = markdown::append_to_section(split.body, "Progress", 2, entry);
+    let body = markdown::append_to_wt_section(split.body, crate::model::journal::PROGRESS, entry);
     Ok(format!("{}{}", &text[..split.body_offset], body))
 }
 

@@ -23,6 +23,7 @@ pub mod init;
 pub mod log;
 pub mod new;
 pub mod onboarding;
+pub mod paths;
 pub mod plan;
 pub mod progress;
 pub mod read;
@@ -48,7 +49,11 @@ pub fn agent_name(ws: &crate::store::Store, explicit: Option<&str>) -> Result<St
         .or_else(|| ws.config_string("user.name"))
         .map(|s| s.trim().to_string());
     match name {
-        Some(n) if n.contains('\n') => Err(Error::invalid("agent name must be one line")),
+        Some(n) if crate::model::text::first_unsafe(&n).is_some() => Err(Error::invalid(format!(
+            "agent name `{}` contains a control character",
+            crate::model::text::escape_line(&n)
+        ))
+        .with_hint("an agent name is one line of printable text")),
         Some(n) => Ok(n),
         None => Err(Error::invalid("who is acting? no agent name")
             .with_hint("pass --agent NAME, set WT_AGENT, or set git config user.name")),

@@ -74,8 +74,17 @@ pub fn prepare(
     if title.is_empty() {
         return Err(Error::invalid("a ticket needs a title"));
     }
+    check_text_fields(spec)?;
     // Every field the template sets is the default; what the spec gives wins.
     let defaults = templates::defaults(template, kind)?;
+    // What the template gives is held to the same rules as what is given.
+    check_text_fields(&NewSpec {
+        title: title.to_string(),
+        labels: Some(defaults.labels.clone()),
+        files: Some(defaults.files.clone()),
+        artifacts: Some(defaults.artifacts.clone()),
+        ..NewSpec::default()
+    })?;
     let priority = spec.priority.unwrap_or(defaults.priority);
     if priority > MAX_PRIORITY {
         return Err(Error::invalid(format!(
@@ -126,7 +135,14 @@ pub fn prepare(
     vars.insert("title", title.to_string());
     vars.insert("id", id.to_string());
     vars.insert("kind", kind.as_str().to_string());
-    vars.insert("description", spec.description.clone().unwrap_or_default());
+    // The description goes under `## Description`: its own headings are pushed down to level 3
+    // or deeper, so that none of them can stand in for a section of wt's (`## Acceptance
+    // Criteria`, `## Amendments`, `## Progress`; see docs/tickets.md).
+    let description = spec.description.as_deref().unwrap_or_default();
+    vars.insert(
+        "description",
+        crate::model::journal::demote_headings(description, 3),
+    );
     let mut fields = fields;
     if let Some(o) = spec.order {
         fields.push(("order", Value::Int(i64::from(o))));
@@ -139,6 +155,48 @@ pub fn prepare(
         .with_hint(format!("fix {}", templates::path(kind)))
     })?;
     Ok(Prepared { ticket, text })
+}
+
+/// Refuse what would make the new ticket unsafe to print or to follow: a title or label with
+/// a control character, a `files`/`artifacts` path that is not repository-relative. (Where
+/// the paths lead in the working tree is checked by [`check_paths`].)
+pub fn check_text_fields(spec: &NewSpec) -> Result<()> {
+    use crate::model::text::{code_point, escape_line, first_unsafe};
+    let fields = std::iter::once(("title", spec.title.as_str()))
+        .chain(spec.labels.iter().flatten().map(|l| ("label", l.as_str())));
+    for (what, value) in fields {
+        if let Some(c) = first_unsafe(value) {
+            return Err(Error::invalid(format!(
+                "the {what} `{}` contains the control character {}",
+                escape_line(value),
+                code_point(c)
+            ))
+            .with_hint(format!(
+                "a {what} is one line of printable text: remove the character"
+            )));
+        }
+    }
+    super::paths::check_field(None, "files", spec.files.as_deref().unwrap_or_default())?;
+    super::paths::check_field(
+        None,
+        "artifacts",
+        spec.artifacts.as_deref().unwrap_or_default(),
+    )
+}
+
+/// Refuse `files`/`artifacts` of `spec` that lead outside the working tree of `ws` (through
+/// a symbolic link) or into `.git`.
+pub fn check_paths(ws: &Workspace, spec: &NewSpec) -> Result<()> {
+    super::paths::check_field(
+        ws.workdir(),
+        "files",
+        spec.files.as_deref().unwrap_or_default(),
+    )?;
+    super::paths::check_field(
+        ws.workdir(),
+        "artifacts",
+        spec.artifacts.as_deref().unwrap_or_default(),
+    )
 }
 
 /// Check that `parent` may hold a ticket of `kind`.
@@ -161,6 +219,8 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
     let kind = spec
         .kind
         .ok_or_else(|| Error::invalid("which kind? phase-spec, job or task"))?;
+    check_text_fields(spec)?;
+    check_paths(ws, spec)?;
     ws.write(Reads::All, |snap| {
         let parent = match &spec.parent {
             Some(p) => Some(snap.resolve(p)?),

@@ -33,6 +33,21 @@ pub struct ListReport {
 /// ([`crate::schedule::order`]).
 pub fn list(ws: &Workspace, filter: &ListFilter) -> Result<Reported<ListReport>> {
     let mut snap = ws.snapshot()?;
+    // Tickets that share an ID are listed, and named on stderr: wt refuses them until fixed.
+    let duplicates: Vec<String> = crate::schedule::graph::duplicate_groups(&snap.tickets)
+        .iter()
+        .map(|g| {
+            let names: Vec<String> = g
+                .iter()
+                .map(|&i| format!("{} in {}", snap.tickets[i].id, snap.tickets[i].path))
+                .collect();
+            format!(
+                "{} tickets share one id (or differ only in case): {}; wt refuses them until all but one get a new id",
+                g.len(),
+                names.join(", ")
+            )
+        })
+        .collect();
     let parent = match &filter.parent {
         Some(p) => Some(snap.resolve(p)?.id.clone()),
         None => None,
@@ -69,7 +84,9 @@ pub fn list(ws: &Workspace, filter: &ListFilter) -> Result<Reported<ListReport>>
             .map(|t| TicketView::owned(t, now))
             .collect(),
     };
-    let out = Reported::new(report).skipping(&snap.problems);
+    let out = Reported::new(report)
+        .skipping(&snap.problems)
+        .warning(duplicates);
     finished_with(snap);
     Ok(out)
 }
@@ -236,7 +253,8 @@ pub struct BlockedTicket {
 #[serde(untagged)]
 pub enum Hold {
     /// A blocker in the dependency graph (`reason`: `dependency`, `unknown_dependency`,
-    /// `ancestor`, `unknown_parent`, `cycle`, `claimed`, `awaiting_approval`).
+    /// `ancestor`, `unknown_parent`, `cycle`, `claimed`, `awaiting_approval`,
+    /// `duplicate_id`, `invalid_parent`, `invalid`).
     Graph(Blocker),
     /// The ticket's claim is stale (`reason`: `stale_claim`).
     Stale(StaleClaim),

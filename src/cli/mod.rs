@@ -1,11 +1,18 @@
 //! Command-line front end: argument parsing, output (text or `--json`) and exit codes.
 //! Each verb lives in `commands/<verb>.rs`: its arguments, one call into [`crate::app`], and
 //! the text rendering of the report that call returns. `--json` prints the report itself.
+//!
+//! Ticket text is hostile: every text this module prints (reports, notes, errors) passes
+//! through [`crate::model::text::escape_text`], so no control character from a ticket reaches
+//! the terminal; renderers escape one-line fields with
+//! [`crate::model::text::escape_line`]. `--json` documents stay exact.
 
 mod commands;
 mod output;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+
+use crate::model::text::escape_text;
 use std::path::PathBuf;
 
 use crate::{Error, ErrorKind};
@@ -258,7 +265,7 @@ pub fn run() -> i32 {
     match result {
         Ok(out) => {
             for n in &out.notes {
-                eprintln!("{n}");
+                eprintln!("{}", escape_text(n));
             }
             if ctx.json {
                 let s = out.doc.json().unwrap_or_else(|_| "null".into());
@@ -269,7 +276,13 @@ pub fn run() -> i32 {
                     if !t.ends_with('\n') && !out.exact {
                         t.push('\n');
                     }
-                    emit(&t);
+                    // A document printed exactly (`wt plan export`) goes to a file or a pipe
+                    // byte for byte; on a terminal it is escaped like every other text.
+                    if out.exact && !std::io::stdout().is_terminal() {
+                        emit(&t);
+                    } else {
+                        emit(&escape_text(&t));
+                    }
                 }
             }
             let code = out.code;
@@ -284,9 +297,9 @@ pub fn run() -> i32 {
 /// Say what went wrong on stderr (and, with `--json`, as the error document on stdout);
 /// returns the exit code.
 fn report_error(e: Error, json: bool) -> i32 {
-    eprintln!("error: {}", e.message);
+    eprintln!("error: {}", escape_text(&e.message));
     if let Some(h) = &e.hint {
-        eprintln!("hint: {h}");
+        eprintln!("hint: {}", escape_text(h));
     }
     let code = exit_code(e.kind);
     if json {

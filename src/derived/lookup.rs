@@ -271,16 +271,18 @@ fn live_schema() -> Option<u64> {
 }
 
 /// Write the lookup for the `.work` tree `work_tree`, whose tickets `graph` was built from.
-/// Not written when two tickets share an ID (the full path reports that). Failures only
-/// cost speed.
+/// Not written when two tickets share an ID, exactly or but for case (the full path refuses
+/// them by name). Failures only cost speed.
 pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
     let (Some(schema), Some(tree)) = (live_schema(), cache::raw(work_tree)) else {
         return;
     };
     let tickets: &[Ticket] = graph.tickets;
-    // The graph indexes the first ticket of an ID; a second one makes ID lookups ambiguous
-    // in ways only the full path explains.
-    if (0..tickets.len()).any(|i| graph.index_of(&tickets[i].id) != Some(i)) {
+    // The graph indexes the first ticket of an ID; a second one (or one differing in case)
+    // makes ID lookups ambiguous in ways only the full path explains.
+    if !graph.duplicates().is_empty()
+        || (0..tickets.len()).any(|i| graph.index_of(&tickets[i].id) != Some(i))
+    {
         return;
     }
     // Ready lists are sorted with this order (a total one: IDs break ties), so the ready

@@ -1,4 +1,4 @@
-//! A ticket's acceptance criteria: the checklist under its `## Acceptance Criteria` heading,
+//! A ticket's acceptance criteria: the checklist under every `Acceptance Criteria` heading,
 //! numbered from 1 in the order written (as `wt show` lists them and `wt tick` takes them),
 //! and ticking them by rewriting only the character between the brackets.
 
@@ -29,7 +29,9 @@ pub fn criteria(text: &str) -> Vec<Criterion> {
     let Ok(split) = frontmatter::split(text) else {
         return Vec::new();
     };
-    markdown::task_items(split.body, Some(CRITERIA_HEADING))
+    // Under every heading of that name: a second one (in a description, say) can only add
+    // boxes to tick, never hide the real ones.
+    markdown::task_items_under_all(split.body, CRITERIA_HEADING)
         .into_iter()
         .enumerate()
         .map(|(k, i)| Criterion {

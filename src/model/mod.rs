@@ -12,6 +12,7 @@ pub mod lease;
 pub mod markdown;
 pub mod merge;
 pub mod templates;
+pub mod text;
 pub mod ticket;
 pub mod ticket_file;
 

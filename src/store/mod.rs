@@ -41,6 +41,30 @@ pub fn branch_name_is_valid(name: &str) -> bool {
 }
 
 use crate::error::{Error, ErrorKind, Result};
+pub use crate::model::ticket_file::EntryKind;
+
+/// A file name that is not UTF-8, readable: its invalid bytes as `\xNN`.
+fn escaped_name(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// What a tree entry is, by its mode.
+fn entry_kind(e: &git2::TreeEntry<'_>) -> EntryKind {
+    match e.filemode() {
+        0o100644 | 0o100755 | 0o100664 => EntryKind::File,
+        0o040000 => EntryKind::Tree,
+        0o120000 => EntryKind::Symlink,
+        0o160000 => EntryKind::Gitlink,
+        _ => EntryKind::Other,
+    }
+}
 
 /// One change to a file in the state branch's tree.
 #[derive(Debug, Clone)]
@@ -326,7 +350,9 @@ impl Store {
                     let sub = self.repo.find_tree(e.id())?;
                     self.walk(&sub, &path, out)?;
                 }
-                Some(ObjectType::Blob) => out.push(Entry { path, oid: e.id() }),
+                Some(ObjectType::Blob) if entry_kind(&e) == EntryKind::File => {
+                    out.push(Entry { path, oid: e.id() })
+                }
                 _ => {}
             }
         }
@@ -352,18 +378,16 @@ impl Store {
             .map(|e| e.id()))
     }
 
-    /// The entries of one tree that wt walks: (name, id, is a tree). Names that are not
-    /// UTF-8 and entries that are neither blobs nor trees (submodules) are left out, as in
-    /// [`Store::work_entries`].
-    pub fn tree_entries(&self, tree: Oid) -> Result<Vec<(String, Oid, bool)>> {
+    /// The entries of one tree that wt walks: (name, id, what it is). A name that is not
+    /// UTF-8 is given with its stray bytes as `\xNN`, as [`EntryKind::NotUtf8`] whatever the
+    /// entry is.
+    pub fn tree_entries(&self, tree: Oid) -> Result<Vec<(String, Oid, EntryKind)>> {
         let tree = self.repo.find_tree(tree)?;
         let mut out = Vec::with_capacity(tree.len());
         for e in tree.iter() {
-            let Ok(name) = e.name() else { continue };
-            match e.kind() {
-                Some(ObjectType::Tree) => out.push((name.to_string(), e.id(), true)),
-                Some(ObjectType::Blob) => out.push((name.to_string(), e.id(), false)),
-                _ => {}
+            match e.name() {
+                Ok(name) => out.push((name.to_string(), e.id(), entry_kind(&e))),
+                Err(_) => out.push((escaped_name(e.name_bytes()), e.id(), EntryKind::NotUtf8)),
             }
         }
         Ok(out)
@@ -397,11 +421,12 @@ impl Store {
         self.blob_in(self.repo.find_commit(commit)?.tree_id(), path)
     }
 
-    /// The blob at `path` in the root tree `root`, if there is one.
+    /// The regular file at `path` in the root tree `root`, if there is one (a symbolic link
+    /// or a submodule there counts as none: wt never reads through them).
     pub fn blob_in(&self, root: Oid, path: &str) -> Result<Option<Oid>> {
         let tree = self.repo.find_tree(root)?;
         match tree.get_path(Path::new(path)) {
-            Ok(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(e.id())),
+            Ok(e) if entry_kind(&e) == EntryKind::File => Ok(Some(e.id())),
             Ok(_) => Ok(None),
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
@@ -575,6 +600,10 @@ impl Store {
         old: &[(String, Option<Oid>)],
     ) -> Result<()> {
         let paths: Vec<&str> = old.iter().map(|(p, _)| p.as_str()).collect();
+        // A link on the way to any of the files refuses before anything is read.
+        for p in &paths {
+            no_link_on_the_way(checkout, p)?;
+        }
         let states = self.checkout_files(checkout, &paths)?;
         for ((path, old_oid), st) in old.iter().zip(states) {
             let what = if !st.left_out && st.on_disk != *old_oid {
@@ -688,7 +717,7 @@ impl Store {
                     written
                 };
                 let failed = |e: Error| Failure::Failed(e.message);
-                if layout.convert {
+                if layout.convert && !shown.is_empty() {
                     let all = !layout.sparse;
                     for (temp, path) in cli::checkout_temp(git_dir, checkout, &shown, all)? {
                         let bytes = fs::read(&temp);
@@ -737,6 +766,10 @@ impl Store {
     /// Bring `checkout`'s copies of exactly the edited files, and their index entries, up
     /// to date with what was just committed. Returns a warning when the index stayed locked.
     pub fn update_checkout(&self, checkout: &Checkout, edits: &[Edit]) -> Result<Option<String>> {
+        // A link on the way to any file refuses the whole update before one is touched.
+        for e in edits {
+            no_link_on_the_way(checkout, e.path())?;
+        }
         if self.update_needs_git(checkout, edits)? {
             return self.update_checkout_via_git(checkout, edits);
         }
@@ -908,7 +941,7 @@ fn commit_cas_in(
         };
         changes.push((e.path().split('/').collect(), oid));
     }
-    let tree_id = apply(repo, base.as_ref(), &changes)?
+    let tree_id = apply(repo, base.as_ref(), "", &changes)?
         .map(Ok)
         .unwrap_or_else(|| repo.treebuilder(None)?.write())?;
     let tree = repo.find_tree(tree_id)?;
@@ -946,19 +979,55 @@ fn commit_cas_in(
     }
 }
 
+/// The refusal for a commit that would replace or write through an entry wt did not create:
+/// `path` is a symbolic link, a submodule or a folder (or a file where a folder must go).
+fn not_a_place_for(path: &str, what: EntryKind, needed: &str) -> Error {
+    let is = match what {
+        EntryKind::Symlink => "a symbolic link",
+        EntryKind::Gitlink => "a submodule (gitlink)",
+        EntryKind::Tree => "a folder",
+        EntryKind::File => "a file",
+        EntryKind::NotUtf8 | EntryKind::Other => "an entry wt does not know",
+    };
+    Error::refused(format!(
+        "refusing to change the state branch: {path} is {is} where wt needs {needed}; wt never writes through or replaces an entry it did not create"
+    ))
+    .with_hint(format!(
+        "remove or rename {path} on the state branch (`git rm`), then retry; `wt check` lists such entries"
+    ))
+}
+
 /// Apply `changes` (path components → new blob or deletion) to `base`, recursively,
-/// rebuilding only the trees along changed paths. Returns None for an empty tree.
+/// rebuilding only the trees along changed paths. Returns None for an empty tree. Refuses a
+/// change whose path runs through, or lands on, anything but folders and regular files.
 fn apply(
     repo: &Repository,
     base: Option<&Tree<'_>>,
+    prefix: &str,
     changes: &[PathChange<'_>],
 ) -> Result<Option<Oid>> {
     let mut builder = repo.treebuilder(base)?;
     let mut groups: BTreeMap<&str, Vec<PathChange<'_>>> = BTreeMap::new();
+    let full = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}/{name}")
+        }
+    };
     for (parts, oid) in changes {
         let Some((first, rest)) = parts.split_first() else {
             continue;
         };
+        if let Some(e) = builder.get(first)? {
+            let kind = entry_kind(&e);
+            if rest.is_empty() && kind != EntryKind::File {
+                return Err(not_a_place_for(&full(first), kind, "a ticket file"));
+            }
+            if !rest.is_empty() && kind != EntryKind::Tree {
+                return Err(not_a_place_for(&full(first), kind, "a folder"));
+            }
+        }
         if rest.is_empty() {
             match oid {
                 Some(o) => {
@@ -979,7 +1048,7 @@ fn apply(
             Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
             _ => None,
         };
-        match apply(repo, sub_base.as_ref(), &sub)? {
+        match apply(repo, sub_base.as_ref(), &full(name), &sub)? {
             Some(id) => {
                 builder.insert(name, id, 0o040000)?;
             }
@@ -1040,6 +1109,52 @@ fn honour_git_config_env() {
             let _ = unsafe { git2::opts::set_search_path(level, nowhere) };
         }
     });
+}
+
+/// `rel` (a `.work/` path) inside the checkout `root`, after making sure that no part of it
+/// below `root` — `.work`, a folder, the file itself — is a symbolic link: wt never reads or
+/// writes through a link in a working tree.
+pub fn no_link_on_the_way(root: &Path, rel: &str) -> Result<PathBuf> {
+    let mut at = root.to_path_buf();
+    let mut shown = String::new();
+    let last = rel.split('/').count();
+    for (k, part) in rel.split('/').enumerate() {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err(Error::internal(format!("not a plain relative path: {rel}")));
+        }
+        at.push(part);
+        if !shown.is_empty() {
+            shown.push('/');
+        }
+        shown.push_str(part);
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Error::refused(format!(
+                    "refusing to touch {rel} in {}: {shown} is a symbolic link, and wt never reads or writes through a link under .work/",
+                    root.display()
+                ))
+                .with_hint(format!(
+                    "remove the link (`git -C {} rm {shown}`, or `rm` if it is not tracked) and run `wt doctor`",
+                    root.display()
+                )))
+            }
+            Ok(m) if k + 1 < last && !m.is_dir() => {
+                return Err(Error::refused(format!(
+                    "refusing to touch {rel} in {}: {shown} is not a folder",
+                    root.display()
+                ))
+                .with_hint(format!(
+                    "move {shown} out of the way in {} (wt never replaces what it did not write)",
+                    root.display()
+                )))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(root.join(rel))
 }
 
 /// Write a file by writing a temporary sibling and renaming it over the target.

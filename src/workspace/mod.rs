@@ -38,7 +38,9 @@ pub struct Snapshot {
     pub tickets: Vec<Ticket>,
     /// Ticket files that could not be read, with file, line and hint.
     pub problems: Vec<Problem>,
-    /// Every blob under `.work/` by path (fast hashing: 10,000 short keys per load).
+    /// Every regular file under `.work/` by path (fast hashing: 10,000 short keys per load).
+    /// Symbolic links, submodules and names that are not UTF-8 are not here: they are in
+    /// `problems`.
     pub blobs: rustc_hash::FxHashMap<String, Oid>,
     /// Per ticket path, frontmatter keys wt does not know, with their lines (`wt check`).
     pub unknown_fields: HashMap<String, Vec<(String, usize)>>,
@@ -98,8 +100,33 @@ struct Partial {
 }
 
 impl Snapshot {
+    /// The ticket an ID or unique prefix names. When none does but a file that could not be
+    /// read is named like it, the error says what is wrong with that file, and where.
     pub fn resolve(&self, query: &str) -> Result<&Ticket> {
-        crate::model::id::resolve(&self.tickets, query)
+        crate::model::id::resolve(&self.tickets, query).map_err(|e| {
+            let q = query.trim();
+            let unreadable = (e.kind == crate::error::ErrorKind::NotFound && !q.is_empty())
+                .then(|| {
+                    self.problems.iter().find(|p| {
+                        let name = p.path.rsplit('/').next().unwrap_or(&p.path);
+                        name.get(..q.len())
+                            .is_some_and(|head| head.eq_ignore_ascii_case(q))
+                    })
+                })
+                .flatten();
+            match unreadable {
+                Some(p) => {
+                    Error::invalid(format!(
+                        "{q} cannot be read: {}:{}: {}",
+                        p.path, p.line, p.message
+                    ))
+                    .with_hint(p.hint.clone().unwrap_or_else(|| {
+                        "fix the file; `wt check` lists every problem".to_string()
+                    }))
+                }
+                None => e,
+            }
+        })
     }
     /// The dependency graph of the snapshot's tickets. In a write that started from fewer
     /// tickets this fails with [`Error::needs_every_ticket`], and the write runs again on all.
@@ -219,13 +246,13 @@ impl Message {
         self
     }
     pub fn render(&self) -> String {
-        let mut s = format!("wt: {} {}", self.verb, self.subject);
+        let mut s = format!("wt: {} {}", self.verb, one_line(&self.subject));
         if let Some(a) = &self.agent {
-            s.push_str(&format!(" ({a})"));
+            s.push_str(&format!(" ({})", one_line(a)));
         }
         s.push_str("\n\n");
         if let Some(b) = &self.body {
-            s.push_str(b.trim_end());
+            s.push_str(&crate::model::text::escape_text(b.trim_end()));
             s.push_str("\n\n");
         }
         s.push_str(&format!("Wt-Verb: {}\n", self.verb));
@@ -245,8 +272,10 @@ impl Message {
     }
 }
 
+/// `s` on one line of a commit message: line breaks become spaces, other control characters
+/// are escaped (git cannot store a NUL, and `git log` would pass the rest to a terminal).
 fn one_line(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    crate::model::text::escape_line(&s.replace(['\n', '\r'], " ")).into_owned()
 }
 
 /// A ticket title as it appears in a commit subject.
@@ -686,6 +715,11 @@ pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Resu
         .into_iter()
         .filter_map(|e| {
             let mut ticket = None;
+            // A link, a submodule, a name that is not UTF-8: never read, reported.
+            if let Some(p) = crate::model::ticket_file::entry_problem(&e.path, e.kind) {
+                problems.push(p);
+                return None;
+            }
             if e.path == CONFIG_PATH {
                 config = Some((e.oid, problems.len()));
             } else {

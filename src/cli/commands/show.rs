@@ -17,7 +17,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
 }
 
 fn render_text(r: &ShowReport) -> String {
-    let mut s = format!("{}\n{}", r.ticket.path, r.text);
+    // The path is one line whatever its name holds; the file keeps its line breaks.
+    let mut s = format!(
+        "{}\n{}",
+        crate::model::text::escape_line(&r.ticket.path),
+        r.text
+    );
     if !s.ends_with('\n') {
         s.push('\n');
     }
