@@ -35,7 +35,7 @@ use crate::schedule::graph::Graph;
 use crate::store::Store;
 
 const LOOKUP_FILE: &str = "lookup.bin";
-const LOOKUP_MAGIC: &[u8; 8] = b"wtlook1\n";
+const LOOKUP_MAGIC: &[u8; 8] = b"wtlook2\n";
 const KEYS_FILE: &str = "lookup.keys";
 /// tree id (20), payload checksum (8), frame checksum (8).
 const FRAME: usize = 36;
@@ -43,8 +43,19 @@ const FRAME: usize = 36;
 const MAX_FRAMES: usize = 1024;
 const KEEP_FRAMES: usize = 64;
 
-/// One ticket as written: ID, path, kind, unblocked, done, open and unclaimed, rank.
-type Row<'a> = (&'a str, &'a str, Kind, bool, bool, bool, u32);
+/// One ticket as written: ID, path, kind, flags ([`UNBLOCKED`], [`DONE`], [`OPEN`],
+/// [`ALIASED`]), rank.
+type Row<'a> = (&'a str, &'a str, Kind, u8, u32);
+
+/// Flag: nothing in the dependency graph blocks the ticket.
+const UNBLOCKED: u8 = 1;
+/// Flag: the ticket is done.
+const DONE: u8 = 2;
+/// Flag: the ticket was open and unclaimed when the lookup was written.
+const OPEN: u8 = 4;
+/// Flag: the ticket has aliases (IDs from the tracker it was imported from). A query that is
+/// not an exact ID may name one of them, which only the full path knows.
+const ALIASED: u8 = 8;
 
 /// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
 struct Rec<'a> {
@@ -55,6 +66,8 @@ struct Rec<'a> {
     done: bool,
     /// Open and unclaimed when the lookup was written.
     open: bool,
+    /// Has aliases.
+    aliased: bool,
     /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
     rank: u32,
 }
@@ -63,14 +76,14 @@ struct Rec<'a> {
 /// (u32), then per ticket in walk order: the ID (u8
 /// length, bytes), the path as the number of bytes it shares with the previous ticket's
 /// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8: 1 unblocked,
-/// 2 done, 4 open and unclaimed) and the rank (u32). Read in place, without allocating per
+/// 2 done, 4 open and unclaimed, 8 aliased) and the rank (u32). Read in place, without allocating per
 /// ticket.
 fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(24 + recs.len() * 64);
     out.extend_from_slice(tree);
     out.extend_from_slice(&u32::try_from(recs.len()).ok()?.to_le_bytes());
     let mut prev: &str = "";
-    for (id, path, kind, unblocked, done, open, rank) in recs {
+    for (id, path, kind, flags, rank) in recs {
         let shared = prev
             .bytes()
             .zip(path.bytes())
@@ -92,7 +105,7 @@ fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
             Kind::Job => 1,
             Kind::Task => 2,
         });
-        out.push(u8::from(*unblocked) | (u8::from(*done) << 1) | (u8::from(*open) << 2));
+        out.push(*flags);
         out.extend_from_slice(&rank.to_le_bytes());
         prev = path;
     }
@@ -133,16 +146,17 @@ fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Opt
             _ => return None,
         };
         let flags = take(1)?[0];
-        if flags > 7 {
+        if flags > (UNBLOCKED | DONE | OPEN | ALIASED) {
             return None;
         }
         let rank = u32::from_le_bytes(take(4)?.try_into().ok()?);
         let rec = Rec {
             id,
             kind,
-            unblocked: flags & 1 != 0,
-            done: flags & 2 != 0,
-            open: flags & 4 != 0,
+            unblocked: flags & UNBLOCKED != 0,
+            done: flags & DONE != 0,
+            open: flags & OPEN != 0,
+            aliased: flags & ALIASED != 0,
             rank,
         };
         if f(&rec, &path) {
@@ -271,15 +285,17 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            (
-                t.id.as_str(),
-                t.path.as_str(),
-                t.kind,
-                graph.unblocked(i),
-                t.status == crate::model::ticket::Status::Done,
-                t.status == crate::model::ticket::Status::Open && t.claimed_by.is_none(),
-                rank[i],
-            )
+            let open =
+                t.status == crate::model::ticket::Status::Open && t.claimed_by.is_none();
+            let flags = if graph.unblocked(i) { UNBLOCKED } else { 0 }
+                | if t.status == crate::model::ticket::Status::Done {
+                    DONE
+                } else {
+                    0
+                }
+                | if open { OPEN } else { 0 }
+                | if t.aliases.is_empty() { 0 } else { ALIASED };
+            (t.id.as_str(), t.path.as_str(), t.kind, flags, rank[i])
         })
         .collect();
     let Some(payload) = encode(&tree, &recs) else {
@@ -339,11 +355,18 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     if hit.is_some() {
         return hit;
     }
+    // Not an exact ID: with aliases in the tree, the query may be one (the full path
+    // resolves those, see crate::model::id::resolve).
     let mut ids: Vec<&str> = Vec::new();
+    let mut aliased = false;
     scan(payload, |r, _| {
         ids.push(r.id);
+        aliased |= r.aliased;
         false
     })?;
+    if aliased {
+        return None;
+    }
     let want = crate::model::id::resolve_position(ids.iter().copied(), query).ok()?;
     let mut n = 0;
     scan(payload, |r, path| {
@@ -430,36 +453,28 @@ mod tests {
                 "P-aaaa0001",
                 ".work/P-aaaa0001-phase.md",
                 Kind::PhaseSpec,
-                true,
-                false,
-                true,
+                UNBLOCKED | OPEN,
                 2,
             ),
             (
                 "J-bbbb0002",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job.md",
                 Kind::Job,
-                false,
-                false,
-                false,
+                0,
                 0,
             ),
             (
                 "T-cccc0003",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0003-é.md",
                 Kind::Task,
-                true,
-                true,
-                false,
+                UNBLOCKED | DONE,
                 1,
             ),
             (
                 "T-cccc0004",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0004-ü.md",
                 Kind::Task,
-                true,
-                false,
-                true,
+                UNBLOCKED | OPEN | ALIASED,
                 3,
             ),
         ]
@@ -472,21 +487,17 @@ mod tests {
         assert_eq!(written_for(&bytes), Some(TREE));
         let mut got = Vec::new();
         scan(&bytes, |r, path| {
-            got.push((
-                r.id.to_string(),
-                path.to_string(),
-                r.kind,
-                r.unblocked,
-                r.done,
-                r.open,
-                r.rank,
-            ));
+            let flags = if r.unblocked { UNBLOCKED } else { 0 }
+                | if r.done { DONE } else { 0 }
+                | if r.open { OPEN } else { 0 }
+                | if r.aliased { ALIASED } else { 0 };
+            got.push((r.id.to_string(), path.to_string(), r.kind, flags, r.rank));
             false
         })
         .expect("scan");
         let want: Vec<_> = recs
             .iter()
-            .map(|(i, p, k, u, d, o, r)| (i.to_string(), p.to_string(), *k, *u, *d, *o, *r))
+            .map(|(i, p, k, f, r)| (i.to_string(), p.to_string(), *k, *f, *r))
             .collect();
         assert_eq!(got, want);
         // Prefix-compressed: past the tree id and count, smaller than the paths alone.
