@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod frontmatter;
 pub mod id;
+pub mod import_from;
 pub mod item;
 pub mod journal;
 pub mod lease;

@@ -805,6 +805,7 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
                 body: Some(body_with_marker(&n.text, n.file.as_deref())),
                 description: None,
                 extra,
+                ..Item::default()
             }
         })
         .collect()
