@@ -485,6 +485,7 @@ fn plan(
             });
         }
     }
+    notes.sort_by_key(|n| n.kind);
     let mut note_counts: BTreeMap<NoteKind, usize> = BTreeMap::new();
     for n in &notes {
         *note_counts.entry(n.kind).or_insert(0) += 1;

@@ -140,7 +140,7 @@ fn render_from(r: &ForeignImportReport, source: &str) -> String {
         let counts: Vec<String> = r
             .note_counts
             .iter()
-            .map(|(k, n)| format!("{} {n}", serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()))
+            .map(|(k, n)| format!("{} {n}", k.as_str()))
             .collect();
         let _ = writeln!(
             s,

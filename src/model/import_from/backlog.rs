@@ -189,13 +189,15 @@ pub fn read(files: &[SourceFile]) -> (Read, Names) {
         prefix: prefix.clone(),
         by_number: HashMap::new(),
     };
-    for file in files {
-        if !file.path.ends_with(".md") {
-            continue;
-        }
-        let Some(area) = area(&file.path) else {
-            continue;
-        };
+    // As Backlog.md reads them: active tasks first, then completed ones (the first of two
+    // tasks with one ID is the one references mean), then drafts and the archive.
+    let mut tasks: Vec<(Area, &SourceFile)> = files
+        .iter()
+        .filter(|f| f.path.ends_with(".md"))
+        .filter_map(|f| area(&f.path).map(|a| (a, f)))
+        .collect();
+    tasks.sort_by(|a, b| (a.0 as u8, &a.1.path).cmp(&(b.0 as u8, &b.1.path)));
+    for (area, file) in tasks {
         if let Some(f) = task(file, area, &statuses, &mut r.notes) {
             if area != Area::Drafts {
                 if let Some((_, n)) = split_id(&f.id) {
@@ -272,7 +274,7 @@ fn frontmatter(yaml: &str, origin: &str, notes: &mut Vec<Note>) -> Map<String, V
     notes.push(Note {
         key: origin.to_string(),
         kind: NoteKind::LenientFrontmatter,
-        message: format!("{origin}: frontmatter is not YAML: read line by line"),
+        message: "frontmatter is not YAML: read line by line".into(),
     });
     text::lenient_fields(yaml)
         .into_iter()
@@ -291,7 +293,7 @@ fn task(file: &SourceFile, area: Area, statuses: &[String], notes: &mut Vec<Note
         notes.push(Note {
             key: file.path.clone(),
             kind: NoteKind::Unreadable,
-            message: format!("{}: no frontmatter: skipped", file.path),
+            message: "no frontmatter: skipped".into(),
         });
         return None;
     };

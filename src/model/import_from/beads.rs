@@ -61,7 +61,7 @@ pub fn read(files: &[SourceFile]) -> Read {
                 Err(e) => r.notes.push(Note {
                     key: origin.clone(),
                     kind: NoteKind::Unreadable,
-                    message: format!("{origin}: not a JSON object ({e}): skipped"),
+                    message: format!("not a JSON object ({e}): skipped"),
                 }),
             }
         }
@@ -74,7 +74,7 @@ fn issue(mut obj: Map<String, Value>, origin: &str, notes: &mut Vec<Note>) -> Op
         notes.push(Note {
             key: origin.to_string(),
             kind: NoteKind::Unreadable,
-            message: format!("{origin}: an issue without an id: skipped"),
+            message: "an issue without an id: skipped".into(),
         });
         return None;
     };

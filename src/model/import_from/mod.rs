@@ -158,6 +158,29 @@ pub enum NoteKind {
     KindKept,
 }
 
+impl NoteKind {
+    /// The name `--json` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteKind::Unreadable => "unreadable",
+            NoteKind::LenientFrontmatter => "lenient_frontmatter",
+            NoteKind::DuplicateId => "duplicate_id",
+            NoteKind::Deleted => "deleted",
+            NoteKind::UnknownDependency => "unknown_dependency",
+            NoteKind::OldPrefix => "old_prefix",
+            NoteKind::UnknownParent => "unknown_parent",
+            NoteKind::ParentDropped => "parent_dropped",
+            NoteKind::Flattened => "flattened",
+            NoteKind::Cycle => "cycle",
+            NoteKind::UnknownStatus => "unknown_status",
+            NoteKind::NoTitle => "no_title",
+            NoteKind::OutOfRange => "out_of_range",
+            NoteKind::NotInSource => "not_in_source",
+            NoteKind::KindKept => "kind_kept",
+        }
+    }
+}
+
 /// An item as its tracker has it, before it is mapped onto a ticket.
 #[derive(Debug, Clone, Default)]
 pub struct Foreign {
@@ -750,6 +773,13 @@ mod tests {
         });
         assert_eq!(c.items[1].parent, None);
         assert_eq!(notes[0].kind, NoteKind::KindKept);
+    }
+
+    #[test]
+    fn note_kind_names_are_the_json_names() {
+        for k in [NoteKind::Unreadable, NoteKind::OldPrefix, NoteKind::KindKept, NoteKind::NotInSource] {
+            assert_eq!(serde_json::to_value(k).ok(), Some(serde_json::Value::from(k.as_str())));
+        }
     }
 
     #[test]

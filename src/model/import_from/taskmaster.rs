@@ -55,7 +55,7 @@ pub fn read(files: &[SourceFile]) -> Read {
                 r.notes.push(Note {
                     key: file.path.clone(),
                     kind: NoteKind::Unreadable,
-                    message: format!("{}: not JSON ({e}): nothing imported from it", file.path),
+                    message: format!("not JSON ({e}): nothing imported from it"),
                 });
                 continue;
             }
@@ -64,7 +64,7 @@ pub fn read(files: &[SourceFile]) -> Read {
             r.notes.push(Note {
                 key: file.path.clone(),
                 kind: NoteKind::Unreadable,
-                message: format!("{}: not a JSON object: nothing imported", file.path),
+                message: "not a JSON object: nothing imported".into(),
             });
             continue;
         };
@@ -78,7 +78,7 @@ pub fn read(files: &[SourceFile]) -> Read {
                 _ => r.notes.push(Note {
                     key: name.clone(),
                     kind: NoteKind::Unreadable,
-                    message: format!("{}: `{name}` is not a tag with tasks: skipped", file.path),
+                    message: format!("{}: not a tag with tasks: skipped", file.path),
                 }),
             }
         }
@@ -93,7 +93,7 @@ fn tag(r: &mut Read, path: &str, tag: &str, tasks: &[Value]) {
             r.notes.push(Note {
                 key: format!("{tag}[{n}]"),
                 kind: NoteKind::Unreadable,
-                message: format!("{path}: tag {tag}, task {n} is not an object: skipped"),
+                message: format!("{path}: not an object: skipped"),
             });
             continue;
         };
@@ -101,13 +101,13 @@ fn tag(r: &mut Read, path: &str, tag: &str, tasks: &[Value]) {
             r.notes.push(Note {
                 key: format!("{tag}[{n}]"),
                 kind: NoteKind::Unreadable,
-                message: format!("{path}: tag {tag}, task {n} has no id: skipped"),
+                message: format!("{path}: a task without an id: skipped"),
             });
             continue;
         };
         let mut obj = obj.clone();
         let subtasks = obj.remove("subtasks");
-        let origin = format!("{path}: tag {tag}, task {id}");
+        let origin = format!("{path}: tag {tag}, tasks[{n}] (id {id})");
         let deps = |d: &str| format!("{tag}:{d}");
         let f = item(&tag, &id, None, obj, &origin, &deps, &mut r.notes);
         r.items.push(f);
@@ -121,7 +121,7 @@ fn tag(r: &mut Read, path: &str, tag: &str, tasks: &[Value]) {
                         r.notes.push(Note {
                             key: format!("{tag}:{id}[{k}]"),
                             kind: NoteKind::Unreadable,
-                            message: format!("{origin}: subtask {k} has no id: skipped"),
+                            message: format!("{origin}: a subtask without an id: skipped"),
                         });
                         continue;
                     };
@@ -130,7 +130,7 @@ fn tag(r: &mut Read, path: &str, tag: &str, tasks: &[Value]) {
                     let mut sobj = sobj.clone();
                     sobj.remove("parentId");
                     sobj.remove("subtasks");
-                    let sorigin = format!("{path}: tag {tag}, subtask {id}.{sid}");
+                    let sorigin = format!("{path}: tag {tag}, tasks[{n}].subtasks[{k}] (id {id}.{sid})");
                     let sdeps = |d: &str| {
                         if d.contains('.') {
                             format!("{tag}:{d}")

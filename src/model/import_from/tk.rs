@@ -42,7 +42,7 @@ pub fn read(files: &[SourceFile]) -> Read {
             r.notes.push(Note {
                 key: file.path.clone(),
                 kind: NoteKind::Unreadable,
-                message: format!("{}: no frontmatter: skipped", file.path),
+                message: "no frontmatter: skipped".into(),
             });
             continue;
         };
