@@ -471,10 +471,18 @@ fn plan(
             if !ours {
                 continue;
             }
-            let named: Vec<String> = c
+            let mut named: Vec<String> = c
                 .iter()
                 .map(|id| by_id.get(id.as_str()).map_or(id.clone(), |t| original(t)))
                 .collect();
+            // Start at the smallest original ID, so the same cycle reads the same each time.
+            named.pop();
+            if let Some(m) = (0..named.len()).min_by(|&a, &b| named[a].cmp(&named[b])) {
+                named.rotate_left(m);
+            }
+            if let Some(f) = named.first().cloned() {
+                named.push(f);
+            }
             notes.push(Note {
                 key: named.first().cloned().unwrap_or_default(),
                 kind: NoteKind::Cycle,

@@ -18,6 +18,7 @@ mod fixtures;
 mod git_safety;
 mod gitindex;
 mod graph_props;
+mod importing;
 mod lookup;
 mod planning;
 mod review;

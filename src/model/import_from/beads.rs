@@ -51,15 +51,15 @@ pub fn read(files: &[SourceFile]) -> Read {
             if l.trim().is_empty() {
                 continue;
             }
-            let origin = format!("{}:{}", f.path, n + 1);
+            let place = format!("{}:{}", f.path, n + 1);
             match serde_json::from_str::<Map<String, Value>>(l) {
                 Ok(obj) => {
-                    if let Some(item) = issue(obj, &origin, &mut r.notes) {
+                    if let Some(item) = issue(obj, &f.path, &place, &mut r.notes) {
                         r.items.push(item);
                     }
                 }
                 Err(e) => r.notes.push(Note {
-                    key: origin.clone(),
+                    key: place.clone(),
                     kind: NoteKind::Unreadable,
                     message: format!("not a JSON object ({e}): skipped"),
                 }),
@@ -69,10 +69,15 @@ pub fn read(files: &[SourceFile]) -> Read {
     r
 }
 
-fn issue(mut obj: Map<String, Value>, origin: &str, notes: &mut Vec<Note>) -> Option<Foreign> {
+fn issue(
+    mut obj: Map<String, Value>,
+    origin: &str,
+    place: &str,
+    notes: &mut Vec<Note>,
+) -> Option<Foreign> {
     let Some(id) = string(obj.get("id")).map(|s| text::line(&s)) else {
         notes.push(Note {
-            key: origin.to_string(),
+            key: place.to_string(),
             kind: NoteKind::Unreadable,
             message: "an issue without an id: skipped".into(),
         });
@@ -81,6 +86,7 @@ fn issue(mut obj: Map<String, Value>, origin: &str, notes: &mut Vec<Note>) -> Op
     let mut f = Foreign {
         id: id.clone(),
         origin: origin.to_string(),
+        place: place.to_string(),
         ..Foreign::default()
     };
     let status = string(obj.get("status")).unwrap_or_else(|| "open".into());
@@ -88,7 +94,7 @@ fn issue(mut obj: Map<String, Value>, origin: &str, notes: &mut Vec<Note>) -> Op
         notes.push(Note {
             key: id.clone(),
             kind: NoteKind::Deleted,
-            message: format!("{origin}: deleted in beads (tombstone): not imported"),
+            message: format!("{place}: deleted in beads (tombstone): not imported"),
         });
         return None;
     }

@@ -211,8 +211,11 @@ pub struct Foreign {
     pub sections: Vec<(String, String)>,
     /// Fields wt has no slot for, by source name: kept in the body's Source section.
     pub extra: Vec<(String, serde_json::Value)>,
-    /// Where it was read (`backlog/tasks/task-1 - A.md`, `.beads/issues.jsonl:12`).
+    /// The file it was read from (`backlog/tasks/task-1 - A.md`), named in the body.
     pub origin: String,
+    /// Where in the file, for messages (`.beads/issues.jsonl:12`); not in the body, so an
+    /// item that only moved within the file is unchanged.
+    pub place: String,
 }
 
 impl Foreign {
@@ -289,13 +292,13 @@ pub fn convert(tool: Tool, read: Read, naming: &dyn Naming) -> Converted {
             keys.push(format!("{tool}:{c}"));
             dup_alias.push(None);
         } else {
-            let other = first.get(&c).map_or("", |&j| foreign[j].origin.as_str());
+            let other = first.get(&c).map_or("", |&j| foreign[j].place.as_str());
             notes.push(Note {
                 key: f.id.clone(),
                 kind: NoteKind::DuplicateId,
                 message: format!(
                     "{} has the ID of {other}: imported as {}#{n}; references to {} go to the first",
-                    f.origin, f.id, f.id
+                    f.place, f.id, f.id
                 ),
             });
             keys.push(format!("{tool}:{c}#{n}"));
@@ -406,7 +409,7 @@ pub fn convert(tool: Tool, read: Read, naming: &dyn Naming) -> Converted {
             notes.push(Note {
                 key: f.id.clone(),
                 kind: NoteKind::NoTitle,
-                message: format!("{} has no title: named after its ID", f.origin),
+                message: format!("{} has no title: named after its ID", f.place),
             });
             f.title = format!("{} (no title)", f.id);
         }
@@ -704,6 +707,7 @@ mod tests {
             parent: parent.map(str::to_string),
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
             origin: "test".into(),
+            place: "test".into(),
             ..Foreign::default()
         }
     }

@@ -6,8 +6,9 @@
 //! the same fields; a subtask's ID is its number within its task), and optional
 //! `createdAt`, `updatedAt`, `assignee`, `tags`, `acceptanceCriteria`, `metadata`, ...
 //!
-//! Each item's ID is `<tag>:<id>` (`master:12`, `master:12.3` for subtask 3 of task 12), and
-//! the ticket is found as `tm:master:12.3`. Dependencies of a task name tasks of its tag by
+//! Each item's ID is `tm:<tag>:<id>` (`tm:master:12`, `tm:master:12.3` for subtask 3 of task
+//! 12): `wt show tm:master:12.3` finds the ticket, and its `source` is
+//! `taskmaster:master:12.3`. Dependencies of a task name tasks of its tag by
 //! number, or subtasks as `"12.3"`; a subtask's numeric dependency names a sibling subtask
 //! (as Task Master reads it).
 
@@ -16,12 +17,14 @@ use serde_json::{Map, Value};
 use super::{map_status, text, word_priority, Foreign, Naming, Note, NoteKind, Read, SourceFile};
 use crate::model::ticket::{Status, CRITERIA_HEADING};
 
-/// References are made whole (`master:12.3`) while reading: they match exactly.
+/// IDs are `tm:<tag>:<id>`; references are made whole (`<tag>:<id>`) while reading and
+/// match the ID without its `tm:`.
 pub struct Names;
 
 impl Naming for Names {
     fn canonical(&self, id: &str) -> String {
-        id.trim().to_string()
+        let id = id.trim();
+        id.strip_prefix("tm:").unwrap_or(id).to_string()
     }
 }
 
@@ -107,9 +110,10 @@ fn tag(r: &mut Read, path: &str, tag: &str, tasks: &[Value]) {
         };
         let mut obj = obj.clone();
         let subtasks = obj.remove("subtasks");
-        let origin = format!("{path}: tag {tag}, tasks[{n}] (id {id})");
-        let deps = |d: &str| format!("{tag}:{d}");
-        let f = item(&tag, &id, None, obj, &origin, &deps, &mut r.notes);
+        let origin = format!("{path}: tag {tag}");
+        let place = format!("{path}: tag {tag}, tasks[{n}] (id {id})");
+        let deps = |d: &str| format!("tm:{tag}:{d}");
+        let f = item(&tag, &id, None, obj, (&origin, &place), &deps, &mut r.notes);
         r.items.push(f);
         match subtasks {
             Some(Value::Array(subs)) => {
@@ -121,7 +125,7 @@ fn tag(r: &mut Read, path: &str, tag: &str, tasks: &[Value]) {
                         r.notes.push(Note {
                             key: format!("{tag}:{id}[{k}]"),
                             kind: NoteKind::Unreadable,
-                            message: format!("{origin}: a subtask without an id: skipped"),
+                            message: format!("{place}: a subtask without an id: skipped"),
                         });
                         continue;
                     };
@@ -130,16 +134,25 @@ fn tag(r: &mut Read, path: &str, tag: &str, tasks: &[Value]) {
                     let mut sobj = sobj.clone();
                     sobj.remove("parentId");
                     sobj.remove("subtasks");
-                    let sorigin = format!("{path}: tag {tag}, tasks[{n}].subtasks[{k}] (id {id}.{sid})");
+                    let splace =
+                        format!("{path}: tag {tag}, tasks[{n}].subtasks[{k}] (id {id}.{sid})");
                     let sdeps = |d: &str| {
                         if d.contains('.') {
-                            format!("{tag}:{d}")
+                            format!("tm:{tag}:{d}")
                         } else {
-                            format!("{tag}:{id}.{d}")
+                            format!("tm:{tag}:{id}.{d}")
                         }
                     };
                     let full = format!("{id}.{sid}");
-                    let f = item(&tag, &full, Some(&id), sobj, &sorigin, &sdeps, &mut r.notes);
+                    let f = item(
+                        &tag,
+                        &full,
+                        Some(&id),
+                        sobj,
+                        (&origin, &splace),
+                        &sdeps,
+                        &mut r.notes,
+                    );
                     r.items.push(f);
                 }
             }
@@ -158,17 +171,17 @@ fn item(
     id: &str,
     parent: Option<&str>,
     mut obj: Map<String, Value>,
-    origin: &str,
+    (origin, place): (&str, &str),
     dep: &dyn Fn(&str) -> String,
     notes: &mut Vec<Note>,
 ) -> Foreign {
     obj.remove("id");
-    let key = format!("{tag}:{id}");
+    let key = format!("tm:{tag}:{id}");
     let mut f = Foreign {
         id: key.clone(),
-        aliases: vec![format!("tm:{key}")],
-        parent: parent.map(|p| format!("{tag}:{p}")),
+        parent: parent.map(|p| format!("tm:{tag}:{p}")),
         origin: origin.to_string(),
+        place: place.to_string(),
         ..Foreign::default()
     };
     let status = obj
@@ -256,15 +269,18 @@ mod tests {
             text: tagged.into(),
         }]);
         let ids: Vec<&str> = r.items.iter().map(|f| f.id.as_str()).collect();
-        assert_eq!(ids, ["feature:1", "master:1", "master:1.1", "master:1.2", "master:2"]);
+        assert_eq!(
+            ids,
+            ["tm:feature:1", "tm:master:1", "tm:master:1.1", "tm:master:1.2", "tm:master:2"]
+        );
         let a2 = &r.items[3];
-        assert_eq!(a2.parent.as_deref(), Some("master:1"));
-        assert_eq!(a2.depends_on, ["master:1.1", "master:2.1"]);
+        assert_eq!(a2.parent.as_deref(), Some("tm:master:1"));
+        assert_eq!(a2.depends_on, ["tm:master:1.1", "tm:master:2.1"]);
         assert_eq!(a2.status, Status::InProgress);
         assert_eq!(a2.claimant.as_deref(), Some("taskmaster"));
-        assert_eq!(a2.aliases, ["tm:master:1.2"]);
+        assert_eq!(Names.canonical(&a2.id), "master:1.2");
         let b = &r.items[4];
-        assert_eq!(b.depends_on, ["master:1", "master:1.2", "master:9"]);
+        assert_eq!(b.depends_on, ["tm:master:1", "tm:master:1.2", "tm:master:9"]);
         assert_eq!(b.status, Status::Escalated);
         assert_eq!(b.status_label.as_deref(), Some("status:cancelled"));
         assert_eq!(r.items[1].priority, Some(1));
@@ -275,6 +291,6 @@ mod tests {
             path: "tasks.json".into(),
             text: r#"{"tasks":[{"id":3,"title":"L","status":"pending"}]}"#.into(),
         }]);
-        assert_eq!(legacy.items[0].id, "master:3");
+        assert_eq!(legacy.items[0].id, "tm:master:3");
     }
 }

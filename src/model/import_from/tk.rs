@@ -63,6 +63,7 @@ pub fn read(files: &[SourceFile]) -> Read {
         let mut f = Foreign {
             id: id.clone(),
             origin: file.path.clone(),
+            place: file.path.clone(),
             ..Foreign::default()
         };
         let status = get("status").map(Raw::text).unwrap_or_else(|| "open".into());
