@@ -392,7 +392,7 @@ fn plan(
                     path: t.path.clone(),
                     content: text.into_bytes(),
                 });
-                created.push(imported(it, &t));
+                created.push((item_of.get(tid).copied().unwrap_or(usize::MAX), imported(it, &t)));
                 finals.insert(tid.clone(), t);
             }
             (Some(t), item) => {
@@ -426,7 +426,7 @@ fn plan(
                     content: text.into_bytes(),
                 });
                 if let Some(it) = changed {
-                    updated.push(imported(it, &nt));
+                    updated.push((item_of.get(tid).copied().unwrap_or(usize::MAX), imported(it, &nt)));
                 }
                 finals.insert(tid.clone(), nt);
             }
@@ -454,11 +454,7 @@ fn plan(
             .tickets
             .iter()
             .map(|t| finals.get(&t.id).cloned().unwrap_or_else(|| t.clone()))
-            .chain(
-                created
-                    .iter()
-                    .filter_map(|c| finals.get(&c.id).cloned()),
-            )
+            .chain(created.iter().filter_map(|(_, c)| finals.get(&c.id).cloned()))
             .collect();
         let g = Graph::new(&all);
         let by_id: HashMap<&str, &Ticket> = all.iter().map(|t| (t.id.as_str(), t)).collect();
@@ -494,6 +490,11 @@ fn plan(
         }
     }
     notes.sort_by_key(|n| n.kind);
+    // In source order.
+    created.sort_by_key(|(i, _)| *i);
+    updated.sort_by_key(|(i, _)| *i);
+    let created: Vec<ImportedTicket> = created.into_iter().map(|(_, t)| t).collect();
+    let updated: Vec<ImportedTicket> = updated.into_iter().map(|(_, t)| t).collect();
     let mut note_counts: BTreeMap<NoteKind, usize> = BTreeMap::new();
     for n in &notes {
         *note_counts.entry(n.kind).or_insert(0) += 1;
