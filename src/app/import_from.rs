@@ -392,7 +392,10 @@ fn plan(
                     path: t.path.clone(),
                     content: text.into_bytes(),
                 });
-                created.push((item_of.get(tid).copied().unwrap_or(usize::MAX), imported(it, &t)));
+                created.push((
+                    item_of.get(tid).copied().unwrap_or(usize::MAX),
+                    imported(it, &t),
+                ));
                 finals.insert(tid.clone(), t);
             }
             (Some(t), item) => {
@@ -426,7 +429,10 @@ fn plan(
                     content: text.into_bytes(),
                 });
                 if let Some(it) = changed {
-                    updated.push((item_of.get(tid).copied().unwrap_or(usize::MAX), imported(it, &nt)));
+                    updated.push((
+                        item_of.get(tid).copied().unwrap_or(usize::MAX),
+                        imported(it, &nt),
+                    ));
                 }
                 finals.insert(tid.clone(), nt);
             }
@@ -454,7 +460,11 @@ fn plan(
             .tickets
             .iter()
             .map(|t| finals.get(&t.id).cloned().unwrap_or_else(|| t.clone()))
-            .chain(created.iter().filter_map(|(_, c)| finals.get(&c.id).cloned()))
+            .chain(
+                created
+                    .iter()
+                    .filter_map(|(_, c)| finals.get(&c.id).cloned()),
+            )
             .collect();
         let g = Graph::new(&all);
         let by_id: HashMap<&str, &Ticket> = all.iter().map(|t| (t.id.as_str(), t)).collect();
@@ -544,7 +554,11 @@ fn item_error(it: &Item, e: Error) -> Error {
 
 fn imported(it: &Item, t: &Ticket) -> ImportedTicket {
     ImportedTicket {
-        source_id: it.aliases.first().cloned().unwrap_or_else(|| it.key.clone()),
+        source_id: it
+            .aliases
+            .first()
+            .cloned()
+            .unwrap_or_else(|| it.key.clone()),
         id: t.id.clone(),
         kind: t.kind,
         status: t.status,
@@ -555,7 +569,12 @@ fn imported(it: &Item, t: &Ticket) -> ImportedTicket {
 /// The item's dependencies as ticket IDs, then the ones the source lacks as written.
 fn deps(it: &Item, key_id: &dyn Fn(&str) -> String) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for d in it.depends_on.iter().map(|k| key_id(k)).chain(it.dangling.iter().cloned()) {
+    for d in it
+        .depends_on
+        .iter()
+        .map(|k| key_id(k))
+        .chain(it.dangling.iter().cloned())
+    {
         if !out.contains(&d) {
             out.push(d);
         }
@@ -612,7 +631,10 @@ fn rewrite(
     let mut fields: Vec<(&str, Value)> = vec![
         ("title", Value::Str(it.title.clone())),
         ("status", Value::Str(status.as_str().into())),
-        ("parent", super::opt(it.parent.as_deref().map(|k| key_id(k)).as_deref())),
+        (
+            "parent",
+            super::opt(it.parent.as_deref().map(key_id).as_deref()),
+        ),
         ("depends_on", Value::List(deps(it, key_id))),
         ("files", Value::List(it.files.clone())),
         ("labels", Value::List(it.labels.clone())),

@@ -8,8 +8,10 @@
 //!
 //! - `lookup.bin`: the tree it was written for, then per ticket its ID, path, kind, whether
 //!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
-//!   and its rank in the schedule order (cache file header, xxh3). With it `claim --next`
-//!   reads the best candidates one by one until one is open and unclaimed.
+//!   whether it has aliases, and its rank in the schedule order (cache file header, xxh3).
+//!   With it `claim --next` reads the best candidates one by one until one is open and
+//!   unclaimed. A query that is not an exact ID may be an alias (an ID from the tracker a
+//!   ticket was imported from): in a tree with aliases it goes down the full path.
 //! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
 //!   belongs to, frame checksum), one per tree the lookup is exact for.
 //!
@@ -285,8 +287,7 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let open =
-                t.status == crate::model::ticket::Status::Open && t.claimed_by.is_none();
+            let open = t.status == crate::model::ticket::Status::Open && t.claimed_by.is_none();
             let flags = if graph.unblocked(i) { UNBLOCKED } else { 0 }
                 | if t.status == crate::model::ticket::Status::Done {
                     DONE

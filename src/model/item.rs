@@ -71,7 +71,10 @@ impl Item {
         put("kind", self.kind.as_str());
         put("title", &self.title);
         put("status", self.status.map(|x| x.as_str()).unwrap_or(""));
-        put("priority", &self.priority.map(|p| p.to_string()).unwrap_or_default());
+        put(
+            "priority",
+            &self.priority.map(|p| p.to_string()).unwrap_or_default(),
+        );
         put("parent", self.parent.as_deref().unwrap_or(""));
         for d in &self.depends_on {
             put("dep", d);

@@ -163,7 +163,10 @@ fn beads_fields_land_where_the_mapping_table_says() {
     ] {
         let t = show(&r, name);
         assert_eq!(t["status"], "escalated", "{name}");
-        assert!(strs(&t["labels"]).contains(&label.to_string()), "{name}: {t}");
+        assert!(
+            strs(&t["labels"]).contains(&label.to_string()),
+            "{name}: {t}"
+        );
     }
     // A dependency on an item beads no longer has: kept as written, so it blocks.
     assert_eq!(strs(&show(&r, "bd-13")["depends_on"]), ["bd-gone"]);
@@ -196,7 +199,10 @@ fn beads_fields_land_where_the_mapping_table_says() {
     let p = problems(&r);
     assert_eq!(p.len(), 2, "{p:?}");
     assert!(p.iter().any(|m| m.contains("dependency cycle")), "{p:?}");
-    assert!(p.iter().any(|m| m.contains("unknown ticket bd-gone")), "{p:?}");
+    assert!(
+        p.iter().any(|m| m.contains("unknown ticket bd-gone")),
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -238,7 +244,10 @@ fn backlog_fields_land_where_the_mapping_table_says() {
         [id_of(&r, "BACK-1")]
     );
     // An old prefix in a dependency: the task with that number.
-    assert_eq!(strs(&show(&r, "BACK-4")["depends_on"]), [id_of(&r, "BACK-5")]);
+    assert_eq!(
+        strs(&show(&r, "BACK-4")["depends_on"]),
+        [id_of(&r, "BACK-5")]
+    );
     assert_eq!(show(&r, "BACK-5")["status"], "done");
     // Subtasks under their parent.
     assert_eq!(show(&r, "BACK-7.1")["parent"], show(&r, "BACK-7")["id"]);
@@ -265,7 +274,10 @@ fn backlog_fields_land_where_the_mapping_table_says() {
     assert_eq!(
         notes(&v),
         note_set(&[
-            ("lenient_frontmatter", "backlog/tasks/back-19 - Colon title.md"),
+            (
+                "lenient_frontmatter",
+                "backlog/tasks/back-19 - Colon title.md"
+            ),
             ("duplicate_id", "BACK-15"),
             ("unknown_dependency", "BACK-12"),
             ("old_prefix", "BACK-4"),
@@ -326,9 +338,15 @@ fn taskmaster_fields_land_where_the_mapping_table_says() {
     ] {
         let t = show(&r, name);
         assert_eq!(t["status"], "escalated", "{name}");
-        assert!(strs(&t["labels"]).contains(&label.to_string()), "{name}: {t}");
+        assert!(
+            strs(&t["labels"]).contains(&label.to_string()),
+            "{name}: {t}"
+        );
     }
-    assert_eq!(strs(&show(&r, "tm:master:11")["depends_on"]), ["tm:master:99"]);
+    assert_eq!(
+        strs(&show(&r, "tm:master:11")["depends_on"]),
+        ["tm:master:99"]
+    );
     assert_eq!(show(&r, "tm:master:11")["source"], "taskmaster:master:11");
     assert_eq!(
         notes(&v),
@@ -420,16 +438,31 @@ fn dry_run_shows_the_import_and_commits_nothing() {
     let r = Repo::new();
     let tip = rev(&r, "main");
     let p = fixture("tk");
-    let v = r.wt_json(&["import", "--from", "tk", p.to_str().expect("utf8"), "--dry-run"]);
+    let v = r.wt_json(&[
+        "import",
+        "--from",
+        "tk",
+        p.to_str().expect("utf8"),
+        "--dry-run",
+    ]);
     assert_eq!(v["dry_run"], true);
     assert_eq!(v["created"].as_array().expect("created").len(), 15);
     assert!(v["commit"].is_null());
     assert_eq!(rev(&r, "main"), tip);
     assert!(ids(&r.wt_json(&["list"])).is_empty());
     let text = r
-        .wt(&["import", "--from", "tk", p.to_str().expect("utf8"), "--dry-run"])
+        .wt(&[
+            "import",
+            "--from",
+            "tk",
+            p.to_str().expect("utf8"),
+            "--dry-run",
+        ])
         .ok();
-    assert!(text.starts_with("would import 15 items from ticket (tk)"), "{text}");
+    assert!(
+        text.starts_with("would import 15 items from ticket (tk)"),
+        "{text}"
+    );
 }
 
 /// A newer export of each fixture: one item changed, one added (and what the added one
@@ -485,11 +518,7 @@ fn change_source(tool: &str, dir: &Path) -> (&'static str, &'static str, &'stati
             ("tm:master:2", "tm:feature-x:3", "tm:feature-x:2")
         }
         _ => {
-            edit(
-                ".tickets/tk-0004.md",
-                "status: open",
-                "status: closed",
-            );
+            edit(".tickets/tk-0004.md", "status: open", "status: closed");
             std::fs::write(
                 dir.join(".tickets/tk-0020.md"),
                 "---\nid: tk-0020\nstatus: open\ndeps: [tk-0004]\nlinks: []\ntype: task\npriority: 2\n---\n# New one\n",
@@ -527,7 +556,10 @@ fn a_newer_export_updates_what_changed_and_adds_what_is_new_in_one_commit() {
         };
         let extra = u64::from(tool == "beads");
         assert_eq!(names("updated").len() as u64, 1 + extra, "{tool}: {v}");
-        assert!(names("updated").contains(&changed.to_string()), "{tool}: {v}");
+        assert!(
+            names("updated").contains(&changed.to_string()),
+            "{tool}: {v}"
+        );
         assert!(names("created").contains(&added.to_string()), "{tool}: {v}");
         assert_eq!(names("created").len() as u64, 1 + extra, "{tool}");
         assert_eq!(v["unchanged"].as_u64(), Some(items - 1 - extra), "{tool}");
@@ -536,12 +568,13 @@ fn a_newer_export_updates_what_changed_and_adds_what_is_new_in_one_commit() {
         assert!(files.iter().all(|f| f.starts_with(".work/")), "{files:?}");
         let subject = r.subjects("main")[0].clone();
         assert!(
-            subject.starts_with(&format!("wt: import {tool} ")) && subject.contains(&format!(
-                ": {} new, {} updated, {} unchanged",
-                1 + extra,
-                1 + extra,
-                items - 1 - extra
-            )),
+            subject.starts_with(&format!("wt: import {tool} "))
+                && subject.contains(&format!(
+                    ": {} new, {} updated, {} unchanged",
+                    1 + extra,
+                    1 + extra,
+                    items - 1 - extra
+                )),
             "{subject}"
         );
         let t = show(&r, changed);
@@ -573,7 +606,10 @@ fn a_dependency_on_an_item_that_comes_back_later_is_resolved_by_the_next_import(
         .map(|t| s(&t["source_id"]).to_string())
         .collect();
     assert_eq!(updated, ["bd-13"]);
-    assert_eq!(strs(&show(&r, "bd-13")["depends_on"]), [id_of(&r, "bd-gone")]);
+    assert_eq!(
+        strs(&show(&r, "bd-13")["depends_on"]),
+        [id_of(&r, "bd-gone")]
+    );
     assert!(ids(&r.wt_json(&["ready", "--kind", "any"])).contains(&id_of(&r, "bd-13")));
 }
 
@@ -618,7 +654,9 @@ fn a_ticket_moves_with_its_new_parent_and_takes_its_children_along() {
     let moved: BTreeSet<String> = strs(&v["moved"]).into_iter().collect();
     assert_eq!(
         moved,
-        [j1.clone(), id_of(&r, "bd-t1"), mine.clone()].into_iter().collect()
+        [j1.clone(), id_of(&r, "bd-t1"), mine.clone()]
+            .into_iter()
+            .collect()
     );
     let p2 = show(&r, "bd-p2");
     assert_eq!(show(&r, "bd-j1")["parent"], p2["id"]);
@@ -662,7 +700,10 @@ fn an_original_id_finds_its_ticket_in_reads_and_one_ticket_writes() {
     // Dependencies may name a ticket by its alias too.
     let job = r.new_ticket(&["job", "Later"]);
     r.wt(&["dep", "add", &job, "t-0001"]).ok();
-    assert_eq!(strs(&show(&r, &job)["depends_on"]), [s(&imported["id"]).to_string()]);
+    assert_eq!(
+        strs(&show(&r, &job)["depends_on"]),
+        [s(&imported["id"]).to_string()]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -673,7 +714,12 @@ fn an_original_id_finds_its_ticket_in_reads_and_one_ticket_writes() {
 fn ready_originals(r: &Repo) -> BTreeSet<String> {
     tickets(&r.wt_json(&["ready", "--kind", "any"]))
         .iter()
-        .map(|t| strs(&t["aliases"]).first().cloned().expect("an imported ticket"))
+        .map(|t| {
+            strs(&t["aliases"])
+                .first()
+                .cloned()
+                .expect("an imported ticket")
+        })
         .collect()
 }
 
@@ -720,7 +766,9 @@ fn ready_matches_beads_own_rule_where_the_rules_agree() {
     let mut issues: Vec<Value> = Vec::new();
     let mut seen = BTreeSet::new();
     for l in text.lines() {
-        let Ok(v) = serde_json::from_str::<Value>(l) else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(l) else {
+            continue;
+        };
         if v["status"] == "tombstone" || !seen.insert(s(&v["id"]).to_string()) {
             continue;
         }
@@ -745,15 +793,21 @@ fn ready_matches_beads_own_rule_where_the_rules_agree() {
     let direct: BTreeSet<String> = issues
         .iter()
         .filter(|v| {
-            deps(v, "blocks")
-                .iter()
-                .any(|d| status.get(d).is_some_and(|st| blocking.contains(&st.as_str())))
+            deps(v, "blocks").iter().any(|d| {
+                status
+                    .get(d)
+                    .is_some_and(|st| blocking.contains(&st.as_str()))
+            })
         })
         .map(|v| s(&v["id"]).to_string())
         .collect();
     let parent: HashMap<String, String> = issues
         .iter()
-        .filter_map(|v| deps(v, "parent-child").first().map(|p| (s(&v["id"]).to_string(), p.clone())))
+        .filter_map(|v| {
+            deps(v, "parent-child")
+                .first()
+                .map(|p| (s(&v["id"]).to_string(), p.clone()))
+        })
         .collect();
     let blocked = |id: &str| {
         let mut cur = Some(id.to_string());
@@ -786,7 +840,11 @@ fn ready_matches_beads_own_rule_where_the_rules_agree() {
     assert!(wt_ready.remove("bd-16#2"));
     // 2. a dependency on an issue beads no longer has blocks in wt (fail closed).
     assert!(open_ready.contains("bd-13") && !wt_ready.contains("bd-13"));
-    let agree: BTreeSet<String> = open_ready.iter().filter(|x| *x != "bd-13").cloned().collect();
+    let agree: BTreeSet<String> = open_ready
+        .iter()
+        .filter(|x| *x != "bd-13")
+        .cloned()
+        .collect();
     assert_eq!(wt_ready, agree);
     assert!(agree.len() >= 8, "{agree:?}");
 }
@@ -808,7 +866,10 @@ fn ready_matches_backlog_md_own_rule_where_the_rules_agree() {
             .collect();
         files.sort();
         for f in files {
-            tasks.push((area.to_string(), front(&std::fs::read_to_string(&f).expect("read"))));
+            tasks.push((
+                area.to_string(),
+                front(&std::fs::read_to_string(&f).expect("read")),
+            ));
         }
     }
     let canon = |id: &str| -> String {
@@ -821,7 +882,9 @@ fn ready_matches_backlog_md_own_rule_where_the_rules_agree() {
     };
     let mut by_id: HashMap<String, String> = HashMap::new();
     for (_, fm) in &tasks {
-        by_id.entry(canon(&fm["id"])).or_insert_with(|| fm["status"].clone());
+        by_id
+            .entry(canon(&fm["id"]))
+            .or_insert_with(|| fm["status"].clone());
     }
     let mut backlog_ready = BTreeSet::new();
     let mut first = BTreeSet::new();
@@ -911,13 +974,17 @@ fn ready_matches_task_masters_own_rule_where_the_rules_agree() {
             }
             for sub in task["subtasks"].as_array().into_iter().flatten() {
                 let sid = format!("{id}.{}", idt(&sub["id"]));
-                let sdeps_done = sub["dependencies"].as_array().into_iter().flatten().all(|d| {
-                    let full = match d {
-                        Value::Number(n) => format!("{id}.{n}"),
-                        other => s(other).to_string(),
-                    };
-                    done.contains(&full)
-                });
+                let sdeps_done = sub["dependencies"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .all(|d| {
+                        let full = match d {
+                            Value::Number(n) => format!("{id}.{n}"),
+                            other => s(other).to_string(),
+                        };
+                        done.contains(&full)
+                    });
                 if s(&sub["status"]) == "pending" && sdeps_done {
                     if st == "in-progress" {
                         eligible.insert(format!("tm:{tag}:{sid}"));
@@ -965,7 +1032,10 @@ fn ready_matches_tks_own_rule_where_the_rules_agree() {
         status.insert(id.clone(), fm["status"].clone());
         deps.insert(id.clone(), flow_list(fm.get("deps")));
         if let Some(p) = fm.get("parent") {
-            parent.insert(id.clone(), p.split('#').next().unwrap_or("").trim().to_string());
+            parent.insert(
+                id.clone(),
+                p.split('#').next().unwrap_or("").trim().to_string(),
+            );
         }
     }
     let tk_ready: BTreeSet<String> = status

@@ -256,7 +256,11 @@ fn a_damaged_or_foreign_lookup_changes_speed_only() {
         .iter()
         .map(|id| {
             reset(&plain, &[]);
-            answer(&plain, &["claim", id, "--agent", "a"], &[("WT_NO_CACHE", "1")])
+            answer(
+                &plain,
+                &["claim", id, "--agent", "a"],
+                &[("WT_NO_CACHE", "1")],
+            )
         })
         .collect();
     for (name, bytes) in damaged {

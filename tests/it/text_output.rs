@@ -179,7 +179,10 @@ fn import_from_another_tracker() {
     assert!(st.success());
     let path = src.to_str().expect("utf8 path");
     for (name, args) in [
-        ("import_from_dry_run", vec!["import", "--from", "tk", path, "--dry-run"]),
+        (
+            "import_from_dry_run",
+            vec!["import", "--from", "tk", path, "--dry-run"],
+        ),
         ("import_from", vec!["import", "--from", "tk", path]),
         ("import_from_again", vec!["import", "--from", "tk", path]),
     ] {

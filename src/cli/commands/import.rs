@@ -69,10 +69,8 @@ fn run_from(tool: Tool, args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     };
     let w = crate::app::import_from::import(&ws, &opts)?;
     let source = args.file;
-    Ok(
-        Out::new(w.value, move |r| render_from(r, &source))
-            .notes(output::warning_notes(&w.warnings)),
-    )
+    Ok(Out::new(w.value, move |r| render_from(r, &source))
+        .notes(output::warning_notes(&w.warnings)))
 }
 
 /// How many tickets of each list the text shows (`--json` has them all).
@@ -112,7 +110,11 @@ fn render_from(r: &ForeignImportReport, source: &str) -> String {
             );
         }
         if ts.len() > SHOWN {
-            let _ = writeln!(s, "  … and {} more {what} (--json lists all)", ts.len() - SHOWN);
+            let _ = writeln!(
+                s,
+                "  … and {} more {what} (--json lists all)",
+                ts.len() - SHOWN
+            );
         }
     };
     list(&mut s, "new", &r.created);
@@ -121,7 +123,12 @@ fn render_from(r: &ForeignImportReport, source: &str) -> String {
         let _ = writeln!(
             s,
             "moved with their parent: {}",
-            r.moved.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ")
+            r.moved
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if !r.kept_in_body.is_empty() {

@@ -79,21 +79,22 @@ enum Area {
 }
 
 fn area(path: &str) -> Option<Area> {
-    path.split('/').find_map(|c| match c {
-        "tasks" => Some(Area::Tasks),
-        "completed" => Some(Area::Completed),
-        "drafts" => Some(Area::Drafts),
-        "archive" => Some(Area::Archive),
-        _ => None,
-    })
-    .map(|a| {
-        // `archive/tasks/...` is archived, not active.
-        if path.split('/').any(|c| c == "archive") {
-            Area::Archive
-        } else {
-            a
-        }
-    })
+    path.split('/')
+        .find_map(|c| match c {
+            "tasks" => Some(Area::Tasks),
+            "completed" => Some(Area::Completed),
+            "drafts" => Some(Area::Drafts),
+            "archive" => Some(Area::Archive),
+            _ => None,
+        })
+        .map(|a| {
+            // `archive/tasks/...` is archived, not active.
+            if path.split('/').any(|c| c == "archive") {
+                Area::Archive
+            } else {
+                a
+            }
+        })
 }
 
 /// The statuses of `config.yml` (the last one is the finished one) and the task prefix.
@@ -107,13 +108,16 @@ fn config(files: &[SourceFile]) -> (Vec<String>, String) {
         return (statuses, prefix);
     };
     let parsed: Option<Value> = serde_saphyr::from_str(&cfg.text).ok();
-    let from_yaml = parsed.as_ref().and_then(|v| v.get("statuses")).and_then(|s| {
-        s.as_array().map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect::<Vec<_>>()
-        })
-    });
+    let from_yaml = parsed
+        .as_ref()
+        .and_then(|v| v.get("statuses"))
+        .and_then(|s| {
+            s.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+        });
     let fields = text::lenient_fields(&cfg.text);
     let lenient = fields
         .iter()
@@ -151,7 +155,9 @@ fn status(
 ) -> (Status, Option<String>) {
     let lower = raw.trim().to_lowercase();
     let label = Some(format!("status:{}", text::label(raw)));
-    let configured = statuses.iter().position(|s| s.trim().to_lowercase() == lower);
+    let configured = statuses
+        .iter()
+        .position(|s| s.trim().to_lowercase() == lower);
     if configured.is_some_and(|i| i + 1 == statuses.len()) || lower == "done" {
         return (Status::Done, None);
     }
@@ -288,7 +294,12 @@ fn frontmatter(yaml: &str, origin: &str, notes: &mut Vec<Note>) -> Map<String, V
         .collect()
 }
 
-fn task(file: &SourceFile, area: Area, statuses: &[String], notes: &mut Vec<Note>) -> Option<Foreign> {
+fn task(
+    file: &SourceFile,
+    area: Area,
+    statuses: &[String],
+    notes: &mut Vec<Note>,
+) -> Option<Foreign> {
     let Some((yaml, body)) = text::split_frontmatter(&file.text) else {
         notes.push(Note {
             key: file.path.clone(),
@@ -317,12 +328,10 @@ fn task(file: &SourceFile, area: Area, statuses: &[String], notes: &mut Vec<Note
         ..Foreign::default()
     };
     // `TASK-012` is also found as `task-12`.
-    if let Some((p, n)) = split_id(&id) {
-        if let Some(p) = p {
-            let plain = format!("{p}-{n}");
-            if !plain.eq_ignore_ascii_case(&id) {
-                f.aliases.push(plain);
-            }
+    if let Some((Some(p), n)) = split_id(&id) {
+        let plain = format!("{p}-{n}");
+        if !plain.eq_ignore_ascii_case(&id) {
+            f.aliases.push(plain);
         }
     }
     f.title = fm
@@ -345,7 +354,10 @@ fn task(file: &SourceFile, area: Area, statuses: &[String], notes: &mut Vec<Note
     if matches!(area, Area::Drafts | Area::Archive) && !raw_status.is_empty() {
         f.keep("status", Value::String(raw_status));
     }
-    let assignees = fm.remove("assignee").map(|v| as_list(&v)).unwrap_or_default();
+    let assignees = fm
+        .remove("assignee")
+        .map(|v| as_list(&v))
+        .unwrap_or_default();
     if st == Status::InProgress {
         f.claimant = Some(
             assignees
@@ -379,7 +391,9 @@ fn task(file: &SourceFile, area: Area, statuses: &[String], notes: &mut Vec<Note
                 }
                 _ => f.keep(&k, v),
             },
-            "dependencies" => f.depends_on.extend(as_list(&v).iter().map(|d| text::line(d))),
+            "dependencies" => f
+                .depends_on
+                .extend(as_list(&v).iter().map(|d| text::line(d))),
             "parent_task_id" | "parent" => match as_text(&v) {
                 Some(p) if !p.trim().is_empty() => f.parent = Some(text::line(&p)),
                 _ => {}
@@ -435,7 +449,10 @@ fn comments(s: &str) -> String {
         let (meta, body) = block.split_once("\n\n").unwrap_or(("", block));
         let field = |k: &str| {
             meta.lines()
-                .find_map(|l| l.strip_prefix(k).map(|v| text::line(v.trim_start_matches(':'))))
+                .find_map(|l| {
+                    l.strip_prefix(k)
+                        .map(|v| text::line(v.trim_start_matches(':')))
+                })
                 .unwrap_or_default()
         };
         let (author, created) = (field("author"), field("created"));
@@ -548,7 +565,11 @@ mod tests {
     #[test]
     fn frontmatter_that_is_not_yaml_is_read_line_by_line() {
         let mut notes = Vec::new();
-        let m = frontmatter("id: task-1\ntitle: a: b: c\nlabels: [x\n", "f.md", &mut notes);
+        let m = frontmatter(
+            "id: task-1\ntitle: a: b: c\nlabels: [x\n",
+            "f.md",
+            &mut notes,
+        );
         assert_eq!(m.get("title").and_then(Value::as_str), Some("a: b: c"));
         assert_eq!(notes[0].kind, NoteKind::LenientFrontmatter);
     }

@@ -166,7 +166,11 @@ fn issue(
                 let author = string(c.get("author")).unwrap_or_else(|| "?".into());
                 let when = string(c.get("created_at")).unwrap_or_default();
                 let body = string(c.get("text")).unwrap_or_default();
-                s.push_str(&format!("- {} ({}):", text::line(&author), text::line(&when)));
+                s.push_str(&format!(
+                    "- {} ({}):",
+                    text::line(&author),
+                    text::line(&when)
+                ));
                 for (k, l) in text::block(&body).lines().enumerate() {
                     s.push_str(if k == 0 { " " } else { "\n  " });
                     s.push_str(l);
@@ -224,11 +228,19 @@ mod tests {
         assert_eq!(f.labels, ["type:bug", "x"]);
         assert_eq!(f.depends_on, ["bd-b2"]);
         assert_eq!(f.parent.as_deref(), Some("bd-ep"));
-        assert_eq!(f.links, [("discovered-from".to_string(), "bd-c3".to_string())]);
+        assert_eq!(
+            f.links,
+            [("discovered-from".to_string(), "bd-c3".to_string())]
+        );
         assert_eq!(f.created.as_deref(), Some("2025-01-02T02:04:05Z"));
         let headings: Vec<&str> = f.sections.iter().map(|(h, _)| h.as_str()).collect();
-        assert_eq!(headings, ["Acceptance Criteria", "Design", "Notes", "Comments"]);
-        assert!(f.sections[3].1.contains("- bob (2025-01-02T00:00:00Z): hi\n  there"));
+        assert_eq!(
+            headings,
+            ["Acceptance Criteria", "Design", "Notes", "Comments"]
+        );
+        assert!(f.sections[3]
+            .1
+            .contains("- bob (2025-01-02T00:00:00Z): hi\n  there"));
         let kept: Vec<&str> = f.extra.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(kept, ["external_ref"]);
         let kinds: Vec<NoteKind> = r.notes.iter().map(|n| n.kind).collect();

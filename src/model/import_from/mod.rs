@@ -501,8 +501,8 @@ pub fn body(tool: Tool, f: &Foreign) -> String {
         for (k, v) in &f.extra {
             obj.insert(k.clone(), v.clone());
         }
-        let json = serde_json::to_string_pretty(&serde_json::Value::Object(obj))
-            .unwrap_or_default();
+        let json =
+            serde_json::to_string_pretty(&serde_json::Value::Object(obj)).unwrap_or_default();
         b.push_str("\n```json\n");
         b.push_str(&text::block(&json));
         b.push_str("\n```\n");
@@ -567,7 +567,12 @@ pub fn assign_kinds(items: &mut [Item], fixed: &dyn Fn(&Item) -> Option<Kind>) -
     let mut kind: Vec<Kind> = vec![Kind::Job; n];
     let mut placed: Vec<Option<usize>> = vec![None; n];
     let mut notes = Vec::new();
-    let original_id = |it: &Item| it.aliases.first().cloned().unwrap_or_else(|| it.key.clone());
+    let original_id = |it: &Item| {
+        it.aliases
+            .first()
+            .cloned()
+            .unwrap_or_else(|| it.key.clone())
+    };
     for &i in &order {
         let fixed_kind = fixed(&items[i]);
         // The nearest ancestor that can hold something: not a task.
@@ -656,7 +661,10 @@ pub fn map_status(
     notes.push(Note {
         key: id.to_string(),
         kind: NoteKind::UnknownStatus,
-        message: format!("status `{}` has no wt equivalent: escalated", text::line(raw)),
+        message: format!(
+            "status `{}` has no wt equivalent: escalated",
+            text::line(raw)
+        ),
     });
     (
         Status::Escalated,
@@ -725,7 +733,11 @@ mod tests {
 
     #[test]
     fn duplicates_get_their_own_key_and_references_go_to_the_first() {
-        let c = convert_all(vec![item("a", None, &[]), item("a", None, &[]), item("b", None, &["a"])]);
+        let c = convert_all(vec![
+            item("a", None, &[]),
+            item("a", None, &[]),
+            item("b", None, &["a"]),
+        ]);
         let keys: Vec<&str> = c.items.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, ["tk:a", "tk:a#2", "tk:b"]);
         assert_eq!(c.items[1].aliases, ["a#2"]);
@@ -738,16 +750,26 @@ mod tests {
         let c = convert_all(vec![item("a", Some("gone"), &["missing"])]);
         assert_eq!(c.items[0].dangling, ["missing"]);
         assert_eq!(c.items[0].parent, None);
-        assert_eq!(c.items[0].links, [("parent".to_string(), "gone".to_string())]);
+        assert_eq!(
+            c.items[0].links,
+            [("parent".to_string(), "gone".to_string())]
+        );
         let kinds: Vec<NoteKind> = c.notes.iter().map(|n| n.kind).collect();
-        assert_eq!(kinds, [NoteKind::UnknownParent, NoteKind::UnknownDependency]);
+        assert_eq!(
+            kinds,
+            [NoteKind::UnknownParent, NoteKind::UnknownDependency]
+        );
     }
 
     #[test]
     fn a_parent_loop_is_broken_once() {
         let c = convert_all(vec![item("a", Some("b"), &[]), item("b", Some("a"), &[])]);
         let parents: Vec<Option<&str>> = c.items.iter().map(|i| i.parent.as_deref()).collect();
-        assert_eq!(parents.iter().filter(|p| p.is_none()).count(), 1, "{parents:?}");
+        assert_eq!(
+            parents.iter().filter(|p| p.is_none()).count(),
+            1,
+            "{parents:?}"
+        );
         assert_eq!(c.notes.len(), 1);
     }
 
@@ -765,7 +787,14 @@ mod tests {
         let kinds: Vec<Kind> = c.items.iter().map(|i| i.kind).collect();
         assert_eq!(
             kinds,
-            [Kind::PhaseSpec, Kind::Job, Kind::Task, Kind::Task, Kind::Job, Kind::Task]
+            [
+                Kind::PhaseSpec,
+                Kind::Job,
+                Kind::Task,
+                Kind::Task,
+                Kind::Job,
+                Kind::Task
+            ]
         );
         assert_eq!(c.items[3].parent.as_deref(), Some("tk:mid"));
         assert_eq!(notes.len(), 1);
@@ -781,19 +810,35 @@ mod tests {
 
     #[test]
     fn note_kind_names_are_the_json_names() {
-        for k in [NoteKind::Unreadable, NoteKind::OldPrefix, NoteKind::KindKept, NoteKind::NotInSource] {
-            assert_eq!(serde_json::to_value(k).ok(), Some(serde_json::Value::from(k.as_str())));
+        for k in [
+            NoteKind::Unreadable,
+            NoteKind::OldPrefix,
+            NoteKind::KindKept,
+            NoteKind::NotInSource,
+        ] {
+            assert_eq!(
+                serde_json::to_value(k).ok(),
+                Some(serde_json::Value::from(k.as_str()))
+            );
         }
     }
 
     #[test]
     fn unknown_statuses_are_escalated_with_a_label() {
         let mut notes = Vec::new();
-        let table: &[(&[&str], Status, Option<&str>)] =
-            &[(&["open"], Status::Open, None), (&["in progress"], Status::InProgress, None)];
-        assert_eq!(map_status("In_Progress", table, "x", &mut notes).0, Status::InProgress);
+        let table: &[(&[&str], Status, Option<&str>)] = &[
+            (&["open"], Status::Open, None),
+            (&["in progress"], Status::InProgress, None),
+        ];
+        assert_eq!(
+            map_status("In_Progress", table, "x", &mut notes).0,
+            Status::InProgress
+        );
         let (s, l) = map_status("On Hold", table, "x", &mut notes);
-        assert_eq!((s, l.as_deref()), (Status::Escalated, Some("status:on-hold")));
+        assert_eq!(
+            (s, l.as_deref()),
+            (Status::Escalated, Some("status:on-hold"))
+        );
         assert_eq!(notes.len(), 1);
     }
 }

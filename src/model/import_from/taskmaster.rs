@@ -37,7 +37,11 @@ const STATUSES: &[(&[&str], Status, Option<&str>)] = &[
     (&["review"], Status::Review, None),
     (&["blocked"], Status::Escalated, Some("status:blocked")),
     (&["deferred"], Status::Escalated, Some("status:deferred")),
-    (&["cancelled", "canceled"], Status::Escalated, Some("status:cancelled")),
+    (
+        &["cancelled", "canceled"],
+        Status::Escalated,
+        Some("status:cancelled"),
+    ),
 ];
 
 fn id_text(v: &Value) -> Option<String> {
@@ -192,7 +196,10 @@ fn item(
     f.status = st;
     f.status_label = label;
     f.labels.push(format!("tag:{}", text::label(tag)));
-    let s = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let s = |v: Option<Value>| {
+        v.and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
     f.title = s(obj.remove("title"));
     f.description = s(obj.remove("description"));
     if let Some(Value::Array(ac)) = obj.get("acceptanceCriteria") {
@@ -230,7 +237,9 @@ fn item(
         Some(Value::Null) | None => {}
         Some(other) => f.keep("dependencies", other),
     }
-    let assignee = obj.remove("assignee").and_then(|v| v.as_str().map(str::to_string));
+    let assignee = obj
+        .remove("assignee")
+        .and_then(|v| v.as_str().map(str::to_string));
     if st == Status::InProgress {
         f.claimant = Some(assignee.unwrap_or_else(|| "taskmaster".into()));
     } else if let Some(a) = assignee {
@@ -247,7 +256,8 @@ fn item(
     }
     if let Some(Value::Array(tags)) = obj.get("tags") {
         if tags.iter().all(Value::is_string) {
-            f.labels.extend(tags.iter().filter_map(Value::as_str).map(str::to_string));
+            f.labels
+                .extend(tags.iter().filter_map(Value::as_str).map(str::to_string));
             obj.remove("tags");
         }
     }
@@ -271,7 +281,13 @@ mod tests {
         let ids: Vec<&str> = r.items.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["tm:feature:1", "tm:master:1", "tm:master:1.1", "tm:master:1.2", "tm:master:2"]
+            [
+                "tm:feature:1",
+                "tm:master:1",
+                "tm:master:1.1",
+                "tm:master:1.2",
+                "tm:master:2"
+            ]
         );
         let a2 = &r.items[3];
         assert_eq!(a2.parent.as_deref(), Some("tm:master:1"));
@@ -280,11 +296,18 @@ mod tests {
         assert_eq!(a2.claimant.as_deref(), Some("taskmaster"));
         assert_eq!(Names.canonical(&a2.id), "master:1.2");
         let b = &r.items[4];
-        assert_eq!(b.depends_on, ["tm:master:1", "tm:master:1.2", "tm:master:9"]);
+        assert_eq!(
+            b.depends_on,
+            ["tm:master:1", "tm:master:1.2", "tm:master:9"]
+        );
         assert_eq!(b.status, Status::Escalated);
         assert_eq!(b.status_label.as_deref(), Some("status:cancelled"));
         assert_eq!(r.items[1].priority, Some(1));
-        let headings: Vec<&str> = r.items[1].sections.iter().map(|(h, _)| h.as_str()).collect();
+        let headings: Vec<&str> = r.items[1]
+            .sections
+            .iter()
+            .map(|(h, _)| h.as_str())
+            .collect();
         assert_eq!(headings, ["Details", "Test Strategy"]);
         assert_eq!(r.notes[0].kind, NoteKind::UnknownStatus);
         let legacy = read(&[SourceFile {

@@ -126,9 +126,11 @@ pub fn lenient_fields(yaml: &str) -> Vec<(String, Raw)> {
         if l.trim().is_empty() || l.trim_start().starts_with('#') {
             continue;
         }
-        if let Some(item) = l.trim_start().strip_prefix("- ").or_else(|| {
-            (l.trim_start() == "-").then_some("")
-        }) {
+        if let Some(item) = l
+            .trim_start()
+            .strip_prefix("- ")
+            .or_else(|| (l.trim_start() == "-").then_some(""))
+        {
             if l.starts_with([' ', '\t', '-']) {
                 if let Some((_, Raw::List(v))) = out.last_mut() {
                     v.push(unquote(item));
@@ -212,9 +214,18 @@ mod tests {
             time("2025-10-14T12:34:56.123456-07:00").as_deref(),
             Some("2025-10-14T19:34:56Z")
         );
-        assert_eq!(time("2025-08-23 21:13").as_deref(), Some("2025-08-23T21:13:00Z"));
-        assert_eq!(time("'2025-07-27'").as_deref(), Some("2025-07-27T00:00:00Z"));
-        assert_eq!(time("2026-01-24T23:57:57Z").as_deref(), Some("2026-01-24T23:57:57Z"));
+        assert_eq!(
+            time("2025-08-23 21:13").as_deref(),
+            Some("2025-08-23T21:13:00Z")
+        );
+        assert_eq!(
+            time("'2025-07-27'").as_deref(),
+            Some("2025-07-27T00:00:00Z")
+        );
+        assert_eq!(
+            time("2026-01-24T23:57:57Z").as_deref(),
+            Some("2026-01-24T23:57:57Z")
+        );
         assert_eq!(time("yesterday"), None);
     }
 
@@ -225,8 +236,14 @@ mod tests {
         );
         assert_eq!(f[0], ("id".into(), Raw::Text("task-1".into())));
         assert_eq!(f[1], ("assignee".into(), Raw::Text("@alice".into())));
-        assert_eq!(f[2], ("labels".into(), Raw::List(vec!["a".into(), "b c".into()])));
-        assert_eq!(f[3], ("deps".into(), Raw::List(vec!["x-1".into(), "x-2".into()])));
+        assert_eq!(
+            f[2],
+            ("labels".into(), Raw::List(vec!["a".into(), "b c".into()]))
+        );
+        assert_eq!(
+            f[3],
+            ("deps".into(), Raw::List(vec!["x-1".into(), "x-2".into()]))
+        );
         assert_eq!(f[4], ("parent".into(), Raw::Text("t-9".into())));
         assert_eq!(f[5], ("title".into(), Raw::Text("a: b".into())));
     }

@@ -66,7 +66,9 @@ pub fn read(files: &[SourceFile]) -> Read {
             place: file.path.clone(),
             ..Foreign::default()
         };
-        let status = get("status").map(Raw::text).unwrap_or_else(|| "open".into());
+        let status = get("status")
+            .map(Raw::text)
+            .unwrap_or_else(|| "open".into());
         let (st, label) = map_status(&status, STATUSES, &id, &mut r.notes);
         f.status = st;
         f.status_label = label;
@@ -90,7 +92,12 @@ pub fn read(files: &[SourceFile]) -> Read {
                     None => f.keep("created", Value::String(v.text())),
                 },
                 "type" => f.labels.push(format!("type:{}", text::label(&v.text()))),
-                "priority" => match v.text().trim().trim_start_matches(['P', 'p']).parse::<i64>() {
+                "priority" => match v
+                    .text()
+                    .trim()
+                    .trim_start_matches(['P', 'p'])
+                    .parse::<i64>()
+                {
                     Ok(p) => f.priority = Some(clamp_priority(p, &id, &mut r.notes)),
                     Err(_) => f.keep("priority", Value::String(v.text())),
                 },
@@ -100,9 +107,9 @@ pub fn read(files: &[SourceFile]) -> Read {
                     other,
                     match v {
                         Raw::Text(s) => Value::String(s.clone()),
-                        Raw::List(l) => Value::Array(
-                            l.iter().map(|x| Value::String(x.clone())).collect(),
-                        ),
+                        Raw::List(l) => {
+                            Value::Array(l.iter().map(|x| Value::String(x.clone())).collect())
+                        }
                     },
                 ),
             }
