@@ -1070,3 +1070,22 @@ fn ready_matches_tks_own_rule_where_the_rules_agree() {
     assert_eq!(wt_ready, agree);
     assert!(agree.len() >= 5, "{agree:?}");
 }
+
+/// Regression: the cycle error of `wt import FILE.json` named the new tickets' IDs, which
+/// exist nowhere (nothing was committed); it names the items by their keys.
+#[test]
+fn a_cycle_in_a_json_import_is_named_by_the_items_keys() {
+    let r = Repo::new();
+    let plan = r.home().join("cycle.json");
+    std::fs::write(
+        &plan,
+        r#"[{"key": "alpha", "kind": "job", "title": "A", "depends_on": ["beta"]},
+            {"key": "beta", "kind": "job", "title": "B", "depends_on": ["alpha"]}]"#,
+    )
+    .expect("write");
+    let (code, v) = json_any(&r, &["import", plan.to_str().expect("utf8")]);
+    assert_eq!(code, 2);
+    let m = s(&v["error"]["message"]).to_string();
+    assert!(m.contains("`alpha`") && m.contains("`beta`"), "{m}");
+    assert!(!m.contains("J-"), "{m}");
+}
