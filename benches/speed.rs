@@ -12,7 +12,8 @@
 //!
 //! The tree: phase-specs of 40 jobs, each job with about 4 tasks; every ticket depends on
 //! 0-3 earlier tickets of its kind; the first 30% (in plan order) are done; some open jobs
-//! are claimed by five agents. Write operations are measured twice: with the state branch
+//! are claimed by five agents. The write loops claim, release and finish ready tasks (a
+//! container is never done while something under it is open). Write operations are measured twice: with the state branch
 //! checked out in the repository (every write also refreshes that worktree's files and git
 //! index), and with the state branch checked out nowhere (`git switch` to another branch).
 //! A benchmark, not a test: figures depend on the machine; nothing here fails on a number.
@@ -423,8 +424,8 @@ fn median_wall(r: &Row) -> f64 {
 
 // ---------------------------------------------------------------------------
 
-fn ready_ids(dir: &Path) -> VecDeque<String> {
-    let s = run_ok(dir, &["--json", "ready", "--kind", "any"]);
+fn ready_ids(dir: &Path, kind: &str) -> VecDeque<String> {
+    let s = run_ok(dir, &["--json", "ready", "--kind", kind]);
     let v: Value = serde_json::from_slice(&s.stdout).expect("ready json");
     // A bare array (schema before `schema_version`) or `{"tickets": [...]}`.
     v.as_array()
@@ -437,10 +438,10 @@ fn ready_ids(dir: &Path) -> VecDeque<String> {
         .unwrap_or_default()
 }
 
-/// The next ready ticket, refilling the queue from `wt ready` when it runs dry.
-fn next_ready(dir: &Path, q: &mut VecDeque<String>) -> String {
+/// The next ready ticket of `kind`, refilling the queue from `wt ready` when it runs dry.
+fn next_ready(dir: &Path, q: &mut VecDeque<String>, kind: &str) -> String {
     if q.is_empty() {
-        *q = ready_ids(dir);
+        *q = ready_ids(dir, kind);
     }
     q.pop_front().expect("a ready ticket")
 }
@@ -481,6 +482,9 @@ struct Side {
     bin: PathBuf,
     dir: PathBuf,
     queue: VecDeque<String>,
+    /// Ready tasks for the write loops (a container is not done while something under it
+    /// is open; the last task of a job closes it, through the full path, as for an agent).
+    tasks: VecDeque<String>,
     import: Option<Sample>,
     version: Option<Sample>,
     same_fresh: bool,
@@ -513,9 +517,9 @@ fn setup(side: &mut Side, plan_path: &Path, n: usize) {
     side.version = Some(timed(&dir, &["--version"]));
     side.import = Some(timed(&dir, &["import", plan_path.to_str().expect("utf8")]));
     // Some open tickets are held by agents.
-    side.queue = ready_ids(&dir);
+    side.queue = ready_ids(&dir, "any");
     for k in 0..(n / 200).clamp(5, 50) {
-        let id = next_ready(&dir, &mut side.queue);
+        let id = next_ready(&dir, &mut side.queue, "any");
         run_ok(
             &dir,
             &["claim", &id, "--agent", &format!("agent-{}", k % 5)],
@@ -557,7 +561,7 @@ fn write_rows(sides: &mut [Side], runs: usize, label: &str) -> Vec<Vec<Row>> {
     for _ in 0..runs {
         for (i, side) in sides.iter_mut().enumerate() {
             let dir = side.select().to_path_buf();
-            let id = next_ready(&dir, &mut side.queue);
+            let id = next_ready(&dir, &mut side.tasks, "task");
             claim[i].push(timed(&dir, &["claim", &id]));
             release[i].push(timed(&dir, &["release", &id]));
             timed(&dir, &["claim", &id]);
@@ -683,20 +687,36 @@ fn bench_size(root: &Path, n: usize, runs: usize, sides: &mut [Side]) -> Vec<Vec
     rows
 }
 
-/// Before/after: each row's median wall time for the baseline and this build.
+/// Before/after: each row's median wall time and median CPU time (user + system, steadier
+/// than wall time on a loaded machine) for the baseline and this build.
 fn print_comparison(n: usize, before: &[Row], after: &[Row]) {
-    println!("\n{n} tickets, baseline vs this build (median wall time):");
+    println!("\n{n} tickets, baseline vs this build (medians):");
     println!(
-        "  {:<44} {:>9} {:>9} {:>7}",
-        "operation", "baseline", "this", "ratio"
+        "  {:<44} {:>9} {:>9} {:>7}   {:>9} {:>9} {:>7}",
+        "operation", "wall base", "this", "ratio", "cpu base", "this", "ratio"
     );
+    let cpu = |r: &Row| {
+        let mut c: Vec<f64> = r.samples.iter().map(|s| ms(s.cpu)).collect();
+        c.sort_by(f64::total_cmp);
+        pct(&c, 0.5)
+    };
     for (b, a) in before.iter().zip(after) {
-        let (mb, ma) = (median_wall(b), median_wall(a));
-        let ratio = ma / mb.max(0.001);
-        let flag = if ratio > 1.10 { "  > +10%" } else { "" };
+        let (wb, wa) = (median_wall(b), median_wall(a));
+        let (cb, ca) = (cpu(b), cpu(a));
+        let flag = if ca / cb.max(0.001) > 1.10 {
+            "  cpu > +10%"
+        } else {
+            ""
+        };
         println!(
-            "  {:<44} {:>7.1}ms {:>7.1}ms {:>6.2}x{flag}",
-            a.name, mb, ma, ratio
+            "  {:<44} {:>7.1}ms {:>7.1}ms {:>6.2}x   {:>7.1}ms {:>7.1}ms {:>6.2}x{flag}",
+            a.name,
+            wb,
+            wa,
+            wa / wb.max(0.001),
+            cb,
+            ca,
+            ca / cb.max(0.001)
         );
     }
 }
@@ -750,6 +770,7 @@ fn main() {
         bin,
         dir: PathBuf::new(),
         queue: VecDeque::new(),
+        tasks: VecDeque::new(),
         import: None,
         version: None,
         same_fresh: false,

@@ -4,7 +4,7 @@
 //! `files` overlap neither a ticket already in the set nor any claimed ticket (see
 //! [`crate::schedule::overlap`] for what overlap means for globs).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::ticket::{Kind, Ticket};
@@ -14,15 +14,7 @@ use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Wri
 use super::claim::Claimed;
 use super::report::{SchemaVersion, TicketView};
 
-/// A ready ticket left out of a parallel set, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Skipped {
-    pub id: String,
-    /// The ticket it conflicts with (in the set, or claimed).
-    pub conflicts_with: String,
-    /// The two `files` entries that overlap.
-    pub entries: (String, String),
-}
+pub use super::claim::Skipped;
 
 /// Up to `n` ready tickets of `kind` whose files overlap neither each other nor a claimed
 /// ticket's, best first; and the ready tickets skipped for overlapping.
@@ -198,17 +190,33 @@ pub fn claim_batch(
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchReport {
     pub schema_version: SchemaVersion,
-    /// Best first; each with its `claimed_by`.
-    pub claimed: Vec<TicketView>,
+    /// Best first; each with its `claimed_by` and `claim_token`.
+    pub claimed: Vec<BatchClaim>,
     /// The commit on the state branch.
     pub commit: Option<String>,
+}
+
+/// One claim of a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchClaim {
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// The claim's token: its agent passes it to `wt done`, `wt release` and `wt heartbeat`.
+    pub claim_token: Option<String>,
 }
 
 impl BatchReport {
     pub fn new(w: &Written<Vec<Claimed>>) -> BatchReport {
         BatchReport {
             schema_version: SchemaVersion,
-            claimed: w.value.iter().map(|c| TicketView::of(&c.ticket)).collect(),
+            claimed: w
+                .value
+                .iter()
+                .map(|c| BatchClaim {
+                    ticket: TicketView::of(&c.ticket),
+                    claim_token: c.ticket.claim_token.clone(),
+                })
+                .collect(),
             commit: w.commit.map(|x| x.to_string()),
         }
     }

@@ -23,7 +23,14 @@ fn problem(path: &str, line: usize, message: String, hint: Option<&str>) -> Prob
 
 /// All problems in the tree at `snap`, sorted by path and line.
 pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
+    Ok(check_all(ws, snap)?.0)
+}
+
+/// The problems in the tree at `snap` and the warnings (what wt skips or cannot read, which
+/// does not stop a commit), each sorted by path and line.
+pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<Problem>)> {
     let mut out = snap.problems.clone();
+    let mut warnings = skipped_files(snap);
     // Unknown fields come with the snapshot (found when each blob was parsed, then cached).
     for t in &snap.tickets {
         for (key, line) in snap.unknown_fields.get(&t.path).into_iter().flatten() {
@@ -53,28 +60,36 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
         });
         m.get(key).or_else(|| m.get("id")).copied().unwrap_or(1)
     };
-    // Duplicate IDs.
     let mut by_id: HashMap<&str, Vec<&Ticket>> = HashMap::new();
     for t in &snap.tickets {
         by_id.entry(t.id.as_str()).or_default().push(t);
     }
-    for (id, ts) in &by_id {
-        if ts.len() > 1 {
-            for t in ts {
-                let others: Vec<&str> = ts
-                    .iter()
-                    .filter(|o| o.path != t.path)
-                    .map(|o| o.path.as_str())
-                    .collect();
-                out.push(problem(
-                    &t.path,
-                    line_of(t, "id"),
-                    format!("duplicate id {id} (also in {})", others.join(", ")),
-                    Some("give one of them a new id"),
-                ));
-            }
+    // Duplicate IDs, exactly or but for case: each names no ticket until fixed.
+    let g = snap.graph()?;
+    for group in g.duplicates() {
+        for &i in group {
+            let t = &snap.tickets[i];
+            let others: Vec<String> = group
+                .iter()
+                .filter(|&&o| o != i)
+                .map(|&o| {
+                    let ot = &snap.tickets[o];
+                    if ot.id == t.id {
+                        ot.path.clone()
+                    } else {
+                        format!("{} as {}", ot.path, ot.id)
+                    }
+                })
+                .collect();
+            out.push(problem(
+                &t.path,
+                line_of(t, "id"),
+                format!("duplicate id {} (also in {})", t.id, others.join(", ")),
+                Some("ids must differ in more than case: give all but one of them a new id; until then wt refuses every one of them"),
+            ));
         }
     }
+    let real_root = ws.workdir().and_then(|r| r.canonicalize().ok());
     for t in &snap.tickets {
         let name = t.path.rsplit('/').next().unwrap_or(&t.path);
         let stem = name.strip_suffix(".md").unwrap_or(name);
@@ -96,10 +111,18 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
                     t.kind,
                     t.kind.prefix()
                 ),
-                None,
+                Some("the id's letter names the kind (P- phase-spec, J- job, T- task): fix `kind:`, or give the ticket a new id; until then it is blocked"),
             ));
         }
         match (&t.parent, t.kind.parent_kind()) {
+            (Some(p), _) if p == &t.id => out.push(problem(
+                &t.path,
+                line_of(t, "parent"),
+                "parent is the ticket itself".into(),
+                Some(
+                    "set `parent:` to the ticket above it (or remove it); until then it is blocked",
+                ),
+            )),
             (Some(p), want) => match by_id.get(p.as_str()).and_then(|v| v.first()) {
                 None => out.push(problem(
                     &t.path,
@@ -117,7 +140,7 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
                                 "parent {p} is a {}, but a {}'s parent must be: {expected}",
                                 pt.kind, t.kind
                             ),
-                            None,
+                            Some("a task's parent is a job, a job's a phase-spec, and a phase-spec has none; fix `parent:` (until then the ticket is blocked)"),
                         ));
                     }
                     let folder = pt.child_dir();
@@ -150,7 +173,7 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
                     &t.path,
                     line_of(t, "depends_on"),
                     "depends on itself".into(),
-                    None,
+                    Some(&format!("remove it: `wt dep rm {0} {0}`", t.id)),
                 ));
             } else if !by_id.contains_key(d.as_str()) {
                 out.push(problem(
@@ -176,6 +199,63 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
             )),
             _ => {}
         }
+        // Paths the ticket names: repository-relative, and inside the work tree.
+        for (key, paths) in [("files", &t.files), ("artifacts", &t.artifacts)] {
+            for p in paths.iter() {
+                let why = super::paths::path_problem(p).or_else(|| {
+                    real_root
+                        .as_deref()
+                        .and_then(|root| super::paths::outside_of_real_root(root, p))
+                });
+                if let Some(why) = why {
+                    out.push(problem(
+                        &t.path,
+                        line_of(t, key),
+                        format!("{key}: `{p}` {why}"),
+                        Some("paths are relative to the repository root (src/lib.rs, src/**/*.rs); wt never reads this one"),
+                    ));
+                }
+            }
+        }
+        // Names printed beside the ticket: one line of printable text.
+        let names = [
+            ("claimed_by", t.claimed_by.as_deref()),
+            ("implemented_by", t.implemented_by.as_deref()),
+            ("approved_by", t.approved_by.as_deref()),
+            ("claim_stolen_from", t.claim_stolen_from.as_deref()),
+        ];
+        let labels = t.labels.iter().map(|l| ("labels", Some(l.as_str())));
+        for (key, value) in names.into_iter().chain(labels) {
+            if let Some(c) = value.and_then(crate::model::text::first_unsafe) {
+                out.push(problem(
+                    &t.path,
+                    line_of(t, key),
+                    format!(
+                        "{key} contains the control character {}",
+                        crate::model::text::code_point(c)
+                    ),
+                    Some("names and labels are one line of printable text: remove the character"),
+                ));
+            }
+        }
+        // Times wt cannot read: they never count (a claim never goes stale, an age is unknown).
+        for (key, value) in [
+            ("created", &t.created),
+            ("updated", &t.updated),
+            ("claimed_at", &t.claimed_at),
+            ("approved_at", &t.approved_at),
+        ] {
+            if let Some(v) = value {
+                if chrono::DateTime::parse_from_rfc3339(v).is_err() {
+                    warnings.push(problem(
+                        &t.path,
+                        line_of(t, key),
+                        format!("{key} `{v}` is not an RFC 3339 time; wt ignores it"),
+                        Some("write it like 2026-01-02T03:04:05Z"),
+                    ));
+                }
+            }
+        }
         if t.claim_expires.is_some() && t.lease_expiry().is_none() {
             out.push(problem(
                 &t.path,
@@ -185,7 +265,6 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
             ));
         }
     }
-    let g = snap.graph()?;
     for cycle in g.cycles() {
         if let Some(t) = cycle.first().and_then(|id| g.get(id)) {
             out.push(problem(
@@ -230,37 +309,94 @@ pub fn check(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Problem>> {
     if let Some(e) = read_error.into_inner() {
         return Err(e);
     }
-    out.sort_by(|a, b| {
-        a.path
-            .cmp(&b.path)
-            .then(a.line.cmp(&b.line))
-            .then(a.message.cmp(&b.message))
-    });
-    out.dedup();
-    Ok(out)
+    for list in [&mut out, &mut warnings] {
+        list.sort_by(|a, b| {
+            a.path
+                .cmp(&b.path)
+                .then(a.line.cmp(&b.line))
+                .then(a.message.cmp(&b.message))
+        });
+        list.dedup();
+    }
+    Ok((out, warnings))
+}
+
+/// Files under `.work/` that look like tickets but are not read as tickets, and folders
+/// named like ticket files: wt skips them, `wt check` says so. (Links, submodules and names
+/// that are not UTF-8 are problems of the snapshot.)
+fn skipped_files(snap: &Snapshot) -> Vec<Problem> {
+    use crate::model::ticket::{is_ticket_path, looks_like_id_prefix};
+    let prefix = format!("{}/", config::WORK_DIR);
+    let templates = format!("{}/", config::TEMPLATES_DIR);
+    let mut out = Vec::new();
+    let mut folders = std::collections::BTreeSet::new();
+    for path in snap.blobs.keys() {
+        let Some(rest) = path.strip_prefix(&prefix) else {
+            continue;
+        };
+        let mut parts: Vec<&str> = rest.split('/').collect();
+        let name = parts.pop().unwrap_or_default();
+        let mut dir = prefix.trim_end_matches('/').to_string();
+        for part in parts {
+            dir = format!("{dir}/{part}");
+            if looks_like_id_prefix(part) && part.ends_with(".md") {
+                folders.insert(dir.clone());
+            }
+        }
+        if !looks_like_id_prefix(name) || is_ticket_path(path) {
+            continue;
+        }
+        let (message, hint) = if path.starts_with(&templates) {
+            (
+                "is named like a ticket but lies under templates/, which wt does not read for tickets",
+                "move it out of .work/templates/ (`git mv`), or rename it if it is a template",
+            )
+        } else {
+            (
+                "is named like a ticket but does not end in .md; wt does not read it",
+                "rename it to <ID>-<slug>.md (`git mv`) if it is a ticket, or move it out of .work/",
+            )
+        };
+        out.push(problem(path, 1, message.into(), Some(hint)));
+    }
+    for dir in folders {
+        out.push(problem(
+            &dir,
+            1,
+            "is a folder named like a ticket file; wt reads no ticket from it".into(),
+            Some(
+                "rename it (a ticket's children live in a folder named like its file without .md)",
+            ),
+        ));
+    }
+    out
 }
 
 /// `wt check`: the problems in the ticket tree.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CheckReport {
     pub schema_version: crate::app::report::SchemaVersion,
-    /// No problem was found.
+    /// No problem was found (warnings do not count).
     pub ok: bool,
     /// How many tickets were read.
     pub tickets: usize,
     /// One per problem, with file and line.
     pub problems: Vec<Problem>,
+    /// What wt skips or ignores without it being an error: files named like tickets that are
+    /// not read as tickets, times it cannot read. Same shape as `problems`.
+    pub warnings: Vec<Problem>,
 }
 
 /// Validate the whole ticket tree at the state branch's tip.
 pub fn check_tip(ws: &Workspace) -> Result<CheckReport> {
     let snap = ws.snapshot()?;
-    let problems = check(ws, &snap)?;
+    let (problems, warnings) = check_all(ws, &snap)?;
     let report = CheckReport {
         schema_version: crate::app::report::SchemaVersion,
         ok: problems.is_empty(),
         tickets: snap.tickets.len(),
         problems,
+        warnings,
     };
     crate::workspace::finished_with(snap);
     Ok(report)

@@ -5,7 +5,7 @@
 //! get [`ErrorKind::AlreadyClaimed`] naming the winner. Every claim draws a fresh token and
 //! a lease (see [`crate::model::lease`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::report::{SchemaVersion, TicketView};
 use crate::error::{Error, ErrorKind, Result};
@@ -13,6 +13,7 @@ use crate::model::clock;
 use crate::model::frontmatter::Value;
 use crate::model::lease;
 use crate::model::ticket::{Kind, Status, Ticket};
+use crate::schedule::overlap::{first_overlap, patterns, PathPattern};
 use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 /// The result of a claim.
@@ -34,6 +35,8 @@ pub struct ClaimOptions {
     pub steal_stale: bool,
     /// Lease in minutes (default `claims.lease_minutes`; 0 = never expires).
     pub lease_minutes: Option<u32>,
+    /// `claim --next`: take the best ticket even when its `files` overlap a claimed ticket's.
+    pub ignore_overlap: bool,
 }
 
 /// Error for a ticket someone else holds.
@@ -294,27 +297,46 @@ pub fn next_candidates(
     Ok(ids)
 }
 
-/// Claim the best ticket of `kind`: ready ones, and stale claims when `opts.steal_stale`.
+/// Claim the best ticket of `kind`: ready ones, and stale claims when `opts.steal_stale`;
+/// unless `opts.ignore_overlap`, the best whose `files` overlap no claimed ticket's.
 pub fn claim_next_with(
     ws: &Workspace,
     kind: Option<Kind>,
     agent: &str,
     opts: &ClaimOptions,
 ) -> Result<Written<Claimed>> {
-    ws.write(Reads::NextReady(kind), |snap| {
+    let reads = Reads::NextReady {
+        kind,
+        free_files: !opts.ignore_overlap,
+    };
+    ws.write(reads, |snap| {
         let steal = opts.steal_stale || snap.config.claims.steal_stale_on_next;
-        let cands = next_candidates(snap, kind, steal)?;
+        let mut cands = next_candidates(snap, kind, steal)?;
+        let mut skipped = Vec::new();
+        if !opts.ignore_overlap {
+            (cands, skipped) = free_of_held(snap, cands)?;
+        }
+        let what = kind.map(|k| k.as_str()).unwrap_or("ticket");
         let Some(&first) = cands.first() else {
-            return Err(Error::not_found(format!(
-                "no {} is ready",
-                kind.map(|k| k.as_str()).unwrap_or("ticket")
-            ))
-            .with_hint("`wt blocked` shows what is waiting and why"));
+            if let Some(s) = skipped.first() {
+                let others = match skipped.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                };
+                return Err(Error::not_found(format!(
+                    "no {what} is ready whose files are free: {} would touch {}, which overlaps {} of {}, claimed{others}",
+                    s.id, s.entries.0, s.entries.1, s.conflicts_with
+                ))
+                .with_hint("wait for those claims to finish, or take it anyway with --ignore-overlap"));
+            }
+            return Err(Error::not_found(format!("no {what} is ready"))
+                .with_hint("`wt blocked` shows what is waiting and why"));
         };
         let o = ClaimOptions {
             force: false,
             steal_stale: steal,
             lease_minutes: opts.lease_minutes,
+            ignore_overlap: opts.ignore_overlap,
         };
         claim_outcome(ws, snap, &snap.tickets[first], agent, &o)
     })
@@ -446,4 +468,46 @@ pub fn check_may_audit(t: &Ticket, agent: &str) -> Result<()> {
         .with_hint("let another agent claim it (`wt ready --review`)"));
     }
     Ok(())
+}
+
+/// A ready ticket left out of a parallel set, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub id: String,
+    /// The ticket it conflicts with (in the set, or claimed).
+    pub conflicts_with: String,
+    /// The two `files` entries that overlap.
+    pub entries: (String, String),
+}
+
+/// Of the tickets `ids` (best first), those whose `files` overlap no claimed ticket's (other
+/// than their own claim), and those left out, with the claim they clash with.
+pub fn free_of_held(snap: &Snapshot, ids: Vec<usize>) -> Result<(Vec<usize>, Vec<Skipped>)> {
+    let held: Vec<(&Ticket, Vec<PathPattern>)> = snap
+        .claims_holding_files()?
+        .into_iter()
+        .map(|t| (t, patterns(&t.files)))
+        .collect();
+    if held.is_empty() {
+        return Ok((ids, Vec::new()));
+    }
+    let mut free = Vec::with_capacity(ids.len());
+    let mut skipped = Vec::new();
+    for i in ids {
+        let t = &snap.tickets[i];
+        let mine = patterns(&t.files);
+        let clash = held
+            .iter()
+            .filter(|(h, _)| h.id != t.id)
+            .find_map(|(h, ps)| first_overlap(&mine, ps).map(|e| (h.id.clone(), e)));
+        match clash {
+            Some((other, (a, b))) => skipped.push(Skipped {
+                id: t.id.clone(),
+                conflicts_with: other,
+                entries: (a.to_string(), b.to_string()),
+            }),
+            None => free.push(i),
+        }
+    }
+    Ok((free, skipped))
 }

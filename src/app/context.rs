@@ -99,7 +99,7 @@ fn strip(body: &str, amendments_too: bool) -> String {
         names.push(journal::AMENDMENTS);
     }
     for name in names {
-        if let Some(sec) = markdown::find_section(&s, name) {
+        if let Some(sec) = markdown::wt_section(&s, name) {
             s.replace_range(sec.start..sec.end, "");
         }
     }
@@ -239,21 +239,46 @@ impl Parts {
     }
 }
 
+/// A file of the working tree to include: its real path inside the work tree, or why it is
+/// not read.
+type ToRead = (String, std::result::Result<std::path::PathBuf, String>);
+
 /// Expand the ticket's `files` to existing files of the working tree: literal paths as they
-/// are, globs against the paths tracked in the index.
-fn expand_files(ws: &Workspace, files: &[String]) -> Result<Vec<String>> {
+/// are, globs against the paths tracked in the index. A path that is not repository-relative
+/// or that leads outside the work tree (through a symbolic link) is never read: it comes back
+/// with the reason.
+fn expand_files(ws: &Workspace, files: &[String]) -> Result<Vec<ToRead>> {
     let Some(root) = ws.workdir() else {
         return Ok(Vec::new());
     };
     let mut tracked: Option<Vec<String>> = None;
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<ToRead> = Vec::new();
+    let listed = |out: &[ToRead], f: &str| out.iter().any(|(p, _)| p == f);
     for f in files {
+        if let Some(why) =
+            super::paths::path_problem(f).or_else(|| super::paths::outside_problem(root, f))
+        {
+            if !listed(&out, f) {
+                out.push((f.clone(), Err(why)));
+            }
+            continue;
+        }
         let is_glob = f.contains(['*', '?', '[', '{']);
         if !is_glob {
-            let p = root.join(f);
-            if p.is_file() && !out.contains(f) {
-                out.push(f.clone());
-                continue;
+            match super::paths::file_inside(root, f) {
+                Ok(Some(real)) => {
+                    if !listed(&out, f) {
+                        out.push((f.clone(), Ok(real)));
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(why) => {
+                    if !listed(&out, f) {
+                        out.push((f.clone(), Err(why)));
+                    }
+                    continue;
+                }
             }
         }
         let all = match &tracked {
@@ -276,8 +301,12 @@ fn expand_files(ws: &Workspace, files: &[String]) -> Result<Vec<String>> {
                 Some(g) => g.is_match(t),
                 None => !is_glob && t.starts_with(&dir),
             };
-            if m && !out.contains(t) && root.join(t).is_file() {
-                out.push(t.clone());
+            if m && !listed(&out, t) {
+                match super::paths::file_inside(root, t) {
+                    Ok(Some(real)) => out.push((t.clone(), Ok(real))),
+                    Ok(None) => {}
+                    Err(why) => out.push((t.clone(), Err(why))),
+                }
             }
         }
     }
@@ -417,24 +446,24 @@ pub fn bundle(
     let progress_total = progress.len();
     let mut contents = Vec::new();
     if opts.with_files {
-        if let Some(root) = ws.workdir() {
-            for f in expand_files(ws, &t.files)? {
-                let content = match std::fs::read(root.join(&f)) {
-                    Ok(b) => match String::from_utf8(b) {
-                        Ok(s) => s,
-                        Err(e) => format!(
-                            "(binary file, {} bytes, not included)\n",
-                            e.as_bytes().len()
-                        ),
-                    },
-                    Err(e) => format!("(cannot read: {e})\n"),
-                };
-                contents.push(FileContent {
-                    path: f,
-                    content,
-                    cut: None,
-                });
-            }
+        for (f, real) in expand_files(ws, &t.files)? {
+            let read = real.map(|p| std::fs::read(p).map_err(|e| e.to_string()));
+            let content = match read {
+                Ok(Ok(b)) => match String::from_utf8(b) {
+                    Ok(s) => s,
+                    Err(e) => format!(
+                        "(binary file, {} bytes, not included)\n",
+                        e.as_bytes().len()
+                    ),
+                },
+                Ok(Err(e)) => format!("(cannot read: {e})\n"),
+                Err(why) => format!("(not read: the path {why})\n"),
+            };
+            contents.push(FileContent {
+                path: f,
+                content,
+                cut: None,
+            });
         }
     }
     let mut parts = Parts {

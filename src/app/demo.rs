@@ -38,6 +38,21 @@ impl DemoRepo {
         self.repo.commit_path(path, msg, NAME, EMAIL)
     }
 
+    /// Write `content` to `path` in the working tree and commit only it on HEAD as the demo
+    /// user (whatever else is staged stays staged).
+    pub fn commit_only(&self, path: &str, content: &str, msg: &str) -> Result<()> {
+        let root = self
+            .repo
+            .workdir()
+            .ok_or_else(|| Error::internal("demo repository has no work tree"))?;
+        let p = root.join(path);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(p, content)?;
+        self.repo.commit_only(path, msg, NAME, EMAIL)
+    }
+
     /// Stage `path` as it is on disk.
     pub fn stage(&self, path: &str) -> Result<()> {
         self.repo.stage(path)

@@ -10,7 +10,6 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::model::config::WORK_DIR;
 use crate::store::recovery::{self, file_age, stale_after};
-use crate::store::worktree::{blob_id, staged_index};
 use crate::store::Oid;
 use crate::workspace::Workspace;
 
@@ -253,17 +252,15 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
                 ));
             }
         }
-        let Some(index) = staged_index(&checkout)? else {
-            continue;
-        };
         let mut paths: Vec<(&String, &Oid)> = snap.blobs.iter().collect();
         paths.sort();
-        for (path, oid) in paths {
-            let on_disk = match fs::read(checkout.join(path)) {
-                Ok(b) => Some(blob_id(&b)?),
-                Err(_) => None,
-            };
-            let staged = index.blob(path);
+        let names: Vec<&str> = paths.iter().map(|(p, _)| p.as_str()).collect();
+        // Files as git sees them (after its filters); a path a sparse checkout leaves out
+        // has no file to compare.
+        let states = store.checkout_files(&checkout, &names)?;
+        for ((path, oid), st) in paths.into_iter().zip(states) {
+            let on_disk = if st.left_out { Some(*oid) } else { st.on_disk };
+            let staged = st.staged;
             if journaled.contains(path.as_str()) && (on_disk != Some(*oid) || staged != Some(*oid))
             {
                 // Reported with its journal above.

@@ -48,6 +48,21 @@ pub fn import_with(
             )));
         }
     }
+    for it in items {
+        let spec = NewSpec {
+            title: it.title.clone(),
+            files: it.files.clone(),
+            artifacts: it.artifacts.clone(),
+            labels: it.labels.clone(),
+            ..Default::default()
+        };
+        let keyed = |mut e: Error| {
+            e.message = format!("item key `{}`: {}", it.key, e.message);
+            e
+        };
+        super::new::check_text_fields(&spec).map_err(keyed)?;
+        super::new::check_paths(ws, &spec).map_err(keyed)?;
+    }
     let by_key: HashMap<&str, usize> = items
         .iter()
         .enumerate()

@@ -65,6 +65,7 @@ pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
     let ws = Workspace {
         store,
         branch: branch.clone(),
+        notice: None,
     };
     let detected = ws.workdir().and_then(detect::detect);
     let written = ws.write(Reads::All, |snap| {
@@ -125,7 +126,7 @@ pub fn init(cwd: &Path, opts: &InitOptions) -> Result<InitReport> {
 /// `wt init` again from a branch that carries `.work/` from the state branch (a feature
 /// branch) must not move the state there.
 fn existing_state_branch(store: &Store) -> Option<String> {
-    let branch = crate::workspace::find_state_branch(store).ok()?;
+    let (branch, _) = crate::workspace::find_state_branch(store).ok()?;
     let tip = store.branch_tip(&branch).ok()??;
     store.blob_at(tip, CONFIG_PATH).ok()?.map(|_| branch)
 }

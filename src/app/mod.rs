@@ -10,6 +10,7 @@ pub mod check;
 pub mod ci;
 pub mod claim;
 pub mod configured;
+pub mod containers;
 pub mod context;
 pub mod demo;
 pub mod dep;
@@ -22,6 +23,7 @@ pub mod import_from;
 pub mod init;
 pub mod log;
 pub mod new;
+pub mod paths;
 pub mod plan;
 pub mod progress;
 pub mod read;
@@ -30,6 +32,7 @@ pub mod report;
 pub mod review;
 pub mod status;
 pub mod sync;
+pub mod tick;
 
 use crate::error::{Error, Result};
 use crate::model::frontmatter::Value;
@@ -46,7 +49,11 @@ pub fn agent_name(ws: &crate::store::Store, explicit: Option<&str>) -> Result<St
         .or_else(|| ws.config_string("user.name"))
         .map(|s| s.trim().to_string());
     match name {
-        Some(n) if n.contains('\n') => Err(Error::invalid("agent name must be one line")),
+        Some(n) if crate::model::text::first_unsafe(&n).is_some() => Err(Error::invalid(format!(
+            "agent name `{}` contains a control character",
+            crate::model::text::escape_line(&n)
+        ))
+        .with_hint("an agent name is one line of printable text")),
         Some(n) => Ok(n),
         None => Err(Error::invalid("who is acting? no agent name")
             .with_hint("pass --agent NAME, set WT_AGENT, or set git config user.name")),

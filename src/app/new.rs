@@ -57,6 +57,7 @@ pub fn prepare(
     if title.is_empty() {
         return Err(Error::invalid("a ticket needs a title"));
     }
+    check_text_fields(spec)?;
     let priority = spec.priority.unwrap_or(DEFAULT_PRIORITY);
     if priority > MAX_PRIORITY {
         return Err(Error::invalid(format!(
@@ -93,7 +94,14 @@ pub fn prepare(
     vars.insert("title", title.to_string());
     vars.insert("id", id.to_string());
     vars.insert("kind", kind.as_str().to_string());
-    vars.insert("description", spec.description.clone().unwrap_or_default());
+    // The description goes under `## Description`: its own headings are pushed down to level 3
+    // or deeper, so that none of them can stand in for a section of wt's (`## Acceptance
+    // Criteria`, `## Amendments`, `## Progress`; see docs/tickets.md).
+    let description = spec.description.as_deref().unwrap_or_default();
+    vars.insert(
+        "description",
+        crate::model::journal::demote_headings(description, 3),
+    );
     let text = templates::render(template, &fields, &vars, spec.body.as_deref())?;
     let ticket = crate::model::ticket::parse(&path, &text).map_err(|p| {
         Error::invalid(format!(
@@ -102,6 +110,36 @@ pub fn prepare(
         .with_hint(format!("fix {}", templates::path(kind)))
     })?;
     Ok(Prepared { ticket, text })
+}
+
+/// Refuse what would make the new ticket unsafe to print or to follow: a title or label with
+/// a control character, a `files`/`artifacts` path that is not repository-relative. (Where
+/// the paths lead in the working tree is checked by [`check_paths`].)
+pub fn check_text_fields(spec: &NewSpec) -> Result<()> {
+    use crate::model::text::{code_point, escape_line, first_unsafe};
+    let fields = std::iter::once(("title", spec.title.as_str()))
+        .chain(spec.labels.iter().map(|l| ("label", l.as_str())));
+    for (what, value) in fields {
+        if let Some(c) = first_unsafe(value) {
+            return Err(Error::invalid(format!(
+                "the {what} `{}` contains the control character {}",
+                escape_line(value),
+                code_point(c)
+            ))
+            .with_hint(format!(
+                "a {what} is one line of printable text: remove the character"
+            )));
+        }
+    }
+    super::paths::check_field(None, "files", &spec.files)?;
+    super::paths::check_field(None, "artifacts", &spec.artifacts)
+}
+
+/// Refuse `files`/`artifacts` of `spec` that lead outside the working tree of `ws` (through
+/// a symbolic link) or into `.git`.
+pub fn check_paths(ws: &Workspace, spec: &NewSpec) -> Result<()> {
+    super::paths::check_field(ws.workdir(), "files", &spec.files)?;
+    super::paths::check_field(ws.workdir(), "artifacts", &spec.artifacts)
 }
 
 /// Check that `parent` may hold a ticket of `kind`.
@@ -124,6 +162,8 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
     let kind = spec
         .kind
         .ok_or_else(|| Error::invalid("which kind? phase-spec, job or task"))?;
+    check_text_fields(spec)?;
+    check_paths(ws, spec)?;
     ws.write(Reads::All, |snap| {
         let parent = match &spec.parent {
             Some(p) => Some(snap.resolve(p)?),

@@ -32,6 +32,21 @@ pub struct ListReport {
 /// The tickets at the state branch's tip that pass `filter`, by path.
 pub fn list(ws: &Workspace, filter: &ListFilter) -> Result<Reported<ListReport>> {
     let mut snap = ws.snapshot()?;
+    // Tickets that share an ID are listed, and named on stderr: wt refuses them until fixed.
+    let duplicates: Vec<String> = crate::schedule::graph::duplicate_groups(&snap.tickets)
+        .iter()
+        .map(|g| {
+            let names: Vec<String> = g
+                .iter()
+                .map(|&i| format!("{} in {}", snap.tickets[i].id, snap.tickets[i].path))
+                .collect();
+            format!(
+                "{} tickets share one id (or differ only in case): {}; wt refuses them until all but one get a new id",
+                g.len(),
+                names.join(", ")
+            )
+        })
+        .collect();
     let parent = match &filter.parent {
         Some(p) => Some(snap.resolve(p)?.id.clone()),
         None => None,
@@ -65,7 +80,9 @@ pub fn list(ws: &Workspace, filter: &ListFilter) -> Result<Reported<ListReport>>
             .map(|t| TicketView::owned(t, now))
             .collect(),
     };
-    let out = Reported::new(report).skipping(&snap.problems);
+    let out = Reported::new(report)
+        .skipping(&snap.problems)
+        .warning(duplicates);
     finished_with(snap);
     Ok(out)
 }
@@ -98,6 +115,8 @@ pub struct ShowReport {
     pub ready: bool,
     /// Why it is not ready, one sentence per blocker; empty when nothing blocks it.
     pub blocked_by: Vec<String>,
+    /// Its acceptance criteria, numbered as `wt tick` takes them.
+    pub criteria: Vec<crate::model::criteria::Criterion>,
     /// The whole file as stored on the state branch (text output only).
     #[serde(skip)]
     pub text: String,
@@ -126,6 +145,7 @@ pub fn show(ws: &Workspace, query: &str) -> Result<Reported<ShowReport>> {
         body,
         ready,
         blocked_by,
+        criteria: crate::model::criteria::criteria(&text),
         text,
     }))
 }
@@ -227,7 +247,8 @@ pub struct BlockedTicket {
 #[serde(untagged)]
 pub enum Hold {
     /// A blocker in the dependency graph (`reason`: `dependency`, `unknown_dependency`,
-    /// `ancestor`, `unknown_parent`, `cycle`, `claimed`, `awaiting_approval`).
+    /// `ancestor`, `unknown_parent`, `cycle`, `claimed`, `awaiting_approval`,
+    /// `duplicate_id`, `invalid_parent`, `invalid`).
     Graph(Blocker),
     /// The ticket's claim is stale (`reason`: `stale_claim`).
     Stale(StaleClaim),

@@ -142,6 +142,11 @@ pub struct TicketChange {
     pub ticket: TicketView,
     /// The commit on the state branch; null when nothing was committed.
     pub commit: Option<String>,
+    /// `wt done`, `wt pass`: the containers above the ticket that closed with it (or went
+    /// to review) because nothing under them was open any more, nearest first.
+    pub closed: Vec<crate::app::containers::ClosedView>,
+    /// `wt done`: the commit whose work was judged (`--rev`, default HEAD); null otherwise.
+    pub checked_commit: Option<String>,
 }
 
 impl TicketChange {
@@ -150,7 +155,18 @@ impl TicketChange {
             schema_version: SchemaVersion,
             ticket: TicketView::of(t),
             commit: commit.map(|c| c.to_string()),
+            closed: Vec::new(),
+            checked_commit: None,
         }
+    }
+
+    /// With the containers that closed.
+    pub fn closing(mut self, closed: &[crate::app::containers::Closed]) -> TicketChange {
+        self.closed = closed
+            .iter()
+            .map(crate::app::containers::ClosedView::of)
+            .collect();
+        self
     }
 }
 

@@ -18,12 +18,13 @@ use crate::store::Edit;
 use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
 
 use super::claim::Claimed;
+use super::containers::Closed;
 use super::report::{SchemaVersion, TicketView};
 use serde::Serialize;
 
 /// The status `wt done` gives `t`: `review` for jobs when the config asks for audits.
 pub fn status_after_done(config: &Config, t: &Ticket) -> Status {
-    if config.review && t.kind == Kind::Job {
+    if config.reviews(t.kind) {
         Status::Review
     } else {
         Status::Done
@@ -108,14 +109,24 @@ fn write_file(path: &str, text: String) -> Edit {
     }
 }
 
-/// `wt pass`: the audit passed; the ticket is done.
+/// What `wt pass` did.
+#[derive(Debug, Clone)]
+pub struct Passed {
+    /// The ticket, done.
+    pub ticket: Ticket,
+    /// The containers above it that closed with it, nearest first.
+    pub closed: Vec<Closed>,
+}
+
+/// `wt pass`: the audit passed; the ticket is done (refused while a ticket under it is not),
+/// and the containers above it close when nothing under them is open any more.
 pub fn pass(
     ws: &Workspace,
     query: &str,
     agent: &str,
     note: Option<&str>,
     force_reason: Option<&str>,
-) -> Result<Written<Ticket>> {
+) -> Result<Written<Passed>> {
     if let Some(r) = force_reason {
         if r.trim().is_empty() {
             return Err(Error::invalid("--force needs a --reason"));
@@ -124,6 +135,7 @@ pub fn pass(
     ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         check_auditor(t, agent, force_reason.is_some(), "pass")?;
+        super::containers::refuse_open_children(snap, t, "passed")?;
         let now = clock::timestamp();
         let attempt = t.attempts + 1;
         let mut msg = format!("audit of attempt {attempt} passed");
@@ -151,10 +163,17 @@ pub fn pass(
         if let Some(n) = note.filter(|n| !n.trim().is_empty()) {
             message.body = Some(n.trim().to_string());
         }
+        let closing = super::containers::close_finished(ws, snap, &ticket, agent, &now)?;
+        let mut edits = vec![write_file(&t.path, text)];
+        edits.extend(closing.edits.iter().cloned());
+        let message = closing.annotate(message);
         Ok(Outcome::Commit {
-            edits: vec![write_file(&t.path, text)],
+            edits,
             message,
-            value: ticket,
+            value: Passed {
+                ticket,
+                closed: closing.closed,
+            },
         })
     })
 }

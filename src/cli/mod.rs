@@ -1,11 +1,18 @@
 //! Command-line front end: argument parsing, output (text or `--json`) and exit codes.
 //! Each verb lives in `commands/<verb>.rs`: its arguments, one call into [`crate::app`], and
 //! the text rendering of the report that call returns. `--json` prints the report itself.
+//!
+//! Ticket text is hostile: every text this module prints (reports, notes, errors) passes
+//! through [`crate::model::text::escape_text`], so no control character from a ticket reaches
+//! the terminal; renderers escape one-line fields with
+//! [`crate::model::text::escape_line`]. `--json` documents stay exact.
 
 mod commands;
 mod output;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+
+use crate::model::text::escape_text;
 use std::path::PathBuf;
 
 use crate::{Error, ErrorKind};
@@ -135,7 +142,11 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn workspace(&self) -> Result<crate::workspace::Workspace, Error> {
-        crate::workspace::Workspace::open(&self.cwd)
+        let ws = crate::workspace::Workspace::open(&self.cwd)?;
+        if let Some(n) = &ws.notice {
+            eprintln!("{n}");
+        }
+        Ok(ws)
     }
 }
 
@@ -216,7 +227,7 @@ pub fn run() -> i32 {
     match result {
         Ok(out) => {
             for n in &out.notes {
-                eprintln!("{n}");
+                eprintln!("{}", escape_text(n));
             }
             if ctx.json {
                 let s = out.doc.json().unwrap_or_else(|_| "null".into());
@@ -227,7 +238,13 @@ pub fn run() -> i32 {
                     if !t.ends_with('\n') && !out.exact {
                         t.push('\n');
                     }
-                    emit(&t);
+                    // A document printed exactly (`wt plan export`) goes to a file or a pipe
+                    // byte for byte; on a terminal it is escaped like every other text.
+                    if out.exact && !std::io::stdout().is_terminal() {
+                        emit(&t);
+                    } else {
+                        emit(&escape_text(&t));
+                    }
                 }
             }
             let code = out.code;
@@ -236,9 +253,9 @@ pub fn run() -> i32 {
             code
         }
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            eprintln!("error: {}", escape_text(&e.message));
             if let Some(h) = &e.hint {
-                eprintln!("hint: {h}");
+                eprintln!("hint: {}", escape_text(h));
             }
             if ctx.json {
                 let doc = ErrorReport {

@@ -1,6 +1,9 @@
 //! Text rendering shared by the verbs: ticket lines and stderr notes.
 
+use crate::app::containers::ClosedView;
 use crate::app::report::{Note, TicketView};
+use crate::model::text::escape_line;
+use crate::model::ticket::Status;
 
 /// One line for a ticket: `J-7f3ak2m9  P2  open         Add login form  (agent-2)`.
 pub fn ticket_line(t: &TicketView) -> String {
@@ -12,6 +15,9 @@ pub fn ticket_line(t: &TicketView) -> String {
         t.title
     );
     if let Some(by) = &t.claimed_by {
+        // IDs and titles are one line by construction (a ticket with a control character in
+        // either is not read); an agent name may hold anything.
+        let by = escape_line(by);
         if t.stale {
             s.push_str(&format!("  ({by}, stale)"));
         } else {
@@ -36,7 +42,10 @@ pub fn note_lines(notes: &[Note]) -> Vec<String> {
     notes
         .iter()
         .map(|n| match n {
-            Note::Skipped(p) => format!("warning: skipped unreadable ticket: {p}"),
+            Note::Skipped(p) => format!(
+                "warning: skipped unreadable ticket: {}",
+                escape_line(&p.to_string())
+            ),
             Note::Warning(w) => format!("warning: {w}"),
         })
         .collect()
@@ -45,4 +54,18 @@ pub fn note_lines(notes: &[Note]) -> Vec<String> {
 /// Notes for warnings returned by a write.
 pub fn warning_notes(ws: &[String]) -> Vec<String> {
     ws.iter().map(|w| format!("warning: {w}")).collect()
+}
+
+/// A line per container a write closed (or sent to review), each starting with a newline:
+/// `closed P-… Phase 1 (all 3 jobs done)`.
+pub fn closed_lines(closed: &[ClosedView]) -> String {
+    let mut out = String::new();
+    for c in closed {
+        let what = match c.status {
+            Status::Review => "ready for review:",
+            _ => "closed",
+        };
+        out.push_str(&format!("\n{what} {} {} ({})", c.id, c.title, c.reason));
+    }
+    out
 }

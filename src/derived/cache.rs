@@ -40,7 +40,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::Result;
 use crate::model::ticket::{self, Problem, Ticket};
-pub use crate::model::ticket_file::{parse_blob, Parsed};
+pub use crate::model::ticket_file::{parse_blob, EntryKind, Parsed};
 use crate::store::{Edit, Store};
 
 /// Bump when the layout of the file changes in a way the fingerprints would not notice.
@@ -52,12 +52,21 @@ const BUILD_FINGERPRINT: &str = env!("WT_BUILD_FINGERPRINT");
 /// Below this many blobs to parse, parsing stays on the calling thread.
 const PARALLEL_MIN: usize = 256;
 
-/// A blob under `.work/`: its path, id, and for ticket files what it parses to.
+/// An entry under `.work/` other than a folder: its path, id, what it is, and for ticket
+/// files (regular files only) what it parses to.
 #[derive(Debug, Clone)]
 pub struct WorkEntry {
     pub path: String,
     pub oid: Oid,
+    pub kind: EntryKind,
     pub parsed: Option<Parsed>,
+}
+
+impl WorkEntry {
+    /// A regular file whose path is a ticket's: what loads parse.
+    fn is_ticket_file(&self) -> bool {
+        self.kind == EntryKind::File && ticket::is_ticket_path(&self.path)
+    }
 }
 
 /// Every blob of a `.work` tree in walk order, held in parts (decoded on separate threads);
@@ -169,6 +178,7 @@ fn oid(raw: &RawOid) -> Option<Oid> {
 struct EntryRec {
     path: Option<String>,
     oid: RawOid,
+    kind: EntryKind,
     parsed: Option<Parsed>,
 }
 
@@ -176,14 +186,15 @@ struct EntryRec {
 struct EntryRef<'a> {
     path: Option<&'a str>,
     oid: RawOid,
+    kind: EntryKind,
     parsed: Option<&'a Parsed>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct TreeRec {
     oid: RawOid,
-    /// (name, id, is a tree)
-    entries: Vec<(String, RawOid, bool)>,
+    /// (name, id, what it is)
+    entries: Vec<(String, RawOid, EntryKind)>,
 }
 
 impl Parsed {
@@ -402,6 +413,7 @@ fn encode_snapshot(
                         _ => Some(&e.path),
                     },
                     oid: raw(e.oid)?,
+                    kind: e.kind,
                     parsed: e.parsed.as_ref(),
                 })
             })
@@ -539,6 +551,7 @@ fn decode_chunk(bytes: &[u8], out: &mut [std::mem::MaybeUninit<WorkEntry>]) -> b
             slot.write(WorkEntry {
                 path,
                 oid: oid(&r.oid)?,
+                kind: r.kind,
                 parsed: r.parsed,
             });
             written += 1;
@@ -750,7 +763,9 @@ fn apply_deltas(
     if !changes.is_empty() {
         let mut all: Vec<&mut WorkEntry> = entries.iter_mut().collect();
         for (i, o, parsed) in changes {
+            // wt's commits write regular files only.
             all[i].oid = o;
+            all[i].kind = EntryKind::File;
             all[i].parsed = parsed;
         }
     }
@@ -853,7 +868,7 @@ pub fn note_commit<'t>(
     successor
 }
 
-type Trees = HashMap<Oid, Vec<(String, Oid, bool)>>;
+type Trees = HashMap<Oid, Vec<(String, Oid, EntryKind)>>;
 
 fn decode_trees(bytes: &[u8]) -> Option<Trees> {
     let recs: Vec<TreeRec> = postcard::from_bytes(bytes).ok()?;
@@ -881,7 +896,7 @@ impl Known {
     fn new(mut old: Vec<WorkEntry>) -> Known {
         let mut by_path = FxHashMap::with_capacity_and_hasher(old.len(), Default::default());
         for (i, e) in old.iter_mut().enumerate() {
-            if e.parsed.is_some() {
+            if e.parsed.is_some() && e.kind == EntryKind::File {
                 by_path.insert(std::mem::take(&mut e.path), i);
             }
         }
@@ -945,7 +960,7 @@ fn load(
         let mut todo = Vec::new();
         let mut reused = 0;
         for (i, e) in entries.iter_mut().enumerate() {
-            if !ticket::is_ticket_path(&e.path) {
+            if !e.is_ticket_file() {
                 continue;
             }
             match known.take(&e.path, e.oid) {
@@ -983,7 +998,8 @@ fn load(
     Ok((entries, recs))
 }
 
-/// Walk `tree`, appending every blob to `out`; `on_blob` sees each one as it is added.
+/// Walk `tree`, appending every entry but folders to `out` (folders are walked, except one
+/// whose name is not UTF-8); `on_blob` sees each one as it is added.
 fn walk(
     store: &Store,
     tree: Oid,
@@ -1001,14 +1017,15 @@ fn walk(
         }
     };
     order.push(tree);
-    for (name, id, is_tree) in &list {
+    for (name, id, kind) in &list {
         let path = format!("{prefix}/{name}");
-        if *is_tree {
+        if *kind == EntryKind::Tree {
             walk(store, *id, &path, trees, order, out, on_blob)?;
         } else {
             out.push(WorkEntry {
                 path,
                 oid: *id,
+                kind: *kind,
                 parsed: None,
             });
             if let Some(e) = out.last() {
@@ -1100,7 +1117,7 @@ fn walk_and_parse(
             order,
             entries,
             &mut |i, e| {
-                if ticket::is_ticket_path(&e.path) {
+                if e.is_ticket_file() {
                     batch.push((i, e.path.clone(), store.read_blob(e.oid)?));
                     if batch.len() == PARSE_BATCH {
                         submit(std::mem::replace(

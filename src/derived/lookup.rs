@@ -8,10 +8,13 @@
 //!
 //! - `lookup.bin`: the tree it was written for, then per ticket its ID, path, kind, whether
 //!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
-//!   whether it has aliases, and its rank in the schedule order (cache file header, xxh3).
-//!   With it `claim --next` reads the best candidates one by one until one is open and
-//!   unclaimed. A query that is not an exact ID may be an alias (an ID from the tracker a
-//!   ticket was imported from): in a tree with aliases it goes down the full path.
+//!   whether something under it is not done, whether it is the last ticket not done under
+//!   its parent, whether it was claimed with `files`, whether it has aliases, and its rank in
+//!   the schedule order (cache file header, xxh3). With it `claim --next` reads the best
+//!   candidates one by one until one is open and unclaimed (and its files are free), and
+//!   `done` knows whether finishing a ticket closes its container. A query that is not an
+//!   exact ID may be an alias (an ID from the tracker a ticket was imported from): in a tree
+//!   with aliases it goes down the full path.
 //! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
 //!   belongs to, frame checksum), one per tree the lookup is exact for.
 //!
@@ -37,7 +40,7 @@ use crate::schedule::graph::Graph;
 use crate::store::Store;
 
 const LOOKUP_FILE: &str = "lookup.bin";
-const LOOKUP_MAGIC: &[u8; 8] = b"wtlook2\n";
+const LOOKUP_MAGIC: &[u8; 8] = b"wtlook3\n";
 const KEYS_FILE: &str = "lookup.keys";
 /// tree id (20), payload checksum (8), frame checksum (8).
 const FRAME: usize = 36;
@@ -45,41 +48,50 @@ const FRAME: usize = 36;
 const MAX_FRAMES: usize = 1024;
 const KEEP_FRAMES: usize = 64;
 
-/// One ticket as written: ID, path, kind, flags ([`UNBLOCKED`], [`DONE`], [`OPEN`],
-/// [`ALIASED`]), rank.
+/// One ticket as written: ID, path, kind, flags (see [`flag`]), rank.
 type Row<'a> = (&'a str, &'a str, Kind, u8, u32);
 
-/// Flag: nothing in the dependency graph blocks the ticket.
-const UNBLOCKED: u8 = 1;
-/// Flag: the ticket is done.
-const DONE: u8 = 2;
-/// Flag: the ticket was open and unclaimed when the lookup was written.
-const OPEN: u8 = 4;
-/// Flag: the ticket has aliases (IDs from the tracker it was imported from). A query that is
-/// not an exact ID may name one of them, which only the full path knows.
-const ALIASED: u8 = 8;
+/// The bits of a ticket's flags byte.
+mod flag {
+    /// Nothing in the dependency graph blocks it.
+    pub const UNBLOCKED: u8 = 1;
+    /// Done: never ready again while the lookup holds (done-ness is in the graph key).
+    pub const DONE: u8 = 2;
+    /// Open and unclaimed when the lookup was written.
+    pub const OPEN: u8 = 4;
+    /// Some ticket under it is not done (parent and done-ness are in the graph key).
+    pub const OPEN_CHILDREN: u8 = 8;
+    /// It is not done, has a parent, and every other child of that parent is done.
+    pub const LAST_OPEN_CHILD: u8 = 16;
+    /// Claimed, with `files`, when the lookup was written.
+    pub const HOLDS_FILES: u8 = 32;
+    /// It has aliases (IDs from the tracker it was imported from): a query that is not an
+    /// exact ID may name one of them, which only the full path knows.
+    pub const ALIASED: u8 = 64;
+    /// Every bit in use.
+    pub const ALL: u8 = 127;
+}
 
 /// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
 struct Rec<'a> {
     id: &'a str,
     kind: Kind,
-    unblocked: bool,
-    /// Done: never ready again while the lookup holds (done-ness is in the graph key).
-    done: bool,
-    /// Open and unclaimed when the lookup was written.
-    open: bool,
-    /// Has aliases.
-    aliased: bool,
+    flags: u8,
     /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
     rank: u32,
+}
+
+impl Rec<'_> {
+    fn has(&self, bit: u8) -> bool {
+        self.flags & bit != 0
+    }
 }
 
 /// The payload: the `.work` tree it was written for (20 bytes), the number of tickets
 /// (u32), then per ticket in walk order: the ID (u8
 /// length, bytes), the path as the number of bytes it shares with the previous ticket's
-/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8: 1 unblocked,
-/// 2 done, 4 open and unclaimed, 8 aliased) and the rank (u32). Read in place, without allocating per
-/// ticket.
+/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8, see [`flag`]) and
+/// the rank (u32). Read in place, without allocating per ticket.
 fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(24 + recs.len() * 64);
     out.extend_from_slice(tree);
@@ -148,17 +160,14 @@ fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Opt
             _ => return None,
         };
         let flags = take(1)?[0];
-        if flags > (UNBLOCKED | DONE | OPEN | ALIASED) {
+        if flags & !flag::ALL != 0 {
             return None;
         }
         let rank = u32::from_le_bytes(take(4)?.try_into().ok()?);
         let rec = Rec {
             id,
             kind,
-            unblocked: flags & UNBLOCKED != 0,
-            done: flags & DONE != 0,
-            open: flags & OPEN != 0,
-            aliased: flags & ALIASED != 0,
+            flags,
             rank,
         };
         if f(&rec, &path) {
@@ -175,6 +184,10 @@ pub struct Found {
     pub path: String,
     /// Nothing in the dependency graph blocks it ([`Graph::unblocked`]).
     pub unblocked: bool,
+    /// Some ticket under it is not done.
+    pub open_children: bool,
+    /// It is the last ticket not done under its parent: finishing it may close the parent.
+    pub last_open_child: bool,
 }
 
 fn frame(tree: &RawOid, sum: u64) -> [u8; FRAME] {
@@ -263,16 +276,18 @@ fn live_schema() -> Option<u64> {
 }
 
 /// Write the lookup for the `.work` tree `work_tree`, whose tickets `graph` was built from.
-/// Not written when two tickets share an ID (the full path reports that). Failures only
-/// cost speed.
+/// Not written when two tickets share an ID, exactly or but for case (the full path refuses
+/// them by name). Failures only cost speed.
 pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
     let (Some(schema), Some(tree)) = (live_schema(), cache::raw(work_tree)) else {
         return;
     };
     let tickets: &[Ticket] = graph.tickets;
-    // The graph indexes the first ticket of an ID; a second one makes ID lookups ambiguous
-    // in ways only the full path explains.
-    if (0..tickets.len()).any(|i| graph.index_of(&tickets[i].id) != Some(i)) {
+    // The graph indexes the first ticket of an ID; a second one (or one differing in case)
+    // makes ID lookups ambiguous in ways only the full path explains.
+    if !graph.duplicates().is_empty()
+        || (0..tickets.len()).any(|i| graph.index_of(&tickets[i].id) != Some(i))
+    {
         return;
     }
     // Ready lists are sorted with this order (a total one: IDs break ties), so the ready
@@ -283,19 +298,39 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
     for (r, &i) in order.iter().enumerate() {
         rank[i] = u32::try_from(r).unwrap_or(u32::MAX);
     }
+    let done = |i: usize| tickets[i].status == crate::model::ticket::Status::Done;
     let recs: Vec<Row<'_>> = tickets
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let open = t.status == crate::model::ticket::Status::Open && t.claimed_by.is_none();
-            let flags = if graph.unblocked(i) { UNBLOCKED } else { 0 }
-                | if t.status == crate::model::ticket::Status::Done {
-                    DONE
-                } else {
-                    0
+            let mut flags = 0;
+            let mut set = |bit: u8, on: bool| {
+                if on {
+                    flags |= bit;
                 }
-                | if open { OPEN } else { 0 }
-                | if t.aliases.is_empty() { 0 } else { ALIASED };
+            };
+            set(flag::UNBLOCKED, graph.unblocked(i));
+            set(flag::DONE, done(i));
+            set(
+                flag::OPEN,
+                t.status == crate::model::ticket::Status::Open && t.claimed_by.is_none(),
+            );
+            set(
+                flag::OPEN_CHILDREN,
+                graph.children(i).iter().any(|&c| !done(c)),
+            );
+            set(
+                flag::LAST_OPEN_CHILD,
+                !done(i)
+                    && graph
+                        .parent(i)
+                        .is_some_and(|p| graph.children(p).iter().all(|&c| c == i || done(c))),
+            );
+            set(
+                flag::HOLDS_FILES,
+                t.claimed_by.is_some() && !t.files.is_empty(),
+            );
+            set(flag::ALIASED, !t.aliases.is_empty());
             (t.id.as_str(), t.path.as_str(), t.kind, flags, rank[i])
         })
         .collect();
@@ -334,12 +369,14 @@ fn found(r: &Rec<'_>, path: &str) -> Found {
     Found {
         id: r.id.to_string(),
         path: path.to_string(),
-        unblocked: r.unblocked,
+        unblocked: r.has(flag::UNBLOCKED),
+        open_children: r.has(flag::OPEN_CHILDREN),
+        last_open_child: r.has(flag::LAST_OPEN_CHILD),
     }
 }
 
 /// Resolve `query` (an ID or unique prefix, as [`crate::model::id::resolve`]) with the lookup exact
-/// for `work_tree`. None when there is no such lookup, or the query does not name exactly
+/// for `work_tree` (in a tree with aliases, only an exact ID). None when there is no such lookup, or the query does not name exactly
 /// one ticket (the full path then gives the answer or the error).
 pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     let bytes = load(store, work_tree)?;
@@ -362,7 +399,7 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     let mut aliased = false;
     scan(payload, |r, _| {
         ids.push(r.id);
-        aliased |= r.aliased;
+        aliased |= r.has(flag::ALIASED);
         false
     })?;
     if aliased {
@@ -380,15 +417,22 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     hit
 }
 
+/// What `claim --next` reads from the lookup: its candidates, and the tickets that may hold
+/// a claim with `files`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Next {
+    /// The tickets of the kind asked for that the graph leaves free to start, best first.
+    pub candidates: Vec<Found>,
+    /// The paths of the tickets that may be claimed with `files` now: those that were when
+    /// the lookup was written and every ticket a wt commit rewrote since (the caller reads
+    /// each to see). None when wt cannot tell which (no delta log leads here).
+    pub may_hold_files: Option<Vec<String>>,
+}
+
 /// The tickets of `kind` (None: any) that the graph leaves free to start on `work_tree`,
 /// best first: the ready list once those that are not open or are claimed are left out
 /// (the caller reads each ticket to see). At most `max`. None without an exact lookup.
-pub fn candidates(
-    store: &Store,
-    work_tree: Oid,
-    kind: Option<Kind>,
-    max: usize,
-) -> Option<Vec<Found>> {
+pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize) -> Option<Next> {
     let bytes = load(store, work_tree)?;
     let payload = &bytes[HEADER_LEN..];
     let tree = cache::raw(work_tree)?;
@@ -402,11 +446,20 @@ pub fn candidates(
         cache::changed_since(store, &base, &tree).map(|v| v.into_iter().collect())
     };
     let mut picked: Vec<(u32, usize)> = Vec::new();
+    let mut holding: Vec<String> = Vec::new();
     let mut n = 0;
     scan(payload, |r, path| {
-        let may_be_open = r.open || changed.as_ref().is_none_or(|c| c.contains(path));
-        if r.unblocked && !r.done && may_be_open && kind.is_none_or(|k| r.kind == k) {
+        let rewritten = changed.as_ref().is_none_or(|c| c.contains(path));
+        let may_be_open = r.has(flag::OPEN) || rewritten;
+        if r.has(flag::UNBLOCKED)
+            && !r.has(flag::DONE)
+            && may_be_open
+            && kind.is_none_or(|k| r.kind == k)
+        {
             picked.push((r.rank, n));
+        }
+        if changed.is_some() && (r.has(flag::HOLDS_FILES) || rewritten) {
+            holding.push(path.to_string());
         }
         n += 1;
         false
@@ -425,7 +478,10 @@ pub fn candidates(
         out.len() == wanted.len()
     })?;
     out.sort_unstable_by_key(|(rank, _)| *rank);
-    Some(out.into_iter().map(|(_, f)| f).collect())
+    Some(Next {
+        candidates: out.into_iter().map(|(_, f)| f).collect(),
+        may_hold_files: changed.is_some().then_some(holding),
+    })
 }
 
 static FRESH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -454,28 +510,28 @@ mod tests {
                 "P-aaaa0001",
                 ".work/P-aaaa0001-phase.md",
                 Kind::PhaseSpec,
-                UNBLOCKED | OPEN,
+                flag::UNBLOCKED | flag::OPEN | flag::OPEN_CHILDREN,
                 2,
             ),
             (
                 "J-bbbb0002",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job.md",
                 Kind::Job,
-                0,
+                flag::OPEN_CHILDREN | flag::LAST_OPEN_CHILD | flag::HOLDS_FILES,
                 0,
             ),
             (
                 "T-cccc0003",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0003-é.md",
                 Kind::Task,
-                UNBLOCKED | DONE,
+                flag::UNBLOCKED | flag::DONE,
                 1,
             ),
             (
                 "T-cccc0004",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0004-ü.md",
                 Kind::Task,
-                UNBLOCKED | OPEN | ALIASED,
+                flag::UNBLOCKED | flag::OPEN | flag::LAST_OPEN_CHILD | flag::ALIASED,
                 3,
             ),
         ]
@@ -488,11 +544,7 @@ mod tests {
         assert_eq!(written_for(&bytes), Some(TREE));
         let mut got = Vec::new();
         scan(&bytes, |r, path| {
-            let flags = if r.unblocked { UNBLOCKED } else { 0 }
-                | if r.done { DONE } else { 0 }
-                | if r.open { OPEN } else { 0 }
-                | if r.aliased { ALIASED } else { 0 };
-            got.push((r.id.to_string(), path.to_string(), r.kind, flags, r.rank));
+            got.push((r.id.to_string(), path.to_string(), r.kind, r.flags, r.rank));
             false
         })
         .expect("scan");

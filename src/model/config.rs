@@ -170,6 +170,11 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Does finishing a ticket of `kind` send it to an auditor (`review: true`, jobs only)?
+    pub fn reviews(&self, kind: Kind) -> bool {
+        self.review && kind == Kind::Job
+    }
+
     /// Parse config text; errors name the line and column.
     pub fn parse(text: &str) -> Result<Config, Problem> {
         // One command reads the same config several times (finding the state branch, the

@@ -635,7 +635,9 @@ fn render_str(s: &str, style: Style) -> String {
 }
 
 fn render_item(s: &str, style: Style) -> String {
-    if style == Style::Plain && s.contains([',', '[', ']', '{', '}']) {
+    // In a flow list a quote after a space or a `#` would start a quoted value or a comment
+    // for wt's own reader (found by fuzzing: `labels: [A '0]` could not be edited again).
+    if style == Style::Plain && s.contains([',', '[', ']', '{', '}', '\'', '"', '#', ':']) {
         return double_quote(s);
     }
     render_str(s, style)
@@ -1226,6 +1228,17 @@ claimed_by:
         let out = set_field("---\n---\n", "a key: x", &Value::Int(1)).unwrap();
         assert_eq!(out, "---\n\"a key: x\": 1\n---\n");
         assert_eq!(fields(&out).unwrap()[0].key, "a key: x");
+    }
+
+    #[test]
+    fn regression_a_flow_list_item_with_a_quote_is_written_so_it_can_be_edited_again() {
+        for item in ["A '0", "a \"b", "x #y", "k: v", "it's"] {
+            let out = set_field(TICKET, "depends_on", &Value::List(vec![item.into()])).unwrap();
+            let again = set_field(&out, "status", &Value::Str("done".into()));
+            assert!(again.is_ok(), "{item:?}: {out}");
+            let full: Full = serde_saphyr::from_str(yaml_of(&out)).unwrap();
+            assert_eq!(full.depends_on, [item]);
+        }
     }
 
     #[test]

@@ -58,7 +58,8 @@ pub fn slug(title: &str) -> String {
 ///
 /// Matching is case-insensitive; the kind prefix may be left out (`7f3a` finds `J-7f3ak2m9`).
 /// An exact ID comes first, then an exact alias (the ID a ticket had in the tracker it was
-/// imported from, `bd-a3f8`), then a unique ID prefix.
+/// imported from, `bd-a3f8`), then a unique ID prefix. An ID that more than one file carries
+/// (exactly, or but for case) names no ticket: the error names every such file.
 pub fn resolve<'a>(tickets: &'a [Ticket], query: &str) -> Result<&'a Ticket> {
     let q = query.trim();
     if !q.is_empty() && !tickets.iter().any(|t| t.id.eq_ignore_ascii_case(q)) {
@@ -81,7 +82,27 @@ pub fn resolve<'a>(tickets: &'a [Ticket], query: &str) -> Result<&'a Ticket> {
             .with_hint("use one of the ticket IDs"));
         }
     }
-    resolve_position(tickets.iter().map(|t| t.id.as_str()), query).map(|i| &tickets[i])
+    let i = resolve_position(tickets.iter().map(|t| t.id.as_str()), query)?;
+    let id = &tickets[i].id;
+    if tickets
+        .iter()
+        .filter(|t| t.id.eq_ignore_ascii_case(id))
+        .nth(1)
+        .is_some()
+    {
+        let named: Vec<String> = tickets
+            .iter()
+            .filter(|t| t.id.eq_ignore_ascii_case(id))
+            .map(|t| format!("{} in {}", t.id, t.path))
+            .collect();
+        return Err(Error::invalid(format!(
+            "`{query}` names {} ticket files (their ids are equal, or equal but for case): {}",
+            named.len(),
+            named.join(", ")
+        ))
+        .with_hint("an id names one ticket: give all but one of them a new id (`wt check` lists every duplicate)"));
+    }
+    Ok(&tickets[i])
 }
 
 /// [`resolve`] over a list of IDs: the position of the ID `query` names (the first one with

@@ -112,17 +112,18 @@ fn relevel(text: &str, level_of: impl Fn(u8) -> u8) -> String {
     crate::model::frontmatter::apply(text, edits)
 }
 
-/// Append `entry` to the section `heading` of a whole ticket file (frontmatter kept as is);
-/// the section is created at the end of the body (level 2) when absent.
+/// Append `entry` to wt's own section `heading` of a whole ticket file (frontmatter kept as
+/// is; see [`markdown::wt_section`]); the section is created at the end of the body (level 2)
+/// when absent.
 pub fn append(file_text: &str, heading: &str, entry: &str) -> Result<String> {
     let split = frontmatter::split(file_text).map_err(|e| Error::invalid(e.to_string()))?;
-    let body = markdown::append_to_section(split.body, heading, 2, entry);
+    let body = markdown::append_to_wt_section(split.body, heading, entry);
     Ok(format!("{}{}", &file_text[..split.body_offset], body))
 }
 
 /// The highest amendment number in the body's Amendments section (0 when there is none).
 pub fn last_amendment_number(body: &str) -> u32 {
-    let Some(content) = markdown::section_content(body, AMENDMENTS) else {
+    let Some(content) = markdown::wt_section_content(body, AMENDMENTS) else {
         return 0;
     };
     markdown::headings(content)
@@ -185,7 +186,7 @@ pub fn progress_entry(
 /// The entries of the body's Progress section, oldest first: each top-level block (normally
 /// one list item per entry) as its source text without trailing line breaks.
 pub fn progress_entries(body: &str) -> Vec<String> {
-    let Some(content) = markdown::section_content(body, PROGRESS) else {
+    let Some(content) = markdown::wt_section_content(body, PROGRESS) else {
         return Vec::new();
     };
     blocks(content)
@@ -193,7 +194,7 @@ pub fn progress_entries(body: &str) -> Vec<String> {
 
 /// The body's Amendments section content (without its heading), trimmed; None when empty.
 pub fn amendments(body: &str) -> Option<String> {
-    let c = markdown::section_content(body, AMENDMENTS)?.trim();
+    let c = markdown::wt_section_content(body, AMENDMENTS)?.trim();
     (!c.is_empty()).then(|| c.to_string())
 }
 

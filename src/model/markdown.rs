@@ -30,6 +30,9 @@ pub struct TaskItem {
     pub checked: bool,
     /// The item's text (first line only), trimmed.
     pub text: String,
+    /// Byte offset (within the text) and length of the character between the brackets
+    /// (` `, `x` or `X`), when wt found it: ticking rewrites exactly these bytes.
+    pub symbol: Option<(usize, usize)>,
 }
 
 struct Heading {
@@ -146,10 +149,24 @@ fn parse(text: &str, lines: &Lines<'_>) -> Parsed {
                 line,
                 checked: t.symbol.is_some(),
                 text: after.trim().to_string(),
+                symbol: box_symbol(content, ast.sourcepos.start.column)
+                    .map(|(at, len)| (lines.start(line) + at, len)),
             });
         }
     }
     Parsed { headings, tasks }
+}
+
+/// Where the character inside a task item's `[ ]` is on its line `content`, whose item starts
+/// at 1-based byte column `column`: (offset in the line, length), when the box is there.
+fn box_symbol(content: &str, column: usize) -> Option<(usize, usize)> {
+    let from = column.saturating_sub(1);
+    let rest = content.get(from..)?;
+    let open = rest.find('[')?;
+    let at = from + open + 1;
+    let c = content.get(at..)?.chars().next()?;
+    let close = at + c.len_utf8();
+    (content.get(close..)?.starts_with(']')).then_some((at, c.len_utf8()))
 }
 
 fn same_heading(a: &str, b: &str) -> bool {
@@ -171,15 +188,103 @@ fn locate(headings: &[Heading], heading: &str) -> Option<(usize, Option<usize>)>
 }
 
 fn section_in(lines: &Lines<'_>, headings: &[Heading], heading: &str) -> Option<Section> {
-    let (i, next) = locate(headings, heading)?;
+    locate(headings, heading).map(|at| section_at(lines, headings, at))
+}
+
+/// Start of the line that ends the text a plan import stored in a ticket body
+/// (`<!-- wt:plan-end -->`); wt's own sections come after it.
+pub const PLAN_END: &str = "<!-- wt:plan-end";
+
+/// Byte offset just after the plan-end line of `text` (see [`PLAN_END`]), or 0 when there is
+/// none.
+pub fn plan_end(text: &str) -> usize {
+    let lines = Lines::new(text);
+    for l in 1..=lines.starts.len() {
+        let c = lines.content(l).trim();
+        if c.starts_with(PLAN_END) && c.ends_with("-->") {
+            return lines.end(l);
+        }
+    }
+    0
+}
+
+/// The level of wt's own sections (`## Amendments`, `## Progress`).
+pub const WT_SECTION_LEVEL: u8 = 2;
+
+/// Index of the heading of wt's own section `heading` and of the heading that ends it: the
+/// **last** level-2 heading with that text that starts after the plan text (see
+/// [`plan_end`]). Headings of that name at other levels, or before the plan-end line, are
+/// the author's text: a description can never stand in for wt's section.
+fn locate_wt(
+    lines: &Lines<'_>,
+    headings: &[Heading],
+    heading: &str,
+) -> Option<(usize, Option<usize>)> {
+    let from = plan_end(lines.text);
+    let i = headings.iter().rposition(|h| {
+        h.level == WT_SECTION_LEVEL
+            && same_heading(&h.text, heading)
+            && lines.start(h.start_line) >= from
+    })?;
+    let next = headings
+        .iter()
+        .skip(i + 1)
+        .position(|h| h.level <= WT_SECTION_LEVEL)
+        .map(|k| i + 1 + k);
+    Some((i, next))
+}
+
+fn section_at(
+    lines: &Lines<'_>,
+    headings: &[Heading],
+    (i, next): (usize, Option<usize>),
+) -> Section {
     let h = &headings[i];
-    Some(Section {
+    Section {
         heading_line: h.start_line,
         level: h.level,
         start: lines.start(h.start_line),
         content_start: lines.end(h.end_line),
         end: next.map_or(lines.text.len(), |n| lines.start(headings[n].start_line)),
-    })
+    }
+}
+
+/// wt's own section `heading` (`Amendments`, `Progress`): the last level-2 heading of that
+/// name after the plan text, if any (see `locate_wt`).
+pub fn wt_section(text: &str, heading: &str) -> Option<Section> {
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    locate_wt(&lines, &parsed.headings, heading).map(|at| section_at(&lines, &parsed.headings, at))
+}
+
+/// The content of wt's own section `heading`, without its heading line.
+pub fn wt_section_content<'a>(text: &'a str, heading: &str) -> Option<&'a str> {
+    let s = wt_section(text, heading)?;
+    text.get(s.content_start..s.end)
+}
+
+/// Task items under **every** heading named `heading` (any level, outside code blocks): the
+/// acceptance criteria `wt done` requires ticked. A second heading of that name can only add
+/// boxes to tick; it never hides the others.
+pub fn task_items_under_all(text: &str, heading: &str) -> Vec<TaskItem> {
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for (i, h) in parsed.headings.iter().enumerate() {
+        if !same_heading(&h.text, heading) {
+            continue;
+        }
+        let last = parsed.headings[i + 1..]
+            .iter()
+            .find(|n| n.level <= h.level)
+            .map_or(usize::MAX, |n| n.start_line);
+        ranges.push((h.end_line + 1, last));
+    }
+    parsed
+        .tasks
+        .into_iter()
+        .filter(|t| ranges.iter().any(|&(a, b)| t.line >= a && t.line < b))
+        .collect()
 }
 
 /// Finds the first section whose heading text matches `heading` (case-insensitive, trimmed, any level).
@@ -255,14 +360,98 @@ fn normalize_entry(entry: &str, eol: &str) -> String {
 /// `level` heading with `entry` at the end of the text if the section is absent.
 /// Only inserts: the text before and after the insertion point is kept byte for byte.
 pub fn append_to_section(text: &str, heading: &str, level: u8, entry: &str) -> String {
-    let eol = detect_eol(text);
-    let entry = normalize_entry(entry, eol);
     let lines = Lines::new(text);
     let parsed = parse(text, &lines);
-    let Some(sec) = section_in(&lines, &parsed.headings, heading) else {
+    let sec = section_in(&lines, &parsed.headings, heading);
+    append_at(text, &lines, sec, heading, level, entry)
+}
+
+/// Appends `entry` to wt's own section `heading` (see [`wt_section`]), or appends a new
+/// `## heading` with `entry` at the end of the text when there is none. Only inserts.
+pub fn append_to_wt_section(text: &str, heading: &str, entry: &str) -> String {
+    let lines = Lines::new(text);
+    let parsed = parse(text, &lines);
+    let sec = locate_wt(&lines, &parsed.headings, heading)
+        .map(|at| section_at(&lines, &parsed.headings, at));
+    append_at(text, &lines, sec, heading, WT_SECTION_LEVEL, entry)
+}
+
+/// The line that closes the block `text` ends in, when it ends inside a fenced code block
+/// or an HTML block that is never closed: anything appended after it would be part of that
+/// block (a heading would be code). None when the text ends outside such a block.
+fn open_block_closer(text: &str) -> Option<String> {
+    let arena = Arena::new();
+    let root = parse_document(&arena, text, &options());
+    let last = root.last_child()?;
+    let closer = match &last.data().value {
+        NodeValue::CodeBlock(c) if c.fenced && !c.closed => {
+            std::iter::repeat_n(char::from(c.fence_char), c.fence_length.max(3)).collect()
+        }
+        NodeValue::HtmlBlock(h) => {
+            let lit = h.literal.to_ascii_lowercase();
+            let (ends, closer): (&[&str], &str) = match h.block_type {
+                1 => (
+                    &["</script>", "</pre>", "</style>", "</textarea>"],
+                    "</pre>",
+                ),
+                2 => (&["-->"], "-->"),
+                3 => (&["?>"], "?>"),
+                4 => (&[">"], ">"),
+                5 => (&["]]>"], "]]>"),
+                _ => return None,
+            };
+            // The opening line itself may close it (`<!-- x -->`); then it is not open.
+            let first = lit.lines().next().unwrap_or("");
+            let body = &lit[first.len().min(lit.len())..];
+            let opener_closes = match h.block_type {
+                2 => first
+                    .trim_start()
+                    .get(4..)
+                    .is_some_and(|r| r.contains("-->")),
+                3 => first
+                    .trim_start()
+                    .get(2..)
+                    .is_some_and(|r| r.contains("?>")),
+                4 => first.trim_start().get(2..).is_some_and(|r| r.contains('>')),
+                5 => first
+                    .trim_start()
+                    .get(9..)
+                    .is_some_and(|r| r.contains("]]>")),
+                _ => ends.iter().any(|e| first.contains(e)),
+            };
+            if opener_closes || ends.iter().any(|e| body.contains(e)) {
+                return None;
+            }
+            closer.to_string()
+        }
+        _ => return None,
+    };
+    Some(closer)
+}
+
+fn append_at(
+    text: &str,
+    lines: &Lines<'_>,
+    sec: Option<Section>,
+    heading: &str,
+    level: u8,
+    entry: &str,
+) -> String {
+    let eol = detect_eol(text);
+    let entry = normalize_entry(entry, eol);
+    // Text that ends in an open code or HTML block would swallow what is appended: close it.
+    let closer = match &sec {
+        Some(s) if s.end < text.len() => None,
+        _ => open_block_closer(text),
+    };
+    let Some(sec) = sec else {
         let mut out = text.to_string();
         if !out.is_empty() {
             if !ends_with_eol(&out) {
+                out.push_str(eol);
+            }
+            if let Some(c) = &closer {
+                out.push_str(c);
                 out.push_str(eol);
             }
             let last_line = Lines::new(&out);
@@ -294,6 +483,10 @@ pub fn append_to_section(text: &str, heading: &str, level: u8, entry: &str) -> S
     };
     let mut ins = String::new();
     if at > 0 && !ends_with_eol(&text[..at]) {
+        ins.push_str(eol);
+    }
+    if let Some(c) = &closer {
+        ins.push_str(c);
         ins.push_str(eol);
     }
     ins.push_str(eol);
@@ -476,6 +669,33 @@ Notes
             append_to_section(t, "Progress", 2, "x"),
             "```\n## Progress\n```\n\n## Progress\n\nx\n"
         );
+    }
+
+    #[test]
+    fn regression_an_entry_appended_after_an_unclosed_block_is_not_swallowed_by_it() {
+        // Found by fuzzing: a body ending inside a code fence took the new `## Progress`
+        // heading as code, so every entry went into the fence and none was ever found.
+        for (text, closer) in [
+            ("```\n", "```"),
+            ("text\n\n~~~~ rust\nlet x;\n", "~~~~"),
+            ("<!-- a comment\nnever closed\n", "-->"),
+            ("## Progress\n\n```\ncode\n", "```"),
+        ] {
+            let out = append_to_wt_section(text, "Progress", "- entry");
+            assert!(out.starts_with(text), "{out:?}");
+            assert!(out.contains(closer), "{out:?}");
+            let content = wt_section_content(&out, "Progress").unwrap_or_default();
+            assert!(content.contains("- entry"), "{out:?}");
+            assert!(
+                crate::model::journal::progress_entries(&out).contains(&"- entry".to_string()),
+                "{out:?}"
+            );
+        }
+        // A closed block, or one closed on its own line, gets nothing added.
+        for text in ["```\ncode\n```\n", "<!-- one line -->\n"] {
+            let out = append_to_wt_section(text, "Progress", "- entry");
+            assert_eq!(out, format!("{text}\n## Progress\n\n- entry\n"));
+        }
     }
 
     #[test]

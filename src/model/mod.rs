@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod criteria;
 pub mod frontmatter;
 pub mod id;
 pub mod import_from;
@@ -12,5 +13,6 @@ pub mod lease;
 pub mod markdown;
 pub mod merge;
 pub mod templates;
+pub mod text;
 pub mod ticket;
 pub mod ticket_file;

@@ -170,8 +170,8 @@ pub const MAX_PRIORITY: u8 = 4;
 /// Priority given to a ticket that does not say.
 pub const DEFAULT_PRIORITY: u8 = 2;
 
-/// See [`Ticket::graph_key`]: id, parent, depends_on, done, awaits approval.
-pub type GraphKey<'a> = (&'a str, Option<&'a str>, &'a [String], bool, bool);
+/// See [`Ticket::graph_key`]: id, parent, depends_on, done, awaits approval, kind.
+pub type GraphKey<'a> = (&'a str, Option<&'a str>, &'a [String], bool, bool, Kind);
 
 /// A parsed ticket. `path` is relative to the repository root (`.work/...`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -497,14 +497,24 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
             Some("kind is one of phase-spec, job, task"),
         )
     })?;
-    let kind: Kind = kind_s
-        .parse()
-        .map_err(|m: String| problem(field_line("kind"), None, m, None))?;
+    let kind: Kind = kind_s.parse().map_err(|m: String| {
+        problem(
+            field_line("kind"),
+            None,
+            m,
+            Some("kind is one of phase-spec, job, task (the id's letter P-, J-, T- names it)"),
+        )
+    })?;
     let status = match non_empty(raw.status) {
         None => Status::Open,
-        Some(s) => s
-            .parse()
-            .map_err(|m: String| problem(field_line("status"), None, m, None))?,
+        Some(s) => s.parse().map_err(|m: String| {
+            problem(
+                field_line("status"),
+                None,
+                m,
+                Some("status is one of open, in_progress, review, done, escalated; wt's verbs change it (`wt claim`, `wt done`, `wt reopen`)"),
+            )
+        })?,
     };
     let priority = match raw.priority {
         None => DEFAULT_PRIORITY,
@@ -526,8 +536,29 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
             ))
         }
     };
-    let title = non_empty(raw.title)
-        .ok_or_else(|| problem(field_line("title"), None, "missing `title`".into(), None))?;
+    let title = non_empty(raw.title).ok_or_else(|| {
+        problem(
+            field_line("title"),
+            None,
+            "missing `title`".into(),
+            Some("every ticket needs a one-line `title:`"),
+        )
+    })?;
+    // IDs and titles are printed on every line that names a ticket: no control characters.
+    for (key, value) in [("id", &id), ("title", &title)] {
+        if let Some(c) = crate::model::text::first_unsafe(value) {
+            return Err(problem(
+                field_line(key),
+                None,
+                format!(
+                    "{key} contains the control character {} ({})",
+                    crate::model::text::code_point(c),
+                    crate::model::text::escape_line(value)
+                ),
+                Some("ids and titles are one line of printable text: remove the character"),
+            ));
+        }
+    }
     // A count or position: 0 or more.
     let counter = |v: Option<i64>, key: &str, hint: &str| -> Result<Option<u32>, Problem> {
         match v {
@@ -651,6 +682,36 @@ fn fm_error_message(e: &frontmatter::FrontmatterError) -> String {
     }
 }
 
+/// Why `p`, a `files:` or `artifacts:` entry, is not a repository-relative path (None when it
+/// is one). Such paths are relative to the repository root: not absolute (`/etc/passwd`,
+/// `C:\x`, `~/x`), without `..` segments, not inside `.git`, one line of printable text.
+/// Globs (`src/**/*.rs`) are fine. Where a path leads through symbolic links is checked
+/// against the working tree by the verbs that read it.
+pub fn path_problem(p: &str) -> Option<String> {
+    if let Some(c) = crate::model::text::first_unsafe(p) {
+        return Some(format!(
+            "contains the control character {}",
+            crate::model::text::code_point(c)
+        ));
+    }
+    let b = p.as_bytes();
+    if p.starts_with(['/', '\\']) || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':') {
+        return Some("is absolute; paths are relative to the repository root".into());
+    }
+    if p.starts_with('~') {
+        return Some("starts with `~`; paths are relative to the repository root".into());
+    }
+    for seg in p.split(['/', '\\']) {
+        if seg == ".." {
+            return Some("has a `..` segment; paths stay inside the repository".into());
+        }
+        if seg.eq_ignore_ascii_case(".git") {
+            return Some("is inside `.git`, git's own folder".into());
+        }
+    }
+    None
+}
+
 /// Is this repository path a ticket file? (`.work/**/X-xxxx*.md`, not under templates.)
 pub fn is_ticket_path(path: &str) -> bool {
     let Some(rest) = path.strip_prefix(".work/") else {
@@ -685,6 +746,8 @@ impl Ticket {
             &self.depends_on,
             self.status == Status::Done,
             self.awaits_approval(),
+            // A parent of the wrong kind, or an ID whose letter names another kind, blocks.
+            self.kind,
         )
     }
 
@@ -854,6 +917,39 @@ mod tests {
                     Err(e) => prop_assert!(false, "saphyr refused what the simple reader took: {e}\n{yaml}"),
                 }
             }
+        }
+    }
+
+    #[test]
+    fn repository_relative_paths_are_told_from_the_rest() {
+        for ok in [
+            "src/lib.rs",
+            "src/**/*.rs",
+            "a..b/c",
+            ".github/x",
+            "docs/",
+            "x~",
+            "ab:c",
+        ] {
+            assert_eq!(path_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "~x",
+            "a:b/c",
+            "/etc/passwd",
+            "\\server\\x",
+            "C:\\x",
+            "c:/x",
+            "~/x",
+            "../x",
+            "a/../../x",
+            "a\\..\\x",
+            ".git/config",
+            "sub/.GIT/x",
+            "a\u{1b}b",
+            "a\nb",
+        ] {
+            assert!(path_problem(bad).is_some(), "{bad}");
         }
     }
 

@@ -20,6 +20,56 @@ pub enum Parsed {
     Problem(Problem),
 }
 
+/// What an entry of the `.work/` tree is, as git records it. Only regular files are read;
+/// wt never follows, reads or replaces anything else there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EntryKind {
+    /// A regular file (mode 100644 or 100755).
+    #[default]
+    File,
+    /// A folder.
+    Tree,
+    /// A symbolic link (mode 120000).
+    Symlink,
+    /// A submodule (gitlink, mode 160000).
+    Gitlink,
+    /// An entry whose name is not UTF-8 (any mode); its path is shown lossily.
+    NotUtf8,
+    /// Any other mode.
+    Other,
+}
+
+/// The problem `wt check` reports for an entry under `.work/` that is not a regular file or
+/// folder (None for those).
+pub fn entry_problem(path: &str, kind: EntryKind) -> Option<Problem> {
+    let (message, hint) = match kind {
+        EntryKind::File | EntryKind::Tree => return None,
+        EntryKind::Symlink => (
+            "is a symbolic link; wt never follows links under .work/ and skips it",
+            "replace it with the file itself, or remove it (`git rm`)",
+        ),
+        EntryKind::Gitlink => (
+            "is a submodule (gitlink); wt skips it",
+            "remove it from .work/ (`git rm --cached`)",
+        ),
+        EntryKind::NotUtf8 => (
+            "has a name that is not UTF-8; wt cannot read it and skips it",
+            "rename it (`git mv`) to a UTF-8 name such as <ID>-<slug>.md",
+        ),
+        EntryKind::Other => (
+            "is not a regular file; wt skips it",
+            "remove it from .work/",
+        ),
+    };
+    Some(Problem {
+        path: path.to_string(),
+        line: 1,
+        column: None,
+        message: message.to_string(),
+        hint: Some(hint.to_string()),
+    })
+}
+
 /// Parse one ticket file's bytes.
 pub fn parse_blob(path: &str, bytes: &[u8]) -> Parsed {
     match std::str::from_utf8(bytes) {

@@ -50,7 +50,7 @@ use crate::model::markdown;
 use crate::model::ticket::{Kind, Status, Ticket, GATE_APPROVAL};
 
 /// Start of the line that ends the plan text in a ticket body.
-pub const MARKER: &str = "<!-- wt:plan-end";
+pub const MARKER: &str = crate::model::markdown::PLAN_END;
 
 /// One phase-spec, job or task read from a plan.
 #[derive(Debug, Clone, Serialize)]

@@ -33,6 +33,14 @@ pub enum Blocker {
     Claimed { by: String },
     /// The ticket (or a dependency) carries a gate no human has approved (`wt approve`).
     AwaitingApproval { id: String },
+    /// The ID (the ticket's own, or a dependency's) is used by more than one file, exactly or
+    /// but for case: which ticket it names cannot be told. `paths` are all those files.
+    DuplicateId { id: String, paths: Vec<String> },
+    /// The parent exists but cannot hold the ticket: it is the ticket itself, or of the wrong
+    /// kind.
+    InvalidParent { id: String, problem: String },
+    /// The ticket itself is malformed (its ID's letter names another kind).
+    Invalid { problem: String },
 }
 
 impl std::fmt::Display for Blocker {
@@ -60,6 +68,14 @@ impl std::fmt::Display for Blocker {
             Blocker::AwaitingApproval { id } => {
                 write!(f, "awaiting approval (wt approve {id})")
             }
+            Blocker::DuplicateId { id, paths } => write!(
+                f,
+                "id {id} is used by {} files ({}); give all but one a new id",
+                paths.len(),
+                paths.join(", ")
+            ),
+            Blocker::InvalidParent { id, problem } => write!(f, "parent {id} {problem}"),
+            Blocker::Invalid { problem } => write!(f, "invalid ticket: {problem}"),
         }
     }
 }
@@ -120,6 +136,79 @@ pub struct Graph<'a> {
     dependents: Adjacency,
     complete: Vec<bool>,
     in_cycle: Vec<Option<Vec<String>>>,
+    /// Tickets whose ID another ticket also has (exactly or but for case): ticket → its
+    /// group in `dups`. Empty in a healthy tree.
+    dup_of: FxHashMap<usize, usize>,
+    dups: Vec<Vec<usize>>,
+}
+
+/// An ID as wt writes it: the kind letter uppercase, the rest lowercase (`J-7f3ak2m9`). Two
+/// IDs name the same ticket when their canonical forms are equal.
+fn canonical(id: &str) -> std::borrow::Cow<'_, str> {
+    let b = id.as_bytes();
+    let ok = b.first().is_none_or(|c| !c.is_ascii_lowercase())
+        && !b.iter().skip(1).any(u8::is_ascii_uppercase);
+    if ok {
+        return std::borrow::Cow::Borrowed(id);
+    }
+    let mut s = id.to_ascii_lowercase();
+    if let Some(first) = s.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    std::borrow::Cow::Owned(s)
+}
+
+/// Groups of `tickets` that share an ID, exactly or but for case (each two or more indexes,
+/// in ticket order), without building a graph.
+pub fn duplicate_groups(tickets: &[Ticket]) -> Vec<Vec<usize>> {
+    let mut by_id = FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
+    for (i, t) in tickets.iter().enumerate() {
+        by_id.entry(t.id.as_str()).or_insert(i);
+    }
+    duplicate_ids(tickets, &by_id)
+}
+
+/// Groups of tickets that share an ID, exactly or but for ASCII case (each group has two or
+/// more, in ticket order). wt writes IDs in canonical form (see `canonical`), so only the
+/// few other IDs need a second look.
+fn duplicate_ids(tickets: &[Ticket], by_id: &FxHashMap<&str, usize>) -> Vec<Vec<usize>> {
+    let mut groups: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    let mut odd: FxHashMap<String, usize> = FxHashMap::default();
+    let mut join = |key: String, a: usize, b: usize| {
+        let g = groups.entry(key).or_default();
+        for x in [a, b] {
+            if !g.contains(&x) {
+                g.push(x);
+            }
+        }
+    };
+    for (i, t) in tickets.iter().enumerate() {
+        let first = by_id.get(t.id.as_str()).copied().unwrap_or(i);
+        if first != i {
+            join(canonical(&t.id).into_owned(), first, i);
+        }
+        if let std::borrow::Cow::Owned(c) = canonical(&t.id) {
+            let other = by_id
+                .get(c.as_str())
+                .copied()
+                .or_else(|| odd.get(&c).copied());
+            if let Some(o) = other.filter(|&o| tickets[o].id != t.id) {
+                join(c.clone(), o, i);
+            }
+            odd.entry(c).or_insert(i);
+        }
+    }
+    let mut out: Vec<Vec<usize>> = groups
+        .into_values()
+        .map(|mut g| {
+            g.sort_unstable();
+            g.dedup();
+            g
+        })
+        .filter(|g| g.len() > 1)
+        .collect();
+    out.sort();
+    out
 }
 
 impl<'a> Graph<'a> {
@@ -146,6 +235,13 @@ impl<'a> Graph<'a> {
         }
         let children = Adjacency::new(tickets.len(), &children);
         let dependents = Adjacency::new(tickets.len(), &dependents);
+        let dups = duplicate_ids(tickets, &by_id);
+        let mut dup_of = FxHashMap::default();
+        for (k, group) in dups.iter().enumerate() {
+            for &i in group {
+                dup_of.insert(i, k);
+            }
+        }
         let mut g = Graph {
             tickets,
             by_id,
@@ -154,6 +250,8 @@ impl<'a> Graph<'a> {
             dependents,
             complete: Vec::new(),
             in_cycle: Vec::new(),
+            dup_of,
+            dups,
         };
         g.complete = g.compute_complete();
         g.in_cycle = g.compute_cycles();
@@ -170,6 +268,28 @@ impl<'a> Graph<'a> {
 
     pub fn children(&self, i: usize) -> &[usize] {
         self.children.of(i)
+    }
+
+    /// The index of ticket `i`'s parent, when it has one that exists (and is not itself).
+    pub fn parent(&self, i: usize) -> Option<usize> {
+        self.parent[i].filter(|&p| p != i)
+    }
+
+    /// The tickets under `i` (transitively) that are not done, in walk order (each once).
+    pub fn open_descendants_of(&self, i: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = self.children.of(i).iter().rev().copied().collect();
+        let mut seen = HashSet::new();
+        while let Some(c) = stack.pop() {
+            if c == i || !seen.insert(c) {
+                continue;
+            }
+            if self.tickets[c].status != Status::Done {
+                out.push(c);
+            }
+            stack.extend(self.children.of(c).iter().rev());
+        }
+        out
     }
 
     /// Done, and everything under it done (a dependency on a container needs all of it).
@@ -319,10 +439,71 @@ impl<'a> Graph<'a> {
         Some(self.render(&nodes))
     }
 
+    /// Groups of tickets that share an ID (exactly or but for case), each two or more
+    /// indexes in ticket order.
+    pub fn duplicates(&self) -> &[Vec<usize>] {
+        &self.dups
+    }
+
+    /// The [`Blocker::DuplicateId`] of ticket `j`, when another ticket has its ID.
+    fn duplicate(&self, j: usize, id: &str) -> Option<Blocker> {
+        let k = *self.dup_of.get(&j)?;
+        Some(Blocker::DuplicateId {
+            id: id.to_string(),
+            paths: self.dups[k]
+                .iter()
+                .map(|&x| self.tickets[x].path.clone())
+                .collect(),
+        })
+    }
+
+    /// What is wrong with ticket `i`'s parent, when it exists but cannot hold it.
+    fn parent_problem(&self, i: usize) -> Option<String> {
+        let p = self.parent[i]?;
+        if p == i {
+            return Some("is the ticket itself".into());
+        }
+        let (t, pt) = (&self.tickets[i], &self.tickets[p]);
+        match t.kind.parent_kind() {
+            Some(want) if pt.kind == want => None,
+            Some(want) => Some(format!(
+                "is a {}; a {}'s parent must be a {want}",
+                pt.kind, t.kind
+            )),
+            None => Some(format!("is a {}; a {} has no parent", pt.kind, t.kind)),
+        }
+    }
+
+    /// Is ticket `i`'s ID one its kind cannot have? (`J-…` must be a job.)
+    fn kind_mismatch(&self, i: usize) -> bool {
+        let t = &self.tickets[i];
+        let p = t.kind.prefix();
+        !(t.id.len() > p.len() && t.id.starts_with(p) && t.id.as_bytes()[p.len()] == b'-')
+    }
+
     /// The first reason ticket `i`'s own dependencies (not its ancestors') block it.
     fn own_blocker(&self, i: usize) -> Vec<Blocker> {
         let t = &self.tickets[i];
         let mut out = Vec::new();
+        if let Some(b) = self.duplicate(i, &t.id) {
+            out.push(b);
+        }
+        if self.kind_mismatch(i) {
+            out.push(Blocker::Invalid {
+                problem: format!(
+                    "id {} does not match kind {} (expected prefix {}-)",
+                    t.id,
+                    t.kind,
+                    t.kind.prefix()
+                ),
+            });
+        }
+        if let (Some(p), Some(problem)) = (&t.parent, self.parent_problem(i)) {
+            out.push(Blocker::InvalidParent {
+                id: p.clone(),
+                problem,
+            });
+        }
         if t.awaits_approval() {
             out.push(Blocker::AwaitingApproval { id: t.id.clone() });
         }
@@ -347,6 +528,9 @@ impl<'a> Graph<'a> {
             if let Some(j) = self.index_of(d) {
                 if self.tickets[j].awaits_approval() {
                     out.push(Blocker::AwaitingApproval { id: d.clone() });
+                }
+                if let Some(b) = self.duplicate(j, d) {
+                    out.push(b);
                 }
             }
         }
@@ -381,7 +565,7 @@ impl<'a> Graph<'a> {
 
     /// Nothing in the graph blocks ticket `i`: no reason of its own or of an ancestor. The
     /// same answer as "`blockers(i)` has nothing but a claim", without building the reasons.
-    /// It depends only on each ticket's id, parent, depends_on, whether it is done and
+    /// It depends only on each ticket's id, kind, parent, depends_on, whether it is done and
     /// whether it awaits approval (see [`Ticket::graph_key`]).
     pub fn unblocked(&self, i: usize) -> bool {
         if self.has_own_blocker(i) {
@@ -397,12 +581,19 @@ impl<'a> Graph<'a> {
         let t = &self.tickets[i];
         t.awaits_approval()
             || self.in_cycle[i].is_some()
+            || self.dup_of.contains_key(&i)
+            || self.kind_mismatch(i)
+            || self.parent_problem(i).is_some()
             || t.parent
                 .as_deref()
                 .is_some_and(|p| self.index_of(p).is_none())
             || t.depends_on.iter().any(|d| match self.index_of(d) {
                 None => true,
-                Some(j) => !self.complete[j] || self.tickets[j].awaits_approval(),
+                Some(j) => {
+                    !self.complete[j]
+                        || self.tickets[j].awaits_approval()
+                        || self.dup_of.contains_key(&j)
+                }
             })
     }
 

@@ -12,7 +12,9 @@
 //! as before: versions other than 2, 3 and 4; a null trailer (`index.skipHash`); a split index
 //! (`link`), a sparse index (`sdir`) or any other required (lowercase) extension; a path that
 //! is new, conflicted (other stages), skip-worktree, intent-to-add or assume-valid; a mode that
-//! is not a plain non-executable file (what wt commits). A trailer that does not match the
+//! is not a plain non-executable file (what wt commits). What libgit2 cannot read either (split
+//! and sparse indexes), sparse checkouts and content git's filters convert go to the `git`
+//! command ([`cli`]). A trailer that does not match the
 //! content is never re-signed. Optional extensions: `EOIE` and `IEOT` (offsets and hashes of
 //! the old layout) and `FSMN` (fsmonitor token: dropping it costs one full refresh) are
 //! dropped; `UNTR`, `REUC` and other optional ones are kept byte for byte.
@@ -106,9 +108,19 @@ pub fn index_path(git_dir: &Path) -> PathBuf {
 /// Index bytes whose trailer matched their content when they were read.
 pub struct Verified(Vec<u8>);
 
-/// The stage-0 blob of each of `paths` in the index of `git_dir` (None for a path without a
-/// stage-0 entry) and the bytes read, or None when the index must be read by libgit2 instead.
-pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>, Verified)> {
+/// A path's stage-0 entry in an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Staged {
+    pub oid: Oid,
+    /// The entry is marked skip-worktree (git does not look at its file; a sparse checkout
+    /// leaves the file out of the work tree).
+    pub skip_worktree: bool,
+}
+
+/// The stage-0 entry of each of `paths` in the index of `git_dir` (None for a path without
+/// a stage-0 entry) and the bytes read, or None when the index must be read by libgit2
+/// instead.
+pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Staged>>, Verified)> {
     if disabled() {
         note_fallback(&FALLBACK_READS, "WT_FAST_INDEX=0");
         return None;
@@ -116,7 +128,7 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>,
     let start = std::time::Instant::now();
     let out = fs::read(index_path(git_dir))
         .map_err(|_| "the index could not be read")
-        .and_then(|data| lookup(&data, paths).map(|blobs| (blobs, Verified(data))));
+        .and_then(|data| lookup_entries(&data, paths).map(|found| (found, Verified(data))));
     add_micros(&READ_MICROS, start);
     match out {
         Ok(v) => {
@@ -132,6 +144,14 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Oid>>,
 
 /// The stage-0 object ids of `paths` in index bytes `data` (trailer checked).
 pub fn lookup(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Oid>>, Unsupported> {
+    Ok(lookup_entries(data, paths)?
+        .into_iter()
+        .map(|e| e.map(|e| e.oid))
+        .collect())
+}
+
+/// The stage-0 entries of `paths` in index bytes `data` (trailer checked).
+pub fn lookup_entries(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Staged>>, Unsupported> {
     let wanted: Vec<&[u8]> = paths.iter().map(|p| p.as_bytes()).collect();
     let parsed = parse(data, &wanted, false, None)?;
     (0..paths.len())
@@ -142,7 +162,11 @@ pub fn lookup(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Oid>>, Unsupport
                     let id = data
                         .get(h.offset + 40..h.offset + 40 + HASH_LEN)
                         .ok_or("entry out of range")?;
-                    Oid::from_bytes(id).map(Some).map_err(|_| "bad object id")
+                    let oid = Oid::from_bytes(id).map_err(|_| "bad object id")?;
+                    Ok(Some(Staged {
+                        oid,
+                        skip_worktree: h.ext_flags & EXT_SKIP_WORKTREE != 0,
+                    }))
                 }
                 None => Ok(None),
             }
@@ -333,22 +357,52 @@ fn same_content(path: &Path, known: Verified) -> Option<Vec<u8>> {
     }
 }
 
-/// The last resort for index formats libgit2 cannot read (a split index: libgit2 1.9 fails
-/// with "unsupported mandatory extension: 'link'"): the `git` command itself.
+/// The `git` command, for what libgit2 cannot do or does differently: indexes libgit2
+/// cannot read (a split index: libgit2 1.9 fails with "unsupported mandatory extension:
+/// 'link'"; a sparse index: 'sdir'), sparse checkouts (skip-worktree entries, whose files
+/// git leaves out of the work tree) and git's filters (end-of-line conversion, `ident`,
+/// filter drivers), which only git applies exactly as git does.
 pub mod cli {
     use std::io::Write;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
     use std::process::{Command, Stdio};
 
     use git2::Oid;
 
+    use super::Staged;
+
+    /// Why a git command did not do its job.
+    #[derive(Debug)]
+    pub enum Failure {
+        /// `index.lock` exists: somebody else is writing the index.
+        Locked,
+        Failed(String),
+    }
+
+    impl std::fmt::Display for Failure {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                Failure::Locked => f.write_str("the index is locked (index.lock exists)"),
+                Failure::Failed(why) => f.write_str(why),
+            }
+        }
+    }
+
     /// `git` run in `workdir` on exactly this git dir and work tree (never a `GIT_DIR` or
-    /// `GIT_INDEX_FILE` from wt's own environment).
+    /// `GIT_INDEX_FILE` from wt's own environment), pathspecs taken literally, without
+    /// advice on stderr.
     fn git(git_dir: &Path, workdir: &Path) -> Command {
+        let mut cmd = git_magic(git_dir, workdir);
+        cmd.arg("--literal-pathspecs");
+        cmd
+    }
+
+    /// [`git`] with pathspec magic (`:(top)`, `:(exclude)`) understood.
+    fn git_magic(git_dir: &Path, workdir: &Path) -> Command {
         super::GIT_CLI.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut cmd = Command::new("git");
         cmd.current_dir(workdir)
-            .arg("--literal-pathspecs")
+            .args(["-c", "advice.sparseIndexExpanded=false"])
             .arg(format!("--git-dir={}", git_dir.display()))
             .arg(format!("--work-tree={}", workdir.display()));
         for var in [
@@ -357,90 +411,242 @@ pub mod cli {
             "GIT_INDEX_FILE",
             "GIT_COMMON_DIR",
             "GIT_PREFIX",
+            "GIT_LITERAL_PATHSPECS",
+            "GIT_GLOB_PATHSPECS",
+            "GIT_NOGLOB_PATHSPECS",
+            "GIT_ICASE_PATHSPECS",
         ] {
             cmd.env_remove(var);
         }
         cmd
     }
 
-    /// The stage-0 blob of each of `paths`, from `git ls-files -s`.
-    pub fn staged_blobs(
+    /// Run `cmd` with `input` on its stdin (written from another thread, so that a large
+    /// output cannot block a large input) and return its stdout.
+    fn run(git_dir: &Path, mut cmd: Command, input: Vec<u8>) -> Result<Vec<u8>, Failure> {
+        let child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = child.map_err(|e| Failure::Failed(format!("cannot run git: {e}")))?;
+        let writer = child.stdin.take().map(|mut stdin| {
+            std::thread::spawn(move || {
+                // A git that exits early closes its stdin: its status tells why.
+                let _ = stdin.write_all(&input);
+            })
+        });
+        let out = child
+            .wait_with_output()
+            .map_err(|e| Failure::Failed(format!("cannot run git: {e}")))?;
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
+        if out.status.success() {
+            return Ok(out.stdout);
+        }
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if err.contains("index.lock")
+            && (err.contains("exists") || git_dir.join("index.lock").exists())
+        {
+            Err(Failure::Locked)
+        } else {
+            Err(Failure::Failed(err))
+        }
+    }
+
+    fn nul_list(paths: &[&str]) -> Vec<u8> {
+        let mut input = Vec::new();
+        for p in paths {
+            input.extend_from_slice(p.as_bytes());
+            input.push(0);
+        }
+        input
+    }
+
+    /// More paths than this are not passed as arguments: the whole index is listed instead.
+    const MAX_ARGS: usize = 64;
+
+    /// The stage-0 entry of each of `paths`, from `git ls-files -s -t` (tag `S`:
+    /// skip-worktree).
+    pub fn staged_entries(
         git_dir: &Path,
         workdir: &Path,
         paths: &[&str],
-    ) -> Result<Vec<Option<Oid>>, String> {
-        let out = git(git_dir, workdir)
-            .args(["ls-files", "-s", "-z", "--"])
-            .args(paths)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+    ) -> Result<Vec<Option<Staged>>, String> {
+        let mut cmd = git(git_dir, workdir);
+        cmd.args(["ls-files", "-s", "-t", "-z"]);
+        if paths.len() <= MAX_ARGS {
+            cmd.arg("--").args(paths);
         }
+        let out = run(git_dir, cmd, Vec::new()).map_err(|e| e.to_string())?;
         let mut found = std::collections::HashMap::new();
-        for rec in out.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
-            // <mode> SP <oid> SP <stage> TAB <path>
+        for rec in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            // <tag> SP <mode> SP <oid> SP <stage> TAB <path>
             let text = String::from_utf8_lossy(rec);
             let Some((meta, path)) = text.split_once('\t') else {
                 return Err(format!("unexpected git ls-files output: {text}"));
             };
             let mut f = meta.split(' ');
-            let (_, oid, stage) = (f.next(), f.next(), f.next());
+            let (tag, _, oid, stage) = (f.next(), f.next(), f.next(), f.next());
             if stage == Some("0") {
                 let oid = oid
                     .and_then(|o| Oid::from_str(o).ok())
                     .ok_or_else(|| format!("unexpected git ls-files output: {text}"))?;
-                found.insert(path.to_string(), oid);
+                let skip_worktree = tag == Some("S");
+                found.insert(path.to_string(), Staged { oid, skip_worktree });
             }
         }
         Ok(paths.iter().map(|p| found.get(*p).copied()).collect())
     }
 
-    /// What [`update`] did.
-    #[derive(Debug)]
-    pub enum Update {
-        Done,
-        Locked,
-        Failed(String),
+    /// Every path in the index (`git ls-files`; a sparse index is listed in full).
+    pub fn tracked_paths(git_dir: &Path, workdir: &Path) -> Result<Vec<String>, String> {
+        let mut cmd = git(git_dir, workdir);
+        cmd.args(["ls-files", "-z"]);
+        let out = run(git_dir, cmd, Vec::new()).map_err(|e| e.to_string())?;
+        Ok(out
+            .split(|&b| b == 0)
+            .filter(|r| !r.is_empty())
+            .filter_map(|r| String::from_utf8(r.to_vec()).ok())
+            .collect())
     }
 
-    /// `git update-index --add --remove` of `paths`: each entry takes the file now in the
-    /// work tree, or goes when the file is gone.
-    pub fn update(git_dir: &Path, workdir: &Path, paths: &[&str]) -> Update {
-        let child = git(git_dir, workdir)
-            .args(["update-index", "--add", "--remove", "-z", "--stdin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn();
-        let mut child = match child {
-            Ok(c) => c,
-            Err(e) => return Update::Failed(format!("cannot run git: {e}")),
-        };
-        if let Some(mut stdin) = child.stdin.take() {
-            let mut input = Vec::new();
-            for p in paths {
-                input.extend_from_slice(p.as_bytes());
-                input.push(0);
-            }
-            if let Err(e) = stdin.write_all(&input) {
-                let _ = child.wait();
-                return Update::Failed(format!("cannot run git: {e}"));
-            }
+    /// The blob id git gives each file at `paths` (relative to `workdir`, each present), with
+    /// git's filters for its path applied, as `git add` would (nothing is written).
+    pub fn hash_files(git_dir: &Path, workdir: &Path, paths: &[&str]) -> Result<Vec<Oid>, String> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
         }
-        match child.wait_with_output() {
-            Ok(out) if out.status.success() => Update::Done,
-            Ok(out) => {
-                let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
-                if err.contains("index.lock") && git_dir.join("index.lock").exists() {
-                    Update::Locked
-                } else {
-                    Update::Failed(err)
+        let mut input = Vec::new();
+        for p in paths {
+            // One path a line; git unquotes a line that starts with a double quote.
+            if p.contains(['\n', '"', '\\']) {
+                input.push(b'"');
+                for c in p.bytes() {
+                    match c {
+                        b'\n' => input.extend_from_slice(b"\\n"),
+                        b'"' | b'\\' => input.extend_from_slice(&[b'\\', c]),
+                        _ => input.push(c),
+                    }
                 }
+                input.push(b'"');
+            } else {
+                input.extend_from_slice(p.as_bytes());
             }
-            Err(e) => Update::Failed(format!("cannot run git: {e}")),
+            input.push(b'\n');
         }
+        let mut cmd = git(git_dir, workdir);
+        cmd.args(["hash-object", "--stdin-paths"]);
+        let out = run(git_dir, cmd, input).map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out);
+        let oids: Vec<Oid> = text
+            .lines()
+            .map(|l| Oid::from_str(l.trim()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("unexpected git hash-object output: {text}"))?;
+        if oids.len() != paths.len() {
+            return Err(format!("unexpected git hash-object output: {text}"));
+        }
+        Ok(oids)
+    }
+
+    /// `git reset -q <commit> -- <paths>`: the index entry of each path becomes the
+    /// commit's (or goes when the commit has none), the work tree is not touched. git keeps
+    /// skip-worktree bits and gives a new path outside a sparse checkout one.
+    pub fn reset(
+        git_dir: &Path,
+        workdir: &Path,
+        commit: Oid,
+        paths: &[&str],
+    ) -> Result<(), Failure> {
+        let mut cmd = git(git_dir, workdir);
+        cmd.args(["reset", "-q"])
+            .arg(commit.to_string())
+            .args(["--pathspec-from-file=-", "--pathspec-file-nul"]);
+        run(git_dir, cmd, nul_list(paths)).map(|_| ())
+    }
+
+    /// `git checkout-index --temp`: each of `paths` (index entries) written as git would
+    /// check it out, into a temporary file in `workdir`; (temporary file, path) pairs.
+    /// Skip-worktree entries are written only with `ignore_skip_worktree`.
+    pub fn checkout_temp(
+        git_dir: &Path,
+        workdir: &Path,
+        paths: &[&str],
+        ignore_skip_worktree: bool,
+    ) -> Result<Vec<(PathBuf, String)>, Failure> {
+        let mut cmd = git(git_dir, workdir);
+        cmd.args(["checkout-index", "--temp", "-z", "--stdin"]);
+        if ignore_skip_worktree {
+            cmd.arg("--ignore-skip-worktree-bits");
+        }
+        let out = run(git_dir, cmd, nul_list(paths))?;
+        let mut files = Vec::new();
+        for rec in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let text = String::from_utf8_lossy(rec);
+            let Some((temp, path)) = text.split_once('\t') else {
+                return Err(Failure::Failed(format!(
+                    "unexpected git checkout-index output: {text}"
+                )));
+            };
+            files.push((workdir.join(temp), path.to_string()));
+        }
+        Ok(files)
+    }
+
+    /// `git add --refresh -- <paths>`: the stat data of each entry is taken from its file
+    /// when the file holds the entry's content.
+    pub fn refresh(git_dir: &Path, workdir: &Path, paths: &[&str]) -> Result<(), Failure> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = git(git_dir, workdir);
+        cmd.args([
+            "add",
+            "--refresh",
+            "--pathspec-from-file=-",
+            "--pathspec-file-nul",
+        ]);
+        run(git_dir, cmd, nul_list(paths)).map(|_| ())
+    }
+
+    /// The working tree's tree as `git add -A && git write-tree` would make it, without the
+    /// top-level entry `exclude` being looked at, in a copy of the index (`index` is the
+    /// index file; the user's index is neither written nor locked). `temp` is the path for
+    /// the copy, removed afterwards.
+    pub fn worktree_tree(
+        git_dir: &Path,
+        workdir: &Path,
+        index: &Path,
+        temp: &Path,
+        exclude: &str,
+    ) -> Result<Oid, String> {
+        match std::fs::copy(index, temp) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot copy the index: {e}")),
+        }
+        let out = (|| {
+            let with_index = |args: &[&str]| {
+                let mut cmd = git_magic(git_dir, workdir);
+                // A copy of a split index is written whole, never as a new shared index.
+                cmd.env("GIT_INDEX_FILE", temp)
+                    .args(["-c", "core.splitIndex=false"])
+                    .args(args);
+                cmd
+            };
+            let mut add = with_index(&["add", "-A", "--", ":(top)"]);
+            add.arg(format!(":(top,exclude,literal){exclude}"));
+            run(git_dir, add, Vec::new()).map_err(|e| e.to_string())?;
+            let tree =
+                run(git_dir, with_index(&["write-tree"]), Vec::new()).map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&tree);
+            Oid::from_str(text.trim())
+                .map_err(|_| format!("unexpected git write-tree output: {text}"))
+        })();
+        let _ = std::fs::remove_file(temp);
+        out
     }
 }
 
@@ -524,6 +730,15 @@ fn parse(
     let mut off = 12;
     let mut prev: Vec<u8> = Vec::new();
     let mut nameless = false;
+    // Many wanted paths (`wt doctor` looks at every ticket): look them up by path.
+    let by_path = (wanted.len() > 16).then(|| {
+        let mut map: std::collections::HashMap<&[u8], Vec<usize>> =
+            std::collections::HashMap::with_capacity(wanted.len());
+        for (i, w) in wanted.iter().enumerate() {
+            map.entry(*w).or_default().push(i);
+        }
+        map
+    });
     for _ in 0..count {
         let flags = be16(data, off + 40 + HASH_LEN)?;
         let (header, ext_flags) = if flags & FLAG_EXTENDED != 0 {
@@ -568,18 +783,26 @@ fn parse(
         // (Entries of a split index replacing shared ones have no name: see `link` below.)
         nameless |= path.is_empty();
         let mut is_wanted = false;
-        for (i, w) in wanted.iter().enumerate() {
-            if *w == path {
-                is_wanted = true;
-                hits.push((
-                    i,
-                    Hit {
-                        offset: off,
-                        stage: ((flags >> 12) & 3) as u8,
-                        flags,
-                        ext_flags,
-                    },
-                ));
+        let hit = Hit {
+            offset: off,
+            stage: ((flags >> 12) & 3) as u8,
+            flags,
+            ext_flags,
+        };
+        match &by_path {
+            Some(map) => {
+                if let Some(is) = map.get(path) {
+                    is_wanted = true;
+                    hits.extend(is.iter().map(|&i| (i, hit)));
+                }
+            }
+            None => {
+                for (i, w) in wanted.iter().enumerate() {
+                    if *w == path {
+                        is_wanted = true;
+                        hits.push((i, hit));
+                    }
+                }
             }
         }
         // git's is_racy_timestamp (seconds only: a superset of its nanosecond variant;

@@ -5,7 +5,9 @@
 //! A wt commit is built in memory from the tip's tree plus changed blobs: it never reads or
 //! writes anybody's index except to refresh the entries of the exact files it changed.
 
+pub mod checkout;
 pub mod diff;
+pub mod filters;
 pub mod history;
 pub mod hooks;
 pub mod index;
@@ -39,6 +41,30 @@ pub fn branch_name_is_valid(name: &str) -> bool {
 }
 
 use crate::error::{Error, ErrorKind, Result};
+pub use crate::model::ticket_file::EntryKind;
+
+/// A file name that is not UTF-8, readable: its invalid bytes as `\xNN`.
+fn escaped_name(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// What a tree entry is, by its mode.
+fn entry_kind(e: &git2::TreeEntry<'_>) -> EntryKind {
+    match e.filemode() {
+        0o100644 | 0o100755 | 0o100664 => EntryKind::File,
+        0o040000 => EntryKind::Tree,
+        0o120000 => EntryKind::Symlink,
+        0o160000 => EntryKind::Gitlink,
+        _ => EntryKind::Other,
+    }
+}
 
 /// One change to a file in the state branch's tree.
 #[derive(Debug, Clone)]
@@ -77,6 +103,37 @@ pub struct Checkout {
     index: std::cell::RefCell<Option<git2::Index>>,
     /// The index bytes the clean check read and verified (see crate::store::index).
     index_bytes: std::cell::RefCell<Option<crate::store::index::Verified>>,
+    /// What the clean check found out about the layout, for the update that follows.
+    layout: std::cell::RefCell<Option<Layout>>,
+}
+
+/// How a checkout's files and index entries for some paths relate to blobs, as found by
+/// [`Store::checkout_files`].
+#[derive(Debug, Clone, Default)]
+struct Layout {
+    /// git's filters may convert these paths' content (see crate::store::filters).
+    convert: bool,
+    /// Neither the byte-level reader nor libgit2 could read the index (a split or sparse
+    /// index): only git can.
+    git_only: bool,
+    /// `core.sparseCheckout`: git keeps skip-worktree paths out of the work tree, and
+    /// decides for a new path whether its file belongs in it.
+    sparse: bool,
+    /// The stage-0 entry of each path looked at (None: no entry).
+    entries: std::collections::HashMap<String, Option<crate::store::index::Staged>>,
+}
+
+/// One path of a checkout: its stage-0 index entry, and the blob its file would make (with
+/// git's filters, as `git add` hashes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileState {
+    pub staged: Option<Oid>,
+    /// A sparse checkout leaves the path out of the work tree (its entry is
+    /// skip-worktree): git never looks at a file there, so `on_disk` is None and means
+    /// nothing.
+    pub left_out: bool,
+    /// None: no file.
+    pub on_disk: Option<Oid>,
 }
 
 impl Checkout {
@@ -87,6 +144,7 @@ impl Checkout {
             repo,
             index: std::cell::RefCell::new(None),
             index_bytes: std::cell::RefCell::new(None),
+            layout: std::cell::RefCell::new(None),
         })
     }
 
@@ -232,6 +290,27 @@ impl Store {
             .filter(|s| !s.is_empty())
     }
 
+    /// Create `refs/heads/<branch>` at `target` if no such branch exists (compare-and-swap
+    /// against "absent"): true when this call created it, false when it was there already.
+    pub fn create_branch(&self, branch: &str, target: Oid, log: &str) -> Result<bool> {
+        let name = format!("refs/heads/{branch}");
+        match self.repo.reference(&name, target, false, log) {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == ErrorCode::Exists => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Make `branch` track `remote`'s branch of the same name (`branch.<b>.remote` and
+    /// `.merge`, as `git branch <b> <remote>/<b>` does); best effort.
+    pub fn set_upstream(&self, branch: &str, remote: &str) {
+        let _ = self.set_config_string(&format!("branch.{branch}.remote"), remote);
+        let _ = self.set_config_string(
+            &format!("branch.{branch}.merge"),
+            &format!("refs/heads/{branch}"),
+        );
+    }
+
     /// Set a value in the repository's own git config.
     pub fn set_config_string(&self, key: &str, value: &str) -> Result<()> {
         let mut cfg = self.repo.config()?.open_level(git2::ConfigLevel::Local)?;
@@ -271,7 +350,9 @@ impl Store {
                     let sub = self.repo.find_tree(e.id())?;
                     self.walk(&sub, &path, out)?;
                 }
-                Some(ObjectType::Blob) => out.push(Entry { path, oid: e.id() }),
+                Some(ObjectType::Blob) if entry_kind(&e) == EntryKind::File => {
+                    out.push(Entry { path, oid: e.id() })
+                }
                 _ => {}
             }
         }
@@ -297,18 +378,16 @@ impl Store {
             .map(|e| e.id()))
     }
 
-    /// The entries of one tree that wt walks: (name, id, is a tree). Names that are not
-    /// UTF-8 and entries that are neither blobs nor trees (submodules) are left out, as in
-    /// [`Store::work_entries`].
-    pub fn tree_entries(&self, tree: Oid) -> Result<Vec<(String, Oid, bool)>> {
+    /// The entries of one tree that wt walks: (name, id, what it is). A name that is not
+    /// UTF-8 is given with its stray bytes as `\xNN`, as [`EntryKind::NotUtf8`] whatever the
+    /// entry is.
+    pub fn tree_entries(&self, tree: Oid) -> Result<Vec<(String, Oid, EntryKind)>> {
         let tree = self.repo.find_tree(tree)?;
         let mut out = Vec::with_capacity(tree.len());
         for e in tree.iter() {
-            let Ok(name) = e.name() else { continue };
-            match e.kind() {
-                Some(ObjectType::Tree) => out.push((name.to_string(), e.id(), true)),
-                Some(ObjectType::Blob) => out.push((name.to_string(), e.id(), false)),
-                _ => {}
+            match e.name() {
+                Ok(name) => out.push((name.to_string(), e.id(), entry_kind(&e))),
+                Err(_) => out.push((escaped_name(e.name_bytes()), e.id(), EntryKind::NotUtf8)),
             }
         }
         Ok(out)
@@ -316,7 +395,17 @@ impl Store {
 
     /// Paths tracked in this worktree's index (for expanding globs over the user's files).
     pub fn tracked_paths(&self) -> Result<Vec<String>> {
-        let index = self.repo.index()?;
+        let index = match self.repo.index() {
+            Ok(index) => index,
+            // An index libgit2 cannot read (a split or sparse index): ask git.
+            Err(e) => {
+                let Some(workdir) = self.repo.workdir() else {
+                    return Err(e.into());
+                };
+                return crate::store::index::cli::tracked_paths(self.repo.path(), workdir)
+                    .map_err(|_| e.into());
+            }
+        };
         Ok(index
             .iter()
             .filter_map(|e| String::from_utf8(e.path).ok())
@@ -332,11 +421,12 @@ impl Store {
         self.blob_in(self.repo.find_commit(commit)?.tree_id(), path)
     }
 
-    /// The blob at `path` in the root tree `root`, if there is one.
+    /// The regular file at `path` in the root tree `root`, if there is one (a symbolic link
+    /// or a submodule there counts as none: wt never reads through them).
     pub fn blob_in(&self, root: Oid, path: &str) -> Result<Option<Oid>> {
         let tree = self.repo.find_tree(root)?;
         match tree.get_path(Path::new(path)) {
-            Ok(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(e.id())),
+            Ok(e) if entry_kind(&e) == EntryKind::File => Ok(Some(e.id())),
             Ok(_) => Ok(None),
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
@@ -402,55 +492,127 @@ impl Store {
         Ok(out)
     }
 
+    /// Each of `paths` in `checkout`: its stage-0 index entry, and the blob its file makes
+    /// as `git add` would hash it. The index is read as bytes, else by libgit2, else by git
+    /// itself (a split or sparse index); files are hashed here unless git's filters may
+    /// convert them (`core.autocrlf`, `.gitattributes`: see crate::store::filters), then by
+    /// git. What this learns about the checkout is kept for [`Store::update_checkout`].
+    pub fn checkout_files(&self, checkout: &Checkout, paths: &[&str]) -> Result<Vec<FileState>> {
+        use crate::store::index::{self, Staged};
+        let mut layout = Layout::default();
+        let entries: Vec<Option<Staged>> = match index::staged_blobs(checkout.repo.path(), paths) {
+            Some((entries, bytes)) => {
+                *checkout.index_bytes.borrow_mut() = Some(bytes);
+                entries
+            }
+            None => match checkout.index() {
+                Ok(index) => paths
+                    .iter()
+                    .map(|p| {
+                        index.get_path(Path::new(p), 0).map(|e| Staged {
+                            oid: e.id,
+                            skip_worktree: e.flags_extended & INDEX_SKIP_WORKTREE != 0,
+                        })
+                    })
+                    .collect(),
+                // An index libgit2 cannot read (a split or sparse index): ask git itself.
+                Err(e) => {
+                    layout.git_only = true;
+                    index::cli::staged_entries(checkout.repo.path(), checkout, paths).map_err(
+                        |why| {
+                            Error::from(e).with_hint(format!(
+                                "git could not read it either: {why}; try `git -C {} status`",
+                                checkout.display()
+                            ))
+                        },
+                    )?
+                }
+            },
+        };
+        layout.convert = crate::store::filters::may_convert(&checkout.repo, checkout, paths);
+        layout.sparse = checkout
+            .repo
+            .config()
+            .and_then(|c| c.get_bool("core.sparseCheckout"))
+            .unwrap_or(false);
+        // The paths git keeps out of the work tree.
+        let left_out: Vec<bool> = entries
+            .iter()
+            .map(|e| layout.sparse && e.is_some_and(|e| e.skip_worktree))
+            .collect();
+        let mut on_disk: Vec<Option<Oid>> = vec![None; paths.len()];
+        let mut to_hash: Vec<(usize, &str)> = Vec::new();
+        for (i, path) in paths.iter().enumerate() {
+            if left_out[i] {
+                continue;
+            }
+            let file = checkout.join(path);
+            if layout.convert {
+                match fs::metadata(&file) {
+                    Ok(_) => to_hash.push((i, path)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+            } else {
+                on_disk[i] = match fs::read(&file) {
+                    Ok(bytes) => Some(Oid::hash_object(ObjectType::Blob, &bytes)?),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(e.into()),
+                };
+            }
+        }
+        if !to_hash.is_empty() {
+            let files: Vec<&str> = to_hash.iter().map(|(_, p)| *p).collect();
+            let oids =
+                index::cli::hash_files(checkout.repo.path(), checkout, &files).map_err(|why| {
+                    Error::internal(format!(
+                        "cannot hash the files in {} as git would: {why}",
+                        checkout.display()
+                    ))
+                })?;
+            for ((i, _), oid) in to_hash.iter().zip(oids) {
+                on_disk[*i] = Some(oid);
+            }
+        }
+        let states = (0..paths.len())
+            .map(|i| FileState {
+                staged: entries[i].map(|e| e.oid),
+                left_out: left_out[i],
+                on_disk: on_disk[i],
+            })
+            .collect();
+        layout.entries = paths
+            .iter()
+            .zip(entries)
+            .map(|(p, e)| (p.to_string(), e))
+            .collect();
+        *checkout.layout.borrow_mut() = Some(layout);
+        Ok(states)
+    }
+
     /// Refuse if any file about to change has uncommitted (or staged) edits in `checkout`.
     /// `old` gives, per edited path, the blob the tip had (None when the path is new).
+    /// Files are compared as git compares them (after its filters); a path a sparse
+    /// checkout leaves out has no file to compare.
     pub fn check_checkout_clean(
         &self,
         checkout: &Checkout,
         old: &[(String, Option<Oid>)],
     ) -> Result<()> {
-        // The staged blobs, read from the index bytes; libgit2 when that is not possible.
         let paths: Vec<&str> = old.iter().map(|(p, _)| p.as_str()).collect();
-        let fast = crate::store::index::staged_blobs(checkout.repo.path(), &paths);
-        let (fast, index) = match fast {
-            Some((blobs, bytes)) => {
-                *checkout.index_bytes.borrow_mut() = Some(bytes);
-                (Some(blobs), None)
-            }
-            None => match checkout.index() {
-                Ok(index) => (None, Some(index)),
-                // An index libgit2 cannot read (a split index): ask git itself.
-                Err(e) => {
-                    match crate::store::index::cli::staged_blobs(
-                        checkout.repo.path(),
-                        checkout,
-                        &paths,
-                    ) {
-                        Ok(blobs) => (Some(blobs), None),
-                        Err(_) => return Err(e.into()),
-                    }
-                }
-            },
-        };
-        for (i, (path, old_oid)) in old.iter().enumerate() {
-            let file = checkout.join(path);
-            let on_disk = match fs::read(&file) {
-                Ok(bytes) => Some(Oid::hash_object(ObjectType::Blob, &bytes)?),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(e.into()),
-            };
-            let staged = match (&fast, &index) {
-                (Some(blobs), _) => blobs.get(i).copied().flatten(),
-                (None, Some(index)) => index.get_path(Path::new(path), 0).map(|e| e.id),
-                (None, None) => None,
-            };
-            let what = if on_disk != *old_oid {
-                match (on_disk, old_oid) {
+        // A link on the way to any of the files refuses before anything is read.
+        for p in &paths {
+            no_link_on_the_way(checkout, p)?;
+        }
+        let states = self.checkout_files(checkout, &paths)?;
+        for ((path, old_oid), st) in old.iter().zip(states) {
+            let what = if !st.left_out && st.on_disk != *old_oid {
+                match (st.on_disk, old_oid) {
                     (Some(_), None) => Some("an untracked file is in the way"),
                     (None, Some(_)) => Some("it was deleted in the working tree"),
                     _ => Some("it has uncommitted changes"),
                 }
-            } else if staged != *old_oid {
+            } else if st.staged != *old_oid {
                 Some("it has staged changes")
             } else {
                 None
@@ -470,28 +632,151 @@ impl Store {
         Ok(())
     }
 
+    /// Does the update of `edits` in `checkout` need the git command: content git's filters
+    /// may convert, an index only git can read, a skip-worktree entry (git keeps the bit;
+    /// a sparse checkout keeps the file out), or a new path in a sparse checkout (git
+    /// decides whether its file belongs in the work tree)?
+    fn update_needs_git(&self, checkout: &Checkout, edits: &[Edit]) -> Result<bool> {
+        let known = checkout
+            .layout
+            .borrow()
+            .as_ref()
+            .is_some_and(|l| edits.iter().all(|e| l.entries.contains_key(e.path())));
+        if !known {
+            let paths: Vec<&str> = edits.iter().map(Edit::path).collect();
+            self.checkout_files(checkout, &paths)?;
+        }
+        let slot = checkout.layout.borrow();
+        let Some(layout) = slot.as_ref() else {
+            return Ok(true);
+        };
+        if layout.convert || layout.git_only {
+            return Ok(true);
+        }
+        Ok(edits.iter().any(|e| match layout.entries.get(e.path()) {
+            Some(Some(s)) => s.skip_worktree,
+            _ => layout.sparse && matches!(e, Edit::Write { .. }),
+        }))
+    }
+
+    /// [`Store::update_checkout`] by the git command, so that the result is what git itself
+    /// makes of the commit: the edited paths' index entries are reset to a tree holding the
+    /// new blobs (git keeps skip-worktree bits, and gives them to new paths outside a sparse
+    /// checkout), files are written only where git keeps them in the work tree and as git
+    /// would check them out (`git checkout-index`, filters applied), atomically, and their
+    /// entries' stat data refreshed.
+    fn update_checkout_via_git(
+        &self,
+        checkout: &Checkout,
+        edits: &[Edit],
+    ) -> Result<Option<String>> {
+        use crate::store::index::cli::{self, Failure};
+        let layout = checkout.layout.borrow().clone().unwrap_or_default();
+        let left_out = |p: &str| {
+            layout.sparse && matches!(layout.entries.get(p), Some(Some(s)) if s.skip_worktree)
+        };
+        for e in edits {
+            if matches!(e, Edit::Delete { .. }) && !left_out(e.path()) {
+                remove_checkout_file(checkout, e.path())?;
+            }
+        }
+        crate::store::recovery::fault("before-index");
+        let r = &checkout.repo;
+        let git_dir = r.path();
+        let _marker = crate::store::recovery::IndexMarker::new(git_dir);
+        // A tree of exactly the written blobs: resetting the edited paths to it gives each
+        // its new entry and drops the deleted ones.
+        let mut staging = git2::Index::new()?;
+        let mut contents: BTreeMap<&str, &[u8]> = BTreeMap::new();
+        for e in edits {
+            if let Edit::Write { path, content } = e {
+                let oid = Oid::hash_object(ObjectType::Blob, content)?;
+                staging.add(&index_entry(path, oid))?;
+                contents.insert(path.as_str(), content.as_slice());
+            }
+        }
+        let tree = staging.write_tree_to(r)?;
+        let paths: Vec<&str> = edits.iter().map(Edit::path).collect();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let attempt = (|| -> std::result::Result<(), Failure> {
+                cli::reset(git_dir, checkout, tree, &paths)?;
+                let written: Vec<&str> = contents.keys().copied().collect();
+                // The files a sparse checkout keeps in the work tree (not skip-worktree
+                // after the reset).
+                let shown: Vec<&str> = if layout.sparse && !written.is_empty() {
+                    let entries = cli::staged_entries(git_dir, checkout, &written)
+                        .map_err(Failure::Failed)?;
+                    written
+                        .iter()
+                        .zip(entries)
+                        .filter(|(_, e)| !e.is_some_and(|e| e.skip_worktree))
+                        .map(|(p, _)| *p)
+                        .collect()
+                } else {
+                    written
+                };
+                let failed = |e: Error| Failure::Failed(e.message);
+                if layout.convert && !shown.is_empty() {
+                    let all = !layout.sparse;
+                    for (temp, path) in cli::checkout_temp(git_dir, checkout, &shown, all)? {
+                        let bytes = fs::read(&temp);
+                        let _ = fs::remove_file(&temp);
+                        let bytes = bytes.map_err(|e| Failure::Failed(e.to_string()))?;
+                        write_atomic(&checkout.join(&path), &bytes).map_err(failed)?;
+                    }
+                } else {
+                    for p in &shown {
+                        let content = contents.get(p).copied().unwrap_or_default();
+                        write_atomic(&checkout.join(p), content).map_err(failed)?;
+                    }
+                }
+                // Entries of skip-worktree paths keep no stat data (git never looks at their
+                // files, and `git add` refuses them).
+                let fresh: Vec<&str> = shown
+                    .iter()
+                    .copied()
+                    .filter(|p| !matches!(layout.entries.get(*p), Some(Some(s)) if s.skip_worktree))
+                    .collect();
+                cli::refresh(git_dir, checkout, &fresh)
+            })();
+            match attempt {
+                Ok(()) => return Ok(None),
+                Err(Failure::Locked)
+                    if Instant::now() < deadline
+                        && !crate::store::recovery::index_lock_is_old(git_dir) =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(Failure::Locked) => return Ok(Some(stale_index_warning(checkout))),
+                Err(Failure::Failed(why)) => {
+                    return Err(Error::internal(format!(
+                        "git could not update the index of {}: {why}",
+                        checkout.display()
+                    ))
+                    .with_hint(format!(
+                        "the commit is made; run `git -C {} reset -q -- .work` to refresh the index, and `wt doctor`",
+                        checkout.display()
+                    )))
+                }
+            }
+        }
+    }
+
     /// Bring `checkout`'s copies of exactly the edited files, and their index entries, up
     /// to date with what was just committed. Returns a warning when the index stayed locked.
     pub fn update_checkout(&self, checkout: &Checkout, edits: &[Edit]) -> Result<Option<String>> {
+        // A link on the way to any file refuses the whole update before one is touched.
         for e in edits {
-            let file = checkout.join(e.path());
+            no_link_on_the_way(checkout, e.path())?;
+        }
+        if self.update_needs_git(checkout, edits)? {
+            return self.update_checkout_via_git(checkout, edits);
+        }
+        for e in edits {
             match e {
-                Edit::Write { content, .. } => write_atomic(&file, content)?,
-                Edit::Delete { .. } => {
-                    match fs::remove_file(&file) {
-                        Ok(()) => {}
-                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(err) => return Err(err.into()),
-                    }
-                    // Remove folders the deletion left empty, up to the checkout root.
-                    let mut dir = file.parent();
-                    while let Some(d) = dir {
-                        if d == checkout.path() || fs::remove_dir(d).is_err() {
-                            break;
-                        }
-                        dir = d.parent();
-                    }
-                }
+                Edit::Write { content, .. } => write_atomic(&checkout.join(e.path()), content)?,
+                Edit::Delete { .. } => remove_checkout_file(checkout, e.path())?,
             }
         }
         crate::store::recovery::fault("before-index");
@@ -514,6 +799,7 @@ impl Store {
         if writes.is_none() {
             crate::store::index::note_update_fallback("a file was deleted or could not be hashed");
         }
+        let mut git_only = false;
         loop {
             let attempt = (|| -> std::result::Result<(), git2::Error> {
                 if let Some(writes) = &writes {
@@ -542,18 +828,11 @@ impl Store {
                 let mut index = match loaded {
                     Ok(index) => index,
                     Err(e) if e.code() == ErrorCode::Locked => return Err(e),
-                    // An index libgit2 cannot read (a split index): let git itself update it.
-                    Err(e) => {
-                        let paths: Vec<&str> = edits.iter().map(Edit::path).collect();
-                        return match crate::store::index::cli::update(r.path(), checkout, &paths) {
-                            crate::store::index::cli::Update::Done => Ok(()),
-                            crate::store::index::cli::Update::Locked => Err(git2::Error::new(
-                                ErrorCode::Locked,
-                                git2::ErrorClass::Index,
-                                "the index is locked (index.lock exists)",
-                            )),
-                            crate::store::index::cli::Update::Failed(_) => Err(e),
-                        };
+                    // An index libgit2 cannot read (it became a split or sparse index since
+                    // the clean check): let git itself update it.
+                    Err(_) => {
+                        git_only = true;
+                        return Ok(());
                     }
                 };
                 for e in edits {
@@ -569,6 +848,12 @@ impl Store {
                 index.write()
             })();
             match attempt {
+                Ok(()) if git_only => {
+                    if let Some(layout) = checkout.layout.borrow_mut().as_mut() {
+                        layout.git_only = true;
+                    }
+                    return self.update_checkout_via_git(checkout, edits);
+                }
                 Ok(()) => return Ok(None),
                 Err(e)
                     if e.code() == ErrorCode::Locked
@@ -578,16 +863,62 @@ impl Store {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(e) if e.code() == ErrorCode::Locked => {
-                    return Ok(Some(format!(
-                        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh, and `wt doctor` if no git command is running there)",
-                        checkout.display(),
-                        checkout.display()
-                    )));
+                    return Ok(Some(stale_index_warning(checkout)));
                 }
                 Err(e) => return Err(e.into()),
             }
         }
     }
+}
+
+/// The warning for a checkout whose index stayed locked while wt wanted to refresh it.
+fn stale_index_warning(checkout: &Checkout) -> String {
+    format!(
+        "the index of {} stayed locked; its entries for the changed tickets are stale (run `git -C {} reset -q -- .work` to refresh, and `wt doctor` if no git command is running there)",
+        checkout.display(),
+        checkout.display()
+    )
+}
+
+/// `flags_extended` bit of a skip-worktree index entry (libgit2's
+/// `GIT_INDEX_ENTRY_SKIP_WORKTREE`).
+const INDEX_SKIP_WORKTREE: u16 = 1 << 14;
+
+/// An index entry for a regular file (what wt commits), without stat data.
+fn index_entry(path: &str, id: Oid) -> git2::IndexEntry {
+    git2::IndexEntry {
+        ctime: git2::IndexTime::new(0, 0),
+        mtime: git2::IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: 0o100644,
+        uid: 0,
+        gid: 0,
+        file_size: 0,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
+}
+
+/// Remove a deleted ticket's file from `checkout`, and the folders that leaves empty up to
+/// the checkout root.
+fn remove_checkout_file(checkout: &Checkout, path: &str) -> Result<()> {
+    let file = checkout.join(path);
+    match fs::remove_file(&file) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err.into()),
+    }
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == checkout.path() || fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(())
 }
 
 fn commit_cas_in(
@@ -610,7 +941,7 @@ fn commit_cas_in(
         };
         changes.push((e.path().split('/').collect(), oid));
     }
-    let tree_id = apply(repo, base.as_ref(), &changes)?
+    let tree_id = apply(repo, base.as_ref(), "", &changes)?
         .map(Ok)
         .unwrap_or_else(|| repo.treebuilder(None)?.write())?;
     let tree = repo.find_tree(tree_id)?;
@@ -648,19 +979,55 @@ fn commit_cas_in(
     }
 }
 
+/// The refusal for a commit that would replace or write through an entry wt did not create:
+/// `path` is a symbolic link, a submodule or a folder (or a file where a folder must go).
+fn not_a_place_for(path: &str, what: EntryKind, needed: &str) -> Error {
+    let is = match what {
+        EntryKind::Symlink => "a symbolic link",
+        EntryKind::Gitlink => "a submodule (gitlink)",
+        EntryKind::Tree => "a folder",
+        EntryKind::File => "a file",
+        EntryKind::NotUtf8 | EntryKind::Other => "an entry wt does not know",
+    };
+    Error::refused(format!(
+        "refusing to change the state branch: {path} is {is} where wt needs {needed}; wt never writes through or replaces an entry it did not create"
+    ))
+    .with_hint(format!(
+        "remove or rename {path} on the state branch (`git rm`), then retry; `wt check` lists such entries"
+    ))
+}
+
 /// Apply `changes` (path components → new blob or deletion) to `base`, recursively,
-/// rebuilding only the trees along changed paths. Returns None for an empty tree.
+/// rebuilding only the trees along changed paths. Returns None for an empty tree. Refuses a
+/// change whose path runs through, or lands on, anything but folders and regular files.
 fn apply(
     repo: &Repository,
     base: Option<&Tree<'_>>,
+    prefix: &str,
     changes: &[PathChange<'_>],
 ) -> Result<Option<Oid>> {
     let mut builder = repo.treebuilder(base)?;
     let mut groups: BTreeMap<&str, Vec<PathChange<'_>>> = BTreeMap::new();
+    let full = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}/{name}")
+        }
+    };
     for (parts, oid) in changes {
         let Some((first, rest)) = parts.split_first() else {
             continue;
         };
+        if let Some(e) = builder.get(first)? {
+            let kind = entry_kind(&e);
+            if rest.is_empty() && kind != EntryKind::File {
+                return Err(not_a_place_for(&full(first), kind, "a ticket file"));
+            }
+            if !rest.is_empty() && kind != EntryKind::Tree {
+                return Err(not_a_place_for(&full(first), kind, "a folder"));
+            }
+        }
         if rest.is_empty() {
             match oid {
                 Some(o) => {
@@ -681,7 +1048,7 @@ fn apply(
             Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
             _ => None,
         };
-        match apply(repo, sub_base.as_ref(), &sub)? {
+        match apply(repo, sub_base.as_ref(), &full(name), &sub)? {
             Some(id) => {
                 builder.insert(name, id, 0o040000)?;
             }
@@ -742,6 +1109,52 @@ fn honour_git_config_env() {
             let _ = unsafe { git2::opts::set_search_path(level, nowhere) };
         }
     });
+}
+
+/// `rel` (a `.work/` path) inside the checkout `root`, after making sure that no part of it
+/// below `root` — `.work`, a folder, the file itself — is a symbolic link: wt never reads or
+/// writes through a link in a working tree.
+pub fn no_link_on_the_way(root: &Path, rel: &str) -> Result<PathBuf> {
+    let mut at = root.to_path_buf();
+    let mut shown = String::new();
+    let last = rel.split('/').count();
+    for (k, part) in rel.split('/').enumerate() {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err(Error::internal(format!("not a plain relative path: {rel}")));
+        }
+        at.push(part);
+        if !shown.is_empty() {
+            shown.push('/');
+        }
+        shown.push_str(part);
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Error::refused(format!(
+                    "refusing to touch {rel} in {}: {shown} is a symbolic link, and wt never reads or writes through a link under .work/",
+                    root.display()
+                ))
+                .with_hint(format!(
+                    "remove the link (`git -C {} rm {shown}`, or `rm` if it is not tracked) and run `wt doctor`",
+                    root.display()
+                )))
+            }
+            Ok(m) if k + 1 < last && !m.is_dir() => {
+                return Err(Error::refused(format!(
+                    "refusing to touch {rel} in {}: {shown} is not a folder",
+                    root.display()
+                ))
+                .with_hint(format!(
+                    "move {shown} out of the way in {} (wt never replaces what it did not write)",
+                    root.display()
+                )))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(root.join(rel))
 }
 
 /// Write a file by writing a temporary sibling and renaming it over the target.

@@ -26,7 +26,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -257,20 +257,17 @@ fn recover_one(store: &Store, entry: &JournalEntry, notes: &mut Vec<String>) -> 
     let commit = tip.and_then(|t| journaled_commit(store.repo(), t, parent));
     let mut complete = true;
     for checkout in store.checkouts_of(&entry.branch)? {
-        let r = Repository::open(&checkout)?;
-        let index = r.index()?;
+        let paths: Vec<&str> = entry.paths.iter().map(String::as_str).collect();
+        // Files as git sees them (after its filters), whatever the index layout.
+        let states = store.checkout_files(&checkout, &paths)?;
         let mut edits = Vec::new();
-        for p in &entry.paths {
+        for (p, st) in entry.paths.iter().zip(states) {
             remove_temp_files(&checkout, p, notes);
             let want = blob_of(store, tip, p)?;
             let allowed = [blob_of(store, parent, p)?, blob_of(store, commit, p)?, want];
-            let file = checkout.join(p);
-            let on_disk = match fs::read(&file) {
-                Ok(bytes) => Some(Oid::hash_object(ObjectType::Blob, &bytes)?),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(e.into()),
-            };
-            let staged = index.get_path(Path::new(p), 0).map(|e| e.id);
+            let staged = st.staged;
+            // A path a sparse checkout leaves out has no file: only its entry counts.
+            let on_disk = if st.left_out { staged } else { st.on_disk };
             if on_disk == want && staged == want {
                 continue;
             }

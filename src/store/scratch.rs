@@ -48,6 +48,24 @@ impl ScratchRepo {
         Ok(())
     }
 
+    /// Commit `path` as it is on disk, and nothing else, on HEAD (which must have a commit),
+    /// as `name <email>`, now (`git commit -- path`): whatever else is staged stays staged.
+    pub fn commit_only(&self, path: &str, message: &str, name: &str, email: &str) -> Result<()> {
+        let repo = &self.repo;
+        let root = repo
+            .workdir()
+            .ok_or_else(|| crate::error::Error::internal("no working tree"))?;
+        let head = repo.head()?.peel_to_commit()?;
+        let blob = repo.blob_path(&root.join(path))?;
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        update.upsert(path, blob, git2::FileMode::Blob);
+        let tree = repo.find_tree(update.create_updated(repo, &head.tree()?)?)?;
+        let sig = Signature::now(name, email)?;
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])?;
+        // The index agrees with the new HEAD for this path.
+        self.stage(path)
+    }
+
     /// Stage `path` as it is on disk (`git add`), re-reading the index from disk first.
     pub fn stage(&self, path: &str) -> Result<()> {
         let mut index = self.repo.index()?;

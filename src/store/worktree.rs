@@ -1,14 +1,11 @@
 //! Working trees as git sees them: the tree `git add -A && git write-tree` would make of one
-//! (less a top-level folder), the worktrees of a repository, and what a worktree's index has
-//! staged. Also trees with one top-level entry removed, which is how the CI rule leaves
-//! `.work/` out of "the code".
+//! (less a top-level folder), and the worktrees of a repository. Also trees with one
+//! top-level entry removed, which is how the CI rule leaves `.work/` out of "the code".
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use git2::{
-    ErrorCode, Index, IndexEntry, IndexTime, ObjectType, Repository, Status, StatusOptions,
-};
+use git2::{ErrorCode, Index, IndexEntry, IndexTime, Repository, Status, StatusOptions};
 
 use super::{Oid, Store};
 use crate::error::{Error, Result};
@@ -23,32 +20,6 @@ fn tree_without_in(repo: &Repository, root: Oid, name: &str) -> Result<Oid> {
     let mut b = repo.treebuilder(Some(&tree))?;
     b.remove(name)?;
     Ok(b.write()?)
-}
-
-/// The index of one worktree, read once, for looking up what is staged.
-pub struct StagedIndex {
-    index: Index,
-}
-
-impl StagedIndex {
-    /// The blob staged at `path` (stage 0), if any.
-    pub fn blob(&self, path: &str) -> Option<Oid> {
-        self.index.get_path(Path::new(path), 0).map(|e| e.id)
-    }
-}
-
-/// The id git gives `content` as a blob (nothing is written).
-pub fn blob_id(content: &[u8]) -> Result<Oid> {
-    Ok(Oid::hash_object(ObjectType::Blob, content)?)
-}
-
-/// The index of the worktree at `workdir`: None when no repository can be opened there, an
-/// error when its index cannot be read.
-pub fn staged_index(workdir: &Path) -> Result<Option<StagedIndex>> {
-    let Ok(r) = Repository::open(workdir) else {
-        return Ok(None);
-    };
-    Ok(Some(StagedIndex { index: r.index()? }))
 }
 
 impl Store {
@@ -85,14 +56,49 @@ impl Store {
     /// files as they are on disk, plus untracked files that are not ignored), without the
     /// top-level entry `exclude`. It is built in an in-memory index from HEAD's tree: the
     /// user's index is neither read for content nor written, and no lock is taken. Blobs of
-    /// changed files are written to the object database like `git add` would. Filters
-    /// (autocrlf, LFS) are not applied. Submodules keep HEAD's commit.
+    /// changed files are written to the object database like `git add` would, with
+    /// libgit2's filters (end-of-line conversion, `ident`; not filter drivers such as LFS).
+    /// Submodules keep HEAD's commit. An index libgit2 cannot read (split, sparse) or a
+    /// sparse checkout (skip-worktree entries) is left to git: `git add -A` and
+    /// `git write-tree` in a copy of the index (submodules then take their checked-out
+    /// commit, as `git add -A` does).
     pub fn worktree_tree_without(&self, exclude: &str) -> Result<Oid> {
         let repo = &self.repo;
         let workdir = repo
             .workdir()
             .ok_or_else(|| Error::setup("this repository has no working tree"))?
             .to_path_buf();
+        // An index libgit2 cannot read (a split or sparse index), or a sparse checkout
+        // (libgit2 would take the files git leaves out for deleted ones): git itself, in a
+        // copy of the index.
+        let needs_git = match repo.index() {
+            Err(_) => true,
+            Ok(ix) => {
+                ix.version() >= 3
+                    && ix
+                        .iter()
+                        .any(|e| e.flags_extended & INDEX_SKIP_WORKTREE != 0)
+            }
+        };
+        if needs_git {
+            let temp = repo
+                .path()
+                .join(format!("wt-ci-index.{}.tmp", std::process::id()));
+            let index = crate::store::index::index_path(repo.path());
+            let root = crate::store::index::cli::worktree_tree(
+                repo.path(),
+                &workdir,
+                &index,
+                &temp,
+                exclude,
+            )
+            .map_err(|why| {
+                Error::internal(format!(
+                    "cannot compute the tree of the working tree with git: {why}"
+                ))
+            })?;
+            return tree_without_in(repo, root, exclude);
+        }
         let mut index = Index::new()?;
         // The top-level names to look at: HEAD's and the disk's, except `exclude` (and
         // `.git`). Status is then asked about exactly those (literal paths, each with what is
@@ -196,6 +202,9 @@ fn file_mode(_meta: &fs::Metadata, _filemode: bool, old: Option<u32>) -> u32 {
     old.unwrap_or(0o100644)
 }
 
+/// `flags_extended` bit of a skip-worktree index entry.
+const INDEX_SKIP_WORKTREE: u16 = 1 << 14;
+
 fn entry(path: &str, id: Oid, mode: u32) -> IndexEntry {
     IndexEntry {
         ctime: IndexTime::new(0, 0),
@@ -250,12 +259,6 @@ mod tests {
             vec!["new.rs"]
         );
 
-        let staged = staged_index(root).unwrap().expect("an index");
-        assert_eq!(
-            staged.blob("code.rs"),
-            Some(blob_id(b"fn main() {}\n").unwrap())
-        );
-        assert_eq!(staged.blob("new.rs"), None);
         let dirs = store.worktree_git_dirs();
         assert_eq!(dirs.len(), 1);
     }

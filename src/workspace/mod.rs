@@ -38,7 +38,9 @@ pub struct Snapshot {
     pub tickets: Vec<Ticket>,
     /// Ticket files that could not be read, with file, line and hint.
     pub problems: Vec<Problem>,
-    /// Every blob under `.work/` by path (fast hashing: 10,000 short keys per load).
+    /// Every regular file under `.work/` by path (fast hashing: 10,000 short keys per load).
+    /// Symbolic links, submodules and names that are not UTF-8 are not here: they are in
+    /// `problems`.
     pub blobs: rustc_hash::FxHashMap<String, Oid>,
     /// Per ticket path, frontmatter keys wt does not know, with their lines (`wt check`).
     pub unknown_fields: HashMap<String, Vec<(String, usize)>>,
@@ -47,6 +49,9 @@ pub struct Snapshot {
     /// config. Questions it cannot answer fail with [`Error::needs_every_ticket`], and the
     /// write loop asks again on every ticket.
     partial: Option<Partial>,
+    /// In a one-ticket snapshot of `claim --next`: the tickets claimed with `files` (read
+    /// one by one; see [`Snapshot::claims_holding_files`]).
+    held: Option<Vec<Ticket>>,
 }
 
 /// What a write reads to decide its change: any tickets, the one an ID names, or the best
@@ -59,8 +64,12 @@ pub enum Reads<'q> {
     All,
     /// The ticket an ID or unique prefix names (and whether the graph leaves it free).
     Ticket(&'q str),
-    /// The first ticket `wt ready --kind` would list (None: any kind).
-    NextReady(Option<Kind>),
+    /// The first ticket `wt ready --kind` would list (None: any kind); with `free_files`,
+    /// the first whose `files` overlap no claimed ticket's.
+    NextReady {
+        kind: Option<Kind>,
+        free_files: bool,
+    },
 }
 
 /// The commit a scoped write reads from: its tree, `.work` tree and config file.
@@ -73,6 +82,9 @@ struct At<'a> {
 
 /// How many of the best candidates `claim --next` reads before it loads every ticket.
 const NEXT_PROBES: usize = 64;
+/// How many tickets that may hold a claim with files `claim --next` reads one by one before
+/// it loads every ticket instead.
+const HELD_PROBES: usize = 256;
 
 /// What a one-ticket snapshot knows about the tickets it does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +93,40 @@ struct Partial {
     unblocked: bool,
     /// The ticket is the first one of the ready list of this kind (`Some(None)`: any kind).
     first_ready_of: Option<Option<Kind>>,
+    /// Some ticket under it is not done.
+    open_children: bool,
+    /// It is the last ticket not done under its parent.
+    last_open_child: bool,
 }
 
 impl Snapshot {
+    /// The ticket an ID or unique prefix names. When none does but a file that could not be
+    /// read is named like it, the error says what is wrong with that file, and where.
     pub fn resolve(&self, query: &str) -> Result<&Ticket> {
-        crate::model::id::resolve(&self.tickets, query)
+        crate::model::id::resolve(&self.tickets, query).map_err(|e| {
+            let q = query.trim();
+            let unreadable = (e.kind == crate::error::ErrorKind::NotFound && !q.is_empty())
+                .then(|| {
+                    self.problems.iter().find(|p| {
+                        let name = p.path.rsplit('/').next().unwrap_or(&p.path);
+                        name.get(..q.len())
+                            .is_some_and(|head| head.eq_ignore_ascii_case(q))
+                    })
+                })
+                .flatten();
+            match unreadable {
+                Some(p) => {
+                    Error::invalid(format!(
+                        "{q} cannot be read: {}:{}: {}",
+                        p.path, p.line, p.message
+                    ))
+                    .with_hint(p.hint.clone().unwrap_or_else(|| {
+                        "fix the file; `wt check` lists every problem".to_string()
+                    }))
+                }
+                None => e,
+            }
+        })
     }
     /// The dependency graph of the snapshot's tickets. In a write that started from fewer
     /// tickets this fails with [`Error::needs_every_ticket`], and the write runs again on all.
@@ -118,6 +159,50 @@ impl Snapshot {
             }
         }
     }
+    /// The tickets under `t` that are not done (every level), in walk order. A one-ticket
+    /// snapshot answers "none" from the id lookup, and asks for every ticket otherwise.
+    pub fn open_descendants(&self, t: &Ticket) -> Result<Vec<&Ticket>> {
+        match &self.partial {
+            Some(p) if !p.open_children => Ok(Vec::new()),
+            Some(_) => Err(Error::needs_every_ticket()),
+            None => {
+                let g = self.graph()?;
+                Ok(match g.index_of(&t.id) {
+                    Some(i) => g
+                        .open_descendants_of(i)
+                        .into_iter()
+                        .map(|c| &self.tickets[c])
+                        .collect(),
+                    None => Vec::new(),
+                })
+            }
+        }
+    }
+
+    /// Could finishing `t` leave its parent with nothing open under it? False when a
+    /// sibling is still open; a one-ticket snapshot asks for every ticket when it may.
+    pub fn may_close_parent(&self, t: &Ticket) -> Result<bool> {
+        match &self.partial {
+            Some(p) if t.parent.is_none() || !p.last_open_child => Ok(false),
+            Some(_) => Err(Error::needs_every_ticket()),
+            None => Ok(t.parent.is_some()),
+        }
+    }
+
+    /// The tickets claimed with `files` (the files `claim --next` keeps clear of). A
+    /// one-ticket snapshot of `claim --next` knows them; any other asks for every ticket.
+    pub fn claims_holding_files(&self) -> Result<Vec<&Ticket>> {
+        match (&self.partial, &self.held) {
+            (Some(_), Some(held)) => Ok(held.iter().collect()),
+            (Some(_), None) => Err(Error::needs_every_ticket()),
+            (None, _) => Ok(self
+                .tickets
+                .iter()
+                .filter(|t| t.claimed_by.is_some() && !t.files.is_empty())
+                .collect()),
+        }
+    }
+
     pub fn get(&self, id: &str) -> Option<&Ticket> {
         self.tickets.iter().find(|t| t.id == id)
     }
@@ -161,13 +246,13 @@ impl Message {
         self
     }
     pub fn render(&self) -> String {
-        let mut s = format!("wt: {} {}", self.verb, self.subject);
+        let mut s = format!("wt: {} {}", self.verb, one_line(&self.subject));
         if let Some(a) = &self.agent {
-            s.push_str(&format!(" ({a})"));
+            s.push_str(&format!(" ({})", one_line(a)));
         }
         s.push_str("\n\n");
         if let Some(b) = &self.body {
-            s.push_str(b.trim_end());
+            s.push_str(&crate::model::text::escape_text(b.trim_end()));
             s.push_str("\n\n");
         }
         s.push_str(&format!("Wt-Verb: {}\n", self.verb));
@@ -187,8 +272,10 @@ impl Message {
     }
 }
 
+/// `s` on one line of a commit message: line breaks become spaces, other control characters
+/// are escaped (git cannot store a NUL, and `git log` would pass the rest to a terminal).
 fn one_line(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    crate::model::text::escape_line(&s.replace(['\n', '\r'], " ")).into_owned()
 }
 
 /// A ticket title as it appears in a commit subject.
@@ -226,14 +313,22 @@ pub struct Workspace {
     pub store: Store,
     /// Name of the state branch (without refs/heads/).
     pub branch: String,
+    /// A line for stderr about what opening the workspace did (it created the local state
+    /// branch from the remote's in a fresh clone).
+    pub notice: Option<String>,
 }
 
 impl Workspace {
-    /// Open the workspace containing `cwd` and find its state branch.
+    /// Open the workspace containing `cwd` and find its state branch (see
+    /// [`find_state_branch`]).
     pub fn open(cwd: &Path) -> Result<Workspace> {
         let store = Store::discover(cwd)?;
-        let branch = find_state_branch(&store)?;
-        let ws = Workspace { store, branch };
+        let (branch, notice) = find_state_branch(&store)?;
+        let ws = Workspace {
+            store,
+            branch,
+            notice,
+        };
         match ws.store.branch_tip(&ws.branch)? {
             Some(tip) if ws.store.blob_at(tip, CONFIG_PATH)?.is_some() => Ok(ws),
             Some(_) => Err(Error::setup(format!(
@@ -342,20 +437,47 @@ impl Workspace {
                     None => Ok(None),
                 }
             }
-            Reads::NextReady(kind) => {
-                let Some(cands) =
+            Reads::NextReady { kind, free_files } => {
+                let Some(next) =
                     crate::derived::lookup::candidates(&self.store, work_tree, kind, NEXT_PROBES)
                 else {
                     return Ok(None);
                 };
-                for found in cands {
-                    let Some(snap) = self.one_ticket_snapshot(&at, found, Some(kind))? else {
+                let held = match (free_files, next.may_hold_files) {
+                    (false, _) => Vec::new(),
+                    (true, Some(paths)) if paths.len() <= HELD_PROBES => {
+                        self.held_claims(&at, &paths)?
+                    }
+                    (true, _) => {
+                        // Which tickets are claimed is not known from here: the full path
+                        // answers, and writes a lookup that knows.
+                        crate::derived::lookup::want_fresh();
+                        return Ok(None);
+                    }
+                };
+                let patterns: Vec<_> = held
+                    .iter()
+                    .map(|h| crate::schedule::overlap::patterns(&h.files))
+                    .collect();
+                for found in next.candidates {
+                    let Some(mut snap) = self.one_ticket_snapshot(&at, found, Some(kind))? else {
                         return Ok(None);
                     };
                     let t = &snap.tickets[0];
-                    if t.status == Status::Open && t.claimed_by.is_none() {
-                        return Ok(Some(snap));
+                    if t.status != Status::Open || t.claimed_by.is_some() {
+                        continue;
                     }
+                    if free_files {
+                        let mine = crate::schedule::overlap::patterns(&t.files);
+                        if patterns
+                            .iter()
+                            .any(|ps| crate::schedule::overlap::first_overlap(&mine, ps).is_some())
+                        {
+                            continue;
+                        }
+                    }
+                    snap.held = free_files.then_some(held);
+                    return Ok(Some(snap));
                 }
                 // All taken, or nothing ready: the full path says which, and writes a fresh
                 // lookup that knows which tickets are open now.
@@ -363,6 +485,25 @@ impl Workspace {
                 Ok(None)
             }
         }
+    }
+
+    /// Of the tickets at `paths` (under `at`), those claimed with `files`.
+    fn held_claims(&self, at: &At<'_>, paths: &[String]) -> Result<Vec<Ticket>> {
+        let mut out = Vec::new();
+        for path in paths {
+            let Some(oid) = self.store.blob_in(at.root, path)? else {
+                continue;
+            };
+            let bytes = self.store.read_blob(oid)?;
+            if let Parsed::Ticket { ticket, .. } =
+                crate::model::ticket_file::parse_blob(path, &bytes)
+            {
+                if ticket.claimed_by.is_some() && !ticket.files.is_empty() {
+                    out.push(ticket);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The snapshot of the one ticket `found` names at `at`, when its file parses to that
@@ -390,6 +531,8 @@ impl Workspace {
         snap.partial = Some(Partial {
             unblocked: found.unblocked,
             first_ready_of,
+            open_children: found.open_children,
+            last_open_child: found.last_open_child,
         });
         if let Some((c, text)) = at.config {
             match Config::parse(&String::from_utf8_lossy(text)) {
@@ -550,6 +693,7 @@ fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
         blobs: Default::default(),
         unknown_fields: HashMap::new(),
         partial: None,
+        held: None,
     }
 }
 
@@ -571,6 +715,11 @@ pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Resu
         .into_iter()
         .filter_map(|e| {
             let mut ticket = None;
+            // A link, a submodule, a name that is not UTF-8: never read, reported.
+            if let Some(p) = crate::model::ticket_file::entry_problem(&e.path, e.kind) {
+                problems.push(p);
+                return None;
+            }
             if e.path == CONFIG_PATH {
                 config = Some((e.oid, problems.len()));
             } else {
@@ -673,16 +822,86 @@ fn take_kept(tip: Option<Oid>) -> Option<Snapshot> {
     }
 }
 
+/// Where the state branch was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Located {
+    /// A local branch (or the name of one that does not exist anywhere).
+    Local(String),
+    /// Only as a remote-tracking branch: `remote/name` holds the state, no local `name` does.
+    Remote { remote: String, name: String },
+}
+
 /// Which branch holds the tickets: `WT_BRANCH`, git config `wt.branch`, the `branch:` in
-/// HEAD's `.work/config.yaml`, or any local branch whose config names itself.
-pub fn find_state_branch(store: &Store) -> Result<String> {
+/// HEAD's `.work/config.yaml`, or any local branch whose config names itself; in a fresh
+/// clone, where the state branch exists only as a remote-tracking branch (`origin/tickets`),
+/// a local branch is created from it (by compare-and-swap: only if there is none) and a line
+/// for stderr says so.
+pub fn find_state_branch(store: &Store) -> Result<(String, Option<String>)> {
+    match locate_state_branch(store)? {
+        Located::Local(b) => Ok((b, None)),
+        Located::Remote { remote, name } => {
+            let rref = format!("refs/remotes/{remote}/{name}");
+            let tip = store.ref_target(&rref).ok_or_else(|| {
+                Error::internal(format!("{rref} disappeared while wt was reading it"))
+            })?;
+            let created = store.create_branch(
+                &name,
+                tip,
+                &format!("wt: state branch from {remote}/{name}"),
+            )?;
+            let note = created.then(|| {
+                store.set_upstream(&name, &remote);
+                format!(
+                    "wt: created the local state branch `{name}` from {remote}/{name} (a fresh clone); `wt sync` keeps them in step"
+                )
+            });
+            Ok((name, note))
+        }
+    }
+}
+
+/// The remote-tracking branch `<remote>/<name>` holding a wt config, if any (the remote
+/// `origin` first).
+fn remote_with_state(store: &Store, name: &str) -> Result<Option<String>> {
+    let mut remotes: Vec<String> = Vec::new();
+    for r in store.branch_refs()? {
+        if let Some(rest) = r.strip_prefix("refs/remotes/") {
+            if let Some((remote, branch)) = rest.split_once('/') {
+                if branch == name && !remotes.iter().any(|x| x == remote) {
+                    remotes.push(remote.to_string());
+                }
+            }
+        }
+    }
+    remotes.sort_by_key(|r| r != "origin");
+    for remote in remotes {
+        if let Some(tip) = store.ref_target(&format!("refs/remotes/{remote}/{name}")) {
+            if store.blob_at(tip, CONFIG_PATH)?.is_some() {
+                return Ok(Some(remote));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn locate_state_branch(store: &Store) -> Result<Located> {
+    // A branch named by the environment, git config or HEAD's config: local if it is there,
+    // else the remote's.
+    let named = |b: String| -> Result<Located> {
+        if store.branch_tip(&b)?.is_none() {
+            if let Some(remote) = remote_with_state(store, &b)? {
+                return Ok(Located::Remote { remote, name: b });
+            }
+        }
+        Ok(Located::Local(b))
+    };
     if let Ok(b) = std::env::var("WT_BRANCH") {
         if !b.trim().is_empty() {
-            return Ok(b.trim().to_string());
+            return named(b.trim().to_string());
         }
     }
     if let Some(b) = store.config_string("wt.branch") {
-        return Ok(b);
+        return named(b);
     }
     let from_commit = |oid: Oid, fallback: Option<String>| -> Result<Option<String>> {
         if let Some(blob) = store.blob_at(oid, CONFIG_PATH)? {
@@ -695,11 +914,11 @@ pub fn find_state_branch(store: &Store) -> Result<String> {
     };
     if let Some(head) = store.head_commit() {
         if let Some(b) = from_commit(head, store.head_branch()?)? {
-            return Ok(b);
+            return named(b);
         }
     }
     // Any local branch whose config names itself; then remote-tracking ones (a fresh clone
-    // whose state branch is not checked out has only origin/<branch>).
+    // whose state branch is not checked out has only origin/<branch>), origin's first.
     let mut remote_hits = Vec::new();
     for r in store.branch_refs()? {
         let Some(tip) = store.ref_target(&r) else {
@@ -707,22 +926,20 @@ pub fn find_state_branch(store: &Store) -> Result<String> {
         };
         if let Some(local) = r.strip_prefix("refs/heads/") {
             if from_commit(tip, Some(local.to_string()))?.as_deref() == Some(local) {
-                return Ok(local.to_string());
+                return Ok(Located::Local(local.to_string()));
             }
-        } else if let Some(remote) = r.strip_prefix("refs/remotes/") {
-            let short = remote.split_once('/').map(|(_, b)| b).unwrap_or(remote);
+        } else if let Some(rest) = r.strip_prefix("refs/remotes/") {
+            let Some((remote, short)) = rest.split_once('/') else {
+                continue;
+            };
             if from_commit(tip, Some(short.to_string()))?.as_deref() == Some(short) {
                 remote_hits.push((remote.to_string(), short.to_string()));
             }
         }
     }
-    if let Some((remote, short)) = remote_hits.first() {
-        return Err(Error::setup(format!(
-            "the ticket state is on {remote}, which has no local branch here"
-        ))
-        .with_hint(format!(
-            "create it: `git branch {short} {remote}` (and `git config wt.branch {short}`)"
-        )));
+    remote_hits.sort_by_key(|(r, _)| r != "origin");
+    if let Some((remote, name)) = remote_hits.into_iter().next() {
+        return Ok(Located::Remote { remote, name });
     }
     Err(Error::setup("this repository has no wt state (.work/) yet")
         .with_hint("run `wt init` on the branch that should hold the tickets"))

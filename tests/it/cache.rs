@@ -165,6 +165,92 @@ fn answers_are_identical_with_and_without_the_cache_including_parse_problems() {
     assert_eq!(second, plain);
 }
 
+/// The varied tree plus what hostile input brings: a symbolic link, a submodule and a name
+/// that is not UTF-8 under `.work/`, tickets sharing an ID exactly and but for case, a ticket
+/// whose parent is itself, a title with a control character, look-alike files.
+fn hostile_repo() -> Repo {
+    use std::os::unix::ffi::OsStrExt;
+    let r = varied_repo();
+    let t = |id: &str, extra: &str| {
+        format!("---\nid: {id}\nkind: job\ntitle: T {id}\nstatus: open\n{extra}---\n# t\n")
+    };
+    r.write(".work/J-same0001-a.md", &t("J-same0001", ""));
+    r.write(".work/J-same0001-b.md", &t("J-same0001", ""));
+    r.write(".work/J-case0001-a.md", &t("J-case0001", ""));
+    r.write(".work/J-CASE0001-b.md", &t("J-CASE0001", ""));
+    r.write(
+        ".work/J-self0001-a.md",
+        &t("J-self0001", "parent: J-self0001\n"),
+    );
+    r.write(
+        ".work/J-ctrl0001-a.md",
+        "---\nid: J-ctrl0001\nkind: job\ntitle: \"a\\eb\"\n---\n",
+    );
+    r.write(".work/J-look0001-a.txt", &t("J-look0001", ""));
+    r.write(".work/J-fold0001-a.md/notes", "x\n");
+    std::os::unix::fs::symlink("/etc/passwd", r.root.join(".work/J-link0001-a.md")).expect("link");
+    std::fs::write(
+        r.root
+            .join(".work")
+            .join(std::ffi::OsStr::from_bytes(b"J-name0001-\xfe.md")),
+        t("J-name0001", ""),
+    )
+    .expect("write");
+    r.git(&["add", ".work"]).ok();
+    let head = r.git(&["rev-parse", "HEAD"]).ok();
+    r.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{},.work/sub", head.trim()),
+    ])
+    .ok();
+    r.git(&["commit", "-q", "-m", "hostile entries"]).ok();
+    r
+}
+
+/// The snapshot cache records what each entry is (file, link, submodule, odd name): a hit, a
+/// reload after a change by git and one after wt's own write answer as a cold load does.
+#[test]
+fn answers_are_identical_with_and_without_the_cache_for_hostile_trees() {
+    let r = hostile_repo();
+    let _ = std::fs::remove_dir_all(cache_dir(&r));
+    let plain = uncached(&r);
+    let check = &plain[6].0;
+    for word in [
+        "symbolic link",
+        "submodule",
+        "not UTF-8",
+        "duplicate id J-CASE0001",
+        "parent is the ticket itself",
+    ] {
+        assert!(check.contains(word), "{word}: {check}");
+    }
+    assert_eq!(cached(&r), plain); // builds the cache
+    assert_eq!(cached(&r), plain); // answers from it
+                                   // A change by git: the cache reuses what it knows of the unchanged entries.
+    r.write(
+        ".work/J-more0001-a.md",
+        "---\nid: J-more0001\nkind: job\ntitle: More\n---\n",
+    );
+    std::os::unix::fs::symlink("/etc", r.root.join(".work/J-link0002-b")).expect("link");
+    r.git(&["add", ".work"]).ok();
+    r.git(&["commit", "-q", "-m", "more"]).ok();
+    let plain = uncached(&r);
+    assert!(
+        plain[6].0.contains("J-link0002-b:1: is a symbolic link"),
+        "{}",
+        plain[6].0
+    );
+    assert_eq!(cached(&r), plain);
+    assert_eq!(cached(&r), plain);
+    // wt's own write: the delta log carries it.
+    r.wt(&["claim", "J-more0001", "--agent", "a"]).ok();
+    let plain = uncached(&r);
+    assert_eq!(cached(&r), plain);
+    assert_eq!(cached(&r), plain);
+}
+
 #[test]
 fn deleting_the_cache_changes_speed_only() {
     let r = varied_repo();

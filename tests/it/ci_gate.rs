@@ -160,10 +160,20 @@ fn second_done_on_an_unchanged_tree_reuses_the_green_result() {
         trailer(&message(&r, "main"), "Wt-CI-Tree"),
         trailer(&message(&r, "main~1"), "Wt-CI-Tree")
     );
-    // An untracked, not ignored file is part of the tree: new tree, new run.
+    // done judges committed work: an untracked file does not count (and done says so).
     let c = claimed_job(&r, "Third");
     r.write("notes.txt", "new\n");
-    r.wt(&["done", &c, "--agent", "a1"]).ok();
+    let done = r.wt(&["done", &c, "--agent", "a1"]);
+    done.ok();
+    assert_eq!(runs(&counter), 1);
+    assert!(
+        done.stderr()
+            .contains("1 uncommitted change was not checked: done judged commit"),
+        "{}",
+        done.stderr()
+    );
+    // `wt ci` checks the working tree: untracked files are part of it, a new run.
+    r.wt(&["ci"]).ok();
     assert_eq!(runs(&counter), 2);
     // An ignored one is not.
     r.write(".git/info/exclude", "*.log\n");

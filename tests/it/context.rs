@@ -26,6 +26,14 @@ fn job_with_amendment(r: &Repo) -> String {
             .ok();
     }
     r.wt(&["claim", &job, "--agent", "impl-1"]).ok();
+    // Its task first: a job is done only once everything under it is.
+    let tasks = r.wt_json(&["list", "--parent", &job]);
+    let task = tasks["tickets"][0]["id"]
+        .as_str()
+        .expect("task")
+        .to_string();
+    r.wt(&["claim", &task, "--agent", "impl-1"]).ok();
+    r.wt(&["done", &task, "--agent", "impl-1"]).ok();
     r.wt(&["done", &job, "--agent", "impl-1"]).ok();
     r.wt(&["claim", &job, "--agent", "aud"]).ok();
     r.wt(&[

@@ -92,11 +92,13 @@ fn with_review_off_done_finishes_a_job_and_tasks_never_wait_for_review() {
     let r = Repo::new();
     let job = r.new_ticket(&["job", "Schema"]);
     let task = r.new_ticket(&["task", "Table", "--parent", &job]);
+    // The job is held, so its last task leaves it to its holder.
+    r.wt(&["claim", &job, "--agent", "a"]).ok();
     r.wt(&["claim", &task, "--agent", "a"]).ok();
     r.wt(&["done", &task, "--agent", "a"]).ok();
     assert_eq!(r.wt_json(&["show", &task])["status"], "done");
+    assert_eq!(r.wt_json(&["show", &job])["status"], "in_progress");
     configure(&r, "review: true", "review: false");
-    r.wt(&["claim", &job, "--agent", "a"]).ok();
     r.wt(&["done", &job, "--agent", "a"]).ok();
     assert_eq!(r.wt_json(&["show", &job])["status"], "done");
     assert_eq!(

@@ -73,28 +73,43 @@ fn work_waiting_on_a_tasks_parent_counts_toward_the_tasks_chain() {
 }
 
 #[test]
-fn a_dependency_on_a_job_counts_only_when_the_job_and_all_its_tasks_are_done() {
+fn a_dependency_on_a_job_waits_for_its_tasks_and_the_last_task_closes_the_job() {
     let r = Repo::without_review();
     let job = r.new_ticket(&["job", "Container"]);
     let task = r.new_ticket(&["task", "Part", "--parent", &job]);
     let waiter = r.new_ticket(&["job", "Waiter", "--dep", &job]);
-    // Finish the job while its task is still open.
+    // The job cannot be finished while its task is open, not even by force.
     r.wt(&["claim", &job, "--agent", "a", "--force"]).ok();
-    r.wt(&["done", &job, "--agent", "a"]).ok();
-    assert_eq!(r.wt_json(&["show", &job])["status"], "done");
+    let refused = r.wt(&["done", &job, "--agent", "a", "--force", "--reason", "r"]);
+    refused.fails_with(5);
+    assert!(
+        refused.stderr().contains(&format!(
+            "{job} cannot be done: 1 ticket under it is not done"
+        )),
+        "{}",
+        refused.stderr()
+    );
+    assert!(refused.stderr().contains(&task), "{}", refused.stderr());
+    assert_eq!(r.wt_json(&["show", &job])["status"], "in_progress");
     assert!(!ids(&r.wt_json(&["ready"])).contains(&waiter));
     let v = r.wt_json(&["show", &waiter]);
-    assert_eq!(v["ready"], false);
     let why = v["blocked_by"][0].as_str().expect("reason");
     assert!(
-        why.contains(&job) && why.contains("1 ticket(s) under it are not"),
+        why.contains(&format!("waits on {job} (in_progress)")),
         "{why}"
     );
-    let blocked = r.wt(&["blocked"]).ok();
-    assert!(blocked.contains(&waiter), "{blocked}");
-    // Finishing the task completes the job, and the waiter becomes ready.
+    // Its holder gives it back; finishing the task then closes the job in the same commit,
+    // and the waiter becomes ready.
+    r.wt(&["release", &job, "--agent", "a"]).ok();
     r.wt(&["claim", &task, "--agent", "a"]).ok();
-    r.wt(&["done", &task, "--agent", "a"]).ok();
+    let done = r.wt_json(&["done", &task, "--agent", "a"]);
+    assert_eq!(done["closed"][0]["id"], job.as_str());
+    assert_eq!(done["closed"][0]["reason"], "its only task done");
+    assert_eq!(r.wt_json(&["show", &job])["status"], "done");
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: done {task} \"Part\", closing {job} (a)")
+    );
     assert_eq!(ids(&r.wt_json(&["ready"])), vec![waiter.clone()]);
     assert_eq!(r.wt_json(&["show", &waiter])["ready"], true);
 }
@@ -111,20 +126,23 @@ fn a_dependency_on_a_phase_spec_needs_every_job_and_task_under_it_done() {
     let any = |r: &Repo| id_set(&r.wt_json(&["ready", "--kind", "any"]));
     let set = |xs: &[&String]| xs.iter().map(|s| s.to_string()).collect();
     assert_eq!(any(&r), set(&[&p1, &j1, &t1]));
-    // Mark the phase and the job done while the task is open: still not complete.
+    // Neither the phase nor the job can be done while the task is open.
     for id in [&p1, &j1] {
-        r.wt(&["claim", id, "--agent", "a", "--force"]).ok();
-        r.wt(&["done", id, "--agent", "a"]).ok();
+        r.wt(&["claim", id, "--agent", "a"]).ok();
+        r.wt(&["done", id, "--agent", "a"]).fails_with(5);
+        r.wt(&["release", id, "--agent", "a"]).ok();
     }
-    assert_eq!(any(&r), set(&[&t1]));
     let v = r.wt_json(&["show", &j2]);
     let why = v["blocked_by"][0].as_str().expect("reason");
     assert!(
         why.contains(&format!("ancestor {p2} waits on {p1}")),
         "{why}"
     );
+    // The last task closes its job, which closes its phase: the next phase is ready.
     r.wt(&["claim", &t1, "--agent", "a"]).ok();
     r.wt(&["done", &t1, "--agent", "a"]).ok();
+    assert_eq!(r.wt_json(&["show", &j1])["status"], "done");
+    assert_eq!(r.wt_json(&["show", &p1])["status"], "done");
     assert_eq!(any(&r), set(&[&p2, &j2, &t2]));
 }
 
@@ -390,10 +408,11 @@ fn a_task_that_depends_on_its_own_job_is_refused_and_when_hand_written_never_rea
         [&task, &job, &task].map(String::clone)
     );
     r.wt(&["claim", &task, "--agent", "a"]).fails_with(5);
-    // The job itself can be worked and marked done; the task still can't start.
+    // The job itself can be claimed, but not finished while its task is open; the task
+    // still can't start.
     assert_eq!(ids(&r.wt_json(&["ready"])), vec![job.clone()]);
     r.wt(&["claim", &job, "--agent", "a"]).ok();
-    r.wt(&["done", &job, "--agent", "a"]).ok();
+    r.wt(&["done", &job, "--agent", "a"]).fails_with(5);
     assert!(ids(&r.wt_json(&["ready", "--kind", "task"])).is_empty());
     blocked_by_own_cycle(&r, &task);
     // Removing the edge fixes it.

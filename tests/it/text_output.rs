@@ -147,6 +147,18 @@ fn writes() {
         &["done", id("t1"), "--agent", "agent-2"]
     );
     snap!("done", &r, &["done", id("t1"), "--agent", "agent-1"]);
+    r.wt(&["claim", id("a"), "--agent", "agent-1"]).ok();
+    snap!(
+        "done_refused_open_children",
+        &r,
+        &["done", id("a"), "--agent", "agent-1"]
+    );
+    r.wt(&["release", id("a"), "--agent", "agent-1"]).ok();
+    snap!(
+        "claim_batch",
+        &r,
+        &["claim", "--next", "--batch", "2", "--agent-prefix", "impl"]
+    );
 }
 
 #[test]

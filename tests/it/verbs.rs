@@ -313,9 +313,10 @@ fn list_filters_by_status_kind_parent_and_claimant() {
     assert_eq!(set(&[]), s(&[&p1, &p2, &j1, &j2, &j3, &t1]));
     assert_eq!(set(&["--kind", "job"]), s(&[&j1, &j2, &j3]));
     assert_eq!(set(&["--kind", "phase-spec"]), s(&[&p1, &p2]));
-    assert_eq!(set(&["--status", "open"]), s(&[&p1, &p2, &j1, &t1]));
+    // J3 was P2's only job: P2 closed with it.
+    assert_eq!(set(&["--status", "open"]), s(&[&p1, &j1, &t1]));
     assert_eq!(set(&["--status", "in_progress"]), s(&[&j2]));
-    assert_eq!(set(&["--status", "done"]), s(&[&j3]));
+    assert_eq!(set(&["--status", "done"]), s(&[&p2, &j3]));
     assert_eq!(set(&["--parent", &p1]), s(&[&j1, &j2]));
     assert_eq!(set(&["--parent", &j1]), s(&[&t1]));
     assert_eq!(set(&["--parent", &p1, "--status", "open"]), s(&[&j1]));
@@ -666,18 +667,21 @@ fn done_with_an_unchecked_acceptance_criterion_exits_5_naming_item_and_line() {
     let err = run.stderr();
     assert!(
         err.contains(&format!(
-            "{path}:{line}: unchecked acceptance criterion: tests pass on CI"
+            "criterion 2 is not ticked: tests pass on CI ({path}:{line})"
         )),
         "{err}"
     );
+    assert!(err.contains(&format!("`wt tick {id} 2`")), "{err}");
     assert!(!err.contains("compiles"), "{err}");
     assert_eq!(rev(&r, "HEAD"), head);
     assert_eq!(r.wt_json(&["show", &id])["status"], "in_progress");
-    // Tick it (as the agent would) and commit; then done succeeds.
-    let ticked = r
-        .read(&path)
-        .replace("- [ ] tests pass on CI", "- [x] tests pass on CI");
-    git_commit_file(&r, &path, &ticked, "tick");
+    // Tick it as the refusal says, through wt; then done succeeds.
+    let before = r.read(&path);
+    r.wt(&["tick", &id, "2", "--agent", "a"]).ok();
+    assert_eq!(
+        r.read(&path),
+        before.replace("- [ ] tests pass on CI", "- [x] tests pass on CI")
+    );
     r.wt(&["done", &id, "--agent", "a"]).ok();
     assert_eq!(r.wt_json(&["show", &id])["status"], "done");
 }
@@ -690,14 +694,31 @@ fn done_with_a_missing_or_empty_artifact_exits_5() {
     let run = r.wt(&["done", &j, "--agent", "a"]);
     run.fails_with(5);
     assert!(run.stderr().contains("out/report.txt"), "{}", run.stderr());
-    r.write("out/report.txt", "");
+    git_commit_file(&r, "out/report.txt", "", "empty report");
     let run = r.wt(&["done", &j, "--agent", "a"]);
     run.fails_with(5);
     assert!(run.stderr().contains("out/report.txt"), "{}", run.stderr());
     assert_eq!(r.wt_json(&["show", &j])["status"], "in_progress");
+    // On disk but not committed: done judges the commit, not the working tree.
     r.write("out/report.txt", "all good\n");
-    r.wt(&["done", &j, "--agent", "a"]).ok();
-    assert_eq!(r.wt_json(&["show", &j])["status"], "done");
+    let run = r.wt(&["done", &j, "--agent", "a"]);
+    run.fails_with(5);
+    assert!(
+        run.stderr()
+            .contains("artifact out/report.txt is missing or empty in commit"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("commit the artifacts"),
+        "{}",
+        run.stderr()
+    );
+    git_commit_file(&r, "out/report.txt", "all good\n", "report");
+    let head = rev(&r, "HEAD");
+    let v = r.wt_json(&["done", &j, "--agent", "a"]);
+    assert_eq!(v["status"], "done");
+    assert_eq!(v["checked_commit"], head.as_str());
     // The artifact is evidence, not part of the wt commit.
     assert!(files_of(&r, "HEAD").iter().all(|f| f.starts_with(".work/")));
 }
@@ -1115,11 +1136,12 @@ fn every_json_document_is_an_object_that_starts_with_schema_version_1() {
     step(&["dep", "add", &k, &j, "--agent", "a"], 0);
     step(&["dep", "rm", &k, &j, "--agent", "a"], 0);
     step(&["approve", &gate, "--agent", "boss"], 0);
-    step(&["claim", &t, "--agent", "a"], 0);
-    step(&["done", &t, "--agent", "a"], 0);
     let claimed = step(&["claim", &j, "--agent", "a"], 0);
     let token = claimed["claim_token"].as_str().expect("token").to_string();
     step(&["claim", &j, "--agent", "b"], 4);
+    step(&["claim", &t, "--agent", "a"], 0);
+    step(&["tick", &t, "--all", "--agent", "a"], 2);
+    step(&["done", &t, "--agent", "a"], 0);
     step(&["heartbeat", &j, "--agent", "a", "--token", &token], 0);
     step(&["progress", &j, "did it", "--agent", "a"], 0);
     step(&["release", &j, "--agent", "a"], 0);

@@ -1,13 +1,14 @@
-//! `wt done`'s CI gate: the checks must be green on the working tree (or a green result for
-//! the identical tree is reused) before a ticket may be finished; `--no-ci` needs a reason,
-//! which is recorded.
+//! `wt done`'s CI gate: the checks must be green on the code of the commit `done` judges (a
+//! green result for the identical tree is reused) before a ticket may be finished; `--no-ci`
+//! needs a reason, which is recorded. See [`super::check_commit`] for where they run.
 //!
 //! The checks never run under the writer lock: `done` first validates the ticket as usual,
 //! stops when the gate has no verdict yet ([`DoneGate::must_run`]), runs the checks with no
 //! lock held ([`DoneGate::run`]), then writes — re-validating on the tip of that moment.
 
-use super::{check_worktree, checks_from, Check, CiRun, Reporter, RunOptions};
+use super::{check_commit, checks_from, Check, CiRun, Reporter, RunIn, RunOptions};
 use crate::error::{Error, Result};
+use crate::store::Oid;
 use crate::workspace::{Snapshot, Workspace};
 
 pub struct DoneGate {
@@ -15,11 +16,19 @@ pub struct DoneGate {
     ran: Option<CiRun>,
     pending: Option<(Vec<Check>, String)>,
     reporter: Reporter,
+    commit: Oid,
+    run_in: RunIn,
 }
 
 impl DoneGate {
-    /// `no_ci_reason`: skip the checks, recording why (must not be blank).
-    pub fn new(no_ci_reason: Option<&str>, reporter: Reporter) -> Result<DoneGate> {
+    /// The gate for the code of `commit` (run where `run_in` says). `no_ci_reason`: skip the
+    /// checks, recording why (must not be blank).
+    pub fn new(
+        no_ci_reason: Option<&str>,
+        reporter: Reporter,
+        commit: Oid,
+        run_in: RunIn,
+    ) -> Result<DoneGate> {
         if let Some(r) = no_ci_reason {
             if r.trim().is_empty() {
                 return Err(Error::invalid("--no-ci needs a --reason"));
@@ -30,6 +39,8 @@ impl DoneGate {
             ran: None,
             pending: None,
             reporter,
+            commit,
+            run_in,
         })
     }
 
@@ -60,7 +71,14 @@ impl DoneGate {
         let Some((checks, id)) = self.pending.take() else {
             return Ok(());
         };
-        let run = check_worktree(ws, &checks, &RunOptions::default(), &self.reporter)?;
+        let run = check_commit(
+            ws,
+            self.commit,
+            self.run_in,
+            &checks,
+            &RunOptions::default(),
+            &self.reporter,
+        )?;
         if run.interrupted {
             return Err(super::runner::interrupted_error());
         }
@@ -70,7 +88,7 @@ impl DoneGate {
                 Some(name) => format!(
                     "fix `{name}` and retry; `wt ci` runs the checks alone (the commands are under ci: in .work/config.yaml)"
                 ),
-                None => "retry once the working tree is settled".to_string(),
+                None => "retry once the checks can run undisturbed".to_string(),
             };
             return Err(
                 Error::refused(format!("{id} cannot be done: {}", run.red_summary()))

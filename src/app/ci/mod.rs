@@ -280,6 +280,64 @@ pub fn check_worktree(
     finish_run(&dir, tree, "worktree", &outcome, changed)
 }
 
+/// Where the checks of one commit's code run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunIn {
+    /// The working tree holds exactly the commit's code (HEAD is the commit and nothing
+    /// outside `.work/` differs, untracked files included): run there, build caches and all.
+    WorkingTree,
+    /// A clean checkout of the commit in a temporary directory.
+    CleanCheckout,
+}
+
+/// Run (or reuse) the checks on the code of `commit` (its tree without `.work/`): a green
+/// record of that tree is reused; otherwise they run where `run_in` says.
+pub fn check_commit(
+    ws: &Workspace,
+    commit: Oid,
+    run_in: RunIn,
+    checks: &[Check],
+    opts: &RunOptions,
+    reporter: &Reporter,
+) -> Result<CiRun> {
+    let tree = tree::code_tree(&ws.store, ws.store.commit_tree(commit)?)?;
+    let dir = record::dir(ws.store.common_dir());
+    if let Some(known) = known_verdict(&dir, tree, checks, "commit", opts.rerun) {
+        if known.reused {
+            reporter.note(&format!(
+                "green on tree {} since {} (reused)",
+                short_id(&known.record.tree),
+                known.record.finished_at
+            ));
+        }
+        return Ok(known);
+    }
+    let logs = record::logs_dir(&dir, tree);
+    match (run_in, ws.workdir()) {
+        (RunIn::WorkingTree, Some(root)) => {
+            let outcome = runner::run(root, checks, opts, reporter, &logs)?;
+            let after = tree::worktree_code_tree(&ws.store)?;
+            let changed = if after == tree {
+                Vec::new()
+            } else {
+                tree::changed_paths(&ws.store, tree, after)?
+            };
+            finish_run(&dir, tree, "worktree", &outcome, changed)
+        }
+        _ => {
+            let sha = commit.to_string();
+            reporter.note(&format!(
+                "running the checks on a clean checkout of {} (the working tree is not that commit)",
+                short_id(&sha)
+            ));
+            let checkout = ws.store.temp_checkout(commit)?;
+            let outcome = runner::run(checkout.path(), checks, opts, reporter, &logs)?;
+            drop(checkout);
+            finish_run(&dir, tree, "commit", &outcome, Vec::new())
+        }
+    }
+}
+
 /// The verdict for `tree` when nothing needs to run: a green record of the same checks
 /// (unless `rerun`), or an empty green one when no checks are configured.
 pub fn known_verdict(

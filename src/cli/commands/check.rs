@@ -1,9 +1,12 @@
 use crate::app::check::CheckReport;
 use crate::cli::{exit, Ctx, Out};
 
-/// Validate the whole ticket tree: frontmatter schema, unknown fields, duplicate IDs,
-/// dangling dependencies and parents, cycles, parents of the wrong kind, files outside their
-/// parent's folder. Prints one `path:line: message` per problem; exit 1 if there are any.
+/// Validate the whole ticket tree: frontmatter schema, unknown fields, duplicate IDs (also
+/// those differing only in case), dangling dependencies and parents, cycles, parents of the
+/// wrong kind, files outside their parent's folder, links and submodules under .work/, files
+/// and artifacts outside the repository, control characters. Prints one `path:line: message`
+/// per problem, then `path:line: warning: …` for what wt skips (files named like tickets that
+/// it does not read, unreadable times); exit 1 if there are problems.
 #[derive(clap::Args)]
 pub struct Args {}
 
@@ -14,12 +17,22 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
 }
 
 fn render_text(r: &CheckReport) -> String {
-    if r.problems.is_empty() {
-        return format!("ok: {} tickets, no problems", r.tickets);
-    }
     let mut text = String::new();
     for p in &r.problems {
-        text.push_str(&format!("{p}\n"));
+        text.push_str(&crate::model::text::escape_line(&p.to_string()));
+        text.push('\n');
+    }
+    for w in &r.warnings {
+        let mut w = w.clone();
+        w.message = format!("warning: {}", w.message);
+        text.push_str(&crate::model::text::escape_line(&w.to_string()));
+        text.push('\n');
+    }
+    if r.problems.is_empty() {
+        text.push_str(&format!("ok: {} tickets, no problems", r.tickets));
+        if !r.warnings.is_empty() {
+            text.push_str(&format!(", {} warning(s)", r.warnings.len()));
+        }
     }
     text
 }

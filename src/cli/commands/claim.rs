@@ -4,6 +4,10 @@ use crate::cli::{output, Ctx, Out};
 
 /// Claim a ticket for an agent, or the best ready one with --next.
 ///
+/// --next skips tickets whose `files` overlap those of a ticket someone holds
+/// (--ignore-overlap takes the best one anyway); --batch N claims up to N that overlap
+/// neither each other nor a held ticket, in one commit, and prints each claim's token.
+///
 /// The agent is --agent, else WT_AGENT, else git's user.name. Claiming a ticket someone else
 /// holds fails with exit code 4 and names the holder; claiming your own claim again succeeds.
 /// Of several agents claiming the same ticket at once, exactly one wins.
@@ -52,6 +56,10 @@ pub struct Args {
     /// Lease length in minutes (default claims.lease_minutes; 0 = never expires).
     #[arg(long, value_name = "MINUTES")]
     pub lease: Option<u32>,
+    /// With --next: take the best ticket even when its files overlap those of a claimed
+    /// ticket (by default --next skips those, as --batch does).
+    #[arg(long, requires = "next")]
+    pub ignore_overlap: bool,
     /// Win the claim only once the git remote accepted it (`wt sync` before and after), so
     /// agents on different clones cannot both win. Default when `sync: {mode: claim}`.
     #[arg(long)]
@@ -68,6 +76,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         force: args.force,
         steal_stale: args.steal_stale,
         lease_minutes: args.lease,
+        ignore_overlap: args.ignore_overlap,
     };
     let wanted = match (&args.id, args.next, args.review) {
         (_, true, true) => Wanted::NextReview(args.kind.kind().flatten()),
@@ -116,12 +125,18 @@ fn run_batch(ws: &crate::workspace::Workspace, n: usize, args: &Args) -> Result<
 fn render_batch(r: &BatchReport) -> String {
     r.claimed
         .iter()
-        .map(|t| {
+        .map(|c| {
+            let t = &c.ticket;
+            let lease = match &t.claim_expires {
+                Some(e) => format!("lease until {e}"),
+                None => "no lease expiry".to_string(),
+            };
             format!(
-                "claimed {} {} for {}",
+                "claimed {} {} for {}\n  token {}, {lease}",
                 t.id,
                 t.title,
-                t.claimed_by.as_deref().unwrap_or("")
+                crate::model::text::escape_line(t.claimed_by.as_deref().unwrap_or("")),
+                c.claim_token.as_deref().unwrap_or("none")
             )
         })
         .collect::<Vec<_>>()

@@ -6,7 +6,8 @@ use crate::workspace::Workspace;
 const PLAN: &str = include_str!("demo.plan.json");
 
 /// Walk through wt in a throwaway repository: init, import a small plan, then agents take
-/// ready work (ready -> claim -> done -> audit) while the ready set changes; ends with the git log.
+/// ready work (ready -> claim -> done -> audit) while the ready set changes and phases close
+/// themselves; ends with the git log.
 #[derive(clap::Args)]
 pub struct Args {
     /// Keep the demo repository and print its path (default: delete it).
@@ -14,30 +15,14 @@ pub struct Args {
     pub keep: bool,
 }
 
-/// Finish every open phase-spec whose jobs are all complete; returns how many.
-fn close_finished_phases(
-    ws: &Workspace,
-    say: &mut impl FnMut(&str),
-) -> Result<usize, crate::Error> {
-    let snap = ws.snapshot()?;
-    let g = snap.graph()?;
-    let mut n = 0;
-    for (i, t) in snap.tickets.iter().enumerate() {
-        let finished = t.kind == crate::model::ticket::Kind::PhaseSpec
-            && t.status == crate::model::ticket::Status::Open
-            && !g.children(i).is_empty()
-            && g.children(i).iter().all(|&c| g.is_complete(c));
-        if finished {
-            crate::app::claim::claim(ws, &t.id, "planner", false)?;
-            crate::app::done::done(ws, &t.id, "planner", &Default::default())?;
-            say(&format!(
-                "$ wt claim {0} --agent planner && wt done {0}   (every job of phase \"{1}\" is done)",
-                t.id, t.title
-            ));
-            n += 1;
-        }
+/// Say what a write closed on its way: the containers whose last open ticket it finished.
+fn say_closed(closed: &[crate::app::containers::Closed], say: &mut impl FnMut(&str)) {
+    for c in closed {
+        say(&format!(
+            "  {} {} \"{}\" closes itself: {}",
+            c.ticket.kind, c.ticket.id, c.ticket.title, c.reason
+        ));
     }
-    Ok(n)
 }
 
 fn ready_line(ws: &Workspace) -> Result<String, crate::Error> {
@@ -102,14 +87,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
             agent,
         ) {
             Ok(c) => c.value.ticket,
-            Err(e) if e.kind == crate::ErrorKind::NotFound => {
-                // No job is ready: close every phase-spec whose work is all done, which
-                // unblocks the phases that depend on it.
-                if close_finished_phases(&ws, &mut say)? == 0 {
-                    break;
-                }
-                continue;
-            }
+            // No job is ready: phases closed themselves as their last job passed, so this
+            // is the end of the plan.
+            Err(e) if e.kind == crate::ErrorKind::NotFound => break,
             Err(e) => return Err(e),
         };
         say(&format!(
@@ -117,13 +97,13 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
             claimed.id, claimed.title
         ));
         for a in &claimed.artifacts {
-            let p = root.join(a);
-            if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d)?;
-            }
-            std::fs::write(&p, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")?;
+            repo.commit_only(
+                a,
+                "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+                &format!("Add {a}"),
+            )?;
             say(&format!(
-                "  (the agent writes its artifact {a}: `wt done` checks it exists)"
+                "  (the agent writes and commits its artifact {a}: `wt done` checks the commit has it)"
             ));
         }
         // Tasks under a job are finished along with it in this demo.
@@ -142,14 +122,16 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         }
         let finished = crate::app::done::done(&ws, &claimed.id, agent, &Default::default())?;
         say(&format!("$ wt done {} --agent {agent}", claimed.id));
-        if finished.value.status == crate::model::ticket::Status::Review {
+        say_closed(&finished.value.closed, &mut say);
+        if finished.value.ticket.status == crate::model::ticket::Status::Review {
             // `review: true`: a different agent audits the job before it counts as done.
             crate::app::claim::claim(&ws, &claimed.id, "auditor", false)?;
-            crate::app::review::pass(&ws, &claimed.id, "auditor", None, None)?;
+            let passed = crate::app::review::pass(&ws, &claimed.id, "auditor", None, None)?;
             say(&format!(
                 "$ wt claim {0} --agent auditor && wt pass {0} --agent auditor   (the audit)",
                 claimed.id
             ));
+            say_closed(&passed.value.closed, &mut say);
         }
     }
 

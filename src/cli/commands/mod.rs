@@ -31,6 +31,7 @@ mod shared;
 mod show;
 mod status;
 mod sync;
+mod tick;
 mod tree;
 
 use clap::Subcommand;
@@ -66,6 +67,7 @@ pub enum Command {
     Reopen(reopen::Args),
     Approve(approve::Args),
     Progress(progress::Args),
+    Tick(tick::Args),
     Status(status::Args),
     Graph(graph::Args),
     #[command(subcommand)]
@@ -100,6 +102,7 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, crate::Error> {
         Command::Reopen(a) => reopen::run(a, ctx),
         Command::Approve(a) => approve::run(a, ctx),
         Command::Progress(a) => progress::run(a, ctx),
+        Command::Tick(a) => tick::run(a, ctx),
         Command::Status(a) => status::run(a, ctx),
         Command::Graph(a) => graph::run(a, ctx),
         Command::Plan(a) => plan::run(a, ctx),

@@ -3,6 +3,9 @@ use crate::cli::{output, Ctx, Out};
 
 /// Pass the audit of a job you hold for review: it becomes done.
 ///
+/// When it was the last open ticket under its phase-spec, the phase-spec closes in the same
+/// commit (and so on upward); refused while a ticket under it is not done.
+///
 /// Only the auditor holding the review claim may pass it (claim it with `wt claim <ID>`
 /// or `wt claim --next --review`); the implementer never audits their own work.
 /// The note, if any, goes into the progress log and the commit.
@@ -29,10 +32,15 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         args.note.as_deref(),
         args.force.forced().as_deref(),
     )?;
-    Ok(Out::new(TicketChange::new(&w.value, w.commit), render_text)
-        .notes(output::warning_notes(&w.warnings)))
+    let report = TicketChange::new(&w.value.ticket, w.commit).closing(&w.value.closed);
+    Ok(Out::new(report, render_text).notes(output::warning_notes(&w.warnings)))
 }
 
 fn render_text(r: &TicketChange) -> String {
-    format!("passed {} {}: done", r.ticket.id, r.ticket.title)
+    format!(
+        "passed {} {}: done{}",
+        r.ticket.id,
+        r.ticket.title,
+        output::closed_lines(&r.closed)
+    )
 }

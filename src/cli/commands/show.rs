@@ -1,8 +1,10 @@
 use crate::app::read::ShowReport;
 use crate::cli::{Ctx, Out};
+use crate::model::criteria::Criterion;
 use crate::model::ticket::Status;
 
-/// Show one ticket: its file as stored on the state branch, and whether it is ready.
+/// Show one ticket: its file as stored on the state branch, its acceptance criteria
+/// numbered (as `wt tick` takes them), and whether it is ready.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -15,9 +17,21 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
 }
 
 fn render_text(r: &ShowReport) -> String {
-    let mut s = format!("{}\n{}", r.ticket.path, r.text);
+    // The path is one line whatever its name holds; the file keeps its line breaks.
+    let mut s = format!(
+        "{}\n{}",
+        crate::model::text::escape_line(&r.ticket.path),
+        r.text
+    );
     if !s.ends_with('\n') {
         s.push('\n');
+    }
+    if !r.criteria.is_empty() {
+        s.push_str(&format!(
+            "-- acceptance criteria (`wt tick {} N`):{}\n",
+            r.ticket.id,
+            criteria_lines(&r.criteria)
+        ));
     }
     if r.ticket.status == Status::Open {
         if r.ready {
@@ -27,4 +41,14 @@ fn render_text(r: &ShowReport) -> String {
         }
     }
     s
+}
+
+/// A line per criterion, each starting with a newline: `  2 [ ] Unique index on lower(email)`.
+pub fn criteria_lines(criteria: &[Criterion]) -> String {
+    let mut out = String::new();
+    for c in criteria {
+        let mark = if c.checked { "x" } else { " " };
+        out.push_str(&format!("\n  {} [{mark}] {}", c.number, c.text));
+    }
+    out
 }

@@ -1,0 +1,437 @@
+//! The rules of the loop one by one: containers refuse to finish before what is under them
+//! and close themselves after it; `wt tick`; `done` judged on a commit; a single
+//! `claim --next` keeping clear of held files; batch claims carrying their tokens.
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::fixtures::*;
+
+fn trailer(msg: &str, key: &str) -> Vec<String> {
+    msg.lines()
+        .filter_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Add `- [ ] item` lines under the Acceptance Criteria heading of `id`'s file and commit.
+fn add_criteria(r: &Repo, id: &str, items: &[&str]) -> String {
+    let path = r.ticket_path(id);
+    let boxes: String = items.iter().map(|i| format!("- [ ] {i}\n")).collect();
+    let text = r.read(&path).replacen(
+        "## Acceptance Criteria\n",
+        &format!("## Acceptance Criteria\n\n{boxes}"),
+        1,
+    );
+    git_commit_file(r, &path, &text, "criteria");
+    path
+}
+
+// ------------------------------------------------------------------------ containers
+
+#[test]
+fn done_and_pass_refuse_a_container_with_open_children_naming_them() {
+    let r = Repo::new();
+    let phase = r.new_ticket(&["phase-spec", "Phase"]);
+    let job = r.new_ticket(&["job", "Job", "--parent", &phase]);
+    let t1 = r.new_ticket(&["task", "First", "--parent", &job]);
+    let t2 = r.new_ticket(&["task", "Second", "--parent", &job]);
+    r.wt(&["claim", &phase, "--agent", "a"]).ok();
+    let head = rev(&r, "HEAD");
+    let run = r.wt(&["done", &phase, "--agent", "a"]);
+    run.fails_with(5);
+    let err = run.stderr();
+    assert!(
+        err.contains(&format!(
+            "{phase} cannot be done: 3 tickets under it are not done"
+        )),
+        "{err}"
+    );
+    for id in [&job, &t1, &t2] {
+        assert!(err.contains(id.as_str()), "{id} not named: {err}");
+    }
+    assert!(err.contains(&format!("wt list --parent {phase}")), "{err}");
+    // Not even by force.
+    r.wt(&["done", &phase, "--agent", "a", "--force", "--reason", "r"])
+        .fails_with(5);
+    assert_eq!(rev(&r, "HEAD"), head);
+
+    // A job in review with an open task (written by hand): the audit cannot pass it.
+    let path = r.ticket_path(&job);
+    let text = r
+        .read(&path)
+        .replacen("status: open", "status: review", 1)
+        .replacen("implemented_by: null", "implemented_by: impl", 1);
+    git_commit_file(&r, &path, &text, "by hand");
+    r.wt(&["claim", &job, "--agent", "aud"]).ok();
+    let run = r.wt(&["pass", &job, "--agent", "aud"]);
+    run.fails_with(5);
+    assert!(
+        run.stderr().contains(&format!(
+            "{job} cannot be passed: 2 tickets under it are not done"
+        )),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(r.wt_json(&["show", &job])["status"], "review");
+}
+
+#[test]
+fn the_last_task_closes_its_job_and_the_job_its_phase_in_one_commit_saying_why() {
+    let r = Repo::without_review();
+    let phase = r.new_ticket(&["phase-spec", "Phase"]);
+    let j1 = r.new_ticket(&["job", "Job one", "--parent", &phase]);
+    let j2 = r.new_ticket(&["job", "Job two", "--parent", &phase]);
+    let t1 = r.new_ticket(&["task", "T1", "--parent", &j2]);
+    let t2 = r.new_ticket(&["task", "T2", "--parent", &j2]);
+    r.wt(&["claim", &j1, "--agent", "a"]).ok();
+    let first = r.wt_json(&["done", &j1, "--agent", "a"]);
+    assert_eq!(first["closed"], serde_json::json!([]), "job two is open");
+    r.wt(&["claim", &t1, "--agent", "a"]).ok();
+    r.wt_json(&["done", &t1, "--agent", "a"]);
+    assert_eq!(r.wt_json(&["show", &j2])["status"], "open");
+    r.wt(&["claim", &t2, "--agent", "b"]).ok();
+    let before = commit_count(&r, "main");
+    let last = r.wt(&["done", &t2, "--agent", "b"]);
+    let text = last.ok();
+    assert_eq!(commit_count(&r, "main"), before + 1, "one commit");
+    assert!(
+        text.contains(&format!("closed {j2} Job two (all 2 tasks done)")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("closed {phase} Phase (all 2 jobs done)")),
+        "{text}"
+    );
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: done {t2} \"T2\", closing {j2}, {phase} (b)")
+    );
+    let msg = message_of(&r, "main");
+    assert_eq!(
+        trailer(&msg, "Wt-Closed"),
+        vec![
+            format!("{j2} (all 2 tasks done)"),
+            format!("{phase} (all 2 jobs done)")
+        ],
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("{j2} \"Job two\" closed: all 2 tasks done.")),
+        "{msg}"
+    );
+    let mut touched = files_of(&r, "main");
+    touched.sort();
+    let mut want = vec![
+        r.ticket_path(&t2),
+        r.ticket_path(&j2),
+        r.ticket_path(&phase),
+    ];
+    want.sort();
+    assert_eq!(touched, want);
+    for id in [&j2, &phase] {
+        let t = r.wt_json(&["show", id]);
+        assert_eq!(t["status"], "done");
+        assert_eq!(t["claimed_by"], Value::Null);
+        assert!(
+            t["body"]
+                .as_str()
+                .expect("body")
+                .contains("b: closed: all 2"),
+            "{t}"
+        );
+    }
+    let json = r.wt_json(&["log", &phase]);
+    assert!(json.to_string().contains("closing"), "{json}");
+}
+
+#[test]
+fn with_review_on_the_last_task_sends_an_unclaimed_job_to_review() {
+    let r = Repo::new();
+    let phase = r.new_ticket(&["phase-spec", "Phase"]);
+    let job = r.new_ticket(&["job", "Job", "--parent", &phase]);
+    let task = r.new_ticket(&["task", "Only", "--parent", &job]);
+    r.wt(&["claim", &task, "--agent", "impl"]).ok();
+    let v = r.wt_json(&["done", &task, "--agent", "impl"]);
+    assert_eq!(v["closed"][0]["id"], job.as_str());
+    assert_eq!(v["closed"][0]["status"], "review");
+    let j = r.wt_json(&["show", &job]);
+    assert_eq!(j["status"], "review");
+    assert_eq!(j["implemented_by"], "impl");
+    assert_eq!(r.wt_json(&["show", &phase])["status"], "open");
+    assert_eq!(
+        trailer(&message_of(&r, "main"), "Wt-Review"),
+        vec![format!("{job} (its only task done)")]
+    );
+    // Its auditor is someone else; the pass closes the phase.
+    r.wt(&["claim", &job, "--agent", "impl"]).fails_with(5);
+    r.wt(&["claim", &job, "--agent", "aud"]).ok();
+    let p = r.wt_json(&["pass", &job, "--agent", "aud"]);
+    assert_eq!(p["closed"][0]["id"], phase.as_str());
+    assert_eq!(r.wt_json(&["show", &phase])["status"], "done");
+}
+
+#[test]
+fn a_container_with_unticked_criteria_stays_open_for_them_and_is_ready() {
+    let r = Repo::without_review();
+    let phase = r.new_ticket(&["phase-spec", "Phase"]);
+    let job = r.new_ticket(&["job", "Job", "--parent", &phase]);
+    let task = r.new_ticket(&["task", "Only", "--parent", &job]);
+    add_criteria(&r, &job, &["reviewed by a person", "documented"]);
+    r.wt(&["claim", &task, "--agent", "a"]).ok();
+    let v = r.wt_json(&["done", &task, "--agent", "a"]);
+    assert_eq!(v["closed"], serde_json::json!([]));
+    assert_eq!(r.wt_json(&["show", &job])["status"], "open");
+    let msg = message_of(&r, "main");
+    assert!(
+        msg.contains(&format!(
+            "{job} \"Job\": its only task done; it stays open for its 2 unticked acceptance criteria (`wt tick {job} 1 2`, then `wt done {job}`)"
+        )),
+        "{msg}"
+    );
+    assert!(ids(&r.wt_json(&["ready"])).contains(&job));
+    r.wt(&["claim", &job, "--agent", "b"]).ok();
+    r.wt(&["tick", &job, "--all", "--agent", "b"]).ok();
+    let d = r.wt_json(&["done", &job, "--agent", "b"]);
+    assert_eq!(d["closed"][0]["id"], phase.as_str());
+}
+
+// ------------------------------------------------------------------------ tick
+
+#[test]
+fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_worktree() {
+    let r = Repo::new();
+    let job = r.new_ticket(&["job", "Criteria"]);
+    let path = add_criteria(&r, &job, &["one", "two", "three"]);
+    r.wt(&["claim", &job, "--agent", "a"]).ok();
+    let feature = r.tmp.path().join("feature");
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "feature",
+        feature.to_str().expect("utf8"),
+    ])
+    .ok();
+    let before = r.git(&["show", &format!("main:{path}")]).ok();
+    let shown = r.wt_in(&feature, &["show", &job]).ok();
+    assert!(
+        shown.contains(&format!(
+            "-- acceptance criteria (`wt tick {job} N`):\n  1 [ ] one\n  2 [ ] two\n  3 [ ] three\n"
+        )),
+        "{shown}"
+    );
+    let v = r.wt_json(&["show", &job]);
+    assert_eq!(v["criteria"][1]["number"], 2);
+    assert_eq!(v["criteria"][1]["text"], "two");
+
+    let t = r.wt_in(
+        &feature,
+        &["--json", "tick", &job, "3", "1", "--agent", "a"],
+    );
+    t.ok();
+    assert_eq!(t.json()["changed"], serde_json::json!([1, 3]));
+    let after = r.git(&["show", &format!("main:{path}")]).ok();
+    assert_eq!(
+        after,
+        before
+            .replace("- [ ] one", "- [x] one")
+            .replace("- [ ] three", "- [x] three")
+    );
+    // Byte for byte: only two bytes differ.
+    let diff = before
+        .bytes()
+        .zip(after.bytes())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!((diff, before.len()), (2, after.len()));
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: tick {job} \"Criteria\": 1, 3 (a)")
+    );
+    // The checked-out state branch follows.
+    assert_eq!(r.read(&path), after);
+    // Nothing to change: no commit.
+    let head = rev(&r, "main");
+    r.wt(&["tick", &job, "1", "--agent", "a"]).ok();
+    assert_eq!(rev(&r, "main"), head);
+    // --undo, --all; bad numbers; someone else's ticket.
+    r.wt(&["tick", &job, "1", "--undo", "--agent", "a"]).ok();
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: untick {job} \"Criteria\": 1 (a)")
+    );
+    r.wt(&["tick", &job, "4", "--agent", "a"]).fails_with(2);
+    r.wt(&["tick", &job, "--agent", "a"]).fails_with(2);
+    let other = r.wt(&["tick", &job, "2", "--agent", "b"]);
+    other.fails_with(5);
+    assert!(other.stderr().contains("a"), "{}", other.stderr());
+    r.wt(&["tick", &job, "--all", "--agent", "a"]).ok();
+    assert!(r.wt_json(&["show", &job])["criteria"]
+        .as_array()
+        .expect("criteria")
+        .iter()
+        .all(|c| c["checked"] == true));
+    r.wt(&["done", &job, "--agent", "a"]).ok();
+    r.wt(&["claim", &job, "--agent", "aud"]).ok();
+    r.wt(&["pass", &job, "--agent", "aud"]).ok();
+    r.wt(&["tick", &job, "1", "--undo", "--agent", "aud"])
+        .fails_with(5);
+}
+
+// ------------------------------------------------------------------------ done on commits
+
+#[test]
+fn done_judges_a_commit_rev_or_head_not_the_working_tree() {
+    let r = Repo::without_review();
+    // The check passes only when the committed src.txt says "good"; it records where it ran.
+    let wherefile = r.home().join("where");
+    let cfg = r.read(".work/config.yaml").replace(
+        "ci: {}",
+        &format!(
+            "ci:\n  test: \"pwd > '{}'; grep -q good src.txt\"",
+            wherefile.display()
+        ),
+    );
+    git_commit_file(&r, ".work/config.yaml", &cfg, "ci");
+    let job = r.new_ticket(&["job", "Work", "--artifact", "src.txt"]);
+    r.wt(&["claim", &job, "--agent", "a"]).ok();
+    git_commit_file(&r, "src.txt", "good\n", "good");
+    let good = rev(&r, "HEAD");
+    // Edited on disk, not committed: the checks run on a clean checkout of HEAD, and pass.
+    r.write("src.txt", "bad\n");
+    r.write("untracked.txt", "x\n");
+    let done = r.wt(&["--json", "done", &job, "--agent", "a"]);
+    done.ok();
+    let v = done.json();
+    let head = rev(&r, "HEAD~1"); // the done commit is HEAD now (main is the state branch)
+    assert_eq!(v["checked_commit"], head.as_str());
+    assert_eq!(head, good);
+    assert!(
+        done.stderr()
+            .contains("2 uncommitted changes were not checked: done judged commit"),
+        "{}",
+        done.stderr()
+    );
+    let ran_in = std::fs::read_to_string(&wherefile).expect("the check ran");
+    assert!(
+        !ran_in.trim().starts_with(r.root.to_str().expect("utf8")),
+        "ran in {ran_in}"
+    );
+    assert!(ran_in.contains("wt-check-"), "{ran_in}");
+    // The clean checkout is gone again.
+    let wts = r.git(&["worktree", "list"]).ok();
+    assert_eq!(wts.lines().count(), 1, "{wts}");
+    let msg = message_of(&r, "main");
+    assert_eq!(trailer(&msg, "Wt-Checked-Commit"), vec![good.clone()]);
+    assert_eq!(trailer(&msg, "Wt-Uncommitted-Not-Checked"), vec!["2"]);
+
+    // --rev: a commit without the artifact is refused; the error names it.
+    let second = r.new_ticket(&["job", "Again", "--artifact", "src.txt"]);
+    r.wt(&["claim", &second, "--agent", "a"]).ok();
+    let first_commit = r
+        .git(&["rev-list", "--max-parents=0", "HEAD"])
+        .ok()
+        .trim()
+        .to_string();
+    let run = r.wt(&["done", &second, "--agent", "a", "--rev", &first_commit]);
+    run.fails_with(5);
+    assert!(
+        run.stderr().contains(&format!(
+            "artifact src.txt is missing or empty in commit {}",
+            &first_commit[..12]
+        )),
+        "{}",
+        run.stderr()
+    );
+    r.wt(&["done", &second, "--agent", "a", "--rev", "nope"])
+        .fails_with(3);
+    let v = r.wt_json(&["done", &second, "--agent", "a", "--rev", &good]);
+    assert_eq!(v["checked_commit"], good.as_str());
+}
+
+// ------------------------------------------------------------------------ overlap
+
+fn held_and_overlapping(r: &Repo) -> (String, String, String) {
+    let ids = r.import(
+        r#"[
+        {"key": "held", "kind": "job", "title": "Held", "priority": 0, "files": ["src/**"]},
+        {"key": "calc", "kind": "job", "title": "Calc", "priority": 1, "files": ["src/calc.py"]},
+        {"key": "docs", "kind": "job", "title": "Docs", "priority": 2, "files": ["docs/"]}
+    ]"#,
+    );
+    let id = |k: &str| ids[k].as_str().expect("id").to_string();
+    (id("held"), id("calc"), id("docs"))
+}
+
+#[test]
+fn claim_next_skips_tickets_whose_files_overlap_a_held_claim() {
+    let r = Repo::new();
+    let (held, calc, docs) = held_and_overlapping(&r);
+    r.wt(&["claim", &held, "--agent", "a"]).ok();
+    r.wt(&["ready"]).ok(); // a lookup for the one-ticket path
+    let run = r.wt_env(
+        &r.root,
+        &["--json", "claim", "--next", "--agent", "b"],
+        &[("WT_DEBUG_STATS", "1")],
+    );
+    run.ok();
+    assert_eq!(run.json()["id"], docs.as_str(), "calc.py is under src/**");
+    assert!(
+        run.stderr().contains("one_ticket=") && !run.stderr().contains("one_ticket=0"),
+        "the one-ticket path answered: {}",
+        run.stderr()
+    );
+    // Nothing free is left: not found, naming the clash.
+    let none = r.wt(&["claim", "--next", "--agent", "c"]);
+    none.fails_with(3);
+    assert!(
+        none.stderr().contains(&format!(
+            "{calc} would touch src/calc.py, which overlaps src/** of {held}"
+        )),
+        "{}",
+        none.stderr()
+    );
+    assert!(
+        none.stderr().contains("--ignore-overlap"),
+        "{}",
+        none.stderr()
+    );
+    // The same answers without the cache (the full path).
+    r.wt(&["release", &docs, "--agent", "b"]).ok();
+    let plain = r.wt_env(
+        &r.root,
+        &["--json", "claim", "--next", "--agent", "b"],
+        &[("WT_NO_CACHE", "1")],
+    );
+    assert_eq!(plain.json()["id"], docs.as_str());
+    // --ignore-overlap takes the best one anyway.
+    let forced = r.wt_json(&["claim", "--next", "--ignore-overlap", "--agent", "c"]);
+    assert_eq!(forced["id"], calc.as_str());
+}
+
+#[test]
+fn claim_next_batch_prints_and_returns_each_claims_token() {
+    let r = Repo::new();
+    let (_, _, _) = held_and_overlapping(&r);
+    let v = r.wt_json(&["claim", "--next", "--batch", "2", "--agent-prefix", "impl"]);
+    let claimed = v["claimed"].as_array().expect("claimed");
+    assert_eq!(claimed.len(), 2, "{v}");
+    for c in claimed {
+        let token = c["claim_token"].as_str().expect("a token");
+        let id = c["id"].as_str().expect("id");
+        let agent = c["claimed_by"].as_str().expect("agent");
+        // It is the claim's real token: it finishes the work, a wrong one does not.
+        r.wt(&["release", id, "--agent", agent, "--token", "wrong"])
+            .fails_with(5);
+        r.wt(&["heartbeat", id, "--agent", agent, "--token", token])
+            .ok();
+    }
+    let r2 = Repo::new();
+    held_and_overlapping(&r2);
+    let text = r2
+        .wt(&["claim", "--next", "--batch", "2", "--agent", "solo"])
+        .ok();
+    assert_eq!(text.matches("\n  token ").count(), 2, "{text}");
+}
