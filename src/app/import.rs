@@ -213,9 +213,22 @@ pub fn import_with(
         let mut all = snap.tickets.clone();
         all.extend(prepared.iter().flatten().cloned());
         if let Some(c) = Graph::new(&all).cycles().into_iter().next() {
+            // Name the items by their keys: their new IDs exist nowhere yet.
+            let key_of: HashMap<&str, &str> = ids
+                .iter()
+                .zip(items)
+                .map(|(id, it)| (id.as_str(), it.key.as_str()))
+                .collect();
+            let named: Vec<String> = c
+                .iter()
+                .map(|id| match key_of.get(id.as_str()) {
+                    Some(k) => format!("`{k}`"),
+                    None => id.clone(),
+                })
+                .collect();
             return Err(Error::invalid(format!(
-                "the import makes a dependency cycle: {}",
-                c.join(" -> ")
+                "the import makes a dependency cycle: {} (items by key, existing tickets by ID)",
+                named.join(" -> ")
             ))
             .with_hint(crate::schedule::graph::CYCLE_HINT));
         }

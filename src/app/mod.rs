@@ -19,6 +19,7 @@ pub mod done;
 pub mod graph;
 pub mod hooks;
 pub mod import;
+pub mod import_from;
 pub mod init;
 pub mod log;
 pub mod new;

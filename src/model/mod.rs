@@ -6,6 +6,7 @@ pub mod config;
 pub mod criteria;
 pub mod frontmatter;
 pub mod id;
+pub mod import_from;
 pub mod item;
 pub mod journal;
 pub mod lease;

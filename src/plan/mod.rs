@@ -1005,6 +1005,7 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
                 ),
                 description: None,
                 extra,
+                ..Item::default()
             }
         })
         .collect()

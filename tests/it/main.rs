@@ -21,6 +21,7 @@ mod git_safety;
 mod gitindex;
 mod graph_props;
 mod hostile;
+mod importing;
 mod layouts;
 mod lookup;
 mod loop_e2e;

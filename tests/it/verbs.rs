@@ -1084,6 +1084,18 @@ fn every_json_document_is_an_object_that_starts_with_schema_version_1() {
         v
     };
     step(&["init"], 0);
+    let tk = r.home().join("tk");
+    std::fs::create_dir_all(tk.join(".tickets")).expect("mkdir");
+    std::fs::write(
+        tk.join(".tickets/x-0001.md"),
+        "---\nid: x-0001\nstatus: open\ndeps: []\n---\n# From tk\n",
+    )
+    .expect("write");
+    let tk = tk.display().to_string();
+    step(&["import", "--from", "tk", &tk, "--dry-run"], 0);
+    step(&["import", "--from", "tk", &tk], 0);
+    step(&["import", "--from", "tk", &tk], 0);
+    step(&["import", "--from", "beads", &tk], 3);
     let imported = step(&["import", &items], 0);
     let j = imported["ids"]["j"].as_str().expect("j").to_string();
     let t = imported["ids"]["t"].as_str().expect("t").to_string();
