@@ -374,6 +374,7 @@ fn plan(
                     status: it.status,
                     body: it.body.clone(),
                     description: None,
+                    order: None,
                 };
                 let parent_path = parent_dir.as_deref().map(|d| format!("{d}.md"));
                 let parent_path = parent_path.filter(|_| spec.parent.is_some());
@@ -636,8 +637,8 @@ fn rewrite(
             super::opt(it.parent.as_deref().map(key_id).as_deref()),
         ),
         ("depends_on", Value::List(deps(it, key_id))),
-        ("files", Value::List(it.files.clone())),
-        ("labels", Value::List(it.labels.clone())),
+        ("files", Value::List(it.files.clone().unwrap_or_default())),
+        ("labels", Value::List(it.labels.clone().unwrap_or_default())),
     ];
     if let Some(p) = it.priority {
         fields.push(("priority", Value::Int(i64::from(p))));

@@ -87,10 +87,10 @@ impl Item {
             put("link", &format!("{k}:{v}"));
         }
         for (name, list) in [
-            ("file", &self.files),
-            ("artifact", &self.artifacts),
-            ("label", &self.labels),
-            ("alias", &self.aliases),
+            ("file", self.files.as_deref().unwrap_or_default()),
+            ("artifact", self.artifacts.as_deref().unwrap_or_default()),
+            ("label", self.labels.as_deref().unwrap_or_default()),
+            ("alias", self.aliases.as_slice()),
         ] {
             for x in list {
                 put(name, x);

@@ -262,6 +262,13 @@ fn apply(ws: &Workspace, dir: &Path, op: &Op, n: &mut u32) {
                     body: None,
                     description: s.description,
                     extra: Vec::new(),
+                    source: None,
+                    aliases: Vec::new(),
+                    links: Vec::new(),
+                    dangling: Vec::new(),
+                    created: None,
+                    updated: None,
+                    claimant: None,
                 });
             }
             let _ = wt::app::import::import(ws, &items, "items.json", Some("dev"));
@@ -403,9 +410,16 @@ fn plan_import_of_plan_export_gives_back_every_ticket_field_and_body() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(CASES);
+    // A fixed seed in the suite (CI is reproducible); fresh inputs when PROPTEST_CASES asks
+    // for a longer search.
+    let rng_seed = match std::env::var_os("PROPTEST_CASES") {
+        Some(_) => proptest::test_runner::RngSeed::Random,
+        None => proptest::test_runner::RngSeed::Fixed(20261202),
+    };
     let mut runner = proptest::test_runner::TestRunner::new(Config {
         cases,
         failure_persistence: None,
+        rng_seed,
         ..Config::default()
     });
     let result = runner.run(&vec(op(), 1..10), |ops| round_trip(&template, &ops));
