@@ -687,20 +687,36 @@ fn bench_size(root: &Path, n: usize, runs: usize, sides: &mut [Side]) -> Vec<Vec
     rows
 }
 
-/// Before/after: each row's median wall time for the baseline and this build.
+/// Before/after: each row's median wall time and median CPU time (user + system, steadier
+/// than wall time on a loaded machine) for the baseline and this build.
 fn print_comparison(n: usize, before: &[Row], after: &[Row]) {
-    println!("\n{n} tickets, baseline vs this build (median wall time):");
+    println!("\n{n} tickets, baseline vs this build (medians):");
     println!(
-        "  {:<44} {:>9} {:>9} {:>7}",
-        "operation", "baseline", "this", "ratio"
+        "  {:<44} {:>9} {:>9} {:>7}   {:>9} {:>9} {:>7}",
+        "operation", "wall base", "this", "ratio", "cpu base", "this", "ratio"
     );
+    let cpu = |r: &Row| {
+        let mut c: Vec<f64> = r.samples.iter().map(|s| ms(s.cpu)).collect();
+        c.sort_by(f64::total_cmp);
+        pct(&c, 0.5)
+    };
     for (b, a) in before.iter().zip(after) {
-        let (mb, ma) = (median_wall(b), median_wall(a));
-        let ratio = ma / mb.max(0.001);
-        let flag = if ratio > 1.10 { "  > +10%" } else { "" };
+        let (wb, wa) = (median_wall(b), median_wall(a));
+        let (cb, ca) = (cpu(b), cpu(a));
+        let flag = if ca / cb.max(0.001) > 1.10 {
+            "  cpu > +10%"
+        } else {
+            ""
+        };
         println!(
-            "  {:<44} {:>7.1}ms {:>7.1}ms {:>6.2}x{flag}",
-            a.name, mb, ma, ratio
+            "  {:<44} {:>7.1}ms {:>7.1}ms {:>6.2}x   {:>7.1}ms {:>7.1}ms {:>6.2}x{flag}",
+            a.name,
+            wb,
+            wa,
+            wa / wb.max(0.001),
+            cb,
+            ca,
+            ca / cb.max(0.001)
         );
     }
 }

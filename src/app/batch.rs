@@ -162,7 +162,11 @@ pub fn claim_batch(
         let subject = if claimed.len() == 1 {
             parts.join("")
         } else {
-            format!("{} tickets: {}", claimed.len(), parts.join(", "))
+            format!(
+                "{}: {}",
+                crate::model::plural(claimed.len(), "ticket"),
+                parts.join(", ")
+            )
         };
         let mut message = Message::new("claim", subject);
         if let Agents::One(a) = agents {

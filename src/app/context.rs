@@ -431,7 +431,10 @@ pub fn bundle(
                 let mut line = format!("- {} \"{}\" ({}): {}", dt.id, dt.title, dt.kind, dt.status);
                 let open = g.open_descendants(j);
                 if open > 0 {
-                    line.push_str(&format!(", {open} ticket(s) under it not done"));
+                    line.push_str(&format!(
+                        ", {} under it not done",
+                        crate::model::plural(open, "ticket")
+                    ));
                 }
                 let last = journal::progress_entries(&body_of(dt)?).pop();
                 deps.push(Dep {
@@ -452,8 +455,8 @@ pub fn bundle(
                 Ok(Ok(b)) => match String::from_utf8(b) {
                     Ok(s) => s,
                     Err(e) => format!(
-                        "(binary file, {} bytes, not included)\n",
-                        e.as_bytes().len()
+                        "(binary file, {}, not included)\n",
+                        crate::model::plural(e.as_bytes().len(), "byte")
                     ),
                 },
                 Ok(Err(e)) => format!("(cannot read: {e})\n"),

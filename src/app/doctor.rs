@@ -385,8 +385,8 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
             "tickets",
             None,
             format!(
-                "`wt check` finds {} problem(s) in the tickets",
-                problems.len()
+                "`wt check` finds {} in the tickets",
+                crate::model::plural(problems.len(), "problem")
             ),
             Some("run `wt check` to see them".into()),
         ));

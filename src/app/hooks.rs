@@ -234,8 +234,11 @@ pub struct InstallReport {
     /// git config, running a script under the git dir: git 2.54 and later, used when the
     /// hooks folder is inside the working tree, so no file there changes).
     pub method: &'static str,
-    /// Where an earlier hook was moved to (it keeps running, first).
+    /// The earlier hook wt's hook runs first, if there is one (moved there by this install
+    /// or an earlier one).
     pub chained: Option<String>,
+    /// This install moved an earlier hook to `chained`.
+    pub moved: bool,
     /// Whether install created the hooks folder.
     pub created_dir: bool,
     /// Files in the working tree this install wrote (a `core.hooksPath` folder inside it).
@@ -298,7 +301,8 @@ pub fn install(cwd: &Path, wt_exe: Option<&Path>) -> Result<InstallReport> {
         hook: hook.display().to_string(),
         action: action.into(),
         method: "file",
-        chained: moved,
+        moved: moved.is_some(),
+        chained: moved.or_else(|| exists(&chained).then(|| chained.display().to_string())),
         created_dir,
         worktree_changes: Vec::new(),
         advice: None,
@@ -308,7 +312,7 @@ pub fn install(cwd: &Path, wt_exe: Option<&Path>) -> Result<InstallReport> {
         let mut changes = vec![WorktreeChange {
             path: rel(&hook),
             tracked: hook_was_tracked,
-            what: if report.chained.is_some() {
+            what: if report.moved {
                 "now wt's hook; the hook that was here runs first, from pre-commit.wt-chained"
                     .into()
             } else if existing.is_some() {
@@ -317,7 +321,7 @@ pub fn install(cwd: &Path, wt_exe: Option<&Path>) -> Result<InstallReport> {
                 "wt's hook (new)".into()
             },
         }];
-        if report.chained.is_some() {
+        if report.moved {
             changes.push(WorktreeChange {
                 path: rel(&chained),
                 tracked: false,
@@ -434,6 +438,7 @@ fn install_in_config(cwd: &Path, wt_exe: Option<&Path>, dir: &Path) -> Result<In
         action: action.into(),
         method: "config",
         chained: None,
+        moved: false,
         created_dir: false,
         worktree_changes: Vec::new(),
         advice: None,

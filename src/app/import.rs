@@ -22,7 +22,14 @@ pub fn import(
     agent: Option<&str>,
 ) -> Result<Written<BTreeMap<String, String>>> {
     import_with(ws, items, &|| {
-        Message::new("import", format!("{} tickets from {source}", items.len())).agent(agent)
+        Message::new(
+            "import",
+            format!(
+                "{} from {source}",
+                crate::model::plural(items.len(), "ticket")
+            ),
+        )
+        .agent(agent)
     })
 }
 
@@ -134,6 +141,17 @@ pub fn import_with(
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by_key(|&i| depth[i].unwrap_or(0));
+        // Each item's place among its siblings: after the ones already there, in item order.
+        let mut next: HashMap<Option<String>, u32> = HashMap::new();
+        let mut orders = Vec::with_capacity(items.len());
+        for p in &parents {
+            let key = p.as_ref().map(|(id, _)| id.clone());
+            let o = next.entry(key.clone()).or_insert_with(|| {
+                super::new::next_order(&snap.tickets, key.as_deref())
+            });
+            orders.push(*o);
+            *o = o.saturating_add(1);
+        }
         let mut templates: HashMap<Kind, String> = HashMap::new();
         let mut prepared: Vec<Option<Ticket>> = vec![None; items.len()];
         let mut edits = Vec::with_capacity(items.len());
@@ -173,6 +191,7 @@ pub fn import_with(
                 status: it.status,
                 body: it.body.clone(),
                 description: it.description.clone(),
+                order: Some(orders[i]),
             };
             let p = prepare(&template, it.kind, &ids[i], &spec, parent_path.as_deref())
                 .map_err(|e| Error::invalid(format!("item key `{}`: {}", it.key, e.message)))?;
@@ -194,9 +213,22 @@ pub fn import_with(
         let mut all = snap.tickets.clone();
         all.extend(prepared.iter().flatten().cloned());
         if let Some(c) = Graph::new(&all).cycles().into_iter().next() {
+            // Name the items by their keys: their new IDs exist nowhere yet.
+            let key_of: HashMap<&str, &str> = ids
+                .iter()
+                .zip(items)
+                .map(|(id, it)| (id.as_str(), it.key.as_str()))
+                .collect();
+            let named: Vec<String> = c
+                .iter()
+                .map(|id| match key_of.get(id.as_str()) {
+                    Some(k) => format!("`{k}`"),
+                    None => id.clone(),
+                })
+                .collect();
             return Err(Error::invalid(format!(
-                "the import makes a dependency cycle: {}",
-                c.join(" -> ")
+                "the import makes a dependency cycle: {} (items by key, existing tickets by ID)",
+                named.join(" -> ")
             ))
             .with_hint(crate::schedule::graph::CYCLE_HINT));
         }

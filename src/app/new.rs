@@ -7,7 +7,7 @@ use crate::model::clock;
 use crate::model::frontmatter::Value;
 use crate::model::id;
 use crate::model::templates;
-use crate::model::ticket::{Kind, Status, Ticket, DEFAULT_PRIORITY, MAX_PRIORITY};
+use crate::model::ticket::{Kind, Status, Ticket, MAX_PRIORITY};
 use crate::schedule::graph::Graph;
 use crate::store::Edit;
 use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace, Written};
@@ -18,14 +18,31 @@ pub struct NewSpec {
     pub kind: Option<Kind>,
     pub title: String,
     pub parent: Option<String>,
+    /// Empty: the template's (usually none).
     pub depends_on: Vec<String>,
+    /// None: the template's (else 2). Likewise for the lists and the status below: a value
+    /// given here wins over the template's.
     pub priority: Option<u8>,
-    pub files: Vec<String>,
-    pub artifacts: Vec<String>,
-    pub labels: Vec<String>,
+    pub files: Option<Vec<String>>,
+    pub artifacts: Option<Vec<String>>,
+    pub labels: Option<Vec<String>>,
     pub status: Option<Status>,
     pub body: Option<String>,
     pub description: Option<String>,
+    /// Position among its siblings (plan order); set by `wt new` and `wt import`.
+    pub order: Option<u32>,
+}
+
+/// The `order` a new ticket under `parent` (None: a top-level one) gets: after every
+/// sibling it already has.
+pub fn next_order(tickets: &[Ticket], parent: Option<&str>) -> u32 {
+    tickets
+        .iter()
+        .filter(|t| t.parent.as_deref() == parent)
+        .filter_map(|t| t.order)
+        .map(|o| o.saturating_add(1))
+        .max()
+        .unwrap_or(0)
 }
 
 /// A ticket ready to be written: its parsed form and its file text.
@@ -58,14 +75,29 @@ pub fn prepare(
         return Err(Error::invalid("a ticket needs a title"));
     }
     check_text_fields(spec)?;
-    let priority = spec.priority.unwrap_or(DEFAULT_PRIORITY);
+    // Every field the template sets is the default; what the spec gives wins.
+    let defaults = templates::defaults(template, kind)?;
+    // What the template gives is held to the same rules as what is given.
+    check_text_fields(&NewSpec {
+        title: title.to_string(),
+        labels: Some(defaults.labels.clone()),
+        files: Some(defaults.files.clone()),
+        artifacts: Some(defaults.artifacts.clone()),
+        ..NewSpec::default()
+    })?;
+    let priority = spec.priority.unwrap_or(defaults.priority);
     if priority > MAX_PRIORITY {
         return Err(Error::invalid(format!(
             "priority {priority} is out of range (0 most urgent … {MAX_PRIORITY})"
         )));
     }
     let now = clock::timestamp();
-    let status = spec.status.unwrap_or(Status::Open);
+    let status = spec.status.unwrap_or(defaults.status);
+    let depends_on = if spec.depends_on.is_empty() {
+        &defaults.depends_on
+    } else {
+        &spec.depends_on
+    };
     let dir = match parent_path {
         Some(p) => p.strip_suffix(".md").unwrap_or(p).to_string(),
         None => crate::model::config::WORK_DIR.to_string(),
@@ -83,12 +115,21 @@ pub fn prepare(
         ("status", Value::Str(status.as_str().to_string())),
         ("priority", Value::Int(priority as i64)),
         ("parent", super::opt(spec.parent.as_deref())),
-        ("depends_on", super::list(&spec.depends_on)),
+        ("depends_on", super::list(depends_on)),
         ("created", Value::Str(now.clone())),
         ("updated", Value::Str(now.clone())),
-        ("files", super::list(&spec.files)),
-        ("artifacts", super::list(&spec.artifacts)),
-        ("labels", super::list(&spec.labels)),
+        (
+            "files",
+            super::list(spec.files.as_ref().unwrap_or(&defaults.files)),
+        ),
+        (
+            "artifacts",
+            super::list(spec.artifacts.as_ref().unwrap_or(&defaults.artifacts)),
+        ),
+        (
+            "labels",
+            super::list(spec.labels.as_ref().unwrap_or(&defaults.labels)),
+        ),
     ];
     let mut vars = HashMap::new();
     vars.insert("title", title.to_string());
@@ -102,6 +143,10 @@ pub fn prepare(
         "description",
         crate::model::journal::demote_headings(description, 3),
     );
+    let mut fields = fields;
+    if let Some(o) = spec.order {
+        fields.push(("order", Value::Int(i64::from(o))));
+    }
     let text = templates::render(template, &fields, &vars, spec.body.as_deref())?;
     let ticket = crate::model::ticket::parse(&path, &text).map_err(|p| {
         Error::invalid(format!(
@@ -118,7 +163,7 @@ pub fn prepare(
 pub fn check_text_fields(spec: &NewSpec) -> Result<()> {
     use crate::model::text::{code_point, escape_line, first_unsafe};
     let fields = std::iter::once(("title", spec.title.as_str()))
-        .chain(spec.labels.iter().map(|l| ("label", l.as_str())));
+        .chain(spec.labels.iter().flatten().map(|l| ("label", l.as_str())));
     for (what, value) in fields {
         if let Some(c) = first_unsafe(value) {
             return Err(Error::invalid(format!(
@@ -131,15 +176,27 @@ pub fn check_text_fields(spec: &NewSpec) -> Result<()> {
             )));
         }
     }
-    super::paths::check_field(None, "files", &spec.files)?;
-    super::paths::check_field(None, "artifacts", &spec.artifacts)
+    super::paths::check_field(None, "files", spec.files.as_deref().unwrap_or_default())?;
+    super::paths::check_field(
+        None,
+        "artifacts",
+        spec.artifacts.as_deref().unwrap_or_default(),
+    )
 }
 
 /// Refuse `files`/`artifacts` of `spec` that lead outside the working tree of `ws` (through
 /// a symbolic link) or into `.git`.
 pub fn check_paths(ws: &Workspace, spec: &NewSpec) -> Result<()> {
-    super::paths::check_field(ws.workdir(), "files", &spec.files)?;
-    super::paths::check_field(ws.workdir(), "artifacts", &spec.artifacts)
+    super::paths::check_field(
+        ws.workdir(),
+        "files",
+        spec.files.as_deref().unwrap_or_default(),
+    )?;
+    super::paths::check_field(
+        ws.workdir(),
+        "artifacts",
+        spec.artifacts.as_deref().unwrap_or_default(),
+    )
 }
 
 /// Check that `parent` may hold a ticket of `kind`.
@@ -184,6 +241,7 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
         let mut s = spec.clone();
         s.parent = parent.map(|p| p.id.clone());
         s.depends_on = deps;
+        s.order = Some(next_order(&snap.tickets, s.parent.as_deref()));
         let template = template_text(ws, snap, kind)?;
         let prepared = prepare(&template, kind, &id, &s, parent.map(|p| p.path.as_str()))?;
         let prepared = gate_new(prepared, &snap.config)?;

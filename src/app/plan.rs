@@ -28,10 +28,10 @@ pub fn prepare(
 /// `3 phase-specs, 8 jobs, 20 tasks`.
 pub fn summary(p: &Plan) -> String {
     format!(
-        "{} phase-specs, {} jobs, {} tasks",
-        p.count(Kind::PhaseSpec),
-        p.count(Kind::Job),
-        p.count(Kind::Task)
+        "{}, {}, {}",
+        crate::model::plural(p.count(Kind::PhaseSpec), "phase-spec"),
+        crate::model::plural(p.count(Kind::Job), "job"),
+        crate::model::plural(p.count(Kind::Task), "task")
     )
 }
 
@@ -65,9 +65,28 @@ pub fn body(ws: &Workspace, snap: &Snapshot, t: &Ticket) -> Result<String> {
     Ok(split.body.to_string())
 }
 
-/// The tree at `snap` as one markdown plan.
+/// The tree at `snap` as one markdown plan (which `wt plan import` turns back into the same
+/// tree; see [`crate::plan::export`]).
 pub fn export(ws: &Workspace, snap: &Snapshot) -> Result<String> {
-    plan::export(&snap.tickets, &|t| body(ws, snap, t))
+    let mut defaults = std::collections::HashMap::new();
+    for kind in Kind::ALL {
+        let template = crate::app::new::template_text(ws, snap, kind)?;
+        let t = crate::model::templates::defaults(&template, kind)?;
+        defaults.insert(
+            kind,
+            plan::export::Defaults {
+                priority: t.priority,
+                status: t.status,
+                files: t.files,
+                artifacts: t.artifacts,
+                labels: t.labels,
+                gate: t.gate.is_some() || snap.config.gates.approval.contains(&kind),
+            },
+        );
+    }
+    plan::export::export(&snap.tickets, &|t| body(ws, snap, t), &|k| {
+        defaults.get(&k).cloned().unwrap_or_default()
+    })
 }
 
 /// `wt plan import`: the tree read from the plan, and the tickets made of it.
@@ -131,12 +150,17 @@ impl PlanImportReport {
 
     /// `3 phase-specs, 8 jobs, 20 tasks`.
     pub fn summary(&self) -> String {
-        let count = |k: Kind| self.nodes.iter().filter(|n| n.node.kind == k).count();
+        let count = |k: Kind| {
+            self.nodes
+                .iter()
+                .filter(|n| n.node.kind == k && !n.node.not_a_ticket)
+                .count()
+        };
         format!(
-            "{} phase-specs, {} jobs, {} tasks",
-            count(Kind::PhaseSpec),
-            count(Kind::Job),
-            count(Kind::Task)
+            "{}, {}, {}",
+            crate::model::plural(count(Kind::PhaseSpec), "phase-spec"),
+            crate::model::plural(count(Kind::Job), "job"),
+            crate::model::plural(count(Kind::Task), "task")
         )
     }
 }

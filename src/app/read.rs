@@ -22,14 +22,15 @@ pub struct ListFilter {
     pub claimed_by: Option<String>,
 }
 
-/// `wt list`: the tickets that pass the filters, in plan order (by path).
+/// `wt list`: the tickets that pass the filters, in plan order.
 #[derive(Debug, Clone, Serialize)]
 pub struct ListReport {
     pub schema_version: SchemaVersion,
     pub tickets: Vec<TicketView>,
 }
 
-/// The tickets at the state branch's tip that pass `filter`, by path.
+/// The tickets at the state branch's tip that pass `filter`, in plan order
+/// ([`crate::schedule::order`]).
 pub fn list(ws: &Workspace, filter: &ListFilter) -> Result<Reported<ListReport>> {
     let mut snap = ws.snapshot()?;
     // Tickets that share an ID are listed, and named on stderr: wt refuses them until fixed.
@@ -60,17 +61,20 @@ pub fn list(ws: &Workspace, filter: &ListFilter) -> Result<Reported<ListReport>>
     // 10,000 tickets: no ticket is copied field by field and no second list is allocated.
     // The listed ones are swapped to the front of the snapshot's list and put in path order
     // by a permutation (a ticket is large to move around), then turn into views in place.
+    let rank = crate::schedule::order::plan_rank(&snap.tickets);
     let mut tickets = std::mem::take(&mut snap.tickets);
+    let mut ranks = Vec::new();
     let mut n = 0;
     for i in 0..tickets.len() {
         if wanted(&tickets[i]) {
             tickets.swap(n, i);
+            ranks.push(rank[i]);
             n += 1;
         }
     }
     snap.tickets = tickets.split_off(n);
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| tickets[a].path.cmp(&tickets[b].path));
+    order.sort_by_key(|&a| ranks[a]);
     permute(&mut tickets, order);
     let now = clock::now();
     let report = ListReport {
@@ -164,7 +168,7 @@ pub struct TreeReport {
 pub struct TreeNode {
     #[serde(flatten)]
     pub ticket: TicketView,
-    /// Its children in plan order (`order`, then path).
+    /// Its children in plan order.
     pub children: Vec<TreeNode>,
     /// It could be started now (text output only).
     #[serde(skip)]
@@ -174,17 +178,17 @@ pub struct TreeNode {
 fn tree_node(
     g: &Graph<'_>,
     i: usize,
+    rank: &[usize],
     ready: &[bool],
     now: chrono::DateTime<chrono::Utc>,
 ) -> TreeNode {
     let mut kids: Vec<usize> = g.children(i).to_vec();
-    // Plan order (`order`, set by `wt plan import`), then path.
-    kids.sort_by_key(|&k| (g.tickets[k].order.unwrap_or(u32::MAX), &g.tickets[k].path));
+    kids.sort_by_key(|&k| rank[k]);
     TreeNode {
         ticket: TicketView::at(&g.tickets[i], now),
         children: kids
             .into_iter()
-            .map(|c| tree_node(g, c, ready, now))
+            .map(|c| tree_node(g, c, rank, ready, now))
             .collect(),
         ready: ready[i],
     }
@@ -195,6 +199,8 @@ pub fn tree(ws: &Workspace, root: Option<&str>) -> Result<Reported<TreeReport>> 
     let snap = ws.snapshot()?;
     let g = snap.graph()?;
     let ready: Vec<bool> = (0..g.tickets.len()).map(|i| g.is_ready(i)).collect();
+    // Plan order (crate::schedule::order).
+    let rank = crate::schedule::order::plan_rank(g.tickets);
     let roots: Vec<usize> = match root {
         Some(q) => {
             let t = snap.resolve(q)?;
@@ -209,7 +215,7 @@ pub fn tree(ws: &Workspace, root: Option<&str>) -> Result<Reported<TreeReport>> 
                         .is_none_or(|p| g.index_of(p).is_none())
                 })
                 .collect();
-            r.sort_by_key(|&k| (g.tickets[k].order.unwrap_or(u32::MAX), &g.tickets[k].path));
+            r.sort_by_key(|&k| rank[k]);
             r
         }
     };
@@ -218,7 +224,7 @@ pub fn tree(ws: &Workspace, root: Option<&str>) -> Result<Reported<TreeReport>> 
         schema_version: SchemaVersion,
         roots: roots
             .into_iter()
-            .map(|i| tree_node(&g, i, &ready, now))
+            .map(|i| tree_node(&g, i, &rank, &ready, now))
             .collect(),
     };
     Ok(Reported::new(report).skipping(&snap.problems))
@@ -276,7 +282,8 @@ pub fn blocked(ws: &Workspace, kind: Option<Kind>) -> Result<Reported<BlockedRep
         .filter(|&i| g.tickets[i].status == Status::Open)
         .filter(|&i| kind.is_none_or(|k| g.tickets[i].kind == k))
         .collect();
-    idx.sort_by(|&a, &b| g.tickets[a].path.cmp(&g.tickets[b].path));
+    let rank = crate::schedule::order::plan_rank(g.tickets);
+    idx.sort_by_key(|&i| rank[i]);
     for i in idx {
         let bs = g.blockers(i);
         if bs.is_empty() {

@@ -40,6 +40,9 @@ impl<'de> Deserialize<'de> for SchemaVersion {
 /// file's path, and whether its claim is stale. Fields in alphabetical order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketView {
+    /// Other names that find the ticket: its IDs in the tracker it was imported from.
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// Who approved the ticket's gate (`wt approve`).
     pub approved_by: Option<String>,
     /// Paths that must exist and be non-empty before `wt done`.
@@ -64,6 +67,9 @@ pub struct TicketView {
     pub implemented_by: Option<String>,
     pub kind: Kind,
     pub labels: Vec<String>,
+    /// Relations that do not block, `type:target` (`related:J-7f3ak2m9`).
+    #[serde(default)]
+    pub links: Vec<String>,
     /// Position among its siblings in the plan it was imported from.
     pub order: Option<u32>,
     pub parent: Option<String>,
@@ -71,6 +77,9 @@ pub struct TicketView {
     pub path: String,
     /// 0 (most urgent) to 4.
     pub priority: u8,
+    /// What the ticket was imported from (`beads:bd-a3f8`), by `wt import --from`.
+    #[serde(default)]
+    pub source: Option<String>,
     /// The claim's lease has expired (the claim may be taken over).
     pub stale: bool,
     pub status: Status,
@@ -94,6 +103,7 @@ impl TicketView {
     pub fn owned(t: Ticket, now: chrono::DateTime<chrono::Utc>) -> TicketView {
         let stale = t.is_stale(now);
         TicketView {
+            aliases: t.aliases,
             approved_by: t.approved_by,
             artifacts: t.artifacts,
             attempts: t.attempts,
@@ -108,10 +118,12 @@ impl TicketView {
             implemented_by: t.implemented_by,
             kind: t.kind,
             labels: t.labels,
+            links: t.links,
             order: t.order,
             parent: t.parent,
             path: t.path,
             priority: t.priority,
+            source: t.source,
             stale,
             status: t.status,
             title: t.title,

@@ -388,6 +388,15 @@ impl ApproveReport {
     }
 }
 
+/// The error detail of an approval refused by `gates.approvers`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApproversDetail {
+    /// Who tried to approve.
+    pub agent: String,
+    /// Who may.
+    pub approvers: Vec<String>,
+}
+
 /// `wt approve`: record a human's approval of one or more gated tickets in one commit.
 /// Tickets already approved are left as they are; a ticket without a gate is refused.
 pub fn approve(ws: &Workspace, queries: &[String], agent: &str) -> Result<Written<Vec<Ticket>>> {
@@ -395,6 +404,18 @@ pub fn approve(ws: &Workspace, queries: &[String], agent: &str) -> Result<Writte
         return Err(Error::invalid("which ticket? give at least one ID"));
     }
     ws.write(Reads::All, |snap| {
+        let approvers = &snap.config.gates.approvers;
+        if !approvers.is_empty() && !approvers.iter().any(|a| a == agent) {
+            return Err(Error::refused(format!(
+                "{agent} may not approve: only {} may (config `gates.approvers`)",
+                approvers.join(", ")
+            ))
+            .with_hint("ask one of them to run `wt approve`, or add the name to `gates.approvers` in .work/config.yaml")
+            .with_detail(ApproversDetail {
+                agent: agent.to_string(),
+                approvers: approvers.clone(),
+            }));
+        }
         let mut todo: Vec<&Ticket> = Vec::new();
         for q in queries {
             let t = snap.resolve(q)?;
@@ -432,8 +453,8 @@ pub fn approve(ws: &Workspace, queries: &[String], agent: &str) -> Result<Writte
         let subject = match todo.as_slice() {
             [one] => format!("{} {}", one.id, quoted(&one.title)),
             many => format!(
-                "{} tickets: {}",
-                many.len(),
+                "{}: {}",
+                crate::model::plural(many.len(), "ticket"),
                 many.iter()
                     .map(|t| t.id.as_str())
                     .collect::<Vec<_>>()

@@ -645,8 +645,8 @@ pub fn claim_published(
         }
     }
     Err(Error::busy(format!(
-        "other clones won each of {} claims tried ({})",
-        lost.len(),
+        "other clones won every one of the {} tried ({})",
+        crate::model::plural(lost.len(), "claim"),
         lost.join(", ")
     ))
     .with_hint("retry in a moment"))

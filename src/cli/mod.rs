@@ -199,27 +199,65 @@ fn emit(s: &str) -> bool {
     }
 }
 
+/// Whether the raw arguments ask for `--json` (before a `--`): read when clap itself refuses
+/// the arguments, so that the error still comes as the JSON error document.
+fn json_in_args() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// A clap parse error as a wt error: kind invalid (exit 2), the first line as the message,
+/// the usage and the rest as the hint.
+fn clap_error(e: &clap::Error) -> Error {
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or("invalid arguments");
+    let message = first
+        .strip_prefix("error: ")
+        .unwrap_or(first)
+        .trim()
+        .to_string();
+    let rest: Vec<&str> = lines.map(str::trim_end).filter(|l| !l.is_empty()).collect();
+    let err = Error::invalid(message);
+    if rest.is_empty() {
+        err
+    } else {
+        err.with_hint(rest.join("\n"))
+    }
+}
+
 pub fn run() -> i32 {
-    let matches = match Cli::command().try_get_matches() {
-        Ok(m) => m,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                exit::INVALID
-            } else {
-                exit::OK
-            };
-            let _ = e.print();
-            return code;
-        }
-    };
-    let cli = match Cli::from_arg_matches(&matches) {
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
+        // --help and --version: printed as clap prints them.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return exit::OK;
+        }
         Err(e) => {
+            if json_in_args() {
+                return report_error(clap_error(&e), true);
+            }
             let _ = e.print();
             return exit::INVALID;
         }
     };
     let cwd = match &cli.dir {
+        Some(d) if !d.is_dir() => {
+            let what = if d.exists() {
+                "is not a directory"
+            } else {
+                "does not exist"
+            };
+            let e = Error::invalid(format!("-C {}: the directory {what}", d.display()))
+                .with_hint("pass an existing directory inside the repository");
+            return report_error(e, cli.json);
+        }
         Some(d) => d.clone(),
         None => match std::env::current_dir() {
             Ok(d) => d,
@@ -267,26 +305,31 @@ pub fn run() -> i32 {
             std::mem::forget(out);
             code
         }
-        Err(e) => {
-            eprintln!("error: {}", escape_text(&e.message));
-            if let Some(h) = &e.hint {
-                eprintln!("hint: {}", escape_text(h));
-            }
-            if ctx.json {
-                let doc = ErrorReport {
-                    schema_version: SchemaVersion,
-                    error: ErrorBody {
-                        kind: kind_name(e.kind),
-                        code: exit_code(e.kind),
-                        message: e.message,
-                        hint: e.hint,
-                        detail: e.detail,
-                    },
-                };
-                let s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-                emit(&format!("{s}\n"));
-            }
-            exit_code(e.kind)
-        }
+        Err(e) => report_error(e, ctx.json),
     }
+}
+
+/// Say what went wrong on stderr (and, with `--json`, as the error document on stdout);
+/// returns the exit code.
+fn report_error(e: Error, json: bool) -> i32 {
+    eprintln!("error: {}", escape_text(&e.message));
+    if let Some(h) = &e.hint {
+        eprintln!("hint: {}", escape_text(h));
+    }
+    let code = exit_code(e.kind);
+    if json {
+        let doc = ErrorReport {
+            schema_version: SchemaVersion,
+            error: ErrorBody {
+                kind: kind_name(e.kind),
+                code,
+                message: e.message,
+                hint: e.hint,
+                detail: e.detail,
+            },
+        };
+        let s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        emit(&format!("{s}\n"));
+    }
+    code
 }

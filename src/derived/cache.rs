@@ -254,6 +254,10 @@ fn compute_schema_fingerprint() -> Option<u64> {
         files: vec!["f".into()],
         artifacts: vec!["a".into()],
         labels: vec!["l".into()],
+        aliases: vec!["bd-1".into()],
+        links: vec!["related:J-1".into()],
+        source: Some("beads:bd-1".into()),
+        source_hash: Some("h".into()),
         path: ".work/J-0.md".into(),
         ..Default::default()
     };

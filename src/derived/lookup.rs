@@ -9,10 +9,12 @@
 //! - `lookup.bin`: the tree it was written for, then per ticket its ID, path, kind, whether
 //!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
 //!   whether something under it is not done, whether it is the last ticket not done under
-//!   its parent, whether it was claimed with `files`, and its rank in the schedule order
-//!   (cache file header, xxh3). With it `claim --next` reads the best candidates one by one
-//!   until one is open and unclaimed (and its files are free), and `done` knows whether
-//!   finishing a ticket closes its container.
+//!   its parent, whether it was claimed with `files`, whether it has aliases, and its rank in
+//!   the schedule order (cache file header, xxh3). With it `claim --next` reads the best
+//!   candidates one by one until one is open and unclaimed (and its files are free), and
+//!   `done` knows whether finishing a ticket closes its container. A query that is not an
+//!   exact ID may be an alias (an ID from the tracker a ticket was imported from): in a tree
+//!   with aliases it goes down the full path.
 //! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
 //!   belongs to, frame checksum), one per tree the lookup is exact for.
 //!
@@ -38,7 +40,7 @@ use crate::schedule::graph::Graph;
 use crate::store::Store;
 
 const LOOKUP_FILE: &str = "lookup.bin";
-const LOOKUP_MAGIC: &[u8; 8] = b"wtlook2\n";
+const LOOKUP_MAGIC: &[u8; 8] = b"wtlook3\n";
 const KEYS_FILE: &str = "lookup.keys";
 /// tree id (20), payload checksum (8), frame checksum (8).
 const FRAME: usize = 36;
@@ -63,8 +65,11 @@ mod flag {
     pub const LAST_OPEN_CHILD: u8 = 16;
     /// Claimed, with `files`, when the lookup was written.
     pub const HOLDS_FILES: u8 = 32;
+    /// It has aliases (IDs from the tracker it was imported from): a query that is not an
+    /// exact ID may name one of them, which only the full path knows.
+    pub const ALIASED: u8 = 64;
     /// Every bit in use.
-    pub const ALL: u8 = 63;
+    pub const ALL: u8 = 127;
 }
 
 /// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
@@ -325,6 +330,7 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
                 flag::HOLDS_FILES,
                 t.claimed_by.is_some() && !t.files.is_empty(),
             );
+            set(flag::ALIASED, !t.aliases.is_empty());
             (t.id.as_str(), t.path.as_str(), t.kind, flags, rank[i])
         })
         .collect();
@@ -370,7 +376,7 @@ fn found(r: &Rec<'_>, path: &str) -> Found {
 }
 
 /// Resolve `query` (an ID or unique prefix, as [`crate::model::id::resolve`]) with the lookup exact
-/// for `work_tree`. None when there is no such lookup, or the query does not name exactly
+/// for `work_tree` (in a tree with aliases, only an exact ID). None when there is no such lookup, or the query does not name exactly
 /// one ticket (the full path then gives the answer or the error).
 pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     let bytes = load(store, work_tree)?;
@@ -387,11 +393,18 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     if hit.is_some() {
         return hit;
     }
+    // Not an exact ID: with aliases in the tree, the query may be one (the full path
+    // resolves those, see crate::model::id::resolve).
     let mut ids: Vec<&str> = Vec::new();
+    let mut aliased = false;
     scan(payload, |r, _| {
         ids.push(r.id);
+        aliased |= r.has(flag::ALIASED);
         false
     })?;
+    if aliased {
+        return None;
+    }
     let want = crate::model::id::resolve_position(ids.iter().copied(), query).ok()?;
     let mut n = 0;
     scan(payload, |r, path| {
@@ -518,7 +531,7 @@ mod tests {
                 "T-cccc0004",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0004-ü.md",
                 Kind::Task,
-                flag::UNBLOCKED | flag::OPEN | flag::LAST_OPEN_CHILD,
+                flag::UNBLOCKED | flag::OPEN | flag::LAST_OPEN_CHILD | flag::ALIASED,
                 3,
             ),
         ]

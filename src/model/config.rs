@@ -107,6 +107,9 @@ impl Default for SyncConfig {
 pub struct GatesConfig {
     /// Kinds created with `gate: approval` (by `wt new`, `wt import`, `wt plan import`).
     pub approval: Vec<Kind>,
+    /// Who may `wt approve` (names as wt knows agents: `--agent`, `WT_AGENT`, git
+    /// `user.name`). Empty: anyone.
+    pub approvers: Vec<String>,
 }
 
 /// `wt context` bundles.
@@ -244,6 +247,9 @@ impl Config {
              \x20 # Kinds created with `gate: approval`: nothing under or depending on such a\n\
              \x20 # ticket is ready until a human runs `wt approve <ID>`. E.g. [phase-spec].\n\
              \x20 approval: []\n\
+             \x20 # Who may run `wt approve` (as --agent, WT_AGENT or git user.name name them),\n\
+             \x20 # e.g. [alice, bob]. Empty: anyone.\n\
+             \x20 approvers: []\n\
              \n\
              context:\n\
              \x20 # Budget of `wt context` bundles in estimated tokens (UTF-8 bytes / 4).\n\

@@ -54,12 +54,34 @@ pub fn slug(title: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// Resolve a user-supplied ID or unique ID prefix against the tickets.
+/// Resolve a user-supplied ID, alias or unique ID prefix against the tickets.
 ///
 /// Matching is case-insensitive; the kind prefix may be left out (`7f3a` finds `J-7f3ak2m9`).
-/// An ID that more than one file carries (exactly, or but for case) names no ticket: the
-/// error names every such file.
+/// An exact ID comes first, then an exact alias (the ID a ticket had in the tracker it was
+/// imported from, `bd-a3f8`), then a unique ID prefix. An ID that more than one file carries
+/// (exactly, or but for case) names no ticket: the error names every such file.
 pub fn resolve<'a>(tickets: &'a [Ticket], query: &str) -> Result<&'a Ticket> {
+    let q = query.trim();
+    if !q.is_empty() && !tickets.iter().any(|t| t.id.eq_ignore_ascii_case(q)) {
+        let mut named = tickets
+            .iter()
+            .filter(|t| t.aliases.iter().any(|a| a.eq_ignore_ascii_case(q)));
+        if let Some(first) = named.next() {
+            let rest: Vec<&str> = named.map(|t| t.id.as_str()).collect();
+            if rest.is_empty() {
+                return Ok(first);
+            }
+            let mut ids = vec![first.id.as_str()];
+            ids.extend(rest);
+            ids.sort_unstable();
+            return Err(Error::invalid(format!(
+                "`{query}` is ambiguous: it names {} tickets ({})",
+                ids.len(),
+                ids.join(", ")
+            ))
+            .with_hint("use one of the ticket IDs"));
+        }
+    }
     let i = resolve_position(tickets.iter().map(|t| t.id.as_str()), query)?;
     let id = &tickets[i].id;
     if tickets

@@ -8,7 +8,7 @@ use regex::Regex;
 use crate::error::{Error, Result};
 use crate::model::config::TEMPLATES_DIR;
 use crate::model::frontmatter::{self, Value};
-use crate::model::ticket::Kind;
+use crate::model::ticket::{Kind, Ticket};
 
 /// The built-in template for `kind`.
 pub fn builtin(kind: Kind) -> &'static str {
@@ -67,4 +67,22 @@ pub fn render(
             .map_err(|e| Error::invalid(format!("bad ticket template: {e}")))?;
     }
     Ok(text)
+}
+
+/// What a template's frontmatter sets, read as a ticket: the defaults for every ticket made
+/// from it (`priority`, `status`, `depends_on`, `files`, `artifacts`, `labels`, `gate`, …).
+/// Fields the template leaves out have the usual defaults (priority 2, open, empty lists).
+pub fn defaults(template: &str, kind: Kind) -> Result<Ticket> {
+    let mut text = template.to_string();
+    for (k, v) in [
+        ("id", format!("{}-template", kind.prefix())),
+        ("kind", kind.as_str().to_string()),
+        ("title", "template".to_string()),
+    ] {
+        text = frontmatter::set_field(&text, k, &Value::Str(v))
+            .map_err(|e| Error::invalid(format!("bad ticket template {}: {e}", path(kind))))?;
+    }
+    crate::model::ticket::parse(&path(kind), &text).map_err(|p| {
+        Error::invalid(format!("bad ticket template: {p}")).with_hint(format!("fix {}", path(kind)))
+    })
 }

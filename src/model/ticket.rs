@@ -156,6 +156,10 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "approved_by",
     "approved_at",
     "order",
+    "aliases",
+    "links",
+    "source",
+    "source_hash",
 ];
 
 /// The only gate kind: a human must `wt approve` the ticket before work under it starts.
@@ -200,9 +204,34 @@ pub struct Ticket {
     pub gate: Option<String>,
     pub approved_by: Option<String>,
     pub approved_at: Option<String>,
-    /// Position among its siblings in the plan it was imported from (`wt plan export`).
+    /// Position among its siblings: given by `wt plan import`, `wt import` and `wt new` (after
+    /// the siblings already there); plan order follows it.
     pub order: Option<u32>,
+    /// Other names that find this ticket (`wt show bd-a3f8`): the IDs it had in the tracker
+    /// it was imported from (`wt import --from`).
+    pub aliases: Vec<String>,
+    /// Relations that do not block (`related:J-7f3ak2m9`, `discovered-from:bd-a3f8`): `type:`
+    /// then a ticket ID, or the original ID of an item that was not imported.
+    pub links: Vec<String>,
+    /// The item this ticket was imported from, `<tool>:<original id>` (`beads:bd-a3f8`); a
+    /// later import of the same source updates this ticket instead of making another.
+    pub source: Option<String>,
+    /// Digest of the source item as last imported: an import rewrites the ticket only when
+    /// the item changed in the source.
+    pub source_hash: Option<String>,
     pub path: String,
+}
+
+impl Ticket {
+    /// How siblings are ordered (see `schedule::order`): `order`, tickets without one after
+    /// those with one; then creation time; then ID.
+    pub fn sibling_key(&self) -> (u32, &str, &str) {
+        (
+            self.order.unwrap_or(u32::MAX),
+            self.created.as_deref().unwrap_or(""),
+            self.id.as_str(),
+        )
+    }
 }
 
 /// A problem found while reading a ticket file: where, what, and what to do.
@@ -263,6 +292,10 @@ struct Raw {
     approved_by: Option<String>,
     approved_at: Option<String>,
     order: Option<i64>,
+    aliases: Option<Vec<String>>,
+    links: Option<Vec<String>>,
+    source: Option<String>,
+    source_hash: Option<String>,
 }
 
 /// The frontmatter wt writes, read without a YAML parser: only `key: value` lines of known
@@ -324,6 +357,10 @@ fn simple_raw(yaml: &str) -> Option<Raw> {
             "approved_by" => raw.approved_by = text()?,
             "approved_at" => raw.approved_at = text()?,
             "order" => raw.order = int()?,
+            "aliases" => raw.aliases = list()?,
+            "links" => raw.links = list()?,
+            "source" => raw.source = text()?,
+            "source_hash" => raw.source_hash = text()?,
             _ => return None,
         }
     }
@@ -380,9 +417,15 @@ fn simple_list(v: &str) -> Option<Vec<String>> {
                 let q = q.strip_suffix('"')?;
                 return (!q.contains(['"', '\\'])).then(|| q.to_string());
             }
-            let mut chars = item.chars();
-            let ok = chars.next()?.is_ascii_alphabetic()
-                && chars.all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            // A `:` inside a word (`type:bug`, `tm:master:12.3`) is part of it: in a flow
+            // list YAML reads `:` as an indicator only before a space, `,` or the end.
+            let b = item.as_bytes();
+            let ok = b.first()?.is_ascii_alphabetic()
+                && b.iter().enumerate().all(|(i, &c)| {
+                    c.is_ascii_alphanumeric()
+                        || b"-_./".contains(&c)
+                        || (c == b':' && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric))
+                })
                 && !is_keyword(item);
             ok.then(|| item.to_string())
         })
@@ -596,6 +639,10 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
         approved_by: non_empty(raw.approved_by),
         approved_at: non_empty(raw.approved_at),
         order,
+        aliases: clean(raw.aliases),
+        links: clean(raw.links),
+        source: non_empty(raw.source),
+        source_hash: non_empty(raw.source_hash),
         path: path.to_string(),
     })
 }
@@ -774,6 +821,15 @@ mod tests {
         "[1]",
         "[a b]",
         "[src/*.rs]",
+        "[tm:master:12.3]",
+        "[type:bug, a]",
+        "[a:, b]",
+        "[a: b]",
+        "[a:b:]",
+        "[:a]",
+        "[a::b]",
+        "[a:-b]",
+        "beads:bd-a3f8",
         "[a, [b]]",
         "[\"x\\\"y\"]",
         "\"quoted\"",

@@ -34,6 +34,9 @@
 //! items from the task tickets, their checkboxes following the tasks' status), so import then
 //! export gives back the input byte for byte.
 
+pub mod export;
+pub mod tail;
+
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -79,6 +82,15 @@ pub struct Node {
     /// Other names `Depends on:` may use for it (file and folder names).
     #[serde(skip)]
     pub names: Vec<String>,
+    /// A heading that only groups tickets without a parent (written by `wt plan export`): no
+    /// ticket is made of it, and the nodes under it get no parent.
+    pub not_a_ticket: bool,
+    /// What the node's wt tail says (written by `wt plan export`).
+    #[serde(skip)]
+    pub meta: tail::Meta,
+    /// The ticket body, when the tail gives it (else the text and the end marker).
+    #[serde(skip)]
+    pub body: Option<String>,
 }
 
 /// A parsed plan.
@@ -91,7 +103,10 @@ pub struct Plan {
 
 impl Plan {
     pub fn count(&self, kind: Kind) -> usize {
-        self.nodes.iter().filter(|n| n.kind == kind).count()
+        self.nodes
+            .iter()
+            .filter(|n| n.kind == kind && !n.not_a_ticket)
+            .count()
     }
 }
 
@@ -182,7 +197,12 @@ pub fn task_ranges(text: &str) -> Vec<TaskRange> {
                         continue;
                     };
                     let first = d.sourcepos.start.line;
-                    let last = d.sourcepos.end.line.max(first);
+                    let mut last = d.sourcepos.end.line.max(first);
+                    // Blank lines after an item belong to the job's text, not the task's:
+                    // where an item ends must not depend on what follows it.
+                    while last > first && lines.content(last).trim().is_empty() {
+                        last -= 1;
+                    }
                     let content = lines.content(first);
                     let title = content
                         .get(ti.symbol_sourcepos.end.column..)
@@ -344,7 +364,76 @@ fn node(kind: Kind, title: String, source: &str, line: usize, text: String) -> N
         gate: false,
         done: false,
         names: Vec::new(),
+        not_a_ticket: false,
+        meta: tail::Meta::default(),
+        body: None,
     }
+}
+
+/// A node's text split from its wt tail: the node's own text (with the tail's `pad` and `pre`
+/// undone and, for a task, its checkbox put back), and the tail.
+struct Split {
+    text: String,
+    meta: tail::Meta,
+    fence: Option<String>,
+}
+
+fn split_tail(
+    text: &str,
+    indent: usize,
+    from_line: usize,
+    source: &str,
+    first_line: usize,
+) -> Result<Split> {
+    let Some(t) = tail::find(text, indent, from_line, source, first_line)? else {
+        return Ok(Split {
+            text: text.to_string(),
+            meta: tail::Meta::default(),
+            fence: None,
+        });
+    };
+    let mut own = text[..t.start].to_string();
+    if t.meta.pad {
+        if own.ends_with("\r\n") {
+            own.truncate(own.len() - 2);
+        } else if own.ends_with(['\n', '\r']) {
+            own.truncate(own.len() - 1);
+        }
+    }
+    Ok(Split {
+        text: own,
+        meta: t.meta,
+        fence: t.fence,
+    })
+}
+
+/// Set the checkbox character of a task item's first line.
+pub fn set_checkbox(item: &str, symbol: char) -> String {
+    match checkbox_re().captures(item) {
+        Some(c) => format!(
+            "{}{symbol}{}",
+            &c[1],
+            &item[c.get(3).map_or(item.len(), |m| m.start())..]
+        ),
+        None => item.to_string(),
+    }
+}
+
+/// Apply what the tail says about the body: `pre` before the text, then the body mode.
+fn finish_node(n: &mut Node, mut s: Split) {
+    if let Some(pre) = s.meta.pre.take() {
+        n.text = format!("{pre}{}", n.text);
+    }
+    n.body = match (s.meta.body, s.fence.take()) {
+        (Some(tail::BodyMode::After), Some(f)) => Some(format!("{}{f}", n.text)),
+        (Some(tail::BodyMode::Whole), Some(f)) => Some(f),
+        _ => None,
+    };
+    n.not_a_ticket = s.meta.parentless;
+    if let Some(t) = s.meta.title.clone() {
+        n.title = t;
+    }
+    n.meta = s.meta;
 }
 
 fn apply_attrs(n: &mut Node, a: Attrs) {
@@ -364,24 +453,41 @@ fn untitled(title: &str, what: &str, line: usize) -> String {
     }
 }
 
-/// Add the task nodes of job `job` (whose text starts at `first_line` of `source`).
-fn add_tasks(plan: &mut Plan, job: usize, source: &str, first_line: usize) {
+/// Add the task nodes of job `job` (whose text starts at `first_line` of `source`); each
+/// item's wt tail is taken off, and the job's text gets the items back as they were.
+fn add_tasks(plan: &mut Plan, job: usize, source: &str, first_line: usize) -> Result<()> {
     let text = plan.nodes[job].text.clone();
     let lines = Lines::new(&text);
-    for (k, r) in task_ranges(&text).into_iter().enumerate() {
+    let ranges = task_ranges(&text);
+    let mut restored = String::with_capacity(text.len());
+    let mut next = 1;
+    for (k, r) in ranges.into_iter().enumerate() {
         let at = first_line + r.first - 1;
+        let item = lines.slice(r.first, r.last);
+        let indent = tail::item_indent(lines.content(r.first));
+        let mut s = split_tail(item, indent, 2, source, at)?;
+        if let Some(c) = s.meta.checkbox.take() {
+            s.text = set_checkbox(&s.text, c);
+        }
+        restored.push_str(lines.slice(next, r.first - 1));
+        restored.push_str(&s.text);
+        next = r.last + 1;
         let mut t = node(
             Kind::Task,
             untitled(&r.title, "task", at),
             source,
             at,
-            lines.slice(r.first, r.last).to_string(),
+            s.text.clone(),
         );
         t.parent = Some(job);
         t.order = k as u32;
         t.done = r.checked;
+        finish_node(&mut t, s);
         plan.nodes.push(t);
     }
+    restored.push_str(&text[lines.start(next).min(text.len())..]);
+    plan.nodes[job].text = restored;
+    Ok(())
 }
 
 /// Parse a plan written as one markdown file.
@@ -418,25 +524,32 @@ pub fn parse_markdown(text: &str, source: &str) -> Result<Plan> {
     let (mut phase_order, mut job_order) = (0u32, 0u32);
     for (k, (level, title, line)) in heads.iter().enumerate() {
         let end = heads.get(k + 1).map_or(total, |h| h.2 - 1);
-        let own = lines.slice(*line, end);
-        check_text(own, source, *line)?;
+        // The first phase-spec holds the preamble too.
+        let from = if k == 0 { 1 } else { *line };
+        let section = lines.slice(from, end);
+        // A wt tail (from `wt plan export`) is not part of the node's text.
+        let split = split_tail(section, 0, *line - from + 2, source, from)?;
+        let own = &split.text[lines.start(*line) - lines.start(from)..];
+        if *level == 2 {
+            check_text(own, source, *line)?;
+            if k == 0 {
+                check_text(&split.text, source, 1)?;
+            }
+        }
         let attrs = attributes(own, source, *line)?;
         if *level == 2 {
-            let from = if k == 0 { 1 } else { *line };
-            if k == 0 {
-                check_text(lines.slice(1, end), source, 1)?;
-            }
             let mut n = node(
                 Kind::PhaseSpec,
                 untitled(title, "phase-spec", *line),
                 source,
                 *line,
-                lines.slice(from, end).to_string(),
+                split.text.clone(),
             );
             apply_attrs(&mut n, attrs);
             n.order = phase_order;
             phase_order += 1;
             job_order = 0;
+            finish_node(&mut n, split);
             plan.nodes.push(n);
             phase = Some(plan.nodes.len() - 1);
         } else {
@@ -445,7 +558,7 @@ pub fn parse_markdown(text: &str, source: &str) -> Result<Plan> {
                 untitled(title, "job", *line),
                 source,
                 *line,
-                own.to_string(),
+                split.text.clone(),
             );
             apply_attrs(&mut n, attrs);
             n.parent = phase;
@@ -453,7 +566,10 @@ pub fn parse_markdown(text: &str, source: &str) -> Result<Plan> {
             job_order += 1;
             plan.nodes.push(n);
             let j = plan.nodes.len() - 1;
-            add_tasks(&mut plan, j, source, *line);
+            add_tasks(&mut plan, j, source, *line)?;
+            // Checked once the tasks' tails are off (a tail's text is wt's, not the plan's).
+            check_text(&plan.nodes[j].text, source, *line)?;
+            finish_node(&mut plan.nodes[j], split);
         }
     }
     Ok(plan)
@@ -604,7 +720,7 @@ pub fn parse_folder(dir: &Path, display: &str) -> Result<Plan> {
                 n.names = vec![s];
                 plan.nodes.push(n);
                 let j = plan.nodes.len() - 1;
-                add_tasks(&mut plan, j, &source, 1);
+                add_tasks(&mut plan, j, &source, 1)?;
                 used.push(path);
             }
         }
@@ -656,97 +772,150 @@ pub enum Target {
     Id(String),
 }
 
+/// The names `Depends on:` may use, built once per plan.
+pub struct Names {
+    exact: HashMap<String, Vec<usize>>,
+    loose: HashMap<String, Vec<usize>>,
+    /// Exported IDs (a wt tail's `id`) → node.
+    ids: HashMap<String, usize>,
+}
+
+impl Names {
+    pub fn new(plan: &Plan) -> Names {
+        let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut loose: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut ids = HashMap::new();
+        for (i, n) in plan.nodes.iter().enumerate() {
+            if let Some(id) = &n.meta.id {
+                ids.insert(id.clone(), i);
+            }
+            if n.kind == Kind::Task || n.not_a_ticket {
+                continue;
+            }
+            exact.entry(normalize(&n.title)).or_default().push(i);
+            if let Some((short, _)) = n.title.split_once(':') {
+                loose.entry(normalize(short)).or_default().push(i);
+            }
+            for name in &n.names {
+                loose.entry(normalize(name)).or_default().push(i);
+            }
+        }
+        for v in loose.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+        Names { exact, loose, ids }
+    }
+}
+
 /// Resolve every `Depends on:` name: a phase-spec or job of the plan (by title, by the part
 /// of its title before `:`, or by file/folder name), else an existing ticket ID via
-/// `existing`. Unknown and ambiguous names are errors naming the line.
+/// `existing`. Unknown and ambiguous names are errors naming the line. A node whose wt tail
+/// lists `deps` depends on exactly those (other nodes by exported ID, else existing tickets).
 pub fn resolve(plan: &Plan, existing: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Vec<Target>>> {
-    let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut loose: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, n) in plan.nodes.iter().enumerate() {
-        if n.kind == Kind::Task {
-            continue;
-        }
-        exact.entry(normalize(&n.title)).or_default().push(i);
-        if let Some((short, _)) = n.title.split_once(':') {
-            loose.entry(normalize(short)).or_default().push(i);
-        }
-        for name in &n.names {
-            loose.entry(normalize(name)).or_default().push(i);
-        }
+    let names = Names::new(plan);
+    (0..plan.nodes.len())
+        .map(|i| resolve_node(plan, &names, i, existing))
+        .collect()
+}
+
+/// The dependencies of node `i` (see [`resolve`]).
+pub fn resolve_node(
+    plan: &Plan,
+    names: &Names,
+    i: usize,
+    existing: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Target>> {
+    let n = &plan.nodes[i];
+    if n.not_a_ticket {
+        return Ok(Vec::new());
     }
-    for v in loose.values_mut() {
-        v.sort();
-        v.dedup();
-    }
-    let mut out = Vec::with_capacity(plan.nodes.len());
-    for n in &plan.nodes {
-        let mut targets: Vec<Target> = Vec::new();
-        for (name, line) in &n.depends_on {
-            let key = normalize(name);
-            let hits = exact
-                .get(&key)
-                .filter(|v| !v.is_empty())
-                .or_else(|| loose.get(&key).filter(|v| !v.is_empty()));
-            let t = match hits.map(Vec::as_slice) {
-                Some([one]) => Target::Node(*one),
-                Some(many) => {
-                    let lines: Vec<String> = many
-                        .iter()
-                        .map(|&i| format!("{} (line {})", plan.nodes[i].title, plan.nodes[i].line))
-                        .collect();
-                    return Err(Error::invalid(format!(
-                        "{}:{line}: `Depends on: {name}` is ambiguous: {}",
-                        n.source,
-                        lines.join(", ")
-                    ))
-                    .with_hint("use the full title"));
-                }
-                None => match existing(name) {
+    if let Some(deps) = &n.meta.deps {
+        let mut targets = Vec::new();
+        for d in deps {
+            let t = match names.ids.get(d) {
+                Some(&j) if !plan.nodes[j].not_a_ticket => Target::Node(j),
+                _ => match existing(d) {
                     Some(id) => Target::Id(id),
                     None => {
-                        let mut known: Vec<&str> = plan
-                            .nodes
-                            .iter()
-                            .filter(|x| x.kind != Kind::Task)
-                            .map(|x| x.title.as_str())
-                            .take(12)
-                            .collect();
-                        known.dedup();
                         return Err(Error::invalid(format!(
-                            "{}:{line}: `Depends on: {name}`: no phase-spec or job of the plan is called that, and no ticket has that ID",
-                            n.source
+                            "{}:{}: `{}` depends on `{d}`, which is neither a node of the plan nor a ticket",
+                            n.source, n.line, n.title
                         ))
-                        .with_hint(format!("known titles: {}", known.join("; "))));
+                        .with_hint("the wt:node line names dependencies by the IDs they were exported with"))
                     }
                 },
             };
-            if let Target::Node(j) = t {
-                let mut cur = n.parent;
-                let mut is_ancestor = false;
-                while let Some(p) = cur {
-                    if p == j {
-                        is_ancestor = true;
-                        break;
-                    }
-                    cur = plan.nodes[p].parent;
-                }
-                if is_ancestor {
-                    return Err(Error::invalid(format!(
-                        "{}:{line}: `{}` depends on `{}`, which contains it",
-                        n.source, n.title, plan.nodes[j].title
-                    ))
-                    .with_hint(
-                        "a phase-spec is finished after its jobs, so this could never start",
-                    ));
-                }
-            }
             if !targets.contains(&t) {
                 targets.push(t);
             }
         }
-        out.push(targets);
+        return Ok(targets);
     }
-    Ok(out)
+    let mut targets: Vec<Target> = Vec::new();
+    for (name, line) in &n.depends_on {
+        let key = normalize(name);
+        let hits = names
+            .exact
+            .get(&key)
+            .filter(|v| !v.is_empty())
+            .or_else(|| names.loose.get(&key).filter(|v| !v.is_empty()));
+        let t = match hits.map(Vec::as_slice) {
+            Some([one]) => Target::Node(*one),
+            Some(many) => {
+                let lines: Vec<String> = many
+                    .iter()
+                    .map(|&i| format!("{} (line {})", plan.nodes[i].title, plan.nodes[i].line))
+                    .collect();
+                return Err(Error::invalid(format!(
+                    "{}:{line}: `Depends on: {name}` is ambiguous: {}",
+                    n.source,
+                    lines.join(", ")
+                ))
+                .with_hint("use the full title"));
+            }
+            None => match existing(name) {
+                Some(id) => Target::Id(id),
+                None => {
+                    let mut known: Vec<&str> = plan
+                        .nodes
+                        .iter()
+                        .filter(|x| x.kind != Kind::Task && !x.not_a_ticket)
+                        .map(|x| x.title.as_str())
+                        .take(12)
+                        .collect();
+                    known.dedup();
+                    return Err(Error::invalid(format!(
+                        "{}:{line}: `Depends on: {name}`: no phase-spec or job of the plan is called that, and no ticket has that ID",
+                        n.source
+                    ))
+                    .with_hint(format!("known titles: {}", known.join("; "))));
+                }
+            },
+        };
+        if let Target::Node(j) = t {
+            let mut cur = n.parent;
+            let mut is_ancestor = false;
+            while let Some(p) = cur {
+                if p == j {
+                    is_ancestor = true;
+                    break;
+                }
+                cur = plan.nodes[p].parent;
+            }
+            if is_ancestor {
+                return Err(Error::invalid(format!(
+                    "{}:{line}: `{}` depends on `{}`, which contains it",
+                    n.source, n.title, plan.nodes[j].title
+                ))
+                .with_hint("a phase-spec is finished after its jobs, so this could never start"));
+            }
+        }
+        if !targets.contains(&t) {
+            targets.push(t);
+        }
+    }
+    Ok(targets)
 }
 
 fn eol_of(text: &str) -> &'static str {
@@ -780,18 +949,45 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
     plan.nodes
         .iter()
         .enumerate()
+        .filter(|(_, n)| !n.not_a_ticket)
         .map(|(i, n)| {
-            let mut extra = vec![("order".to_string(), Value::Int(i64::from(n.order)))];
-            if n.gate {
-                extra.push(("gate".to_string(), Value::Str(GATE_APPROVAL.into())));
+            // `order` comes from the import: the position among the plan's siblings, after any
+            // the parent already has.
+            let m = &n.meta;
+            let mut extra = Vec::new();
+            match m.gate {
+                Some(true) => extra.push(("gate".to_string(), Value::Str(GATE_APPROVAL.into()))),
+                Some(false) => extra.push(("gate".to_string(), Value::Null)),
+                None if n.gate => {
+                    extra.push(("gate".to_string(), Value::Str(GATE_APPROVAL.into())))
+                }
+                None => {}
             }
+            if let Some(a) = m.attempts {
+                extra.push(("attempts".to_string(), Value::Int(i64::from(a))));
+            }
+            for (k, v) in [
+                ("approved_by", &m.approved_by),
+                ("approved_at", &m.approved_at),
+            ] {
+                if let Some(v) = v {
+                    extra.push((k.to_string(), Value::Str(v.clone())));
+                }
+            }
+            let list = |meta: &Option<Vec<String>>, from_text: &Vec<String>| {
+                meta.clone()
+                    .or_else(|| (!from_text.is_empty()).then(|| from_text.clone()))
+            };
             Item {
                 key: format!("n{i}"),
                 kind: n.kind,
                 title: n.title.clone(),
-                status: n.done.then_some(Status::Done),
-                priority: n.priority,
-                parent: n.parent.map(|p| format!("n{p}")),
+                status: m.status.or(n.done.then_some(Status::Done)),
+                priority: m.priority.or(n.priority),
+                parent: n
+                    .parent
+                    .filter(|&p| !plan.nodes[p].not_a_ticket)
+                    .map(|p| format!("n{p}")),
                 depends_on: targets[i]
                     .iter()
                     .map(|t| match t {
@@ -799,12 +995,17 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
                         Target::Id(id) => id.clone(),
                     })
                     .collect(),
-                files: n.files.clone(),
-                artifacts: n.artifacts.clone(),
-                labels: Vec::new(),
-                body: Some(body_with_marker(&n.text, n.file.as_deref())),
+                files: list(&m.files, &n.files),
+                artifacts: list(&m.artifacts, &n.artifacts),
+                labels: m.labels.clone(),
+                body: Some(
+                    n.body
+                        .clone()
+                        .unwrap_or_else(|| body_with_marker(&n.text, n.file.as_deref())),
+                ),
                 description: None,
                 extra,
+                ..Item::default()
             }
         })
         .collect()
@@ -878,28 +1079,6 @@ fn task_text(t: &Ticket, body: &str) -> String {
     }
 }
 
-/// The Description of a ticket that was not imported, as plan text under a heading.
-fn synthesized(t: &Ticket, body: &str, heading: &str) -> String {
-    let desc = markdown::section_content(body, "Description")
-        .map(|d| d.trim().to_string())
-        .unwrap_or_default();
-    let mut s = format!("{heading} {}\n\n", t.title);
-    if !t.depends_on.is_empty() {
-        s.push_str(&format!("Depends on: {}\n", t.depends_on.join(", ")));
-    }
-    if !t.files.is_empty() {
-        s.push_str(&format!("Files: {}\n", t.files.join(", ")));
-    }
-    if !t.depends_on.is_empty() || !t.files.is_empty() {
-        s.push('\n');
-    }
-    if !desc.is_empty() {
-        s.push_str(&demote_headings(&desc, 4));
-        s.push_str("\n\n");
-    }
-    s
-}
-
 /// A phase-spec's or job's plan text for a one-file plan.
 fn node_text(t: &Ticket, body: &str, heading: &str) -> String {
     match fragment(body) {
@@ -928,7 +1107,7 @@ fn node_text(t: &Ticket, body: &str, heading: &str) -> String {
             s.push('\n');
             s
         }
-        None => synthesized(t, body, heading),
+        None => format!("{heading} {}\n\n", t.title),
     }
 }
 
@@ -941,6 +1120,19 @@ pub fn sync_task_items(job_text: &str, tasks: &[(&Ticket, String)]) -> String {
 
 /// Put the tasks' item texts into a job's text in place of its task items.
 fn with_tasks(job_text: &str, tasks: &[(&Ticket, String)]) -> String {
+    // A task's text ends at its last non-blank line (the blank lines after it are the job's).
+    let tasks: Vec<(&Ticket, String)> = tasks
+        .iter()
+        .map(|(t, s)| {
+            let l = Lines::new(s);
+            let mut last = l.count();
+            while last > 1 && l.content(last).trim().is_empty() {
+                last -= 1;
+            }
+            (*t, l.slice(1, last).to_string())
+        })
+        .collect();
+    let tasks = tasks.as_slice();
     let ranges = task_ranges(job_text);
     let mut slots: Vec<Option<&str>> = vec![None; ranges.len()];
     let mut extra: Vec<&str> = Vec::new();
@@ -980,66 +1172,9 @@ fn with_tasks(job_text: &str, tasks: &[(&Ticket, String)]) -> String {
     out
 }
 
+/// Siblings in plan order (see `crate::schedule::order`).
 pub fn sort_siblings(v: &mut [&Ticket]) {
-    v.sort_by(|a, b| {
-        a.order
-            .unwrap_or(u32::MAX)
-            .cmp(&b.order.unwrap_or(u32::MAX))
-            .then(a.path.cmp(&b.path))
-    });
-}
-
-/// Write the ticket tree back as one markdown plan. `body_of` gives a ticket's body.
-pub fn export(tickets: &[Ticket], body_of: &dyn Fn(&Ticket) -> Result<String>) -> Result<String> {
-    let known = |id: &Option<String>| {
-        id.as_deref()
-            .is_some_and(|p| tickets.iter().any(|t| t.id == p))
-    };
-    let children = |id: &str, kind: Kind| -> Vec<&Ticket> {
-        let mut v: Vec<&Ticket> = tickets
-            .iter()
-            .filter(|t| t.kind == kind && t.parent.as_deref() == Some(id))
-            .collect();
-        sort_siblings(&mut v);
-        v
-    };
-    let job_out = |j: &Ticket, out: &mut String| -> Result<()> {
-        let body = body_of(j)?;
-        let text = node_text(j, &body, "###");
-        let mut tasks = Vec::new();
-        for t in children(&j.id, Kind::Task) {
-            tasks.push((t, task_text(t, &body_of(t)?)));
-        }
-        out.push_str(&with_tasks(&text, &tasks));
-        Ok(())
-    };
-    let mut phases: Vec<&Ticket> = tickets
-        .iter()
-        .filter(|t| t.kind == Kind::PhaseSpec && !known(&t.parent))
-        .collect();
-    sort_siblings(&mut phases);
-    let mut out = String::new();
-    for p in &phases {
-        out.push_str(&node_text(p, &body_of(p)?, "##"));
-        for j in children(&p.id, Kind::Job) {
-            job_out(j, &mut out)?;
-        }
-    }
-    let mut orphans: Vec<&Ticket> = tickets
-        .iter()
-        .filter(|t| t.kind == Kind::Job && !known(&t.parent))
-        .collect();
-    sort_siblings(&mut orphans);
-    if !orphans.is_empty() {
-        if !out.is_empty() && !out.ends_with("\n\n") {
-            out.push('\n');
-        }
-        out.push_str("## Jobs without a phase-spec\n\n");
-        for j in orphans {
-            job_out(j, &mut out)?;
-        }
-    }
-    Ok(out)
+    v.sort_by(|a, b| a.sibling_key().cmp(&b.sibling_key()));
 }
 
 #[cfg(test)]

@@ -52,10 +52,11 @@ impl std::fmt::Display for Blocker {
                 open_children,
             } => {
                 if *open_children > 0 && status == "done" {
-                    write!(
-                        f,
-                        "waits on {id} (done, but {open_children} ticket(s) under it are not)"
-                    )
+                    let (n, verb) = match open_children {
+                        1 => ("1 ticket".to_string(), "is"),
+                        n => (format!("{n} tickets"), "are"),
+                    };
+                    write!(f, "waits on {id} (done, but {n} under it {verb} not)")
                 } else {
                     write!(f, "waits on {id} ({status})")
                 }

@@ -2,5 +2,6 @@
 //! order), waves of parallel work, and file overlap between tickets.
 
 pub mod graph;
+pub mod order;
 pub mod overlap;
 pub mod waves;

@@ -741,7 +741,7 @@ impl Store {
                     written
                 };
                 let failed = |e: Error| Failure::Failed(e.message);
-                if layout.convert {
+                if layout.convert && !shown.is_empty() {
                     let all = !layout.sparse;
                     for (temp, path) in cli::checkout_temp(git_dir, checkout, &shown, all)? {
                         let bytes = fs::read(&temp);

@@ -74,7 +74,7 @@ fn describe(path: &Path, age: Duration) -> String {
         if size == 0 {
             "empty".to_string()
         } else {
-            format!("{size} bytes")
+            format!("{size} byte{}", if size == 1 { "" } else { "s" })
         }
     )
 }

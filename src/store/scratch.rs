@@ -38,6 +38,8 @@ impl ScratchRepo {
     pub fn commit_path(&self, path: &str, message: &str, name: &str, email: &str) -> Result<()> {
         let repo = &self.repo;
         let mut index = repo.index()?;
+        // wt's own commits rewrite the index file: start from what is on disk.
+        index.read(true)?;
         index.add_path(Path::new(path))?;
         index.write()?;
         let tree = repo.find_tree(index.write_tree()?)?;

@@ -27,13 +27,25 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// The suite's short run uses a fixed seed, so `cargo test` (and CI) is reproducible; a long
+/// run (`WT_FUZZ_CASES` set) draws fresh inputs every time.
 fn runner(default: u32) -> TestRunner {
-    TestRunner::new(Config {
+    let config = Config {
         cases: cases(default),
         failure_persistence: None,
         max_shrink_iters: 2000,
         ..Config::default()
-    })
+    };
+    if std::env::var_os("WT_FUZZ_CASES").is_some() {
+        TestRunner::new(config)
+    } else {
+        TestRunner::new_with_rng(
+            config,
+            proptest::test_runner::TestRng::deterministic_rng(
+                proptest::test_runner::RngAlgorithm::ChaCha,
+            ),
+        )
+    }
 }
 
 /// Pieces of ticket files and plans: what the parsers branch on.

@@ -602,3 +602,31 @@ fn a_repository_without_eol_settings_runs_no_git_command_for_a_write() {
     assert!(!run.stderr().contains(" git_cli=0 "), "{}", run.stderr());
     assert_clean(&s, "release");
 }
+
+#[test]
+fn init_in_a_crlf_checkout_with_a_split_index_writes_files_as_git_would() {
+    let r = Repo::bare_git();
+    r.git(&["config", "core.autocrlf", "true"]).ok();
+    r.git(&["update-index", "--split-index"]).ok();
+    r.wt(&["init", "--no-hook"]).ok();
+    let s = Setup {
+        checkout: r.root.clone(),
+        r,
+        state: State::CheckedOut,
+        jobs: [String::new(), String::new(), String::new()],
+    };
+    assert_clean(&s, "init");
+    let config = std::fs::read(s.checkout.join(".work/config.yaml")).expect("config");
+    assert!(
+        config.windows(2).any(|w| w == b"\r\n"),
+        "CRLF as git writes it"
+    );
+    let want = git_bytes(
+        &s.r,
+        &s.checkout,
+        &["cat-file", "--filters", "HEAD:.work/config.yaml"],
+        b"",
+    );
+    assert_eq!(config, want);
+    assert!(has_extension(&s, b"link"), "still a split index");
+}

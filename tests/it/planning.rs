@@ -100,13 +100,26 @@ fn crlf_frontmatter_setext_code_fences_and_a_missing_final_newline_round_trip() 
     assert_eq!(j["nodes"][3]["done"], true);
     assert_eq!(r.wt(&["plan", "export"]).ok(), EDGE);
 
-    // A task's checkbox in the export follows its status.
+    // A task's checkbox in the export follows its status; the wt:node line keeps the
+    // checkbox its own text had, so that importing the export gives the same task back.
     let first = j["nodes"][2]["id"].as_str().unwrap();
     r.wt(&["claim", first, "--agent", "a"]).ok();
     r.wt(&["done", first, "--agent", "a"]).ok();
+    // Its job's last task is done, so the job went to review with a progress entry: the job's
+    // tail carries that entry (what wt appended after the plan text), in the file's line ending.
+    let out = r.wt(&["plan", "export"]).ok();
+    let tail_at = out
+        .find("<!-- wt:node {\"body\":\"after\"} -->\r\n```wt-body\r\n<!-- wt:plan-end -->")
+        .unwrap_or_else(|| panic!("the job's tail:\n{out}"));
+    let tail_end = tail_at + out[tail_at..].find("\r\n```\r\n").expect("fence end") + 7;
+    assert!(out[tail_at..tail_end].contains("## Progress"), "{out}");
+    let without_tail = format!("{}{}", &out[..tail_at], &out[tail_end..]);
     assert_eq!(
-        r.wt(&["plan", "export"]).ok(),
-        EDGE.replace("- [ ] first", "- [x] first")
+        without_tail,
+        EDGE.replace(
+            "- [ ] first\r\n  - nested detail\r\n",
+            "- [x] first\r\n  - nested detail\r\n  <!-- wt:node {\"box\":\" \"} -->\r\n"
+        )
     );
 }
 

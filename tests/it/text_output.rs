@@ -174,3 +174,41 @@ fn problems_and_errors() {
     snap!("unknown_id", &r, &["show", "J-zzzzzzzz"]);
     snap!("ambiguous_prefix", &r, &["show", "J-jb"]);
 }
+
+/// `wt import --from`: the summary, the tickets made (in source order), what was kept in the
+/// body and what did not carry over. Ticket IDs are random here, so they read `[ID]`.
+#[test]
+fn import_from_another_tracker() {
+    ci_guard();
+    let r = Repo::new();
+    let src = r.root.join("tk-export");
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures/import/tk"))
+        .arg(&src)
+        .status()
+        .expect("cp");
+    assert!(st.success());
+    let path = src.to_str().expect("utf8 path");
+    for (name, args) in [
+        (
+            "import_from_dry_run",
+            vec!["import", "--from", "tk", path, "--dry-run"],
+        ),
+        ("import_from", vec!["import", "--from", "tk", path]),
+        ("import_from_again", vec!["import", "--from", "tk", path]),
+    ] {
+        let text = run(&r, &args);
+        insta::with_settings!({
+            filters => vec![
+                (r"\b[PJT]-[0-9a-z]{8}\b", "[ID]"),
+                (r"\b[0-9a-f]{40}\b", "[HASH]"),
+                (r"\b[0-9a-f]{7,12}\b", "[HASH]"),
+            ],
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name, text);
+        });
+    }
+}

@@ -879,7 +879,7 @@ fn import_creates_every_ticket_in_one_commit_and_prints_the_key_to_id_map() {
     std::fs::write(&plan, r#"[{"key": "k1", "kind": "job", "title": "K"}]"#).expect("w");
     let text = r.wt(&["import", plan.to_str().expect("utf8")]).ok();
     assert!(
-        text.contains("imported 1 tickets") && text.contains("k1 -> J-"),
+        text.contains("imported 1 ticket\n") && text.contains("k1 -> J-"),
         "{text}"
     );
 }
@@ -1084,6 +1084,18 @@ fn every_json_document_is_an_object_that_starts_with_schema_version_1() {
         v
     };
     step(&["init"], 0);
+    let tk = r.home().join("tk");
+    std::fs::create_dir_all(tk.join(".tickets")).expect("mkdir");
+    std::fs::write(
+        tk.join(".tickets/x-0001.md"),
+        "---\nid: x-0001\nstatus: open\ndeps: []\n---\n# From tk\n",
+    )
+    .expect("write");
+    let tk = tk.display().to_string();
+    step(&["import", "--from", "tk", &tk, "--dry-run"], 0);
+    step(&["import", "--from", "tk", &tk], 0);
+    step(&["import", "--from", "tk", &tk], 0);
+    step(&["import", "--from", "beads", &tk], 3);
     let imported = step(&["import", &items], 0);
     let j = imported["ids"]["j"].as_str().expect("j").to_string();
     let t = imported["ids"]["t"].as_str().expect("t").to_string();
@@ -1118,9 +1130,15 @@ fn every_json_document_is_an_object_that_starts_with_schema_version_1() {
         &["ci"],
         &["ci", "--since", "HEAD~1"],
         &["hook", "status"],
+        &["prime"],
+        &["completions", "bash"],
+        &["man"],
     ] {
         step(read, 0);
     }
+    let man_dir = r.home().join("man1").display().to_string();
+    step(&["man", &man_dir], 0);
+    step(&["setup"], 0);
     step(&["dep", "add", &k, &j, "--agent", "a"], 0);
     step(&["dep", "rm", &k, &j, "--agent", "a"], 0);
     step(&["approve", &gate, "--agent", "boss"], 0);
@@ -1148,6 +1166,8 @@ fn every_json_document_is_an_object_that_starts_with_schema_version_1() {
     step(&["sync"], 7);
     step(&["show", "J-zzzzzzzz"], 3);
     step(&["new", "job", "x", "--parent", &j], 2);
+    step(&["claim"], 2);
+    step(&["ready", "--no-such-flag"], 2);
 }
 
 #[test]

@@ -140,7 +140,10 @@ impl CiRun {
                     f.exit_description()
                 );
                 if !f.tail.is_empty() {
-                    s.push_str(&format!("\n  last {} lines of its output:", f.tail.len()));
+                    s.push_str(&format!(
+                        "\n  last {} of its output:",
+                        crate::model::plural(f.tail.len(), "line")
+                    ));
                     for l in &f.tail {
                         s.push_str(&format!("\n    | {l}"));
                     }
@@ -262,7 +265,7 @@ pub fn check_worktree(
     if let Some(known) = known_verdict(&dir, tree, checks, "worktree", opts.rerun) {
         if known.reused {
             reporter.note(&format!(
-                "green on tree {} since {} (reused; --rerun to run again)",
+                "green on tree {} since {} (reused; `wt ci --rerun` runs the checks again)",
                 short_id(&known.record.tree),
                 known.record.finished_at
             ));
@@ -305,7 +308,7 @@ pub fn check_commit(
     if let Some(known) = known_verdict(&dir, tree, checks, "commit", opts.rerun) {
         if known.reused {
             reporter.note(&format!(
-                "green on tree {} since {} (reused)",
+                "green on tree {} since {} (reused; `wt ci --rerun` runs the checks again)",
                 short_id(&known.record.tree),
                 known.record.finished_at
             ));

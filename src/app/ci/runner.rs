@@ -349,12 +349,22 @@ impl Drop for Ticker {
     }
 }
 
+/// Whether to draw the live "running 3s" line (carriage return and erase-line escapes):
+/// only on a terminal, and not one that says it cannot take escapes (`TERM=dumb`, or no
+/// `TERM` at all).
+pub fn live_status(stderr_is_tty: bool, term: Option<&str>) -> bool {
+    stderr_is_tty && term.is_some_and(|t| !t.is_empty() && t != "dumb")
+}
+
 impl Reporter {
     /// A reporter on stderr whose lines start with `label:` (e.g. `wt ci`).
     pub fn stderr(label: &str) -> Reporter {
         Reporter {
             label: label.to_string(),
-            tty: std::io::stderr().is_terminal(),
+            tty: live_status(
+                std::io::stderr().is_terminal(),
+                std::env::var("TERM").ok().as_deref(),
+            ),
             state: Arc::new(Mutex::new(State::default())),
         }
     }

@@ -10,7 +10,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
-    let r = crate::app::read::blocked(&ctx.workspace()?, args.kind.kind)?;
+    let r = crate::app::read::blocked(&ctx.workspace()?, args.kind.kind())?;
     Ok(Out::reported(r, render_text))
 }
 

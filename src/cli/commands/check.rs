@@ -29,9 +29,15 @@ fn render_text(r: &CheckReport) -> String {
         text.push('\n');
     }
     if r.problems.is_empty() {
-        text.push_str(&format!("ok: {} tickets, no problems", r.tickets));
+        text.push_str(&format!(
+            "ok: {}, no problems",
+            crate::model::plural(r.tickets, "ticket")
+        ));
         if !r.warnings.is_empty() {
-            text.push_str(&format!(", {} warning(s)", r.warnings.len()));
+            text.push_str(&format!(
+                ", {}",
+                crate::model::plural(r.warnings.len(), "warning")
+            ));
         }
     }
     text

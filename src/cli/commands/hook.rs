@@ -36,8 +36,12 @@ pub fn install_line(r: &InstallReport) -> String {
     if r.method == "config" {
         s.push_str(" (run by git through hook.wt.command in the repository's git config)");
     }
-    if let Some(c) = &r.chained {
-        s.push_str(&format!(" (your earlier hook is now {c} and runs first)"));
+    match &r.chained {
+        Some(c) if r.moved => {
+            s.push_str(&format!(" (your earlier hook is now {c} and runs first)"))
+        }
+        Some(c) => s.push_str(&format!(" (the earlier hook {c} runs first)")),
+        None => {}
     }
     if let Some(a) = &r.advice {
         s.push_str(&format!("\nnote: {a}"));
@@ -82,8 +86,8 @@ pub fn run(cmd: HookCommand, ctx: &Ctx) -> Result<Out, crate::Error> {
             }
             if !res.problems.is_empty() {
                 notes.push(format!(
-                    "wt pre-commit: the staged ticket tree has {} problem(s); commit refused",
-                    res.problems.len()
+                    "wt pre-commit: the staged ticket tree has {}; commit refused",
+                    crate::model::plural(res.problems.len(), "problem")
                 ));
             }
             if let Some(run) = &res.ci {

@@ -21,7 +21,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let filter = ListFilter {
         status: args.status,
-        kind: args.kind.kind,
+        kind: args.kind.kind(),
         parent: args.parent,
         claimed_by: args.claimed_by,
     };

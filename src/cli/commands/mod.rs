@@ -7,6 +7,7 @@ mod blocked;
 mod check;
 mod ci;
 mod claim;
+mod completions;
 mod context;
 mod demo;
 mod dep;
@@ -20,13 +21,16 @@ mod import;
 mod init;
 mod list;
 mod log;
+mod man;
 mod new;
 mod pass;
 mod plan;
+mod prime;
 mod progress;
 mod ready;
 mod release;
 mod reopen;
+mod setup;
 mod shared;
 mod show;
 mod status;
@@ -73,6 +77,10 @@ pub enum Command {
     #[command(subcommand)]
     Plan(plan::PlanCommand),
     Context(context::Args),
+    Prime(prime::Args),
+    Setup(setup::Args),
+    Completions(completions::Args),
+    Man(man::Args),
 }
 
 pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, crate::Error> {
@@ -107,6 +115,10 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, crate::Error> {
         Command::Graph(a) => graph::run(a, ctx),
         Command::Plan(a) => plan::run(a, ctx),
         Command::Context(a) => context::run(a, ctx),
+        Command::Prime(a) => prime::run(a, ctx),
+        Command::Setup(a) => setup::run(a, ctx),
+        Command::Completions(a) => completions::run(a, ctx),
+        Command::Man(a) => man::run(a, ctx),
     }
 }
 

@@ -19,7 +19,7 @@ pub struct Args {
     /// A ticket this one depends on (repeatable).
     #[arg(long = "dep", value_name = "ID")]
     pub deps: Vec<String>,
-    /// 0 (most urgent) to 4; default 2.
+    /// 0 (most urgent) to 4; default: the template's, else 2.
     #[arg(long, short = 'p')]
     pub priority: Option<u8>,
     /// A path the work is expected to touch (repeatable).
@@ -47,12 +47,13 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         parent: args.parent,
         depends_on: args.deps,
         priority: args.priority,
-        files: args.files,
-        artifacts: args.artifacts,
-        labels: args.labels,
+        files: (!args.files.is_empty()).then_some(args.files),
+        artifacts: (!args.artifacts.is_empty()).then_some(args.artifacts),
+        labels: (!args.labels.is_empty()).then_some(args.labels),
         status: None,
         body: None,
         description: args.description,
+        order: None,
     };
     let w = crate::app::new::run(&ws, &spec, agent.as_deref())?;
     Ok(Out::new(TicketChange::new(&w.value, w.commit), render_text)

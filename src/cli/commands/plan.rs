@@ -154,7 +154,11 @@ fn export(a: ExportArgs, ctx: &Ctx) -> Result<Out, crate::Error> {
                 bytes: r.plan.len(),
             };
             Ok(Out::new(written, |w| {
-                format!("wrote {} ({} bytes)", w.path, w.bytes)
+                format!(
+                    "wrote {} ({})",
+                    w.path,
+                    crate::model::plural(w.bytes, "byte")
+                )
             }))
         }
         // The plan exactly (no added newline).

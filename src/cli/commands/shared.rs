@@ -65,12 +65,19 @@ impl ForceReason {
     }
 }
 
-/// A `--kind` filter over one kind.
+/// A `--kind` filter over one kind, or `any` (the default: all kinds).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct KindArg {
-    /// Only tickets of this kind (default: all kinds).
-    #[arg(long)]
-    pub kind: Option<Kind>,
+    /// Only tickets of this kind: job, task, phase-spec, or any (the default).
+    #[arg(long = "kind", value_parser = parse_kind_or_any)]
+    kind_filter: Option<KindFilter>,
+}
+
+impl KindArg {
+    /// The one kind asked for; None for all kinds.
+    pub fn kind(&self) -> Option<Kind> {
+        self.kind_filter.and_then(|k| k.0)
+    }
 }
 
 /// A `--kind` that may also be `any`, defaulting to the config's `ready.default_kind`.
@@ -100,6 +107,8 @@ pub fn parse_kind_or_any(s: &str) -> Result<KindFilter, String> {
     if s.eq_ignore_ascii_case("any") || s.eq_ignore_ascii_case("all") {
         Ok(KindFilter(None))
     } else {
-        s.parse().map(|k| KindFilter(Some(k)))
+        s.parse().map(|k| KindFilter(Some(k))).map_err(|_: String| {
+            format!("unknown kind `{s}` (expected job, task, phase-spec or any)")
+        })
     }
 }

@@ -30,8 +30,8 @@ fn render_text(o: &Overview) -> String {
     s.push_str(&format!("state branch {} at {tip}, {}\n", o.branch, o.now));
     let c = |k: &str| o.counts.get(k).copied().unwrap_or(0);
     s.push_str(&format!(
-        "{} tickets: {} open ({} ready), {} in_progress, {} review ({} waiting for an auditor), {} done, {} escalated\n",
-        o.total,
+        "{}: {} open ({} ready), {} in_progress, {} review ({} waiting for an auditor), {} done, {} escalated\n",
+        crate::model::plural(o.total, "ticket"),
         c("open"),
         o.ready,
         c("in_progress"),
@@ -80,8 +80,12 @@ fn render_text(o: &Overview) -> String {
     }
     for gt in &o.awaiting_approval {
         s.push_str(&format!(
-            "  {:<10}  {}  ({} ticket(s) wait; `wt approve {}`)\n",
-            gt.id, gt.title, gt.waiting, gt.id
+            "  {:<10}  {}  ({} {}; `wt approve {}`)\n",
+            gt.id,
+            gt.title,
+            crate::model::plural(gt.waiting, "ticket"),
+            if gt.waiting == 1 { "waits" } else { "wait" },
+            gt.id
         ));
     }
     s.push_str("\nfinished last:\n");

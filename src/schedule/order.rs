@@ -1,0 +1,154 @@
+//! Plan order: the one order `wt list`, `wt tree` and `wt plan export` show tickets in.
+//!
+//! Depth first: a ticket, then everything under it, before its next sibling. At the top,
+//! phase-specs come first, then jobs without a phase-spec, then tasks without a job. Siblings
+//! follow [`Ticket::sibling_key`]: their `order` (the position `wt plan import`, `wt import`
+//! and `wt new` give each new ticket after the siblings it already has), then the time they
+//! were created, then the ID. A ticket whose parent does not exist counts as a top-level one.
+
+use rustc_hash::FxHashMap;
+
+use crate::model::ticket::{Kind, Ticket};
+
+fn kind_rank(k: Kind) -> u8 {
+    match k {
+        Kind::PhaseSpec => 0,
+        Kind::Job => 1,
+        Kind::Task => 2,
+    }
+}
+
+/// The indices of `tickets` in plan order (a permutation of `0..tickets.len()`).
+pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
+    let index: FxHashMap<&str, usize> = tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); tickets.len()];
+    let mut roots = Vec::new();
+    for (i, t) in tickets.iter().enumerate() {
+        match t.parent.as_deref().and_then(|p| index.get(p)) {
+            Some(&p) if p != i => children[p].push(i),
+            _ => roots.push(i),
+        }
+    }
+    let key = |&i: &usize| tickets[i].sibling_key();
+    roots.sort_by(|a, b| {
+        kind_rank(tickets[*a].kind)
+            .cmp(&kind_rank(tickets[*b].kind))
+            .then_with(|| key(a).cmp(&key(b)))
+    });
+    for c in &mut children {
+        c.sort_by_key(key);
+    }
+    let mut out = Vec::with_capacity(tickets.len());
+    let mut seen = vec![false; tickets.len()];
+    let mut stack: Vec<usize> = roots.into_iter().rev().collect();
+    let mut walk = |stack: &mut Vec<usize>, out: &mut Vec<usize>| {
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            out.push(i);
+            stack.extend(children[i].iter().rev());
+        }
+    };
+    walk(&mut stack, &mut out);
+    // Parent links that form a loop have no root: add them, each loop from its first ticket.
+    if out.len() < tickets.len() {
+        let mut rest: Vec<usize> = (0..tickets.len()).collect();
+        rest.sort_by_key(key);
+        for i in rest {
+            stack.push(i);
+            walk(&mut stack, &mut out);
+        }
+    }
+    out
+}
+
+/// For each ticket, its position in plan order.
+pub fn plan_rank(tickets: &[Ticket]) -> Vec<usize> {
+    let mut rank = vec![0; tickets.len()];
+    for (pos, i) in plan_order(tickets).into_iter().enumerate() {
+        rank[i] = pos;
+    }
+    rank
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(id: &str, kind: Kind, parent: Option<&str>, order: Option<u32>, created: &str) -> Ticket {
+        Ticket {
+            id: id.into(),
+            kind,
+            parent: parent.map(Into::into),
+            order,
+            created: Some(created.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn depth_first_phases_first_siblings_by_order_then_creation_then_id() {
+        let ts = vec![
+            t("J-orphan", Kind::Job, None, Some(0), "2026-01-01T00:00:00Z"),
+            t(
+                "P-b",
+                Kind::PhaseSpec,
+                None,
+                Some(1),
+                "2026-01-01T00:00:00Z",
+            ),
+            t("J-b1", Kind::Job, Some("P-b"), None, "2026-01-01T00:00:02Z"),
+            t("J-b0", Kind::Job, Some("P-b"), None, "2026-01-01T00:00:01Z"),
+            t(
+                "P-a",
+                Kind::PhaseSpec,
+                None,
+                Some(0),
+                "2026-01-02T00:00:00Z",
+            ),
+            t(
+                "T-x",
+                Kind::Task,
+                Some("J-b0"),
+                Some(0),
+                "2026-01-01T00:00:00Z",
+            ),
+            t(
+                "J-a",
+                Kind::Job,
+                Some("P-a"),
+                Some(0),
+                "2026-01-01T00:00:00Z",
+            ),
+            t(
+                "T-lost",
+                Kind::Task,
+                Some("J-gone"),
+                None,
+                "2026-01-01T00:00:00Z",
+            ),
+        ];
+        let ids: Vec<&str> = plan_order(&ts).iter().map(|&i| ts[i].id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["P-a", "J-a", "P-b", "J-b0", "T-x", "J-b1", "J-orphan", "T-lost"]
+        );
+    }
+
+    #[test]
+    fn parent_loops_are_listed_too() {
+        let ts = vec![
+            t("J-a", Kind::Job, Some("J-b"), None, "x"),
+            t("J-b", Kind::Job, Some("J-a"), None, "x"),
+            t("J-c", Kind::Job, Some("J-c"), None, "x"),
+        ];
+        let mut o = plan_order(&ts);
+        o.sort();
+        assert_eq!(o, [0, 1, 2]);
+    }
+}
