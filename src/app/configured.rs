@@ -48,6 +48,7 @@ pub fn claim(
     warnings.extend(w.warnings.iter().cloned());
     Ok(Reported::new(ClaimReport::new(&w)).warning(warnings))
 }
+
 /// Release as `wt release` does: published through the remote in claim mode.
 pub fn release(
     ws: &Workspace,
@@ -65,6 +66,7 @@ pub fn release(
         .warning(w.warnings)
         .warning(sync_warnings))
 }
+
 /// Renew a lease as `wt heartbeat` does: published through the remote in claim mode.
 pub fn heartbeat(
     ws: &Workspace,
