@@ -32,6 +32,7 @@ pub mod read;
 pub mod ready;
 pub mod report;
 pub mod review;
+pub mod run;
 pub mod status;
 pub mod sync;
 pub mod tick;
