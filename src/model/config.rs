@@ -6,6 +6,7 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use crate::model::agent::AgentProfile;
 use crate::model::ticket::{Kind, Problem};
 
 /// Path of the config file in the repository.
@@ -27,6 +28,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "ci",
     "claims",
     "sync",
+    "agents",
+    "run",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +54,61 @@ pub struct Config {
     pub claims: ClaimsConfig,
     /// Exchanging the state branch with a git remote (see [`SyncConfig`]).
     pub sync: SyncConfig,
+    /// Agent profiles for `wt run`, by name (see [`crate::model::agent`]); the built-in
+    /// profiles need no entry here.
+    #[serde(deserialize_with = "null_as_empty_map")]
+    pub agents: IndexMap<String, AgentProfile>,
+    /// The executor's settings (see [`RunConfig`]).
+    pub run: RunConfig,
+}
+
+/// How `wt run` brings a verified ticket's branch onto the integration branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeMode {
+    /// One commit on the integration branch's tip with the branch's changes (the default).
+    #[default]
+    Squash,
+    /// A merge commit with the ticket branch as second parent.
+    Merge,
+}
+
+/// `run:` in config.yaml: the executor (`wt run`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RunConfig {
+    /// The agent profile (a name under `agents:` or a built-in); `--agent` overrides.
+    pub agent: Option<String>,
+    /// Tickets worked at once.
+    pub max_parallel: usize,
+    /// Iterations of one ticket before it is escalated.
+    pub max_iterations: u32,
+    /// The completion signal: the last line of the agent's final text.
+    pub complete_signal: String,
+    /// The integration branch (default: the state branch).
+    pub target: Option<String>,
+    /// squash (default) or merge.
+    pub merge: MergeMode,
+    /// Where ticket worktrees go (default: `<git common dir>/wt/worktrees`); relative paths
+    /// are taken from the repository root.
+    pub worktrees: Option<String>,
+    /// Seconds between looks for new work with `--watch`.
+    pub poll_seconds: u64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            agent: None,
+            max_parallel: 3,
+            max_iterations: 10,
+            complete_signal: "<complete/>".to_string(),
+            target: None,
+            merge: MergeMode::Squash,
+            worktrees: None,
+            poll_seconds: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,6 +205,14 @@ impl Default for ReadyConfig {
     }
 }
 
+/// Read a map of profiles that may be written as `agents:` with nothing under it.
+fn null_as_empty_map<'de, D>(d: D) -> Result<IndexMap<String, AgentProfile>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<IndexMap<String, AgentProfile>>::deserialize(d)?.unwrap_or_default())
+}
+
 /// Read a map that may be written as `key:` with nothing under it (null → empty).
 fn null_as_empty<'de, D>(d: D) -> Result<IndexMap<String, String>, D::Error>
 where
@@ -168,6 +234,8 @@ impl Default for Config {
             ci: IndexMap::new(),
             claims: ClaimsConfig::default(),
             sync: SyncConfig::default(),
+            agents: IndexMap::new(),
+            run: RunConfig::default(),
         }
     }
 }

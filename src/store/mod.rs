@@ -15,6 +15,7 @@ pub mod recovery;
 pub mod remote;
 pub mod replay;
 pub mod scratch;
+pub mod standin_run;
 pub mod worktree;
 
 use std::collections::BTreeMap;
