@@ -342,6 +342,31 @@ pub fn claim_next_with(
     })
 }
 
+/// Claim ticket `query` only if it is ready and its `files` overlap no claimed ticket's,
+/// both judged inside the write (so two runs racing for overlapping tickets cannot both
+/// win): what `wt run` uses to start a ticket.
+pub fn claim_if_free(
+    ws: &Workspace,
+    query: &str,
+    agent: &str,
+    opts: &ClaimOptions,
+) -> Result<Written<Claimed>> {
+    ws.write(Reads::All, |snap| {
+        let t = snap.resolve(query)?;
+        let Some(i) = snap.tickets.iter().position(|x| x.id == t.id) else {
+            return Err(Error::not_found(format!("no ticket {query}")));
+        };
+        let (_, skipped) = free_of_held(snap, vec![i])?;
+        if let Some(s) = skipped.first() {
+            return Err(Error::refused(format!(
+                "{} would touch {}, which overlaps {} of {}, claimed",
+                s.id, s.entries.0, s.entries.1, s.conflicts_with
+            )));
+        }
+        claim_outcome(ws, snap, t, agent, opts)
+    })
+}
+
 /// Give a claim back. Only the holder may, unless `force`.
 pub fn release(ws: &Workspace, query: &str, agent: &str, force: bool) -> Result<Written<Ticket>> {
     release_with(ws, query, agent, None, force)

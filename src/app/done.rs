@@ -37,6 +37,8 @@ pub struct DoneOptions {
     pub no_ci_reason: Option<String>,
     /// The commit whose work is judged (a commit-ish); None: `HEAD`.
     pub rev: Option<String>,
+    /// Print nothing about the CI checks (the caller reports, e.g. `wt run`).
+    pub quiet: bool,
 }
 
 /// What `wt done` finished.
@@ -195,7 +197,11 @@ pub fn done(
     let judged = judged(ws, opts.rev.as_deref())?;
     let mut ci = DoneGate::new(
         opts.no_ci_reason.as_deref(),
-        Reporter::stderr("wt done"),
+        if opts.quiet {
+            Reporter::silent()
+        } else {
+            Reporter::stderr("wt done")
+        },
         judged.commit,
         judged.run_in,
     )?;

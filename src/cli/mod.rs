@@ -80,6 +80,8 @@ pub struct Out {
     pub notes: Vec<String>,
     /// Print the text exactly as rendered, without adding a final newline (`wt plan export`).
     pub exact: bool,
+    /// The command printed its output as it went (`wt run`): print no document at the end.
+    pub streamed: bool,
 }
 
 /// A report and its text rendering, behind one type: `Out` carries any report.
@@ -110,6 +112,7 @@ impl Out {
             code: exit::OK,
             notes: Vec::new(),
             exact: false,
+            streamed: false,
         }
     }
     /// A report from the library with its notes for stderr.
@@ -125,6 +128,11 @@ impl Out {
     }
     pub fn code(mut self, code: i32) -> Out {
         self.code = code;
+        self
+    }
+    /// The output was printed as it happened; nothing more at the end.
+    pub fn streamed(mut self) -> Out {
+        self.streamed = true;
         self
     }
     /// Print the text as it is, without a final newline added.
@@ -190,7 +198,7 @@ fn kind_name(kind: ErrorKind) -> &'static str {
 }
 
 /// Write to stdout; a closed pipe (`wt list | head`) is not an error.
-fn emit(s: &str) -> bool {
+pub fn emit(s: &str) -> bool {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => true,
@@ -282,7 +290,8 @@ pub fn run() -> i32 {
             for n in &out.notes {
                 eprintln!("{}", escape_text(n));
             }
-            if ctx.json {
+            if out.streamed {
+            } else if ctx.json {
                 let s = out.doc.json().unwrap_or_else(|_| "null".into());
                 emit(&format!("{s}\n"));
             } else {

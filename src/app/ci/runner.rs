@@ -327,6 +327,8 @@ fn pump(
 pub struct Reporter {
     label: String,
     tty: bool,
+    /// Print nothing (the caller reports on its own, e.g. `wt run`).
+    quiet: bool,
     state: Arc<Mutex<State>>,
 }
 
@@ -365,11 +367,25 @@ impl Reporter {
                 std::io::stderr().is_terminal(),
                 std::env::var("TERM").ok().as_deref(),
             ),
+            quiet: false,
+            state: Arc::new(Mutex::new(State::default())),
+        }
+    }
+
+    /// A reporter that prints nothing.
+    pub fn silent() -> Reporter {
+        Reporter {
+            label: String::new(),
+            tty: false,
+            quiet: true,
             state: Arc::new(Mutex::new(State::default())),
         }
     }
 
     fn print(&self, st: &mut State, line: &str) {
+        if self.quiet {
+            return;
+        }
         let mut err = std::io::stderr().lock();
         if st.drawn {
             let _ = err.write_all(b"\r\x1b[2K");

@@ -27,7 +27,7 @@ pub struct Launch {
     pub on_start: Option<Box<dyn FnOnce(u32) + Send>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ended {
     Exited,

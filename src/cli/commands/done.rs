@@ -47,6 +47,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         no_ci_reason: args.force.reason.clone().filter(|_| args.no_ci),
         token: args.token.token(),
         rev: args.rev.clone(),
+        quiet: false,
     };
     let r = crate::app::done::done_as_configured(&ws, &args.ticket.id, &agent, &opts)?;
     Ok(Out::reported(r, render_text))

@@ -30,6 +30,7 @@ mod progress;
 mod ready;
 mod release;
 mod reopen;
+mod run;
 mod setup;
 mod shared;
 mod show;
@@ -66,6 +67,7 @@ pub enum Command {
     Log(log::Args),
     Sync(sync::Args),
     Demo(demo::Args),
+    Run(run::Args),
     Pass(pass::Args),
     Fail(fail::Args),
     Reopen(reopen::Args),
@@ -105,6 +107,7 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, crate::Error> {
         Command::Log(a) => log::run(a, ctx),
         Command::Sync(a) => sync::run(a, ctx),
         Command::Demo(a) => demo::run(a, ctx),
+        Command::Run(a) => run::run(a, ctx),
         Command::Pass(a) => pass::run(a, ctx),
         Command::Fail(a) => fail::run(a, ctx),
         Command::Reopen(a) => reopen::run(a, ctx),

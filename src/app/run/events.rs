@@ -1,0 +1,188 @@
+//! What `wt run` reports as it goes: one event per line with `--json` (documented in
+//! docs/reference/json.md, "wt run events"), and the live view for a person.
+
+use serde::Serialize;
+
+use crate::model::agent_output::Tokens;
+
+use super::process::Ended;
+
+/// What a ticket's loop is doing now (the live view's middle column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Preparing,
+    Agent,
+    Verifying,
+    Ci,
+    Merging,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Preparing => "preparing",
+            Phase::Agent => "agent",
+            Phase::Verifying => "verifying",
+            Phase::Ci => "CI",
+            Phase::Merging => "merging",
+        }
+    }
+}
+
+/// One iteration's account, as recorded on the ticket's progress log.
+#[derive(Debug, Clone, Serialize)]
+pub struct IterationRecord {
+    pub iteration: u32,
+    pub max_iterations: u32,
+    /// How the agent process ended: exited, wall, idle, after_result, cancelled,
+    /// spawn_failed.
+    pub ended: Ended,
+    pub exit_code: Option<i32>,
+    pub duration_ms: u64,
+    /// Commits the iteration added to the ticket's branch.
+    pub commits: usize,
+    /// Paths (outside `.work/`) the iteration's commits changed.
+    pub files_changed: Vec<String>,
+    /// Did the agent's final text end with the completion signal?
+    pub claimed_completion: bool,
+    /// The agent CLI reported an error (e.g. "Not logged in").
+    pub is_error: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Tokens>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// The stdout log of the iteration.
+    pub log: String,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub merged: Vec<String>,
+    pub escalated: Vec<String>,
+    /// Tickets left claimed or released because the run was interrupted or lost them.
+    pub unfinished: Vec<String>,
+    pub iterations: u32,
+    /// Wall time of the run.
+    pub duration_ms: u64,
+    /// Sum of the agents' wall times.
+    pub agent_ms: u64,
+    /// Sum of the costs the agents reported (absent when none did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    pub tokens: Tokens,
+}
+
+/// One event of a run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        run: String,
+        agent: String,
+        max_parallel: usize,
+        max_iterations: u32,
+        target: String,
+        /// Tickets this run took back from a run of the same slot that ended abruptly.
+        resumed: Vec<String>,
+    },
+    TicketClaimed {
+        ticket: String,
+        title: String,
+        agent: String,
+        branch: String,
+        worktree: String,
+        resumed: bool,
+    },
+    Phase {
+        ticket: String,
+        iteration: u32,
+        phase: Phase,
+    },
+    IterationStarted {
+        ticket: String,
+        iteration: u32,
+        max_iterations: u32,
+        prompt_file: String,
+    },
+    IterationEnded {
+        ticket: String,
+        record: IterationRecord,
+    },
+    /// The agent claimed completion but the work did not verify; the reason goes into the
+    /// next iteration's context.
+    VerificationFailed {
+        ticket: String,
+        iteration: u32,
+        reason: String,
+    },
+    /// Bringing the work onto the integration branch failed (a conflict, or red CI on the
+    /// result); the ticket goes back for another iteration.
+    MergeFailed {
+        ticket: String,
+        iteration: u32,
+        reason: String,
+    },
+    Merged {
+        ticket: String,
+        /// The commit on the integration branch (null when the branch had no code change).
+        commit: Option<String>,
+        /// The ticket's status after: done, or review.
+        status: String,
+        /// Containers that closed with it.
+        closed: Vec<String>,
+    },
+    Escalated {
+        ticket: String,
+        reason: String,
+    },
+    /// A ticket this run stopped working on without finishing it.
+    Stopped {
+        ticket: String,
+        reason: String,
+        released: bool,
+    },
+    Warning {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ticket: Option<String>,
+        message: String,
+    },
+    RunEnded {
+        totals: Totals,
+        interrupted: bool,
+    },
+}
+
+impl Event {
+    /// The ticket the event is about, if any.
+    pub fn ticket(&self) -> Option<&str> {
+        match self {
+            Event::TicketClaimed { ticket, .. }
+            | Event::Phase { ticket, .. }
+            | Event::IterationStarted { ticket, .. }
+            | Event::IterationEnded { ticket, .. }
+            | Event::VerificationFailed { ticket, .. }
+            | Event::MergeFailed { ticket, .. }
+            | Event::Merged { ticket, .. }
+            | Event::Escalated { ticket, .. }
+            | Event::Stopped { ticket, .. } => Some(ticket),
+            Event::Warning { ticket, .. } => ticket.as_deref(),
+            Event::RunStarted { .. } | Event::RunEnded { .. } => None,
+        }
+    }
+}
+
+/// An event as one `--json` line: versioned and timestamped.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventLine<'a> {
+    pub schema_version: crate::app::report::SchemaVersion,
+    /// When it happened (UTC, RFC 3339).
+    pub at: String,
+    #[serde(flatten)]
+    pub event: &'a Event,
+}

@@ -1,0 +1,754 @@
+//! One ticket's Ralph loop: iterations of a fresh agent in the ticket's worktree until the
+//! work verifies and merges, the iterations run out (escalation), or the run stops.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+
+use super::events::{Event, IterationRecord, Phase};
+use super::merge::{self, Integrated, MergeRequest};
+use super::process::{self, Ended, Launch};
+use super::state::{self, TicketState};
+use crate::app::ci::{self, Reporter, RunOptions};
+use crate::app::context::{self, ContextOptions};
+use crate::app::done::{self, DoneOptions};
+use crate::error::{Error, Result};
+use crate::model::agent::{self, AgentProfile, Placeholders, PromptVia};
+use crate::model::agent_output;
+use crate::model::clock;
+use crate::model::config::MergeMode;
+use crate::model::criteria;
+use crate::model::journal;
+use crate::model::lease;
+use crate::model::ticket::{Status, Ticket};
+use crate::store::{Edit, Oid};
+use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace};
+
+/// How many past outcomes a prompt shows.
+const OUTCOMES_KEPT: usize = 5;
+
+/// What every ticket loop of one run shares.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to open the repository (the directory `wt run` was started in).
+    pub repo: PathBuf,
+    pub common_dir: PathBuf,
+    /// The run's agent name (claims are held under it).
+    pub identity: String,
+    pub max_iterations: u32,
+    pub signal: String,
+    /// The integration branch.
+    pub target: String,
+    pub merge: MergeMode,
+    /// The folder ticket worktrees go in.
+    pub worktrees: PathBuf,
+    /// Folder of the running `wt` binary, put first on the agents' PATH so that their `wt`
+    /// is this one.
+    pub wt_dir: Option<PathBuf>,
+}
+
+/// Messages from a ticket loop to the run.
+pub enum Msg {
+    Event(Event),
+    /// The loop ended.
+    Finished { ticket: String, finish: Finish },
+}
+
+/// How a ticket loop ended.
+#[derive(Debug, Clone)]
+pub enum Finish {
+    /// Integrated and finished (done or review).
+    Merged,
+    /// Out of iterations, or a failure no iteration can fix: a human takes over.
+    Escalated(String),
+    /// The run stopped working on it (interrupted, claim lost, setup failure); `release`:
+    /// whether the claim should be given back.
+    Stopped { reason: String, release: bool },
+}
+
+/// One ticket a loop works.
+pub struct Job {
+    pub state: TicketState,
+    pub title: String,
+    pub profile: AgentProfile,
+}
+
+struct Loop<'a> {
+    s: &'a Settings,
+    ws: Workspace,
+    state: TicketState,
+    state_file: PathBuf,
+    title: String,
+    profile: AgentProfile,
+    cancel: Arc<AtomicBool>,
+    merge_lock: &'a Mutex<()>,
+    tx: &'a Sender<Msg>,
+}
+
+/// Work one ticket until it merges, escalates or the run stops. Never panics; every outcome
+/// comes back as a [`Finish`].
+pub fn work(
+    s: &Settings,
+    slot_dir: &Path,
+    job: Job,
+    cancel: Arc<AtomicBool>,
+    merge_lock: &Mutex<()>,
+    tx: &Sender<Msg>,
+) -> Finish {
+    let ws = match Workspace::open(&s.repo) {
+        Ok(ws) => ws,
+        Err(e) => {
+            return Finish::Stopped {
+                reason: format!("cannot open the repository: {e}"),
+                release: false,
+            }
+        }
+    };
+    let state_file = slot_dir
+        .join("tickets")
+        .join(format!("{}.json", job.state.id));
+    let mut l = Loop {
+        s,
+        ws,
+        state: job.state,
+        state_file,
+        title: job.title,
+        profile: job.profile,
+        cancel,
+        merge_lock,
+        tx,
+    };
+    match l.run() {
+        Ok(f) => f,
+        Err(e) => Finish::Stopped {
+            reason: e.to_string(),
+            release: false,
+        },
+    }
+}
+
+impl Loop<'_> {
+    fn emit(&self, e: Event) {
+        let _ = self.tx.send(Msg::Event(e));
+    }
+
+    fn phase(&self, iteration: u32, phase: Phase) {
+        self.emit(Event::Phase {
+            ticket: self.state.id.clone(),
+            iteration,
+            phase,
+        });
+    }
+
+    fn save(&self) -> Result<()> {
+        state::save_at(&self.state_file, &self.state)
+    }
+
+    fn outcome(&mut self, line: String) -> Result<()> {
+        self.state.outcomes.push(line);
+        let n = self.state.outcomes.len();
+        if n > OUTCOMES_KEPT {
+            self.state.outcomes.drain(..n - OUTCOMES_KEPT);
+        }
+        self.save()
+    }
+
+    /// The ticket, if this run still holds it with its token.
+    fn held(&self, snap: &Snapshot) -> Option<Ticket> {
+        let t = snap.get(&self.state.id)?;
+        (t.claimed_by.as_deref() == Some(self.s.identity.as_str())
+            && t.claim_token.as_deref() == Some(self.state.token.as_str()))
+        .then(|| t.clone())
+    }
+
+    fn run(&mut self) -> Result<Finish> {
+        self.phase(self.state.iteration + 1, Phase::Preparing);
+        if let Err(e) = self.ensure_worktree() {
+            return Ok(Finish::Stopped {
+                reason: format!("cannot create the worktree: {e}"),
+                release: true,
+            });
+        }
+        if let Some(commit) = self.state.verified.clone() {
+            // A crash between verification and the merge: the verified commit may still be
+            // the branch tip; go straight to the merge queue if so.
+            let tip = self.ws.store.branch_tip(&self.state.branch)?;
+            if tip.map(|t| t.to_string()) == Some(commit.clone()) {
+                if let Some(f) = self.integrate(self.state.iteration, &commit)? {
+                    return Ok(f);
+                }
+            }
+            self.state.verified = None;
+            self.save()?;
+        }
+        while self.state.iteration < self.s.max_iterations {
+            if self.cancel.load(Ordering::SeqCst) {
+                return Ok(stopped("interrupted"));
+            }
+            let snap = self.ws.snapshot()?;
+            let Some(t) = self.held(&snap) else {
+                return Ok(Finish::Stopped {
+                    reason: "this run no longer holds the claim".into(),
+                    release: false,
+                });
+            };
+            let n = self.state.iteration + 1;
+            self.state.iteration = n;
+            self.save()?;
+            let Some(verified) = self.iterate(&snap, &t, n)? else {
+                continue;
+            };
+            if let Some(f) = self.integrate(n, &verified)? {
+                return Ok(f);
+            }
+        }
+        let last = self
+            .state
+            .outcomes
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "no iteration finished the ticket".into());
+        let reason = format!(
+            "{} iterations did not finish it; the last: {last}",
+            self.s.max_iterations
+        );
+        self.escalate(&reason)?;
+        Ok(Finish::Escalated(reason))
+    }
+
+    fn ensure_worktree(&mut self) -> Result<()> {
+        let path = self.state.worktree.clone();
+        if path.join(".git").exists() {
+            return Ok(());
+        }
+        let from = match self.ws.store.branch_tip(&self.state.branch)? {
+            Some(tip) => tip,
+            None => self.ws.store.branch_tip(&self.s.target)?.ok_or_else(|| {
+                Error::setup(format!("the integration branch `{}` has no commit", self.s.target))
+            })?,
+        };
+        self.ws
+            .store
+            .add_ticket_worktree(&path, &self.state.branch, from)
+    }
+
+    /// One agent iteration; Some(commit) when the agent claimed completion and the work
+    /// verified.
+    fn iterate(&mut self, snap: &Snapshot, t: &Ticket, n: u32) -> Result<Option<String>> {
+        let id = self.state.id.clone();
+        let logs = state::logs_dir(&self.s.common_dir, &id);
+        std::fs::create_dir_all(&logs)?;
+        let prompt_file = logs.join(format!("{n}.prompt.md"));
+        let prompt = self.prompt(snap, t, n)?;
+        std::fs::write(&prompt_file, &prompt)?;
+        let stdout_log = logs.join(format!("{n}.log"));
+        let stderr_log = logs.join(format!("{n}.stderr"));
+        self.emit(Event::IterationStarted {
+            ticket: id.clone(),
+            iteration: n,
+            max_iterations: self.s.max_iterations,
+            prompt_file: prompt_file.display().to_string(),
+        });
+        self.phase(n, Phase::Agent);
+        let workdir = self.state.worktree.display().to_string();
+        let prompt_path = prompt_file.display().to_string();
+        let argv = agent::expand(
+            &self.profile,
+            &Placeholders {
+                prompt_file: &prompt_path,
+                workdir: &workdir,
+                ticket: &id,
+                iteration: n,
+                model: self.profile.model.as_deref(),
+                prompt: &prompt,
+            },
+        );
+        let argv = match argv {
+            Ok(a) if !a.is_empty() => a,
+            Ok(_) => {
+                return Err(Error::invalid(format!(
+                    "agent profile `{}` has an empty cmd",
+                    self.state.agent
+                )))
+            }
+            Err(e) => {
+                return Err(Error::invalid(format!(
+                    "agent profile `{}`: {e}",
+                    self.state.agent
+                )))
+            }
+        };
+        let before = self.ws.store.branch_tip(&self.state.branch)?;
+        let mut pg_state = self.state.clone();
+        let pg_file = self.state_file.clone();
+        let launch = Launch {
+            argv,
+            cwd: self.state.worktree.clone(),
+            env: self.agent_env(n, &prompt_path),
+            env_remove: secret_vars(&self.profile),
+            stdin: (self.profile.prompt == PromptVia::Stdin).then(|| prompt.clone().into_bytes()),
+            stdout_log: stdout_log.clone(),
+            stderr_log,
+            timeouts: self.profile.timeouts.clone(),
+            parser: self.profile.parser,
+            cancel: Arc::clone(&self.cancel),
+            on_start: Some(Box::new(move |pgid| {
+                pg_state.pgid = Some(pgid);
+                let _ = state::save_at(&pg_file, &pg_state);
+            })),
+        };
+        let exit = process::run_agent(launch);
+        self.state.pgid = None;
+        self.save()?;
+        let after = self.ws.store.branch_tip(&self.state.branch)?;
+        let (commits, files_changed) = self.changes(before, after)?;
+        let r = &exit.result;
+        let claimed = !r.is_error && agent_output::completed(&r.final_text, &self.s.signal);
+        let record = IterationRecord {
+            iteration: n,
+            max_iterations: self.s.max_iterations,
+            ended: exit.ended.clone(),
+            exit_code: exit.exit_code,
+            duration_ms: exit.duration_ms,
+            commits,
+            files_changed: files_changed.clone(),
+            claimed_completion: claimed,
+            is_error: r.is_error,
+            error: r.error.clone().or_else(|| exit.spawn_error.clone()),
+            session_id: r.session_id.clone(),
+            tokens: r.tokens.clone(),
+            cost_usd: r.cost_usd,
+            log: stdout_log.display().to_string(),
+        };
+        let why_not = match exit.ended {
+            Ended::Cancelled => None,
+            _ if claimed => None,
+            Ended::Exited => Some(if r.is_error {
+                format!(
+                    "the agent reported an error: {}",
+                    r.error.as_deref().unwrap_or("(no message)")
+                )
+            } else {
+                format!(
+                    "the agent ended (exit {}) without the completion signal `{}` as the last line of its final message",
+                    exit.exit_code
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "by signal".into()),
+                    self.s.signal
+                )
+            }),
+            Ended::Wall => Some(format!(
+                "the wall-clock timer ({}) ended the agent",
+                secs(self.profile.timeouts.wall)
+            )),
+            Ended::Idle => Some(format!(
+                "the agent printed nothing for {} and was ended",
+                secs(self.profile.timeouts.idle)
+            )),
+            Ended::AfterResult => Some(format!(
+                "the agent was still running {} after its final record and was ended",
+                secs(self.profile.timeouts.after_result)
+            )),
+            Ended::SpawnFailed => Some(format!(
+                "the agent could not be started: {}",
+                exit.spawn_error.as_deref().unwrap_or("unknown error")
+            )),
+        };
+        self.log_progress(&record, why_not.as_deref(), &files_changed)?;
+        self.emit(Event::IterationEnded {
+            ticket: id.clone(),
+            record,
+        });
+        if matches!(exit.ended, Ended::Cancelled) {
+            return Ok(None);
+        }
+        if let Some(why) = why_not {
+            self.outcome(format!("iteration {n}: {why}"))?;
+            return Ok(None);
+        }
+        self.phase(n, Phase::Verifying);
+        match self.verify(n)? {
+            Ok(commit) => {
+                self.state.verified = Some(commit.to_string());
+                self.save()?;
+                Ok(Some(commit.to_string()))
+            }
+            Err(reason) => {
+                self.emit(Event::VerificationFailed {
+                    ticket: id,
+                    iteration: n,
+                    reason: reason.clone(),
+                });
+                self.outcome(format!(
+                    "iteration {n}: the agent claimed completion, but {reason}"
+                ))?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn agent_env(&self, n: u32, prompt_path: &str) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = vec![
+            ("WT_TICKET".into(), self.state.id.clone()),
+            ("WT_TOKEN".into(), self.state.token.clone()),
+            (lease::TOKEN_ENV.into(), self.state.token.clone()),
+            ("WT_AGENT".into(), self.s.identity.clone()),
+            ("WT_ITERATION".into(), n.to_string()),
+            ("WT_PROMPT_FILE".into(), prompt_path.to_string()),
+            ("WT_RUN".into(), self.s.identity.clone()),
+        ];
+        if let Some(dir) = &self.s.wt_dir {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let mut parts = vec![dir.clone()];
+            parts.extend(std::env::split_paths(&path));
+            if let Ok(joined) = std::env::join_paths(parts) {
+                env.push(("PATH".into(), joined.to_string_lossy().into_owned()));
+            }
+        }
+        for (k, v) in &self.profile.env {
+            env.push((k.clone(), v.clone()));
+        }
+        env
+    }
+
+    /// Commits between `before` and `after` on the ticket branch, and the code paths they
+    /// changed.
+    fn changes(&self, before: Option<Oid>, after: Option<Oid>) -> Result<(usize, Vec<String>)> {
+        let (Some(b), Some(a)) = (before, after) else {
+            return Ok((0, Vec::new()));
+        };
+        if a == b {
+            return Ok((0, Vec::new()));
+        }
+        let store = &self.ws.store;
+        let commits = store.count_commits(a, b)?;
+        let tb = ci::tree::code_tree(store, store.commit_tree(b)?)?;
+        let ta = ci::tree::code_tree(store, store.commit_tree(a)?)?;
+        let files = store.tree_changed_paths(tb, ta, 200)?;
+        Ok((commits, files))
+    }
+
+    fn log_progress(
+        &self,
+        r: &IterationRecord,
+        why_not: Option<&str>,
+        files: &[String],
+    ) -> Result<()> {
+        let mut line = format!(
+            "wt run iteration {} of {}: {} after {}",
+            r.iteration,
+            r.max_iterations,
+            match (&r.ended, r.exit_code) {
+                (Ended::Exited, Some(c)) => format!("exit {c}"),
+                (Ended::Exited, None) => "ended by a signal".to_string(),
+                (e, _) => format!("ended ({})", ended_name(e)),
+            },
+            secs(std::time::Duration::from_millis(r.duration_ms))
+        );
+        line.push_str(&format!(
+            ", {}, {}",
+            crate::model::plural(r.commits, "commit"),
+            crate::model::plural(files.len(), "file")
+        ));
+        if let Some(t) = &r.tokens {
+            line.push_str(&format!(", {} in / {} out tokens", t.input, t.output));
+        }
+        if let Some(c) = r.cost_usd {
+            line.push_str(&format!(", ${c:.4}"));
+        }
+        if r.claimed_completion {
+            line.push_str(", claimed completion");
+        }
+        if let Some(w) = why_not {
+            line.push_str(&format!("\n{w}"));
+        }
+        let files: Vec<String> = files.iter().take(20).cloned().collect();
+        crate::app::progress::progress(&self.ws, &self.state.id, &self.s.identity, &line, &files)?;
+        Ok(())
+    }
+
+    /// Does the work verify as `wt done` would judge it? The commit, or why not.
+    fn verify(&self, n: u32) -> Result<std::result::Result<Oid, String>> {
+        let wt = Workspace::open(&self.state.worktree)?;
+        let judged = done::judged(&wt, None)?;
+        if judged.uncommitted > 0 {
+            return Ok(Err(format!(
+                "{} in the worktree: only committed work is judged; commit it (or remove it)",
+                match judged.uncommitted {
+                    1 => "1 path has uncommitted changes".to_string(),
+                    k => format!("{k} paths have uncommitted changes"),
+                }
+            )));
+        }
+        let snap = self.ws.snapshot()?;
+        let Some(t) = snap.get(&self.state.id) else {
+            return Err(Error::not_found(format!("{} is gone", self.state.id)));
+        };
+        let text = self.ws.read_text(&snap, &t.path)?;
+        let unticked = criteria::unticked(&text);
+        if !unticked.is_empty() {
+            let list: Vec<String> = unticked
+                .iter()
+                .map(|c| format!("{} ({})", c.number, c.text))
+                .collect();
+            return Ok(Err(format!(
+                "acceptance criteria not ticked: {}; tick each one that holds with `wt tick {} <N>`",
+                list.join("; "),
+                t.id
+            )));
+        }
+        let missing = done::missing_artifacts(&self.ws.store, t, judged.commit)?;
+        if !missing.is_empty() {
+            return Ok(Err(format!(
+                "artifacts missing or empty in the last commit: {}",
+                missing.join(", ")
+            )));
+        }
+        self.phase(n, Phase::Ci);
+        let config = self.ws.config()?;
+        let checks = ci::checks_from(&config)?;
+        let run = ci::check_commit(
+            &wt,
+            judged.commit,
+            judged.run_in,
+            &checks,
+            &RunOptions::default(),
+            &Reporter::silent(),
+        )?;
+        if run.interrupted {
+            return Ok(Err("the CI checks were interrupted".into()));
+        }
+        if !run.green() {
+            let sha = judged.commit.to_string();
+            return Ok(Err(format!(
+                "the CI checks are red on commit {}: {}",
+                ci::short_id(&sha),
+                run.red_summary()
+            )));
+        }
+        Ok(Ok(judged.commit))
+    }
+
+    /// The merge queue step and `done`; None when the ticket goes back for another
+    /// iteration.
+    fn integrate(&mut self, n: u32, verified: &str) -> Result<Option<Finish>> {
+        self.phase(n, Phase::Merging);
+        let guard = self.merge_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let req = MergeRequest {
+            ticket_id: &self.state.id,
+            title: &self.title,
+            branch: &self.state.branch,
+            target: &self.s.target,
+            mode: self.s.merge,
+            agent: &self.s.identity,
+        };
+        let merged = merge::integrate(&self.ws, &req);
+        let result = match merged {
+            Ok(Integrated::Merged { commit }) => Some(commit),
+            Ok(Integrated::Nothing) => None,
+            Ok(Integrated::Conflict { paths }) => {
+                drop(guard);
+                let reason = format!(
+                    "its branch conflicts with `{}` in {}: merge `{}` into `{}` (`git merge {}`), resolve the conflicts, make the checks pass and commit",
+                    self.s.target,
+                    paths.join(", "),
+                    self.s.target,
+                    self.state.branch,
+                    self.s.target
+                );
+                return self.back(n, reason);
+            }
+            Ok(Integrated::Red { summary }) => {
+                drop(guard);
+                let reason = format!(
+                    "the CI checks are red on its work merged onto `{}`: {summary}; merge `{}` into your branch and make them pass",
+                    self.s.target, self.s.target
+                );
+                return self.back(n, reason);
+            }
+            Err(e) => {
+                drop(guard);
+                return Ok(Some(Finish::Stopped {
+                    reason: format!("the merge failed: {e}"),
+                    release: false,
+                }));
+            }
+        };
+        let rev = match result {
+            Some(c) => c.to_string(),
+            None => verified.to_string(),
+        };
+        let opts = DoneOptions {
+            token: Some(self.state.token.clone()),
+            rev: Some(rev),
+            quiet: true,
+            ..Default::default()
+        };
+        let finished = done::done(&self.ws, &self.state.id, &self.s.identity, &opts);
+        drop(guard);
+        let finished = match finished {
+            Ok(f) => f,
+            Err(e) => {
+                return Ok(Some(Finish::Stopped {
+                    reason: format!("merged, but `done` refused: {e}"),
+                    release: false,
+                }))
+            }
+        };
+        self.emit(Event::Merged {
+            ticket: self.state.id.clone(),
+            commit: result.map(|c| c.to_string()),
+            status: finished.value.ticket.status.as_str().to_string(),
+            closed: finished.value.closed.iter().map(|c| c.ticket.id.clone()).collect(),
+        });
+        let _ = self.ws.store.remove_ticket_worktree(
+            &self.state.worktree,
+            &self.state.branch,
+            true,
+        );
+        Ok(Some(Finish::Merged))
+    }
+
+    fn back(&mut self, n: u32, reason: String) -> Result<Option<Finish>> {
+        self.emit(Event::MergeFailed {
+            ticket: self.state.id.clone(),
+            iteration: n,
+            reason: reason.clone(),
+        });
+        self.state.verified = None;
+        self.outcome(format!("iteration {n}: the work verified, but {reason}"))?;
+        Ok(None)
+    }
+
+    fn escalate(&self, reason: &str) -> Result<()> {
+        escalate(
+            &self.ws,
+            &self.state.id,
+            &self.s.identity,
+            &self.state.token,
+            reason,
+        )
+    }
+
+    /// The prompt: the ticket's context bundle, then how to work it under `wt run` and what
+    /// the last iterations got wrong.
+    fn prompt(&self, snap: &Snapshot, t: &Ticket, n: u32) -> Result<String> {
+        let bundle = context::bundle(&self.ws, snap, t, &ContextOptions::default())?;
+        let config = &snap.config;
+        let mut p = bundle.text;
+        if !p.ends_with('\n') {
+            p.push('\n');
+        }
+        p.push_str(&format!(
+            "\n---\n\n## Working this ticket (wt run, iteration {n} of {max})\n\n\
+             Your working directory is a git worktree of this repository on branch `{branch}`. \
+             Files there persist between iterations; your memory does not.\n\n\
+             1. Do the work this ticket describes, and commit it on this branch (`git add` and \
+             `git commit`): only committed work is judged.\n\
+             2. Log each step: `wt progress {id} -m \"what you did\"`.\n\
+             3. Tick each acceptance criterion once it holds: `wt tick {id} <N>` (`wt show {id}` \
+             numbers them).\n",
+            max = self.s.max_iterations,
+            branch = self.state.branch,
+            id = t.id,
+        ));
+        if config.ci.is_empty() {
+            p.push_str("4. (No CI checks are configured.)\n");
+        } else {
+            p.push_str("4. These CI checks must pass on your last commit:\n");
+            for (name, cmd) in &config.ci {
+                p.push_str(&format!("   - {name}: `{cmd}`\n"));
+            }
+        }
+        p.push_str(&format!(
+            "5. When all of that holds, end your final message with this line, alone:\n\n{}\n\n\
+             Never write that line otherwise. Without it, the next iteration starts over from \
+             a fresh context.\n",
+            self.s.signal
+        ));
+        if !self.state.outcomes.is_empty() {
+            p.push_str("\n## Earlier iterations\n\n");
+            for o in &self.state.outcomes {
+                p.push_str(&format!("- {}\n", o.replace('\n', "\n  ")));
+            }
+        }
+        Ok(p)
+    }
+}
+
+fn stopped(reason: &str) -> Finish {
+    Finish::Stopped {
+        reason: reason.into(),
+        release: true,
+    }
+}
+
+/// Environment variables that carry provider credentials: not passed to an agent unless its
+/// profile lists them in `env_pass` (an inherited key would silently bill an API account).
+pub fn secret_vars(profile: &AgentProfile) -> Vec<String> {
+    std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| {
+            let u = k.to_ascii_uppercase();
+            (u.ends_with("_API_KEY") || u.ends_with("_SECRET") || u.ends_with("_SECRET_KEY"))
+                && !profile.env_pass.iter().any(|p| p == k)
+        })
+        .collect()
+}
+
+fn ended_name(e: &Ended) -> &'static str {
+    match e {
+        Ended::Exited => "exited",
+        Ended::Wall => "wall-clock timer",
+        Ended::Idle => "idle timer",
+        Ended::AfterResult => "after its final record",
+        Ended::Cancelled => "cancelled",
+        Ended::SpawnFailed => "could not start",
+    }
+}
+
+/// `12s`, `4m`, `1h` for a timer.
+pub fn secs(d: std::time::Duration) -> String {
+    let ms = d.as_millis() as u64;
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 120_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else if ms < 7_200_000 {
+        format!("{}m", ms / 60_000)
+    } else {
+        format!("{}h", ms / 3_600_000)
+    }
+}
+
+/// Hand a ticket the run holds to a human: `escalated`, claim cleared, the reason in its
+/// progress log.
+pub fn escalate(ws: &Workspace, id: &str, agent: &str, token: &str, reason: &str) -> Result<()> {
+    ws.write(Reads::Ticket(id), |snap| {
+        let t = snap.resolve(id)?;
+        lease::verify_holder(t, agent, Some(token), "escalate")?;
+        let now = clock::timestamp();
+        let (fields, ticket) = lease::release_as(t, Status::Escalated, &now);
+        let text = crate::app::set_fields(&ws.read_text(snap, &t.path)?, &fields)?;
+        let text = journal::append(
+            &text,
+            journal::PROGRESS,
+            &journal::progress_entry(&now, agent, None, &format!("escalated: {reason}"), &[]),
+        )?;
+        let mut msg = Message::new("escalate", format!("{} {}", t.id, quoted(&t.title)))
+            .ticket(&t.id)
+            .agent(Some(agent))
+            .trailer("Wt-Status", Status::Escalated.as_str());
+        msg.body = Some(reason.to_string());
+        Ok(Outcome::Commit {
+            edits: vec![Edit::Write {
+                path: t.path.clone(),
+                content: text.into_bytes(),
+            }],
+            message: msg,
+            value: ticket,
+        })
+    })?;
+    Ok(())
+}

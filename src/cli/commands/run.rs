@@ -1,0 +1,393 @@
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::app::report::SchemaVersion;
+use crate::app::run::events::{Event, EventLine, Totals};
+use crate::app::run::{self, RunOptions};
+use crate::app::run::worker::secs;
+use crate::cli::{Ctx, Out};
+use crate::model::clock;
+use crate::model::text::{escape_line, escape_text};
+
+/// Work the ready tickets with agent CLIs until nothing is left: parallel Ralph loops.
+///
+/// Each ready ticket (of the default kind, or --kind) is claimed as this run's identity and
+/// worked in a git worktree of its own on branch wt/<ID>, up to --max-parallel at once, never
+/// two whose `files` overlap. An iteration starts the agent (--agent, or run.agent; a ticket's
+/// own `agent:` field wins) with a fresh context: the ticket's bundle, how to work under wt
+/// run, and what the last iterations got wrong. The agent commits, ticks criteria and ends
+/// its final message with the completion signal (run.complete_signal, `<complete/>`). Then
+/// wt verifies as `wt done` does (committed, criteria ticked, artifacts, CI green), merges
+/// the work onto the integration branch as one commit through a queue that runs the CI
+/// checks on the result first (the branch never gets a red commit), and finishes the
+/// ticket; what it unblocked starts at once. After --max-iterations the ticket is escalated.
+///
+/// Kill it at any moment and start it again: it resumes its tickets at their next
+/// iteration. Ctrl-C ends the agents and releases the claims (--keep-claims keeps them);
+/// worktrees and logs stay. Logs: <git dir>/wt/run/logs/<ID>/<n>.{prompt.md,log,stderr}.
+/// --json prints one event per line (docs/reference/json.md, "wt run events").
+#[derive(clap::Args)]
+pub struct Args {
+    /// The agent profile: a name under `agents:` in .work/config.yaml or a built-in
+    /// (claude, codex, opencode, gemini, aider, amp, cursor, copilot); default run.agent.
+    #[arg(long, value_name = "PROFILE")]
+    pub agent: Option<String>,
+    #[command(flatten)]
+    pub kind: super::shared::KindOrAny,
+    /// Tickets worked at once (default run.max_parallel, 3).
+    #[arg(long, value_name = "N")]
+    pub max_parallel: Option<usize>,
+    /// Iterations per ticket before it is escalated (default run.max_iterations, 10).
+    #[arg(long, value_name = "N")]
+    pub max_iterations: Option<u32>,
+    /// When nothing is left, keep looking for new work (every run.poll_seconds) until
+    /// interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    /// On Ctrl-C, keep the claims instead of releasing them (a later `wt run` resumes them).
+    #[arg(long)]
+    pub keep_claims: bool,
+}
+
+/// The document `wt run` leaves when its events were already printed.
+#[derive(serde::Serialize)]
+struct Streamed {
+    schema_version: SchemaVersion,
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
+    let ws = ctx.workspace()?;
+    let opts = RunOptions {
+        agent: args.agent.clone(),
+        kind: args.kind.kind().flatten(),
+        any_kind: args.kind.kind() == Some(None),
+        max_parallel: args.max_parallel,
+        max_iterations: args.max_iterations,
+        watch: args.watch,
+        keep_claims: args.keep_claims,
+    };
+    let totals = if ctx.json {
+        run::run(&ws, &ctx.cwd, &opts, &mut |e| print_json(e))?
+    } else {
+        let mut view = View::new();
+        let t = run::run(&ws, &ctx.cwd, &opts, &mut |e| view.show(e))?;
+        view.finish();
+        t
+    };
+    let code = if crate::app::ci::runner::interrupted() {
+        crate::cli::exit::INTERRUPTED
+    } else if totals.escalated.is_empty() && totals.unfinished.is_empty() {
+        crate::cli::exit::OK
+    } else {
+        crate::cli::exit::REFUSED
+    };
+    Ok(Out::new(
+        Streamed {
+            schema_version: SchemaVersion,
+        },
+        |_| String::new(),
+    )
+    .streamed()
+    .code(code))
+}
+
+fn print_json(e: &Event) {
+    let line = EventLine {
+        schema_version: SchemaVersion,
+        at: clock::timestamp(),
+        event: e,
+    };
+    if let Ok(s) = serde_json::to_string(&line) {
+        crate::cli::emit(&format!("{s}\n"));
+    }
+}
+
+/// Colors only on a terminal that takes them, and never with NO_COLOR set.
+fn colors() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
+}
+
+struct Live {
+    bar: ProgressBar,
+    title: String,
+    iteration: u32,
+    max: u32,
+    phase: &'static str,
+    since: Instant,
+}
+
+/// What a person sees: one live line per running ticket on a terminal, events scrolling
+/// above; plain lines otherwise.
+struct View {
+    multi: Option<MultiProgress>,
+    live: BTreeMap<String, Live>,
+    color: bool,
+    max_iterations: u32,
+}
+
+impl View {
+    fn new() -> View {
+        let tty = std::io::stdout().is_terminal()
+            && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
+        View {
+            multi: tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout())),
+            live: BTreeMap::new(),
+            color: colors(),
+            max_iterations: 0,
+        }
+    }
+
+    fn line(&self, s: &str) {
+        let s = escape_text(s).into_owned();
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(s);
+            }
+            None => {
+                crate::cli::emit(&format!("{s}\n"));
+            }
+        }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn refresh(&self, id: &str) {
+        if let Some(l) = self.live.get(id) {
+            l.bar.set_message(format!(
+                "{id} {} · {}/{} · {}",
+                escape_line(&l.title),
+                l.iteration,
+                l.max,
+                l.phase
+            ));
+            let _ = l.since;
+        }
+    }
+
+    fn show(&mut self, e: &Event) {
+        match e {
+            Event::RunStarted {
+                run,
+                agent,
+                max_parallel,
+                max_iterations,
+                target,
+                resumed,
+            } => {
+                self.max_iterations = *max_iterations;
+                self.line(&format!(
+                    "wt run {run}: agent {agent}, up to {max_parallel} at once, {max_iterations} iterations each, merging into {target}{}",
+                    if resumed.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; resuming {}", resumed.join(", "))
+                    }
+                ));
+            }
+            Event::TicketClaimed {
+                ticket,
+                title,
+                agent,
+                branch,
+                resumed,
+                ..
+            } => {
+                self.line(&format!(
+                    "{ticket} {} {}: {title} (agent {agent}, branch {branch})",
+                    if *resumed { "resumed" } else { "claimed" },
+                    "",
+                ).replace("  ", " "));
+                if let Some(m) = &self.multi {
+                    let bar = m.add(ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.enable_steady_tick(Duration::from_millis(200));
+                    self.live.insert(
+                        ticket.clone(),
+                        Live {
+                            bar,
+                            title: title.clone(),
+                            iteration: 0,
+                            max: self.max_iterations,
+                            phase: "preparing",
+                            since: Instant::now(),
+                        },
+                    );
+                    self.refresh(ticket);
+                }
+            }
+            Event::Phase {
+                ticket,
+                iteration,
+                phase,
+            } => {
+                if let Some(l) = self.live.get_mut(ticket) {
+                    l.iteration = *iteration;
+                    l.phase = phase.as_str();
+                }
+                self.refresh(ticket);
+            }
+            Event::IterationStarted {
+                ticket,
+                iteration,
+                max_iterations,
+                ..
+            } => {
+                if let Some(l) = self.live.get_mut(ticket) {
+                    l.iteration = *iteration;
+                    l.max = *max_iterations;
+                    l.phase = "agent";
+                    self.refresh(ticket);
+                } else {
+                    self.line(&format!(
+                        "{ticket} iteration {iteration}/{max_iterations}: agent started"
+                    ));
+                }
+            }
+            Event::IterationEnded { ticket, record } => {
+                let how = match (&record.ended, record.exit_code) {
+                    (crate::app::run::process::Ended::Exited, Some(c)) => format!("exit {c}"),
+                    (other, _) => serde_json::to_value(other)
+                        .ok()
+                        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                        .unwrap_or_else(|| "ended".into()),
+                };
+                let mut s = format!(
+                    "{ticket} iteration {}/{}: {how} after {}, {}, {}",
+                    record.iteration,
+                    record.max_iterations,
+                    secs(Duration::from_millis(record.duration_ms)),
+                    crate::model::plural(record.commits, "commit"),
+                    crate::model::plural(record.files_changed.len(), "file")
+                );
+                if let Some(c) = record.cost_usd {
+                    s.push_str(&format!(", ${c:.4}"));
+                }
+                if record.claimed_completion {
+                    s.push_str(", claims completion");
+                } else if let Some(err) = &record.error {
+                    s.push_str(&format!(": {err}"));
+                }
+                self.line(&s);
+            }
+            Event::VerificationFailed {
+                ticket,
+                iteration,
+                reason,
+            } => {
+                let s = format!("{ticket} iteration {iteration}: not verified: {reason}");
+                self.line(&self.paint("33", &s));
+            }
+            Event::MergeFailed {
+                ticket,
+                iteration,
+                reason,
+            } => {
+                let s = format!("{ticket} iteration {iteration}: not merged: {reason}");
+                self.line(&self.paint("33", &s));
+            }
+            Event::Merged {
+                ticket,
+                commit,
+                status,
+                closed,
+            } => {
+                self.drop_live(ticket);
+                let mut s = match commit {
+                    Some(c) => format!("{ticket} merged as {} ({status})", &c[..c.len().min(12)]),
+                    None => format!("{ticket} finished with no code change ({status})"),
+                };
+                if !closed.is_empty() {
+                    s.push_str(&format!("; closed {}", closed.join(", ")));
+                }
+                self.line(&self.paint("32", &s));
+            }
+            Event::Escalated { ticket, reason } => {
+                self.drop_live(ticket);
+                let s = format!("{ticket} escalated: {reason}");
+                self.line(&self.paint("31", &s));
+            }
+            Event::Stopped {
+                ticket,
+                reason,
+                released,
+            } => {
+                self.drop_live(ticket);
+                self.line(&format!(
+                    "{ticket} stopped: {reason}{}",
+                    if *released {
+                        " (claim released)"
+                    } else {
+                        " (claim kept; `wt run` resumes it)"
+                    }
+                ));
+            }
+            Event::Warning { ticket, message } => {
+                let s = match ticket {
+                    Some(t) => format!("warning: {t}: {message}"),
+                    None => format!("warning: {message}"),
+                };
+                self.line(&s);
+            }
+            Event::RunEnded {
+                totals,
+                interrupted,
+            } => {
+                self.line(&summary(totals, *interrupted));
+            }
+        }
+    }
+
+    fn drop_live(&mut self, id: &str) {
+        if let Some(l) = self.live.remove(id) {
+            l.bar.finish_and_clear();
+            if let Some(m) = &self.multi {
+                m.remove(&l.bar);
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        let ids: Vec<String> = self.live.keys().cloned().collect();
+        for id in ids {
+            self.drop_live(&id);
+        }
+    }
+}
+
+/// The last line of a run.
+pub fn summary(t: &Totals, interrupted: bool) -> String {
+    let mut s = format!(
+        "wt run {}: {} merged, {} escalated, {} unfinished; {} in {} (agents {})",
+        if interrupted { "interrupted" } else { "finished" },
+        t.merged.len(),
+        t.escalated.len(),
+        t.unfinished.len(),
+        crate::model::plural(t.iterations as usize, "iteration"),
+        secs(Duration::from_millis(t.duration_ms)),
+        secs(Duration::from_millis(t.agent_ms)),
+    );
+    if let Some(c) = t.cost_usd {
+        s.push_str(&format!(", ${c:.4}"));
+    }
+    if t.tokens.input + t.tokens.output > 0 {
+        s.push_str(&format!(
+            ", {} in / {} out tokens",
+            t.tokens.input, t.tokens.output
+        ));
+    }
+    s
+}
