@@ -22,6 +22,31 @@ impl ScratchRepo {
         Ok(ScratchRepo { repo })
     }
 
+    /// Open the repository (or linked worktree) at `root` itself, without discovery.
+    pub fn open(root: &Path) -> Result<ScratchRepo> {
+        Ok(ScratchRepo {
+            repo: Repository::open(root)?,
+        })
+    }
+
+    /// Remove `path` from the working tree and the index, and commit the index on HEAD
+    /// (`git rm path && git commit`).
+    pub fn commit_removal(&self, path: &str, message: &str, name: &str, email: &str) -> Result<()> {
+        let repo = &self.repo;
+        if let Some(root) = repo.workdir() {
+            let _ = std::fs::remove_file(root.join(path));
+        }
+        let mut index = repo.index()?;
+        index.read(true)?;
+        index.remove_path(Path::new(path))?;
+        index.write()?;
+        let tree = repo.find_tree(index.write_tree()?)?;
+        let sig = Signature::now(name, email)?;
+        let head = repo.head()?.peel_to_commit()?;
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])?;
+        Ok(())
+    }
+
     /// The working tree (None when bare).
     pub fn workdir(&self) -> Option<&Path> {
         self.repo.workdir()

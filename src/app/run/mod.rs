@@ -8,6 +8,7 @@
 //! merge unblocked. State that must survive a crash lives in [`state`].
 
 pub mod events;
+pub mod fake;
 pub mod merge;
 pub mod process;
 pub mod state;

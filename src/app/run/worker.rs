@@ -25,6 +25,10 @@ use crate::model::ticket::{Status, Ticket};
 use crate::store::{Edit, Oid};
 use crate::workspace::{quoted, Message, Outcome, Reads, Snapshot, Workspace};
 
+/// Iterations in a row that fail the same way without a commit before the ticket is
+/// escalated early (an agent that cannot start, a missing login): more would not help.
+const SAME_FAILURE_LIMIT: u32 = 3;
+
 /// How many past outcomes a prompt shows.
 const OUTCOMES_KEPT: usize = 5;
 
@@ -84,6 +88,8 @@ struct Loop<'a> {
     cancel: Arc<AtomicBool>,
     merge_lock: &'a Mutex<()>,
     tx: &'a Sender<Msg>,
+    /// The last failure that made no commit, and how many iterations in a row ended so.
+    repeated: Option<(String, u32)>,
 }
 
 /// Work one ticket until it merges, escalates or the run stops. Never panics; every outcome
@@ -118,6 +124,7 @@ pub fn work(
         cancel,
         merge_lock,
         tx,
+        repeated: None,
     };
     match l.run() {
         Ok(f) => f,
@@ -197,6 +204,15 @@ impl Loop<'_> {
             self.state.iteration = n;
             self.save()?;
             let Some(verified) = self.iterate(&snap, &t, n)? else {
+                if let Some((why, k)) = &self.repeated {
+                    if *k >= SAME_FAILURE_LIMIT && n < self.s.max_iterations {
+                        let reason = format!(
+                            "{k} iterations in a row ended the same way with no commit, so more would not help: {why}"
+                        );
+                        self.escalate(&reason)?;
+                        return Ok(Finish::Escalated(reason));
+                    }
+                }
                 continue;
             };
             if let Some(f) = self.integrate(n, &verified)? {
@@ -244,6 +260,7 @@ impl Loop<'_> {
         std::fs::write(&prompt_file, &prompt)?;
         let stdout_log = logs.join(format!("{n}.log"));
         let stderr_log = logs.join(format!("{n}.stderr"));
+        let stderr_path = stderr_log.clone();
         self.emit(Event::IterationStarted {
             ticket: id.clone(),
             iteration: n,
@@ -330,13 +347,19 @@ impl Loop<'_> {
                     r.error.as_deref().unwrap_or("(no message)")
                 )
             } else {
-                format!(
+                let mut w = format!(
                     "the agent ended (exit {}) without the completion signal `{}` as the last line of its final message",
                     exit.exit_code
                         .map(|c| c.to_string())
                         .unwrap_or_else(|| "by signal".into()),
                     self.s.signal
-                )
+                );
+                if exit.exit_code != Some(0) {
+                    if let Some(tail) = tail_of(&stderr_path, 6) {
+                        w.push_str(&format!("; its stderr ended with:\n{tail}"));
+                    }
+                }
+                w
             }),
             Ended::Wall => Some(format!(
                 "the wall-clock timer ({}) ended the agent",
@@ -365,8 +388,14 @@ impl Loop<'_> {
         }
         if let Some(why) = why_not {
             self.outcome(format!("iteration {n}: {why}"))?;
+            self.repeated = match self.repeated.take() {
+                Some((w, k)) if w == why && commits == 0 => Some((w, k + 1)),
+                _ if commits == 0 => Some((why, 1)),
+                _ => None,
+            };
             return Ok(None);
         }
+        self.repeated = None;
         self.phase(n, Phase::Verifying);
         match self.verify(n)? {
             Ok(commit) => {
@@ -522,7 +551,7 @@ impl Loop<'_> {
         if !run.green() {
             let sha = judged.commit.to_string();
             return Ok(Err(format!(
-                "the CI checks are red on commit {}: {}",
+                "on commit {}, {}",
                 ci::short_id(&sha),
                 run.red_summary()
             )));
@@ -646,7 +675,7 @@ impl Loop<'_> {
              Files there persist between iterations; your memory does not.\n\n\
              1. Do the work this ticket describes, and commit it on this branch (`git add` and \
              `git commit`): only committed work is judged.\n\
-             2. Log each step: `wt progress {id} -m \"what you did\"`.\n\
+             2. Log each step: `wt progress {id} \"what you did\"`.\n\
              3. Tick each acceptance criterion once it holds: `wt tick {id} <N>` (`wt show {id}` \
              numbers them).\n",
             max = self.s.max_iterations,
@@ -675,6 +704,17 @@ impl Loop<'_> {
         }
         Ok(p)
     }
+}
+
+/// The last `n` non-empty lines of a log file (at most 2,000 bytes), if any.
+fn tail_of(path: &Path, n: usize) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let from = bytes.len().saturating_sub(2000);
+    let text = String::from_utf8_lossy(&bytes[from..]).into_owned();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let start = lines.len().saturating_sub(n);
+    let tail = lines[start..].join("\n");
+    (!tail.is_empty()).then_some(tail)
 }
 
 fn stopped(reason: &str) -> Finish {

@@ -14,6 +14,7 @@ mod dep;
 mod doctor;
 mod done;
 mod fail;
+mod fake_agent;
 mod graph;
 mod heartbeat;
 mod hook;
@@ -68,6 +69,8 @@ pub enum Command {
     Sync(sync::Args),
     Demo(demo::Args),
     Run(run::Args),
+    #[command(hide = true)]
+    FakeAgent(fake_agent::Args),
     Pass(pass::Args),
     Fail(fail::Args),
     Reopen(reopen::Args),
@@ -108,6 +111,7 @@ pub fn dispatch(cmd: Command, ctx: &Ctx) -> Result<Out, crate::Error> {
         Command::Sync(a) => sync::run(a, ctx),
         Command::Demo(a) => demo::run(a, ctx),
         Command::Run(a) => run::run(a, ctx),
+        Command::FakeAgent(a) => fake_agent::run(a, ctx),
         Command::Pass(a) => pass::run(a, ctx),
         Command::Fail(a) => fail::run(a, ctx),
         Command::Reopen(a) => reopen::run(a, ctx),

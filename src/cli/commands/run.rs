@@ -204,10 +204,9 @@ impl View {
                 ..
             } => {
                 self.line(&format!(
-                    "{ticket} {} {}: {title} (agent {agent}, branch {branch})",
+                    "{ticket} {}: {title} (agent {agent}, branch {branch})",
                     if *resumed { "resumed" } else { "claimed" },
-                    "",
-                ).replace("  ", " "));
+                ));
                 if let Some(m) = &self.multi {
                     let bar = m.add(ProgressBar::new_spinner());
                     bar.set_style(
