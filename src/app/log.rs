@@ -81,3 +81,20 @@ pub fn log_of(ws: &Workspace, query: &str) -> Result<LogReport> {
         entries: log(ws, snap.tip, t)?,
     })
 }
+
+/// The first-parent history of `branch`, newest first, as `<short id> <subject>` lines (at
+/// most `limit`): what `git log --first-parent --oneline` prints.
+pub fn first_parent_subjects(ws: &Workspace, branch: &str, limit: usize) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur = ws.store.branch_tip(branch)?;
+    while let Some(id) = cur {
+        if out.len() >= limit {
+            break;
+        }
+        let c = ws.store.commit_info(id)?;
+        let sha = id.to_string();
+        out.push(format!("{} {}", &sha[..sha.len().min(7)], c.summary));
+        cur = c.parents.first().copied();
+    }
+    Ok(out)
+}

@@ -35,7 +35,12 @@ impl Store {
         Ok(())
     }
 
-    pub fn remove_ticket_worktree(&self, path: &Path, branch: &str, delete_branch: bool) -> Result<()> {
+    pub fn remove_ticket_worktree(
+        &self,
+        path: &Path,
+        branch: &str,
+        delete_branch: bool,
+    ) -> Result<()> {
         let wtname = branch.replace('/', "-");
         let _ = std::fs::remove_dir_all(path);
         if let Ok(wt) = self.repo.find_worktree(&wtname) {
@@ -70,7 +75,12 @@ impl Store {
         }
         let their_tree = repo.find_tree(b.write()?)?;
         let our_tree = repo.find_commit(tip)?.tree()?;
-        let mut idx = repo.merge_trees(&base_tree, &our_tree, &their_tree, Some(&MergeOptions::new()))?;
+        let mut idx = repo.merge_trees(
+            &base_tree,
+            &our_tree,
+            &their_tree,
+            Some(&MergeOptions::new()),
+        )?;
         if idx.has_conflicts() {
             let mut paths = Vec::new();
             for c in idx.conflicts()?.flatten() {
@@ -84,11 +94,26 @@ impl Store {
         if tree == our_tree.id() {
             return Ok(Squashed::Nothing);
         }
-        let sig = repo.signature()?;
+        let sig = repo
+            .signature()
+            .or_else(|_| git2::Signature::now("wt", "wt@localhost"))?;
         let parent = repo.find_commit(tip)?;
-        let commit = repo.commit(None, &sig, &sig, message, &repo.find_tree(tree)?, &[&parent])?;
-        repo.reference_matching(&format!("refs/heads/{target}"), commit, true, tip, "wt run: squash")
-            .map_err(|e| Error::busy(format!("target moved: {e}")))?;
+        let commit = repo.commit(
+            None,
+            &sig,
+            &sig,
+            message,
+            &repo.find_tree(tree)?,
+            &[&parent],
+        )?;
+        repo.reference_matching(
+            &format!("refs/heads/{target}"),
+            commit,
+            true,
+            tip,
+            "wt run: squash",
+        )
+        .map_err(|e| Error::busy(format!("target moved: {e}")))?;
         Ok(Squashed::Commit(commit))
     }
 }

@@ -62,7 +62,9 @@ pub fn fake_agent(cwd: &Path, opts: &FakeOptions) -> Result<String> {
         .files
         .iter()
         .find(|f| {
-            !f.contains(['*', '?', '[']) && !f.ends_with('/') && crate::model::ticket::path_problem(f).is_none()
+            !f.contains(['*', '?', '['])
+                && !f.ends_with('/')
+                && crate::model::ticket::path_problem(f).is_none()
         })
         .cloned()
         .unwrap_or_else(|| format!("work/{id}.txt"));
@@ -82,11 +84,21 @@ pub fn fake_agent(cwd: &Path, opts: &FakeOptions) -> Result<String> {
             return Ok(out);
         }
     }
-    write(&repo, cwd, &path, &format!("{id}: done in iteration {iteration}\n"))?;
+    write(
+        &repo,
+        cwd,
+        &path,
+        &format!("{id}: done in iteration {iteration}\n"),
+    )?;
     if directive("red-first").is_some() {
         if prompt.contains("CI is red") {
             if cwd.join("BROKEN").exists() {
-                repo.commit_removal("BROKEN", "fix: remove BROKEN (the CI check said so)", NAME, EMAIL)?;
+                repo.commit_removal(
+                    "BROKEN",
+                    "fix: remove BROKEN (the CI check said so)",
+                    NAME,
+                    EMAIL,
+                )?;
             }
             out.push_str("Read the CI failure from the last iteration and fixed it.\n");
         } else {
@@ -116,4 +128,41 @@ fn write(repo: &ScratchRepo, cwd: &Path, path: &str, content: &str) -> Result<()
     }
     std::fs::write(&p, content)?;
     repo.commit_path(path, &format!("work: {path}"), NAME, EMAIL)
+}
+
+/// Make the repository `wt demo --run` works in, at `root`: one code commit, wt set up with
+/// a CI check (`test ! -f BROKEN`), review off, the fake agent as the run's agent (this very
+/// binary, `exe`), and `plan` imported.
+pub fn demo_repo(root: &Path, exe: &Path, plan: &str, sleep_ms: u64) -> Result<()> {
+    let repo = crate::app::demo::DemoRepo::create(root)?;
+    repo.commit_file("README.md", "# demo app\n", "Initial commit")?;
+    crate::app::init::init(root, &Default::default())?;
+    let cfg = std::fs::read_to_string(root.join(".work/config.yaml"))?;
+    let exe = serde_json::to_string(&exe.display().to_string())
+        .map_err(|e| Error::internal(e.to_string()))?;
+    let mut out = String::new();
+    for line in cfg.lines() {
+        let line = match line {
+            "review: true" => "review: false",
+            l if l.starts_with("ci:") => "ci:\n  no-stray-files: test ! -f BROKEN",
+            l => l,
+        };
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\n# wt run's agents: here wt's built-in fake agent (no API key needed).\n\
+         agents:\n  fake:\n    cmd: [{exe}, fake-agent, --sleep-ms, \"{sleep_ms}\"]\n    prompt: file\n\
+         run:\n  agent: fake\n  max_parallel: 3\n  max_iterations: 4\n"
+    ));
+    repo.commit_file(
+        ".work/config.yaml",
+        &out,
+        "demo settings: a CI check, the fake agent",
+    )?;
+    std::fs::write(root.join("plan.md"), plan)?;
+    let ws = Workspace::open(root)?;
+    crate::app::plan::import(&ws, &root.join("plan.md"), "plan.md", Some("planner"))?;
+    let _ = std::fs::remove_file(root.join("plan.md"));
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! STAND-IN (replaced by the integration branch): the merge queue step.
 
-pub use crate::model::config::MergeMode;
 use crate::error::Result;
+pub use crate::model::config::MergeMode;
 use crate::store::standin_run::Squashed;
 use crate::store::Oid;
 use crate::workspace::Workspace;
@@ -28,9 +28,11 @@ pub fn integrate(ws: &Workspace, req: &MergeRequest) -> Result<Integrated> {
         "{}: {}\n\nWt-Ticket: {}\nWt-Agent: {}\n",
         req.ticket_id, req.title, req.ticket_id, req.agent
     );
-    Ok(match ws.store.squash_standin(req.branch, req.target, &msg)? {
-        Squashed::Commit(c) => Integrated::Merged { commit: c },
-        Squashed::Nothing => Integrated::Nothing,
-        Squashed::Conflict(paths) => Integrated::Conflict { paths },
-    })
+    Ok(
+        match ws.store.squash_standin(req.branch, req.target, &msg)? {
+            Squashed::Commit(c) => Integrated::Merged { commit: c },
+            Squashed::Nothing => Integrated::Nothing,
+            Squashed::Conflict(paths) => Integrated::Conflict { paths },
+        },
+    )
 }

@@ -59,11 +59,10 @@ pub fn profile(config: &Config, name: &str) -> Result<AgentProfile> {
     agent::builtin(name).ok_or_else(|| {
         let mut known: Vec<String> = config.agents.keys().cloned().collect();
         known.extend(agent::BUILTIN_NAMES.iter().map(|s| s.to_string()));
-        Error::invalid(format!("no agent profile named `{name}`"))
-            .with_hint(format!(
-                "define it under `agents:` in .work/config.yaml, or use one of: {}",
-                known.join(", ")
-            ))
+        Error::invalid(format!("no agent profile named `{name}`")).with_hint(format!(
+            "define it under `agents:` in .work/config.yaml, or use one of: {}",
+            known.join(", ")
+        ))
     })
 }
 
@@ -134,10 +133,16 @@ pub fn run(
     } else {
         Some(opts.kind.unwrap_or(config.ready.default_kind))
     };
-    let target = config.run.target.clone().unwrap_or_else(|| ws.branch.clone());
+    let target = config
+        .run
+        .target
+        .clone()
+        .unwrap_or_else(|| ws.branch.clone());
     if ws.store.branch_tip(&target)?.is_none() {
-        return Err(Error::setup(format!("the integration branch `{target}` does not exist"))
-            .with_hint("set run.target in .work/config.yaml to an existing branch"));
+        return Err(
+            Error::setup(format!("the integration branch `{target}` does not exist"))
+                .with_hint("set run.target in .work/config.yaml to an existing branch"),
+        );
     }
     let common = ws.store.common_dir().to_path_buf();
     let slot = state::take_slot(&common)?;
@@ -282,8 +287,16 @@ pub fn run(
             last_look = Some(Instant::now());
             let mut started_any = false;
             while running.len() < max_parallel {
-                let Some((st, title, prof)) =
-                    next_ticket(ws, &settings, &config, kind, &default_agent, &running, &mut skip, sink)?
+                let Some((st, title, prof)) = next_ticket(
+                    ws,
+                    &settings,
+                    &config,
+                    kind,
+                    &default_agent,
+                    &running,
+                    &mut skip,
+                    sink,
+                )?
                 else {
                     break;
                 };
@@ -341,7 +354,17 @@ pub fn run(
                 if let Some(r) = r {
                     let _ = r.handle.join();
                 }
-                finished(ws, &settings, &slot, &ticket, finish, opts, &mut totals, &mut skip, sink);
+                finished(
+                    ws,
+                    &settings,
+                    &slot,
+                    &ticket,
+                    finish,
+                    opts,
+                    &mut totals,
+                    &mut skip,
+                    sink,
+                );
                 // A merge may have unblocked work: look again at once.
                 nothing_left = false;
                 last_look = None;
@@ -354,8 +377,7 @@ pub fn run(
     sink(&Event::RunEnded {
         totals: totals.clone(),
         interrupted,
-    })
-    ;
+    });
     Ok(totals)
 }
 

@@ -78,7 +78,9 @@ pub fn take_slot(common_dir: &Path) -> Result<Slot> {
             _lock: file,
         });
     }
-    Err(Error::busy("64 `wt run` processes already work this repository"))
+    Err(Error::busy(
+        "64 `wt run` processes already work this repository",
+    ))
 }
 
 fn valid_identity(s: &str) -> bool {

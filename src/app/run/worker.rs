@@ -56,7 +56,10 @@ pub struct Settings {
 pub enum Msg {
     Event(Event),
     /// The loop ended.
-    Finished { ticket: String, finish: Finish },
+    Finished {
+        ticket: String,
+        finish: Finish,
+    },
 }
 
 /// How a ticket loop ended.
@@ -241,7 +244,10 @@ impl Loop<'_> {
         let from = match self.ws.store.branch_tip(&self.state.branch)? {
             Some(tip) => tip,
             None => self.ws.store.branch_tip(&self.s.target)?.ok_or_else(|| {
-                Error::setup(format!("the integration branch `{}` has no commit", self.s.target))
+                Error::setup(format!(
+                    "the integration branch `{}` has no commit",
+                    self.s.target
+                ))
             })?,
         };
         self.ws
@@ -629,13 +635,17 @@ impl Loop<'_> {
             ticket: self.state.id.clone(),
             commit: result.map(|c| c.to_string()),
             status: finished.value.ticket.status.as_str().to_string(),
-            closed: finished.value.closed.iter().map(|c| c.ticket.id.clone()).collect(),
+            closed: finished
+                .value
+                .closed
+                .iter()
+                .map(|c| c.ticket.id.clone())
+                .collect(),
         });
-        let _ = self.ws.store.remove_ticket_worktree(
-            &self.state.worktree,
-            &self.state.branch,
-            true,
-        );
+        let _ =
+            self.ws
+                .store
+                .remove_ticket_worktree(&self.state.worktree, &self.state.branch, true);
         Ok(Some(Finish::Merged))
     }
 

@@ -7,6 +7,8 @@ use crate::model::ticket::{Kind, Status, Ticket};
 use crate::workspace::Workspace;
 
 const PLAN: &str = include_str!("demo.plan.md");
+/// The plan `wt demo --run` works with the executor.
+pub const RUN_PLAN: &str = include_str!("demo.run.plan.md");
 
 /// The demo's CI check: a plain shell command that works everywhere. Red while the schema
 /// exists without an `email` column.
@@ -24,6 +26,11 @@ pub struct Args {
     /// Keep the demo repository and print its path (default: delete it).
     #[arg(long)]
     pub keep: bool,
+    /// Show the executor instead: `wt run` works a small plan end to end with wt's built-in
+    /// fake agent (no API key): parallel loops, a red CI fixed in the next iteration, a job
+    /// that needs two iterations, merges that unblock the next phase.
+    #[arg(long)]
+    pub run: bool,
 }
 
 /// The demo's steps, printed as they happen (text mode) and kept for the report.
@@ -248,6 +255,9 @@ fn demo_config(text: &str) -> String {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
+    if args.run {
+        return super::run::demo(args.keep, ctx);
+    }
     let dir = tempfile::Builder::new().prefix("wt-demo-").tempdir()?;
     let root = dir.path().to_path_buf();
     let repo = DemoRepo::create(&root)?;

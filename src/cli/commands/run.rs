@@ -6,8 +6,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::app::report::SchemaVersion;
 use crate::app::run::events::{Event, EventLine, Totals};
-use crate::app::run::{self, RunOptions};
 use crate::app::run::worker::secs;
+use crate::app::run::{self, RunOptions};
 use crate::cli::{Ctx, Out};
 use crate::model::clock;
 use crate::model::text::{escape_line, escape_text};
@@ -371,7 +371,11 @@ impl View {
 pub fn summary(t: &Totals, interrupted: bool) -> String {
     let mut s = format!(
         "wt run {}: {} merged, {} escalated, {} unfinished; {} in {} (agents {})",
-        if interrupted { "interrupted" } else { "finished" },
+        if interrupted {
+            "interrupted"
+        } else {
+            "finished"
+        },
         t.merged.len(),
         t.escalated.len(),
         t.unfinished.len(),
@@ -389,4 +393,56 @@ pub fn summary(t: &Totals, interrupted: bool) -> String {
         ));
     }
     s
+}
+
+/// `wt demo --run`: the executor on a small plan with the built-in fake agent.
+pub fn demo(keep: bool, ctx: &Ctx) -> Result<Out, crate::Error> {
+    let dir = tempfile::Builder::new().prefix("wt-demo-run-").tempdir()?;
+    let root = dir.path().to_path_buf();
+    let exe = std::env::current_exe()?;
+    crate::app::run::fake::demo_repo(&root, &exe, super::demo::RUN_PLAN, 300)?;
+    let ws = crate::workspace::Workspace::open(&root)?;
+    if !ctx.json {
+        crate::cli::emit(&format!(
+            "$ git init {}  (a throwaway repository)\n$ wt init; wt plan import plan.md   (3 phases, 5 jobs)\n\
+             $ $EDITOR .work/config.yaml   (ci: test ! -f BROKEN; run.agent: wt's fake agent)\n$ wt run\n",
+            root.display()
+        ));
+    }
+    let opts = RunOptions::default();
+    let totals = if ctx.json {
+        run::run(&ws, &root, &opts, &mut |e| print_json(e))?
+    } else {
+        let mut view = View::new();
+        let t = run::run(&ws, &root, &opts, &mut |e| view.show(e))?;
+        view.finish();
+        t
+    };
+    if !ctx.json {
+        let log = crate::app::log::first_parent_subjects(&ws, &ws.branch, 40)?;
+        let mut s = String::from(
+            "\n$ git log --first-parent --oneline main   (code merges and ticket commits)\n",
+        );
+        for l in log {
+            s.push_str(&format!("  {l}\n"));
+        }
+        crate::cli::emit(&escape_text(&s));
+        if keep {
+            let p = dir.keep();
+            crate::cli::emit(&format!("\nkept the demo repository: {}\n", p.display()));
+        }
+    }
+    let code = if totals.escalated.is_empty() && totals.unfinished.is_empty() {
+        crate::cli::exit::OK
+    } else {
+        crate::cli::exit::REFUSED
+    };
+    Ok(Out::new(
+        Streamed {
+            schema_version: SchemaVersion,
+        },
+        |_| String::new(),
+    )
+    .streamed()
+    .code(code))
 }

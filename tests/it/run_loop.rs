@@ -1,0 +1,510 @@
+//! `wt run`, the executor, driven end to end with scripted fake agents: wt's built-in
+//! `wt fake-agent` and small shell scripts. No network, no real agent CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{hermetic, wt_bin, Repo};
+
+/// A repository with review off, a CI check (`test ! -f BROKEN`) and `agents`/`run` config
+/// appended (YAML text).
+fn repo_with(config: &str) -> Repo {
+    let r = Repo::without_review();
+    let cfg = r.read(".work/config.yaml");
+    let mut out = String::new();
+    for line in cfg.lines() {
+        if line.starts_with("ci:") {
+            out.push_str("ci:\n  no-stray-files: test ! -f BROKEN\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    out.push_str(config);
+    r.write(".work/config.yaml", &out);
+    r.git(&["commit", "-q", "-am", "config: wt run"]).ok();
+    r
+}
+
+/// The built-in fake agent as the run's agent.
+const FAKE: &str =
+    "agents:\n  fake:\n    cmd: [wt, fake-agent]\n    prompt: file\nrun:\n  agent: fake\n";
+
+/// A job with one criterion, the given extra body lines and dependencies.
+fn job(r: &Repo, title: &str, body: &str, deps: &[&str]) -> String {
+    let mut args = vec!["job", title];
+    for d in deps {
+        args.push("--dep");
+        args.push(d);
+    }
+    let id = r.new_ticket(&args);
+    let path = r.ticket_path(&id);
+    let text = r.read(&path);
+    let text = text.replacen(
+        "## Acceptance Criteria\n",
+        &format!("{body}\n\n## Acceptance Criteria\n\n- [ ] {title} works\n"),
+        1,
+    );
+    r.write(&path, &text);
+    r.git(&["commit", "-q", "-am", &format!("body of {id}")])
+        .ok();
+    id
+}
+
+/// Write an executable script under the test's home and return its path.
+fn script(r: &Repo, name: &str, body: &str) -> PathBuf {
+    let p = r.home().join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}")).expect("write script");
+    let st = Command::new("chmod")
+        .arg("+x")
+        .arg(&p)
+        .status()
+        .expect("chmod");
+    assert!(st.success());
+    p
+}
+
+/// `wt --json run ARGS`: the exit code and the events.
+fn run_json(r: &Repo, args: &[&str]) -> (i32, Vec<Value>) {
+    let mut a = vec!["--json", "run"];
+    a.extend_from_slice(args);
+    let out = r.wt(&a);
+    let events = out
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (out.code(), events)
+}
+
+fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event"] == kind).collect()
+}
+
+fn status(r: &Repo, id: &str) -> String {
+    r.wt_json(&["show", id])["status"]
+        .as_str()
+        .expect("status")
+        .to_string()
+}
+
+/// Every first-parent commit of main passes the CI check (`BROKEN` absent from its tree).
+fn every_first_parent_commit_green(r: &Repo) {
+    let log = r.git(&["rev-list", "--first-parent", "main"]).ok();
+    for c in log.lines() {
+        let files = r.git(&["ls-tree", "-r", "--name-only", c]).ok();
+        assert!(
+            !files.lines().any(|f| f == "BROKEN"),
+            "commit {c} on main's first-parent history has BROKEN (red)"
+        );
+    }
+}
+
+#[test]
+fn run_works_a_ticket_end_to_end_and_merges_it_as_one_commit() {
+    let r = repo_with(FAKE);
+    let a = job(&r, "Schema", "", &[]);
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 0, "{events:?}");
+    assert_eq!(events[0]["event"], "run_started");
+    assert_eq!(events[0]["schema_version"], 1);
+    assert_eq!(events.last().expect("events")["event"], "run_ended");
+    let merged = of_kind(&events, "merged");
+    assert_eq!(merged.len(), 1, "{events:?}");
+    assert_eq!(merged[0]["ticket"], a.as_str());
+    assert_eq!(status(&r, &a), "done");
+    // The code is on main as one commit named after the ticket, the worktree and branch gone.
+    let subjects = r.subjects("main");
+    assert!(
+        subjects.iter().any(|s| s == &format!("{a}: Schema")),
+        "{subjects:?}"
+    );
+    assert!(r
+        .git(&["show", &format!("main:work/{a}.txt")])
+        .out
+        .status
+        .success());
+    let branches = r.git(&["branch", "--list", "wt/*"]).ok();
+    assert!(branches.trim().is_empty(), "{branches}");
+    let wts = r.git(&["worktree", "list"]).ok();
+    assert_eq!(wts.lines().count(), 1, "{wts}");
+    // The iteration is on the ticket's progress log.
+    let show = r.wt(&["show", &a]).ok();
+    assert!(show.contains("wt run iteration 1 of 10"), "{show}");
+}
+
+#[test]
+fn an_agent_that_needs_two_iterations_gets_a_fresh_second_one() {
+    let r = repo_with(FAKE);
+    let a = job(&r, "Login form", "<!-- fake-agent: needs 1 -->", &[]);
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 0, "{events:?}");
+    let ended = of_kind(&events, "iteration_ended");
+    assert_eq!(ended.len(), 2, "{events:?}");
+    assert_eq!(ended[0]["record"]["claimed_completion"], false);
+    assert_eq!(ended[1]["record"]["claimed_completion"], true);
+    assert_eq!(status(&r, &a), "done");
+    // The second prompt says why the first iteration did not finish.
+    let prompt = std::fs::read_to_string(r.root.join(format!(".git/wt/run/logs/{a}/2.prompt.md")))
+        .expect("prompt 2");
+    assert!(
+        prompt.contains("iteration 1: the agent ended (exit 0) without the completion signal"),
+        "{prompt}"
+    );
+}
+
+#[test]
+fn red_ci_is_sent_back_and_the_next_iteration_fixes_it_having_read_the_failure() {
+    let r = repo_with(FAKE);
+    let a = job(&r, "Schema", "<!-- fake-agent: red-first -->", &[]);
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 0, "{events:?}");
+    let failed = of_kind(&events, "verification_failed");
+    assert_eq!(failed.len(), 1, "{events:?}");
+    let reason = failed[0]["reason"].as_str().expect("reason");
+    assert!(reason.contains("no-stray-files"), "{reason}");
+    let prompt = std::fs::read_to_string(r.root.join(format!(".git/wt/run/logs/{a}/2.prompt.md")))
+        .expect("prompt 2");
+    assert!(prompt.contains("CI is red"), "{prompt}");
+    assert_eq!(status(&r, &a), "done");
+    every_first_parent_commit_green(&r);
+}
+
+#[test]
+fn a_ticket_that_never_completes_is_escalated_with_the_reason() {
+    let r = repo_with(FAKE);
+    let a = job(&r, "Hard", "<!-- fake-agent: never -->", &[]);
+    let (code, events) = run_json(&r, &["--max-iterations", "2"]);
+    assert_eq!(code, 5, "{events:?}");
+    let esc = of_kind(&events, "escalated");
+    assert_eq!(esc.len(), 1, "{events:?}");
+    assert!(esc[0]["reason"]
+        .as_str()
+        .expect("reason")
+        .contains("2 iterations did not finish it"));
+    assert_eq!(status(&r, &a), "escalated");
+    let show = r.wt(&["show", &a]).ok();
+    assert!(
+        show.contains("escalated: 2 iterations did not finish it"),
+        "{show}"
+    );
+    // A person inspects the work: the worktree and branch stay.
+    assert!(r
+        .git(&["rev-parse", "--verify", &format!("wt/{a}")])
+        .out
+        .status
+        .success());
+    every_first_parent_commit_green(&r);
+}
+
+#[test]
+fn an_unblocked_ticket_starts_after_its_dependency_merges_and_sees_its_code() {
+    let r = repo_with(FAKE);
+    let a = job(&r, "Schema", "", &[]);
+    let b = job(&r, "Queries", "", &[&a]);
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 0, "{events:?}");
+    let pos = |kind: &str, id: &str| {
+        events
+            .iter()
+            .position(|e| e["event"] == kind && e["ticket"] == id)
+            .unwrap_or_else(|| panic!("no {kind} for {id}: {events:?}"))
+    };
+    assert!(pos("merged", &a) < pos("ticket_claimed", &b));
+    // B's branch started from main after A's merge: its merge commit's tree has both files.
+    let files = r.git(&["ls-tree", "-r", "--name-only", "main"]).ok();
+    assert!(files.contains(&format!("work/{a}.txt")), "{files}");
+    assert!(files.contains(&format!("work/{b}.txt")), "{files}");
+    assert_eq!(status(&r, &b), "done");
+}
+
+#[test]
+fn tickets_run_in_parallel_up_to_max_parallel() {
+    let r = repo_with("");
+    let log = r.home().join("times.log");
+    let agent = script(
+        &r,
+        "slow.sh",
+        &format!(
+            "echo \"start $WT_TICKET $(date +%s%N)\" >> {log}\nsleep 1\necho \"$WT_TICKET\" > \"$WT_TICKET.txt\"\ngit add . && git commit -qm work\nwt tick \"$WT_TICKET\" --all >/dev/null\necho \"end $WT_TICKET $(date +%s%N)\" >> {log}\necho '<complete/>'\n",
+            log = log.display()
+        ),
+    );
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  slow:\n    cmd: [{}]\n    prompt: file\nrun:\n  agent: slow\n",
+            agent.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "slow agent"]).ok();
+    let ids: Vec<String> = (0..3)
+        .map(|i| job(&r, &format!("Job {i}"), "", &[]))
+        .collect();
+    let (code, events) = run_json(&r, &["--max-parallel", "3"]);
+    assert_eq!(code, 0, "{events:?}");
+    assert_eq!(of_kind(&events, "merged").len(), 3);
+    let text = std::fs::read_to_string(&log).expect("times");
+    let mut starts = Vec::new();
+    let mut ends = Vec::new();
+    for l in text.lines() {
+        let parts: Vec<&str> = l.split_whitespace().collect();
+        let t: u128 = parts[2].parse().expect("time");
+        if parts[0] == "start" {
+            starts.push(t);
+        } else {
+            ends.push(t);
+        }
+    }
+    // All three were running at one moment: the last start came before the first end.
+    let last_start = starts.iter().max().expect("starts");
+    let first_end = ends.iter().min().expect("ends");
+    assert!(last_start < first_end, "not parallel: {text}");
+    for id in &ids {
+        assert_eq!(status(&r, id), "done");
+    }
+}
+
+#[test]
+fn the_wall_clock_timer_ends_an_agent_and_its_children() {
+    let r = repo_with("");
+    let marker = r.home().join("still-running");
+    let agent = script(
+        &r,
+        "hang.sh",
+        &format!(
+            "(sleep 30; touch {m}) &\nsleep 30\ntouch {m}\n",
+            m = marker.display()
+        ),
+    );
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  hang:\n    cmd: [{}]\n    timeouts: {{wall: 1s, idle: 10m, after_result: 5s}}\nrun:\n  agent: hang\n",
+            agent.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "hanging agent"]).ok();
+    let a = job(&r, "Hangs", "", &[]);
+    let t0 = Instant::now();
+    let (code, events) = run_json(&r, &["--max-iterations", "1"]);
+    assert_eq!(code, 5, "{events:?}");
+    assert!(
+        t0.elapsed() < Duration::from_secs(25),
+        "the timer did not fire"
+    );
+    let ended = of_kind(&events, "iteration_ended");
+    assert_eq!(ended[0]["record"]["ended"], "wall", "{events:?}");
+    assert_eq!(status(&r, &a), "escalated");
+    let show = r.wt(&["show", &a]).ok();
+    assert!(show.contains("wall-clock timer"), "{show}");
+    // Nothing the agent started (its child included) is left to finish its sleep: the
+    // marker would appear after 30 s. Wait past the kill grace and look for the processes.
+    std::thread::sleep(Duration::from_secs(3));
+    let ps = Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .expect("ps");
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    assert!(
+        !ps.lines()
+            .any(|l| l.contains(&marker.display().to_string())),
+        "a process of the agent outlived it:\n{ps}"
+    );
+}
+
+#[test]
+fn two_tickets_that_conflict_are_merged_one_after_the_other() {
+    let r = repo_with("");
+    // Both tickets write the same file differently; the second to merge conflicts, is sent
+    // back, merges main into its branch (keeping both lines) and completes.
+    let agent = script(
+        &r,
+        "conflict.sh",
+        "if grep -q 'conflicts with' \"$WT_PROMPT_FILE\"; then\n  git merge -q main >/dev/null 2>&1\n  sort -u shared.txt | grep -v '^[<=>]' > merged.tmp; mv merged.tmp shared.txt\n  git add shared.txt && git commit -qm 'resolve the conflict'\nelse\n  echo \"line from $WT_TICKET\" > shared.txt\n  git add shared.txt && git commit -qm \"$WT_TICKET writes shared.txt\"\nfi\nwt tick \"$WT_TICKET\" --all >/dev/null 2>&1\necho '<complete/>'\n",
+    );
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  c:\n    cmd: [{}]\nrun:\n  agent: c\n",
+            agent.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "conflicting agent"]).ok();
+    let a = job(&r, "One", "", &[]);
+    let b = job(&r, "Two", "", &[]);
+    let (code, events) = run_json(&r, &["--max-parallel", "2"]);
+    assert_eq!(code, 0, "{events:?}");
+    let failed = of_kind(&events, "merge_failed");
+    assert_eq!(failed.len(), 1, "{events:?}");
+    assert!(failed[0]["reason"]
+        .as_str()
+        .expect("reason")
+        .contains("shared.txt"));
+    assert_eq!(status(&r, &a), "done");
+    assert_eq!(status(&r, &b), "done");
+    let shared = r.git(&["show", "main:shared.txt"]).ok();
+    assert!(shared.contains(&format!("line from {a}")), "{shared}");
+    assert!(shared.contains(&format!("line from {b}")), "{shared}");
+}
+
+fn wt_cmd(r: &Repo, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(wt_bin());
+    hermetic(&mut cmd, &r.home());
+    cmd.current_dir(dir).args(args);
+    cmd
+}
+
+#[test]
+fn a_killed_run_resumes_its_ticket_at_the_next_iteration() {
+    let r = repo_with("");
+    let started = r.home().join("started");
+    // First iteration: say so, then hang (the run is killed meanwhile). Later: finish.
+    let agent = script(
+        &r,
+        "resume.sh",
+        &format!(
+            "if [ \"$WT_ITERATION\" = 1 ]; then touch {s}; sleep 30; fi\necho ok > \"$WT_TICKET.txt\"\ngit add . && git commit -qm work\nwt tick \"$WT_TICKET\" --all >/dev/null\necho '<complete/>'\n",
+            s = started.display()
+        ),
+    );
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  r:\n    cmd: [{}]\nrun:\n  agent: r\n",
+            agent.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "resumable agent"]).ok();
+    let a = job(&r, "Resume me", "", &[]);
+    let mut child = wt_cmd(&r, &r.root, &["--json", "run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn wt run");
+    let t0 = Instant::now();
+    while !started.exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "agent never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    assert_eq!(status(&r, &a), "in_progress");
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 0, "{events:?}");
+    assert_eq!(events[0]["resumed"], serde_json::json!([a]), "{events:?}");
+    let ended = of_kind(&events, "iteration_ended");
+    assert_eq!(ended[0]["record"]["iteration"], 2, "{events:?}");
+    assert_eq!(status(&r, &a), "done");
+    let claims = r
+        .subjects("main")
+        .into_iter()
+        .filter(|s| s.starts_with("wt: claim "))
+        .count();
+    assert_eq!(claims, 1, "the resumed run claimed again");
+}
+
+#[test]
+fn two_runs_on_one_repository_never_take_the_same_ticket() {
+    let r = repo_with("");
+    let log = r.home().join("worked.log");
+    let agent = script(
+        &r,
+        "count.sh",
+        &format!(
+            "echo \"$WT_TICKET $WT_AGENT\" >> {log}\nsleep 0.3\necho ok > \"$WT_TICKET.txt\"\ngit add . && git commit -qm work\nwt tick \"$WT_TICKET\" --all >/dev/null\necho '<complete/>'\n",
+            log = log.display()
+        ),
+    );
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  n:\n    cmd: [{}]\nrun:\n  agent: n\n",
+            agent.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "counting agent"]).ok();
+    let ids: Vec<String> = (0..6)
+        .map(|i| job(&r, &format!("Job {i}"), "", &[]))
+        .collect();
+    let spawn = || {
+        wt_cmd(&r, &r.root, &["--json", "run", "--max-parallel", "2"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn wt run")
+    };
+    let (one, two) = (spawn(), spawn());
+    let o1 = one.wait_with_output().expect("run 1");
+    let o2 = two.wait_with_output().expect("run 2");
+    let text = std::fs::read_to_string(&log).expect("log");
+    for id in &ids {
+        let workers: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with(&format!("{id} ")))
+            .collect();
+        assert_eq!(
+            workers.len(),
+            1,
+            "{id} worked {} times: {text}",
+            workers.len()
+        );
+        assert_eq!(status(&r, id), "done");
+    }
+    let runs: std::collections::BTreeSet<&str> =
+        text.lines().filter_map(|l| l.split(' ').nth(1)).collect();
+    assert_eq!(
+        runs.len(),
+        2,
+        "both runs worked: {text}\n{}\n{}",
+        String::from_utf8_lossy(&o1.stdout),
+        String::from_utf8_lossy(&o2.stdout)
+    );
+    every_first_parent_commit_green(&r);
+}
+
+#[test]
+fn run_without_an_agent_says_how_to_name_one() {
+    let r = Repo::without_review();
+    job(&r, "Anything", "", &[]);
+    let out = r.wt(&["run"]);
+    assert_eq!(out.code(), 7, "{}", out.stderr());
+    assert!(out.stderr().contains("--agent"), "{}", out.stderr());
+    let out = r.wt(&["run", "--agent", "nosuch"]);
+    assert_eq!(out.code(), 2, "{}", out.stderr());
+    assert!(
+        out.stderr().contains("no agent profile named `nosuch`"),
+        "{}",
+        out.stderr()
+    );
+}
+
+#[test]
+fn demo_run_works_its_plan_end_to_end() {
+    let out = Command::new(wt_bin())
+        .args(["demo", "--run"])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("demo --run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("5 merged, 0 escalated"), "{text}");
+    assert!(text.contains("not verified"), "{text}");
+}
