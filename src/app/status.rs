@@ -96,6 +96,27 @@ pub struct Overview {
     pub finished_last: Vec<Finished>,
     /// Ticket files that could not be read.
     pub problems: usize,
+    /// Tickets `wt run` loops are working (or were, when a run ended abruptly).
+    pub loops: Vec<RunLoop>,
+}
+
+/// A ticket loop of `wt run`, from the run's state files (`<git dir>/wt/run/`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunLoop {
+    pub id: String,
+    /// The run's identity (the agent name its claims are under).
+    pub run: String,
+    /// Whether that run is alive now (false: it ended abruptly; `wt run` resumes it).
+    pub alive: bool,
+    /// The agent profile working it.
+    pub agent: String,
+    /// The last iteration started.
+    pub iteration: u32,
+    /// Why the last iteration did not finish it.
+    pub last_outcome: Option<String>,
+    pub worktree: String,
+    /// Folder of its iteration logs.
+    pub logs: String,
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -210,7 +231,27 @@ pub fn overview(ws: &Workspace, snap: &Snapshot, stale_after_secs: i64) -> Resul
         awaiting_approval,
         finished_last: finished_last(ws, snap)?,
         problems: snap.problems.len(),
+        loops: run_loops(ws),
     })
+}
+
+fn run_loops(ws: &Workspace) -> Vec<RunLoop> {
+    let common = ws.store.common_dir();
+    crate::app::run::state::all_tickets(common)
+        .into_iter()
+        .map(|(run, alive, st)| RunLoop {
+            logs: crate::app::run::state::logs_dir(common, &st.id)
+                .display()
+                .to_string(),
+            id: st.id,
+            run,
+            alive,
+            agent: st.agent,
+            iteration: st.iteration,
+            last_outcome: st.outcomes.last().cloned(),
+            worktree: st.worktree.display().to_string(),
+        })
+        .collect()
 }
 
 /// The latest commits that finished a ticket (`done` straight to done, or `pass`).

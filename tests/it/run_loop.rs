@@ -401,6 +401,13 @@ fn a_killed_run_resumes_its_ticket_at_the_next_iteration() {
     child.kill().expect("kill -9");
     let _ = child.wait();
     assert_eq!(status(&r, &a), "in_progress");
+    // `wt status` shows the loop the dead run left, at its first iteration.
+    let st = r.wt_json(&["status"]);
+    let loops = st["loops"].as_array().expect("loops");
+    assert_eq!(loops.len(), 1, "{st}");
+    assert_eq!(loops[0]["id"], a.as_str());
+    assert_eq!(loops[0]["alive"], false);
+    assert_eq!(loops[0]["iteration"], 1);
     let (code, events) = run_json(&r, &[]);
     assert_eq!(code, 0, "{events:?}");
     assert_eq!(events[0]["resumed"], serde_json::json!([a]), "{events:?}");

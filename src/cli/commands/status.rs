@@ -61,6 +61,26 @@ fn render_text(o: &Overview) -> String {
         "stale claims (lease expired, or no lease and older than {}): {stale}\n",
         short_age(o.stale_after_secs)
     ));
+    if !o.loops.is_empty() {
+        s.push_str(&format!("\nwt run loops ({}):\n", o.loops.len()));
+        for l in &o.loops {
+            s.push_str(&format!(
+                "  {:<10}  iteration {}  agent {}  {}  logs {}\n",
+                l.id,
+                l.iteration,
+                crate::model::text::escape_line(&l.agent),
+                if l.alive {
+                    format!("running in {}", l.run)
+                } else {
+                    format!("{} ended abruptly: `wt run` resumes it", l.run)
+                },
+                l.logs
+            ));
+            if let Some(o) = &l.last_outcome {
+                s.push_str(&format!("              last: {}\n", o.lines().next().unwrap_or("")));
+            }
+        }
+    }
     s.push_str(&format!("\nescalated ({}):\n", o.escalated.len()));
     if o.escalated.is_empty() {
         s.push_str("  none\n");
