@@ -1,6 +1,6 @@
 //! `wt demo`, the shop window: it must show the loop as it really runs, and keep working
-//! with nothing installed but wt and a shell (`cargo run --release -- demo` is a set-up
-//! command of CI).
+//! with nothing installed but wt and a shell (`wt demo --run`, the executor's demo, is a set-up
+//! command of CI: see tests/it/run_loop.rs).
 
 use std::process::Command;
 

@@ -500,10 +500,12 @@ fn run_without_an_agent_says_how_to_name_one() {
 
 #[test]
 fn demo_run_works_its_plan_end_to_end() {
-    let out = Command::new(wt_bin())
+    let home = tempfile::tempdir().expect("home");
+    let mut cmd = Command::new(wt_bin());
+    hermetic(&mut cmd, home.path());
+    let out = cmd
+        .current_dir(home.path())
         .args(["demo", "--run"])
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
         .expect("demo --run");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -514,4 +516,58 @@ fn demo_run_works_its_plan_end_to_end() {
     );
     assert!(text.contains("5 merged, 0 escalated"), "{text}");
     assert!(text.contains("not verified"), "{text}");
+    assert!(text.contains("git log --first-parent"), "{text}");
+}
+
+#[test]
+fn sigterm_ends_the_agents_releases_the_claims_and_keeps_the_worktrees() {
+    let r = repo_with("");
+    let started = r.home().join("started");
+    let agent = script(
+        &r,
+        "sleepy.sh",
+        &format!("touch {s}\nsleep 30\n", s = started.display()),
+    );
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  s:\n    cmd: [{}]\nrun:\n  agent: s\n",
+            agent.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "sleepy agent"]).ok();
+    let a = job(&r, "Interrupted", "", &[]);
+    let child = wt_cmd(&r, &r.root, &["--json", "run"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn wt run");
+    let t0 = Instant::now();
+    while !started.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "agent never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    let t1 = Instant::now();
+    let out = child.wait_with_output().expect("wait");
+    assert!(t1.elapsed() < Duration::from_secs(20), "did not stop");
+    assert_eq!(out.status.code(), Some(130));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"event\":\"stopped\""), "{text}");
+    assert!(text.contains("\"released\":true"), "{text}");
+    assert_eq!(status(&r, &a), "open");
+    // The worktree and its log stay for a look.
+    assert!(r.root.join(format!(".git/wt/run/worktrees/{a}")).is_dir());
+    assert!(r.root.join(format!(".git/wt/run/logs/{a}/1.prompt.md")).is_file());
+    let ps = Command::new("ps").args(["-eo", "args"]).output().expect("ps");
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    assert!(
+        !ps.lines().any(|l| l.contains(&agent.display().to_string())),
+        "the agent outlived the run:\n{ps}"
+    );
 }
