@@ -79,6 +79,19 @@ pub struct AgentProfile {
     pub env_pass: Vec<String>,
     pub model: Option<String>,
     pub timeouts: Timeouts,
+    pub price: Option<Price>,
+}
+
+/// Prices in dollars per million tokens, for estimating the cost of agents that report
+/// tokens only. Cache prices default to the input price.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+    #[serde(default)]
+    pub cache_write: Option<f64>,
 }
 
 pub const BUILTIN_NAMES: &[&str] = &[];

@@ -94,6 +94,20 @@ pub struct RunConfig {
     pub worktrees: Option<String>,
     /// Seconds between looks for new work with `--watch`.
     pub poll_seconds: u64,
+    /// The run's budget: when spent, no new iteration starts.
+    pub budget: Budget,
+}
+
+/// `run.budget`: limits on a whole `wt run` (any may be absent).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Budget {
+    /// Dollars the agents reported (or that were estimated from a price table).
+    pub usd: Option<f64>,
+    /// Tokens (input, output and cache).
+    pub tokens: Option<u64>,
+    /// Wall-clock minutes of the run.
+    pub minutes: Option<f64>,
 }
 
 impl Default for RunConfig {
@@ -107,6 +121,7 @@ impl Default for RunConfig {
             merge: MergeMode::Squash,
             worktrees: None,
             poll_seconds: 10,
+            budget: Budget::default(),
         }
     }
 }

@@ -63,6 +63,9 @@ pub enum Value {
     Int(i64),
     Str(String),
     List(Vec<String>),
+    /// A flow mapping of plain scalars, `{usd: 0.4, tokens: 1200}`: keys and values are
+    /// written as given (wt's own numbers and words, never user text).
+    Flow(Vec<(String, String)>),
 }
 
 // ---------------------------------------------------------------------------
@@ -652,6 +655,10 @@ fn render_value(v: &Value, style: Style) -> String {
         Value::List(items) => {
             let parts: Vec<String> = items.iter().map(|s| render_item(s, Style::Plain)).collect();
             format!("[{}]", parts.join(", "))
+        }
+        Value::Flow(pairs) => {
+            let parts: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            format!("{{{}}}", parts.join(", "))
         }
     }
 }

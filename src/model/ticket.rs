@@ -160,6 +160,11 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "links",
     "source",
     "source_hash",
+    "agent",
+    "spent",
+    "max_usd",
+    "max_minutes",
+    "vote",
 ];
 
 /// The only gate kind: a human must `wt approve` the ticket before work under it starts.
@@ -361,6 +366,15 @@ fn simple_raw(yaml: &str) -> Option<Raw> {
             "links" => raw.links = list()?,
             "source" => raw.source = text()?,
             "source_hash" => raw.source_hash = text()?,
+            // Read by `wt run` from the file itself (see app::run::cost); here only checked
+            // to be simple, so that the full YAML reader agrees.
+            "agent" => {
+                text()?;
+            }
+            "vote" => {
+                int()?;
+            }
+            "spent" | "max_usd" | "max_minutes" => return None,
             _ => return None,
         }
     }

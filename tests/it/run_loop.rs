@@ -545,7 +545,10 @@ fn sigterm_ends_the_agents_releases_the_claims_and_keeps_the_worktrees() {
         .expect("spawn wt run");
     let t0 = Instant::now();
     while !started.exists() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "agent never started");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "agent never started"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let st = Command::new("kill")
@@ -563,11 +566,111 @@ fn sigterm_ends_the_agents_releases_the_claims_and_keeps_the_worktrees() {
     assert_eq!(status(&r, &a), "open");
     // The worktree and its log stay for a look.
     assert!(r.root.join(format!(".git/wt/run/worktrees/{a}")).is_dir());
-    assert!(r.root.join(format!(".git/wt/run/logs/{a}/1.prompt.md")).is_file());
-    let ps = Command::new("ps").args(["-eo", "args"]).output().expect("ps");
+    assert!(r
+        .root
+        .join(format!(".git/wt/run/logs/{a}/1.prompt.md"))
+        .is_file());
+    let ps = Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .expect("ps");
     let ps = String::from_utf8_lossy(&ps.stdout);
     assert!(
         !ps.lines().any(|l| l.contains(&agent.display().to_string())),
         "the agent outlived the run:\n{ps}"
     );
+}
+
+/// A fake `claude` (stream-json on stdout, as Claude Code prints it) that reports $0.40 and
+/// 150 tokens per iteration and never signals completion.
+fn fake_claude(r: &Repo) -> PathBuf {
+    script(
+        &r,
+        "claude",
+        "cat > /dev/null\n\
+         date +%s%N > progress.txt && git add progress.txt && git commit -qm step\n\
+         echo '{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s-1\",\"model\":\"fake\"}'\n\
+         echo '{\"type\":\"assistant\",\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"Still working.\"}]},\"session_id\":\"s-1\"}'\n\
+         echo '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"Still working.\",\"total_cost_usd\":0.40,\"num_turns\":1,\"session_id\":\"s-1\",\"usage\":{\"input_tokens\":100,\"output_tokens\":50}}'\n",
+    )
+}
+
+#[test]
+fn the_run_stops_starting_iterations_once_its_budget_is_spent() {
+    let r = repo_with("");
+    let claude = fake_claude(&r);
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  fc:\n    cmd: [{}]\n    parser: claude\n    prompt: stdin\nrun:\n  agent: fc\n  budget: {{usd: 1.00}}\n",
+            claude.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "fake claude"]).ok();
+    let a = job(&r, "Costly", "", &[]);
+    let (code, events) = run_json(&r, &["--max-parallel", "1"]);
+    assert_eq!(code, 5, "{events:?}");
+    let ended = of_kind(&events, "iteration_ended");
+    // $0.40 a time: the third iteration passes $1.00, and no fourth starts.
+    assert_eq!(ended.len(), 3, "{events:?}");
+    for e in &ended {
+        assert_eq!(e["record"]["cost_usd"], 0.4, "{e}");
+        assert_eq!(e["record"]["cost_estimated"], false, "{e}");
+    }
+    let reached = of_kind(&events, "budget_reached");
+    assert_eq!(reached.len(), 1, "{events:?}");
+    assert!(reached[0]["reason"]
+        .as_str()
+        .expect("reason")
+        .contains("$1.20 spent of the run's budget of $1.00"));
+    let end = events.last().expect("end");
+    assert!(
+        (end["totals"]["cost_usd"].as_f64().expect("cost") - 1.2).abs() < 1e-9,
+        "{end}"
+    );
+    // The ticket's `spent` is the sum of its iterations.
+    let path = r.ticket_path(&a);
+    let text = r.read(&path);
+    assert!(
+        text.contains("spent: {usd: 1.2000, tokens: 450, seconds: "),
+        "{text}"
+    );
+    assert!(text.contains("iterations: 3}"), "{text}");
+    // Released for a later run, not escalated: the budget was the run's, not the ticket's.
+    assert_eq!(status(&r, &a), "open");
+}
+
+#[test]
+fn a_ticket_over_its_own_budget_is_escalated_with_that_reason() {
+    let r = repo_with("");
+    let claude = fake_claude(&r);
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  fc:\n    cmd: [{}]\n    parser: claude\nrun:\n  agent: fc\n",
+            claude.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "fake claude"]).ok();
+    let a = job(&r, "Capped", "", &[]);
+    let path = r.ticket_path(&a);
+    let text = r
+        .read(&path)
+        .replacen("priority: 2\n", "priority: 2\nmax_usd: 0.5\n", 1);
+    r.write(&path, &text);
+    r.git(&["commit", "-q", "-am", "cap it"]).ok();
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 5, "{events:?}");
+    assert_eq!(of_kind(&events, "iteration_ended").len(), 2, "{events:?}");
+    let esc = of_kind(&events, "escalated");
+    assert!(
+        esc[0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("$0.80 spent of max_usd 0.50"),
+        "{esc:?}"
+    );
+    assert_eq!(status(&r, &a), "escalated");
 }

@@ -54,8 +54,11 @@ pub struct IterationRecord {
     pub session_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Tokens>,
+    /// Dollars: the agent's own figure, or an estimate from the profile's price table
+    /// (`cost_estimated`); absent when neither exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
+    pub cost_estimated: bool,
     /// The stdout log of the iteration.
     pub log: String,
 }
@@ -72,6 +75,9 @@ pub struct Totals {
     pub duration_ms: u64,
     /// Sum of the agents' wall times.
     pub agent_ms: u64,
+    /// Set when the run's budget was spent: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_reached: Option<String>,
     /// Sum of the costs the agents reported (absent when none did).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
@@ -147,6 +153,10 @@ pub enum Event {
         reason: String,
         released: bool,
     },
+    /// The run's budget is spent: no new iteration starts; running ones finish.
+    BudgetReached {
+        reason: String,
+    },
     Warning {
         #[serde(skip_serializing_if = "Option::is_none")]
         ticket: Option<String>,
@@ -172,7 +182,7 @@ impl Event {
             | Event::Escalated { ticket, .. }
             | Event::Stopped { ticket, .. } => Some(ticket),
             Event::Warning { ticket, .. } => ticket.as_deref(),
-            Event::RunStarted { .. } | Event::RunEnded { .. } => None,
+            Event::RunStarted { .. } | Event::RunEnded { .. } | Event::BudgetReached { .. } => None,
         }
     }
 }

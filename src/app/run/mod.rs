@@ -7,6 +7,7 @@
 //! ([`worker`]), renews the claims' leases, forwards the loops' events, and starts whatever a
 //! merge unblocked. State that must survive a crash lives in [`state`].
 
+pub mod cost;
 pub mod events;
 pub mod fake;
 pub mod merge;
@@ -29,7 +30,7 @@ use crate::app::ci::runner;
 use crate::app::claim::{self, ClaimOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::agent::{self, AgentProfile};
-use crate::model::config::Config;
+use crate::model::config::{Budget, Config};
 use crate::model::frontmatter;
 use crate::model::ticket::{Kind, Status, Ticket};
 use crate::workspace::{Snapshot, Workspace};
@@ -49,6 +50,16 @@ pub struct RunOptions {
     pub watch: bool,
     /// On Ctrl-C, keep the claims (default: release them).
     pub keep_claims: bool,
+    /// The run's budget in dollars (default `run.budget.usd`).
+    pub budget_usd: Option<f64>,
+}
+
+/// Why the run's time budget is spent, if it is (dollars and tokens are checked by the
+/// loops as they add them: [`worker::Spend`]).
+fn minutes_reached(b: &Budget, elapsed: Duration) -> Option<String> {
+    let max = b.minutes?;
+    let m = elapsed.as_secs_f64() / 60.0;
+    (m >= max).then(|| format!("{m:.1} minutes spent of the run's budget of {max}"))
 }
 
 /// The profile named `name`: `agents.<name>` in config, else a built-in.
@@ -160,6 +171,11 @@ pub fn run(
             .and_then(|p| p.parent().map(Path::to_path_buf)),
     };
     let mut totals = Totals::default();
+    let mut budget = config.run.budget.clone();
+    if opts.budget_usd.is_some() {
+        budget.usd = opts.budget_usd;
+    }
+    let spend = Arc::new(worker::Spend::new(budget.clone()));
     let (tx, rx) = mpsc::channel::<Msg>();
     let merge_lock = Arc::new(Mutex::new(()));
     let mut running: HashMap<String, Running> = HashMap::new();
@@ -225,6 +241,7 @@ pub fn run(
         let tx = tx.clone();
         let lock = Arc::clone(&merge_lock);
         let c = Arc::clone(&cancel);
+        let spend = Arc::clone(&spend);
         let handle = std::thread::spawn(move || {
             let id = st.id.clone();
             let finish = worker::work(
@@ -234,6 +251,7 @@ pub fn run(
                     state: st,
                     title,
                     profile: prof,
+                    spend,
                 },
                 c,
                 &lock,
@@ -280,7 +298,23 @@ pub fn run(
             }
         }
         // Start work while there is room.
+        if totals.budget_reached.is_none() {
+            spend.reach(minutes_reached(&budget, started.elapsed()));
+            if spend.spent.load(Ordering::SeqCst) {
+                let why = spend
+                    .why
+                    .lock()
+                    .ok()
+                    .and_then(|w| w.clone())
+                    .unwrap_or_else(|| "the run's budget is spent".into());
+                sink(&Event::BudgetReached {
+                    reason: why.clone(),
+                });
+                totals.budget_reached = Some(why);
+            }
+        }
         let may_look = !interrupted
+            && totals.budget_reached.is_none()
             && running.len() < max_parallel
             && (!nothing_left || last_look.is_none_or(|t| t.elapsed() >= poll));
         if may_look {
@@ -308,7 +342,9 @@ pub fn run(
             }
             nothing_left = !started_any && running.len() < max_parallel;
         }
-        if running.is_empty() && (interrupted || (nothing_left && !opts.watch)) {
+        if running.is_empty()
+            && (interrupted || totals.budget_reached.is_some() || (nothing_left && !opts.watch))
+        {
             break;
         }
         // Renew the leases of what we hold.

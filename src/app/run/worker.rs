@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
+use super::cost;
 use super::events::{Event, IterationRecord, Phase};
 use super::merge::{self, Integrated, MergeRequest};
 use super::process::{self, Ended, Launch};
@@ -79,6 +80,66 @@ pub struct Job {
     pub state: TicketState,
     pub title: String,
     pub profile: AgentProfile,
+    /// What the run has spent, shared by its loops (budgets are checked on it).
+    pub spend: Arc<Spend>,
+}
+
+/// The run's spending so far, shared by every loop of it, and its budget.
+#[derive(Debug)]
+pub struct Spend {
+    pub budget: crate::model::config::Budget,
+    /// (dollars, tokens) so far.
+    pub so_far: Mutex<(Option<f64>, u64)>,
+    /// Set once the budget is spent: no new iteration starts.
+    pub spent: AtomicBool,
+    /// Why (set with `spent`).
+    pub why: Mutex<Option<String>>,
+}
+
+impl Spend {
+    pub fn new(budget: crate::model::config::Budget) -> Spend {
+        Spend {
+            budget,
+            so_far: Mutex::new((None, 0)),
+            spent: AtomicBool::new(false),
+            why: Mutex::new(None),
+        }
+    }
+
+    /// Add an iteration's cost; true when this made the budget spent.
+    pub fn add(&self, usd: Option<f64>, tokens: u64) -> bool {
+        let Ok(mut s) = self.so_far.lock() else {
+            return false;
+        };
+        if let Some(u) = usd {
+            *s.0.get_or_insert(0.0) += u;
+        }
+        s.1 += tokens;
+        let why = match (self.budget.usd, s.0, self.budget.tokens) {
+            (Some(max), Some(u), _) if u >= max - 1e-9 => {
+                Some(format!("${u:.2} spent of the run's budget of ${max:.2}"))
+            }
+            (_, _, Some(max)) if s.1 >= max => {
+                Some(format!("{} tokens spent of the run's budget of {max}", s.1))
+            }
+            _ => None,
+        };
+        self.reach(why)
+    }
+
+    /// Mark the budget spent for `why` (if not already); true when this call did.
+    pub fn reach(&self, why: Option<String>) -> bool {
+        let Some(why) = why else {
+            return false;
+        };
+        if self.spent.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        if let Ok(mut w) = self.why.lock() {
+            *w = Some(why);
+        }
+        true
+    }
 }
 
 struct Loop<'a> {
@@ -93,6 +154,10 @@ struct Loop<'a> {
     tx: &'a Sender<Msg>,
     /// The last failure that made no commit, and how many iterations in a row ended so.
     repeated: Option<(String, u32)>,
+    /// Set when the ticket went over its own budget (`max_usd`, `max_minutes`).
+    over_budget: Option<String>,
+    /// The run's spending and budget.
+    spend: Arc<Spend>,
 }
 
 /// Work one ticket until it merges, escalates or the run stops. Never panics; every outcome
@@ -128,6 +193,8 @@ pub fn work(
         merge_lock,
         tx,
         repeated: None,
+        over_budget: None,
+        spend: job.spend,
     };
     match l.run() {
         Ok(f) => f,
@@ -196,6 +263,9 @@ impl Loop<'_> {
             if self.cancel.load(Ordering::SeqCst) {
                 return Ok(stopped("interrupted"));
             }
+            if self.spend.spent.load(Ordering::SeqCst) {
+                return Ok(stopped("the run's budget is spent"));
+            }
             let snap = self.ws.snapshot()?;
             let Some(t) = self.held(&snap) else {
                 return Ok(Finish::Stopped {
@@ -206,7 +276,13 @@ impl Loop<'_> {
             let n = self.state.iteration + 1;
             self.state.iteration = n;
             self.save()?;
-            let Some(verified) = self.iterate(&snap, &t, n)? else {
+            let verified = self.iterate(&snap, &t, n)?;
+            if let Some(why) = self.over_budget.take() {
+                let reason = format!("after iteration {n}, {why}");
+                self.escalate(&reason)?;
+                return Ok(Finish::Escalated(reason));
+            }
+            let Some(verified) = verified else {
                 if let Some((why, k)) = &self.repeated {
                     if *k >= SAME_FAILURE_LIMIT && n < self.s.max_iterations {
                         let reason = format!(
@@ -328,6 +404,7 @@ impl Loop<'_> {
         let (commits, files_changed) = self.changes(before, after)?;
         let r = &exit.result;
         let claimed = !r.is_error && agent_output::completed(&r.final_text, &self.s.signal);
+        let cost = cost::cost_of(r.cost_usd, r.tokens.as_ref(), self.profile.price.as_ref());
         let record = IterationRecord {
             iteration: n,
             max_iterations: self.s.max_iterations,
@@ -341,7 +418,8 @@ impl Loop<'_> {
             error: r.error.clone().or_else(|| exit.spawn_error.clone()),
             session_id: r.session_id.clone(),
             tokens: r.tokens.clone(),
-            cost_usd: r.cost_usd,
+            cost_usd: cost.map(|c| c.0),
+            cost_estimated: cost.is_some_and(|c| c.1),
             log: stdout_log.display().to_string(),
         };
         let why_not = match exit.ended {
@@ -384,12 +462,20 @@ impl Loop<'_> {
                 exit.spawn_error.as_deref().unwrap_or("unknown error")
             )),
         };
-        self.log_progress(&record, why_not.as_deref(), &files_changed)?;
+        self.spend.add(
+            cost.map(|c| c.0),
+            r.tokens.as_ref().map(cost::total_tokens).unwrap_or(0),
+        );
+        let over = self.log_progress(&record, cost, why_not.as_deref(), &files_changed)?;
         self.emit(Event::IterationEnded {
             ticket: id.clone(),
             record,
         });
         if matches!(exit.ended, Ended::Cancelled) {
+            return Ok(None);
+        }
+        if let Some(why) = over {
+            self.over_budget = Some(why);
             return Ok(None);
         }
         if let Some(why) = why_not {
@@ -464,12 +550,15 @@ impl Loop<'_> {
         Ok((commits, files))
     }
 
+    /// Log the iteration on the ticket (a progress entry, and its cost added to `spent:`) in
+    /// one commit; why the ticket is now over its own budget, if it is.
     fn log_progress(
         &self,
         r: &IterationRecord,
+        cost: Option<(f64, bool)>,
         why_not: Option<&str>,
         files: &[String],
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         let mut line = format!(
             "wt run iteration {} of {}: {} after {}",
             r.iteration,
@@ -487,10 +576,18 @@ impl Loop<'_> {
             crate::model::plural(files.len(), "file")
         ));
         if let Some(t) = &r.tokens {
-            line.push_str(&format!(", {} in / {} out tokens", t.input, t.output));
+            line.push_str(&format!(
+                ", {} tokens ({} in, {} out)",
+                cost::total_tokens(t),
+                t.input,
+                t.output
+            ));
         }
-        if let Some(c) = r.cost_usd {
-            line.push_str(&format!(", ${c:.4}"));
+        if let Some((c, estimated)) = cost {
+            line.push_str(&format!(
+                ", ${c:.4}{}",
+                if estimated { " (estimated)" } else { "" }
+            ));
         }
         if r.claimed_completion {
             line.push_str(", claimed completion");
@@ -499,8 +596,55 @@ impl Loop<'_> {
             line.push_str(&format!("\n{w}"));
         }
         let files: Vec<String> = files.iter().take(20).cloned().collect();
-        crate::app::progress::progress(&self.ws, &self.state.id, &self.s.identity, &line, &files)?;
-        Ok(())
+        let id = self.state.id.clone();
+        let agent = self.s.identity.clone();
+        let w = self.ws.write(Reads::Ticket(&id), |snap| {
+            let t = snap.resolve(&id)?;
+            let text = self.ws.read_text(snap, &t.path)?;
+            let fields = cost::run_fields(&text);
+            let mut spent = fields.spent.clone().unwrap_or_default();
+            spent.add(cost, r.tokens.as_ref(), r.duration_ms);
+            let now = clock::timestamp();
+            let text = crate::app::set_fields(
+                &text,
+                &[
+                    ("spent", spent.value()),
+                    (
+                        "updated",
+                        crate::model::frontmatter::Value::Str(now.clone()),
+                    ),
+                ],
+            )?;
+            let text = journal::append(
+                &text,
+                journal::PROGRESS,
+                &journal::progress_entry(&now, &agent, None, &line, &files),
+            )?;
+            let after = cost::TicketRunFields {
+                spent: Some(spent),
+                ..fields
+            };
+            let mut msg = Message::new(
+                "progress",
+                format!("{} {}: iteration {}", t.id, quoted(&t.title), r.iteration),
+            )
+            .ticket(&t.id)
+            .agent(Some(&agent))
+            .trailer("Wt-Iteration", r.iteration.to_string());
+            if let Some((c, _)) = cost {
+                msg = msg.trailer("Wt-Cost-Usd", format!("{c:.4}"));
+            }
+            msg.body = Some(line.clone());
+            Ok(Outcome::Commit {
+                edits: vec![Edit::Write {
+                    path: t.path.clone(),
+                    content: text.into_bytes(),
+                }],
+                message: msg,
+                value: cost::over_budget(&after),
+            })
+        })?;
+        Ok(w.value)
     }
 
     /// Does the work verify as `wt done` would judge it? The commit, or why not.

@@ -50,6 +50,10 @@ pub struct Args {
     /// On Ctrl-C, keep the claims instead of releasing them (a later `wt run` resumes them).
     #[arg(long)]
     pub keep_claims: bool,
+    /// Stop starting iterations once the agents have reported this many dollars (default
+    /// run.budget.usd); running iterations finish.
+    #[arg(long, value_name = "USD")]
+    pub budget_usd: Option<f64>,
 }
 
 /// The document `wt run` leaves when its events were already printed.
@@ -68,6 +72,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         max_iterations: args.max_iterations,
         watch: args.watch,
         keep_claims: args.keep_claims,
+        budget_usd: args.budget_usd,
     };
     let totals = if ctx.json {
         run::run(&ws, &ctx.cwd, &opts, &mut |e| print_json(e))?
@@ -79,7 +84,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     };
     let code = if crate::app::ci::runner::interrupted() {
         crate::cli::exit::INTERRUPTED
-    } else if totals.escalated.is_empty() && totals.unfinished.is_empty() {
+    } else if totals.escalated.is_empty()
+        && totals.unfinished.is_empty()
+        && totals.budget_reached.is_none()
+    {
         crate::cli::exit::OK
     } else {
         crate::cli::exit::REFUSED
@@ -334,6 +342,10 @@ impl View {
                     }
                 ));
             }
+            Event::BudgetReached { reason } => {
+                let s = format!("budget reached: {reason}; no new iteration starts");
+                self.line(&self.paint("31", &s));
+            }
             Event::Warning { ticket, message } => {
                 let s = match ticket {
                     Some(t) => format!("warning: {t}: {message}"),
@@ -385,6 +397,9 @@ pub fn summary(t: &Totals, interrupted: bool) -> String {
     );
     if let Some(c) = t.cost_usd {
         s.push_str(&format!(", ${c:.4}"));
+    }
+    if let Some(b) = &t.budget_reached {
+        s.push_str(&format!("; stopped early: {b}"));
     }
     if t.tokens.input + t.tokens.output > 0 {
         s.push_str(&format!(

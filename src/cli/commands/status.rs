@@ -77,7 +77,10 @@ fn render_text(o: &Overview) -> String {
                 l.logs
             ));
             if let Some(o) = &l.last_outcome {
-                s.push_str(&format!("              last: {}\n", o.lines().next().unwrap_or("")));
+                s.push_str(&format!(
+                    "              last: {}\n",
+                    o.lines().next().unwrap_or("")
+                ));
             }
         }
     }
