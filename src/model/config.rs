@@ -79,6 +79,9 @@ pub enum MergeMode {
 pub struct RunConfig {
     /// The agent profile (a name under `agents:` or a built-in); `--agent` overrides.
     pub agent: Option<String>,
+    /// The auditor's profile (with `review: true`): a different profile or model from the
+    /// implementer's; `--auditor` overrides.
+    pub auditor: Option<String>,
     /// Tickets worked at once.
     pub max_parallel: usize,
     /// Iterations of one ticket before it is escalated.
@@ -114,6 +117,7 @@ impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
             agent: None,
+            auditor: None,
             max_parallel: 3,
             max_iterations: 10,
             complete_signal: "<complete/>".to_string(),

@@ -93,3 +93,36 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// The unified diff (`git diff a b`) between trees `a` and `b`, at most `max_bytes`
+    /// (cut at a line, with a note saying how much was left out).
+    pub fn tree_patch(&self, a: Oid, b: Oid, max_bytes: usize) -> Result<String> {
+        let repo = &self.repo;
+        let (ta, tb) = (repo.find_tree(a)?, repo.find_tree(b)?);
+        let diff = repo.diff_tree_to_tree(Some(&ta), Some(&tb), None)?;
+        let mut out = String::new();
+        let mut left_out = 0usize;
+        diff.print(git2::DiffFormat::Patch, |_, _, line| {
+            let prefix = match line.origin() {
+                c @ ('+' | '-' | ' ') => Some(c),
+                _ => None,
+            };
+            let content = String::from_utf8_lossy(line.content());
+            let piece = match prefix {
+                Some(c) => format!("{c}{content}"),
+                None => content.into_owned(),
+            };
+            if out.len() + piece.len() > max_bytes {
+                left_out += piece.len();
+            } else {
+                out.push_str(&piece);
+            }
+            true
+        })?;
+        if left_out > 0 {
+            out.push_str(&format!("\n[... {left_out} more bytes of diff left out]\n"));
+        }
+        Ok(out)
+    }
+}

@@ -585,7 +585,7 @@ fn sigterm_ends_the_agents_releases_the_claims_and_keeps_the_worktrees() {
 /// 150 tokens per iteration and never signals completion.
 fn fake_claude(r: &Repo) -> PathBuf {
     script(
-        &r,
+        r,
         "claude",
         "cat > /dev/null\n\
          date +%s%N > progress.txt && git add progress.txt && git commit -qm step\n\
@@ -673,4 +673,116 @@ fn a_ticket_over_its_own_budget_is_escalated_with_that_reason() {
         "{esc:?}"
     );
     assert_eq!(status(&r, &a), "escalated");
+}
+
+/// Implementer and auditor: wt's fake agent in both roles, review on.
+fn audited_repo() -> Repo {
+    let r = repo_with(
+        "agents:\n  fake:\n    cmd: [wt, fake-agent]\n    prompt: file\n  fake-auditor:\n    cmd: [wt, fake-agent, --audit]\n    prompt: file\nrun:\n  agent: fake\n  auditor: fake-auditor\n",
+    );
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &cfg.replacen("\nreview: false\n", "\nreview: true\n", 1),
+    );
+    r.git(&["commit", "-q", "-am", "review on"]).ok();
+    r
+}
+
+#[test]
+fn a_failed_audit_becomes_an_amendment_the_next_iteration_reads() {
+    let r = audited_repo();
+    let a = job(&r, "Audited", "<!-- fake-auditor: fail-first -->", &[]);
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 0, "{events:?}");
+    let audits = of_kind(&events, "audit_ended");
+    let verdicts: Vec<&str> = audits
+        .iter()
+        .map(|e| e["verdict"].as_str().expect("v"))
+        .collect();
+    assert_eq!(verdicts, ["fail", "pass"], "{events:?}");
+    assert_eq!(audits[0]["auditor"], "fake-auditor");
+    // The implementer's second prompt carries the amendment.
+    let prompt = std::fs::read_to_string(r.root.join(format!(".git/wt/run/logs/{a}/2.prompt.md")))
+        .expect("prompt 2");
+    assert!(
+        prompt.contains(wt::app::run::fake::FAKE_AMENDMENT),
+        "{prompt}"
+    );
+    assert_eq!(status(&r, &a), "done");
+    let merged = of_kind(&events, "merged");
+    assert_eq!(merged.len(), 1);
+    assert_eq!(merged[0]["status"], "done");
+    let subjects = r.subjects("main");
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.starts_with(&format!("wt: fail {a}"))),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.starts_with(&format!("wt: pass {a}"))),
+        "{subjects:?}"
+    );
+    // The merge comes after the passing audit, never before.
+    let pass_at = subjects
+        .iter()
+        .position(|s| s.starts_with(&format!("wt: pass {a}")))
+        .expect("pass");
+    let merge_at = subjects
+        .iter()
+        .position(|s| s == &format!("{a}: Audited"))
+        .expect("merge");
+    assert!(
+        merge_at > pass_at,
+        "newest first: the pass is newer than the merge: {subjects:?}"
+    );
+    // As a person reads it: the progress log shows the audits.
+    let show = r.wt(&["show", &a]).ok();
+    assert!(
+        show.contains("audit of attempt 1 failed: amendment 1"),
+        "{show}"
+    );
+    assert!(show.contains("audit of attempt 2 passed"), "{show}");
+}
+
+#[test]
+fn an_auditor_that_gives_no_verdict_is_asked_twice_then_the_ticket_is_escalated() {
+    let r = audited_repo();
+    let a = job(&r, "Unjudged", "<!-- fake-auditor: silent -->", &[]);
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 5, "{events:?}");
+    let audits = of_kind(&events, "audit_ended");
+    assert_eq!(audits.len(), 2, "{events:?}");
+    assert!(audits.iter().all(|e| e["verdict"] == "none"));
+    let esc = of_kind(&events, "escalated");
+    assert!(
+        esc[0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("gave no verdict twice"),
+        "{esc:?}"
+    );
+    assert_eq!(status(&r, &a), "escalated");
+    // Nothing reached main unaudited.
+    assert!(!r
+        .subjects("main")
+        .iter()
+        .any(|s| s == &format!("{a}: Unjudged")));
+}
+
+#[test]
+fn the_auditor_must_not_be_the_implementer() {
+    let r = repo_with(FAKE);
+    job(&r, "Anything", "", &[]);
+    let out = r.wt(&["run", "--auditor", "fake"]);
+    assert_eq!(out.code(), 2, "{}", out.stderr());
+    assert!(
+        out.stderr()
+            .contains("the auditor `fake` is the implementer's profile"),
+        "{}",
+        out.stderr()
+    );
 }

@@ -15,6 +15,7 @@ pub enum Phase {
     Agent,
     Verifying,
     Ci,
+    Auditing,
     Merging,
 }
 
@@ -25,6 +26,7 @@ impl Phase {
             Phase::Agent => "agent",
             Phase::Verifying => "verifying",
             Phase::Ci => "CI",
+            Phase::Auditing => "auditing",
             Phase::Merging => "merging",
         }
     }
@@ -134,6 +136,25 @@ pub enum Event {
         iteration: u32,
         reason: String,
     },
+    /// An auditor agent judged verified work.
+    AuditEnded {
+        ticket: String,
+        iteration: u32,
+        /// 1, or 2 when the first audit gave no verdict.
+        attempt: u32,
+        /// The auditor's profile.
+        auditor: String,
+        /// pass, fail or none.
+        verdict: String,
+        /// With fail: the amendment the next iteration reads.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        amendment: Option<String>,
+        ended: Ended,
+        duration_ms: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cost_usd: Option<f64>,
+        log: String,
+    },
     Merged {
         ticket: String,
         /// The commit on the integration branch (null when the branch had no code change).
@@ -179,6 +200,7 @@ impl Event {
             | Event::VerificationFailed { ticket, .. }
             | Event::MergeFailed { ticket, .. }
             | Event::Merged { ticket, .. }
+            | Event::AuditEnded { ticket, .. }
             | Event::Escalated { ticket, .. }
             | Event::Stopped { ticket, .. } => Some(ticket),
             Event::Warning { ticket, .. } => ticket.as_deref(),

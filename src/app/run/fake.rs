@@ -31,6 +31,36 @@ const EMAIL: &str = "fake-agent@example.com";
 pub struct FakeOptions {
     /// How long to "think" before working.
     pub sleep: Duration,
+    /// Audit instead of implement (see [`fake_auditor`]).
+    pub audit: bool,
+}
+
+/// The amendment the fake auditor writes: the next implementer iteration's prompt shows it.
+pub const FAKE_AMENDMENT: &str =
+    "Fake audit: the change needs a second look (amendment by the fake auditor).";
+
+/// The fake auditor: it reads the audit prompt and, by the ticket's directives,
+/// - `<!-- fake-auditor: fail-first -->`: fails the first audit with [`FAKE_AMENDMENT`] and
+///   passes once the prompt shows that amendment;
+/// - `<!-- fake-auditor: silent -->`: gives no verdict;
+/// - otherwise passes.
+pub fn fake_auditor(prompt: &str) -> String {
+    let has = |d: &str| {
+        prompt.lines().any(|l| {
+            let l = l.trim();
+            l.strip_prefix("<!--")
+                .and_then(|x| x.strip_suffix("-->"))
+                .and_then(|x| x.trim().strip_prefix("fake-auditor:"))
+                .is_some_and(|x| x.trim() == d)
+        })
+    };
+    if has("silent") {
+        return "I looked at it.\n".to_string();
+    }
+    if has("fail-first") && !prompt.contains("Fake audit:") {
+        return format!("Checked the criteria.\n<fail>\n{FAKE_AMENDMENT}\n</fail>\n");
+    }
+    "Every criterion holds.\n<pass/>\n".to_string()
 }
 
 /// What the fake agent printed (its final message).
@@ -41,6 +71,10 @@ pub fn fake_agent(cwd: &Path, opts: &FakeOptions) -> Result<String> {
     let id = var("WT_TICKET")?;
     let iteration: u32 = var("WT_ITERATION")?.parse().unwrap_or(1);
     let prompt = std::fs::read_to_string(var("WT_PROMPT_FILE")?)?;
+    if opts.audit {
+        std::thread::sleep(opts.sleep);
+        return Ok(fake_auditor(&prompt));
+    }
     let agent = var("WT_AGENT")?;
     let token = std::env::var(crate::model::lease::TOKEN_ENV).ok();
     std::thread::sleep(opts.sleep);

@@ -7,6 +7,7 @@
 //! ([`worker`]), renews the claims' leases, forwards the loops' events, and starts whatever a
 //! merge unblocked. State that must survive a crash lives in [`state`].
 
+pub mod audit;
 pub mod cost;
 pub mod events;
 pub mod fake;
@@ -52,6 +53,8 @@ pub struct RunOptions {
     pub keep_claims: bool,
     /// The run's budget in dollars (default `run.budget.usd`).
     pub budget_usd: Option<f64>,
+    /// The auditor's profile (default `run.auditor`).
+    pub auditor: Option<String>,
 }
 
 /// Why the run's time budget is spent, if it is (dollars and tokens are checked by the
@@ -133,7 +136,20 @@ pub fn run(
                     agent::BUILTIN_NAMES.join(", ")
                 ))
         })?;
-    profile(&config, &default_agent)?;
+    let implementer = profile(&config, &default_agent)?;
+    let auditor = match opts.auditor.clone().or_else(|| config.run.auditor.clone()) {
+        Some(name) => {
+            let p = profile(&config, &name)?;
+            if name == default_agent && p.model == implementer.model {
+                return Err(Error::invalid(format!(
+                    "the auditor `{name}` is the implementer's profile and model"
+                ))
+                .with_hint("an audit is by a different agent: name another profile, or the same CLI with another `model`"));
+            }
+            Some((name, p))
+        }
+        None => None,
+    };
     let max_parallel = opts.max_parallel.unwrap_or(config.run.max_parallel).max(1);
     let max_iterations = opts
         .max_iterations
@@ -169,6 +185,7 @@ pub fn run(
         wt_dir: std::env::current_exe()
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf)),
+        auditor,
     };
     let mut totals = Totals::default();
     let mut budget = config.run.budget.clone();

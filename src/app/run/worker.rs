@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
+use super::audit;
 use super::cost;
 use super::events::{Event, IterationRecord, Phase};
 use super::merge::{self, Integrated, MergeRequest};
@@ -51,6 +52,8 @@ pub struct Settings {
     /// Folder of the running `wt` binary, put first on the agents' PATH so that their `wt`
     /// is this one.
     pub wt_dir: Option<PathBuf>,
+    /// The auditor's profile (name and profile) when the run audits reviewed tickets.
+    pub auditor: Option<(String, AgentProfile)>,
 }
 
 /// Messages from a ticket loop to the run.
@@ -252,7 +255,7 @@ impl Loop<'_> {
             // the branch tip; go straight to the merge queue if so.
             let tip = self.ws.store.branch_tip(&self.state.branch)?;
             if tip.map(|t| t.to_string()) == Some(commit.clone()) {
-                if let Some(f) = self.integrate(self.state.iteration, &commit)? {
+                if let Some(f) = self.after_verified(self.state.iteration, &commit)? {
                     return Ok(f);
                 }
             }
@@ -294,7 +297,7 @@ impl Loop<'_> {
                 }
                 continue;
             };
-            if let Some(f) = self.integrate(n, &verified)? {
+            if let Some(f) = self.after_verified(n, &verified)? {
                 return Ok(f);
             }
         }
@@ -350,56 +353,10 @@ impl Loop<'_> {
             prompt_file: prompt_file.display().to_string(),
         });
         self.phase(n, Phase::Agent);
-        let workdir = self.state.worktree.display().to_string();
-        let prompt_path = prompt_file.display().to_string();
-        let argv = agent::expand(
-            &self.profile,
-            &Placeholders {
-                prompt_file: &prompt_path,
-                workdir: &workdir,
-                ticket: &id,
-                iteration: n,
-                model: self.profile.model.as_deref(),
-                prompt: &prompt,
-            },
-        );
-        let argv = match argv {
-            Ok(a) if !a.is_empty() => a,
-            Ok(_) => {
-                return Err(Error::invalid(format!(
-                    "agent profile `{}` has an empty cmd",
-                    self.state.agent
-                )))
-            }
-            Err(e) => {
-                return Err(Error::invalid(format!(
-                    "agent profile `{}`: {e}",
-                    self.state.agent
-                )))
-            }
-        };
         let before = self.ws.store.branch_tip(&self.state.branch)?;
-        let mut pg_state = self.state.clone();
-        let pg_file = self.state_file.clone();
-        let launch = Launch {
-            argv,
-            cwd: self.state.worktree.clone(),
-            env: self.agent_env(n, &prompt_path),
-            env_remove: secret_vars(&self.profile),
-            stdin: (self.profile.prompt == PromptVia::Stdin).then(|| prompt.clone().into_bytes()),
-            stdout_log: stdout_log.clone(),
-            stderr_log,
-            timeouts: self.profile.timeouts.clone(),
-            parser: self.profile.parser,
-            cancel: Arc::clone(&self.cancel),
-            on_start: Some(Box::new(move |pgid| {
-                pg_state.pgid = Some(pgid);
-                let _ = state::save_at(&pg_file, &pg_state);
-            })),
-        };
-        let exit = process::run_agent(launch);
-        self.state.pgid = None;
-        self.save()?;
+        let profile = self.profile.clone();
+        let (agent, token) = (self.s.identity.clone(), self.state.token.clone());
+        let exit = self.launch(&profile, &n.to_string(), &prompt, n, &agent, &token)?;
         let after = self.ws.store.branch_tip(&self.state.branch)?;
         let (commits, files_changed) = self.changes(before, after)?;
         let r = &exit.result;
@@ -509,12 +466,77 @@ impl Loop<'_> {
         }
     }
 
-    fn agent_env(&self, n: u32, prompt_path: &str) -> Vec<(String, String)> {
+    /// Start `profile` on `prompt` in the worktree as `agent` holding `token`, with logs
+    /// `<stem>.prompt.md`, `<stem>.log` and `<stem>.stderr`, and wait for it.
+    fn launch(
+        &mut self,
+        profile: &AgentProfile,
+        stem: &str,
+        prompt: &str,
+        n: u32,
+        agent: &str,
+        token: &str,
+    ) -> Result<process::AgentExit> {
+        let id = self.state.id.clone();
+        let logs = state::logs_dir(&self.s.common_dir, &id);
+        std::fs::create_dir_all(&logs)?;
+        let prompt_file = logs.join(format!("{stem}.prompt.md"));
+        std::fs::write(&prompt_file, prompt)?;
+        let workdir = self.state.worktree.display().to_string();
+        let prompt_path = prompt_file.display().to_string();
+        let argv = agent::expand(
+            profile,
+            &Placeholders {
+                prompt_file: &prompt_path,
+                workdir: &workdir,
+                ticket: &id,
+                iteration: n,
+                model: profile.model.as_deref(),
+                prompt,
+            },
+        );
+        let argv = match argv {
+            Ok(a) if !a.is_empty() => a,
+            Ok(_) => return Err(Error::invalid("an agent profile has an empty cmd")),
+            Err(e) => return Err(Error::invalid(format!("agent profile: {e}"))),
+        };
+        let mut pg_state = self.state.clone();
+        let pg_file = self.state_file.clone();
+        let launch = Launch {
+            argv,
+            cwd: self.state.worktree.clone(),
+            env: self.agent_env(n, &prompt_path, agent, token, profile),
+            env_remove: secret_vars(profile),
+            stdin: (profile.prompt == PromptVia::Stdin).then(|| prompt.as_bytes().to_vec()),
+            stdout_log: logs.join(format!("{stem}.log")),
+            stderr_log: logs.join(format!("{stem}.stderr")),
+            timeouts: profile.timeouts.clone(),
+            parser: profile.parser,
+            cancel: Arc::clone(&self.cancel),
+            on_start: Some(Box::new(move |pgid| {
+                pg_state.pgid = Some(pgid);
+                let _ = state::save_at(&pg_file, &pg_state);
+            })),
+        };
+        let exit = process::run_agent(launch);
+        self.state.pgid = None;
+        self.save()?;
+        Ok(exit)
+    }
+
+    fn agent_env(
+        &self,
+        n: u32,
+        prompt_path: &str,
+        agent: &str,
+        token: &str,
+        profile: &AgentProfile,
+    ) -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> = vec![
             ("WT_TICKET".into(), self.state.id.clone()),
-            ("WT_TOKEN".into(), self.state.token.clone()),
-            (lease::TOKEN_ENV.into(), self.state.token.clone()),
-            ("WT_AGENT".into(), self.s.identity.clone()),
+            ("WT_TOKEN".into(), token.to_string()),
+            (lease::TOKEN_ENV.into(), token.to_string()),
+            ("WT_AGENT".into(), agent.to_string()),
             ("WT_ITERATION".into(), n.to_string()),
             ("WT_PROMPT_FILE".into(), prompt_path.to_string()),
             ("WT_RUN".into(), self.s.identity.clone()),
@@ -527,7 +549,7 @@ impl Loop<'_> {
                 env.push(("PATH".into(), joined.to_string_lossy().into_owned()));
             }
         }
-        for (k, v) in &self.profile.env {
+        for (k, v) in &profile.env {
             env.push((k.clone(), v.clone()));
         }
         env
@@ -709,11 +731,10 @@ impl Loop<'_> {
         Ok(Ok(judged.commit))
     }
 
-    /// The merge queue step and `done`; None when the ticket goes back for another
-    /// iteration.
-    fn integrate(&mut self, n: u32, verified: &str) -> Result<Option<Finish>> {
+    /// Bring the branch onto the integration branch through the merge queue.
+    fn merge_step(&mut self, n: u32) -> MergeStep {
         self.phase(n, Phase::Merging);
-        let guard = self.merge_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.merge_lock.lock().unwrap_or_else(|p| p.into_inner());
         let req = MergeRequest {
             ticket_id: &self.state.id,
             title: &self.title,
@@ -722,36 +743,48 @@ impl Loop<'_> {
             mode: self.s.merge,
             agent: &self.s.identity,
         };
-        let merged = merge::integrate(&self.ws, &req);
-        let result = match merged {
-            Ok(Integrated::Merged { commit }) => Some(commit),
-            Ok(Integrated::Nothing) => None,
-            Ok(Integrated::Conflict { paths }) => {
-                drop(guard);
-                let reason = format!(
-                    "its branch conflicts with `{}` in {}: merge `{}` into `{}` (`git merge {}`), resolve the conflicts, make the checks pass and commit",
-                    self.s.target,
-                    paths.join(", "),
-                    self.s.target,
-                    self.state.branch,
-                    self.s.target
-                );
-                return self.back(n, reason);
-            }
-            Ok(Integrated::Red { summary }) => {
-                drop(guard);
-                let reason = format!(
-                    "the CI checks are red on its work merged onto `{}`: {summary}; merge `{}` into your branch and make them pass",
-                    self.s.target, self.s.target
-                );
-                return self.back(n, reason);
-            }
-            Err(e) => {
-                drop(guard);
+        match merge::integrate(&self.ws, &req) {
+            Ok(Integrated::Merged { commit }) => MergeStep::Merged(Some(commit)),
+            Ok(Integrated::Nothing) => MergeStep::Merged(None),
+            Ok(Integrated::Conflict { paths }) => MergeStep::Back(format!(
+                "its branch conflicts with `{t}` in {}: merge `{t}` into `{b}` (`git merge {t}`), resolve the conflicts, make the checks pass and commit",
+                paths.join(", "),
+                t = self.s.target,
+                b = self.state.branch,
+            )),
+            Ok(Integrated::Red { summary }) => MergeStep::Back(format!(
+                "the CI checks are red on its work merged onto `{t}`: {summary}; merge `{t}` into your branch and make them pass",
+                t = self.s.target
+            )),
+            Err(e) => MergeStep::Stop(format!("the merge failed: {e}")),
+        }
+    }
+
+    /// What follows verified work: an audit first when the ticket is reviewed and the run
+    /// has an auditor, else the merge queue and `done`. None when the ticket goes back for
+    /// another iteration.
+    fn after_verified(&mut self, n: u32, verified: &str) -> Result<Option<Finish>> {
+        let snap = self.ws.snapshot()?;
+        let reviewed = snap
+            .get(&self.state.id)
+            .is_some_and(|t| snap.config.reviews(t.kind));
+        match self.s.auditor.clone() {
+            Some((name, profile)) if reviewed => self.audit(n, verified, &name, &profile),
+            _ => self.integrate(n, verified),
+        }
+    }
+
+    /// The merge queue step and `done`; None when the ticket goes back for another
+    /// iteration.
+    fn integrate(&mut self, n: u32, verified: &str) -> Result<Option<Finish>> {
+        let result = match self.merge_step(n) {
+            MergeStep::Merged(c) => c,
+            MergeStep::Back(reason) => return self.back(n, reason),
+            MergeStep::Stop(reason) => {
                 return Ok(Some(Finish::Stopped {
-                    reason: format!("the merge failed: {e}"),
+                    reason,
                     release: false,
-                }));
+                }))
             }
         };
         let rev = match result {
@@ -764,9 +797,7 @@ impl Loop<'_> {
             quiet: true,
             ..Default::default()
         };
-        let finished = done::done(&self.ws, &self.state.id, &self.s.identity, &opts);
-        drop(guard);
-        let finished = match finished {
+        let finished = match done::done(&self.ws, &self.state.id, &self.s.identity, &opts) {
             Ok(f) => f,
             Err(e) => {
                 return Ok(Some(Finish::Stopped {
@@ -775,21 +806,242 @@ impl Loop<'_> {
                 }))
             }
         };
-        self.emit(Event::Merged {
-            ticket: self.state.id.clone(),
-            commit: result.map(|c| c.to_string()),
-            status: finished.value.ticket.status.as_str().to_string(),
-            closed: finished
+        self.merged(
+            result,
+            finished.value.ticket.status.as_str(),
+            finished
                 .value
                 .closed
                 .iter()
                 .map(|c| c.ticket.id.clone())
                 .collect(),
+        );
+        Ok(Some(Finish::Merged))
+    }
+
+    fn merged(&self, commit: Option<Oid>, status: &str, closed: Vec<String>) {
+        self.emit(Event::Merged {
+            ticket: self.state.id.clone(),
+            commit: commit.map(|c| c.to_string()),
+            status: status.to_string(),
+            closed,
         });
         let _ =
             self.ws
                 .store
                 .remove_ticket_worktree(&self.state.worktree, &self.state.branch, true);
+    }
+
+    /// Claim the ticket again as the implementer after a failed audit (a new token).
+    fn reclaim(&mut self) -> Result<Option<Finish>> {
+        let opts = crate::app::claim::ClaimOptions::default();
+        match crate::app::claim::claim_if_free(&self.ws, &self.state.id, &self.s.identity, &opts) {
+            Ok(w) => {
+                self.state.token = w.value.ticket.claim_token.clone().unwrap_or_default();
+                self.state.verified = None;
+                self.save()?;
+                Ok(None)
+            }
+            Err(e) => Ok(Some(Finish::Stopped {
+                reason: format!("could not claim it again after the audit: {e}"),
+                release: false,
+            })),
+        }
+    }
+
+    /// Verified work goes to review (`done`), an auditor agent judges it, and a pass is
+    /// integrated; a fail is an amendment and the ticket goes back into the loop.
+    fn audit(
+        &mut self,
+        n: u32,
+        verified: &str,
+        auditor_profile: &str,
+        profile: &AgentProfile,
+    ) -> Result<Option<Finish>> {
+        let id = self.state.id.clone();
+        let opts = DoneOptions {
+            token: Some(self.state.token.clone()),
+            rev: Some(verified.to_string()),
+            quiet: true,
+            ..Default::default()
+        };
+        let done = match done::done(&self.ws, &id, &self.s.identity, &opts) {
+            Ok(d) => d,
+            Err(e) => {
+                return Ok(Some(Finish::Stopped {
+                    reason: format!("`done` refused the verified work: {e}"),
+                    release: false,
+                }))
+            }
+        };
+        if done.value.ticket.status != Status::Review {
+            return self.integrate(n, verified);
+        }
+        let auditor = format!("{}-audit", self.s.identity);
+        let claimed = self.ws.write(Reads::Ticket(&id), |snap| {
+            let t = snap.resolve(&id)?;
+            crate::app::review::claim_for_review(&self.ws, snap, t, &auditor)
+        });
+        let token = match claimed {
+            Ok(w) => w.value.ticket.claim_token.unwrap_or_default(),
+            Err(e) => {
+                return Ok(Some(Finish::Stopped {
+                    reason: format!("could not claim it for the audit: {e}"),
+                    release: false,
+                }))
+            }
+        };
+        for attempt in 1..=2u32 {
+            self.phase(n, Phase::Auditing);
+            let snap = self.ws.snapshot()?;
+            let Some(t) = snap.get(&id).cloned() else {
+                return Err(Error::not_found(format!("{id} is gone")));
+            };
+            let target_tip = self.ws.store.branch_tip(&self.s.target)?;
+            let tip = self.ws.store.branch_tip(&self.state.branch)?;
+            let diff = match (target_tip, tip) {
+                (Some(a), Some(b)) => audit::branch_diff(&self.ws, a, b)?,
+                _ => String::new(),
+            };
+            let prompt = audit::prompt(
+                &self.ws,
+                &snap,
+                &t,
+                &self.state.branch,
+                &self.s.target,
+                &diff,
+            )?;
+            let stem = format!("{n}.audit{attempt}");
+            let exit = self.launch(profile, &stem, &prompt, n, &auditor, &token)?;
+            let r = &exit.result;
+            let cost = cost::cost_of(r.cost_usd, r.tokens.as_ref(), profile.price.as_ref());
+            self.spend.add(
+                cost.map(|c| c.0),
+                r.tokens.as_ref().map(cost::total_tokens).unwrap_or(0),
+            );
+            let mut v = if r.is_error {
+                audit::Verdict::None
+            } else {
+                audit::verdict(&r.final_text)
+            };
+            // The auditor may have given its verdict with `wt pass` / `wt fail` itself.
+            let now = self.ws.snapshot()?;
+            let status = now.get(&id).map(|t| t.status);
+            let self_judged = matches!(
+                status,
+                Some(Status::Done | Status::Open | Status::Escalated)
+            );
+            if self_judged {
+                v = match status {
+                    Some(Status::Done) => audit::Verdict::Pass,
+                    _ => audit::Verdict::Fail("(given with `wt fail`)".into()),
+                };
+            }
+            let logs = state::logs_dir(&self.s.common_dir, &id);
+            self.emit(Event::AuditEnded {
+                ticket: id.clone(),
+                iteration: n,
+                attempt,
+                auditor: auditor_profile.to_string(),
+                verdict: match &v {
+                    audit::Verdict::Pass => "pass",
+                    audit::Verdict::Fail(_) => "fail",
+                    audit::Verdict::None => "none",
+                }
+                .to_string(),
+                amendment: match &v {
+                    audit::Verdict::Fail(a) => Some(a.clone()),
+                    _ => None,
+                },
+                ended: exit.ended.clone(),
+                duration_ms: exit.duration_ms,
+                cost_usd: cost.map(|c| c.0),
+                log: logs.join(format!("{stem}.log")).display().to_string(),
+            });
+            match v {
+                audit::Verdict::Pass => {
+                    return self.integrate_audited(n, &auditor, self_judged);
+                }
+                audit::Verdict::Fail(amendment) => {
+                    if !self_judged {
+                        let failed =
+                            crate::app::review::fail(&self.ws, &id, &auditor, &amendment, None)?;
+                        if failed.value.escalated {
+                            return Ok(Some(Finish::Escalated(format!(
+                                "the audit failed again (max_attempts {}): {amendment}",
+                                failed.value.max_attempts
+                            ))));
+                        }
+                    } else if status == Some(Status::Escalated) {
+                        return Ok(Some(Finish::Escalated(
+                            "the auditor's `wt fail` escalated it".into(),
+                        )));
+                    }
+                    self.outcome(format!(
+                        "iteration {n}: the audit failed; the amendment is in the ticket"
+                    ))?;
+                    return self.reclaim();
+                }
+                audit::Verdict::None if attempt == 1 => continue,
+                audit::Verdict::None => {
+                    let reason = format!(
+                        "the auditor ({auditor_profile}) gave no verdict twice ({})",
+                        match exit.ended {
+                            Ended::Exited if r.is_error =>
+                                format!("it reported: {}", r.error.as_deref().unwrap_or("an error")),
+                            Ended::Exited => "no <pass/> or <fail> block at the end".into(),
+                            ref e => format!("ended: {}", ended_name(e)),
+                        }
+                    );
+                    escalate(&self.ws, &id, &auditor, &token, &reason)?;
+                    return Ok(Some(Finish::Escalated(reason)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// A passed audit: merge, then record the pass (unless the auditor did with `wt pass`).
+    fn integrate_audited(
+        &mut self,
+        n: u32,
+        auditor: &str,
+        already_passed: bool,
+    ) -> Result<Option<Finish>> {
+        let result = match self.merge_step(n) {
+            MergeStep::Merged(c) => c,
+            MergeStep::Back(reason) if !already_passed => {
+                crate::app::review::fail(
+                    &self.ws,
+                    &self.state.id,
+                    auditor,
+                    &format!("The audit passed, but {reason}."),
+                    None,
+                )?;
+                self.back(n, reason)?;
+                return self.reclaim();
+            }
+            MergeStep::Back(reason) | MergeStep::Stop(reason) => {
+                return Ok(Some(Finish::Stopped {
+                    reason: format!("audited, but not merged: {reason}"),
+                    release: false,
+                }))
+            }
+        };
+        let (status, closed) = if already_passed {
+            ("done".to_string(), Vec::new())
+        } else {
+            let note = match result {
+                Some(c) => format!("merged as {}", &c.to_string()[..12]),
+                None => "no code change to merge".to_string(),
+            };
+            let p = crate::app::review::pass(&self.ws, &self.state.id, auditor, Some(&note), None)?;
+            (
+                p.value.ticket.status.as_str().to_string(),
+                p.value.closed.iter().map(|c| c.ticket.id.clone()).collect(),
+            )
+        };
+        self.merged(result, &status, closed);
         Ok(Some(Finish::Merged))
     }
 
@@ -869,6 +1121,16 @@ fn tail_of(path: &Path, n: usize) -> Option<String> {
     let start = lines.len().saturating_sub(n);
     let tail = lines[start..].join("\n");
     (!tail.is_empty()).then_some(tail)
+}
+
+/// How a merge queue step ended.
+enum MergeStep {
+    /// On the integration branch (None: there was no code change).
+    Merged(Option<Oid>),
+    /// Back to the loop with this reason.
+    Back(String),
+    /// Not the agent's to fix.
+    Stop(String),
 }
 
 fn stopped(reason: &str) -> Finish {

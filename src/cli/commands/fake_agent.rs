@@ -10,6 +10,9 @@ pub struct Args {
     /// Milliseconds to wait before working (a stand-in for thinking).
     #[arg(long, default_value_t = 0)]
     pub sleep_ms: u64,
+    /// Be the fake auditor: read the audit prompt, print `<pass/>` or a `<fail>` block.
+    #[arg(long)]
+    pub audit: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -23,6 +26,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         &ctx.cwd,
         &FakeOptions {
             sleep: std::time::Duration::from_millis(args.sleep_ms),
+            audit: args.audit,
         },
     )?;
     Ok(Out::new(

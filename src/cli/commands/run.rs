@@ -54,6 +54,10 @@ pub struct Args {
     /// run.budget.usd); running iterations finish.
     #[arg(long, value_name = "USD")]
     pub budget_usd: Option<f64>,
+    /// With `review: true`: the profile that audits each verified job before it is merged
+    /// (default run.auditor); a different profile or model from the implementer's.
+    #[arg(long, value_name = "PROFILE")]
+    pub auditor: Option<String>,
 }
 
 /// The document `wt run` leaves when its events were already printed.
@@ -73,6 +77,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         watch: args.watch,
         keep_claims: args.keep_claims,
         budget_usd: args.budget_usd,
+        auditor: args.auditor.clone(),
     };
     let totals = if ctx.json {
         run::run(&ws, &ctx.cwd, &opts, &mut |e| print_json(e))?
@@ -341,6 +346,29 @@ impl View {
                         " (claim kept; `wt run` resumes it)"
                     }
                 ));
+            }
+            Event::AuditEnded {
+                ticket,
+                iteration,
+                attempt,
+                auditor,
+                verdict,
+                amendment,
+                ..
+            } => {
+                let mut s = format!(
+                    "{ticket} iteration {iteration}: audit{} by {auditor}: {verdict}",
+                    if *attempt > 1 {
+                        format!(" (try {attempt})")
+                    } else {
+                        String::new()
+                    }
+                );
+                if let Some(a) = amendment {
+                    s.push_str(&format!(" — {}", a.lines().next().unwrap_or("")));
+                }
+                let color = if verdict == "pass" { "32" } else { "33" };
+                self.line(&self.paint(color, &s));
             }
             Event::BudgetReached { reason } => {
                 let s = format!("budget reached: {reason}; no new iteration starts");
