@@ -786,3 +786,63 @@ fn the_auditor_must_not_be_the_implementer() {
         out.stderr()
     );
 }
+
+#[test]
+fn run_report_totals_are_the_sums_of_the_iteration_records() {
+    let r = audited_repo();
+    let a = job(&r, "Red first", "<!-- fake-agent: red-first -->", &[]);
+    let b = job(&r, "Audited", "<!-- fake-auditor: fail-first -->", &[]);
+    let c = job(&r, "Never", "<!-- fake-agent: never -->", &[]);
+    let (_, events) = run_json(&r, &["--max-iterations", "2", "--max-parallel", "3"]);
+    let ended = of_kind(&events, "iteration_ended");
+    let run_id = events[0]["run"].as_str().expect("run").to_string();
+    let report = r.wt_json(&["run", "report"]);
+    assert_eq!(report["run"], run_id.as_str());
+    assert_eq!(report["ended"], true);
+    let totals = &report["totals"];
+    assert_eq!(
+        totals["iterations"].as_u64(),
+        Some(ended.len() as u64),
+        "{report}"
+    );
+    let agent_ms: u64 = ended
+        .iter()
+        .map(|e| e["record"]["duration_ms"].as_u64().expect("ms"))
+        .chain(
+            of_kind(&events, "audit_ended")
+                .iter()
+                .map(|e| e["duration_ms"].as_u64().expect("ms")),
+        )
+        .sum();
+    assert_eq!(totals["agent_ms"].as_u64(), Some(agent_ms), "{report}");
+    assert_eq!(
+        totals["audits"].as_u64(),
+        Some(of_kind(&events, "audit_ended").len() as u64)
+    );
+    assert_eq!(totals["merged"], 2);
+    assert_eq!(totals["escalated"], 1);
+    let tickets = report["tickets"].as_array().expect("tickets");
+    let line = |id: &str| {
+        tickets
+            .iter()
+            .find(|t| t["ticket"] == id)
+            .expect("ticket line")
+    };
+    assert_eq!(line(&a)["outcome"], "merged");
+    assert_eq!(line(&a)["iterations"], 2);
+    let verdicts: Vec<&str> = line(&b)["audits"]
+        .as_array()
+        .expect("audits")
+        .iter()
+        .map(|x| x["verdict"].as_str().expect("verdict"))
+        .collect();
+    assert_eq!(verdicts, ["fail", "pass"]);
+    assert_eq!(line(&c)["outcome"], "escalated");
+    assert!(line(&c)["reason"]
+        .as_str()
+        .expect("reason")
+        .contains("2 iterations"));
+    // By identity too, and the text form names the escalation.
+    let text = r.wt(&["run", "report", &run_id]).ok();
+    assert!(text.contains(&format!("escalated {c}:")), "{text}");
+}

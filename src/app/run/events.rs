@@ -215,6 +215,8 @@ pub struct EventLine<'a> {
     pub schema_version: crate::app::report::SchemaVersion,
     /// When it happened (UTC, RFC 3339).
     pub at: String,
+    /// Milliseconds since the run started (its own clock, never pinned).
+    pub t_ms: u64,
     #[serde(flatten)]
     pub event: &'a Event,
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod fake;
 pub mod merge;
 pub mod process;
+pub mod report;
 pub mod state;
 pub mod worker;
 
@@ -114,13 +115,14 @@ struct Running {
 }
 
 /// Run the executor until nothing it may do remains (or, with `watch`, until interrupted).
-/// `sink` sees every event as it happens. `start_dir` is where agents' worktrees are opened
+/// `outer` sees every event as it happens, with its `--json` line (also appended to the run's
+/// journal, see [`report`]). `start_dir` is where agents' worktrees are opened
 /// from (the directory wt was started in).
 pub fn run(
     ws: &Workspace,
     start_dir: &Path,
     opts: &RunOptions,
-    sink: &mut dyn FnMut(&Event),
+    outer: &mut dyn FnMut(&Event, &str),
 ) -> Result<Totals> {
     runner::watch_signals();
     let started = Instant::now();
@@ -173,6 +175,13 @@ pub fn run(
     }
     let common = ws.store.common_dir().to_path_buf();
     let slot = state::take_slot(&common)?;
+    let mut journal = report::Journal::create(&common, &slot.identity);
+    let mut sink_fn = |e: &Event| {
+        let line = journal.line(e);
+        journal.write(&line);
+        outer(e, &line);
+    };
+    let sink: &mut dyn FnMut(&Event) = &mut sink_fn;
     let settings = Settings {
         repo: start_dir.to_path_buf(),
         common_dir: common.clone(),

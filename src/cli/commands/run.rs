@@ -5,11 +5,10 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::app::report::SchemaVersion;
-use crate::app::run::events::{Event, EventLine, Totals};
+use crate::app::run::events::{Event, Totals};
 use crate::app::run::worker::secs;
 use crate::app::run::{self, RunOptions};
 use crate::cli::{Ctx, Out};
-use crate::model::clock;
 use crate::model::text::{escape_line, escape_text};
 
 /// Work the ready tickets with agent CLIs until nothing is left: parallel Ralph loops.
@@ -30,7 +29,10 @@ use crate::model::text::{escape_line, escape_text};
 /// worktrees and logs stay. Logs: <git dir>/wt/run/logs/<ID>/<n>.{prompt.md,log,stderr}.
 /// --json prints one event per line (docs/reference/json.md, "wt run events").
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub sub: Option<RunCommand>,
     /// The agent profile: a name under `agents:` in .work/config.yaml or a built-in
     /// (claude, codex, opencode, gemini, aider, amp, cursor, copilot); default run.agent.
     #[arg(long, value_name = "PROFILE")]
@@ -60,6 +62,106 @@ pub struct Args {
     pub auditor: Option<String>,
 }
 
+#[derive(clap::Subcommand)]
+pub enum RunCommand {
+    Report(ReportArgs),
+}
+
+/// A run's account: per ticket its iterations, audits and verdicts, wall time, agent time,
+/// tokens, cost and outcome; totals; the slowest and most expensive tickets; what was
+/// escalated and why.
+///
+/// Read from the run's journal (<git dir>/wt/run/runs/<started>-<identity>.jsonl, written as
+/// the run goes), so it works on a run that crashed, or one still running.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// The run: its identity (wt-run-1-k3f9) or journal file name; default the latest run.
+    pub run: Option<String>,
+}
+
+fn report(args: ReportArgs, ctx: &Ctx) -> Result<Out, crate::Error> {
+    let ws = ctx.workspace()?;
+    let path = crate::app::run::report::find(ws.store.common_dir(), args.run.as_deref())?;
+    let r = crate::app::run::report::report(&path)?;
+    Ok(Out::new(r, render_report))
+}
+
+fn money(c: Option<f64>) -> String {
+    c.map(|c| format!("${c:.4}")).unwrap_or_else(|| "-".into())
+}
+
+fn render_report(r: &crate::app::run::report::RunReport) -> String {
+    let mut s = format!(
+        "run {} ({}), started {}: {}\n\n",
+        r.run,
+        r.journal,
+        r.started_at.as_deref().unwrap_or("?"),
+        if !r.ended {
+            "no end recorded: it crashed, or still runs"
+        } else if r.interrupted {
+            "interrupted"
+        } else {
+            "ended"
+        }
+    );
+    s.push_str(&format!(
+        "{:<12} {:<10} {:>5} {:>7} {:>9} {:>9} {:>10} {:>10}  title\n",
+        "ticket", "outcome", "iter", "audits", "wall", "agents", "tokens", "cost"
+    ));
+    for t in &r.tickets {
+        let audits: Vec<&str> = t.audits.iter().map(|a| a.verdict.as_str()).collect();
+        s.push_str(&format!(
+            "{:<12} {:<10} {:>5} {:>7} {:>9} {:>9} {:>10} {:>10}  {}\n",
+            t.ticket,
+            t.outcome,
+            t.iterations,
+            if audits.is_empty() {
+                "-".to_string()
+            } else {
+                audits.join(",")
+            },
+            secs(Duration::from_millis(t.wall_ms)),
+            secs(Duration::from_millis(t.agent_ms)),
+            crate::app::run::cost::total_tokens(&t.tokens),
+            money(t.cost_usd),
+            escape_line(&t.title)
+        ));
+    }
+    let tot = &r.totals;
+    s.push_str(&format!(
+        "\ntotal: {} tickets, {} merged, {} escalated; {}, {} audits; wall {}, agents {}; {} tokens; {}\n",
+        tot.tickets,
+        tot.merged,
+        tot.escalated,
+        crate::model::plural(tot.iterations as usize, "iteration"),
+        tot.audits,
+        secs(Duration::from_millis(tot.wall_ms)),
+        secs(Duration::from_millis(tot.agent_ms)),
+        crate::app::run::cost::total_tokens(&tot.tokens),
+        money(tot.cost_usd)
+    ));
+    if let Some(b) = &r.budget_reached {
+        s.push_str(&format!("budget reached: {b}\n"));
+    }
+    if !r.slowest.is_empty() {
+        s.push_str(&format!("slowest: {}\n", r.slowest.join(", ")));
+    }
+    if !r.most_expensive.is_empty() {
+        s.push_str(&format!(
+            "most expensive: {}\n",
+            r.most_expensive.join(", ")
+        ));
+    }
+    for t in r.tickets.iter().filter(|t| t.outcome == "escalated") {
+        s.push_str(&format!(
+            "escalated {}: {}\n",
+            t.ticket,
+            t.reason.as_deref().unwrap_or("?")
+        ));
+    }
+    s
+}
+
 /// The document `wt run` leaves when its events were already printed.
 #[derive(serde::Serialize)]
 struct Streamed {
@@ -67,6 +169,9 @@ struct Streamed {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
+    if let Some(RunCommand::Report(a)) = args.sub {
+        return report(a, ctx);
+    }
     let ws = ctx.workspace()?;
     let opts = RunOptions {
         agent: args.agent.clone(),
@@ -80,10 +185,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         auditor: args.auditor.clone(),
     };
     let totals = if ctx.json {
-        run::run(&ws, &ctx.cwd, &opts, &mut |e| print_json(e))?
+        run::run(&ws, &ctx.cwd, &opts, &mut |_, line| print_json(line))?
     } else {
         let mut view = View::new();
-        let t = run::run(&ws, &ctx.cwd, &opts, &mut |e| view.show(e))?;
+        let t = run::run(&ws, &ctx.cwd, &opts, &mut |e, _| view.show(e))?;
         view.finish();
         t
     };
@@ -107,15 +212,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     .code(code))
 }
 
-fn print_json(e: &Event) {
-    let line = EventLine {
-        schema_version: SchemaVersion,
-        at: clock::timestamp(),
-        event: e,
-    };
-    if let Ok(s) = serde_json::to_string(&line) {
-        crate::cli::emit(&format!("{s}\n"));
-    }
+fn print_json(line: &str) {
+    crate::cli::emit(&format!("{line}\n"));
 }
 
 /// Colors only on a terminal that takes them, and never with NO_COLOR set.
@@ -454,10 +552,10 @@ pub fn demo(keep: bool, ctx: &Ctx) -> Result<Out, crate::Error> {
     }
     let opts = RunOptions::default();
     let totals = if ctx.json {
-        run::run(&ws, &root, &opts, &mut |e| print_json(e))?
+        run::run(&ws, &root, &opts, &mut |_, line| print_json(line))?
     } else {
         let mut view = View::new();
-        let t = run::run(&ws, &root, &opts, &mut |e| view.show(e))?;
+        let t = run::run(&ws, &root, &opts, &mut |e, _| view.show(e))?;
         view.finish();
         t
     };
