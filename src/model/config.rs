@@ -99,6 +99,10 @@ pub struct RunConfig {
     pub poll_seconds: u64,
     /// The run's budget: when spent, no new iteration starts.
     pub budget: Budget,
+    /// Integration checks (name → shell command), run on the integration branch when the
+    /// last job of a phase-spec is merged; empty: the `ci` checks.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub integration: IndexMap<String, String>,
 }
 
 /// `run.budget`: limits on a whole `wt run` (any may be absent).
@@ -126,6 +130,7 @@ impl Default for RunConfig {
             worktrees: None,
             poll_seconds: 10,
             budget: Budget::default(),
+            integration: IndexMap::new(),
         }
     }
 }

@@ -846,3 +846,52 @@ fn run_report_totals_are_the_sums_of_the_iteration_records() {
     let text = r.wt(&["run", "report", &run_id]).ok();
     assert!(text.contains(&format!("escalated {c}:")), "{text}");
 }
+
+#[test]
+fn a_red_integration_check_after_a_phase_s_last_job_becomes_a_job_that_keeps_it_open() {
+    let r = repo_with("");
+    let agent = script(
+        &r,
+        "integrate.sh",
+        "if grep -q 'Integration failure' \"$WT_PROMPT_FILE\"; then\n  echo ok > fixed.txt && git add fixed.txt\nelse\n  echo x > \"$WT_TICKET.txt\" && git add \"$WT_TICKET.txt\"\nfi\ngit commit -qm work\nwt tick \"$WT_TICKET\" --all >/dev/null 2>&1\necho '<complete/>'\n",
+    );
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  i:\n    cmd: [{}]\nrun:\n  agent: i\n  integration:\n    e2e: test -f fixed.txt\n",
+            agent.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "integration checks"]).ok();
+    let p = r.new_ticket(&["phase-spec", "Checkout"]);
+    let j1 = r.new_ticket(&["job", "Cart", "--parent", &p]);
+    let j2 = r.new_ticket(&["job", "Payment", "--parent", &p, "--dep", &j1]);
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 0, "{events:?}");
+    let checks = of_kind(&events, "integration_checked");
+    assert_eq!(checks.len(), 2, "{events:?}");
+    assert_eq!(checks[0]["phase"], p.as_str());
+    assert_eq!(checks[0]["green"], false);
+    let fix = checks[0]["job"].as_str().expect("the new job").to_string();
+    assert_eq!(checks[1]["green"], true);
+    let shown = r.wt_json(&["show", &fix]);
+    assert_eq!(shown["title"], "Integration failure: e2e");
+    assert_eq!(shown["parent"], p.as_str());
+    assert_eq!(shown["status"], "done");
+    for id in [&j1, &j2] {
+        assert_eq!(status(&r, id), "done");
+    }
+    // The phase closed only after the fix: its done commit is the newest.
+    assert_eq!(status(&r, &p), "done");
+    let subjects = r.subjects("main");
+    let closed_at = subjects
+        .iter()
+        .position(|s| s.contains(&format!("closing {p}")))
+        .expect("closing");
+    let fix_merge = subjects
+        .iter()
+        .position(|s| s == &format!("{fix}: Integration failure: e2e"))
+        .expect("fix merged");
+    assert!(closed_at < fix_merge, "{subjects:?}");
+}

@@ -174,6 +174,14 @@ pub enum Event {
         reason: String,
         released: bool,
     },
+    /// The last job of a phase-spec was merged and the integration checks ran on the
+    /// integration branch; red: `job` is the new "Integration failure" job under the phase.
+    IntegrationChecked {
+        phase: String,
+        green: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        job: Option<String>,
+    },
     /// The run's budget is spent: no new iteration starts; running ones finish.
     BudgetReached {
         reason: String,
@@ -204,7 +212,10 @@ impl Event {
             | Event::Escalated { ticket, .. }
             | Event::Stopped { ticket, .. } => Some(ticket),
             Event::Warning { ticket, .. } => ticket.as_deref(),
-            Event::RunStarted { .. } | Event::RunEnded { .. } | Event::BudgetReached { .. } => None,
+            Event::RunStarted { .. }
+            | Event::RunEnded { .. }
+            | Event::BudgetReached { .. }
+            | Event::IntegrationChecked { .. } => None,
         }
     }
 }

@@ -791,6 +791,7 @@ impl Loop<'_> {
             Some(c) => c.to_string(),
             None => verified.to_string(),
         };
+        self.integration_checks(n, result)?;
         let opts = DoneOptions {
             token: Some(self.state.token.clone()),
             rev: Some(rev),
@@ -817,6 +818,96 @@ impl Loop<'_> {
                 .collect(),
         );
         Ok(Some(Finish::Merged))
+    }
+
+    /// When this ticket is the last open work under its phase-spec, run the integration
+    /// checks (`run.integration`, else the `ci` checks) on the integration branch. Red: a new
+    /// job "Integration failure: …" under the phase keeps it from closing and enters the loop
+    /// like any job.
+    fn integration_checks(&mut self, n: u32, merged: Option<Oid>) -> Result<()> {
+        let snap = self.ws.snapshot()?;
+        let Some(t) = snap.get(&self.state.id).cloned() else {
+            return Ok(());
+        };
+        // The phase-spec above, and the containers between (they close with this ticket).
+        let mut chain = Vec::new();
+        let mut cur = t.parent.clone();
+        let mut phase = None;
+        while let Some(p) = cur {
+            let Some(pt) = snap.get(&p) else { break };
+            if chain.contains(&pt.id) {
+                break;
+            }
+            chain.push(pt.id.clone());
+            if pt.kind == crate::model::ticket::Kind::PhaseSpec {
+                phase = Some(pt.clone());
+                break;
+            }
+            cur = pt.parent.clone();
+        }
+        let Some(phase) = phase else { return Ok(()) };
+        let open = snap.open_descendants(&phase)?;
+        if open.iter().any(|o| o.id != t.id && !chain.contains(&o.id)) {
+            return Ok(());
+        }
+        let Some(commit) = merged.or(self.ws.store.branch_tip(&self.s.target)?) else {
+            return Ok(());
+        };
+        self.phase(n, Phase::Ci);
+        let config = self.ws.config()?;
+        let checks: Vec<ci::Check> = if config.run.integration.is_empty() {
+            ci::checks_from(&config)?
+        } else {
+            config
+                .run
+                .integration
+                .iter()
+                .map(|(name, command)| ci::Check {
+                    name: name.clone(),
+                    command: command.clone(),
+                })
+                .collect()
+        };
+        let run = ci::check_commit(
+            &self.ws,
+            commit,
+            ci::RunIn::CleanCheckout,
+            &checks,
+            &RunOptions::default(),
+            &Reporter::silent(),
+        )?;
+        if run.green() {
+            self.emit(Event::IntegrationChecked {
+                phase: phase.id.clone(),
+                green: true,
+                job: None,
+            });
+            return Ok(());
+        }
+        let failed = run
+            .failed()
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| "checks".into());
+        let spec = crate::app::new::NewSpec {
+            kind: Some(crate::model::ticket::Kind::Job),
+            title: format!("Integration failure: {failed}"),
+            parent: Some(phase.id.clone()),
+            description: Some(format!(
+                "The integration checks failed on `{}` after the last job of {} ({}) was merged. Make them pass.\n\n```text\n{}\n```",
+                self.s.target,
+                phase.id,
+                phase.title,
+                run.red_summary()
+            )),
+            ..Default::default()
+        };
+        let job = crate::app::new::run(&self.ws, &spec, Some(&self.s.identity))?;
+        self.emit(Event::IntegrationChecked {
+            phase: phase.id.clone(),
+            green: false,
+            job: Some(job.value.id.clone()),
+        });
+        Ok(())
     }
 
     fn merged(&self, commit: Option<Oid>, status: &str, closed: Vec<String>) {
@@ -1028,6 +1119,7 @@ impl Loop<'_> {
                 }))
             }
         };
+        self.integration_checks(n, result)?;
         let (status, closed) = if already_passed {
             ("done".to_string(), Vec::new())
         } else {

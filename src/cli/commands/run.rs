@@ -468,6 +468,15 @@ impl View {
                 let color = if verdict == "pass" { "32" } else { "33" };
                 self.line(&self.paint(color, &s));
             }
+            Event::IntegrationChecked { phase, green, job } => {
+                let s = match job {
+                    Some(j) if !green => format!(
+                        "{phase}: integration checks red after its last job: new job {j} keeps it open"
+                    ),
+                    _ => format!("{phase}: integration checks green after its last job"),
+                };
+                self.line(&self.paint(if *green { "32" } else { "31" }, &s));
+            }
             Event::BudgetReached { reason } => {
                 let s = format!("budget reached: {reason}; no new iteration starts");
                 self.line(&self.paint("31", &s));
