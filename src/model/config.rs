@@ -99,10 +99,32 @@ pub struct RunConfig {
     pub poll_seconds: u64,
     /// The run's budget: when spent, no new iteration starts.
     pub budget: Budget,
+    /// Which tickets are attempted several times independently, the attempts voting.
+    pub vote: VoteConfig,
     /// Integration checks (name → shell command), run on the integration branch when the
     /// last job of a phase-spec is merged; empty: the `ci` checks.
     #[serde(deserialize_with = "null_as_empty")]
     pub integration: IndexMap<String, String>,
+}
+
+/// `run.vote`: tickets with one of these labels or kinds are attempted `voters` times
+/// independently (a ticket's own `vote: N` field wins).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct VoteConfig {
+    pub voters: u32,
+    pub labels: Vec<String>,
+    pub kinds: Vec<Kind>,
+}
+
+impl Default for VoteConfig {
+    fn default() -> Self {
+        VoteConfig {
+            voters: 3,
+            labels: Vec::new(),
+            kinds: Vec::new(),
+        }
+    }
 }
 
 /// `run.budget`: limits on a whole `wt run` (any may be absent).
@@ -131,6 +153,7 @@ impl Default for RunConfig {
             poll_seconds: 10,
             budget: Budget::default(),
             integration: IndexMap::new(),
+            vote: VoteConfig::default(),
         }
     }
 }

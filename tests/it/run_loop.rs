@@ -895,3 +895,114 @@ fn a_red_integration_check_after_a_phase_s_last_job_becomes_a_job_that_keeps_it_
         .expect("fix merged");
     assert!(closed_at < fix_merge, "{subjects:?}");
 }
+
+/// A repository whose agent writes `answer.txt`: "same" in attempts 1 and 2, attempt-specific
+/// text otherwise (the attempt is the `.vN` suffix of its worktree); with an auditor that
+/// chooses attempt 2 when asked.
+fn vote_repo(agree: bool) -> Repo {
+    let r = repo_with("");
+    let agent = script(
+        &r,
+        "voter.sh",
+        &format!(
+            "k=${{PWD##*.v}}\nif {} [ \"$k\" != 3 ]; then echo same > answer.txt; else echo \"answer $k\" > answer.txt; fi\ngit add answer.txt && git commit -qm \"attempt $k\"\nwt tick \"$WT_TICKET\" --all >/dev/null\necho '<complete/>'\n",
+            if agree { "" } else { "false &&" }
+        ),
+    );
+    let auditor = script(
+        &r,
+        "chooser.sh",
+        "if grep -q 'Choose the one' \"$WT_PROMPT_FILE\"; then echo 'Attempt 2 reads best.'; echo '<choose 2/>'; fi\n",
+    );
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  voter:\n    cmd: [{}]\n  chooser:\n    cmd: [{}]\nrun:\n  agent: voter\n  auditor: chooser\n",
+            agent.display(),
+            auditor.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "voting agents"]).ok();
+    r
+}
+
+fn voted_job(r: &Repo) -> String {
+    let a = job(r, "Voted", "", &[]);
+    let path = r.ticket_path(&a);
+    let text = r
+        .read(&path)
+        .replacen("priority: 2\n", "priority: 2\nvote: 3\n", 1);
+    r.write(&path, &text);
+    r.git(&["commit", "-q", "-am", "vote 3"]).ok();
+    a
+}
+
+#[test]
+fn a_three_way_vote_integrates_the_tree_two_attempts_agree_on() {
+    let r = vote_repo(true);
+    let a = voted_job(&r);
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 0, "{events:?}");
+    let votes = of_kind(&events, "vote_decided");
+    assert_eq!(votes.len(), 1, "{events:?}");
+    let v = votes[0];
+    assert_eq!(v["winner"], 1, "{v}");
+    assert!(
+        v["why"]
+            .as_str()
+            .expect("why")
+            .contains("attempts 1 and 2 produced the same tree"),
+        "{v}"
+    );
+    let trees: Vec<&str> = v["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|x| x["tree"].as_str().expect("tree"))
+        .collect();
+    assert_eq!(trees[0], trees[1]);
+    assert_ne!(trees[0], trees[2]);
+    // Three attempts really ran, each in its own worktree.
+    let iterations: Vec<u64> = of_kind(&events, "iteration_ended")
+        .iter()
+        .map(|e| e["record"]["attempt"].as_u64().expect("attempt"))
+        .collect();
+    let mut sorted = iterations.clone();
+    sorted.sort();
+    assert_eq!(sorted, [1, 2, 3], "{iterations:?}");
+    assert_eq!(r.git(&["show", "main:answer.txt"]).ok(), "same\n");
+    assert_eq!(status(&r, &a), "done");
+    // The losers' branches are gone; the progress log says what happened, for a person.
+    let branches = r.git(&["branch", "--list", "wt/*"]).ok();
+    assert!(branches.trim().is_empty(), "{branches}");
+    let show = r.wt(&["show", &a]).ok();
+    assert!(show.contains("vote of 3 attempts:"), "{show}");
+    assert!(
+        show.contains("winner: attempt 1, because attempts 1 and 2 produced the same tree"),
+        "{show}"
+    );
+}
+
+#[test]
+fn a_vote_without_agreement_is_decided_by_the_auditor() {
+    let r = vote_repo(false);
+    let a = voted_job(&r);
+    let (code, events) = run_json(&r, &["--keep-losers"]);
+    assert_eq!(code, 0, "{events:?}");
+    let v = of_kind(&events, "vote_decided")[0];
+    assert_eq!(v["winner"], 2, "{v}");
+    assert!(
+        v["why"]
+            .as_str()
+            .expect("why")
+            .contains("the auditor (chooser) chose it"),
+        "{v}"
+    );
+    assert_eq!(r.git(&["show", "main:answer.txt"]).ok(), "answer 2\n");
+    assert_eq!(status(&r, &a), "done");
+    // --keep-losers keeps attempts 1 and 3.
+    let branches = r.git(&["branch", "--list", "wt/*"]).ok();
+    assert!(branches.contains(&format!("wt/{a}.v1")), "{branches}");
+    assert!(branches.contains(&format!("wt/{a}.v3")), "{branches}");
+}

@@ -35,6 +35,9 @@ impl Phase {
 /// One iteration's account, as recorded on the ticket's progress log.
 #[derive(Debug, Clone, Serialize)]
 pub struct IterationRecord {
+    /// With votes: which attempt (from 1) this iteration belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
     pub iteration: u32,
     pub max_iterations: u32,
     /// How the agent process ended: exited, wall, idle, after_result, cancelled,
@@ -63,6 +66,21 @@ pub struct IterationRecord {
     pub cost_estimated: bool,
     /// The stdout log of the iteration.
     pub log: String,
+}
+
+/// One attempt of a voted ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct VoteAttempt {
+    pub attempt: u32,
+    pub verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tree: Option<String>,
+    pub iterations: u32,
+    /// Lines added and removed by its diff (when verified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff_lines: Option<usize>,
+    /// What ended it (verified, or why not).
+    pub outcome: String,
 }
 
 /// Totals of a run.
@@ -135,6 +153,18 @@ pub enum Event {
         ticket: String,
         iteration: u32,
         reason: String,
+    },
+    /// The attempts of a voted ticket are in, and one was chosen.
+    VoteDecided {
+        ticket: String,
+        /// Every attempt: `attempt`, `verified` (bool), `tree` (its code tree, when verified),
+        /// `iterations`, `cost_usd`, `outcome`.
+        attempts: Vec<VoteAttempt>,
+        /// The attempt chosen (absent: none verified).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        winner: Option<u32>,
+        /// Why it won.
+        why: String,
     },
     /// An auditor agent judged verified work.
     AuditEnded {
@@ -209,6 +239,7 @@ impl Event {
             | Event::MergeFailed { ticket, .. }
             | Event::Merged { ticket, .. }
             | Event::AuditEnded { ticket, .. }
+            | Event::VoteDecided { ticket, .. }
             | Event::Escalated { ticket, .. }
             | Event::Stopped { ticket, .. } => Some(ticket),
             Event::Warning { ticket, .. } => ticket.as_deref(),

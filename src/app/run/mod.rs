@@ -56,6 +56,8 @@ pub struct RunOptions {
     pub budget_usd: Option<f64>,
     /// The auditor's profile (default `run.auditor`).
     pub auditor: Option<String>,
+    /// Keep the branches of attempts that lost a vote.
+    pub keep_losers: bool,
 }
 
 /// Why the run's time budget is spent, if it is (dollars and tokens are checked by the
@@ -195,6 +197,7 @@ pub fn run(
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf)),
         auditor,
+        keep_losers: opts.keep_losers,
     };
     let mut totals = Totals::default();
     let mut budget = config.run.budget.clone();

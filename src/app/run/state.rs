@@ -107,6 +107,8 @@ pub struct TicketState {
     pub pgid: Option<u32>,
     /// Verified work waiting for or in the merge queue (commit id).
     pub verified: Option<String>,
+    /// With votes: the attempt that won (its branch and worktree are this state's now).
+    pub vote_winner: Option<u32>,
 }
 
 impl Slot {

@@ -54,6 +54,8 @@ pub struct Settings {
     pub wt_dir: Option<PathBuf>,
     /// The auditor's profile (name and profile) when the run audits reviewed tickets.
     pub auditor: Option<(String, AgentProfile)>,
+    /// Keep the branches and worktrees of attempts that lost a vote.
+    pub keep_losers: bool,
 }
 
 /// Messages from a ticket loop to the run.
@@ -161,6 +163,8 @@ struct Loop<'a> {
     over_budget: Option<String>,
     /// The run's spending and budget.
     spend: Arc<Spend>,
+    /// With votes: the attempt this loop is (None: the ticket's own loop).
+    attempt: Option<u32>,
 }
 
 /// Work one ticket until it merges, escalates or the run stops. Never panics; every outcome
@@ -198,6 +202,7 @@ pub fn work(
         repeated: None,
         over_budget: None,
         spend: job.spend,
+        attempt: None,
     };
     match l.run() {
         Ok(f) => f,
@@ -262,44 +267,64 @@ impl Loop<'_> {
             self.state.verified = None;
             self.save()?;
         }
+        if self.state.vote_winner.is_none() {
+            if let Some(voters) = self.voters()? {
+                if let Some(f) = self.run_vote(voters)? {
+                    return Ok(f);
+                }
+            }
+        }
+        loop {
+            match self.solo()? {
+                Solo::Verified(n, commit) => {
+                    if let Some(f) = self.after_verified(n, &commit)? {
+                        return Ok(f);
+                    }
+                }
+                Solo::Done(f) => return Ok(f),
+                Solo::Exhausted(reason) => {
+                    self.escalate(&reason)?;
+                    return Ok(Finish::Escalated(reason));
+                }
+            }
+        }
+    }
+
+    /// Iterations until the work verifies, the loop ends (interrupted, claim lost) or no
+    /// more iterations may help. Escalates nothing itself.
+    fn solo(&mut self) -> Result<Solo> {
         while self.state.iteration < self.s.max_iterations {
             if self.cancel.load(Ordering::SeqCst) {
-                return Ok(stopped("interrupted"));
+                return Ok(Solo::Done(stopped("interrupted")));
             }
             if self.spend.spent.load(Ordering::SeqCst) {
-                return Ok(stopped("the run's budget is spent"));
+                return Ok(Solo::Done(stopped("the run's budget is spent")));
             }
             let snap = self.ws.snapshot()?;
             let Some(t) = self.held(&snap) else {
-                return Ok(Finish::Stopped {
+                return Ok(Solo::Done(Finish::Stopped {
                     reason: "this run no longer holds the claim".into(),
                     release: false,
-                });
+                }));
             };
             let n = self.state.iteration + 1;
             self.state.iteration = n;
             self.save()?;
             let verified = self.iterate(&snap, &t, n)?;
             if let Some(why) = self.over_budget.take() {
-                let reason = format!("after iteration {n}, {why}");
-                self.escalate(&reason)?;
-                return Ok(Finish::Escalated(reason));
+                return Ok(Solo::Exhausted(format!("after iteration {n}, {why}")));
             }
             let Some(verified) = verified else {
                 if let Some((why, k)) = &self.repeated {
                     if *k >= SAME_FAILURE_LIMIT && n < self.s.max_iterations {
-                        let reason = format!(
+                        return Ok(Solo::Exhausted(format!(
                             "{k} iterations in a row ended the same way with no commit, so more would not help: {why}"
-                        );
-                        self.escalate(&reason)?;
-                        return Ok(Finish::Escalated(reason));
+                        )));
                     }
                 }
                 continue;
             };
-            if let Some(f) = self.after_verified(n, &verified)? {
-                return Ok(f);
-            }
+            return Ok(Solo::Verified(n, verified));
         }
         let last = self
             .state
@@ -307,12 +332,363 @@ impl Loop<'_> {
             .last()
             .cloned()
             .unwrap_or_else(|| "no iteration finished the ticket".into());
-        let reason = format!(
+        Ok(Solo::Exhausted(format!(
             "{} iterations did not finish it; the last: {last}",
             self.s.max_iterations
+        )))
+    }
+
+    /// How many independent attempts vote on this ticket (None: one, no vote): its own
+    /// `vote: N`, else `run.vote` by label or kind.
+    fn voters(&self) -> Result<Option<u32>> {
+        if self.attempt.is_some() {
+            return Ok(None);
+        }
+        let snap = self.ws.snapshot()?;
+        let Some(t) = snap.get(&self.state.id) else {
+            return Ok(None);
+        };
+        let fields = cost::run_fields(&self.ws.read_text(&snap, &t.path)?);
+        let v = &snap.config.run.vote;
+        let n = fields.vote.or_else(|| {
+            (t.labels.iter().any(|l| v.labels.contains(l)) || v.kinds.contains(&t.kind))
+                .then_some(v.voters)
+        });
+        Ok(n.filter(|&n| n > 1).map(|n| n.min(9)))
+    }
+
+    /// Work `voters` independent attempts at once (each its own worktree, branch and loop,
+    /// none seeing the others), then choose one: the largest group of identical trees (two
+    /// or more), else the auditor's choice, else the smallest diff; ties go to the lowest
+    /// attempt. The winner goes on as the ticket's own loop; None when it should iterate on.
+    fn run_vote(&mut self, voters: u32) -> Result<Option<Finish>> {
+        let id = self.state.id.clone();
+        let votes_dir = self.state_file.with_extension("votes");
+        std::fs::create_dir_all(&votes_dir)?;
+        let (s, merge_lock, tx) = (self.s, self.merge_lock, self.tx);
+        let base = self.state.clone();
+        let (title, profile) = (self.title.clone(), self.profile.clone());
+        let (cancel, spend) = (Arc::clone(&self.cancel), Arc::clone(&self.spend));
+        // Worktrees are added one at a time, before the attempts start.
+        let from = match self.ws.store.branch_tip(&base.branch)? {
+            Some(t) => t,
+            None => self.ws.store.branch_tip(&self.s.target)?.ok_or_else(|| {
+                Error::setup(format!(
+                    "the integration branch `{}` has no commit",
+                    self.s.target
+                ))
+            })?,
+        };
+        for k in 1..=voters {
+            let wt = base.worktree.with_file_name(format!("{id}.v{k}"));
+            if !wt.join(".git").exists() {
+                self.ws
+                    .store
+                    .add_ticket_worktree(&wt, &format!("{}.v{k}", base.branch), from)?;
+            }
+        }
+        let results: Vec<(u32, TicketState, Result<Solo>)> = std::thread::scope(|sc| {
+            let handles: Vec<_> = (1..=voters)
+                .map(|k| {
+                    let file = votes_dir.join(format!("v{k}.json"));
+                    let mut sub = std::fs::read(&file)
+                        .ok()
+                        .and_then(|b| serde_json::from_slice::<TicketState>(&b).ok())
+                        .unwrap_or_else(|| TicketState {
+                            branch: format!("{}.v{k}", base.branch),
+                            worktree: base.worktree.with_file_name(format!("{id}.v{k}")),
+                            iteration: 0,
+                            outcomes: Vec::new(),
+                            pgid: None,
+                            verified: None,
+                            vote_winner: None,
+                            ..base.clone()
+                        });
+                    sub.token = base.token.clone();
+                    let (title, profile) = (title.clone(), profile.clone());
+                    let (cancel, spend) = (Arc::clone(&cancel), Arc::clone(&spend));
+                    sc.spawn(move || {
+                        let run = || -> Result<(TicketState, Solo)> {
+                            let mut l = Loop {
+                                s,
+                                ws: Workspace::open(&s.repo)?,
+                                state: sub,
+                                state_file: file,
+                                title,
+                                profile,
+                                cancel,
+                                merge_lock,
+                                tx,
+                                repeated: None,
+                                over_budget: None,
+                                spend,
+                                attempt: Some(k),
+                            };
+                            l.ensure_worktree()?;
+                            l.save()?;
+                            if let Some(c) = l.state.verified.clone() {
+                                return Ok((l.state.clone(), Solo::Verified(l.state.iteration, c)));
+                            }
+                            let r = l.solo()?;
+                            if let Solo::Verified(_, c) = &r {
+                                l.state.verified = Some(c.clone());
+                                l.save()?;
+                            }
+                            Ok((l.state, r))
+                        };
+                        match run() {
+                            Ok((st, r)) => (k, st, Ok(r)),
+                            Err(e) => (k, TicketState::default(), Err(e)),
+                        }
+                    })
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        // Interrupted or out of budget: stop as the attempts did.
+        for (_, _, r) in &results {
+            if let Ok(Solo::Done(f)) = r {
+                return Ok(Some(f.clone()));
+            }
+        }
+        let store = &self.ws.store;
+        let target_tip = store.branch_tip(&self.s.target)?;
+        let mut attempts = Vec::new();
+        let mut candidates: Vec<(u32, String, Oid, usize)> = Vec::new();
+        for (k, st, r) in &results {
+            let (verified, outcome) = match r {
+                Ok(Solo::Verified(_, c)) => (Some(c.clone()), "verified".to_string()),
+                Ok(Solo::Exhausted(why)) => (None, why.clone()),
+                Ok(Solo::Done(_)) => (None, "stopped".to_string()),
+                Err(e) => (None, format!("failed: {e}")),
+            };
+            let mut tree = None;
+            let mut lines = None;
+            if let Some(c) = &verified {
+                let oid = crate::app::ci::parse_oid(c)?;
+                let code = ci::tree::code_tree(store, store.commit_tree(oid)?)?;
+                let diff = match target_tip {
+                    Some(t) => audit::branch_diff(&self.ws, t, oid)?,
+                    None => String::new(),
+                };
+                let n = diff
+                    .lines()
+                    .filter(|l| {
+                        (l.starts_with('+') && !l.starts_with("+++"))
+                            || (l.starts_with('-') && !l.starts_with("---"))
+                    })
+                    .count();
+                tree = Some(code.to_string());
+                lines = Some(n);
+                candidates.push((*k, c.clone(), code, n));
+            }
+            attempts.push(super::events::VoteAttempt {
+                attempt: *k,
+                verified: verified.is_some(),
+                tree,
+                iterations: st.iteration,
+                diff_lines: lines,
+                outcome,
+            });
+        }
+        let decided = self.choose(&candidates)?;
+        let record = |winner: Option<u32>, why: &str| {
+            let mut line = format!("vote of {voters} attempts:");
+            for a in &attempts {
+                line.push_str(&format!(
+                    "\nattempt {}: {} after {}{}",
+                    a.attempt,
+                    a.outcome.lines().next().unwrap_or(""),
+                    crate::model::plural(a.iterations as usize, "iteration"),
+                    match (&a.tree, a.diff_lines) {
+                        (Some(t), Some(n)) =>
+                            format!(", tree {}, {n} lines changed", &t[..t.len().min(12)]),
+                        _ => String::new(),
+                    }
+                ));
+            }
+            match winner {
+                Some(w) => line.push_str(&format!("\nwinner: attempt {w}, because {why}")),
+                None => line.push_str(&format!("\nno winner: {why}")),
+            }
+            line
+        };
+        let Some((winner, why)) = decided else {
+            let why = "no attempt verified".to_string();
+            crate::app::progress::progress(
+                &self.ws,
+                &id,
+                &self.s.identity,
+                &record(None, &why),
+                &[],
+            )?;
+            self.emit(Event::VoteDecided {
+                ticket: id.clone(),
+                attempts,
+                winner: None,
+                why: why.clone(),
+            });
+            let reason = format!("{voters} voting attempts and {why}");
+            self.escalate(&reason)?;
+            return Ok(Some(Finish::Escalated(reason)));
+        };
+        crate::app::progress::progress(
+            &self.ws,
+            &id,
+            &self.s.identity,
+            &record(Some(winner), &why),
+            &[],
+        )?;
+        self.emit(Event::VoteDecided {
+            ticket: id.clone(),
+            attempts,
+            winner: Some(winner),
+            why,
+        });
+        // The winner goes on as the ticket's loop; the losers' branches go unless kept.
+        let mut losers = Vec::new();
+        for (k, st, _) in results {
+            if k == winner {
+                let old = std::mem::replace(&mut self.state, st);
+                self.state.vote_winner = Some(k);
+                self.state.token = old.token;
+                self.state.pgid = None;
+            } else if !st.branch.is_empty() {
+                losers.push(st);
+            }
+        }
+        self.save()?;
+        let _ = std::fs::remove_dir_all(&votes_dir);
+        // The ticket's own worktree was not used: the winner's is its worktree now.
+        let _ = self
+            .ws
+            .store
+            .remove_ticket_worktree(&base.worktree, &base.branch, true);
+        if !self.s.keep_losers {
+            for l in losers {
+                let _ = self
+                    .ws
+                    .store
+                    .remove_ticket_worktree(&l.worktree, &l.branch, true);
+            }
+        }
+        let Some(commit) = self.state.verified.clone() else {
+            return Ok(None);
+        };
+        self.after_verified(self.state.iteration, &commit)
+    }
+
+    /// The winner of a vote among verified candidates (attempt, commit, code tree, diff
+    /// lines) and why; None when there is none.
+    fn choose(&mut self, c: &[(u32, String, Oid, usize)]) -> Result<Option<(u32, String)>> {
+        if c.is_empty() {
+            return Ok(None);
+        }
+        // The largest group of identical trees, if two or more agree.
+        let mut groups: Vec<(Oid, Vec<u32>)> = Vec::new();
+        for (k, _, tree, _) in c {
+            match groups.iter_mut().find(|g| g.0 == *tree) {
+                Some(g) => g.1.push(*k),
+                None => groups.push((*tree, vec![*k])),
+            }
+        }
+        groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.1[0].cmp(&b.1[0])));
+        if let Some((_, ks)) = groups.first().filter(|g| g.1.len() >= 2) {
+            let tie = groups.get(1).is_some_and(|g| g.1.len() == ks.len());
+            let names: Vec<String> = ks.iter().map(|k| k.to_string()).collect();
+            return Ok(Some((
+                ks[0],
+                format!(
+                    "attempts {} produced the same tree{}",
+                    names.join(" and "),
+                    if tie {
+                        "; another group as large exists, and ties go to the lowest attempt"
+                    } else {
+                        ""
+                    }
+                ),
+            )));
+        }
+        if c.len() == 1 {
+            return Ok(Some((
+                c[0].0,
+                "it is the only attempt that verified".into(),
+            )));
+        }
+        if let Some((name, profile)) = self.s.auditor.clone() {
+            if let Some(k) = self.auditor_chooses(&name, &profile, c)? {
+                return Ok(Some((
+                    k,
+                    format!("no two attempts agreed and the auditor ({name}) chose it"),
+                )));
+            }
+        }
+        let mut by_size: Vec<&(u32, String, Oid, usize)> = c.iter().collect();
+        by_size.sort_by(|a, b| a.3.cmp(&b.3).then(a.0.cmp(&b.0)));
+        let best = by_size[0];
+        let tie = by_size.get(1).is_some_and(|b| b.3 == best.3);
+        Ok(Some((
+            best.0,
+            format!(
+                "no two attempts agreed and its diff is the smallest that verifies ({} lines){}",
+                best.3,
+                if tie {
+                    "; tied, so the lowest attempt"
+                } else {
+                    ""
+                }
+            ),
+        )))
+    }
+
+    /// Show the auditor the candidates' diffs; its `<choose N/>`, if it gave one.
+    fn auditor_chooses(
+        &mut self,
+        name: &str,
+        profile: &AgentProfile,
+        c: &[(u32, String, Oid, usize)],
+    ) -> Result<Option<u32>> {
+        let snap = self.ws.snapshot()?;
+        let Some(t) = snap.get(&self.state.id).cloned() else {
+            return Ok(None);
+        };
+        let target_tip = self.ws.store.branch_tip(&self.s.target)?;
+        let bundle = crate::app::context::bundle(&self.ws, &snap, &t, &Default::default())?;
+        let mut p = format!(
+            "Several agents worked ticket {} independently; each attempt below verified (CI green). \
+             Choose the one that best does what the ticket asks.\n\n---\n\n{}\n",
+            t.id, bundle.text
         );
-        self.escalate(&reason)?;
-        Ok(Finish::Escalated(reason))
+        for (k, commit, _, _) in c {
+            let oid = crate::app::ci::parse_oid(commit)?;
+            let diff = match target_tip {
+                Some(tt) => audit::branch_diff(&self.ws, tt, oid)?,
+                None => String::new(),
+            };
+            p.push_str(&format!("\n## Attempt {k}\n\n```diff\n{diff}```\n"));
+        }
+        p.push_str("\nEnd your final message with exactly one line naming your choice, e.g.\n\n<choose 2/>\n");
+        let n = self.state.iteration;
+        let (agent, token) = (
+            format!("{}-audit", self.s.identity),
+            self.state.token.clone(),
+        );
+        let exit = self.launch(profile, "vote.choose", &p, n, &agent, &token)?;
+        let _ = name;
+        let last = exit
+            .result
+            .final_text
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let k = last
+            .strip_prefix("<choose")
+            .and_then(|x| x.strip_suffix("/>"))
+            .and_then(|x| x.trim().parse::<u32>().ok());
+        Ok(k.filter(|k| c.iter().any(|x| x.0 == *k)))
     }
 
     fn ensure_worktree(&mut self) -> Result<()> {
@@ -363,6 +739,7 @@ impl Loop<'_> {
         let claimed = !r.is_error && agent_output::completed(&r.final_text, &self.s.signal);
         let cost = cost::cost_of(r.cost_usd, r.tokens.as_ref(), self.profile.price.as_ref());
         let record = IterationRecord {
+            attempt: self.attempt,
             iteration: n,
             max_iterations: self.s.max_iterations,
             ended: exit.ended.clone(),
@@ -582,9 +959,13 @@ impl Loop<'_> {
         files: &[String],
     ) -> Result<Option<String>> {
         let mut line = format!(
-            "wt run iteration {} of {}: {} after {}",
+            "wt run iteration {} of {}{}: {} after {}",
             r.iteration,
             r.max_iterations,
+            match r.attempt {
+                Some(a) => format!(" (vote attempt {a})"),
+                None => String::new(),
+            },
             match (&r.ended, r.exit_code) {
                 (Ended::Exited, Some(c)) => format!("exit {c}"),
                 (Ended::Exited, None) => "ended by a signal".to_string(),
@@ -1213,6 +1594,16 @@ fn tail_of(path: &Path, n: usize) -> Option<String> {
     let start = lines.len().saturating_sub(n);
     let tail = lines[start..].join("\n");
     (!tail.is_empty()).then_some(tail)
+}
+
+/// How a run of iterations ended.
+enum Solo {
+    /// The work verified at iteration n: the commit.
+    Verified(u32, String),
+    /// The loop is over (interrupted, the claim lost, …).
+    Done(Finish),
+    /// No iteration finished it (and more would not help): the reason to escalate with.
+    Exhausted(String),
 }
 
 /// How a merge queue step ended.

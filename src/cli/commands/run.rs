@@ -60,6 +60,9 @@ pub struct Args {
     /// (default run.auditor); a different profile or model from the implementer's.
     #[arg(long, value_name = "PROFILE")]
     pub auditor: Option<String>,
+    /// Keep the branches and worktrees of attempts that lost a vote (`vote: N`).
+    #[arg(long)]
+    pub keep_losers: bool,
 }
 
 #[derive(clap::Subcommand)]
@@ -183,6 +186,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         keep_claims: args.keep_claims,
         budget_usd: args.budget_usd,
         auditor: args.auditor.clone(),
+        keep_losers: args.keep_losers,
     };
     let totals = if ctx.json {
         run::run(&ws, &ctx.cwd, &opts, &mut |_, line| print_json(line))?
@@ -467,6 +471,22 @@ impl View {
                 }
                 let color = if verdict == "pass" { "32" } else { "33" };
                 self.line(&self.paint(color, &s));
+            }
+            Event::VoteDecided {
+                ticket,
+                attempts,
+                winner,
+                why,
+            } => {
+                let ok = attempts.iter().filter(|a| a.verified).count();
+                let s = match winner {
+                    Some(w) => format!(
+                        "{ticket} vote: {ok} of {} attempts verified; attempt {w} wins: {why}",
+                        attempts.len()
+                    ),
+                    None => format!("{ticket} vote: {why}"),
+                };
+                self.line(&s);
             }
             Event::IntegrationChecked { phase, green, job } => {
                 let s = match job {
