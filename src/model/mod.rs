@@ -1,6 +1,8 @@
 //! Pure data and text: the ticket model, IDs, configuration, leases, the journal sections
 //! (progress, amendments), markdown and byte-exact frontmatter edits. No I/O, no git.
 
+pub mod agent;
+pub mod agent_output;
 pub mod clock;
 pub mod config;
 pub mod criteria;
