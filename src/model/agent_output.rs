@@ -223,10 +223,8 @@ fn claude_like(stdout: &str) -> AgentResult {
     let mut result_usage: Option<Tokens> = None;
     for rec in records(stdout) {
         match str_of(&rec, "type") {
-            Some("system") | Some("user") => {
-                if r.session_id.is_none() {
-                    r.session_id = str_of(&rec, "session_id").map(str::to_string);
-                }
+            Some("system") | Some("user") if r.session_id.is_none() => {
+                r.session_id = str_of(&rec, "session_id").map(str::to_string);
             }
             Some("assistant") => {
                 if r.session_id.is_none() {
@@ -454,10 +452,8 @@ fn gemini(stdout: &str) -> AgentResult {
                 }
             }
             Some("tool_use") | Some("tool_result") => stale = true,
-            Some("error") => {
-                if str_of(&rec, "severity") != Some("warning") {
-                    pending = error_message(rec.get("message"));
-                }
+            Some("error") if str_of(&rec, "severity") != Some("warning") => {
+                pending = error_message(rec.get("message"));
             }
             Some("result") => {
                 r.result_seen = true;
