@@ -257,14 +257,34 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 }
 
 /// The profile `name`: the configured one if `configured` has it, else the built-in.
+///
+/// A configured profile named like a built-in but without `cmd` adjusts the built-in: it
+/// keeps the built-in's `cmd`, `prompt` and `parser`, adds its `env` over the built-in's, and
+/// takes its own `env_pass`, `model` and `timeouts` (e.g. `codex: {timeouts: {wall: 20m}}`).
 pub fn resolve(
     name: &str,
     configured: &IndexMap<String, AgentProfile>,
 ) -> Result<AgentProfile, String> {
     validate_name(name)?;
     if let Some(p) = configured.get(name) {
-        check(name, p)?;
-        return Ok(p.clone());
+        let p = match builtin(name) {
+            Some(base) if p.cmd.is_empty() => {
+                let mut env = base.env;
+                env.extend(p.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+                AgentProfile {
+                    cmd: base.cmd,
+                    prompt: base.prompt,
+                    parser: base.parser,
+                    env,
+                    env_pass: p.env_pass.clone(),
+                    model: p.model.clone(),
+                    timeouts: p.timeouts.clone(),
+                }
+            }
+            _ => p.clone(),
+        };
+        check(name, &p)?;
+        return Ok(p);
     }
     builtin(name).ok_or_else(|| {
         format!(
@@ -825,6 +845,34 @@ mod tests {
             vec!["./fake-claude"]
         );
         assert_eq!(resolve("codex", &configured).unwrap().cmd[0], "codex");
+        // A built-in's name without `cmd`: the built-in, adjusted.
+        let tweak: AgentProfile = serde_saphyr::from_str(
+            "model: o3\nenv: {EXTRA: \"1\"}\nenv_pass: [OPENAI_API_KEY]\ntimeouts: {wall: 20s}\n",
+        )
+        .unwrap();
+        configured.insert("codex".to_string(), tweak.clone());
+        let codex = resolve("codex", &configured).unwrap();
+        assert_eq!(codex.cmd, builtin("codex").unwrap().cmd);
+        assert_eq!(codex.parser, ParserKind::Codex);
+        assert_eq!(codex.model.as_deref(), Some("o3"));
+        assert_eq!(codex.env_pass, vec!["OPENAI_API_KEY"]);
+        assert_eq!(codex.timeouts.wall, Duration::from_secs(20));
+        assert_eq!(codex.env.get("EXTRA").map(String::as_str), Some("1"));
+        configured.insert("claude-fast".to_string(), tweak);
+        let claude = {
+            let mut c = configured.clone();
+            c.insert(
+                "claude".into(),
+                serde_saphyr::from_str("env: {X: y}\n").unwrap(),
+            );
+            resolve("claude", &c).unwrap()
+        };
+        assert_eq!(claude.env.get("IS_SANDBOX").map(String::as_str), Some("1"));
+        assert_eq!(claude.env.get("X").map(String::as_str), Some("y"));
+        // Not a built-in's name: a profile without cmd is refused.
+        assert!(resolve("claude-fast", &configured)
+            .unwrap_err()
+            .contains("empty"));
         let e = resolve("nobody", &configured).unwrap_err();
         assert!(e.contains("claude, codex"), "{e}");
     }
