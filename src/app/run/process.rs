@@ -59,7 +59,7 @@ pub struct Launch {
 }
 
 /// Why the iteration's process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ended {
     /// It exited by itself.
@@ -78,7 +78,7 @@ pub enum Ended {
 
 impl Ended {
     /// A short phrase for progress entries and events ("wall timeout 45m", ...).
-    pub fn describe(self, t: &Timeouts) -> String {
+    pub fn describe(&self, t: &Timeouts) -> String {
         use crate::model::agent::format_duration as f;
         match self {
             Ended::Exited => "exited".into(),
