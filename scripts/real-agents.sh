@@ -69,6 +69,7 @@ run_agent() { # name -> events in $tmp/<name>.jsonl, seconds in $secs
   start=$(date +%s)
   "$WT" run --agent "$name" --max-iterations 1 --json > "$tmp/$name.jsonl" 2> "$tmp/$name.err"
   echo "[exit $?]"
+  if [ -s "$tmp/$name.err" ]; then echo "-- stderr (tail):"; tail -5 "$tmp/$name.err"; fi
   secs=$(( $(date +%s) - start ))
   echo "elapsed: ${secs}s"
   echo "-- iteration events:"
@@ -87,11 +88,12 @@ grep -qiE 'wall' "$tmp/codex.jsonl" || fail "codex's iteration was not ended by 
 [ "$secs" -ge 20 ] && [ "$secs" -le 60 ] || fail "codex run took ${secs}s (wall timer 20s)"
 
 sleep 1
-left=$(leftovers)
+cd / || exit 2   # so this script's own processes are not counted
+left=$(leftovers | grep -v "^$$ ")
 if [ -n "$left" ]; then fail "processes left running:"; echo "$left"; else echo; echo "left running: nothing"; fi
 
-logs="$(git rev-parse --git-common-dir)/wt/run/logs"
+logs="$tmp/repo/.git/wt/run/logs"
 echo "logs: $logs"
-ls -R "$logs" 2>/dev/null | head -20
+for f in "$logs"/*/1.log "$logs"/*/1.stderr; do [ -f "$f" ] && { echo "--- $f"; tail -c 600 "$f"; echo; }; done
 [ $ok -eq 0 ] && echo "OK" || echo "FAILED"
 exit $ok

@@ -298,19 +298,22 @@ pub fn resolve(
 /// as a whole element of an `arg` profile and never the program.
 pub fn check(name: &str, p: &AgentProfile) -> Result<(), String> {
     validate_name(name)?;
+    check_cmd(p).map_err(|e| format!("agent profile {name}: {e}"))
+}
+
+/// [`check`] without the name.
+fn check_cmd(p: &AgentProfile) -> Result<(), String> {
     let Some(first) = p.cmd.first() else {
-        return Err(format!("agent profile {name}: `cmd` is empty"));
+        return Err("`cmd` is empty".to_string());
     };
     if first.trim().is_empty() {
-        return Err(format!(
-            "agent profile {name}: `cmd` starts with an empty program"
-        ));
+        return Err(format!("`cmd` starts with an empty program"));
     }
     for (i, el) in p.cmd.iter().enumerate() {
         for ph in placeholders_in(el) {
             if !KNOWN.contains(&ph) {
                 return Err(format!(
-                    "agent profile {name}: unknown placeholder {{{ph}}} in cmd (known: {})",
+                    "unknown placeholder {{{ph}}} in cmd (known: {})",
                     KNOWN
                         .iter()
                         .map(|k| format!("{{{k}}}"))
@@ -321,32 +324,26 @@ pub fn check(name: &str, p: &AgentProfile) -> Result<(), String> {
             if ph == "prompt" {
                 if p.prompt != PromptVia::Arg {
                     return Err(format!(
-                        "agent profile {name}: {{prompt}} needs `prompt: arg` (ticket text reaches the argv only then)"
+                        "{{prompt}} needs `prompt: arg` (ticket text reaches the argv only then)"
                     ));
                 }
                 if el != "{prompt}" {
                     return Err(format!(
-                        "agent profile {name}: {{prompt}} must be a whole cmd element, not part of {el:?}"
+                        "{{prompt}} must be a whole cmd element, not part of {el:?}"
                     ));
                 }
                 if i == 0 {
-                    return Err(format!(
-                        "agent profile {name}: {{prompt}} cannot be the program"
-                    ));
+                    return Err("{prompt} cannot be the program".to_string());
                 }
             }
         }
     }
     if p.prompt == PromptVia::File && !p.cmd.iter().any(|e| e.contains("{prompt_file}")) {
-        return Err(format!(
-            "agent profile {name}: `prompt: file` needs {{prompt_file}} in cmd"
-        ));
+        return Err(format!("`prompt: file` needs {{prompt_file}} in cmd"));
     }
     for k in p.env.keys().chain(p.env_pass.iter()) {
         if k.is_empty() || k.contains('=') || k.contains('\0') {
-            return Err(format!(
-                "agent profile {name}: bad environment variable name {k:?}"
-            ));
+            return Err(format!("bad environment variable name {k:?}"));
         }
     }
     Ok(())
@@ -431,7 +428,7 @@ pub struct Placeholders<'a> {
 /// over [`MAX_ARG_PROMPT`] bytes is replaced by a request to read `{prompt_file}`, and one
 /// starting with `-` gets a leading space so no CLI reads it as a flag.
 pub fn expand(profile: &AgentProfile, p: &Placeholders) -> Result<Vec<String>, String> {
-    check("profile", profile)?;
+    check_cmd(profile)?;
     let model = p
         .model
         .or(profile.model.as_deref())
