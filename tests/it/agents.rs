@@ -506,6 +506,15 @@ sleep 100"#,
     assert_eq!(x.result.cost_usd, Some(0.5));
     assert_eq!(x.result.session_id.as_deref(), Some("s"));
 
+    // after_result 0 turns the timer off: the wall timer ends it.
+    let f = Fake::new();
+    let mut l = f.launch(
+        r#"printf '%s\n' '{"type":"result","is_error":false,"result":"x"}'; sleep 100"#,
+        short(1000, 0, 0),
+    );
+    l.parser = ParserKind::Claude;
+    assert_eq!(run_agent(l).ended, Ended::Wall);
+
     // Without a final record the same script is not ended by that timer.
     let f = Fake::new();
     let mut l = f.launch(
@@ -725,4 +734,54 @@ fn end_group_ends_a_group_a_crashed_run_left_behind() {
     end_group(pgid);
     end_group(0);
     end_group(1);
+}
+
+/// Run by [`an_agent_dies_with_a_wt_killed_by_sigkill`] in a child copy of this test binary:
+/// starts an agent and waits on it, writing its pid to `$WT_AGENTS_PDEATH_DIR/agent.pid`.
+#[test]
+#[ignore = "helper: run as a subprocess by an_agent_dies_with_a_wt_killed_by_sigkill"]
+fn pdeath_helper_runs_an_agent_until_killed() {
+    let Ok(dir) = std::env::var("WT_AGENTS_PDEATH_DIR") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let pid_file = dir.join("agent.pid");
+    let l = Launch {
+        argv: vec!["sleep".into(), "100".into()],
+        cwd: dir.clone(),
+        env: Vec::new(),
+        env_remove: Vec::new(),
+        stdin: None,
+        stdout_log: dir.join("1.log"),
+        stderr_log: dir.join("1.stderr"),
+        timeouts: short(60_000, 0, 0),
+        parser: ParserKind::Text,
+        cancel: Arc::new(AtomicBool::new(false)),
+        on_start: Some(Box::new(move |pid| {
+            fs::write(&pid_file, pid.to_string()).unwrap();
+        })),
+    };
+    run_agent(l);
+}
+
+#[test]
+fn an_agent_dies_with_a_wt_killed_by_sigkill() {
+    let f = Fake::new();
+    let mut helper = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "agents::pdeath_helper_runs_an_agent_until_killed",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env("WT_AGENTS_PDEATH_DIR", f.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let agent = f.pid_file("agent.pid");
+    assert!(alive(agent));
+    helper.kill().unwrap(); // SIGKILL: no cleanup code of the helper runs.
+    let _ = helper.wait();
+    assert!(gone_soon(agent), "agent {agent} outlived its killed parent");
 }

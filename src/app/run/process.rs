@@ -261,7 +261,9 @@ pub fn run_agent(l: Launch) -> AgentExit {
             Some(Ended::Wall)
         } else if !t.idle.is_zero() && now.duration_since(last_output) >= t.idle {
             Some(Ended::Idle)
-        } else if final_at.is_some_and(|f| now.duration_since(f) >= t.after_result) {
+        } else if !t.after_result.is_zero()
+            && final_at.is_some_and(|f| now.duration_since(f) >= t.after_result)
+        {
             Some(Ended::AfterResult)
         } else {
             None
