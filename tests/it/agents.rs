@@ -783,5 +783,11 @@ fn an_agent_dies_with_a_wt_killed_by_sigkill() {
     assert!(alive(agent));
     helper.kill().unwrap(); // SIGKILL: no cleanup code of the helper runs.
     let _ = helper.wait();
-    assert!(gone_soon(agent), "agent {agent} outlived its killed parent");
+    let gone = gone_soon(agent);
+    if !gone {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &agent.to_string()])
+            .status();
+    }
+    assert!(gone, "agent {agent} outlived its killed parent");
 }
