@@ -307,7 +307,7 @@ fn check_cmd(p: &AgentProfile) -> Result<(), String> {
         return Err("`cmd` is empty".to_string());
     };
     if first.trim().is_empty() {
-        return Err(format!("`cmd` starts with an empty program"));
+        return Err("`cmd` starts with an empty program".to_string());
     }
     for (i, el) in p.cmd.iter().enumerate() {
         for ph in placeholders_in(el) {
@@ -323,9 +323,10 @@ fn check_cmd(p: &AgentProfile) -> Result<(), String> {
             }
             if ph == "prompt" {
                 if p.prompt != PromptVia::Arg {
-                    return Err(format!(
-                        "{{prompt}} needs `prompt: arg` (ticket text reaches the argv only then)"
-                    ));
+                    return Err(
+                        "{prompt} needs `prompt: arg` (ticket text reaches the argv only then)"
+                            .to_string(),
+                    );
                 }
                 if el != "{prompt}" {
                     return Err(format!(
@@ -339,7 +340,7 @@ fn check_cmd(p: &AgentProfile) -> Result<(), String> {
         }
     }
     if p.prompt == PromptVia::File && !p.cmd.iter().any(|e| e.contains("{prompt_file}")) {
-        return Err(format!("`prompt: file` needs {{prompt_file}} in cmd"));
+        return Err("`prompt: file` needs {prompt_file} in cmd".to_string());
     }
     for k in p.env.keys().chain(p.env_pass.iter()) {
         if k.is_empty() || k.contains('=') || k.contains('\0') {
