@@ -694,6 +694,11 @@ fn a_missing_program_is_a_spawn_failure_not_a_panic() {
     let mut l = f.launch("", short(1000, 0, 0));
     l.argv.clear();
     assert_eq!(run_agent(l).ended, Ended::SpawnFailed);
+    let mut l = f.launch("true", short(1000, 0, 0));
+    l.cwd = f.path("no-such-worktree");
+    let x = run_agent(l);
+    assert_eq!(x.ended, Ended::SpawnFailed);
+    assert!(x.spawn_error.unwrap().contains("no-such-worktree"));
 }
 
 #[test]

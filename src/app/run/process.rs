@@ -164,6 +164,12 @@ pub fn run_agent(l: Launch) -> AgentExit {
     let Some(program) = l.argv.first() else {
         return failed(start, "the agent's command is empty".into());
     };
+    if !l.cwd.is_dir() {
+        return failed(
+            start,
+            format!("the working directory {} does not exist", l.cwd.display()),
+        );
+    }
     let out_log = match open_log(&l.stdout_log) {
         Ok(f) => f,
         Err(e) => {
