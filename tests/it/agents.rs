@@ -344,6 +344,87 @@ fn every_builtin_parser_survives_every_fixture_and_garbage_lines() {
     }
 }
 
+/// Real and documented output, mangled: lines cut, bytes spliced in, lines repeated. No
+/// parser may panic (fixed seed in the suite; `WT_FUZZ_CASES=N` for a longer, random run).
+#[test]
+fn parsers_never_panic_on_mangled_agent_output() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures/agents");
+    let mut fixtures: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    fixtures.sort();
+    let cases = std::env::var("WT_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let config = Config {
+        cases: cases.unwrap_or(300),
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner = match cases {
+        Some(_) => TestRunner::new(config),
+        None => TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha)),
+    };
+    let kinds = [
+        ParserKind::Text,
+        ParserKind::Claude,
+        ParserKind::Codex,
+        ParserKind::Opencode,
+        ParserKind::Gemini,
+        ParserKind::Aider,
+        ParserKind::Amp,
+        ParserKind::Cursor,
+        ParserKind::Copilot,
+    ];
+    let splice = prop_oneof![
+        "\\PC{0,8}",
+        "[{}\\[\\]\":,0-9eE.+-]{0,6}",
+        Just("\"type\":\"result\"".to_string()),
+        Just("\"usage\":{\"input_tokens\":1e999}".to_string()),
+        Just("\n".to_string()),
+    ];
+    let strategy = (
+        0..fixtures.len(),
+        proptest::collection::vec((any::<usize>(), any::<usize>(), splice), 0..12),
+    );
+    runner
+        .run(&strategy, |(fi, ops)| {
+            let mut lines: Vec<String> = fixtures[fi].lines().map(String::from).collect();
+            for (a, b, s) in ops {
+                if lines.is_empty() {
+                    lines.push(String::new());
+                }
+                let i = a % lines.len();
+                let line = &mut lines[i];
+                let mut cut = b % (line.len() + 1);
+                while !line.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                match b % 3 {
+                    0 => line.truncate(cut),
+                    1 => line.insert_str(cut, &s),
+                    _ => {
+                        let dup = line.clone();
+                        lines.insert(i, dup);
+                    }
+                }
+            }
+            let text = lines.join("\n");
+            for k in kinds {
+                let r = parse(k, &text);
+                let _ = completed(&r.final_text, SIGNAL);
+                for line in text.lines() {
+                    let _ = is_final_record(k, line);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
 // ---------------------------------------------------------------------------------------
 // Process handling
 
