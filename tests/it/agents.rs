@@ -229,6 +229,29 @@ fn gemini_stream_joins_deltas_after_the_last_tool_and_ignores_the_echoed_prompt(
 }
 
 #[test]
+fn an_echoed_prompt_ending_with_the_signal_is_never_completion() {
+    // Gemini and Cursor without the agent's own signal: only the echo has it.
+    let gemini: String = fixture("gemini-success.stream.jsonl")
+        .lines()
+        .filter(|l| !l.contains("All done") && !l.contains("\"content\":\"<complete/>\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        gemini.contains("\\n<complete/>\""),
+        "the echo is still there"
+    );
+    let r = parse(ParserKind::Gemini, &gemini);
+    assert_eq!(r.final_text, "Let me read the file.");
+    assert!(!completed(&r.final_text, SIGNAL));
+
+    let cursor = fixture("cursor-success.stream.jsonl")
+        .replace("Done: added the test.\\n<complete/>", "Could not finish.");
+    let r = parse(ParserKind::Cursor, &cursor);
+    assert_eq!(r.final_text, "Could not finish.");
+    assert!(!completed(&r.final_text, SIGNAL));
+}
+
+#[test]
 fn aider_sums_token_lines_takes_session_cost_and_sees_the_signal_before_its_trailer() {
     let out = fixture("aider-success.txt");
     let r = parse(ParserKind::Aider, &out);
