@@ -721,11 +721,11 @@ fn env_is_set_provider_secrets_stripped_unless_passed_and_removals_applied() {
 fn logs_are_written_as_the_agent_streams_not_at_the_end() {
     let f = Arc::new(Fake::new());
     let l = f.launch(
-        "echo first; echo to-stderr >&2; sleep 1.5; echo second",
+        "echo first; echo to-stderr >&2; sleep 3; echo second",
         short(10_000, 0, 0),
     );
     let runner = thread::spawn(move || run_agent(l));
-    let deadline = Instant::now() + Duration::from_secs(1);
+    let deadline = Instant::now() + Duration::from_secs(5);
     let mut seen = String::new();
     while Instant::now() < deadline {
         seen = f.log();

@@ -279,12 +279,21 @@ pub fn run_agent(l: Launch) -> AgentExit {
             break end_child(&mut child, pid);
         }
         match rx.recv_timeout(TICK) {
-            Ok(Event::Activity) => last_output = Instant::now(),
-            Ok(Event::Final) => {
-                last_output = Instant::now();
-                final_at.get_or_insert_with(Instant::now);
+            Ok(ev) => {
+                // Take everything that is waiting, so the timers see the latest output.
+                let mut next = Some(ev);
+                while let Some(ev) = next {
+                    match ev {
+                        Event::Activity => last_output = Instant::now(),
+                        Event::Final => {
+                            last_output = Instant::now();
+                            final_at.get_or_insert_with(Instant::now);
+                        }
+                        Event::Eof => eofs += 1,
+                    }
+                    next = rx.try_recv().ok();
+                }
             }
-            Ok(Event::Eof) => eofs += 1,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             // Both pipes closed: only the exit is left to wait for.
             Err(mpsc::RecvTimeoutError::Disconnected) => thread::sleep(TICK),
