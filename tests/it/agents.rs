@@ -900,3 +900,27 @@ fn an_agent_dies_with_a_wt_killed_by_sigkill() {
     }
     assert!(gone, "agent {agent} outlived its killed parent");
 }
+
+#[test]
+fn end_group_if_env_ends_only_a_group_started_with_that_variable() {
+    use std::os::unix::process::CommandExt;
+    let f = Fake::new();
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("sleep 100 & echo $! > grandchild.pid; sleep 100")
+        .current_dir(f.dir.path())
+        .env("WT_RUN", "run-abc")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let gc = f.pid_file("grandchild.pid");
+    let pgid = child.id();
+    // Another run's id (or the group number now being someone else's): left alone.
+    assert!(!process::end_group_if_env(pgid, "WT_RUN", "run-xyz"));
+    assert!(!process::end_group_if_env(pgid, "WT_RUN", "run-ab"));
+    assert!(alive(gc) && alive(pgid));
+    assert!(process::end_group_if_env(pgid, "WT_RUN", "run-abc"));
+    let _ = child.wait();
+    assert!(gone_soon(gc));
+    assert!(!process::end_group_if_env(pgid, "WT_RUN", "run-abc"));
+}

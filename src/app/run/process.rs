@@ -484,35 +484,57 @@ fn group_has_live_member(pgid: u32) -> bool {
     if !group_exists(pgid) {
         return false;
     }
-    #[cfg(target_os = "linux")]
-    {
-        let Ok(dir) = fs::read_dir("/proc") else {
-            return true;
+    match live_members(pgid) {
+        Some(m) => !m.is_empty(),
+        None => true,
+    }
+}
+
+/// The pids of group `pgid`'s live (not zombie) members, from /proc; None where there is no
+/// /proc to read.
+fn live_members(pgid: u32) -> Option<Vec<u32>> {
+    let dir = fs::read_dir("/proc").ok()?;
+    let mut out = Vec::new();
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
         };
-        for e in dir.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                continue;
-            };
-            let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                continue;
-            };
-            // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
-            let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-                continue;
-            };
-            let mut f = rest.split_whitespace();
-            let state = f.next();
-            let pgrp = f.nth(1).and_then(|s| s.parse::<u32>().ok());
-            if pgrp == Some(pgid) && state != Some("Z") && state != Some("X") {
-                return true;
-            }
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let mut f = rest.split_whitespace();
+        let state = f.next();
+        let pgrp = f.nth(1).and_then(|s| s.parse::<u32>().ok());
+        if pgrp == Some(pgid) && state != Some("Z") && state != Some("X") {
+            out.push(pid);
         }
-        false
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        true
+    Some(out)
+}
+
+/// End group `pgid` only if one of its live members was started with `key=value` in its
+/// environment (e.g. `WT_RUN=<run id>`, which `wt run` gives its agents). For groups recorded
+/// by a run that crashed long ago: the number may since belong to someone else's processes.
+/// Returns whether the group was ended. Where /proc cannot be read (not Linux) nothing is
+/// proven, so nothing is ended.
+pub fn end_group_if_env(pgid: u32, key: &str, value: &str) -> bool {
+    if !group_exists(pgid) {
+        return false;
     }
+    let want = format!("{key}={value}");
+    let ours = live_members(pgid).unwrap_or_default().iter().any(|pid| {
+        fs::read(format!("/proc/{pid}/environ"))
+            .map(|env| env.split(|&b| b == 0).any(|kv| kv == want.as_bytes()))
+            .unwrap_or(false)
+    });
+    if ours {
+        end_group(pgid);
+    }
+    ours
 }
 
 fn signal_group(pgid: u32, sig: i32) {
