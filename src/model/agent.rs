@@ -72,7 +72,7 @@ impl Default for Timeouts {
 
 /// Keys a profile may have in `.work/config.yaml` (others are ignored; `wt check` may name them).
 pub const PROFILE_KEYS: &[&str] = &[
-    "cmd", "prompt", "parser", "env", "env_pass", "model", "timeouts",
+    "cmd", "prompt", "parser", "env", "env_pass", "model", "timeouts", "price",
 ];
 /// Keys of a profile's `timeouts:`.
 pub const TIMEOUT_KEYS: &[&str] = &["wall", "idle", "after_result"];
@@ -94,6 +94,20 @@ pub struct AgentProfile {
     /// Fills `{model}`; with none, `{model}` and the flag before it are dropped.
     pub model: Option<String>,
     pub timeouts: Timeouts,
+    /// Dollars per million tokens, to estimate the cost of agents that report tokens only.
+    pub price: Option<Price>,
+}
+
+/// Prices in dollars per million tokens, for estimating the cost of agents that report
+/// tokens only. Cache prices default to the input price.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+    #[serde(default)]
+    pub cache_write: Option<f64>,
 }
 
 /// Names of the built-in profiles.
@@ -234,6 +248,7 @@ pub fn builtin(name: &str) -> Option<AgentProfile> {
         env_pass: Vec::new(),
         model: None,
         timeouts: Timeouts::default(),
+        price: None,
     })
 }
 
@@ -260,7 +275,7 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 ///
 /// A configured profile named like a built-in but without `cmd` adjusts the built-in: it
 /// keeps the built-in's `cmd`, `prompt` and `parser`, adds its `env` over the built-in's, and
-/// takes its own `env_pass`, `model` and `timeouts` (e.g. `codex: {timeouts: {wall: 20m}}`).
+/// takes its own `env_pass`, `model`, `timeouts` and `price` (e.g. `codex: {timeouts: {wall: 20m}}`).
 pub fn resolve(
     name: &str,
     configured: &IndexMap<String, AgentProfile>,
@@ -279,6 +294,7 @@ pub fn resolve(
                     env_pass: p.env_pass.clone(),
                     model: p.model.clone(),
                     timeouts: p.timeouts.clone(),
+                    price: p.price.clone(),
                 }
             }
             _ => p.clone(),
@@ -845,7 +861,7 @@ mod tests {
         assert_eq!(resolve("codex", &configured).unwrap().cmd[0], "codex");
         // A built-in's name without `cmd`: the built-in, adjusted.
         let tweak: AgentProfile = serde_saphyr::from_str(
-            "model: o3\nenv: {EXTRA: \"1\"}\nenv_pass: [OPENAI_API_KEY]\ntimeouts: {wall: 20s}\n",
+            "model: o3\nenv: {EXTRA: \"1\"}\nenv_pass: [OPENAI_API_KEY]\nprice: {input: 1.25, output: 10}\ntimeouts: {wall: 20s}\n",
         )
         .unwrap();
         configured.insert("codex".to_string(), tweak.clone());
@@ -855,6 +871,15 @@ mod tests {
         assert_eq!(codex.model.as_deref(), Some("o3"));
         assert_eq!(codex.env_pass, vec!["OPENAI_API_KEY"]);
         assert_eq!(codex.timeouts.wall, Duration::from_secs(20));
+        assert_eq!(
+            codex.price,
+            Some(Price {
+                input: 1.25,
+                output: 10.0,
+                cache_read: None,
+                cache_write: None
+            })
+        );
         assert_eq!(codex.env.get("EXTRA").map(String::as_str), Some("1"));
         configured.insert("claude-fast".to_string(), tweak);
         let claude = {
