@@ -311,7 +311,8 @@ pub fn resolve(
 }
 
 /// Static checks of a profile: a program to run, known placeholders only, `{prompt}` only
-/// as a whole element of an `arg` profile and never the program.
+/// as a whole element of an `arg` profile and never the program. (`prompt: file` need not
+/// name `{prompt_file}`: the agent also finds it in `$WT_PROMPT_FILE`.)
 pub fn check(name: &str, p: &AgentProfile) -> Result<(), String> {
     validate_name(name)?;
     check_cmd(p).map_err(|e| format!("agent profile {name}: {e}"))
@@ -354,9 +355,6 @@ fn check_cmd(p: &AgentProfile) -> Result<(), String> {
                 }
             }
         }
-    }
-    if p.prompt == PromptVia::File && !p.cmd.iter().any(|e| e.contains("{prompt_file}")) {
-        return Err("`prompt: file` needs {prompt_file} in cmd".to_string());
     }
     for k in p.env.keys().chain(p.env_pass.iter()) {
         if k.is_empty() || k.contains('=') || k.contains('\0') {
@@ -832,8 +830,11 @@ mod tests {
         assert!(e.contains("cannot be the program"), "{e}");
         let e = expand(&mk(&[], PromptVia::Stdin), &ph(None, "x")).unwrap_err();
         assert!(e.contains("empty"), "{e}");
-        let e = expand(&mk(&["a"], PromptVia::File), &ph(None, "x")).unwrap_err();
-        assert!(e.contains("{prompt_file}"), "{e}");
+        // `prompt: file` may leave the path to $WT_PROMPT_FILE.
+        assert_eq!(
+            expand(&mk(&["a"], PromptVia::File), &ph(None, "x")).unwrap(),
+            vec!["a"]
+        );
     }
 
     #[test]
