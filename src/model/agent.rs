@@ -304,7 +304,7 @@ pub fn resolve(
     }
     builtin(name).ok_or_else(|| {
         format!(
-            "no agent profile {name:?}: define it under `agents:` in .work/config.yaml or use a built-in ({})",
+            "no agent profile named `{name}`: define it under `agents:` in .work/config.yaml, or use a built-in ({})",
             BUILTIN_NAMES.join(", ")
         )
     })
