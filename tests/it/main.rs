@@ -4,6 +4,7 @@
 // Test code: an unwrap that fails is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod agents;
 mod architecture;
 mod cache;
 mod ci_gate;

@@ -68,18 +68,11 @@ fn minutes_reached(b: &Budget, elapsed: Duration) -> Option<String> {
     (m >= max).then(|| format!("{m:.1} minutes spent of the run's budget of {max}"))
 }
 
-/// The profile named `name`: `agents.<name>` in config, else a built-in.
+/// The profile named `name`: `agents.<name>` in config (one named like a built-in without
+/// a `cmd` adjusts that built-in), else a built-in.
 pub fn profile(config: &Config, name: &str) -> Result<AgentProfile> {
-    if let Some(p) = config.agents.get(name) {
-        return Ok(p.clone());
-    }
-    agent::builtin(name).ok_or_else(|| {
-        let mut known: Vec<String> = config.agents.keys().cloned().collect();
-        known.extend(agent::BUILTIN_NAMES.iter().map(|s| s.to_string()));
-        Error::invalid(format!("no agent profile named `{name}`")).with_hint(format!(
-            "define it under `agents:` in .work/config.yaml, or use one of: {}",
-            known.join(", ")
-        ))
+    agent::resolve(name, &config.agents).map_err(|e| {
+        Error::invalid(e).with_hint("agent profiles: docs/agents.md")
     })
 }
 
@@ -216,7 +209,8 @@ pub fn run(
     let snap = ws.snapshot()?;
     for st in kept {
         if let Some(pg) = st.pgid {
-            process::end_group(pg);
+            // Only if it is still this run's agent: the number may have been reused.
+            process::end_group_if_env(pg, "WT_RUN", &slot.identity);
         }
         match snap.get(&st.id) {
             Some(t)

@@ -718,10 +718,7 @@ impl Loop<'_> {
         std::fs::create_dir_all(&logs)?;
         let prompt_file = logs.join(format!("{n}.prompt.md"));
         let prompt = self.prompt(snap, t, n)?;
-        std::fs::write(&prompt_file, &prompt)?;
         let stdout_log = logs.join(format!("{n}.log"));
-        let stderr_log = logs.join(format!("{n}.stderr"));
-        let stderr_path = stderr_log.clone();
         self.emit(Event::IterationStarted {
             ticket: id.clone(),
             iteration: n,
@@ -773,7 +770,7 @@ impl Loop<'_> {
                     self.s.signal
                 );
                 if exit.exit_code != Some(0) {
-                    if let Some(tail) = tail_of(&stderr_path, 6) {
+                    if let Some(tail) = last_lines(&exit.stderr_tail, 6) {
                         w.push_str(&format!("; its stderr ended with:\n{tail}"));
                     }
                 }
@@ -883,7 +880,7 @@ impl Loop<'_> {
             argv,
             cwd: self.state.worktree.clone(),
             env: self.agent_env(n, &prompt_path, agent, token, profile),
-            env_remove: secret_vars(profile),
+            env_remove: Vec::new(),
             stdin: (profile.prompt == PromptVia::Stdin).then(|| prompt.as_bytes().to_vec()),
             stdout_log: logs.join(format!("{stem}.log")),
             stderr_log: logs.join(format!("{stem}.stderr")),
@@ -926,9 +923,7 @@ impl Loop<'_> {
                 env.push(("PATH".into(), joined.to_string_lossy().into_owned()));
             }
         }
-        for (k, v) in &profile.env {
-            env.push((k.clone(), v.clone()));
-        }
+        env.extend(process::profile_env(profile));
         env
     }
 
@@ -1585,11 +1580,8 @@ impl Loop<'_> {
     }
 }
 
-/// The last `n` non-empty lines of a log file (at most 2,000 bytes), if any.
-fn tail_of(path: &Path, n: usize) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    let from = bytes.len().saturating_sub(2000);
-    let text = String::from_utf8_lossy(&bytes[from..]).into_owned();
+/// The last `n` non-empty lines of `text`, if any.
+fn last_lines(text: &str, n: usize) -> Option<String> {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let start = lines.len().saturating_sub(n);
     let tail = lines[start..].join("\n");
@@ -1621,19 +1613,6 @@ fn stopped(reason: &str) -> Finish {
         reason: reason.into(),
         release: true,
     }
-}
-
-/// Environment variables that carry provider credentials: not passed to an agent unless its
-/// profile lists them in `env_pass` (an inherited key would silently bill an API account).
-pub fn secret_vars(profile: &AgentProfile) -> Vec<String> {
-    std::env::vars_os()
-        .filter_map(|(k, _)| k.into_string().ok())
-        .filter(|k| {
-            let u = k.to_ascii_uppercase();
-            (u.ends_with("_API_KEY") || u.ends_with("_SECRET") || u.ends_with("_SECRET_KEY"))
-                && !profile.env_pass.iter().any(|p| p == k)
-        })
-        .collect()
 }
 
 fn ended_name(e: &Ended) -> &'static str {
