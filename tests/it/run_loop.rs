@@ -371,7 +371,7 @@ fn a_killed_run_resumes_its_ticket_at_the_next_iteration() {
         &r,
         "resume.sh",
         &format!(
-            "if [ \"$WT_ITERATION\" = 1 ]; then touch {s}; sleep 30; fi\necho ok > \"$WT_TICKET.txt\"\ngit add . && git commit -qm work\nwt tick \"$WT_TICKET\" --all >/dev/null\necho '<complete/>'\n",
+            "if [ \"$WT_ITERATION\" = 1 ]; then touch {s}; sleep 31.234; fi\necho ok > \"$WT_TICKET.txt\"\ngit add . && git commit -qm work\nwt tick \"$WT_TICKET\" --all >/dev/null\necho '<complete/>'\n",
             s = started.display()
         ),
     );
@@ -420,6 +420,13 @@ fn a_killed_run_resumes_its_ticket_at_the_next_iteration() {
         .filter(|s| s.starts_with("wt: claim "))
         .count();
     assert_eq!(claims, 1, "the resumed run claimed again");
+    // No process of the killed run's agent is left (its `sleep` was in the agent's group).
+    let ps = Command::new("ps").args(["-eo", "args"]).output().expect("ps");
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    assert!(
+        !ps.lines().any(|l| l.contains("sleep 31.234")),
+        "an agent process outlived its run:\n{ps}"
+    );
 }
 
 #[test]
