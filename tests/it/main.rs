@@ -32,6 +32,7 @@ mod plan_roundtrip;
 mod planning;
 mod review;
 mod rough_edges;
+mod run_merge;
 mod scale;
 mod scheduling;
 mod smoke;

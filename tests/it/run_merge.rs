@@ -1,0 +1,425 @@
+//! `wt run`'s merge queue step (`wt::app::run::merge::integrate`), its ticket worktrees, and
+//! `wt doctor`'s orphan report, on real temporary repositories: the integration branch moves
+//! only by compare-and-swap to a commit whose code is green, its checkout stays truthful,
+//! and what a ticket branch does under `.work/` never lands.
+
+use std::path::{Path, PathBuf};
+
+use wt::app::run::merge::{integrate, Integrated, MergeMode, MergeRequest};
+use wt::workspace::Workspace;
+
+use crate::common::Repo;
+
+/// A wt repository on `main` whose one CI check is `test -f ok`, with `ok` and `a.txt`
+/// committed.
+fn setup(checks: &str) -> Repo {
+    let r = Repo::new();
+    let text = r.read(".work/config.yaml");
+    let start = text.find("\nci:").expect("config has a ci: section") + 1;
+    r.write(
+        ".work/config.yaml",
+        &format!("{}ci:\n{checks}", &text[..start]),
+    );
+    r.write("ok", "");
+    r.write("a.txt", "one\ntwo\nthree\n");
+    r.git(&["add", "-A"]).ok();
+    r.git(&["commit", "-q", "-m", "code and checks"]).ok();
+    r
+}
+
+const OK_CHECK: &str = "  ok: \"test -f ok\"\n";
+
+/// A linked worktree (made with git) on a new branch `wt/<id>` from `main`.
+fn ticket_branch(r: &Repo, id: &str) -> PathBuf {
+    let path = r.tmp.path().join(format!("wt-{id}"));
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        &format!("wt/{id}"),
+        path.to_str().unwrap(),
+        "main",
+    ])
+    .ok();
+    path
+}
+
+/// Write `files` in `dir` and commit them all there (`-A`).
+fn commit_in(r: &Repo, dir: &Path, files: &[(&str, &str)], msg: &str) {
+    for (rel, text) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    r.git_in(dir, &["add", "-A"]).ok();
+    r.git_in(dir, &["commit", "-q", "-m", msg]).ok();
+}
+
+fn rev(r: &Repo, spec: &str) -> String {
+    r.git(&["rev-parse", spec]).ok().trim().to_string()
+}
+
+fn req<'a>(id: &'a str, branch: &'a str, mode: MergeMode) -> MergeRequest<'a> {
+    MergeRequest {
+        ticket_id: id,
+        title: "Teach the widget to count",
+        branch,
+        target: "main",
+        mode,
+        agent: "fake-agent",
+    }
+}
+
+fn open(r: &Repo) -> Workspace {
+    Workspace::open(&r.root).unwrap()
+}
+
+fn merged(out: Integrated) -> String {
+    match out {
+        Integrated::Merged { commit } => commit.to_string(),
+        other => panic!("expected a merge, got {other:?}"),
+    }
+}
+
+#[test]
+fn squash_lands_one_commit_on_the_target_tip_that_moved_meanwhile() {
+    let r = setup(OK_CHECK);
+    let wt = ticket_branch(&r, "J-1");
+    commit_in(&r, &wt, &[("b.txt", "b1\n")], "first step");
+    commit_in(
+        &r,
+        &wt,
+        &[("b.txt", "b2\n"), ("c/d.txt", "d\n")],
+        "second step",
+    );
+    // The target moves on after the branch left it.
+    r.write("other.txt", "other\n");
+    r.git(&["add", "other.txt"]).ok();
+    r.git(&["commit", "-q", "-m", "meanwhile on main"]).ok();
+    let before = rev(&r, "main");
+
+    let ws = open(&r);
+    let commit = merged(integrate(&ws, &req("J-1", "wt/J-1", MergeMode::Squash)).unwrap());
+
+    assert_eq!(rev(&r, "main"), commit);
+    // One commit, on the moved tip, with both sides' code.
+    assert_eq!(rev(&r, "main^"), before);
+    assert!(r.git(&["rev-parse", "-q", "--verify", "main^2"]).code() != 0);
+    assert_eq!(r.git(&["show", "main:b.txt"]).ok(), "b2\n");
+    assert_eq!(r.git(&["show", "main:c/d.txt"]).ok(), "d\n");
+    assert_eq!(r.git(&["show", "main:other.txt"]).ok(), "other\n");
+    let msg = r.git(&["log", "-1", "--format=%B", "main"]).ok();
+    assert!(
+        msg.starts_with("J-1: Teach the widget to count\n\n"),
+        "{msg}"
+    );
+    for trailer in [
+        "Wt-Ticket: J-1\n",
+        "Wt-Agent: fake-agent\n",
+        "Wt-CI: ok=pass",
+        "Wt-CI-Tree: ",
+    ] {
+        assert!(msg.contains(trailer), "no {trailer:?} in:\n{msg}");
+    }
+}
+
+#[test]
+fn merge_mode_makes_a_merge_commit_with_the_branch_as_second_parent() {
+    let r = setup(OK_CHECK);
+    let wt = ticket_branch(&r, "J-2");
+    commit_in(&r, &wt, &[("b.txt", "b\n")], "work");
+    let branch_tip = rev(&r, "wt/J-2");
+    r.write("other.txt", "other\n");
+    r.git(&["add", "other.txt"]).ok();
+    r.git(&["commit", "-q", "-m", "meanwhile on main"]).ok();
+    let before = rev(&r, "main");
+
+    let ws = open(&r);
+    let commit = merged(integrate(&ws, &req("J-2", "wt/J-2", MergeMode::Merge)).unwrap());
+
+    let parents = r.git(&["log", "-1", "--format=%P", &commit]).ok();
+    assert_eq!(parents.trim(), format!("{before} {branch_tip}"));
+    assert_eq!(r.git(&["show", "main:b.txt"]).ok(), "b\n");
+    assert_eq!(r.git(&["show", "main:other.txt"]).ok(), "other\n");
+}
+
+#[test]
+fn changes_under_work_on_the_ticket_branch_never_land() {
+    let r = setup(OK_CHECK);
+    let wt = ticket_branch(&r, "J-3");
+    // The worktree's copy of the tickets is stale: an agent's edit there must not land.
+    let config = std::fs::read_to_string(wt.join(".work/config.yaml")).unwrap();
+    commit_in(
+        &r,
+        &wt,
+        &[
+            (
+                ".work/config.yaml",
+                &config.replace("review: true", "review: false"),
+            ),
+            (".work/stray.md", "stray\n"),
+            ("b.txt", "b\n"),
+        ],
+        "code and a stale ticket edit",
+    );
+    // Meanwhile wt itself writes on main's `.work/`.
+    let id = r.new_ticket(&["job", "Written meanwhile"]);
+    let work_before = rev(&r, "main:.work");
+
+    let ws = open(&r);
+    merged(integrate(&ws, &req("J-3", "wt/J-3", MergeMode::Squash)).unwrap());
+
+    assert_eq!(rev(&r, "main:.work"), work_before);
+    assert_eq!(r.git(&["show", "main:b.txt"]).ok(), "b\n");
+    assert!(r.wt(&["show", &id]).code() == 0);
+
+    // A branch that changed nothing but `.work/` has nothing to integrate.
+    let wt4 = ticket_branch(&r, "J-4");
+    commit_in(&r, &wt4, &[(".work/other.md", "x\n")], "tickets only");
+    let tip = rev(&r, "main");
+    let out = integrate(&ws, &req("J-4", "wt/J-4", MergeMode::Squash)).unwrap();
+    assert_eq!(out, Integrated::Nothing);
+    assert_eq!(rev(&r, "main"), tip);
+}
+
+#[test]
+fn a_conflict_reports_its_paths_and_leaves_the_target_untouched() {
+    let r = setup(OK_CHECK);
+    let wt = ticket_branch(&r, "J-5");
+    commit_in(
+        &r,
+        &wt,
+        &[("a.txt", "one\nTWO (branch)\nthree\n"), ("b.txt", "b\n")],
+        "work",
+    );
+    commit_in(
+        &r,
+        &r.root,
+        &[("a.txt", "one\nTWO (main)\nthree\n")],
+        "main edits a",
+    );
+    let before = rev(&r, "main");
+
+    let ws = open(&r);
+    let out = integrate(&ws, &req("J-5", "wt/J-5", MergeMode::Squash)).unwrap();
+
+    assert_eq!(
+        out,
+        Integrated::Conflict {
+            paths: vec!["a.txt".to_string()]
+        }
+    );
+    assert_eq!(rev(&r, "main"), before);
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+}
+
+#[test]
+fn red_ci_on_the_result_leaves_the_target_untouched_and_first_parents_green() {
+    let r = setup(OK_CHECK);
+    let base = rev(&r, "main");
+    // A green ticket first, then one whose result is red.
+    let wt = ticket_branch(&r, "J-6");
+    commit_in(&r, &wt, &[("b.txt", "b\n")], "green work");
+    let ws = open(&r);
+    merged(integrate(&ws, &req("J-6", "wt/J-6", MergeMode::Squash)).unwrap());
+    let before = rev(&r, "main");
+
+    let wt7 = ticket_branch(&r, "J-7");
+    r.git_in(&wt7, &["rm", "-q", "ok"]).ok();
+    commit_in(&r, &wt7, &[("c.txt", "c\n")], "breaks the check");
+    let out = integrate(&ws, &req("J-7", "wt/J-7", MergeMode::Squash)).unwrap();
+
+    let Integrated::Red { summary } = out else {
+        panic!("expected red CI, got {out:?}");
+    };
+    assert!(summary.contains("check `ok` failed"), "{summary}");
+    assert_eq!(rev(&r, "main"), before);
+    // Every first-parent commit since the checks were set has green code.
+    let commits = r
+        .git(&["rev-list", "--first-parent", &format!("{base}^..main")])
+        .ok();
+    let commits: Vec<&str> = commits.lines().collect();
+    assert!(commits.len() >= 2, "{commits:?}");
+    for c in commits {
+        assert_eq!(
+            r.git(&["cat-file", "-e", &format!("{c}:ok")]).code(),
+            0,
+            "commit {c} on main is red"
+        );
+    }
+}
+
+#[test]
+fn a_target_that_moves_during_ci_gets_the_merge_redone_on_its_new_tip() {
+    let r = Repo::new();
+    let root = r.root.to_str().unwrap().to_string();
+    // The check itself commits to main once, as another process would while CI runs.
+    let check = format!(
+        "  ok: \"test -f ok && if [ ! -e {root}/../moved ]; then touch {root}/../moved && git -C {root} -c user.name=x -c user.email=x@y commit -q --allow-empty -m moved-during-ci; fi\"\n"
+    );
+    let r = {
+        let text = r.read(".work/config.yaml");
+        let start = text.find("\nci:").unwrap() + 1;
+        r.write(
+            ".work/config.yaml",
+            &format!("{}ci:\n{check}", &text[..start]),
+        );
+        r.write("ok", "");
+        r.git(&["add", "-A"]).ok();
+        r.git(&["commit", "-q", "-m", "code and checks"]).ok();
+        r
+    };
+    let wt = ticket_branch(&r, "J-8");
+    commit_in(&r, &wt, &[("b.txt", "b\n")], "work");
+
+    let ws = open(&r);
+    let commit = merged(integrate(&ws, &req("J-8", "wt/J-8", MergeMode::Squash)).unwrap());
+
+    assert_eq!(rev(&r, "main"), commit);
+    let parent_subject = r.git(&["log", "-1", "--format=%s", "main^"]).ok();
+    assert_eq!(parent_subject.trim(), "moved-during-ci");
+}
+
+#[test]
+fn the_checked_out_target_is_brought_along_and_git_status_stays_clean() {
+    let r = setup(OK_CHECK);
+    let wt = ticket_branch(&r, "J-9");
+    std::fs::remove_file(wt.join("a.txt")).unwrap();
+    commit_in(
+        &r,
+        &wt,
+        &[("b.txt", "b\n"), ("tools/run.sh", "#!/bin/sh\necho hi\n")],
+        "work",
+    );
+    r.git_in(&wt, &["update-index", "--chmod=+x", "tools/run.sh"])
+        .ok();
+    r.git_in(&wt, &["commit", "-q", "-m", "executable"]).ok();
+    // A local edit elsewhere in the user's checkout is not in the way and stays.
+    r.write("README.md", "# my local notes\n");
+
+    let ws = open(&r);
+    merged(integrate(&ws, &req("J-9", "wt/J-9", MergeMode::Squash)).unwrap());
+
+    assert_eq!(
+        r.git(&["status", "--porcelain"]).ok(),
+        " M README.md\n",
+        "the checkout of main must show only the user's own edit"
+    );
+    assert_eq!(r.read("b.txt"), "b\n");
+    assert!(!r.root.join("a.txt").exists());
+    assert_eq!(r.read("README.md"), "# my local notes\n");
+    let ls = r.git(&["ls-files", "-s", "tools/run.sh"]).ok();
+    assert!(ls.starts_with("100755 "), "{ls}");
+}
+
+#[test]
+fn a_dirty_checkout_of_the_target_in_a_changed_path_is_refused_before_the_branch_moves() {
+    let r = setup(OK_CHECK);
+    let wt = ticket_branch(&r, "J-10");
+    commit_in(&r, &wt, &[("a.txt", "one\ntwo\nthree\nfour\n")], "work");
+    r.write("a.txt", "my uncommitted edit\n");
+    let before = rev(&r, "main");
+
+    let ws = open(&r);
+    let err = integrate(&ws, &req("J-10", "wt/J-10", MergeMode::Squash)).unwrap_err();
+
+    assert_eq!(err.kind, wt::error::ErrorKind::Refused, "{err:?}");
+    let root = std::fs::canonicalize(&r.root).unwrap();
+    assert!(
+        err.message.contains(&root.display().to_string())
+            || err.message.contains(r.root.to_str().unwrap()),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("a.txt has uncommitted changes"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.hint.as_deref().unwrap_or("").contains("stash"),
+        "{err:?}"
+    );
+    assert_eq!(rev(&r, "main"), before);
+    assert_eq!(r.read("a.txt"), "my uncommitted edit\n");
+
+    // An untracked file where the merge puts one is in the way too.
+    let wt11 = ticket_branch(&r, "J-11");
+    commit_in(
+        &r,
+        &wt11,
+        &[("new.txt", "from the branch\n")],
+        "adds new.txt",
+    );
+    r.write("new.txt", "mine\n");
+    let err = integrate(&ws, &req("J-11", "wt/J-11", MergeMode::Squash)).unwrap_err();
+    assert!(
+        err.message.contains("new.txt is untracked"),
+        "{}",
+        err.message
+    );
+    assert_eq!(rev(&r, "main"), before);
+}
+
+#[test]
+fn ticket_worktrees_are_added_listed_reused_and_removed_like_git_worktree() {
+    let r = setup(OK_CHECK);
+    let ws = open(&r);
+    let store = &ws.store;
+    let tip = store.branch_tip("main").unwrap().unwrap();
+    let path = r.tmp.path().join("trees").join("J-20");
+
+    store.add_ticket_worktree(&path, "wt/J-20", tip).unwrap();
+
+    let list = r.git(&["worktree", "list", "--porcelain"]).ok();
+    let canon = std::fs::canonicalize(&path).unwrap();
+    assert!(
+        list.contains(&format!("worktree {}\n", canon.display())),
+        "{list}"
+    );
+    assert!(list.contains("branch refs/heads/wt/J-20\n"), "{list}");
+    assert_eq!(r.git_in(&path, &["status", "--porcelain"]).ok(), "");
+    assert_eq!(
+        r.git_in(&path, &["symbolic-ref", "HEAD"]).ok().trim(),
+        "refs/heads/wt/J-20"
+    );
+    assert_eq!(
+        std::fs::read_to_string(path.join("a.txt")).unwrap(),
+        "one\ntwo\nthree\n"
+    );
+    let listed = store.ticket_worktrees("wt/").unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(std::fs::canonicalize(&listed[0].0).unwrap(), canon);
+    assert_eq!(listed[0].1, "wt/J-20");
+    assert_eq!(listed[0].2, Some(tip));
+
+    // Again: the same worktree is reused, its files kept.
+    std::fs::write(path.join("scratch.txt"), "kept\n").unwrap();
+    store.add_ticket_worktree(&path, "wt/J-20", tip).unwrap();
+    assert!(path.join("scratch.txt").exists());
+    // Another branch at the same folder is refused.
+    assert!(store.add_ticket_worktree(&path, "wt/J-21", tip).is_err());
+
+    store
+        .remove_ticket_worktree(&path, "wt/J-20", true)
+        .unwrap();
+    assert!(!path.exists());
+    let list = r.git(&["worktree", "list", "--porcelain"]).ok();
+    assert!(!list.contains("J-20"), "{list}");
+    assert!(
+        r.git(&["rev-parse", "-q", "--verify", "refs/heads/wt/J-20"])
+            .code()
+            != 0
+    );
+    assert!(store.ticket_worktrees("wt/").unwrap().is_empty());
+
+    // A worktree whose folder vanished is pruned on removal.
+    store.add_ticket_worktree(&path, "wt/J-22", tip).unwrap();
+    std::fs::remove_dir_all(&path).unwrap();
+    store
+        .remove_ticket_worktree(&path, "wt/J-22", true)
+        .unwrap();
+    let list = r.git(&["worktree", "list", "--porcelain"]).ok();
+    assert!(!list.contains("J-22"), "{list}");
+}
