@@ -13,7 +13,7 @@ use crate::common::Repo;
 /// A wt repository on `main` whose one CI check is `test -f ok`, with `ok` and `a.txt`
 /// committed.
 fn setup(checks: &str) -> Repo {
-    let r = Repo::new();
+    let r = Repo::without_review();
     let text = r.read(".work/config.yaml");
     let start = text.find("\nci:").expect("config has a ci: section") + 1;
     r.write(
@@ -422,4 +422,108 @@ fn ticket_worktrees_are_added_listed_reused_and_removed_like_git_worktree() {
         .unwrap();
     let list = r.git(&["worktree", "list", "--porcelain"]).ok();
     assert!(!list.contains("J-22"), "{list}");
+}
+
+/// `wt --json doctor [--fix]`: the findings of kind `orphan_worktree` or `orphan_branch`.
+fn orphan_findings(r: &Repo, fix: bool) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let mut args = vec!["--json", "doctor"];
+    if fix {
+        args.push("--fix");
+    }
+    let doc = r.wt(&args).json();
+    let found = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "orphan_worktree" || f["kind"] == "orphan_branch")
+        .cloned()
+        .collect();
+    (doc, found)
+}
+
+#[test]
+fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_those_without_work() {
+    let r = setup(OK_CHECK);
+    let idle = r.new_ticket(&["job", "Nobody works on this"]);
+    let claimed = r.new_ticket(&["job", "Somebody works on this"]);
+    let with_work = r.new_ticket(&["job", "Work left behind"]);
+    r.wt(&["claim", &claimed, "--agent", "runner"]).ok();
+    let (idle_wt, claimed_wt, work_wt) = (
+        r.tmp.path().join("trees").join(&idle),
+        r.tmp.path().join("trees").join(&claimed),
+        r.tmp.path().join("trees").join(&with_work),
+    );
+    {
+        let ws = open(&r);
+        let tip = ws.store.branch_tip("main").unwrap().unwrap();
+        for (path, id) in [
+            (&idle_wt, &idle),
+            (&claimed_wt, &claimed),
+            (&work_wt, &with_work),
+        ] {
+            ws.store
+                .add_ticket_worktree(path, &format!("wt/{id}"), tip)
+                .unwrap();
+        }
+    }
+    commit_in(
+        &r,
+        &work_wt,
+        &[("w.txt", "unmerged\n")],
+        "work nobody integrated",
+    );
+    // A ticket branch without a worktree, whose ticket is done.
+    let finished = r.new_ticket(&["job", "Finished"]);
+    r.git(&["branch", &format!("wt/{finished}"), "main"]).ok();
+    r.wt(&["claim", &finished, "--agent", "runner"]).ok();
+    r.wt(&[
+        "done", &finished, "--agent", "runner", "--no-ci", "--reason", "test",
+    ])
+    .ok();
+
+    let (doc, found) = orphan_findings(&r, false);
+    assert_eq!(doc["ok"], false, "{doc}");
+    let about = |id: &str| -> Vec<&serde_json::Value> {
+        found
+            .iter()
+            .filter(|f| f["message"].as_str().unwrap().contains(&format!("wt/{id}")))
+            .collect()
+    };
+    let idle_f = about(&idle);
+    assert_eq!(idle_f.len(), 1, "{found:?}");
+    assert_eq!(idle_f[0]["kind"], "orphan_worktree");
+    assert_eq!(idle_f[0]["severity"], "problem");
+    assert!(
+        about(&claimed).is_empty(),
+        "a live claim is not an orphan: {found:?}"
+    );
+    let work_f = about(&with_work);
+    assert_eq!(work_f.len(), 1, "{found:?}");
+    assert_eq!(work_f[0]["severity"], "note", "{found:?}");
+    let fin_f = about(&finished);
+    assert_eq!(fin_f.len(), 1, "{found:?}");
+    assert_eq!(fin_f[0]["kind"], "orphan_branch");
+    assert!(
+        fin_f[0]["message"].as_str().unwrap().contains("is done"),
+        "{found:?}"
+    );
+
+    let (_, fixed) = orphan_findings(&r, true);
+    assert_eq!(
+        fixed.iter().filter(|f| f["severity"] == "fixed").count(),
+        2,
+        "{fixed:?}"
+    );
+    assert!(!idle_wt.exists());
+    let branches = r.git(&["branch", "--list", "wt/*"]).ok();
+    assert!(!branches.contains(&idle), "{branches}");
+    assert!(!branches.contains(&finished), "{branches}");
+    assert!(branches.contains(&claimed), "{branches}");
+    assert!(branches.contains(&with_work), "{branches}");
+    assert!(claimed_wt.exists() && work_wt.exists());
+
+    // Once fixed, only the kept one is left, as a note.
+    let (doc, found) = orphan_findings(&r, false);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(doc["ok"], true, "{doc}");
 }

@@ -287,6 +287,23 @@ pub struct MergeLock {
 }
 
 impl MergeLock {
+    /// The lock if no merge holds it now (None: one does), without waiting.
+    pub fn try_acquire(common_dir: &Path) -> Result<Option<MergeLock>> {
+        let dir = run_dir(common_dir);
+        std::fs::create_dir_all(&dir)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(dir.join("merge.lock"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(MergeLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+
     pub fn acquire(common_dir: &Path) -> Result<MergeLock> {
         let dir = run_dir(common_dir);
         std::fs::create_dir_all(&dir)?;

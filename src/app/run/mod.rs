@@ -2,3 +2,4 @@
 //! worktree, verified like `wt done`, integrated through a merge queue that keeps the
 //! integration branch green. See docs/run.md.
 pub mod merge;
+pub mod orphans;
