@@ -405,7 +405,7 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
                 Severity::Note,
                 kind,
                 path,
-                format!("{}; kept, it holds work: {work}", o.describe()),
+                format!("{}; kept, it holds {work}", o.describe()),
                 Some(format!(
                     "integrate or save that work; `wt run` resumes it once the ticket is claimed, or remove it by hand: {}",
                     match path {

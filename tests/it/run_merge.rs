@@ -447,11 +447,13 @@ fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_thos
     let idle = r.new_ticket(&["job", "Nobody works on this"]);
     let claimed = r.new_ticket(&["job", "Somebody works on this"]);
     let with_work = r.new_ticket(&["job", "Work left behind"]);
+    let resumable = r.new_ticket(&["job", "A stopped run resumes this"]);
     r.wt(&["claim", &claimed, "--agent", "runner"]).ok();
-    let (idle_wt, claimed_wt, work_wt) = (
+    let (idle_wt, claimed_wt, work_wt, resumable_wt) = (
         r.tmp.path().join("trees").join(&idle),
         r.tmp.path().join("trees").join(&claimed),
         r.tmp.path().join("trees").join(&with_work),
+        r.tmp.path().join("trees").join(&resumable),
     );
     {
         let ws = open(&r);
@@ -460,6 +462,7 @@ fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_thos
             (&idle_wt, &idle),
             (&claimed_wt, &claimed),
             (&work_wt, &with_work),
+            (&resumable_wt, &resumable),
         ] {
             ws.store
                 .add_ticket_worktree(path, &format!("wt/{id}"), tip)
@@ -472,6 +475,10 @@ fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_thos
         &[("w.txt", "unmerged\n")],
         "work nobody integrated",
     );
+    // The state a stopped `wt run` keeps for a ticket it will resume.
+    let slot = r.root.join(".git/wt/run/slot-1/tickets");
+    std::fs::create_dir_all(&slot).unwrap();
+    std::fs::write(slot.join(format!("{resumable}.json")), "{}").unwrap();
     // A ticket branch without a worktree, whose ticket is done.
     let finished = r.new_ticket(&["job", "Finished"]);
     r.git(&["branch", &format!("wt/{finished}"), "main"]).ok();
@@ -497,6 +504,7 @@ fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_thos
         about(&claimed).is_empty(),
         "a live claim is not an orphan: {found:?}"
     );
+    assert!(about(&resumable).is_empty(), "a run resumes it: {found:?}");
     let work_f = about(&with_work);
     assert_eq!(work_f.len(), 1, "{found:?}");
     assert_eq!(work_f[0]["severity"], "note", "{found:?}");
@@ -520,7 +528,7 @@ fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_thos
     assert!(!branches.contains(&finished), "{branches}");
     assert!(branches.contains(&claimed), "{branches}");
     assert!(branches.contains(&with_work), "{branches}");
-    assert!(claimed_wt.exists() && work_wt.exists());
+    assert!(claimed_wt.exists() && work_wt.exists() && resumable_wt.exists());
 
     // Once fixed, only the kept one is left, as a note.
     let (doc, found) = orphan_findings(&r, false);

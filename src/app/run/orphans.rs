@@ -1,5 +1,7 @@
 //! Ticket worktrees and `wt/<ID>` branches that no running `wt run` will come back to: their
-//! ticket is done or gone, nobody holds a live claim on it, or the worktree's folder is gone.
+//! ticket is done or gone, or nobody holds a live claim on it and no `wt run` state names it
+//! (a stopped run resumes those), or the worktree's folder is gone. An escalated ticket's
+//! worktree and branch are kept for a human (a note).
 //! `wt doctor` reports them and `wt doctor --fix` removes them — except where removing
 //! would lose work nobody integrated (commits the state branch lacks, or uncommitted files,
 //! on a ticket that is not done): those are reported and kept.
@@ -68,6 +70,18 @@ pub fn find(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Orphan>> {
             .map(|(p, _, _)| p.clone());
         let folder_missing = worktree.as_ref().is_some_and(|p| !p.exists());
         let ticket = snap.get(id);
+        if ticket.is_some_and(|t| t.status == Status::Escalated) {
+            // A human looks at what the agent left: kept, shown as a note.
+            out.push(Orphan {
+                reason: format!("ticket {id} is escalated; kept for a human to inspect"),
+                holds_work: Some("the escalated ticket's last attempt".to_string()),
+                branch,
+                worktree,
+                folder_missing,
+            });
+            continue;
+        }
+        let resumable = named_by_run_state(store.common_dir(), id);
         let reason = match ticket {
             None => format!("there is no ticket {id}"),
             Some(t) if t.status == Status::Done => format!("ticket {id} is done"),
@@ -79,6 +93,11 @@ pub fn find(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Orphan>> {
             Some(_) if folder_missing => "its folder is gone".to_string(),
             Some(_) => continue,
         };
+        // A `wt run` that stopped (Ctrl-C releases its claims) resumes the ticket from its
+        // state, worktree and all.
+        if resumable && !folder_missing && ticket.is_some_and(|t| t.status != Status::Done) {
+            continue;
+        }
         let done = ticket.is_some_and(|t| t.status == Status::Done);
         let mut holds_work = None;
         if !done {
@@ -92,12 +111,9 @@ pub fn find(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Orphan>> {
                 _ => Vec::new(),
             };
             if unmerged {
-                holds_work = Some(format!(
-                    "{branch} has commits the state branch {} lacks",
-                    ws.branch
-                ));
+                holds_work = Some(format!("commits the state branch {} lacks", ws.branch));
             } else if !dirty.is_empty() {
-                holds_work = Some(format!("uncommitted changes ({})", dirty.join(", ")));
+                holds_work = Some(format!("uncommitted work ({})", dirty.join(", ")));
             }
         }
         out.push(Orphan {
@@ -109,6 +125,23 @@ pub fn find(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Orphan>> {
         });
     }
     Ok(out)
+}
+
+/// Does the state of some `wt run` slot (`<common>/wt/run/slot-*/tickets/<ID>.json`) name
+/// ticket `id`?
+fn named_by_run_state(common_dir: &std::path::Path, id: &str) -> bool {
+    let root = crate::app::run::merge::run_dir(common_dir);
+    let Ok(rd) = std::fs::read_dir(&root) else {
+        return false;
+    };
+    rd.filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("slot-") && e.path().is_dir())
+        .any(|e| {
+            e.path()
+                .join("tickets")
+                .join(format!("{id}.json"))
+                .is_file()
+        })
 }
 
 /// Remove an orphan that holds no work: its worktree (files and registration) and its
