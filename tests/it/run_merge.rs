@@ -136,7 +136,17 @@ fn merge_mode_makes_a_merge_commit_with_the_branch_as_second_parent() {
     let before = rev(&r, "main");
 
     let ws = open(&r);
-    let commit = merged(integrate(&ws, &req("J-2", "wt/J-2", MergeMode::Merge)).unwrap());
+    // A hostile title cannot forge a trailer or reach a terminal raw.
+    let title = "Count\nWt-Agent: forged\u{1b}[31m";
+    let request = MergeRequest {
+        title,
+        ..req("J-2", "wt/J-2", MergeMode::Merge)
+    };
+    let commit = merged(integrate(&ws, &request).unwrap());
+    let msg = r.git(&["log", "-1", "--format=%B", "main"]).ok();
+    let agents: Vec<&str> = msg.lines().filter(|l| l.starts_with("Wt-Agent:")).collect();
+    assert_eq!(agents, vec!["Wt-Agent: fake-agent"], "{msg}");
+    assert!(!msg.contains('\u{1b}'), "{msg:?}");
 
     let parents = r.git(&["log", "-1", "--format=%P", &commit]).ok();
     assert_eq!(parents.trim(), format!("{before} {branch_tip}"));
@@ -368,7 +378,8 @@ fn ticket_worktrees_are_added_listed_reused_and_removed_like_git_worktree() {
     let ws = open(&r);
     let store = &ws.store;
     let tip = store.branch_tip("main").unwrap().unwrap();
-    let path = r.tmp.path().join("trees").join("J-20");
+    // Where `wt run` puts them by default: under the git common dir.
+    let path = r.root.join(".git/wt/run/worktrees/J-20");
 
     store.add_ticket_worktree(&path, "wt/J-20", tip).unwrap();
 
@@ -534,4 +545,70 @@ fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_thos
     let (doc, found) = orphan_findings(&r, false);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(doc["ok"], true, "{doc}");
+}
+
+#[test]
+fn merges_wait_for_each_other_on_the_merge_lock() {
+    let r = setup(OK_CHECK);
+    let wt = ticket_branch(&r, "J-30");
+    commit_in(&r, &wt, &[("b.txt", "b\n")], "work");
+    let before = rev(&r, "main");
+    let common = r.root.join(".git");
+    // Another process's merge holds the queue.
+    let held = wt::app::run::merge::MergeLock::acquire(&common).unwrap();
+    let root = r.root.clone();
+    let waiter = std::thread::spawn(move || {
+        let ws = Workspace::open(&root).unwrap();
+        integrate(&ws, &req("J-30", "wt/J-30", MergeMode::Squash)).map(|o| format!("{o:?}"))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(!waiter.is_finished(), "the merge did not wait for the lock");
+    assert_eq!(rev(&r, "main"), before);
+    drop(held);
+    let out = waiter.join().unwrap().unwrap();
+    assert!(out.starts_with("Merged"), "{out}");
+    assert_ne!(rev(&r, "main"), before);
+}
+
+#[test]
+fn a_merge_killed_after_moving_the_branch_is_finished_by_doctor_fix() {
+    let r = setup(OK_CHECK);
+    let old = rev(&r, "main");
+    // What a killed merge leaves: the branch moved (here by hand), the checkout not
+    // brought along, and its journal.
+    let wt = ticket_branch(&r, "J-31");
+    commit_in(&r, &wt, &[("b.txt", "b\n"), ("a.txt", "changed\n")], "work");
+    let new = rev(&r, "wt/J-31");
+    r.git(&["update-ref", "refs/heads/main", &new, &old]).ok();
+    assert_ne!(r.git(&["status", "--porcelain"]).ok(), "");
+    let journal = r.root.join(".git/wt/run/merge-journal.json");
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    std::fs::write(
+        &journal,
+        format!("{{\"target\":\"main\",\"old\":\"{old}\",\"new\":\"{new}\"}}"),
+    )
+    .unwrap();
+
+    let doc = r.wt(&["--json", "doctor"]).json();
+    let merge: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "merge")
+        .collect();
+    assert_eq!(merge.len(), 1, "{doc}");
+    assert_eq!(merge[0]["severity"], "problem");
+
+    let doc = r.wt(&["--json", "doctor", "--fix"]).json();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "merge" && f["severity"] == "fixed"),
+        "{doc}"
+    );
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+    assert_eq!(r.read("a.txt"), "changed\n");
+    assert!(!journal.exists());
 }
