@@ -153,10 +153,21 @@ pub fn integrate_with(
             }
             BranchMove::Moved => {
                 let mut behind = false;
+                // The merge has landed: a checkout that cannot follow (its index stayed
+                // locked, or an edit made since the check is in the way) is a warning, and
+                // the journal stays for `wt doctor --fix` or the next merge to finish.
                 for c in &checkouts {
-                    if let Some(w) = ws.store.advance_checkout(c, tip, commit)? {
-                        reporter.note(&w);
-                        behind = true;
+                    match ws.store.advance_checkout(c, tip, commit) {
+                        Ok(None) => {}
+                        Ok(Some(w)) => {
+                            reporter.note(&w);
+                            behind = true;
+                        }
+                        Err(e) => {
+                            let hint = e.hint.map(|h| format!(" ({h})")).unwrap_or_default();
+                            reporter.note(&format!("{}{hint}", e.message));
+                            behind = true;
+                        }
                     }
                 }
                 if !behind {
