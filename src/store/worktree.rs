@@ -242,12 +242,12 @@ pub struct LinkedWorktree {
     pub locked: bool,
 }
 
-/// Parse `git worktree list --porcelain -z`: records of NUL-terminated lines, each record
-/// ended by an empty line. The first record is the main worktree.
-fn parse_worktree_list(out: &[u8]) -> Vec<LinkedWorktree> {
+/// Parse `git worktree list --porcelain [-z]`: records of lines ended by `end` (NUL with
+/// `-z`), each record ended by an empty line. The first record is the main worktree.
+fn parse_worktree_list(out: &[u8], end: u8) -> Vec<LinkedWorktree> {
     let mut all = Vec::new();
     let mut cur: Option<LinkedWorktree> = None;
-    for line in out.split(|&b| b == 0) {
+    for line in out.split(|&b| b == end) {
         if line.is_empty() {
             all.extend(cur.take());
             continue;
@@ -323,8 +323,15 @@ impl Store {
     pub fn linked_worktrees(&self) -> Result<Vec<LinkedWorktree>> {
         let mut cmd = git_cmd(self.common_dir(), self.common_dir());
         cmd.args(["worktree", "list", "--porcelain", "-z"]);
-        let out = run_git(cmd, "git worktree list failed")?;
-        let mut all = parse_worktree_list(&out);
+        let mut all = match run_git(cmd, "git worktree list failed") {
+            Ok(out) => parse_worktree_list(&out, 0),
+            // git before 2.36 has no -z: lines end with a newline.
+            Err(_) => {
+                let mut cmd = git_cmd(self.common_dir(), self.common_dir());
+                cmd.args(["worktree", "list", "--porcelain"]);
+                parse_worktree_list(&run_git(cmd, "git worktree list failed")?, b'\n')
+            }
+        };
         if !all.is_empty() {
             all.remove(0);
         }
@@ -460,12 +467,15 @@ impl Store {
                 // Twice: also when it is locked.
                 cmd.args(["worktree", "remove", "--force", "--force"])
                     .arg(&w.path);
-                run_git(
+                let removed = run_git(
                     cmd,
                     &format!("git could not remove the worktree {}", path.display()),
-                )?;
-                if w.path.exists() {
+                );
+                // git refuses some (one with submodules): it is a registered worktree of
+                // `branch`, so its folder goes, then its registration.
+                if removed.is_err() || w.path.exists() {
                     fs::remove_dir_all(&w.path)?;
+                    self.prune_worktrees()?;
                 }
             }
             Some(_) => self.prune_worktrees()?,
@@ -528,7 +538,9 @@ impl Store {
 /// `workdir`: (XY code, path) per entry.
 pub(in crate::store) fn status_entries(workdir: &Path) -> Result<Vec<(String, String)>> {
     let mut cmd = Command::new("git");
+    // No optional locks: status does not rewrite the index behind anybody's back.
     cmd.current_dir(workdir).args([
+        "--no-optional-locks",
         "-c",
         "core.hooksPath=/dev/null",
         "status",
@@ -595,6 +607,21 @@ fn entry(path: &str, id: Oid, mode: u32) -> IndexEntry {
 mod tests {
     use super::*;
     use crate::store::scratch::ScratchRepo;
+
+    #[test]
+    fn worktree_lists_parse_with_and_without_nul_separators() {
+        let text = "worktree /r\nHEAD 1111111111111111111111111111111111111111\nbranch refs/heads/main\n\nworktree /r/.git/wt/run/worktrees/J-1\nHEAD 2222222222222222222222222222222222222222\nbranch refs/heads/wt/J-1\nlocked\n\nworktree /gone\nHEAD 3333333333333333333333333333333333333333\ndetached\nprunable gitdir file points to non-existent location\n\n";
+        let nul = text.replace('\n', "\0");
+        for (out, end) in [(text.as_bytes(), b'\n'), (nul.as_bytes(), 0)] {
+            let all = parse_worktree_list(out, end);
+            assert_eq!(all.len(), 3);
+            assert_eq!(all[1].path, PathBuf::from("/r/.git/wt/run/worktrees/J-1"));
+            assert_eq!(all[1].branch.as_deref(), Some("wt/J-1"));
+            assert!(all[1].locked && !all[1].prunable);
+            assert_eq!(all[2].branch, None);
+            assert!(all[2].prunable);
+        }
+    }
 
     #[test]
     fn the_worktree_tree_leaves_out_the_excluded_folder() {

@@ -146,9 +146,19 @@ pub fn integrate_with(
         }
         let journal = Journal::begin(ws, req.target, tip, commit, &checkouts)?;
         let log = format!("wt run: {} {}", mode_word(req.mode), req.branch);
-        match ws.store.move_branch(req.target, Some(tip), commit, &log)? {
+        // Marks the ref lock as wt's while it is held (see crate::store::recovery).
+        let marker = crate::store::recovery::RefMarker::new(&ws.store, req.target);
+        let moved = ws.store.move_branch(req.target, Some(tip), commit, &log);
+        drop(marker);
+        match moved? {
             BranchMove::Raced => {
                 journal.finish();
+                // A ref lock left by a killed process: wait for it, clear it once stale.
+                if let Some(n) =
+                    crate::store::recovery::wait_or_clear_ref_lock(&ws.store, req.target)?
+                {
+                    reporter.note(&n);
+                }
                 continue;
             }
             BranchMove::Moved => {
