@@ -612,3 +612,34 @@ fn a_merge_killed_after_moving_the_branch_is_finished_by_doctor_fix() {
     assert_eq!(r.read("a.txt"), "changed\n");
     assert!(!journal.exists());
 }
+
+/// Timing, not a check: `cargo test --test it run_merge::timing -- --ignored --nocapture`
+/// prints what one merge costs (merge, a clean checkout for CI with a trivial check, the
+/// compare-and-swap and the checkout update), for `wt run`'s overhead per ticket.
+#[test]
+#[ignore]
+fn timing_of_one_merge_through_the_queue() {
+    let r = setup("  ok: \"true\"\n");
+    for i in 0..80 {
+        r.write(&format!("src/f{i}.txt"), &format!("{i}\n"));
+    }
+    r.git(&["add", "-A"]).ok();
+    r.git(&["commit", "-q", "-m", "some files"]).ok();
+    let ws = open(&r);
+    let n = 20;
+    let mut total = std::time::Duration::ZERO;
+    for k in 0..n {
+        let id = format!("J-{}", 100 + k);
+        let wt = ticket_branch(&r, &id);
+        commit_in(&r, &wt, &[(&format!("src/f{k}.txt"), "changed\n")], "work");
+        let branch = format!("wt/{id}");
+        let started = std::time::Instant::now();
+        merged(integrate(&ws, &req(&id, &branch, MergeMode::Squash)).unwrap());
+        total += started.elapsed();
+    }
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+    eprintln!(
+        "{n} merges: {:.0} ms each on average (merge + clean checkout + CI `true` + CAS + checkout update)",
+        total.as_secs_f64() * 1000.0 / n as f64
+    );
+}
