@@ -490,6 +490,16 @@ fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_thos
     let slot = r.root.join(".git/wt/run/slot-1/tickets");
     std::fs::create_dir_all(&slot).unwrap();
     std::fs::write(slot.join(format!("{resumable}.json")), "{}").unwrap();
+    // An escalated ticket's branch: kept for a human, with work or not.
+    let escalated = r.new_ticket(&["job", "Too hard"]);
+    r.git(&["branch", &format!("wt/{escalated}"), "main"]).ok();
+    let path = r.ticket_path(&escalated);
+    let text = r.read(&path);
+    r.write(
+        &path,
+        &text.replacen("status: open", "status: escalated", 1),
+    );
+    r.git(&["commit", "-q", "-am", "escalate by hand"]).ok();
     // A ticket branch without a worktree, whose ticket is done.
     let finished = r.new_ticket(&["job", "Finished"]);
     r.git(&["branch", &format!("wt/{finished}"), "main"]).ok();
@@ -519,6 +529,9 @@ fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_thos
     let work_f = about(&with_work);
     assert_eq!(work_f.len(), 1, "{found:?}");
     assert_eq!(work_f[0]["severity"], "note", "{found:?}");
+    let esc_f = about(&escalated);
+    assert_eq!(esc_f.len(), 1, "{found:?}");
+    assert_eq!(esc_f[0]["severity"], "note", "{found:?}");
     let fin_f = about(&finished);
     assert_eq!(fin_f.len(), 1, "{found:?}");
     assert_eq!(fin_f[0]["kind"], "orphan_branch");
@@ -539,11 +552,12 @@ fn doctor_reports_orphan_ticket_worktrees_and_branches_and_fix_removes_only_thos
     assert!(!branches.contains(&finished), "{branches}");
     assert!(branches.contains(&claimed), "{branches}");
     assert!(branches.contains(&with_work), "{branches}");
+    assert!(branches.contains(&escalated), "{branches}");
     assert!(claimed_wt.exists() && work_wt.exists() && resumable_wt.exists());
 
-    // Once fixed, only the kept one is left, as a note.
+    // Once fixed, only the kept ones are left, as notes.
     let (doc, found) = orphan_findings(&r, false);
-    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found.len(), 2, "{found:?}");
     assert_eq!(doc["ok"], true, "{doc}");
 }
 
