@@ -407,7 +407,7 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
                 path,
                 format!("{}; kept, it holds {work}", o.describe()),
                 Some(format!(
-                    "integrate or save that work; `wt run` resumes it once the ticket is claimed, or remove it by hand: {}",
+                    "look at that work and save what is worth keeping (a `wt run` that claims the ticket again resumes in it); to remove it by hand: {}",
                     match path {
                         Some(p) => format!("git worktree remove --force {} && git branch -D {}", p.display(), o.branch),
                         None => format!("git branch -D {}", o.branch),

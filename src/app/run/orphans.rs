@@ -73,8 +73,8 @@ pub fn find(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Orphan>> {
         if ticket.is_some_and(|t| t.status == Status::Escalated) {
             // A human looks at what the agent left: kept, shown as a note.
             out.push(Orphan {
-                reason: format!("ticket {id} is escalated; kept for a human to inspect"),
-                holds_work: Some("the escalated ticket's last attempt".to_string()),
+                reason: format!("ticket {id} is escalated"),
+                holds_work: Some("its last attempt, for a human to inspect".to_string()),
                 branch,
                 worktree,
                 folder_missing,
