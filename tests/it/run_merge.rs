@@ -657,3 +657,35 @@ fn timing_of_one_merge_through_the_queue() {
         total.as_secs_f64() * 1000.0 / n as f64
     );
 }
+
+#[test]
+fn a_checkout_edited_while_ci_runs_is_still_refused_before_the_branch_moves() {
+    let r = Repo::new();
+    let root = r.root.to_str().unwrap().to_string();
+    // The user edits a path the merge changes while the checks run.
+    let check = format!("  ok: \"test -f ok && echo 'edited meanwhile' > {root}/a.txt\"\n");
+    let text = r.read(".work/config.yaml");
+    let start = text.find("\nci:").unwrap() + 1;
+    r.write(
+        ".work/config.yaml",
+        &format!("{}ci:\n{check}", &text[..start]),
+    );
+    r.write("ok", "");
+    r.write("a.txt", "one\n");
+    r.git(&["add", "-A"]).ok();
+    r.git(&["commit", "-q", "-m", "code and checks"]).ok();
+    let wt = ticket_branch(&r, "J-40");
+    commit_in(&r, &wt, &[("a.txt", "one\ntwo\n")], "work");
+    let before = rev(&r, "main");
+
+    let ws = open(&r);
+    let err = integrate(&ws, &req("J-40", "wt/J-40", MergeMode::Squash)).unwrap_err();
+
+    assert!(
+        err.message.contains("a.txt has uncommitted changes"),
+        "{}",
+        err.message
+    );
+    assert_eq!(rev(&r, "main"), before);
+    assert_eq!(r.read("a.txt"), "edited meanwhile\n");
+}

@@ -118,6 +118,12 @@ pub fn integrate_with(
             MergeMode::Squash => vec![tip],
             MergeMode::Merge => vec![tip, branch_tip],
         };
+        // A checkout in the way is refused before the checks run too (they may take long);
+        // the check that counts is the one under the writer lock below.
+        let changed = ws.store.tree_diff_paths(ws.store.commit_tree(tip)?, tree)?;
+        for c in &ws.store.checkouts_of(req.target)? {
+            refuse_if_in_the_way(ws, c, req.target, &changed)?;
+        }
         // The checks run on a commit of exactly the result; the commit that lands has the
         // same tree and carries their verdict.
         let probe = ws
@@ -140,7 +146,6 @@ pub fn integrate_with(
             continue;
         }
         let checkouts = ws.store.checkouts_of(req.target)?;
-        let changed = ws.store.tree_diff_paths(ws.store.commit_tree(tip)?, tree)?;
         for c in &checkouts {
             refuse_if_in_the_way(ws, c, req.target, &changed)?;
         }
