@@ -260,35 +260,64 @@ fn red_ci_on_the_result_leaves_the_target_untouched_and_first_parents_green() {
     }
 }
 
-#[test]
-fn a_target_that_moves_during_ci_gets_the_merge_redone_on_its_new_tip() {
+/// A repository whose CI check, the first time it runs, makes `meanwhile` happen in the
+/// main checkout (as another process would while the checks run), and a ticket branch
+/// `wt/J-8` with one code change.
+fn moved_during_ci(meanwhile: &str) -> Repo {
     let r = Repo::new();
     let root = r.root.to_str().unwrap().to_string();
-    // The check itself commits to main once, as another process would while CI runs.
     let check = format!(
-        "  ok: \"test -f ok && if [ ! -e {root}/../moved ]; then touch {root}/../moved && git -C {root} -c user.name=x -c user.email=x@y commit -q --allow-empty -m moved-during-ci; fi\"\n"
+        "  ok: \"test -f ok && if [ ! -e {root}/../moved ]; then touch {root}/../moved && cd {root} && {meanwhile}; fi\"\n"
     );
-    let r = {
-        let text = r.read(".work/config.yaml");
-        let start = text.find("\nci:").unwrap() + 1;
-        r.write(
-            ".work/config.yaml",
-            &format!("{}ci:\n{check}", &text[..start]),
-        );
-        r.write("ok", "");
-        r.git(&["add", "-A"]).ok();
-        r.git(&["commit", "-q", "-m", "code and checks"]).ok();
-        r
-    };
+    let text = r.read(".work/config.yaml");
+    let start = text.find("\nci:").unwrap() + 1;
+    r.write(
+        ".work/config.yaml",
+        &format!("{}ci:\n{check}", &text[..start]),
+    );
+    r.write("ok", "");
+    r.git(&["add", "-A"]).ok();
+    r.git(&["commit", "-q", "-m", "code and checks"]).ok();
     let wt = ticket_branch(&r, "J-8");
     commit_in(&r, &wt, &[("b.txt", "b\n")], "work");
+    r
+}
 
+#[test]
+fn a_wt_state_commit_during_ci_lands_the_merge_on_the_new_tip() {
+    let wt = crate::common::wt_bin();
+    let r = moved_during_ci(&format!("{} new job Meanwhile >/dev/null", wt.display()));
+    let ws = open(&r);
+    let commit = merged(integrate(&ws, &req("J-8", "wt/J-8", MergeMode::Squash)).unwrap());
+
+    assert_eq!(rev(&r, "main"), commit);
+    let parent_subject = r.git(&["log", "-1", "--format=%s", "main^"]).ok();
+    assert!(parent_subject.starts_with("wt: new"), "{parent_subject}");
+    assert_eq!(r.git(&["show", "main:b.txt"]).ok(), "b\n");
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+}
+
+#[test]
+fn a_code_commit_during_ci_gets_the_merge_redone_and_checked_on_the_new_tip() {
+    let r = moved_during_ci(
+        "echo z > z.txt && git add z.txt && git -c user.name=x -c user.email=x@y commit -q -m moved-during-ci",
+    );
     let ws = open(&r);
     let commit = merged(integrate(&ws, &req("J-8", "wt/J-8", MergeMode::Squash)).unwrap());
 
     assert_eq!(rev(&r, "main"), commit);
     let parent_subject = r.git(&["log", "-1", "--format=%s", "main^"]).ok();
     assert_eq!(parent_subject.trim(), "moved-during-ci");
+    assert_eq!(r.git(&["show", "main:z.txt"]).ok(), "z\n");
+    assert_eq!(r.git(&["show", "main:b.txt"]).ok(), "b\n");
+    // The verdict it lands with is about the code it lands.
+    let msg = r.git(&["log", "-1", "--format=%B", "main"]).ok();
+    let oid = wt::store::Oid::from_str(&commit).unwrap();
+    let code = wt::app::ci::tree::code_tree(&ws.store, ws.store.commit_tree(oid).unwrap()).unwrap();
+    assert!(
+        msg.contains(&format!("Wt-CI-Tree: {code}\n")),
+        "{code}\n{msg}"
+    );
 }
 
 #[test]

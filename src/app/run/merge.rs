@@ -138,13 +138,32 @@ pub fn integrate_with(
                 summary: run.red_summary(),
             });
         }
-        let commit =
-            ws.store
-                .make_commit(tree, &parents, &message(req, branch_tip, &run.trailers()))?;
+        let trailers = run.trailers();
         let _writer = ws.lock()?;
-        if ws.store.branch_tip(req.target)? != Some(tip) {
-            continue;
-        }
+        // No wt write can move the branch while the writer lock is held. If it moved while
+        // the checks ran and its code did not change (wt's own state commits touch only
+        // `.work/`), the merge is redone here on the new tip: same code, same verdict.
+        let (tip, tree, changed) = match ws.store.branch_tip(req.target)? {
+            Some(now) if now == tip => (tip, tree, changed),
+            Some(now) => match merged_tree(ws, now, branch_tip)? {
+                Merged::Tree(t)
+                    if ci::tree::code_tree(&ws.store, t)?
+                        == ci::tree::code_tree(&ws.store, tree)? =>
+                {
+                    let changed = ws.store.tree_diff_paths(ws.store.commit_tree(now)?, t)?;
+                    (now, t, changed)
+                }
+                _ => continue,
+            },
+            None => continue,
+        };
+        let parents = match req.mode {
+            MergeMode::Squash => vec![tip],
+            MergeMode::Merge => vec![tip, branch_tip],
+        };
+        let commit = ws
+            .store
+            .make_commit(tree, &parents, &message(req, branch_tip, &trailers))?;
         let checkouts = ws.store.checkouts_of(req.target)?;
         for c in &checkouts {
             refuse_if_in_the_way(ws, c, req.target, &changed)?;
