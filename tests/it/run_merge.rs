@@ -718,3 +718,46 @@ fn a_checkout_edited_while_ci_runs_is_still_refused_before_the_branch_moves() {
     assert_eq!(rev(&r, "main"), before);
     assert_eq!(r.read("a.txt"), "edited meanwhile\n");
 }
+
+#[test]
+fn a_checkout_whose_index_stays_locked_gets_a_warning_and_doctor_fix_brings_it_along() {
+    let r = setup(OK_CHECK);
+    let wt = ticket_branch(&r, "J-41");
+    commit_in(&r, &wt, &[("b.txt", "b\n")], "work");
+    // A git command died holding the index of the main checkout.
+    let lock = r.root.join(".git/index.lock");
+    std::fs::write(&lock, "").unwrap();
+    crate::common::age_file(&lock, 600);
+
+    let ws = open(&r);
+    let reporter = wt::app::ci::Reporter::stderr("test");
+    let out = wt::app::run::merge::integrate_full(
+        &ws,
+        &req("J-41", "wt/J-41", MergeMode::Squash),
+        &reporter,
+    )
+    .unwrap();
+
+    let commit = merged(out.integrated);
+    assert_eq!(rev(&r, "main"), commit);
+    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+    assert!(
+        out.warnings[0].contains("stayed locked") && out.warnings[0].contains("read-tree"),
+        "{:?}",
+        out.warnings
+    );
+    // Until the lock goes the checkout is behind, and doctor says so; then it catches up.
+    std::fs::remove_file(&lock).unwrap();
+    let doc = r.wt(&["--json", "doctor"]).json();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "merge" && f["severity"] == "problem"),
+        "{doc}"
+    );
+    r.wt(&["doctor", "--fix"]);
+    assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
+    assert_eq!(r.read("b.txt"), "b\n");
+}

@@ -87,6 +87,40 @@ pub fn integrate_with(
     req: &MergeRequest,
     reporter: &Reporter,
 ) -> Result<Integrated> {
+    let out = integrate_full(ws, req, reporter)?;
+    for w in &out.warnings {
+        reporter.note(w);
+    }
+    Ok(out.integrated)
+}
+
+/// What [`integrate_full`] came to, with its warnings.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub integrated: Integrated,
+    /// Non-fatal problems: a checkout of the target that could not follow a landed merge
+    /// (its index stayed locked, or an edit got in the way); an interrupted earlier merge
+    /// finished or not. Each names the checkout and what to run.
+    pub warnings: Vec<String>,
+}
+
+/// [`integrate`] with CI progress on `reporter` and warnings returned (not reported), for a
+/// caller that shows them its own way (e.g. with `Reporter::silent()`).
+pub fn integrate_full(ws: &Workspace, req: &MergeRequest, reporter: &Reporter) -> Result<Outcome> {
+    let mut warnings = Vec::new();
+    let integrated = integrate_in(ws, req, reporter, &mut warnings)?;
+    Ok(Outcome {
+        integrated,
+        warnings,
+    })
+}
+
+fn integrate_in(
+    ws: &Workspace,
+    req: &MergeRequest,
+    reporter: &Reporter,
+    warnings: &mut Vec<String>,
+) -> Result<Integrated> {
     for b in [req.branch, req.target] {
         if !crate::store::branch_name_is_valid(b) {
             return Err(Error::invalid(format!("`{b}` is not a valid branch name")));
@@ -95,9 +129,7 @@ pub fn integrate_with(
     let checks = ci::checks_from(&ws.config()?)?;
     let _queue = MergeLock::acquire(ws.store.common_dir())?;
     // A merge killed between moving the branch and refreshing its checkouts.
-    for w in finish_interrupted(ws)? {
-        reporter.note(&w);
-    }
+    warnings.extend(finish_interrupted(ws)?);
     let branch_tip = ws.store.branch_tip(req.branch)?.ok_or_else(|| {
         Error::not_found(format!("the ticket branch {} does not exist", req.branch))
     })?;
@@ -181,7 +213,7 @@ pub fn integrate_with(
                 if let Some(n) =
                     crate::store::recovery::wait_or_clear_ref_lock(&ws.store, req.target)?
                 {
-                    reporter.note(&n);
+                    warnings.push(n);
                 }
                 continue;
             }
@@ -194,12 +226,12 @@ pub fn integrate_with(
                     match ws.store.advance_checkout(c, tip, commit) {
                         Ok(None) => {}
                         Ok(Some(w)) => {
-                            reporter.note(&w);
+                            warnings.push(w);
                             behind = true;
                         }
                         Err(e) => {
                             let hint = e.hint.map(|h| format!(" ({h})")).unwrap_or_default();
-                            reporter.note(&format!("{}{hint}", e.message));
+                            warnings.push(format!("{}{hint}", e.message));
                             behind = true;
                         }
                     }
