@@ -333,7 +333,10 @@ fn the_checked_out_target_is_brought_along_and_git_status_stays_clean() {
     );
     r.git_in(&wt, &["update-index", "--chmod=+x", "tools/run.sh"])
         .ok();
-    r.git_in(&wt, &["commit", "-q", "-m", "executable"]).ok();
+    std::os::unix::fs::symlink("b.txt", wt.join("link")).unwrap();
+    r.git_in(&wt, &["add", "link"]).ok();
+    r.git_in(&wt, &["commit", "-q", "-m", "executable and a link"])
+        .ok();
     // A local edit elsewhere in the user's checkout is not in the way and stays.
     r.write("README.md", "# my local notes\n");
 
@@ -350,6 +353,16 @@ fn the_checked_out_target_is_brought_along_and_git_status_stays_clean() {
     assert_eq!(r.read("README.md"), "# my local notes\n");
     let ls = r.git(&["ls-files", "-s", "tools/run.sh"]).ok();
     assert!(ls.starts_with("100755 "), "{ls}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(r.root.join("tools/run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert!(mode & 0o111 != 0, "{mode:o}");
+    assert_eq!(
+        std::fs::read_link(r.root.join("link")).unwrap(),
+        std::path::PathBuf::from("b.txt")
+    );
 }
 
 #[test]
