@@ -637,7 +637,7 @@ fn a_merge_killed_after_moving_the_branch_is_finished_by_doctor_fix() {
     let new = rev(&r, "wt/J-31");
     r.git(&["update-ref", "refs/heads/main", &new, &old]).ok();
     assert_ne!(r.git(&["status", "--porcelain"]).ok(), "");
-    let journal = r.root.join(".git/wt/run/merge-journal.json");
+    let journal = r.root.join(".git/wt/run/merges/1-1.json");
     std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
     std::fs::write(
         &journal,
@@ -759,6 +759,16 @@ fn a_checkout_whose_index_stays_locked_gets_a_warning_and_doctor_fix_brings_it_a
         "{:?}",
         out.warnings
     );
+    // Another merge lands while the checkout is still behind: both are remembered.
+    let wt2 = ticket_branch(&r, "J-42");
+    commit_in(&r, &wt2, &[("c.txt", "c\n")], "more work");
+    let out = wt::app::run::merge::integrate_full(
+        &ws,
+        &req("J-42", "wt/J-42", MergeMode::Squash),
+        &reporter,
+    )
+    .unwrap();
+    merged(out.integrated);
     // Until the lock goes the checkout is behind, and doctor says so; then it catches up.
     std::fs::remove_file(&lock).unwrap();
     let doc = r.wt(&["--json", "doctor"]).json();
@@ -773,4 +783,5 @@ fn a_checkout_whose_index_stays_locked_gets_a_warning_and_doctor_fix_brings_it_a
     r.wt(&["doctor", "--fix"]);
     assert_eq!(r.git(&["status", "--porcelain"]).ok(), "");
     assert_eq!(r.read("b.txt"), "b\n");
+    assert_eq!(r.read("c.txt"), "c\n");
 }

@@ -422,7 +422,8 @@ impl MergeLock {
 }
 
 /// A merge in flight: written before the branch moves, removed once every checkout of it
-/// was brought along.
+/// was brought along. One file per merge (`wt/run/merges/<time>-<pid>.json`), so that a
+/// merge whose checkout stayed behind is not forgotten when the next one lands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct JournalEntry {
     target: String,
@@ -434,8 +435,22 @@ struct Journal {
     path: Option<PathBuf>,
 }
 
-fn journal_path(common_dir: &Path) -> PathBuf {
-    run_dir(common_dir).join("merge-journal.json")
+fn journal_dir(common_dir: &Path) -> PathBuf {
+    run_dir(common_dir).join("merges")
+}
+
+/// The journals of merges whose checkouts are not known to be up to date, oldest first.
+fn journals(common_dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(journal_dir(common_dir)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    out.sort();
+    out
 }
 
 impl Journal {
@@ -449,7 +464,13 @@ impl Journal {
         if checkouts.is_empty() {
             return Ok(Journal { path: None });
         }
-        let path = journal_path(ws.store.common_dir());
+        let dir = journal_dir(ws.store.common_dir());
+        std::fs::create_dir_all(&dir)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path = dir.join(format!("{nanos:024}-{}.json", std::process::id()));
         let entry = JournalEntry {
             target: target.to_string(),
             old: old.to_string(),
@@ -470,45 +491,61 @@ impl Journal {
     }
 }
 
-/// Is a merge's checkout update pending (a merge killed after moving its branch)?
+/// The journal of a merge whose checkout update is pending (a merge killed after moving its
+/// branch, or one whose checkout could not follow), if any.
 pub fn interrupted_merge(ws: &Workspace) -> Option<String> {
-    let path = journal_path(ws.store.common_dir());
-    path.exists().then(|| path.display().to_string())
+    journals(ws.store.common_dir())
+        .first()
+        .map(|p| p.display().to_string())
 }
 
-/// Finish a merge killed between moving its branch and bringing the branch's checkouts
-/// along: `git read-tree -m -u old new` in each checkout (a no-op where it was done, and
-/// refused by git where local edits are in the way). Call holding the merge lock. Returns
-/// what it did, or why it could not.
+/// Finish the merges killed between moving their branch and bringing the branch's
+/// checkouts along (or whose checkouts could not follow): `git read-tree -m -u old new` in
+/// each checkout, oldest merge first (a no-op where it was done, and refused by git where
+/// local edits are in the way). Call holding the merge lock. Returns what it did, or why
+/// it could not.
 pub fn finish_interrupted(ws: &Workspace) -> Result<Vec<String>> {
-    let path = journal_path(ws.store.common_dir());
-    let Ok(bytes) = std::fs::read(&path) else {
+    let pending = journals(ws.store.common_dir());
+    if pending.is_empty() {
         return Ok(Vec::new());
-    };
-    let Ok(entry) = serde_json::from_slice::<JournalEntry>(&bytes) else {
-        let _ = std::fs::remove_file(&path);
-        return Ok(Vec::new());
-    };
-    let (Ok(old), Ok(new)) = (Oid::from_str(&entry.old), Oid::from_str(&entry.new)) else {
-        let _ = std::fs::remove_file(&path);
-        return Ok(Vec::new());
-    };
+    }
     let _writer = ws.lock()?;
+    let mut notes = Vec::new();
+    for path in pending {
+        if !finish_one(ws, &path, &mut notes)? {
+            // A later merge's update builds on this one's: stop at the first left behind.
+            break;
+        }
+    }
+    Ok(notes)
+}
+
+/// Finish one journaled merge; false when a checkout is still behind.
+fn finish_one(ws: &Workspace, path: &Path, notes: &mut Vec<String>) -> Result<bool> {
+    let entry = std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<JournalEntry>(&b).ok());
+    let parsed = entry
+        .as_ref()
+        .and_then(|e| Some((e, Oid::from_str(&e.old).ok()?, Oid::from_str(&e.new).ok()?)));
+    let Some((entry, old, new)) = parsed else {
+        let _ = std::fs::remove_file(path);
+        return Ok(true);
+    };
     let Some(tip) = ws.store.branch_tip(&entry.target)? else {
-        let _ = std::fs::remove_file(&path);
-        return Ok(Vec::new());
+        let _ = std::fs::remove_file(path);
+        return Ok(true);
     };
     // The move never happened: nothing to finish.
     if tip == old || !ws.store.is_commit(new) || !ws.store.is_ancestor(new, tip)? {
-        let _ = std::fs::remove_file(&path);
-        return Ok(Vec::new());
+        let _ = std::fs::remove_file(path);
+        return Ok(true);
     }
-    let mut notes = Vec::new();
     let mut done = true;
     for c in ws.store.checkouts_of(&entry.target)? {
         match ws.store.advance_checkout(&c, old, new) {
             Ok(None) => notes.push(format!(
-                "brought {} up to the merge {} an interrupted wt run made on {}",
+                "brought {} up to the merge {} a wt run made on {}",
                 c.path().display(),
                 ci::short_id(&entry.new),
                 entry.target
@@ -524,7 +561,7 @@ pub fn finish_interrupted(ws: &Workspace) -> Result<Vec<String>> {
         }
     }
     if done {
-        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(path);
     }
-    Ok(notes)
+    Ok(done)
 }
