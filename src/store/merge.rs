@@ -136,6 +136,8 @@ impl Store {
         let entries = super::worktree::status_entries(checkout.path())?;
         let mut out = Vec::new();
         for (code, path) in entries {
+            // An untracked nested repository is listed as its folder, with a slash.
+            let path = path.trim_end_matches('/').to_string();
             let unmerged = matches!(
                 code.as_str(),
                 "DD" | "AU" | "UD" | "UA" | "DU" | "AA" | "UU"

@@ -412,6 +412,15 @@ fn a_dirty_checkout_of_the_target_in_a_changed_path_is_refused_before_the_branch
         err.message
     );
     assert_eq!(rev(&r, "main"), before);
+
+    // So is an untracked file where the merge needs a folder.
+    std::fs::remove_file(r.root.join("new.txt")).unwrap();
+    let wt12 = ticket_branch(&r, "J-12");
+    commit_in(&r, &wt12, &[("sub/x.txt", "x\n")], "adds sub/x.txt");
+    r.write("sub", "a file, not a folder\n");
+    let err = integrate(&ws, &req("J-12", "wt/J-12", MergeMode::Squash)).unwrap_err();
+    assert!(err.message.contains("sub is untracked"), "{}", err.message);
+    assert_eq!(rev(&r, "main"), before);
 }
 
 #[test]
