@@ -95,12 +95,12 @@ pub fn find(ws: &Workspace, snap: &Snapshot) -> Result<Vec<Orphan>> {
         };
         // A `wt run` that stopped (Ctrl-C releases its claims) resumes the ticket from its
         // state, worktree and all.
-        if resumable && !folder_missing && ticket.is_some_and(|t| t.status != Status::Done) {
+        let handed_in = ticket.is_some_and(|t| t.status == Status::Done);
+        if resumable && !folder_missing && !handed_in {
             continue;
         }
-        let done = ticket.is_some_and(|t| t.status == Status::Done);
         let mut holds_work = None;
-        if !done {
+        if !handed_in {
             let unmerged = match (tip, state_tip) {
                 (Some(b), Some(s)) => !store.is_ancestor(b, s)?,
                 (Some(_), None) => true,
