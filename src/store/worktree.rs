@@ -378,6 +378,10 @@ impl Store {
     /// and has no `remove`; wt already relies on `git worktree` for its clean checkouts.)
     /// No hook of the repository runs. A registration whose folder is gone is pruned first.
     pub fn add_ticket_worktree(&self, path: &Path, branch: &str, from: Oid) -> Result<()> {
+        // git runs in the common dir: a relative path is made absolute here, against the
+        // current directory, as the caller meant it.
+        let abs = std::path::absolute(path)?;
+        let path = abs.as_path();
         if !crate::store::branch_name_is_valid(branch) {
             return Err(Error::invalid(format!(
                 "`{branch}` is not a valid branch name"
