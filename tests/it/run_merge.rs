@@ -794,3 +794,30 @@ fn a_checkout_whose_index_stays_locked_gets_a_warning_and_doctor_fix_brings_it_a
     assert_eq!(r.read("b.txt"), "b\n");
     assert_eq!(r.read("c.txt"), "c\n");
 }
+
+#[test]
+fn a_target_whose_code_keeps_moving_during_ci_is_given_up_after_a_few_runs() {
+    let r = Repo::new();
+    let root = r.root.to_str().unwrap().to_string();
+    // Every run of the check lands a code commit on main, as a busy team would.
+    let check = format!(
+        "  ok: \"echo x >> {root}/../runs && cd {root} && date +%s%N > busy.txt && git add busy.txt && git -c user.name=x -c user.email=x@y commit -q -m busy\"\n"
+    );
+    let text = r.read(".work/config.yaml");
+    let start = text.find("\nci:").unwrap() + 1;
+    r.write(
+        ".work/config.yaml",
+        &format!("{}ci:\n{check}", &text[..start]),
+    );
+    r.git(&["commit", "-q", "-am", "checks"]).ok();
+    let wt = ticket_branch(&r, "J-50");
+    commit_in(&r, &wt, &[("b.txt", "b\n")], "work");
+
+    let ws = open(&r);
+    let err = integrate(&ws, &req("J-50", "wt/J-50", MergeMode::Squash)).unwrap_err();
+
+    assert_eq!(err.kind, wt::error::ErrorKind::Busy, "{err:?}");
+    let runs = std::fs::read_to_string(r.tmp.path().join("runs")).unwrap();
+    assert_eq!(runs.lines().count(), 5, "the checks ran {runs:?}");
+    assert!(r.git(&["cat-file", "-e", "main:b.txt"]).code() != 0);
+}

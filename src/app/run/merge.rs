@@ -72,6 +72,8 @@ pub enum Integrated {
 /// it. A move of `.work/` alone (a wt state commit) makes a cheap redo: the code tree is the
 /// same, so the CI verdict is reused.
 const MAX_ATTEMPTS: u32 = 50;
+/// Of those, how many may run the checks afresh (the target's code moved while they ran).
+const MAX_CI_RUNS: u32 = 5;
 /// How long to wait for another process's merge (its CI run) before giving up.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
 
@@ -134,7 +136,11 @@ fn integrate_in(
         Error::not_found(format!("the ticket branch {} does not exist", req.branch))
     })?;
     let opts = RunOptions::default();
+    let mut ci_runs = 0;
     for _ in 0..MAX_ATTEMPTS {
+        if ci_runs >= MAX_CI_RUNS {
+            break;
+        }
         let tip = ws.store.branch_tip(req.target)?.ok_or_else(|| {
             Error::not_found(format!(
                 "the integration branch {} does not exist",
@@ -164,6 +170,9 @@ fn integrate_in(
         let run = ci::check_commit(ws, probe, RunIn::CleanCheckout, &checks, &opts, reporter)?;
         if run.interrupted {
             return Err(ci::runner::interrupted_error());
+        }
+        if !run.reused && !checks.is_empty() {
+            ci_runs += 1;
         }
         if !run.green() {
             return Ok(Integrated::Red {
@@ -244,7 +253,7 @@ fn integrate_in(
         }
     }
     Err(Error::busy(format!(
-        "the branch {} kept moving while {} was merged; gave up after {MAX_ATTEMPTS} attempts",
+        "the branch {} kept moving while {} was merged and checked; gave up",
         req.target, req.branch
     ))
     .with_hint("another process is committing to it heavily; retry in a moment"))
