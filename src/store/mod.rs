@@ -715,7 +715,15 @@ impl Store {
         for e in edits {
             if let Edit::Write { path, content } = e {
                 let oid = Oid::hash_object(ObjectType::Blob, content)?;
-                staging.add(&index_entry(path, oid))?;
+                let mut entry = index_entry(path, oid);
+                // The reset gives the entry this mode: an executable ticket's entry stays
+                // executable (a new path is a plain file).
+                if let Some(Some(staged)) = layout.entries.get(path.as_str()) {
+                    if staged.mode == 0o100755 {
+                        entry.mode = 0o100755;
+                    }
+                }
+                staging.add(&entry)?;
                 contents.insert(path.as_str(), content.as_slice());
             }
         }
