@@ -489,7 +489,11 @@ fn move_branch(ws: &Workspace, old: Option<Oid>, new: Oid) -> Result<()> {
         true => None,
         false => Some(recovery::Journal::begin(store, &ws.branch, old, &edits)?),
     };
+    // wt's marker for the ref lock: one a killed sync leaves is removed at once by the next
+    // wt (see recovery::clear_own_ref_lock), not after the staleness delay.
+    let marker = recovery::RefMarker::new(store, &ws.branch);
     let moved = store.move_branch(&ws.branch, old, new, "wt: sync");
+    drop(marker);
     if !matches!(moved, Ok(BranchMove::Moved)) {
         if let Some(j) = journal {
             j.finish();
