@@ -255,6 +255,53 @@ pub fn checkouts_current(store: &Store, entry: &JournalEntry) -> Result<bool> {
     Ok(true)
 }
 
+/// Folder (in a worktree's git dir) where git writes files for wt as it would check them
+/// out (`git checkout-index --prefix`): one subfolder per update, removed afterwards.
+pub const CHECKOUT_SCRATCH: &str = "wt-checkout";
+
+/// The subfolders of [`CHECKOUT_SCRATCH`] in `git_dir`: each was left by a killed wt when
+/// the caller holds the writer lock (every wt that makes one holds it).
+pub fn checkout_scratch_leftovers(git_dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = fs::read_dir(git_dir.join(CHECKOUT_SCRATCH)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    out.sort();
+    out
+}
+
+/// Remove what killed wt processes left in `git_dir`'s [`CHECKOUT_SCRATCH`]. Call only while
+/// holding the wt writer lock. Returns what was removed.
+pub fn remove_checkout_scratch(git_dir: &Path) -> Vec<String> {
+    let mut notes = Vec::new();
+    for p in checkout_scratch_leftovers(git_dir) {
+        let gone = if p.is_dir() {
+            fs::remove_dir_all(&p)
+        } else {
+            fs::remove_file(&p)
+        };
+        if gone.is_ok() {
+            notes.push(format!(
+                "removed {}, left by an interrupted wt write",
+                p.display()
+            ));
+        }
+    }
+    notes
+}
+
+/// A new private folder for git to write checked-out files into (see [`CHECKOUT_SCRATCH`]),
+/// removed when dropped; leftovers of killed writers are removed first. Call only while
+/// holding the wt writer lock.
+pub fn checkout_scratch(git_dir: &Path) -> Result<tempfile::TempDir> {
+    remove_checkout_scratch(git_dir);
+    let parent = git_dir.join(CHECKOUT_SCRATCH);
+    fs::create_dir_all(&parent)?;
+    Ok(tempfile::Builder::new()
+        .prefix(&format!("{}-", std::process::id()))
+        .tempdir_in(&parent)?)
+}
+
 /// Finish what killed writers left: journals (stale checkouts), stale index locks of wt's own,
 /// and temporary files. Call only while holding the wt writer lock. Returns what was changed.
 pub fn recover(store: &Store) -> Result<Vec<String>> {
@@ -660,8 +707,9 @@ pub fn index_lock_is_old(git_dir: &Path) -> bool {
 /// Fault injection for crash tests: `WT_FAULT=<point>` makes the process abort (like a kill)
 /// at that point. Points: `before-commit` (the journal written, the branch not moved),
 /// `after-commit` (the branch moved, no checkout refreshed yet), `before-index` (a
-/// checkout's files refreshed, its index not), `after-checkouts` (every checkout refreshed,
-/// the journal not yet removed).
+/// checkout's files refreshed, its index not), `checked-out` (git wrote the files of a
+/// filtered checkout into wt's private folder, none is in place yet), `after-checkouts`
+/// (every checkout refreshed, the journal not yet removed).
 /// `WT_FAULT_PAUSE=<point>` makes the process stop there (sleeping until it is killed), so a
 /// test can kill it with SIGKILL at that point; `ref-locked` is `wt sync` holding the
 /// branch's ref lock.

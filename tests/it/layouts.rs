@@ -697,3 +697,55 @@ fn an_executable_ticket_keeps_its_mode_in_a_crlf_or_sparse_checkout() {
         }
     }
 }
+
+#[test]
+fn a_write_killed_while_git_checks_files_out_leaves_nothing_in_the_work_tree_and_doctor_removes_the_rest(
+) {
+    // `git checkout-index --temp` wrote `.merge_file_*` into the work tree's root: a killed
+    // wt left them there as untracked files for the next `git add -A`.
+    let s = setup(State::CheckedOut);
+    autocrlf(&s, "true");
+    let j = &s.jobs[0];
+    let run = s.r.wt_env(
+        &s.r.root,
+        &["claim", j, "--agent", "a"],
+        &[("WT_FAULT", "checked-out")],
+    );
+    assert_ne!(run.code(), 0, "the fault point was reached");
+    let root: Vec<String> = std::fs::read_dir(&s.checkout)
+        .expect("read checkout")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".merge_"))
+        .collect();
+    assert_eq!(
+        root,
+        Vec::<String>::new(),
+        "git's temporaries in the work tree"
+    );
+    let scratch = s.checkout.join(".git/wt-checkout");
+    let left = || std::fs::read_dir(&scratch).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left(), 1, "the killed write's folder is left");
+    let doctor = s.r.wt(&["--json", "doctor"]);
+    doctor.fails_with(1);
+    let doc = doctor.json();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["kind"] == "temp_file"
+                && f["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("wt-checkout"))),
+        "{doc}"
+    );
+    s.r.wt(&["doctor", "--fix"]).ok();
+    assert_eq!(left(), 0);
+    assert_clean(&s, "doctor --fix");
+    // The next write in a filtered checkout removes a leftover too.
+    std::fs::create_dir_all(scratch.join("123-x/.work")).expect("mkdir");
+    s.r.wt(&["release", j, "--agent", "a"]).ok();
+    assert_eq!(left(), 0);
+    assert_clean(&s, "release");
+    assert_files_as_git_writes(&s, "release");
+}
