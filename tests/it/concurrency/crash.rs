@@ -603,9 +603,13 @@ fn a_ref_lock_a_killed_wt_left_is_removed_before_git_needs_it_and_gits_own_is_le
     r.wt(&["hook", "install"]).ok();
     let lock = ref_lock(&r);
     let marker = r.root.join(".git/wt-ref-writer");
-    // What a wt killed inside its compare-and-swap leaves: its marker, then the ref lock.
+    // What a wt killed inside its compare-and-swap leaves: its marker, then the ref lock
+    // (the marker names a process that is gone).
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
     let killed_mid_cas = || {
-        std::fs::write(&marker, "99999 main").unwrap();
+        std::fs::write(&marker, format!("{dead} main")).unwrap();
         std::fs::write(&lock, "").unwrap();
     };
     killed_mid_cas();
