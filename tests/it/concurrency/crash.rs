@@ -790,3 +790,29 @@ fn a_ref_lock_whose_marked_owner_is_alive_is_left_until_that_process_is_killed()
     );
     assert!(!lock.exists() && !marker.exists());
 }
+
+#[test]
+fn a_remote_tracking_ref_lock_left_by_a_killed_fetch_is_named_with_its_fix() {
+    let r = Repo::new();
+    let ids = jobs(&r, 1, "Fetch");
+    let (_bare, cl) = clones(&r, 2);
+    r.wt_in(&cl[1], &["claim", &ids[0], "--agent", "b"]).ok();
+    r.wt_in(&cl[1], &["sync"]).ok();
+    // What a `git fetch` killed with its `wt sync` (kill -9 of the process group) leaves.
+    let lock = cl[0].join(".git/refs/remotes/origin/main.lock");
+    std::fs::write(&lock, "").unwrap();
+    let run = r.wt_in(&cl[0], &["sync"]);
+    assert_ne!(run.code(), 0);
+    assert!(
+        run.stderr()
+            .contains("refs/remotes/origin/main.lock is held")
+            && run.stderr().contains("wt doctor --fix"),
+        "{}",
+        run.stderr()
+    );
+    assert!(lock.exists(), "a lock nobody can prove dead is left");
+    age_file(&lock, 60);
+    r.wt_in(&cl[0], &["doctor", "--fix"]).ok();
+    assert!(!lock.exists());
+    r.wt_in(&cl[0], &["sync"]).ok();
+}
