@@ -32,6 +32,7 @@ pub enum Severity {
 pub struct Finding {
     pub severity: Severity,
     /// `journal`, `ref_lock`, `index_lock`, `temp_file`, `unstaged_patch`, `checkout`,
+    /// `orphan_worktree`, `orphan_branch`, `merge`,
     /// `undone`, `tickets`.
     pub kind: &'static str,
     pub path: Option<String>,
@@ -276,8 +277,15 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
     for checkout in store.checkouts_of(&ws.branch)? {
         let mut tmps = Vec::new();
         temp_files(&checkout.join(WORK_DIR), &mut tmps);
+        // Files git wrote for an interrupted wt write (see recovery::checkout_scratch).
+        tmps.extend(recovery::checkout_scratch_leftovers(checkout.git_dir()));
         for t in tmps {
-            if fix && fs::remove_file(&t).is_ok() {
+            let removed = if t.is_dir() {
+                fix && fs::remove_dir_all(&t).is_ok()
+            } else {
+                fix && fs::remove_file(&t).is_ok()
+            };
+            if removed {
                 findings.push(finding(
                     Severity::Fixed,
                     "temp_file",
@@ -391,6 +399,52 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
             Some("run `wt check` to see them".into()),
         ));
     }
+    // 8. Ticket worktrees and `wt/<ID>` branches no `wt run` will come back to.
+    for o in crate::app::run::orphans::find(ws, &snap)? {
+        let path = o.worktree.as_deref();
+        let kind = if o.worktree.is_some() {
+            "orphan_worktree"
+        } else {
+            "orphan_branch"
+        };
+        if let Some(work) = &o.holds_work {
+            findings.push(finding(
+                Severity::Note,
+                kind,
+                path,
+                format!("{}; kept, it holds {work}", o.describe()),
+                Some(format!(
+                    "look at that work and save what is worth keeping (a `wt run` that claims the ticket again resumes in it); to remove it by hand: {}",
+                    match path {
+                        Some(p) => format!("git worktree remove --force {} && git branch -D {}", p.display(), o.branch),
+                        None => format!("git branch -D {}", o.branch),
+                    }
+                )),
+            ));
+            continue;
+        }
+        if fix {
+            match crate::app::run::orphans::remove(ws, &o) {
+                Ok(n) => findings.push(finding(Severity::Fixed, kind, path, n, None)),
+                Err(e) => findings.push(finding(
+                    Severity::Problem,
+                    kind,
+                    path,
+                    format!("{}; could not remove it: {}", o.describe(), e.message),
+                    e.hint,
+                )),
+            }
+        } else {
+            findings.push(finding(
+                Severity::Problem,
+                kind,
+                path,
+                o.describe(),
+                Some("run `wt doctor --fix` to remove it".into()),
+            ));
+        }
+    }
+
     // The restore is a write of its own, under the writer lock the write takes.
     drop(_lock);
     if fix {
@@ -412,6 +466,42 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
                     e.hint,
                 )),
             }
+        }
+    }
+    // 9. A `wt run` merge killed after moving its branch, before bringing the branch's
+    // checkouts along (a running merge holds the merge lock: its journal is its own).
+    if let Some(j) = crate::app::run::merge::interrupted_merge(ws) {
+        match crate::app::run::merge::MergeLock::try_acquire(store.common_dir())? {
+            None => findings.push(finding(
+                Severity::Note,
+                "merge",
+                None,
+                format!("a `wt run` merge is in progress ({j})"),
+                None,
+            )),
+            Some(_queue) if fix => {
+                for n in crate::app::run::merge::finish_interrupted(ws)? {
+                    findings.push(finding(Severity::Fixed, "merge", None, n, None));
+                }
+                if crate::app::run::merge::interrupted_merge(ws).is_some() {
+                    findings.push(finding(
+                        Severity::Problem,
+                        "merge",
+                        None,
+                        "the checkout update of an interrupted `wt run` merge could not be finished".into(),
+                        Some("see the messages above; then run `wt doctor --fix` again".into()),
+                    ));
+                }
+            }
+            Some(_) => findings.push(finding(
+                Severity::Problem,
+                "merge",
+                None,
+                format!(
+                    "a `wt run` merge was interrupted after it moved its branch: checkouts of that branch may still show the code before it ({j})"
+                ),
+                Some("run `wt doctor --fix` (the next merge also finishes it)".into()),
+            )),
         }
     }
     let ok = !findings.iter().any(|f| f.severity == Severity::Problem);

@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use git2::{ErrorCode, Index, IndexEntry, IndexTime, Repository, Status, StatusOptions};
 
@@ -187,6 +188,390 @@ impl Store {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Ticket worktrees: linked worktrees on `wt/<ID>` branches, made and removed by `git
+// worktree` itself (see [`Store::add_ticket_worktree`] for why not libgit2's worktree API).
+
+/// `git` on the repository's common dir, run from `cwd`: never a `GIT_DIR`, work tree or
+/// index from wt's own environment, no hook of the repository, no advice on stderr.
+fn git_cmd(common_dir: &Path, cwd: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(cwd).arg("--git-dir").arg(common_dir).args([
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-c",
+        "advice.detachedHead=false",
+    ]);
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_COMMON_DIR",
+        "GIT_PREFIX",
+        "GIT_OBJECT_DIRECTORY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Run `cmd`; its stdout, or an error quoting git's stderr after `what`.
+fn run_git(mut cmd: Command, what: &str) -> Result<Vec<u8>> {
+    let out = cmd.output().map_err(|e| {
+        Error::setup(format!("cannot run git: {e}"))
+            .with_hint("ticket worktrees need the git command on PATH")
+    })?;
+    if out.status.success() {
+        return Ok(out.stdout);
+    }
+    Err(Error::internal(format!(
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    )))
+}
+
+/// One linked worktree as `git worktree list --porcelain` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedWorktree {
+    pub path: PathBuf,
+    /// The branch checked out (without `refs/heads/`), None when detached.
+    pub branch: Option<String>,
+    pub head: Option<Oid>,
+    /// git calls it prunable: its directory is gone (or its registration is broken).
+    pub prunable: bool,
+    pub locked: bool,
+}
+
+/// Parse `git worktree list --porcelain [-z]`: records of lines ended by `end` (NUL with
+/// `-z`), each record ended by an empty line. The first record is the main worktree.
+fn parse_worktree_list(out: &[u8], end: u8) -> Vec<LinkedWorktree> {
+    let mut all = Vec::new();
+    let mut cur: Option<LinkedWorktree> = None;
+    for line in out.split(|&b| b == end) {
+        if line.is_empty() {
+            all.extend(cur.take());
+            continue;
+        }
+        let text = String::from_utf8_lossy(line);
+        let (key, value) = text.split_once(' ').unwrap_or((&text, ""));
+        match key {
+            "worktree" => {
+                all.extend(cur.take());
+                cur = Some(LinkedWorktree {
+                    path: PathBuf::from(path_from_bytes(&line[9..])),
+                    branch: None,
+                    head: None,
+                    prunable: false,
+                    locked: false,
+                });
+            }
+            "HEAD" => {
+                if let Some(c) = cur.as_mut() {
+                    c.head = Oid::from_str(value).ok().filter(|o| !o.is_zero());
+                }
+            }
+            "branch" => {
+                if let Some(c) = cur.as_mut() {
+                    c.branch = Some(value.strip_prefix("refs/heads/").unwrap_or(value).into());
+                }
+            }
+            "prunable" => {
+                if let Some(c) = cur.as_mut() {
+                    c.prunable = true;
+                }
+            }
+            "locked" => {
+                if let Some(c) = cur.as_mut() {
+                    c.locked = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    all.extend(cur);
+    all
+}
+
+#[cfg(unix)]
+fn path_from_bytes(b: &[u8]) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::OsStr::from_bytes(b).to_os_string()
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(b: &[u8]) -> std::ffi::OsString {
+    String::from_utf8_lossy(b).into_owned().into()
+}
+
+/// `path` made absolute and, as far as it exists, free of symbolic links (git records
+/// worktree paths that way), for comparing with what git lists.
+fn normalized(path: &Path) -> PathBuf {
+    if let Ok(p) = fs::canonicalize(path) {
+        return p;
+    }
+    // A path that does not exist (yet): its existing parent, resolved, plus the rest.
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+            normalized(parent).join(name)
+        }
+        _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    }
+}
+
+impl Store {
+    /// The linked worktrees of this repository (not the main one), as git lists them.
+    pub fn linked_worktrees(&self) -> Result<Vec<LinkedWorktree>> {
+        let mut cmd = git_cmd(self.common_dir(), self.common_dir());
+        cmd.args(["worktree", "list", "--porcelain", "-z"]);
+        let mut all = match run_git(cmd, "git worktree list failed") {
+            Ok(out) => parse_worktree_list(&out, 0),
+            // git before 2.36 has no -z: lines end with a newline.
+            Err(_) => {
+                let mut cmd = git_cmd(self.common_dir(), self.common_dir());
+                cmd.args(["worktree", "list", "--porcelain"]);
+                parse_worktree_list(&run_git(cmd, "git worktree list failed")?, b'\n')
+            }
+        };
+        if !all.is_empty() {
+            all.remove(0);
+        }
+        Ok(all)
+    }
+
+    /// Linked worktrees whose branch starts with `prefix` (e.g. `wt/`): (path, branch,
+    /// head). A worktree whose directory is gone is listed too (its path does not exist).
+    pub fn ticket_worktrees(&self, prefix: &str) -> Result<Vec<(PathBuf, String, Option<Oid>)>> {
+        Ok(self
+            .linked_worktrees()?
+            .into_iter()
+            .filter_map(|w| match w.branch {
+                Some(b) if b.starts_with(prefix) => Some((w.path, b, w.head)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Local branches whose name starts with `prefix`, with their tips, sorted by name.
+    pub fn branches_with_prefix(&self, prefix: &str) -> Result<Vec<(String, Oid)>> {
+        let mut out = Vec::new();
+        for b in self.repo.branches(Some(git2::BranchType::Local))? {
+            let (b, _) = b?;
+            let Ok(Some(name)) = b.name() else { continue };
+            if !name.starts_with(prefix) {
+                continue;
+            }
+            if let Some(tip) = b.get().target() {
+                out.push((name.to_string(), tip));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Create (or reuse, if it is there and on `branch`) a linked worktree at `path` with
+    /// `branch` checked out; the branch is created at `from` when missing. It is made by
+    /// `git worktree add`, so it is exactly what git would make: registered (`git worktree
+    /// list` shows it), HEAD on `refs/heads/<branch>`, files checked out with the
+    /// repository's filters and sparse-checkout rules. (libgit2's worktree API was the
+    /// alternative: it names the registration after the folder and fails when two ticket
+    /// folders share a name, runs no filter drivers such as LFS, ignores sparse checkouts,
+    /// and has no `remove`; wt already relies on `git worktree` for its clean checkouts.)
+    /// No hook of the repository runs. A registration whose folder is gone is pruned first.
+    pub fn add_ticket_worktree(&self, path: &Path, branch: &str, from: Oid) -> Result<()> {
+        // git runs in the common dir: a relative path is made absolute here, against the
+        // current directory, as the caller meant it.
+        let abs = std::path::absolute(path)?;
+        let path = abs.as_path();
+        if !crate::store::branch_name_is_valid(branch) {
+            return Err(Error::invalid(format!(
+                "`{branch}` is not a valid branch name"
+            )));
+        }
+        let want = normalized(path);
+        let listed = self.linked_worktrees()?;
+        if let Some(w) = listed.iter().find(|w| normalized(&w.path) == want) {
+            if !w.prunable && w.path.exists() {
+                return match w.branch.as_deref() {
+                    Some(b) if b == branch => Ok(()),
+                    other => Err(Error::refused(format!(
+                        "{} is already a worktree, on {}, not on {branch}",
+                        path.display(),
+                        other.map_or("a detached HEAD".to_string(), |b| format!("branch {b}"))
+                    ))
+                    .with_hint(format!(
+                        "remove it (`git worktree remove {}`) or choose another folder",
+                        path.display()
+                    ))),
+                };
+            }
+        }
+        if listed.iter().any(|w| w.prunable) {
+            self.prune_worktrees()?;
+        }
+        if path.exists() {
+            let empty = fs::read_dir(path)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
+            if !empty {
+                return Err(Error::refused(format!(
+                    "cannot make a worktree at {}: the folder exists and is not a worktree of {branch}",
+                    path.display()
+                ))
+                .with_hint("move it out of the way, or set another folder for worktrees"));
+            }
+        }
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        self.create_branch(branch, from, "wt run: ticket branch")?;
+        let mut cmd = git_cmd(self.common_dir(), self.common_dir());
+        cmd.args(["worktree", "add", "--quiet"])
+            .arg(path)
+            .arg(branch);
+        run_git(
+            cmd,
+            &format!(
+                "git could not add a worktree for {branch} at {}",
+                path.display()
+            ),
+        )?;
+        Ok(())
+    }
+
+    /// `git worktree prune`: forget registrations whose folders are gone.
+    pub fn prune_worktrees(&self) -> Result<()> {
+        let mut cmd = git_cmd(self.common_dir(), self.common_dir());
+        cmd.args(["worktree", "prune"]);
+        run_git(cmd, "git worktree prune failed")?;
+        Ok(())
+    }
+
+    /// Remove the linked worktree at `path` on `branch` (its files, whatever state they are
+    /// in, and git's registration) and, when `delete_branch`, the branch. A folder that is
+    /// not a worktree of `branch` is never touched (refused); a registration whose folder
+    /// is already gone is pruned. Removing what is not there is not an error.
+    pub fn remove_ticket_worktree(
+        &self,
+        path: &Path,
+        branch: &str,
+        delete_branch: bool,
+    ) -> Result<()> {
+        let want = normalized(path);
+        let listed = self.linked_worktrees()?;
+        match listed.iter().find(|w| normalized(&w.path) == want) {
+            Some(w) if w.branch.as_deref() != Some(branch) => {
+                return Err(Error::refused(format!(
+                    "{} is a worktree on {}, not on {branch}: not removing it",
+                    path.display(),
+                    w.branch.as_deref().unwrap_or("a detached HEAD")
+                )));
+            }
+            Some(w) if w.path.exists() => {
+                let mut cmd = git_cmd(self.common_dir(), self.common_dir());
+                // Twice: also when it is locked.
+                cmd.args(["worktree", "remove", "--force", "--force"])
+                    .arg(&w.path);
+                let removed = run_git(
+                    cmd,
+                    &format!("git could not remove the worktree {}", path.display()),
+                );
+                // git refuses some (one with submodules): it is a registered worktree of
+                // `branch`, so its folder goes, then its registration.
+                if removed.is_err() || w.path.exists() {
+                    fs::remove_dir_all(&w.path)?;
+                    self.prune_worktrees()?;
+                }
+            }
+            Some(_) => self.prune_worktrees()?,
+            None if path.exists() => {
+                return Err(Error::refused(format!(
+                    "{} is not a worktree of this repository: not removing it",
+                    path.display()
+                )));
+            }
+            None => {}
+        }
+        if delete_branch {
+            self.delete_branch(branch)?;
+        }
+        Ok(())
+    }
+
+    /// Delete the local branch `branch` if it exists and no worktree has it checked out.
+    pub fn delete_branch(&self, branch: &str) -> Result<()> {
+        match self.repo.find_branch(branch, git2::BranchType::Local) {
+            Ok(mut b) => {
+                if self.branch_checked_out(branch)? {
+                    return Err(Error::refused(format!(
+                        "branch {branch} is checked out in a worktree: not deleting it"
+                    )));
+                }
+                b.delete()?;
+                Ok(())
+            }
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Does some worktree (main or linked, its folder present) have `branch` checked out?
+    pub fn branch_checked_out(&self, branch: &str) -> Result<bool> {
+        Ok(!self.checkouts_of(branch)?.is_empty())
+    }
+
+    /// Is `ancestor` reachable from `of` (or equal to it)?
+    pub fn is_ancestor(&self, ancestor: Oid, of: Oid) -> Result<bool> {
+        if ancestor == of {
+            return Ok(true);
+        }
+        Ok(self.repo.graph_descendant_of(of, ancestor)?)
+    }
+
+    /// Paths in the worktree at `path` that differ from its HEAD (`git status`: staged,
+    /// modified or untracked and not ignored), at most `limit`.
+    pub fn worktree_changes(&self, path: &Path, limit: usize) -> Result<Vec<String>> {
+        Ok(status_entries(path)?
+            .into_iter()
+            .take(limit)
+            .map(|(_, p)| p)
+            .collect())
+    }
+}
+
+/// `git status --porcelain -z --untracked-files=all --no-renames` in the worktree at
+/// `workdir`: (XY code, path) per entry.
+pub(in crate::store) fn status_entries(workdir: &Path) -> Result<Vec<(String, String)>> {
+    let mut cmd = Command::new("git");
+    // No optional locks: status does not rewrite the index behind anybody's back.
+    cmd.current_dir(workdir).args([
+        "--no-optional-locks",
+        "-c",
+        "core.hooksPath=/dev/null",
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--no-renames",
+    ]);
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_COMMON_DIR",
+        "GIT_PREFIX",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = run_git(cmd, &format!("git status failed in {}", workdir.display()))?;
+    let mut entries = Vec::new();
+    for rec in out.split(|&b| b == 0).filter(|r| r.len() > 3) {
+        let code = String::from_utf8_lossy(&rec[..2]).into_owned();
+        let path = String::from_utf8_lossy(&rec[3..]).into_owned();
+        entries.push((code, path));
+    }
+    Ok(entries)
+}
+
 #[cfg(unix)]
 fn file_mode(meta: &fs::Metadata, filemode: bool, old: Option<u32>) -> u32 {
     use std::os::unix::fs::PermissionsExt;
@@ -226,6 +611,21 @@ fn entry(path: &str, id: Oid, mode: u32) -> IndexEntry {
 mod tests {
     use super::*;
     use crate::store::scratch::ScratchRepo;
+
+    #[test]
+    fn worktree_lists_parse_with_and_without_nul_separators() {
+        let text = "worktree /r\nHEAD 1111111111111111111111111111111111111111\nbranch refs/heads/main\n\nworktree /r/.git/wt/run/worktrees/J-1\nHEAD 2222222222222222222222222222222222222222\nbranch refs/heads/wt/J-1\nlocked\n\nworktree /gone\nHEAD 3333333333333333333333333333333333333333\ndetached\nprunable gitdir file points to non-existent location\n\n";
+        let nul = text.replace('\n', "\0");
+        for (out, end) in [(text.as_bytes(), b'\n'), (nul.as_bytes(), 0)] {
+            let all = parse_worktree_list(out, end);
+            assert_eq!(all.len(), 3);
+            assert_eq!(all[1].path, PathBuf::from("/r/.git/wt/run/worktrees/J-1"));
+            assert_eq!(all[1].branch.as_deref(), Some("wt/J-1"));
+            assert!(all[1].locked && !all[1].prunable);
+            assert_eq!(all[2].branch, None);
+            assert!(all[2].prunable);
+        }
+    }
 
     #[test]
     fn the_worktree_tree_leaves_out_the_excluded_folder() {

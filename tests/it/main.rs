@@ -34,6 +34,7 @@ mod planning;
 mod review;
 mod rough_edges;
 mod run_loop;
+mod run_merge;
 mod scale;
 mod scheduling;
 mod smoke;

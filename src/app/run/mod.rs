@@ -12,6 +12,7 @@ pub mod cost;
 pub mod events;
 pub mod fake;
 pub mod merge;
+pub mod orphans;
 pub mod process;
 pub mod report;
 pub mod state;

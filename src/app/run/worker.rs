@@ -1119,7 +1119,16 @@ impl Loop<'_> {
             mode: self.s.merge,
             agent: &self.s.identity,
         };
-        match merge::integrate(&self.ws, &req) {
+        let out = merge::integrate_full(&self.ws, &req, &Reporter::silent());
+        if let Ok(o) = &out {
+            for w in &o.warnings {
+                self.emit(Event::Warning {
+                    ticket: Some(self.state.id.clone()),
+                    message: w.clone(),
+                });
+            }
+        }
+        match out.map(|o| o.integrated) {
             Ok(Integrated::Merged { commit }) => MergeStep::Merged(Some(commit)),
             Ok(Integrated::Nothing) => MergeStep::Merged(None),
             Ok(Integrated::Conflict { paths }) => MergeStep::Back(format!(
@@ -1131,6 +1140,10 @@ impl Loop<'_> {
             Ok(Integrated::Red { summary }) => MergeStep::Back(format!(
                 "the CI checks are red on its work merged onto `{t}`: {summary}; merge `{t}` into your branch and make them pass",
                 t = self.s.target
+            )),
+            Err(e) if e.kind == crate::error::ErrorKind::Refused => MergeStep::Stop(format!(
+                "verified, but not merged: {e}{}; the claim is kept: run `wt run` again once that is resolved",
+                e.hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default()
             )),
             Err(e) => MergeStep::Stop(format!("the merge failed: {e}")),
         }

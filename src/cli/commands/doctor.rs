@@ -6,7 +6,9 @@ use crate::cli::{exit, Ctx, Out};
 ///
 /// Looks for: interrupted wt writes whose worktree files were not refreshed, git lock files
 /// (`refs/heads/<branch>.lock`, `index.lock`, ...) left by killed processes, wt's temporary
-/// files, ticket files that differ from the state branch, and ticket problems (`wt check`).
+/// files, ticket files that differ from the state branch, ticket problems (`wt check`), and
+/// what `wt run` left: orphan ticket worktrees and `wt/<ID>` branches (removed by --fix unless
+/// they hold work not on the state branch) and a merge killed before it refreshed checkouts.
 /// A ref lock counts as stale once it is older than WT_STALE_LOCK_SECS (default 5) seconds;
 /// an `index.lock` is removed only when it provably belonged to a killed wt. Exit code 0 when
 /// nothing is left to repair, 1 otherwise.
