@@ -17,9 +17,11 @@ fn wt_anywhere(dir: &std::path::Path, args: &[&str]) -> Run {
 }
 
 /// The verbs, as clap defines them (every page and completion must know them).
+/// The verbs a user sees (hidden ones, like the fake agent, have no page or completion).
 fn verbs() -> Vec<String> {
     wt::cli::Cli::command()
         .get_subcommands()
+        .filter(|c| !c.is_hide_set())
         .map(|c| c.get_name().to_string())
         .collect()
 }

@@ -421,7 +421,10 @@ fn a_killed_run_resumes_its_ticket_at_the_next_iteration() {
         .count();
     assert_eq!(claims, 1, "the resumed run claimed again");
     // No process of the killed run's agent is left (its `sleep` was in the agent's group).
-    let ps = Command::new("ps").args(["-eo", "args"]).output().expect("ps");
+    let ps = Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .expect("ps");
     let ps = String::from_utf8_lossy(&ps.stdout);
     assert!(
         !ps.lines().any(|l| l.contains("sleep 31.234")),

@@ -72,9 +72,8 @@ fn minutes_reached(b: &Budget, elapsed: Duration) -> Option<String> {
 /// The profile named `name`: `agents.<name>` in config (one named like a built-in without
 /// a `cmd` adjusts that built-in), else a built-in.
 pub fn profile(config: &Config, name: &str) -> Result<AgentProfile> {
-    agent::resolve(name, &config.agents).map_err(|e| {
-        Error::invalid(e).with_hint("agent profiles: docs/agents.md")
-    })
+    agent::resolve(name, &config.agents)
+        .map_err(|e| Error::invalid(e).with_hint("agent profiles: docs/agents.md"))
 }
 
 /// The profile a ticket asks for with its own `agent:` field, if any.

@@ -7,8 +7,6 @@ use crate::model::ticket::{Kind, Status, Ticket};
 use crate::workspace::Workspace;
 
 const PLAN: &str = include_str!("demo.plan.md");
-/// The plan `wt demo --run` works with the executor.
-pub const RUN_PLAN: &str = include_str!("demo.run.plan.md");
 
 /// The demo's CI check: a plain shell command that works everywhere. Red while the schema
 /// exists without an `email` column.

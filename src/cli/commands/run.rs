@@ -565,12 +565,15 @@ pub fn summary(t: &Totals, interrupted: bool) -> String {
     s
 }
 
+/// The plan `wt demo --run` works with the executor.
+const RUN_PLAN: &str = include_str!("demo.run.plan.md");
+
 /// `wt demo --run`: the executor on a small plan with the built-in fake agent.
 pub fn demo(keep: bool, ctx: &Ctx) -> Result<Out, crate::Error> {
     let dir = tempfile::Builder::new().prefix("wt-demo-run-").tempdir()?;
     let root = dir.path().to_path_buf();
     let exe = std::env::current_exe()?;
-    crate::app::run::fake::demo_repo(&root, &exe, super::demo::RUN_PLAN, 300)?;
+    crate::app::run::fake::demo_repo(&root, &exe, RUN_PLAN, 300)?;
     let ws = crate::workspace::Workspace::open(&root)?;
     if !ctx.json {
         crate::cli::emit(&format!(
