@@ -290,6 +290,24 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
                 }
             }
         }
+        // Agent profiles `wt run` could not start, at the line that names them.
+        for name in snap.config.agents.keys() {
+            if let Err(msg) = crate::model::agent::resolve(name, &snap.config.agents) {
+                let line = text
+                    .lines()
+                    .position(|l| {
+                        let t = l.trim_start();
+                        l.starts_with(' ') && (t.starts_with(&format!("{name}:")))
+                    })
+                    .map_or(1, |n| n + 1);
+                out.push(problem(
+                    CONFIG_PATH,
+                    line,
+                    msg,
+                    Some("agent profiles: docs/agents.md"),
+                ));
+            }
+        }
         // Bad `ci:` entries, at the line that names them.
         for (name, command) in &snap.config.ci {
             if let Some((msg, hint)) = crate::app::ci::entry_problem(name, command) {

@@ -1016,3 +1016,16 @@ fn a_vote_without_agreement_is_decided_by_the_auditor() {
     assert!(branches.contains(&format!("wt/{a}.v1")), "{branches}");
     assert!(branches.contains(&format!("wt/{a}.v3")), "{branches}");
 }
+
+#[test]
+fn check_names_an_agent_profile_that_wt_run_could_not_start() {
+    let r = repo_with("agents:\n  broken:\n    prompt: file\n  ok:\n    cmd: [true]\n");
+    let out = r.wt(&["check"]);
+    assert_eq!(out.code(), 1, "{}", out.stdout());
+    let text = out.stdout();
+    assert!(
+        text.contains("agent profile broken: `cmd` is empty"),
+        "{text}"
+    );
+    assert!(!text.contains("agent profile ok"), "{text}");
+}

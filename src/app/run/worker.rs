@@ -797,7 +797,7 @@ impl Loop<'_> {
             cost.map(|c| c.0),
             r.tokens.as_ref().map(cost::total_tokens).unwrap_or(0),
         );
-        let over = self.log_progress(&record, cost, why_not.as_deref(), &files_changed)?;
+        let over = self.log_progress(&record, cost, why_not.as_deref(), &files_changed, None)?;
         self.emit(Event::IterationEnded {
             ticket: id.clone(),
             record,
@@ -952,27 +952,31 @@ impl Loop<'_> {
         cost: Option<(f64, bool)>,
         why_not: Option<&str>,
         files: &[String],
+        audit_by: Option<&str>,
     ) -> Result<Option<String>> {
-        let mut line = format!(
-            "wt run iteration {} of {}{}: {} after {}",
-            r.iteration,
-            r.max_iterations,
-            match r.attempt {
-                Some(a) => format!(" (vote attempt {a})"),
-                None => String::new(),
-            },
-            match (&r.ended, r.exit_code) {
-                (Ended::Exited, Some(c)) => format!("exit {c}"),
-                (Ended::Exited, None) => "ended by a signal".to_string(),
-                (e, _) => format!("ended ({})", ended_name(e)),
-            },
-            secs(std::time::Duration::from_millis(r.duration_ms))
-        );
-        line.push_str(&format!(
-            ", {}, {}",
-            crate::model::plural(r.commits, "commit"),
-            crate::model::plural(files.len(), "file")
-        ));
+        let how = match (&r.ended, r.exit_code) {
+            (Ended::Exited, Some(c)) => format!("exit {c}"),
+            (Ended::Exited, None) => "ended by a signal".to_string(),
+            (e, _) => format!("ended ({})", ended_name(e)),
+        };
+        let took = secs(std::time::Duration::from_millis(r.duration_ms));
+        let mut line = match audit_by {
+            Some(by) => format!(
+                "wt run audit of iteration {} by {by}: {how} after {took}",
+                r.iteration
+            ),
+            None => format!(
+                "wt run iteration {} of {}{}: {how} after {took}, {}, {}",
+                r.iteration,
+                r.max_iterations,
+                match r.attempt {
+                    Some(a) => format!(" (vote attempt {a})"),
+                    None => String::new(),
+                },
+                crate::model::plural(r.commits, "commit"),
+                crate::model::plural(files.len(), "file")
+            ),
+        };
         if let Some(t) = &r.tokens {
             line.push_str(&format!(
                 ", {} tokens ({} in, {} out)",
@@ -1418,6 +1422,30 @@ impl Loop<'_> {
                 };
             }
             let logs = state::logs_dir(&self.s.common_dir, &id);
+            let record = IterationRecord {
+                attempt: None,
+                iteration: n,
+                max_iterations: self.s.max_iterations,
+                ended: exit.ended.clone(),
+                exit_code: exit.exit_code,
+                duration_ms: exit.duration_ms,
+                commits: 0,
+                files_changed: Vec::new(),
+                claimed_completion: false,
+                is_error: r.is_error,
+                error: r.error.clone(),
+                session_id: r.session_id.clone(),
+                tokens: r.tokens.clone(),
+                cost_usd: cost.map(|c| c.0),
+                cost_estimated: cost.is_some_and(|c| c.1),
+                log: logs.join(format!("{stem}.log")).display().to_string(),
+            };
+            let said = match &v {
+                audit::Verdict::Pass => "verdict: pass".to_string(),
+                audit::Verdict::Fail(_) => "verdict: fail (the amendment follows)".to_string(),
+                audit::Verdict::None => "no verdict".to_string(),
+            };
+            self.log_progress(&record, cost, Some(&said), &[], Some(auditor_profile))?;
             self.emit(Event::AuditEnded {
                 ticket: id.clone(),
                 iteration: n,
