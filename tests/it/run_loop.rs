@@ -230,7 +230,7 @@ fn tickets_run_in_parallel_up_to_max_parallel() {
         &r,
         "slow.sh",
         &format!(
-            "echo \"start $WT_TICKET $(date +%s%N)\" >> {log}\nsleep 1\necho \"$WT_TICKET\" > \"$WT_TICKET.txt\"\ngit add . && git commit -qm work\nwt tick \"$WT_TICKET\" --all >/dev/null\necho \"end $WT_TICKET $(date +%s%N)\" >> {log}\necho '<complete/>'\n",
+            "echo \"start $WT_TICKET $(date +%s%N)\" >> {log}\nsleep 2\necho \"$WT_TICKET\" > \"$WT_TICKET.txt\"\ngit add . && git commit -qm work\nwt tick \"$WT_TICKET\" --all >/dev/null\necho \"end $WT_TICKET $(date +%s%N)\" >> {log}\necho '<complete/>'\n",
             log = log.display()
         ),
     );
