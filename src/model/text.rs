@@ -29,6 +29,10 @@ pub fn is_unsafe(c: char) -> bool {
 
 /// The first unsafe character of `s`, if any.
 pub fn first_unsafe(s: &str) -> Option<char> {
+    // Most text is printable ASCII, none of it unsafe: one pass over bytes says so.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return None;
+    }
     s.chars().find(|&c| is_unsafe(c))
 }
 
@@ -66,6 +70,13 @@ pub fn escape_line(s: &str) -> Cow<'_, str> {
 /// but the line feed, the tab, and a carriage return that ends a line (`\r\n`), which keep
 /// multi-line text readable and cannot move the cursor back over what was printed.
 pub fn escape_text(s: &str) -> Cow<'_, str> {
+    // Printable ASCII, line feeds and tabs (a whole `wt list`): kept as it is, in one pass.
+    if s
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t')
+    {
+        return Cow::Borrowed(s);
+    }
     let keep =
         |c: char, next: Option<char>| c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'));
     let mut chars = s.chars().peekable();
@@ -111,5 +122,13 @@ mod tests {
             assert!(first_unsafe(&escape_text(s)).is_none(), "{s:?}");
         }
         assert_eq!(code_point('\0'), "U+0000");
+        // The printable-ASCII fast paths pass every byte below 0x80 but these.
+        for b in 0u8..0x80 {
+            let s = format!("a{}b", b as char);
+            let printable = (0x20..0x7f).contains(&b);
+            assert_eq!(first_unsafe(&s).is_none(), printable, "{b:#x}");
+            let kept = printable || b == b'\n' || b == b'\t';
+            assert_eq!(escape_text(&s) == s, kept, "{b:#x}");
+        }
     }
 }
