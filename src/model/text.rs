@@ -29,11 +29,25 @@ pub fn is_unsafe(c: char) -> bool {
 
 /// The first unsafe character of `s`, if any.
 pub fn first_unsafe(s: &str) -> Option<char> {
-    // Most text is printable ASCII, none of it unsafe: one pass over bytes says so.
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return None;
+    s[clean_prefix(s, false)..].chars().find(|&c| is_unsafe(c))
+}
+
+/// How many leading bytes of `s` are, in whole blocks of 64, printable ASCII (and, with
+/// `breaks`, line feeds and tabs): nothing there needs a second look, and the end is a char
+/// boundary (everything before it is ASCII). Most text is all such bytes; a block is checked
+/// without branching, which the compiler turns into vector instructions.
+fn clean_prefix(s: &str, breaks: bool) -> usize {
+    let mut clean = 0;
+    for block in s.as_bytes().chunks(64) {
+        let ok = block.iter().fold(true, |ok, &b| {
+            ok & ((0x20..0x7f).contains(&b) | (breaks & ((b == b'\n') | (b == b'\t'))))
+        });
+        if !ok {
+            break;
+        }
+        clean += block.len();
     }
-    s.chars().find(|&c| is_unsafe(c))
+    clean
 }
 
 /// How a character is named in messages: `U+0000`.
@@ -70,16 +84,12 @@ pub fn escape_line(s: &str) -> Cow<'_, str> {
 /// but the line feed, the tab, and a carriage return that ends a line (`\r\n`), which keep
 /// multi-line text readable and cannot move the cursor back over what was printed.
 pub fn escape_text(s: &str) -> Cow<'_, str> {
-    // Printable ASCII, line feeds and tabs (a whole `wt list`): kept as it is, in one pass.
-    if s
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t')
-    {
-        return Cow::Borrowed(s);
-    }
     let keep =
         |c: char, next: Option<char>| c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'));
-    let mut chars = s.chars().peekable();
+    // Before `from` every byte is kept as it is (and none is a carriage return).
+    let from = clean_prefix(s, true);
+    let rest = &s[from..];
+    let mut chars = rest.chars().peekable();
     let mut clean = true;
     while let Some(c) = chars.next() {
         if is_unsafe(c) && !keep(c, chars.peek().copied()) {
@@ -91,7 +101,8 @@ pub fn escape_text(s: &str) -> Cow<'_, str> {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    let mut chars = s.chars().peekable();
+    out.push_str(&s[..from]);
+    let mut chars = rest.chars().peekable();
     while let Some(c) = chars.next() {
         if is_unsafe(c) && !keep(c, chars.peek().copied()) {
             push_escaped(&mut out, c);
@@ -122,13 +133,17 @@ mod tests {
             assert!(first_unsafe(&escape_text(s)).is_none(), "{s:?}");
         }
         assert_eq!(code_point('\0'), "U+0000");
-        // The printable-ASCII fast paths pass every byte below 0x80 but these.
-        for b in 0u8..0x80 {
-            let s = format!("a{}b", b as char);
+        // The printable-ASCII fast paths pass every byte below 0x80 but these, wherever
+        // they are (in the first block of 64 bytes, or after it).
+        for (b, pad) in (0u8..0x80).flat_map(|b| [(b, 0), (b, 63), (b, 64), (b, 200)]) {
+            let s = format!("{}{}b", "a".repeat(pad), b as char);
             let printable = (0x20..0x7f).contains(&b);
             assert_eq!(first_unsafe(&s).is_none(), printable, "{b:#x}");
             let kept = printable || b == b'\n' || b == b'\t';
             assert_eq!(escape_text(&s) == s, kept, "{b:#x}");
         }
+        let long = format!("{}\u{1b}é\r\n\r", "x".repeat(100));
+        assert_eq!(escape_text(&long), format!("{}\\x1bé\r\n\\x0d", "x".repeat(100)));
+        assert_eq!(first_unsafe(&format!("{}é\u{202e}", "y".repeat(70))), Some('\u{202e}'));
     }
 }
