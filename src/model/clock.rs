@@ -70,7 +70,9 @@ mod tests {
             assert_eq!(now(), later);
         }
         assert_eq!(now(), at, "the inner guard restores the outer pin");
-        let other = std::thread::spawn(|| PINNED.with(Cell::get)).join().unwrap();
+        let other = std::thread::spawn(|| PINNED.with(Cell::get))
+            .join()
+            .unwrap();
         assert_eq!(other, None, "another thread's clock is not pinned");
         drop(outer);
         assert_eq!(PINNED.with(Cell::get), None);

@@ -143,7 +143,13 @@ mod tests {
             assert_eq!(escape_text(&s) == s, kept, "{b:#x}");
         }
         let long = format!("{}\u{1b}é\r\n\r", "x".repeat(100));
-        assert_eq!(escape_text(&long), format!("{}\\x1bé\r\n\\x0d", "x".repeat(100)));
-        assert_eq!(first_unsafe(&format!("{}é\u{202e}", "y".repeat(70))), Some('\u{202e}'));
+        assert_eq!(
+            escape_text(&long),
+            format!("{}\\x1bé\r\n\\x0d", "x".repeat(100))
+        );
+        assert_eq!(
+            first_unsafe(&format!("{}é\u{202e}", "y".repeat(70))),
+            Some('\u{202e}')
+        );
     }
 }
