@@ -305,8 +305,18 @@ impl Repo {
         now: &str,
         f: impl FnOnce(&wt::workspace::Workspace) -> wt::Result<T>,
     ) -> wt::Result<T> {
+        self.app_in(&self.root, now, f)
+    }
+
+    /// [`Repo::app_at`] as if started in `dir` (a subdirectory or another worktree).
+    pub fn app_in<T>(
+        &self,
+        dir: &Path,
+        now: &str,
+        f: impl FnOnce(&wt::workspace::Workspace) -> wt::Result<T>,
+    ) -> wt::Result<T> {
         let _clock = wt::model::clock::pin(time(now));
-        let ws = wt::workspace::Workspace::open(&self.root)?;
+        let ws = wt::workspace::Workspace::open(dir)?;
         f(&ws)
     }
 
