@@ -121,11 +121,17 @@ impl Repo {
         r
     }
 
-    /// A repository with `wt init` done, without the pre-commit hook (tests of other areas
-    /// commit freely with git; `tests/it/ci_gate.rs` installs the hook where it is tested).
+    /// A repository with `wt init --no-hook` done, without the pre-commit hook (tests of
+    /// other areas commit freely with git; `tests/it/ci_gate.rs` installs the hook where it
+    /// is tested). Set up in process (`wt::app::init`), as setup: the binary's `wt init` is
+    /// tested in `verbs` and `onboarding`.
     pub fn new() -> Repo {
         let r = Repo::bare_git();
-        r.wt(&["init", "--no-hook"]).ok();
+        let _clock = wt::model::clock::pin(time(NOW));
+        let opts = wt::app::init::InitOptions::default();
+        if let Err(e) = wt::app::init::init(&r.root, &opts) {
+            panic!("wt init: {}", failure(&e).1);
+        }
         r
     }
 
