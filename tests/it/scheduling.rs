@@ -181,7 +181,7 @@ fn a_dependency_on_a_phase_spec_needs_every_job_and_task_under_it_done() {
     let j2 = r.new_in(&["job", "J2", "--parent", &p2]);
     let t2 = r.new_in(&["task", "T2", "--parent", &j2]);
     let any = |r: &Repo| {
-        ready_of(&r, None)
+        ready_of(r, None)
             .into_iter()
             .collect::<std::collections::BTreeSet<_>>()
     };
