@@ -52,6 +52,12 @@ pub struct Snapshot {
     /// In a one-ticket snapshot of `claim --next`: the tickets claimed with `files` (read
     /// one by one; see [`Snapshot::claims_holding_files`]).
     held: Option<Vec<Ticket>>,
+    /// Set on a full load of a commit's `.work` tree that no id lookup covers (or when a
+    /// fresh one is wanted): the cache directory to write it to. The first
+    /// [`Snapshot::graph`] writes it from the graph it builds for the verb anyway, so a
+    /// verb that needs no graph (`list`) pays for none, and one that does
+    /// builds it once.
+    owes_lookup: std::sync::Mutex<Option<PathBuf>>,
 }
 
 /// What a write reads to decide its change: any tickets, the one an ID names, or the best
@@ -134,7 +140,12 @@ impl Snapshot {
         if self.partial.is_some() {
             return Err(Error::needs_every_ticket());
         }
-        Ok(Graph::new(&self.tickets))
+        let g = Graph::new(&self.tickets);
+        let owed = self.owes_lookup.lock().ok().and_then(|mut d| d.take());
+        if let (Some(dir), Some(tree)) = (owed, self.work_tree) {
+            crate::derived::lookup::record(&dir, tree, &g);
+        }
+        Ok(g)
     }
 
     /// The tickets `wt ready --kind` lists, best first (indexes into `tickets`).
@@ -703,6 +714,7 @@ fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
         unknown_fields: HashMap::new(),
         partial: None,
         held: None,
+        owes_lookup: std::sync::Mutex::new(None),
     }
 }
 
@@ -758,13 +770,14 @@ pub fn load_snapshot_of_tree(store: &Store, root: Oid, tip: Option<Oid>) -> Resu
         }
     }
     // The id lookup of a commit's `.work` tree (what one-ticket writes start from) is
-    // derived here, once per tree, from the tickets just loaded.
+    // derived once per tree, from the graph the first verb that needs one builds (see
+    // `owes_lookup`).
     if let (Some(_), Some(tree)) = (tip, snap.work_tree) {
         if crate::derived::cache::enabled() {
             let dir = crate::derived::cache::dir(store);
             if crate::derived::lookup::fresh_wanted() || !crate::derived::lookup::covers(&dir, tree)
             {
-                crate::derived::lookup::record(&dir, tree, &Graph::new(&snap.tickets));
+                snap.owes_lookup = std::sync::Mutex::new(Some(dir));
             }
         }
     }

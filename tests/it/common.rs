@@ -121,11 +121,17 @@ impl Repo {
         r
     }
 
-    /// A repository with `wt init` done, without the pre-commit hook (tests of other areas
-    /// commit freely with git; `tests/it/ci_gate.rs` installs the hook where it is tested).
+    /// A repository with `wt init --no-hook` done, without the pre-commit hook (tests of
+    /// other areas commit freely with git; `tests/it/ci_gate.rs` installs the hook where it
+    /// is tested). Set up in process (`wt::app::init`), as setup: the binary's `wt init` is
+    /// tested in `verbs` and `onboarding`.
     pub fn new() -> Repo {
         let r = Repo::bare_git();
-        r.wt(&["init", "--no-hook"]).ok();
+        let _clock = wt::model::clock::pin(time(NOW));
+        let opts = wt::app::init::InitOptions::default();
+        if let Err(e) = wt::app::init::init(&r.root, &opts) {
+            panic!("wt init: {}", failure(&e).1);
+        }
         r
     }
 
@@ -266,4 +272,239 @@ pub fn ids(doc: &Value) -> Vec<String> {
         .iter()
         .map(|t| t["id"].as_str().expect("id").to_string())
         .collect()
+}
+
+// ------------------------------------------------------------------------ in process
+//
+// Tests whose point is wt's logic call `wt::app` in this process instead of spawning the
+// binary. Nothing is read from or written to the environment: the clock is pinned on the
+// test's own thread (`wt::model::clock::pin`, what `WT_NOW` is for the binary) and the agent
+// is passed explicitly, so tests running in parallel cannot see each other's settings.
+
+/// An RFC 3339 time.
+pub fn time(at: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .expect("an RFC 3339 time")
+        .with_timezone(&chrono::Utc)
+}
+
+/// The document `wt --json` prints for `report`.
+pub fn doc<T: serde::Serialize>(report: &T) -> Value {
+    serde_json::to_value(report).expect("a report serializes")
+}
+
+/// What the binary says about `e`: its exit code, and its stderr (`error: …`, `hint: …`;
+/// unescaped).
+pub fn failure(e: &wt::Error) -> (i32, String) {
+    let mut text = format!("error: {}\n", e.message);
+    if let Some(h) = &e.hint {
+        text.push_str(&format!("hint: {h}\n"));
+    }
+    (wt::cli::exit_code(e.kind), text)
+}
+
+impl Repo {
+    /// `f` on this repository's workspace through `wt::app`, in this process, with the clock
+    /// pinned to `now` on this thread.
+    pub fn app_at<T>(
+        &self,
+        now: &str,
+        f: impl FnOnce(&wt::workspace::Workspace) -> wt::Result<T>,
+    ) -> wt::Result<T> {
+        self.app_in(&self.root, now, f)
+    }
+
+    /// [`Repo::app_at`] as if started in `dir` (a subdirectory or another worktree).
+    pub fn app_in<T>(
+        &self,
+        dir: &Path,
+        now: &str,
+        f: impl FnOnce(&wt::workspace::Workspace) -> wt::Result<T>,
+    ) -> wt::Result<T> {
+        let _clock = wt::model::clock::pin(time(now));
+        let ws = wt::workspace::Workspace::open(dir)?;
+        f(&ws)
+    }
+
+    /// [`Repo::app_at`] at [`NOW`].
+    pub fn app<T>(
+        &self,
+        f: impl FnOnce(&wt::workspace::Workspace) -> wt::Result<T>,
+    ) -> wt::Result<T> {
+        self.app_at(NOW, f)
+    }
+
+    /// [`Repo::app`], asserting success.
+    #[track_caller]
+    pub fn app_ok<T>(&self, f: impl FnOnce(&wt::workspace::Workspace) -> wt::Result<T>) -> T {
+        match self.app(f) {
+            Ok(v) => v,
+            Err(e) => panic!(
+                "expected success, got exit {}:\n{}",
+                failure(&e).0,
+                failure(&e).1
+            ),
+        }
+    }
+
+    /// [`Repo::app`], asserting it fails as the binary would exit with `code`; returns what
+    /// the binary would print on stderr.
+    #[track_caller]
+    pub fn app_err<T>(
+        &self,
+        code: i32,
+        f: impl FnOnce(&wt::workspace::Workspace) -> wt::Result<T>,
+    ) -> String {
+        match self.app(f) {
+            Ok(_) => panic!("expected exit {code}, got success"),
+            Err(e) => {
+                let (got, text) = failure(&e);
+                assert_eq!(got, code, "expected exit {code}:\n{text}");
+                text
+            }
+        }
+    }
+
+    /// `wt new ARGS` (as [`Repo::new_ticket`] takes them) in process, at `now`; the new ID.
+    #[track_caller]
+    pub fn new_in_at(&self, now: &str, args: &[&str]) -> String {
+        let (spec, agent) = new_spec(args);
+        self.app_at(now, |ws| wt::app::new::run(ws, &spec, agent.as_deref()))
+            .unwrap_or_else(|e| panic!("wt new {args:?}: {}", failure(&e).1))
+            .value
+            .id
+    }
+
+    /// `wt new ARGS` in process, at [`NOW`]; the new ID.
+    #[track_caller]
+    pub fn new_in(&self, args: &[&str]) -> String {
+        self.new_in_at(NOW, args)
+    }
+
+    /// `wt new ARGS` in process, asserting it fails with exit `code`; the stderr it would print.
+    #[track_caller]
+    pub fn new_in_err(&self, code: i32, args: &[&str]) -> String {
+        let (spec, agent) = new_spec(args);
+        self.app_err(code, |ws| wt::app::new::run(ws, &spec, agent.as_deref()))
+    }
+
+    /// `wt --json show ID`, in process.
+    #[track_caller]
+    pub fn show_doc(&self, id: &str) -> Value {
+        doc(&self.app_ok(|ws| wt::app::read::show(ws, id)).report)
+    }
+
+    /// [`Repo::ticket_path`], in process.
+    #[track_caller]
+    pub fn ticket_path_in(&self, id: &str) -> String {
+        self.show_doc(id)["path"]
+            .as_str()
+            .expect("path")
+            .to_string()
+    }
+
+    /// `wt --json ready [--kind K]`, in process (`kind`: None for the config's default,
+    /// `Some(None)` for any).
+    #[track_caller]
+    pub fn ready_doc(&self, kind: Option<Option<wt::model::ticket::Kind>>) -> Value {
+        let opts = wt::app::ready::ReadyOptions {
+            kind,
+            ..Default::default()
+        };
+        doc(&self.app_ok(|ws| wt::app::ready::ready(ws, &opts)).report)
+    }
+
+    /// `wt claim ID --agent AGENT` as the binary runs it, in process.
+    pub fn claim_in(&self, id: &str, agent: &str) -> wt::Result<Value> {
+        self.app(|ws| {
+            wt::app::configured::claim(
+                ws,
+                wt::app::claim::Wanted::Id(id),
+                agent,
+                &Default::default(),
+                false,
+            )
+        })
+        .map(|r| doc(&r.report))
+    }
+
+    /// `wt claim --next [--kind K] --agent AGENT` as the binary runs it, in process.
+    pub fn claim_next_in(
+        &self,
+        kind: Option<Option<wt::model::ticket::Kind>>,
+        agent: &str,
+    ) -> wt::Result<Value> {
+        self.app(|ws| {
+            wt::app::configured::claim(
+                ws,
+                wt::app::claim::Wanted::Next(kind),
+                agent,
+                &Default::default(),
+                false,
+            )
+        })
+        .map(|r| doc(&r.report))
+    }
+
+    /// `wt release ID --agent AGENT` as the binary runs it, in process.
+    pub fn release_in(&self, id: &str, agent: &str) -> wt::Result<Value> {
+        self.app(|ws| wt::app::configured::release(ws, id, agent, None, false))
+            .map(|r| doc(&r.report))
+    }
+
+    /// `wt --json blocked [--kind K]`, in process.
+    #[track_caller]
+    pub fn blocked_doc(&self, kind: Option<wt::model::ticket::Kind>) -> Value {
+        doc(&self.app_ok(|ws| wt::app::read::blocked(ws, kind)).report)
+    }
+
+    /// [`Repo::import`] in process: key -> ID.
+    #[track_caller]
+    pub fn import_in(&self, json: &str) -> std::collections::BTreeMap<String, String> {
+        self.app_ok(|ws| {
+            let items = wt::app::import::parse_items(json, "plan.json")?;
+            wt::app::import::import(ws, &items, "plan.json", None)
+        })
+        .value
+    }
+
+    /// `wt done ID --agent AGENT` as the binary runs it, in process.
+    pub fn done_in(&self, id: &str, agent: &str) -> wt::Result<Value> {
+        self.app(|ws| wt::app::done::done_as_configured(ws, id, agent, &Default::default()))
+            .map(|r| doc(&r.report))
+    }
+}
+
+/// The arguments of `wt new` as a spec and the `--agent`, for [`Repo::new_in_at`]: KIND TITLE,
+/// then `--parent`, `--dep`, `-p/--priority`, `--file`, `--artifact`, `--label`,
+/// `-d/--description`, `--agent`. Anything else fails the test.
+fn new_spec(args: &[&str]) -> (wt::app::new::NewSpec, Option<String>) {
+    let [kind, title, rest @ ..] = args else {
+        panic!("wt new KIND TITLE [...]: {args:?}");
+    };
+    let mut spec = wt::app::new::NewSpec {
+        kind: Some(kind.parse().unwrap_or_else(|e| panic!("kind {kind}: {e}"))),
+        title: title.to_string(),
+        ..Default::default()
+    };
+    let mut agent = None;
+    let push = |list: &mut Option<Vec<String>>, v: &str| {
+        list.get_or_insert_with(Vec::new).push(v.to_string())
+    };
+    let mut it = rest.iter();
+    while let Some(flag) = it.next() {
+        let v = *it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match *flag {
+            "--parent" => spec.parent = Some(v.to_string()),
+            "--dep" => spec.depends_on.push(v.to_string()),
+            "-p" | "--priority" => spec.priority = Some(v.parse().expect("a priority")),
+            "--file" => push(&mut spec.files, v),
+            "--artifact" => push(&mut spec.artifacts, v),
+            "--label" => push(&mut spec.labels, v),
+            "-d" | "--description" => spec.description = Some(v.to_string()),
+            "--agent" => agent = Some(v.to_string()),
+            other => panic!("new_spec does not know {other}"),
+        }
+    }
+    (spec, agent)
 }

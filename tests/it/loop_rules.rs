@@ -2,10 +2,59 @@
 //! and close themselves after it; `wt tick`; `done` judged on a commit; a single
 //! `claim --next` keeping clear of held files; batch claims carrying their tokens.
 
+//!
+//! The rules are tested through `wt::app` in this process (see `common`'s in-process
+//! helpers); where what the binary prints or its environment is the point (the text of a
+//! closing `done`, `show` from a feature worktree, CI runs, the cache switches), the binary.
+
 use serde_json::Value;
+use wt::app::done::DoneOptions;
+use wt::app::tick::Which;
 
 use crate::common::*;
 use crate::fixtures::*;
+
+/// The exit code the binary would give for `res`'s error, and what it would print.
+#[track_caller]
+fn refused<T>(res: wt::Result<T>) -> (i32, String) {
+    match res {
+        Ok(_) => panic!("expected a refusal, got success"),
+        Err(e) => failure(&e),
+    }
+}
+
+/// The exit code the binary would give for `res`'s error.
+#[track_caller]
+fn code<T>(res: wt::Result<T>) -> i32 {
+    refused(res).0
+}
+
+/// `wt pass ID --agent AGENT`, in process: its `--json` document.
+fn pass(r: &Repo, id: &str, agent: &str) -> wt::Result<Value> {
+    r.app(|ws| wt::app::review::pass(ws, id, agent, None, None))
+        .map(|w| {
+            doc(
+                &wt::app::report::TicketChange::new(&w.value.ticket, w.commit)
+                    .closing(&w.value.closed),
+            )
+        })
+}
+
+/// `wt done ID --agent a --force --reason r`, in process.
+fn done_forced(r: &Repo, id: &str) -> wt::Result<Value> {
+    let forced = DoneOptions {
+        force_reason: Some("r".into()),
+        ..Default::default()
+    };
+    r.app(|ws| wt::app::done::done_as_configured(ws, id, "a", &forced))
+        .map(|d| doc(&d.report))
+}
+
+/// `wt tick ID N... | --all [--undo] --agent AGENT`, in process: its `--json` document.
+fn tick(r: &Repo, id: &str, agent: &str, which: Which, undo: bool) -> wt::Result<Value> {
+    r.app(|ws| wt::app::tick::tick(ws, id, agent, &which, undo, None))
+        .map(|w| doc(&wt::app::tick::TickReport::new(&w)))
+}
 
 fn trailer(msg: &str, key: &str) -> Vec<String> {
     msg.lines()
@@ -16,7 +65,7 @@ fn trailer(msg: &str, key: &str) -> Vec<String> {
 
 /// Add `- [ ] item` lines under the Acceptance Criteria heading of `id`'s file and commit.
 fn add_criteria(r: &Repo, id: &str, items: &[&str]) -> String {
-    let path = r.ticket_path(id);
+    let path = r.ticket_path_in(id);
     let boxes: String = items.iter().map(|i| format!("- [ ] {i}\n")).collect();
     let text = r.read(&path).replacen(
         "## Acceptance Criteria\n",
@@ -32,15 +81,14 @@ fn add_criteria(r: &Repo, id: &str, items: &[&str]) -> String {
 #[test]
 fn done_and_pass_refuse_a_container_with_open_children_naming_them() {
     let r = Repo::new();
-    let phase = r.new_ticket(&["phase-spec", "Phase"]);
-    let job = r.new_ticket(&["job", "Job", "--parent", &phase]);
-    let t1 = r.new_ticket(&["task", "First", "--parent", &job]);
-    let t2 = r.new_ticket(&["task", "Second", "--parent", &job]);
-    r.wt(&["claim", &phase, "--agent", "a"]).ok();
+    let phase = r.new_in(&["phase-spec", "Phase"]);
+    let job = r.new_in(&["job", "Job", "--parent", &phase]);
+    let t1 = r.new_in(&["task", "First", "--parent", &job]);
+    let t2 = r.new_in(&["task", "Second", "--parent", &job]);
+    r.claim_in(&phase, "a").unwrap();
     let head = rev(&r, "HEAD");
-    let run = r.wt(&["done", &phase, "--agent", "a"]);
-    run.fails_with(5);
-    let err = run.stderr();
+    let (code5, err) = refused(r.done_in(&phase, "a"));
+    assert_eq!(code5, 5, "{err}");
     assert!(
         err.contains(&format!(
             "{phase} cannot be done: 3 tickets under it are not done"
@@ -52,46 +100,45 @@ fn done_and_pass_refuse_a_container_with_open_children_naming_them() {
     }
     assert!(err.contains(&format!("wt list --parent {phase}")), "{err}");
     // Not even by force.
-    r.wt(&["done", &phase, "--agent", "a", "--force", "--reason", "r"])
-        .fails_with(5);
+    assert_eq!(code(done_forced(&r, &phase)), 5);
     assert_eq!(rev(&r, "HEAD"), head);
 
     // A job in review with an open task (written by hand): the audit cannot pass it.
-    let path = r.ticket_path(&job);
+    let path = r.ticket_path_in(&job);
     let text = r
         .read(&path)
         .replacen("status: open", "status: review", 1)
         .replacen("implemented_by: null", "implemented_by: impl", 1);
     git_commit_file(&r, &path, &text, "by hand");
-    r.wt(&["claim", &job, "--agent", "aud"]).ok();
-    let run = r.wt(&["pass", &job, "--agent", "aud"]);
-    run.fails_with(5);
+    r.claim_in(&job, "aud").unwrap();
+    let (code5, err) = refused(pass(&r, &job, "aud"));
+    assert_eq!(code5, 5, "{err}");
     assert!(
-        run.stderr().contains(&format!(
+        err.contains(&format!(
             "{job} cannot be passed: 2 tickets under it are not done"
         )),
-        "{}",
-        run.stderr()
+        "{err}"
     );
-    assert_eq!(r.wt_json(&["show", &job])["status"], "review");
+    assert_eq!(r.show_doc(&job)["status"], "review");
 }
 
 #[test]
 fn the_last_task_closes_its_job_and_the_job_its_phase_in_one_commit_saying_why() {
     let r = Repo::without_review();
-    let phase = r.new_ticket(&["phase-spec", "Phase"]);
-    let j1 = r.new_ticket(&["job", "Job one", "--parent", &phase]);
-    let j2 = r.new_ticket(&["job", "Job two", "--parent", &phase]);
-    let t1 = r.new_ticket(&["task", "T1", "--parent", &j2]);
-    let t2 = r.new_ticket(&["task", "T2", "--parent", &j2]);
-    r.wt(&["claim", &j1, "--agent", "a"]).ok();
-    let first = r.wt_json(&["done", &j1, "--agent", "a"]);
+    let phase = r.new_in(&["phase-spec", "Phase"]);
+    let j1 = r.new_in(&["job", "Job one", "--parent", &phase]);
+    let j2 = r.new_in(&["job", "Job two", "--parent", &phase]);
+    let t1 = r.new_in(&["task", "T1", "--parent", &j2]);
+    let t2 = r.new_in(&["task", "T2", "--parent", &j2]);
+    r.claim_in(&j1, "a").unwrap();
+    let first = r.done_in(&j1, "a").unwrap();
     assert_eq!(first["closed"], serde_json::json!([]), "job two is open");
-    r.wt(&["claim", &t1, "--agent", "a"]).ok();
-    r.wt_json(&["done", &t1, "--agent", "a"]);
-    assert_eq!(r.wt_json(&["show", &j2])["status"], "open");
-    r.wt(&["claim", &t2, "--agent", "b"]).ok();
+    r.claim_in(&t1, "a").unwrap();
+    r.done_in(&t1, "a").unwrap();
+    assert_eq!(r.show_doc(&j2)["status"], "open");
+    r.claim_in(&t2, "b").unwrap();
     let before = commit_count(&r, "main");
+    // The binary: what it prints about the containers it closed is the point.
     let last = r.wt(&["done", &t2, "--agent", "b"]);
     let text = last.ok();
     assert_eq!(commit_count(&r, "main"), before + 1, "one commit");
@@ -123,14 +170,14 @@ fn the_last_task_closes_its_job_and_the_job_its_phase_in_one_commit_saying_why()
     let mut touched = files_of(&r, "main");
     touched.sort();
     let mut want = vec![
-        r.ticket_path(&t2),
-        r.ticket_path(&j2),
-        r.ticket_path(&phase),
+        r.ticket_path_in(&t2),
+        r.ticket_path_in(&j2),
+        r.ticket_path_in(&phase),
     ];
     want.sort();
     assert_eq!(touched, want);
     for id in [&j2, &phase] {
-        let t = r.wt_json(&["show", id]);
+        let t = r.show_doc(id);
         assert_eq!(t["status"], "done");
         assert_eq!(t["claimed_by"], Value::Null);
         assert!(
@@ -141,47 +188,47 @@ fn the_last_task_closes_its_job_and_the_job_its_phase_in_one_commit_saying_why()
             "{t}"
         );
     }
-    let json = r.wt_json(&["log", &phase]);
+    let json = doc(&r.app_ok(|ws| wt::app::log::log_of(ws, &phase)));
     assert!(json.to_string().contains("closing"), "{json}");
 }
 
 #[test]
 fn with_review_on_the_last_task_sends_an_unclaimed_job_to_review() {
     let r = Repo::new();
-    let phase = r.new_ticket(&["phase-spec", "Phase"]);
-    let job = r.new_ticket(&["job", "Job", "--parent", &phase]);
-    let task = r.new_ticket(&["task", "Only", "--parent", &job]);
-    r.wt(&["claim", &task, "--agent", "impl"]).ok();
-    let v = r.wt_json(&["done", &task, "--agent", "impl"]);
+    let phase = r.new_in(&["phase-spec", "Phase"]);
+    let job = r.new_in(&["job", "Job", "--parent", &phase]);
+    let task = r.new_in(&["task", "Only", "--parent", &job]);
+    r.claim_in(&task, "impl").unwrap();
+    let v = r.done_in(&task, "impl").unwrap();
     assert_eq!(v["closed"][0]["id"], job.as_str());
     assert_eq!(v["closed"][0]["status"], "review");
-    let j = r.wt_json(&["show", &job]);
+    let j = r.show_doc(&job);
     assert_eq!(j["status"], "review");
     assert_eq!(j["implemented_by"], "impl");
-    assert_eq!(r.wt_json(&["show", &phase])["status"], "open");
+    assert_eq!(r.show_doc(&phase)["status"], "open");
     assert_eq!(
         trailer(&message_of(&r, "main"), "Wt-Review"),
         vec![format!("{job} (its only task done)")]
     );
     // Its auditor is someone else; the pass closes the phase.
-    r.wt(&["claim", &job, "--agent", "impl"]).fails_with(5);
-    r.wt(&["claim", &job, "--agent", "aud"]).ok();
-    let p = r.wt_json(&["pass", &job, "--agent", "aud"]);
+    assert_eq!(code(r.claim_in(&job, "impl")), 5);
+    r.claim_in(&job, "aud").unwrap();
+    let p = pass(&r, &job, "aud").unwrap();
     assert_eq!(p["closed"][0]["id"], phase.as_str());
-    assert_eq!(r.wt_json(&["show", &phase])["status"], "done");
+    assert_eq!(r.show_doc(&phase)["status"], "done");
 }
 
 #[test]
 fn a_container_with_unticked_criteria_stays_open_for_them_and_is_ready() {
     let r = Repo::without_review();
-    let phase = r.new_ticket(&["phase-spec", "Phase"]);
-    let job = r.new_ticket(&["job", "Job", "--parent", &phase]);
-    let task = r.new_ticket(&["task", "Only", "--parent", &job]);
+    let phase = r.new_in(&["phase-spec", "Phase"]);
+    let job = r.new_in(&["job", "Job", "--parent", &phase]);
+    let task = r.new_in(&["task", "Only", "--parent", &job]);
     add_criteria(&r, &job, &["reviewed by a person", "documented"]);
-    r.wt(&["claim", &task, "--agent", "a"]).ok();
-    let v = r.wt_json(&["done", &task, "--agent", "a"]);
+    r.claim_in(&task, "a").unwrap();
+    let v = r.done_in(&task, "a").unwrap();
     assert_eq!(v["closed"], serde_json::json!([]));
-    assert_eq!(r.wt_json(&["show", &job])["status"], "open");
+    assert_eq!(r.show_doc(&job)["status"], "open");
     let msg = message_of(&r, "main");
     assert!(
         msg.contains(&format!(
@@ -189,10 +236,10 @@ fn a_container_with_unticked_criteria_stays_open_for_them_and_is_ready() {
         )),
         "{msg}"
     );
-    assert!(ids(&r.wt_json(&["ready"])).contains(&job));
-    r.wt(&["claim", &job, "--agent", "b"]).ok();
-    r.wt(&["tick", &job, "--all", "--agent", "b"]).ok();
-    let d = r.wt_json(&["done", &job, "--agent", "b"]);
+    assert!(ids(&r.ready_doc(None)).contains(&job));
+    r.claim_in(&job, "b").unwrap();
+    tick(&r, &job, "b", Which::All, false).unwrap();
+    let d = r.done_in(&job, "b").unwrap();
     assert_eq!(d["closed"][0]["id"], phase.as_str());
 }
 
@@ -201,9 +248,9 @@ fn a_container_with_unticked_criteria_stays_open_for_them_and_is_ready() {
 #[test]
 fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_worktree() {
     let r = Repo::new();
-    let job = r.new_ticket(&["job", "Criteria"]);
+    let job = r.new_in(&["job", "Criteria"]);
     let path = add_criteria(&r, &job, &["one", "two", "three"]);
-    r.wt(&["claim", &job, "--agent", "a"]).ok();
+    r.claim_in(&job, "a").unwrap();
     let feature = r.tmp.path().join("feature");
     r.git(&[
         "worktree",
@@ -215,6 +262,7 @@ fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_workt
     ])
     .ok();
     let before = r.git(&["show", &format!("main:{path}")]).ok();
+    // The binary, in the feature worktree: how `show` numbers the criteria.
     let shown = r.wt_in(&feature, &["show", &job]).ok();
     assert!(
         shown.contains(&format!(
@@ -222,16 +270,19 @@ fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_workt
         )),
         "{shown}"
     );
-    let v = r.wt_json(&["show", &job]);
+    let v = r.show_doc(&job);
     assert_eq!(v["criteria"][1]["number"], 2);
     assert_eq!(v["criteria"][1]["text"], "two");
 
-    let t = r.wt_in(
-        &feature,
-        &["--json", "tick", &job, "3", "1", "--agent", "a"],
+    let t = r
+        .app_in(&feature, NOW, |ws| {
+            wt::app::tick::tick(ws, &job, "a", &Which::Numbers(vec![3, 1]), false, None)
+        })
+        .unwrap();
+    assert_eq!(
+        doc(&wt::app::tick::TickReport::new(&t))["changed"],
+        serde_json::json!([1, 3])
     );
-    t.ok();
-    assert_eq!(t.json()["changed"], serde_json::json!([1, 3]));
     let after = r.git(&["show", &format!("main:{path}")]).ok();
     assert_eq!(
         after,
@@ -254,30 +305,32 @@ fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_workt
     assert_eq!(r.read(&path), after);
     // Nothing to change: no commit.
     let head = rev(&r, "main");
-    r.wt(&["tick", &job, "1", "--agent", "a"]).ok();
+    tick(&r, &job, "a", Which::Numbers(vec![1]), false).unwrap();
     assert_eq!(rev(&r, "main"), head);
     // --undo, --all; bad numbers; someone else's ticket.
-    r.wt(&["tick", &job, "1", "--undo", "--agent", "a"]).ok();
+    tick(&r, &job, "a", Which::Numbers(vec![1]), true).unwrap();
     assert_eq!(
         r.subjects("main")[0],
         format!("wt: untick {job} \"Criteria\": 1 (a)")
     );
-    r.wt(&["tick", &job, "4", "--agent", "a"]).fails_with(2);
-    r.wt(&["tick", &job, "--agent", "a"]).fails_with(2);
-    let other = r.wt(&["tick", &job, "2", "--agent", "b"]);
-    other.fails_with(5);
-    assert!(other.stderr().contains("a"), "{}", other.stderr());
-    r.wt(&["tick", &job, "--all", "--agent", "a"]).ok();
-    assert!(r.wt_json(&["show", &job])["criteria"]
+    assert_eq!(code(tick(&r, &job, "a", Which::Numbers(vec![4]), false)), 2);
+    assert_eq!(code(tick(&r, &job, "a", Which::Numbers(vec![]), false)), 2);
+    let (code5, other) = refused(tick(&r, &job, "b", Which::Numbers(vec![2]), false));
+    assert_eq!(code5, 5, "{other}");
+    assert!(other.contains("a"), "{other}");
+    tick(&r, &job, "a", Which::All, false).unwrap();
+    assert!(r.show_doc(&job)["criteria"]
         .as_array()
         .expect("criteria")
         .iter()
         .all(|c| c["checked"] == true));
-    r.wt(&["done", &job, "--agent", "a"]).ok();
-    r.wt(&["claim", &job, "--agent", "aud"]).ok();
-    r.wt(&["pass", &job, "--agent", "aud"]).ok();
-    r.wt(&["tick", &job, "1", "--undo", "--agent", "aud"])
-        .fails_with(5);
+    r.done_in(&job, "a").unwrap();
+    r.claim_in(&job, "aud").unwrap();
+    pass(&r, &job, "aud").unwrap();
+    assert_eq!(
+        code(tick(&r, &job, "aud", Which::Numbers(vec![1]), true)),
+        5
+    );
 }
 
 // ------------------------------------------------------------------------ done on commits

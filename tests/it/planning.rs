@@ -1,4 +1,7 @@
 //! Plan import and export, parallel picks over overlapping files, and the waves graph.
+//!
+//! Plan files go through the binary (reading them, and the text of exports and graphs, are
+//! the point); the checks of what landed, and the picks, call `wt::app` in this process.
 
 use crate::common::*;
 
@@ -61,10 +64,10 @@ fn importing_then_exporting_the_example_plan_gives_it_back_byte_for_byte() {
         .iter()
         .find(|n| n["title"] == "Migrations")
         .unwrap();
-    let m = r.wt_json(&["show", migr["id"].as_str().unwrap()]);
+    let m = r.show_doc(migr["id"].as_str().unwrap());
     assert_eq!(m["depends_on"], serde_json::json!([schema]));
     assert_eq!(m["files"], serde_json::json!(["src/db/**"]));
-    let p1 = r.wt_json(&["show", j["nodes"][0]["id"].as_str().unwrap()]);
+    let p1 = r.show_doc(j["nodes"][0]["id"].as_str().unwrap());
     assert_eq!(p1["gate"], "approval");
     // `wt tree` follows the plan's order.
     let tree = r.wt(&["tree"]).ok();
@@ -103,8 +106,8 @@ fn crlf_frontmatter_setext_code_fences_and_a_missing_final_newline_round_trip() 
     // A task's checkbox in the export follows its status; the wt:node line keeps the
     // checkbox its own text had, so that importing the export gives the same task back.
     let first = j["nodes"][2]["id"].as_str().unwrap();
-    r.wt(&["claim", first, "--agent", "a"]).ok();
-    r.wt(&["done", first, "--agent", "a"]).ok();
+    r.claim_in(first, "a").unwrap();
+    r.done_in(first, "a").unwrap();
     // Its job's last task is done, so the job went to review with a progress entry: the job's
     // tail carries that entry (what wt appended after the plan text), in the file's line ending.
     let out = r.wt(&["plan", "export"]).ok();
@@ -170,7 +173,7 @@ fn folder_layout_imports_phase_specs_and_their_jobs_and_reports_other_files() {
             .as_str()
             .unwrap()
             .to_string();
-        r.wt_json(&["show", &id])
+        r.show_doc(&id)
     };
     let (storage, login, users, endpoint) = (
         by_title("Storage"),
@@ -195,7 +198,16 @@ fn folder_layout_imports_phase_specs_and_their_jobs_and_reports_other_files() {
         "{body}"
     );
     assert_eq!(
-        tickets(&r.wt_json(&["list", "--parent", users["id"].as_str().unwrap()])).len(),
+        tickets(&doc(&r
+            .app_ok(|ws| wt::app::read::list(
+                ws,
+                &wt::app::read::ListFilter {
+                    parent: Some(users["id"].as_str().unwrap().to_string()),
+                    ..Default::default()
+                }
+            ))
+            .report))
+        .len(),
         2
     );
 }
@@ -250,7 +262,7 @@ fn config_gates_put_an_approval_gate_on_imported_phase_specs() {
     r.write("p.md", "## One\n\n### J\n\n## Two\n\n### K\n");
     let j = r.wt_json(&["plan", "import", "p.md", "--agent", "planner"]);
     for n in j["nodes"].as_array().unwrap() {
-        let t = r.wt_json(&["show", n["id"].as_str().unwrap()]);
+        let t = r.show_doc(n["id"].as_str().unwrap());
         let want = if n["kind"] == "phase-spec" {
             "approval"
         } else {
@@ -258,7 +270,7 @@ fn config_gates_put_an_approval_gate_on_imported_phase_specs() {
         };
         assert_eq!(t["gate"].as_str().unwrap_or(""), want, "{t}");
     }
-    assert!(ids(&r.wt_json(&["ready", "--kind", "any"])).is_empty());
+    assert!(ids(&r.ready_doc(Some(None))).is_empty());
 }
 
 /// Jobs with files, in a fixed ready order (by priority).
@@ -267,7 +279,7 @@ fn jobs_with_files(r: &Repo, specs: &[(&str, &str)]) -> Vec<String> {
         .iter()
         .enumerate()
         .map(|(k, (title, file))| {
-            r.new_ticket(&["job", title, "--file", file, "-p", &k.min(4).to_string()])
+            r.new_in(&["job", title, "--file", file, "-p", &k.min(4).to_string()])
         })
         .collect()
 }
@@ -285,7 +297,14 @@ fn ready_parallel_leaves_out_tickets_whose_files_overlap_a_pick_or_a_claim() {
         ],
     );
     let (auth, login, schema, docs) = (&ids_[0], &ids_[1], &ids_[2], &ids_[3]);
-    let j = r.wt_json(&["ready", "--parallel", "3"]);
+    let parallel = |n: usize| {
+        let opts = wt::app::ready::ReadyOptions {
+            parallel: Some(n),
+            ..Default::default()
+        };
+        doc(&r.app_ok(|ws| wt::app::ready::ready(ws, &opts)).report)
+    };
+    let j = parallel(3);
     assert_eq!(ids(&j), vec![auth.clone(), schema.clone(), docs.clone()]);
     assert_eq!(j["skipped"][0]["id"], login.as_str());
     assert_eq!(j["skipped"][0]["conflicts_with"], auth.as_str());
@@ -293,6 +312,7 @@ fn ready_parallel_leaves_out_tickets_whose_files_overlap_a_pick_or_a_claim() {
         j["skipped"][0]["entries"],
         serde_json::json!(["src/auth/login.rs", "src/auth/**"])
     );
+    // The binary: how the text says why a ticket was left out.
     let text = r.wt(&["ready", "--parallel", "3"]).ok();
     assert!(
         text.contains(&format!(
@@ -301,9 +321,9 @@ fn ready_parallel_leaves_out_tickets_whose_files_overlap_a_pick_or_a_claim() {
         "{text}"
     );
     // A claim on src/db/** keeps Schema out too.
-    let holder = r.new_ticket(&["job", "Migrations", "--file", "src/db", "-p", "4"]);
-    r.wt(&["claim", &holder, "--agent", "someone"]).ok();
-    let j = r.wt_json(&["ready", "--parallel", "5"]);
+    let holder = r.new_in(&["job", "Migrations", "--file", "src/db", "-p", "4"]);
+    r.claim_in(&holder, "someone").unwrap();
+    let j = parallel(5);
     assert_eq!(ids(&j), vec![auth.clone(), docs.clone()]);
 }
 
@@ -319,10 +339,14 @@ fn claim_batch_claims_a_set_that_can_run_together_in_one_commit() {
         ],
     );
     let (auth, login, schema) = (&ids_[0], &ids_[1], &ids_[2]);
-    let other = r.new_ticket(&["job", "Other", "-p", "4"]);
-    r.wt(&["claim", &other, "--agent", "impl-1"]).ok();
+    let other = r.new_in(&["job", "Other", "-p", "4"]);
+    r.claim_in(&other, "impl-1").unwrap();
     let n = r.subjects("main").len();
-    let j = r.wt_json(&["claim", "--next", "--batch", "3", "--agent-prefix", "impl"]);
+    let batch = |n: usize, agents: wt::app::batch::Agents| {
+        r.app(|ws| wt::app::batch::claim_batch_with_default_kind(ws, None, n, &agents))
+            .map(|w| doc(&wt::app::batch::BatchReport::new(&w)))
+    };
+    let j = batch(3, wt::app::batch::Agents::Prefix("impl".into())).unwrap();
     let claimed: Vec<(String, String)> = j["claimed"]
         .as_array()
         .unwrap()
@@ -348,19 +372,19 @@ fn claim_batch_claims_a_set_that_can_run_together_in_one_commit() {
         format!("wt: claim 2 tickets: {auth} \"Auth\" (impl-2), {schema} \"Schema\" (impl-3)")
     );
     // What is left overlaps a claim: nothing to claim.
-    r.wt(&["claim", "--next", "--batch", "2", "--agent", "x"])
-        .fails_with(3);
-    assert_eq!(r.wt_json(&["show", login])["status"], "open");
+    let none = batch(2, wt::app::batch::Agents::One("x".into()));
+    assert_eq!(failure(&none.unwrap_err()).0, 3);
+    assert_eq!(r.show_doc(login)["status"], "open");
 }
 
 #[test]
 fn graph_shows_waves_and_the_critical_path_as_text_json_mermaid_and_dot() {
     let r = Repo::new();
-    let a = r.new_ticket(&["job", "A"]);
-    let b = r.new_ticket(&["job", "B"]);
-    let c = r.new_ticket(&["job", "C", "--dep", &a]);
-    let d = r.new_ticket(&["job", "D", "--dep", &c, "--dep", &b]);
-    let j = r.wt_json(&["graph"]);
+    let a = r.new_in(&["job", "A"]);
+    let b = r.new_in(&["job", "B"]);
+    let c = r.new_in(&["job", "C", "--dep", &a]);
+    let d = r.new_in(&["job", "D", "--dep", &c, "--dep", &b]);
+    let j = doc(&r.app_ok(|ws| wt::app::graph::graph(ws, None)).report);
     let wave = |k: usize| -> Vec<String> {
         let mut v: Vec<String> = j["waves"][k]
             .as_array()
@@ -377,6 +401,7 @@ fn graph_shows_waves_and_the_critical_path_as_text_json_mermaid_and_dot() {
     assert_eq!(wave(1), vec![c.clone()]);
     assert_eq!(wave(2), vec![d.clone()]);
     assert_eq!(j["critical_path"], serde_json::json!([a, c, d]));
+    // The binary: the text, mermaid and dot renderings are the point.
     let text = r.wt(&["graph"]).ok();
     assert!(
         text.contains(&format!("critical path (3): {a} -> {c} -> {d}")),
