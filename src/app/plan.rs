@@ -1,6 +1,5 @@
 //! `wt plan import` and `wt plan export` (the format is described in [`crate::plan`]).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -21,7 +20,19 @@ pub fn prepare(
 ) -> Result<(Plan, Vec<crate::app::import::Item>)> {
     let p = plan::parse_path(path, display)?;
     let targets = plan::resolve(&p, &|name| snap.resolve(name).ok().map(|t| t.id.clone()))?;
-    let items = plan::items(&p, &targets);
+    let mut items = plan::items(&p, &targets);
+    // What a later import of the same plan finds each ticket by: the plan's name and the
+    // node's path in it (see `plan::node_paths`).
+    let paths = plan::node_paths(&p);
+    let name = crate::app::import::source_name(display);
+    for it in &mut items {
+        let i: Option<usize> = it.key.strip_prefix('n').and_then(|n| n.parse().ok());
+        if it.source.is_none() {
+            it.source = i
+                .and_then(|i| paths.get(i))
+                .map(|path| format!("plan:{name}:{path}"));
+        }
+    }
     Ok((p, items))
 }
 
@@ -35,19 +46,26 @@ pub fn summary(p: &Plan) -> String {
     )
 }
 
-/// Import the plan at `path` in one commit; returns the plan and item key → new ID
-/// (keys are `n<index>` in plan order).
+/// Import the plan at `path` in one commit; returns the plan and what the import made
+/// (keys are `n<index>` in plan order). Nodes imported before (same plan name, same path in
+/// it) are found again: unchanged ones are left alone, changed ones rewritten; when nothing
+/// changed nothing is committed.
 pub fn import(
     ws: &Workspace,
     path: &Path,
     source: &str,
     agent: Option<&str>,
-) -> Result<Written<(Plan, BTreeMap<String, String>)>> {
+) -> Result<Written<(Plan, crate::app::import::Imported)>> {
     let snap = ws.snapshot()?;
     let (p, items) = prepare(&snap, path, source)?;
-    let subject = format!("{} from {source}", summary(&p));
-    let w = crate::app::import::import_with(ws, &items, &|| {
-        Message::new("plan-import", subject.clone()).agent(agent)
+    let fresh = format!("{} from {source}", summary(&p));
+    let w = crate::app::import::import_with(ws, &items, &|c| {
+        let subject = if c.updated == 0 && c.unchanged == 0 {
+            fresh.clone()
+        } else {
+            c.subject(source)
+        };
+        Message::new("plan-import", subject).agent(agent)
     })?;
     Ok(Written {
         commit: w.commit,
@@ -99,7 +117,13 @@ pub struct PlanImportReport {
     pub nodes: Vec<PlanImportNode>,
     /// Files in a plan folder that are not part of the layout (not imported).
     pub ignored: Vec<String>,
-    /// The commit on the state branch; null with `--dry-run`.
+    /// Nodes that became new tickets (null with `--dry-run`: see `nodes[].id`).
+    pub created: usize,
+    /// Nodes imported before whose ticket was rewritten because the node changed.
+    pub updated: usize,
+    /// Nodes imported before and unchanged: their tickets were left as they are.
+    pub unchanged: usize,
+    /// The commit on the state branch; null with `--dry-run` or when nothing changed.
     pub commit: Option<String>,
 }
 
@@ -124,13 +148,17 @@ impl PlanImportReport {
                 .map(|node| PlanImportNode { node, id: None })
                 .collect(),
             ignored: p.ignored,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
             commit: None,
         }
     }
 
     /// What [`import`] made.
-    pub fn imported(w: Written<(Plan, BTreeMap<String, String>)>) -> PlanImportReport {
-        let (p, ids) = w.value;
+    pub fn imported(w: Written<(Plan, crate::app::import::Imported)>) -> PlanImportReport {
+        let (p, imported) = w.value;
+        let ids = imported.ids;
         PlanImportReport {
             schema_version: SchemaVersion,
             dry_run: false,
@@ -144,6 +172,9 @@ impl PlanImportReport {
                 })
                 .collect(),
             ignored: p.ignored,
+            created: imported.created.len(),
+            updated: imported.updated.len(),
+            unchanged: imported.unchanged,
             commit: w.commit.map(|c| c.to_string()),
         }
     }

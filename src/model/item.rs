@@ -102,6 +102,10 @@ impl Item {
         put("created", self.created.as_deref().unwrap_or(""));
         put("updated", self.updated.as_deref().unwrap_or(""));
         put("claimant", self.claimant.as_deref().unwrap_or(""));
+        // Only when there are any, so the digests of items without them stay as they were.
+        for (k, v) in &self.extra {
+            put("extra", &format!("{k}={v:?}"));
+        }
         format!("{:016x}", xxhash_rust::xxh3::xxh3_64(s.as_bytes()))
     }
 }

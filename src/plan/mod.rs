@@ -944,6 +944,26 @@ pub fn body_with_marker(text: &str, file: Option<&str>) -> String {
     body
 }
 
+/// Each node's path in the plan, what a re-import finds its ticket by (`source:
+/// plan:<name>:<path>`): the titles from its phase-spec down, joined by ` / `
+/// (`Phase 1: Storage / Schema / Write the migration`); the k-th node with a path already
+/// taken (k ≥ 2) gets `#k` after it.
+pub fn node_paths(plan: &Plan) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(plan.nodes.len());
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for (i, n) in plan.nodes.iter().enumerate() {
+        let title = n.title.trim();
+        let base = match n.parent {
+            Some(p) if p < i => format!("{} / {title}", out[p]),
+            _ => title.to_string(),
+        };
+        let c = counts.entry(base.clone()).or_insert(0);
+        *c += 1;
+        out.push(if *c == 1 { base } else { format!("{base}#{c}") });
+    }
+    out
+}
+
 /// The import items for a plan (keys `n0`, `n1`, … in plan order).
 pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
     plan.nodes

@@ -271,12 +271,18 @@ fn apply(ws: &Workspace, dir: &Path, op: &Op, n: &mut u32) {
                     claimant: None,
                 });
             }
-            let _ = wt::app::import::import(ws, &items, "items.json", Some("dev"));
+            let _ = wt::app::import::import(
+                ws,
+                &items,
+                "items.json",
+                &format!("items-{n}.json"),
+                Some("dev"),
+            );
         }
         Op::Plan(d) => {
             let p = dir.join(format!("plan-{n}.md"));
             std::fs::write(&p, plan_text(d, n)).unwrap();
-            wt::app::plan::import(ws, &p, "plan.md", Some("planner")).unwrap();
+            wt::app::plan::import(ws, &p, &format!("plan-{n}.md"), Some("planner")).unwrap();
         }
         Op::Progress(t, m) => {
             if let Some(id) = pick(*t) {

@@ -130,7 +130,21 @@ fn render_import(r: &PlanImportReport, source: &str) -> String {
     } else {
         "imported"
     };
-    let mut text = format!("{verb} {} from {source}:\n", r.summary());
+    let mut text = format!("{verb} {} from {source}", r.summary());
+    if !r.dry_run && (r.updated > 0 || r.unchanged > 0) {
+        text.push_str(&format!(
+            " ({} new, {} updated, {} unchanged{})",
+            r.created,
+            r.updated,
+            r.unchanged,
+            if r.commit.is_none() {
+                ": nothing to commit"
+            } else {
+                ""
+            }
+        ));
+    }
+    text.push_str(":\n");
     text.push_str(&tree_text(&r.nodes));
     text
 }
