@@ -34,6 +34,9 @@ pub struct Imported {
     pub updated: Vec<String>,
     /// Items whose ticket was left as it is (imported before, unchanged).
     pub unchanged: usize,
+    /// Done containers (existing tickets) that reopened because a new ticket is open under
+    /// them (see [`super::containers::reopen_above`]).
+    pub reopened: Vec<super::containers::Reopened>,
 }
 
 /// The `source` of an item of `wt import FILE.json`: `json:<name>:<key>`, where `<name>` is
@@ -468,11 +471,32 @@ pub fn import_with(
             .collect();
         created.sort_unstable();
         updated.sort_unstable();
+        // New open tickets under done containers of the tree reopen them.
+        let mut reopening = super::containers::Reopening::default();
+        for &i in &created {
+            let (Some((pid, None)), Some(t)) = (&parents[i], &finals[i]) else {
+                continue;
+            };
+            if t.status == Status::Done {
+                continue;
+            }
+            let r = super::containers::reopen_above(ws, snap, pid, &ids[i], None, &now)?;
+            for (e, c) in r.edits.into_iter().zip(r.reopened) {
+                let dup = reopening.reopened.iter().any(|x| x.ticket.id == c.ticket.id)
+                    || finals.iter().flatten().any(|f| f.id == c.ticket.id);
+                if !dup {
+                    reopening.edits.push(e);
+                    reopening.reopened.push(c);
+                }
+            }
+        }
+        edits.append(&mut reopening.edits);
         let value = Imported {
             ids: map,
             created: created.iter().map(|&i| items[i].key.clone()).collect(),
             updated: updated.iter().map(|&i| items[i].key.clone()).collect(),
             unchanged,
+            reopened: reopening.reopened.clone(),
         };
         if edits.is_empty() {
             return Ok(Outcome::NoOp(value));
@@ -516,6 +540,7 @@ pub fn import_with(
         for &i in created.iter().chain(&updated) {
             message = message.ticket(&ids[i]);
         }
+        let message = reopening.annotate(message);
         Ok(Outcome::Commit {
             edits,
             message,
@@ -536,6 +561,9 @@ pub struct ImportReport {
     pub updated: Vec<String>,
     /// Items imported before and unchanged: their tickets were left as they are.
     pub unchanged: usize,
+    /// Done containers of the tree that reopened in the same commit because a new ticket is
+    /// open under them, as in `wt new` (`status` `open`).
+    pub reopened: Vec<super::containers::ClosedView>,
     /// The commit on the state branch; null when nothing changed.
     pub commit: Option<String>,
 }
@@ -548,6 +576,12 @@ impl ImportReport {
             created: w.value.created.clone(),
             updated: w.value.updated.clone(),
             unchanged: w.value.unchanged,
+            reopened: w
+                .value
+                .reopened
+                .iter()
+                .map(super::containers::ClosedView::reopened)
+                .collect(),
             commit: w.commit.map(|x| x.to_string()),
         }
     }

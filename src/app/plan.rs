@@ -123,6 +123,8 @@ pub struct PlanImportReport {
     pub updated: usize,
     /// Nodes imported before and unchanged: their tickets were left as they are.
     pub unchanged: usize,
+    /// Done containers of the tree that reopened because a new ticket is open under them.
+    pub reopened: Vec<crate::app::containers::ClosedView>,
     /// The commit on the state branch; null with `--dry-run` or when nothing changed.
     pub commit: Option<String>,
 }
@@ -151,6 +153,7 @@ impl PlanImportReport {
             created: 0,
             updated: 0,
             unchanged: 0,
+            reopened: Vec::new(),
             commit: None,
         }
     }
@@ -175,6 +178,11 @@ impl PlanImportReport {
             created: imported.created.len(),
             updated: imported.updated.len(),
             unchanged: imported.unchanged,
+            reopened: imported
+                .reopened
+                .iter()
+                .map(crate::app::containers::ClosedView::reopened)
+                .collect(),
             commit: w.commit.map(|c| c.to_string()),
         }
     }

@@ -296,6 +296,31 @@ fn reopening_a_done_ticket_reopens_the_done_containers_above_it() {
 }
 
 #[test]
+fn an_import_under_a_done_container_reopens_it_in_its_commit() {
+    let r = Repo::without_review();
+    let (phase, job) = done_phase(&r);
+    r.write(
+        "more.json",
+        &format!(r#"[{{"key": "t", "kind": "task", "title": "Late task", "parent": "{job}"}}]"#),
+    );
+    let v = r.wt_json(&["import", "more.json"]);
+    let reopened: Vec<&str> = v["reopened"]
+        .as_array()
+        .expect("reopened")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(reopened, vec![job.as_str(), phase.as_str()]);
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: import 1 ticket from more.json, reopening {job}, {phase}")
+    );
+    assert_eq!(trailer(&message_of(&r, "main"), "Wt-Reopened").len(), 2);
+    assert_eq!(r.wt_json(&["show", &phase])["status"], "open");
+    r.wt(&["check"]).ok();
+}
+
+#[test]
 fn check_flags_a_done_container_with_open_work_under_it() {
     let r = Repo::without_review();
     let (phase, job) = done_phase(&r);

@@ -82,6 +82,10 @@ fn render_text(r: &ImportReport) -> String {
     for (k, id) in &r.ids {
         s.push_str(&format!("  {k} -> {id}\n"));
     }
+    for l in output::reopened_lines_of(&r.reopened) {
+        s.push_str(&l);
+        s.push('\n');
+    }
     s
 }
 

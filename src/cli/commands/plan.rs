@@ -146,6 +146,10 @@ fn render_import(r: &PlanImportReport, source: &str) -> String {
     }
     text.push_str(":\n");
     text.push_str(&tree_text(&r.nodes));
+    for l in output::reopened_lines_of(&r.reopened) {
+        text.push_str(&l);
+        text.push('\n');
+    }
     text
 }
 
