@@ -157,6 +157,21 @@ pub fn prepare_item(
     all.extend(fields.iter().cloned());
     if !all.is_empty() {
         p.text = super::set_fields(&p.text, &all)?;
+    }
+    for (k, raw) in &it.raw_fields {
+        // Only fields wt does not know: wt's own come through the checked paths above.
+        if crate::model::ticket::KNOWN_FIELDS.contains(&k.as_str()) {
+            return Err(keyed(Error::invalid(format!(
+                "`{k}` is a wt field, not a field of the team's own"
+            ))));
+        }
+        p.text = frontmatter::set_raw_field(&p.text, k, raw).ok_or_else(|| {
+            keyed(Error::invalid(format!(
+                "the field `{k}` is not one `key: value` field"
+            )))
+        })?;
+    }
+    if !all.is_empty() || !it.raw_fields.is_empty() {
         p.ticket = crate::model::ticket::parse(&p.ticket.path, &p.text)
             .map_err(|e| keyed(Error::invalid(e.to_string())))?;
     }
@@ -203,7 +218,12 @@ fn rewrite(old_text: &str, old: &Ticket, fresh: &Prepared, it: &Item, now: &str)
     }
     fields.extend(it.extra.iter().map(|(k, v)| (k.as_str(), v.clone())));
     fields.extend(source_fields(it));
-    let text = super::set_fields(old_text, &fields)?;
+    let mut text = super::set_fields(old_text, &fields)?;
+    for (k, raw) in &it.raw_fields {
+        if let Some(t) = frontmatter::set_raw_field(&text, k, raw) {
+            text = t;
+        }
+    }
     let split = frontmatter::split(&text)
         .map_err(|e| Error::invalid(format!("{}: {e}", old.path)).with_hint("run `wt check`"))?;
     let old_body = split.body.to_string();

@@ -102,7 +102,16 @@ pub fn export(ws: &Workspace, snap: &Snapshot) -> Result<String> {
             },
         );
     }
-    plan::export::export(&snap.tickets, &|t| body(ws, snap, t), &|k| {
+    let custom = |t: &Ticket| -> Result<Vec<(String, String)>> {
+        let text = ws.read_text(snap, &t.path)?;
+        let fields = frontmatter::raw_fields(&text)
+            .map_err(|e| Error::invalid(format!("{}: {e}", t.path)).with_hint("run `wt check`"))?;
+        Ok(fields
+            .into_iter()
+            .filter(|(k, _)| !crate::model::ticket::KNOWN_FIELDS.contains(&k.as_str()))
+            .collect())
+    };
+    plan::export::export(&snap.tickets, &|t| body(ws, snap, t), &custom, &|k| {
         defaults.get(&k).cloned().unwrap_or_default()
     })
 }

@@ -989,9 +989,15 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
             for (k, v) in [
                 ("approved_by", &m.approved_by),
                 ("approved_at", &m.approved_at),
+                ("implemented_by", &m.implemented_by),
             ] {
                 if let Some(v) = v {
                     extra.push((k.to_string(), Value::Str(v.clone())));
+                }
+            }
+            for (k, v) in [("aliases", &m.aliases), ("links", &m.links)] {
+                if let Some(v) = v {
+                    extra.push((k.to_string(), Value::List(v.clone())));
                 }
             }
             let list = |meta: &Option<Vec<String>>, from_text: &Vec<String>| {
@@ -1025,6 +1031,13 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
                 ),
                 description: None,
                 extra,
+                raw_fields: m
+                    .fields
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                source: m.source.clone(),
                 ..Item::default()
             }
         })
