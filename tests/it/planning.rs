@@ -106,10 +106,11 @@ fn crlf_frontmatter_setext_code_fences_and_a_missing_final_newline_round_trip() 
     r.wt(&["claim", first, "--agent", "a"]).ok();
     r.wt(&["done", first, "--agent", "a"]).ok();
     // Its job's last task is done, so the job went to review with a progress entry: the job's
-    // tail carries that entry (what wt appended after the plan text), in the file's line ending.
+    // tail carries that entry (what wt appended after the plan text), in the file's line ending,
+    // and who implemented it.
     let out = r.wt(&["plan", "export"]).ok();
     let tail_at = out
-        .find("<!-- wt:node {\"body\":\"after\"} -->\r\n```wt-body\r\n<!-- wt:plan-end -->")
+        .find("<!-- wt:node {\"implemented_by\":\"a\",\"body\":\"after\"} -->\r\n```wt-body\r\n<!-- wt:plan-end -->")
         .unwrap_or_else(|| panic!("the job's tail:\n{out}"));
     let tail_end = tail_at + out[tail_at..].find("\r\n```\r\n").expect("fence end") + 7;
     assert!(out[tail_at..tail_end].contains("## Progress"), "{out}");
