@@ -18,6 +18,9 @@ pub fn prepare(
     path: &Path,
     display: &str,
 ) -> Result<(Plan, Vec<crate::app::import::Item>)> {
+    if let Some(found) = speckit(path, display)? {
+        return Ok(found);
+    }
     let p = plan::parse_path(path, display)?;
     let targets = plan::resolve(&p, &|name| snap.resolve(name).ok().map(|t| t.id.clone()))?;
     let mut items = plan::items(&p, &targets);
@@ -34,6 +37,44 @@ pub fn prepare(
         }
     }
     Ok((p, items))
+}
+
+/// A spec-kit `tasks.md` at `path` (see [`crate::plan::speckit`]): its plan and items, the
+/// checklist lines outside every phase listed in `ignored`. None: not one.
+fn speckit(path: &Path, display: &str) -> Result<Option<(Plan, Vec<crate::app::import::Item>)>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::not_found(format!("cannot read {display}: {e}")))?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(None);
+    };
+    if !plan::speckit::detect(&text) {
+        return Ok(None);
+    }
+    // The feature folder spec-kit keeps it in (`specs/001-photo-albums/tasks.md`).
+    let feature = std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| {
+            p.parent()
+                .and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| crate::app::import::source_name(display));
+    let (mut p, items, skipped) = plan::speckit::parse(&text, display, &feature);
+    if items.is_empty() {
+        return Ok(None);
+    }
+    p.ignored.extend(skipped.into_iter().map(|s| {
+        format!(
+            "{display}:{}: `{}` (a checklist item outside every phase)",
+            s.line,
+            crate::model::text::escape_line(s.text.trim())
+        )
+    }));
+    Ok(Some((p, items)))
 }
 
 /// `3 phase-specs, 8 jobs, 20 tasks`.

@@ -35,6 +35,7 @@
 //! export gives back the input byte for byte.
 
 pub mod export;
+pub mod speckit;
 pub mod tail;
 
 use std::collections::HashMap;

@@ -22,8 +22,13 @@ pub enum PlanCommand {
 /// A folder: `<DIR>/phase-specs/*.md` are the phase-specs and
 /// `<DIR>/phase-implementation/<phase>/<job>.md` the jobs (DIR is plans/<feature>).
 ///
+/// A spec-kit tasks.md (`- [ ] T001 [P] [US1] …` under `## Phase N` headings): each phase a
+/// phase-spec after the one before, each task a job in spec-kit's order ([P] tasks together).
+///
 /// Every line of the input ends up verbatim in some ticket's body; `wt plan export` puts
-/// them back together. --dry-run shows the tree and commits nothing.
+/// them back together. Importing the same plan again changes nothing; an edited one updates
+/// the tickets of what changed and adds the new nodes, in one commit. --dry-run shows the
+/// tree and commits nothing.
 #[derive(clap::Args)]
 pub struct ImportArgs {
     /// The plan: a markdown file or a plans/<feature> folder.
