@@ -430,6 +430,44 @@ fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_workt
 
 // ------------------------------------------------------------------------ done on commits
 
+/// The branch checked out tracks `.work/` (the state branch is the code branch): judging the
+/// working tree reads only the code entries of the index (wt's reader), and counts every
+/// kind of change outside `.work/` as libgit2's whole-index way does.
+#[test]
+fn done_counts_uncommitted_code_changes_alike_with_and_without_the_fast_index_reader() {
+    let r = Repo::without_review();
+    git_commit_file(&r, "gone.txt", "bye\n", "a file to delete");
+    for (fast, n) in [(true, 1), (false, 2)] {
+        let job = r.new_ticket(&["job", &format!("Work {n}")]);
+        r.wt(&["claim", &job, "--agent", "a"]).ok();
+        git_commit_file(&r, "code.txt", &format!("v{n}\n"), "code");
+        // Same size as committed; deleted; untracked; and a file under .work/ (not code:
+        // not counted).
+        r.write("code.txt", "vX\n");
+        std::fs::remove_file(r.root.join("gone.txt")).expect("rm");
+        r.write(&format!("new-{n}.txt"), "x\n");
+        r.write(&format!(".work/notes-{n}.txt"), "x\n");
+        let env: &[(&str, &str)] = if fast { &[] } else { &[("WT_FAST_INDEX", "0")] };
+        let run = r.wt_env(
+            &r.root,
+            &["done", &job, "--agent", "a", "--no-ci", "--reason", "test"],
+            env,
+        );
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        let untracked = if n == 1 { 1 } else { 2 };
+        assert!(
+            run.stderr().contains(&format!(
+                "{} uncommitted changes were not checked",
+                2 + untracked
+            )),
+            "fast={fast}: {}",
+            run.stderr()
+        );
+        // Put things back for the next round.
+        r.git(&["checkout", "--", "gone.txt", "code.txt"]).ok();
+    }
+}
+
 #[test]
 fn done_judges_a_commit_rev_or_head_not_the_working_tree() {
     let r = Repo::without_review();
