@@ -21,7 +21,15 @@ pub fn prepare(
     if let Some(found) = speckit(path, display)? {
         return Ok(found);
     }
-    let p = plan::parse_path(path, display)?;
+    let mut p = plan::parse_path(path, display)?;
+    // Checklist items that become no ticket are named (they stay in the phase's text).
+    for (phase, item) in plan::stray_items(&p) {
+        p.ignored.push(format!(
+            "{display}: `{}` in phase-spec \"{}\" (a checklist item outside every job: kept as text, not a task; put it under a `###` job)",
+            crate::model::text::escape_line(&item),
+            crate::model::text::escape_line(&phase)
+        ));
+    }
     let targets = plan::resolve(&p, &|name| snap.resolve(name).ok().map(|t| t.id.clone()))?;
     let mut items = plan::items(&p, &targets);
     // What a later import of the same plan finds each ticket by: the plan's name and the

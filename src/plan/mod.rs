@@ -965,6 +965,27 @@ pub fn node_paths(plan: &Plan) -> Vec<String> {
     out
 }
 
+/// Checklist items no ticket is made of: those in a phase-spec's own text (tasks are the
+/// items of a job), other than its acceptance criteria. Each as (the phase-spec's title, the
+/// item's first line): `wt plan import` names them rather than keep them as text silently.
+pub fn stray_items(plan: &Plan) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for n in plan.nodes.iter().filter(|n| n.kind == Kind::PhaseSpec && !n.not_a_ticket) {
+        let criteria: Vec<usize> =
+            markdown::task_items_under_all(&n.text, crate::model::ticket::CRITERIA_HEADING)
+                .into_iter()
+                .map(|t| t.line)
+                .collect();
+        for t in markdown::task_items(&n.text, None) {
+            if !criteria.contains(&t.line) {
+                let mark = if t.checked { "x" } else { " " };
+                out.push((n.title.clone(), format!("- [{mark}] {}", t.text)));
+            }
+        }
+    }
+    out
+}
+
 /// The import items for a plan (keys `n0`, `n1`, … in plan order).
 pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
     plan.nodes

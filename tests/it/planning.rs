@@ -521,3 +521,27 @@ fn a_spec_kit_tasks_file_imports_as_phases_and_jobs_with_spec_kits_order() {
         serde_json::json!([id["T017"]])
     );
 }
+
+#[test]
+fn a_checklist_item_outside_every_job_is_named_not_dropped_silently() {
+    let r = Repo::new();
+    r.write(
+        "plan.md",
+        "## Phase 1\n\n- [ ] stray item\n\n#### Acceptance Criteria\n\n- [ ] a criterion\n\n### Job\n\n- [ ] a task\n",
+    );
+    let run = r.wt(&["--json", "plan", "import", "plan.md"]);
+    let j = run.json();
+    assert_eq!(kinds(&j["nodes"]), (1, 1, 1));
+    let ignored: Vec<&str> = j["ignored"]
+        .as_array()
+        .expect("ignored")
+        .iter()
+        .map(|x| x.as_str().expect("str"))
+        .collect();
+    assert_eq!(ignored.len(), 1, "{ignored:?}");
+    assert!(
+        ignored[0].contains("`- [ ] stray item` in phase-spec \"Phase 1\""),
+        "{ignored:?}"
+    );
+    assert!(run.stderr().contains("stray item"), "{}", run.stderr());
+}
