@@ -970,7 +970,11 @@ pub fn node_paths(plan: &Plan) -> Vec<String> {
 /// item's first line): `wt plan import` names them rather than keep them as text silently.
 pub fn stray_items(plan: &Plan) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for n in plan.nodes.iter().filter(|n| n.kind == Kind::PhaseSpec && !n.not_a_ticket) {
+    for n in plan
+        .nodes
+        .iter()
+        .filter(|n| n.kind == Kind::PhaseSpec && !n.not_a_ticket)
+    {
         let criteria: Vec<usize> =
             markdown::task_items_under_all(&n.text, crate::model::ticket::CRITERIA_HEADING)
                 .into_iter()
