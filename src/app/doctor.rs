@@ -276,8 +276,15 @@ pub fn doctor(ws: &Workspace, fix: bool) -> Result<Report> {
     for checkout in store.checkouts_of(&ws.branch)? {
         let mut tmps = Vec::new();
         temp_files(&checkout.join(WORK_DIR), &mut tmps);
+        // Files git wrote for an interrupted wt write (see recovery::checkout_scratch).
+        tmps.extend(recovery::checkout_scratch_leftovers(checkout.git_dir()));
         for t in tmps {
-            if fix && fs::remove_file(&t).is_ok() {
+            let removed = if t.is_dir() {
+                fix && fs::remove_dir_all(&t).is_ok()
+            } else {
+                fix && fs::remove_file(&t).is_ok()
+            };
+            if removed {
                 findings.push(finding(
                     Severity::Fixed,
                     "temp_file",

@@ -897,7 +897,7 @@ impl Drop for Unstaged {
     fn drop(&mut self) {
         if !self.done {
             if let Err(e) = self.restore() {
-                eprintln!("error: {}", e.message);
+                eprintln!("error: {}", crate::model::text::escape_text(&e.message));
             }
         }
     }

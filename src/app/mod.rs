@@ -54,7 +54,7 @@ pub fn agent_name(ws: &crate::store::Store, explicit: Option<&str>) -> Result<St
     match name {
         Some(n) if crate::model::text::first_unsafe(&n).is_some() => Err(Error::invalid(format!(
             "agent name `{}` contains a control character",
-            crate::model::text::escape_line(&n)
+            crate::model::text::one_line(&n)
         ))
         .with_hint("an agent name is one line of printable text")),
         Some(n) => Ok(n),

@@ -161,14 +161,14 @@ pub fn prepare(
 /// a control character, a `files`/`artifacts` path that is not repository-relative. (Where
 /// the paths lead in the working tree is checked by [`check_paths`].)
 pub fn check_text_fields(spec: &NewSpec) -> Result<()> {
-    use crate::model::text::{code_point, escape_line, first_unsafe};
+    use crate::model::text::{code_point, first_unsafe, one_line};
     let fields = std::iter::once(("title", spec.title.as_str()))
         .chain(spec.labels.iter().flatten().map(|l| ("label", l.as_str())));
     for (what, value) in fields {
         if let Some(c) = first_unsafe(value) {
             return Err(Error::invalid(format!(
                 "the {what} `{}` contains the control character {}",
-                escape_line(value),
+                one_line(value),
                 code_point(c)
             ))
             .with_hint(format!(

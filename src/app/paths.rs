@@ -90,7 +90,7 @@ pub fn check_field(root: Option<&Path>, field: &str, paths: &[String]) -> Result
         if let Some(why) = why {
             return Err(Error::invalid(format!(
                 "{field}: `{}` {why}",
-                crate::model::text::escape_line(p)
+                crate::model::text::one_line(p)
             ))
             .with_hint(format!(
                 "{field} are paths relative to the repository root, such as src/lib.rs or src/**/*.rs"

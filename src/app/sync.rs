@@ -162,11 +162,25 @@ fn fetch(store: &Store, remote: &str, branch: &str) -> Result<Option<Oid>> {
     match store.fetch_branch(remote, branch).map_err(remote_error)? {
         Fetched::Tip(o) => Ok(Some(o)),
         Fetched::NoBranch => Ok(None),
-        Fetched::Failed(err) => Err(Error::new(
-            ErrorKind::Busy,
-            format!("git fetch {remote} failed: {}", err.trim()),
-        )
-        .with_hint("check the remote is reachable (`git fetch` by hand), then retry")),
+        Fetched::Failed(err) => {
+            let e = Error::new(
+                ErrorKind::Busy,
+                format!("git fetch {remote} failed: {}", err.trim()),
+            );
+            // A remote-tracking ref's lock: a git fetch running, or one killed (with a wt sync
+            // killed with its process group) whose lock nobody can tell from a running one's.
+            let tracking = format!("refs/remotes/{remote}/{branch}");
+            Err(
+                if err.contains("cannot lock ref") && err.contains(&tracking) {
+                    e.with_hint(format!(
+                    "{tracking}.lock is held: wait for the git command using it; if none is running, `wt doctor --fix` removes the lock once it is older than {}s (or delete the file)",
+                    recovery::stale_after().as_secs()
+                ))
+                } else {
+                    e.with_hint("check the remote is reachable (`git fetch` by hand), then retry")
+                },
+            )
+        }
     }
 }
 
@@ -489,7 +503,11 @@ fn move_branch(ws: &Workspace, old: Option<Oid>, new: Oid) -> Result<()> {
         true => None,
         false => Some(recovery::Journal::begin(store, &ws.branch, old, &edits)?),
     };
+    // wt's marker for the ref lock: one a killed sync leaves is removed at once by the next
+    // wt (see recovery::clear_own_ref_lock), not after the staleness delay.
+    let marker = recovery::RefMarker::new(store, &ws.branch);
     let moved = store.move_branch(&ws.branch, old, new, "wt: sync");
+    drop(marker);
     if !matches!(moved, Ok(BranchMove::Moved)) {
         if let Some(j) = journal {
             j.finish();

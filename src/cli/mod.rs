@@ -4,8 +4,9 @@
 //!
 //! Ticket text is hostile: every text this module prints (reports, notes, errors) passes
 //! through [`crate::model::text::escape_text`], so no control character from a ticket reaches
-//! the terminal; renderers escape one-line fields with
-//! [`crate::model::text::escape_line`]. `--json` documents stay exact.
+//! the terminal, and is escaped there only (once: text that reads like an escape is told
+//! apart from one); renderers keep one-line fields on one line with
+//! [`crate::model::text::one_line`]. `--json` documents stay exact.
 
 mod commands;
 mod output;

@@ -2,7 +2,7 @@
 
 use crate::app::containers::ClosedView;
 use crate::app::report::{Note, TicketView};
-use crate::model::text::escape_line;
+use crate::model::text::one_line;
 use crate::model::ticket::Status;
 
 /// One line for a ticket: `J-7f3ak2m9  P2  open         Add login form  (agent-2)`.
@@ -17,7 +17,7 @@ pub fn ticket_line(t: &TicketView) -> String {
     if let Some(by) = &t.claimed_by {
         // IDs and titles are one line by construction (a ticket with a control character in
         // either is not read); an agent name may hold anything.
-        let by = escape_line(by);
+        let by = one_line(by);
         if t.stale {
             s.push_str(&format!("  ({by}, stale)"));
         } else {
@@ -44,7 +44,7 @@ pub fn note_lines(notes: &[Note]) -> Vec<String> {
         .map(|n| match n {
             Note::Skipped(p) => format!(
                 "warning: skipped unreadable ticket: {}",
-                escape_line(&p.to_string())
+                one_line(&p.to_string())
             ),
             Note::Warning(w) => format!("warning: {w}"),
         })

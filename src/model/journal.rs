@@ -163,7 +163,7 @@ pub fn progress_entry(
     message: &str,
     files: &[String],
 ) -> String {
-    let mut lines = message.trim_matches(['\n', '\r']).lines();
+    let mut lines = markdown::split_lines(message.trim_matches(['\n', '\r']));
     let first = lines.next().unwrap_or("").trim_end();
     let tag = attempt
         .map(|a| format!(" (attempt {a})"))
@@ -267,6 +267,19 @@ mod tests {
         assert!(a1 < a2 && a2 < p, "{f2}");
         assert!(f2.contains("#### Problems"));
         assert_eq!(last_amendment_number(&f2), 2);
+    }
+
+    #[test]
+    fn a_progress_message_with_lone_cr_line_endings_stays_inside_its_entry() {
+        // A lone `\r` is a line ending to the markdown finder: the lines after it are
+        // indented under the item too, so `## Progress` in a message starts no section.
+        let e = progress_entry("t1", "a", None, "did it\r## Progress\r\rmore", &[]);
+        assert_eq!(e, "- t1 a: did it\n  ## Progress\n\n  more");
+        let file = "---\nid: J-a\n---\n# T\n";
+        let f1 = append(file, PROGRESS, &e).unwrap();
+        let f2 = append(&f1, PROGRESS, "- t2 b: second").unwrap();
+        let body = frontmatter::split(&f2).unwrap().body;
+        assert_eq!(progress_entries(body), vec![e.as_str(), "- t2 b: second"]);
     }
 
     #[test]

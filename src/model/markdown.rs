@@ -106,6 +106,34 @@ pub fn line_starts(text: &str) -> Vec<usize> {
     starts
 }
 
+/// The lines of `text` without their line endings, splitting where [`line_starts`] does
+/// (`\n`, `\r\n`, lone `\r`). A final line ending gives no empty last line.
+pub fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let starts = line_starts(text);
+    let n = if text.is_empty() || text.ends_with(['\n', '\r']) {
+        starts.len() - 1
+    } else {
+        starts.len()
+    };
+    (0..n).map(move |k| {
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        text[starts[k]..end].trim_end_matches(['\n', '\r'])
+    })
+}
+
+/// The line ending that ends `text` (`\r\n`, `\n` or a lone `\r`), if it ends in one.
+fn trailing_eol(text: &str) -> Option<&'static str> {
+    if text.ends_with("\r\n") {
+        Some("\r\n")
+    } else if text.ends_with('\n') {
+        Some("\n")
+    } else if text.ends_with('\r') {
+        Some("\r")
+    } else {
+        None
+    }
+}
+
 fn options() -> Options<'static> {
     let mut o = Options::default();
     o.extension.tasklist = true;
@@ -351,7 +379,7 @@ fn starts_with_blank_line(s: &str) -> bool {
 
 fn normalize_entry(entry: &str, eol: &str) -> String {
     let trimmed = entry.trim_end_matches(['\n', '\r']);
-    let mut out = trimmed.lines().collect::<Vec<_>>().join(eol);
+    let mut out = split_lines(trimmed).collect::<Vec<_>>().join(eol);
     out.push_str(eol);
     out
 }
@@ -401,7 +429,7 @@ fn open_block_closer(text: &str) -> Option<String> {
                 _ => return None,
             };
             // The opening line itself may close it (`<!-- x -->`); then it is not open.
-            let first = lit.lines().next().unwrap_or("");
+            let first = split_lines(&lit).next().unwrap_or("");
             let body = &lit[first.len().min(lit.len())..];
             let opener_closes = match h.block_type {
                 2 => first
@@ -437,14 +465,16 @@ fn append_at(
     level: u8,
     entry: &str,
 ) -> String {
-    let eol = detect_eol(text);
-    let entry = normalize_entry(entry, eol);
     // Text that ends in an open code or HTML block would swallow what is appended: close it.
     let closer = match &sec {
         Some(s) if s.end < text.len() => None,
         _ => open_block_closer(text),
     };
     let Some(sec) = sec else {
+        // The inserted lines end the way the line before them ends: a `\n` after a lone
+        // `\r` would join it into one `\r\n` line ending and swallow a blank line.
+        let eol = trailing_eol(text).unwrap_or_else(|| detect_eol(text));
+        let entry = normalize_entry(entry, eol);
         let mut out = text.to_string();
         if !out.is_empty() {
             if !ends_with_eol(&out) {
@@ -481,6 +511,11 @@ fn append_at(
             .find(|&l| !lines.content(l).trim().is_empty())
             .map_or(sec.content_start, |l| lines.end(l).min(sec.end))
     };
+    // The inserted lines end the way the line before the insertion point ends, so that no
+    // line ending of theirs can join one of the text's into a single line ending (`\r` then
+    // `\n` is one `\r\n`): the lines the finder sees are the lines written.
+    let eol = trailing_eol(&text[..at]).unwrap_or_else(|| detect_eol(text));
+    let entry = normalize_entry(entry, eol);
     let mut ins = String::new();
     if at > 0 && !ends_with_eol(&text[..at]) {
         ins.push_str(eol);

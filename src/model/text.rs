@@ -7,9 +7,17 @@
 //! separators U+2028 and U+2029.
 //!
 //! Escaping: a unsafe character below U+0080 is shown as `\xNN` (ESC as `\x1b`, NUL as
-//! `\x00`), any other as `\u{NNNN}` (`\u{202e}`), lowercase hex. Backslashes are not
-//! escaped, so the escaped text is for reading, not for parsing back: `--json` gives the
-//! exact text.
+//! `\x00`), any other as `\u{NNNN}` (`\u{202e}`), lowercase hex. So that text cannot pass
+//! for an escape (a title holding the six characters `\x1b` would look like one holding ESC),
+//! a run of backslashes right before what reads as an escape (`x` and two hex digits, or
+//! `u{`) is shown doubled; every other backslash is shown as it is (`C:\dir`, `\d+`, `\n`
+//! in code stay readable). Reading back: a run of backslashes before `xNN` or `u{`, if odd,
+//! ends in an escape, and stands for half its other backslashes. `--json` gives the exact
+//! text.
+//!
+//! Text is escaped once, where it is printed (the whole output of a command, its notes and
+//! errors; a commit message): a field inside such text that must stay on one line goes
+//! through [`one_line`] only, which needs no backslash.
 
 use std::borrow::Cow;
 
@@ -46,49 +54,84 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
-/// `s` for one line of output: every unsafe character escaped, line breaks and tabs too.
-pub fn escape_line(s: &str) -> Cow<'_, str> {
-    if first_unsafe(s).is_none() {
-        return Cow::Borrowed(s);
+/// Escape `s`: each character `escape(c, next)` picks, and each run of backslashes that would
+/// read as the start of an escape (see the module docs).
+fn escape_with(s: &str, escape: impl Fn(char, Option<char>) -> bool) -> Cow<'_, str> {
+    // Owned from the first change on.
+    let mut out: Option<String> = None;
+    // Backslashes seen and not yet written (each is one byte).
+    let mut run = 0usize;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\\' {
+            run += 1;
+            continue;
+        }
+        let next = chars.peek().map(|&(_, n)| n);
+        let escaped = escape(c, next);
+        let rest = &s.as_bytes()[i + c.len_utf8()..];
+        let reads_as_escape = escaped
+            || (c == 'x' && rest.len() >= 2 && rest[..2].iter().all(u8::is_ascii_hexdigit))
+            || (c == 'u' && rest.first() == Some(&b'{'));
+        let double = run > 0 && reads_as_escape;
+        if out.is_none() && (escaped || double) {
+            out = Some(s[..i - run].to_string());
+        }
+        if let Some(o) = out.as_mut() {
+            o.extend(std::iter::repeat_n(
+                '\\',
+                if double { 2 * run } else { run },
+            ));
+            if escaped {
+                push_escaped(o, c);
+            } else {
+                o.push(c);
+            }
+        }
+        run = 0;
     }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if is_unsafe(c) {
-            push_escaped(&mut out, c);
-        } else {
-            out.push(c);
+    match out {
+        None => Cow::Borrowed(s),
+        Some(mut o) => {
+            o.extend(std::iter::repeat_n('\\', run));
+            Cow::Owned(o)
         }
     }
-    Cow::Owned(out)
+}
+
+/// `s` for one line of output, printed as it is: every unsafe character escaped, line breaks
+/// and tabs too (and backslashes where they would read as an escape).
+pub fn escape_line(s: &str) -> Cow<'_, str> {
+    escape_with(s, |c, _| is_unsafe(c))
 }
 
 /// `s` as multi-line output (a ticket body, a whole report): every unsafe character escaped
 /// but the line feed, the tab, and a carriage return that ends a line (`\r\n`), which keep
-/// multi-line text readable and cannot move the cursor back over what was printed.
+/// multi-line text readable and cannot move the cursor back over what was printed (and
+/// backslashes where they would read as an escape).
 pub fn escape_text(s: &str) -> Cow<'_, str> {
-    let keep =
-        |c: char, next: Option<char>| c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'));
-    let mut chars = s.chars().peekable();
-    let mut clean = true;
-    while let Some(c) = chars.next() {
-        if is_unsafe(c) && !keep(c, chars.peek().copied()) {
-            clean = false;
-            break;
-        }
-    }
-    if clean {
+    escape_with(s, |c, next| {
+        is_unsafe(c) && !(c == '\n' || c == '\t' || (c == '\r' && next == Some('\n')))
+    })
+}
+
+/// A field of a text that is escaped as a whole when printed ([`escape_text`]), kept on one
+/// line: line feeds, carriage returns and tabs become the symbols `␤`, `␍` and `␉`. Nothing
+/// else changes (the final escaping shows the rest; JSON keeps it exact).
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    if !s.contains(['\n', '\r', '\t']) {
         return Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len() + 8);
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if is_unsafe(c) && !keep(c, chars.peek().copied()) {
-            push_escaped(&mut out, c);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '\n' => '\u{2424}',
+                '\r' => '\u{240d}',
+                '\t' => '\u{2409}',
+                c => c,
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -111,5 +154,80 @@ mod tests {
             assert!(first_unsafe(&escape_text(s)).is_none(), "{s:?}");
         }
         assert_eq!(code_point('\0'), "U+0000");
+    }
+
+    /// Reads escaped text back (see the module docs).
+    fn unescape(s: &str) -> String {
+        let b: Vec<char> = s.chars().collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] != '\\' {
+                out.push(b[i]);
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && b[i] == '\\' {
+                i += 1;
+            }
+            let run = i - start;
+            let hex2 = |k: usize| {
+                b.get(k..k + 2)
+                    .is_some_and(|h| h.iter().all(char::is_ascii_hexdigit))
+            };
+            let esc = b.get(i) == Some(&'x') && hex2(i + 1)
+                || (b.get(i) == Some(&'u') && b.get(i + 1) == Some(&'{'));
+            if !esc {
+                out.extend(std::iter::repeat_n('\\', run));
+                continue;
+            }
+            out.extend(std::iter::repeat_n('\\', run / 2));
+            if run % 2 == 1 {
+                let (code, len) = if b[i] == 'x' {
+                    (b[i + 1..i + 3].iter().collect::<String>(), 3)
+                } else {
+                    let close = b[i..].iter().position(|&c| c == '}').unwrap();
+                    (b[i + 2..i + close].iter().collect::<String>(), close + 1)
+                };
+                out.push(char::from_u32(u32::from_str_radix(&code, 16).unwrap()).unwrap());
+                i += len;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn text_that_looks_like_an_escape_is_shown_apart_from_the_escape() {
+        // The six characters `\x1b` and ESC were both shown as `\x1b`.
+        assert_eq!(escape_line("\u{1b}"), "\\x1b");
+        assert_eq!(escape_line("\\x1b"), "\\\\x1b");
+        assert_eq!(escape_text("a \\u{202e} b"), "a \\\\u{202e} b");
+        assert_eq!(escape_line("\\\u{1b}"), "\\\\\\x1b");
+        // Backslashes that cannot pass for an escape are shown as they are.
+        for s in [
+            "C:\\dir\\file",
+            "\\d+\\n",
+            "\\\\",
+            "\\xg1 \\x1 \\u0041 end\\",
+        ] {
+            assert!(matches!(escape_text(s), Cow::Borrowed(_)), "{s}");
+        }
+        assert_eq!(
+            one_line("a\r\nb\tc \u{1b}"),
+            "a\u{240d}\u{2424}b\u{2409}c \u{1b}"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaped_text_reads_back_as_the_text(
+            s in "([\\\\xu{}0-9a-fA-F \\n\\r\\t\\x1b\\x00\\u{202e}]|ü){0,24}"
+        ) {
+            for e in [escape_line(&s), escape_text(&s)] {
+                proptest::prop_assert!(first_unsafe(&e).is_none_or(|c| matches!(c, '\n' | '\t' | '\r')));
+                proptest::prop_assert_eq!(unescape(&e), s.clone(), "{:?}", e);
+            }
+        }
     }
 }

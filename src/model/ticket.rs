@@ -566,7 +566,7 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
                 format!(
                     "{key} contains the control character {} ({})",
                     crate::model::text::code_point(c),
-                    crate::model::text::escape_line(value)
+                    crate::model::text::one_line(value)
                 ),
                 Some("ids and titles are one line of printable text: remove the character"),
             ));

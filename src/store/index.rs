@@ -432,7 +432,7 @@ fn same_content(path: &Path, known: Verified) -> Option<Vec<u8>> {
 /// filter drivers), which only git applies exactly as git does.
 pub mod cli {
     use std::io::Write;
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
     use std::process::{Command, Stdio};
 
     use git2::Oid;
@@ -645,32 +645,27 @@ pub mod cli {
         run(git_dir, cmd, nul_list(paths)).map(|_| ())
     }
 
-    /// `git checkout-index --temp`: each of `paths` (index entries) written as git would
-    /// check it out, into a temporary file in `workdir`; (temporary file, path) pairs.
+    /// `git checkout-index --prefix=<dir>/`: each of `paths` (index entries) written as git
+    /// would check it out, to `<dir>/<path>` (never into the work tree: `--temp` would write
+    /// `.merge_file_*` files into its root, left there if wt is killed meanwhile).
     /// Skip-worktree entries are written only with `ignore_skip_worktree`.
-    pub fn checkout_temp(
+    pub fn checkout_to(
         git_dir: &Path,
         workdir: &Path,
         paths: &[&str],
         ignore_skip_worktree: bool,
-    ) -> Result<Vec<(PathBuf, String)>, Failure> {
+        dir: &Path,
+    ) -> Result<(), Failure> {
+        let mut prefix = dir.as_os_str().to_os_string();
+        prefix.push("/");
+        let mut arg = std::ffi::OsString::from("--prefix=");
+        arg.push(&prefix);
         let mut cmd = git(git_dir, workdir);
-        cmd.args(["checkout-index", "--temp", "-z", "--stdin"]);
+        cmd.args(["checkout-index", "-z", "--stdin"]).arg(arg);
         if ignore_skip_worktree {
             cmd.arg("--ignore-skip-worktree-bits");
         }
-        let out = run(git_dir, cmd, nul_list(paths))?;
-        let mut files = Vec::new();
-        for rec in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
-            let text = String::from_utf8_lossy(rec);
-            let Some((temp, path)) = text.split_once('\t') else {
-                return Err(Failure::Failed(format!(
-                    "unexpected git checkout-index output: {text}"
-                )));
-            };
-            files.push((workdir.join(temp), path.to_string()));
-        }
-        Ok(files)
+        run(git_dir, cmd, nul_list(paths)).map(|_| ())
     }
 
     /// `git add --refresh -- <paths>`: the stat data of each entry is taken from its file

@@ -154,6 +154,11 @@ impl Checkout {
         &self.path
     }
 
+    /// The checkout's own git dir (`.git`, or `.git/worktrees/<name>` of a linked worktree).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
     /// The index, read on first use.
     fn index(&self) -> std::result::Result<std::cell::RefMut<'_, git2::Index>, git2::Error> {
         let mut slot = self.index.borrow_mut();
@@ -715,7 +720,15 @@ impl Store {
         for e in edits {
             if let Edit::Write { path, content } = e {
                 let oid = Oid::hash_object(ObjectType::Blob, content)?;
-                staging.add(&index_entry(path, oid))?;
+                let mut entry = index_entry(path, oid);
+                // The reset gives the entry this mode: an executable ticket's entry stays
+                // executable (a new path is a plain file).
+                if let Some(Some(staged)) = layout.entries.get(path.as_str()) {
+                    if staged.mode == 0o100755 {
+                        entry.mode = 0o100755;
+                    }
+                }
+                staging.add(&entry)?;
                 contents.insert(path.as_str(), content.as_slice());
             }
         }
@@ -743,11 +756,16 @@ impl Store {
                 let failed = |e: Error| Failure::Failed(e.message);
                 if layout.convert && !shown.is_empty() {
                     let all = !layout.sparse;
-                    for (temp, path) in cli::checkout_temp(git_dir, checkout, &shown, all)? {
-                        let bytes = fs::read(&temp);
-                        let _ = fs::remove_file(&temp);
-                        let bytes = bytes.map_err(|e| Failure::Failed(e.to_string()))?;
-                        write_atomic(&checkout.join(&path), &bytes).map_err(failed)?;
+                    // git writes the files into a private folder (removed when dropped; one a
+                    // killed wt left goes on the next write), wt moves them into place.
+                    let scratch =
+                        crate::store::recovery::checkout_scratch(git_dir).map_err(failed)?;
+                    cli::checkout_to(git_dir, checkout, &shown, all, scratch.path())?;
+                    crate::store::recovery::fault("checked-out");
+                    for path in &shown {
+                        let bytes = fs::read(scratch.path().join(path))
+                            .map_err(|e| Failure::Failed(format!("{path}: {e}")))?;
+                        write_atomic(&checkout.join(path), &bytes).map_err(failed)?;
                     }
                 } else {
                     for p in &shown {

@@ -255,6 +255,53 @@ pub fn checkouts_current(store: &Store, entry: &JournalEntry) -> Result<bool> {
     Ok(true)
 }
 
+/// Folder (in a worktree's git dir) where git writes files for wt as it would check them
+/// out (`git checkout-index --prefix`): one subfolder per update, removed afterwards.
+pub const CHECKOUT_SCRATCH: &str = "wt-checkout";
+
+/// The subfolders of [`CHECKOUT_SCRATCH`] in `git_dir`: each was left by a killed wt when
+/// the caller holds the writer lock (every wt that makes one holds it).
+pub fn checkout_scratch_leftovers(git_dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = fs::read_dir(git_dir.join(CHECKOUT_SCRATCH)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    out.sort();
+    out
+}
+
+/// Remove what killed wt processes left in `git_dir`'s [`CHECKOUT_SCRATCH`]. Call only while
+/// holding the wt writer lock. Returns what was removed.
+pub fn remove_checkout_scratch(git_dir: &Path) -> Vec<String> {
+    let mut notes = Vec::new();
+    for p in checkout_scratch_leftovers(git_dir) {
+        let gone = if p.is_dir() {
+            fs::remove_dir_all(&p)
+        } else {
+            fs::remove_file(&p)
+        };
+        if gone.is_ok() {
+            notes.push(format!(
+                "removed {}, left by an interrupted wt write",
+                p.display()
+            ));
+        }
+    }
+    notes
+}
+
+/// A new private folder for git to write checked-out files into (see [`CHECKOUT_SCRATCH`]),
+/// removed when dropped; leftovers of killed writers are removed first. Call only while
+/// holding the wt writer lock.
+pub fn checkout_scratch(git_dir: &Path) -> Result<tempfile::TempDir> {
+    remove_checkout_scratch(git_dir);
+    let parent = git_dir.join(CHECKOUT_SCRATCH);
+    fs::create_dir_all(&parent)?;
+    Ok(tempfile::Builder::new()
+        .prefix(&format!("{}-", std::process::id()))
+        .tempdir_in(&parent)?)
+}
+
 /// Finish what killed writers left: journals (stale checkouts), stale index locks of wt's own,
 /// and temporary files. Call only while holding the wt writer lock. Returns what was changed.
 pub fn recover(store: &Store) -> Result<Vec<String>> {
@@ -506,8 +553,49 @@ pub fn clear_own_index_lock(git_dir: &Path) -> Result<Option<String>> {
 }
 
 /// Marker wt writes in the common git dir while it moves a branch (libgit2 holds
-/// `refs/heads/<branch>.lock` meanwhile): `<pid> <branch>`.
+/// `refs/heads/<branch>.lock` meanwhile): `<pid> <branch> <host>` (earlier versions wrote
+/// no host).
 pub const REF_MARKER: &str = "wt-ref-writer";
+
+/// This machine's name, as the kernel has it (empty when unknown).
+fn host_name() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Is process `pid` alive on this machine? None when that cannot be told here.
+fn pid_alive(pid: u32) -> Option<bool> {
+    if pid == std::process::id() {
+        return Some(true);
+    }
+    if cfg!(target_os = "linux") {
+        // A zombie still has its entry: counted alive (never a wrong removal).
+        Some(Path::new("/proc").join(pid.to_string()).exists())
+    } else {
+        None
+    }
+}
+
+/// What a ref marker says: the branch, and whether the wt that wrote it is certainly gone.
+/// Gone: its process is not alive on this machine (the marker names this machine, or is
+/// from a version that named none), or, where liveness cannot be checked, the caller holds
+/// the writer lock every marker writer holds. A marker naming another machine (a repository
+/// on a shared disk), or a live process, proves nothing: its lock is left to the age rule.
+fn ref_marker(text: &str) -> Option<(&str, bool)> {
+    let mut f = text.split_whitespace();
+    let pid = f.next()?.parse::<u32>().ok()?;
+    let branch = f.next()?;
+    if !crate::store::branch_name_is_valid(branch) {
+        return None;
+    }
+    let here = f.next().is_none_or(|h| {
+        let me = host_name();
+        me.is_empty() || h == me
+    });
+    let gone = here && pid_alive(pid) != Some(true);
+    Some((branch, gone))
+}
 
 /// wt's marker for the ref lock a commit is about to take; removed when dropped (right after
 /// the compare-and-swap), so one left behind means a wt was killed moving the branch.
@@ -518,7 +606,8 @@ pub struct RefMarker {
 impl RefMarker {
     pub fn new(store: &Store, branch: &str) -> RefMarker {
         let path = store.common_dir().join(REF_MARKER);
-        let ok = fs::write(&path, format!("{} {branch}", std::process::id())).is_ok();
+        let text = format!("{} {branch} {}", std::process::id(), host_name());
+        let ok = fs::write(&path, text.trim_end()).is_ok();
         RefMarker {
             path: ok.then_some(path),
         }
@@ -533,31 +622,28 @@ impl Drop for RefMarker {
     }
 }
 
-/// The ref lock wt's marker names, if the marker and that lock exist (a wt killed while
-/// moving the branch, unless a wt is moving it right now).
+/// The ref lock wt's marker names, if the marker and that lock exist and the marker's
+/// writer is gone (a wt killed while moving the branch; see `ref_marker`).
 pub fn own_ref_lock(store: &Store) -> Option<PathBuf> {
     let text = fs::read_to_string(store.common_dir().join(REF_MARKER)).ok()?;
-    let branch = text.split_once(' ').map(|(_, b)| b.trim())?;
-    if !crate::store::branch_name_is_valid(branch) {
-        return None;
-    }
-    Some(ref_lock_path(store, branch)).filter(|l| l.exists())
+    let (branch, gone) = ref_marker(&text)?;
+    Some(ref_lock_path(store, branch)).filter(|l| gone && l.exists())
 }
 
 /// Remove the ref lock a killed wt left while moving a branch, which blocks every commit on
 /// it (git: "cannot lock ref … File exists") until removed: wt's marker, left with it, shows
-/// whose it is, so it goes at once rather than after [`stale_after`]. Call only while
-/// holding the wt writer lock (so no wt that wrote a marker is alive). Also removes a marker
-/// left without a lock.
+/// whose it is, so it goes at once rather than after [`stale_after`]: its process is not
+/// alive on this machine (where that cannot be checked: no wt that wrote a marker is alive,
+/// since each wrote it holding the writer lock). Call only while holding the wt writer lock.
+/// Also removes a dead writer's marker left without a lock.
 pub fn clear_own_ref_lock(store: &Store) -> Result<Option<String>> {
     let marker = store.common_dir().join(REF_MARKER);
     let Ok(text) = fs::read_to_string(&marker) else {
         return Ok(None);
     };
     let marker_t = fs::metadata(&marker).ok().and_then(|m| m.modified().ok());
-    let branch = text.split_once(' ').map(|(_, b)| b.trim()).unwrap_or("");
     let mut note = None;
-    if !branch.is_empty() && crate::store::branch_name_is_valid(branch) {
+    if let Some((branch, true)) = ref_marker(&text) {
         let lock = ref_lock_path(store, branch);
         let lock_t = fs::metadata(&lock).ok().and_then(|m| m.modified().ok());
         if let (Some(lock_t), Some(marker_t)) = (lock_t, marker_t) {
@@ -582,7 +668,10 @@ pub fn clear_own_ref_lock(store: &Store) -> Result<Option<String>> {
             }
         }
     }
-    let _ = fs::remove_file(&marker);
+    // A live writer's marker (see `ref_marker`) stays: its writer removes it.
+    if ref_marker(&text).is_none_or(|(_, gone)| gone) {
+        let _ = fs::remove_file(&marker);
+    }
     Ok(note)
 }
 
@@ -618,10 +707,19 @@ pub fn index_lock_is_old(git_dir: &Path) -> bool {
 /// Fault injection for crash tests: `WT_FAULT=<point>` makes the process abort (like a kill)
 /// at that point. Points: `before-commit` (the journal written, the branch not moved),
 /// `after-commit` (the branch moved, no checkout refreshed yet), `before-index` (a
-/// checkout's files refreshed, its index not), `after-checkouts` (every checkout refreshed,
-/// the journal not yet removed).
+/// checkout's files refreshed, its index not), `checked-out` (git wrote the files of a
+/// filtered checkout into wt's private folder, none is in place yet), `after-checkouts`
+/// (every checkout refreshed, the journal not yet removed).
+/// `WT_FAULT_PAUSE=<point>` makes the process stop there (sleeping until it is killed), so a
+/// test can kill it with SIGKILL at that point; `ref-locked` is `wt sync` holding the
+/// branch's ref lock.
 pub fn fault(point: &str) {
     if std::env::var("WT_FAULT").is_ok_and(|v| v == point) {
         std::process::abort();
+    }
+    if std::env::var("WT_FAULT_PAUSE").is_ok_and(|v| v == point) {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
     }
 }

@@ -48,12 +48,30 @@ impl Store {
         log: &str,
     ) -> Result<BranchMove> {
         let refname = format!("refs/heads/{branch}");
-        let expected = old.unwrap_or(Oid::ZERO_SHA1);
-        match self
-            .repo
-            .reference_matching(&refname, new, true, expected, log)
-        {
-            Ok(_) => Ok(BranchMove::Moved),
+        let repo = &self.repo;
+        // Lock, compare, write: while the lock is held nobody (git or libgit2) moves the ref.
+        let mut tx = repo.transaction()?;
+        match tx.lock_ref(&refname) {
+            Ok(()) => {}
+            Err(e) if matches!(e.code(), ErrorCode::Locked | ErrorCode::Exists) => {
+                return Ok(BranchMove::Raced)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        crate::store::recovery::fault("ref-locked");
+        let now = match repo.refname_to_id(&refname) {
+            Ok(o) => Some(o),
+            Err(e) if e.code() == ErrorCode::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        if now != old {
+            // Dropping the transaction releases the lock.
+            return Ok(BranchMove::Raced);
+        }
+        let committer = signature("COMMITTER", repo)?;
+        tx.set_target(&refname, new, Some(&committer), log)?;
+        match tx.commit() {
+            Ok(()) => Ok(BranchMove::Moved),
             Err(e) if matches!(e.code(), ErrorCode::Locked | ErrorCode::Modified) => {
                 Ok(BranchMove::Raced)
             }

@@ -333,8 +333,77 @@ fn is_insertion(old: &str, new: &str) -> bool {
     new.len() >= old.len() && prefix + suffix >= old.len()
 }
 
+/// Inputs the random runs once got wrong, checked first on every run (fixed and random):
+/// (text, heading, entry).
+const MARKDOWN_CORPUS: &[(&str, &str, &str)] = &[
+    // A lone `\r` ends the line before the heading; the appended entry ended in that `\r`,
+    // joined the `\n` after it into one `\r\n` and became part of the next setext heading.
+    (
+        "---\r## Amendments\n\n\u{feff}---\n---\r\n",
+        "Amendments",
+        "a",
+    ),
+];
+
+/// Every section `heading` the finder reports is inside the text, and an entry appended to
+/// it only inserts and lands in wt's own section of the result.
+fn markdown_section_property(text: &str, heading: &str, entry: &str) -> Result<(), TestCaseError> {
+    let _ = markdown::headings(text);
+    let _ = markdown::task_items(text, None);
+    let _ = markdown::task_items(text, Some(heading));
+    let _ = markdown::task_items_under_all(text, heading);
+    let _ = markdown::plan_end(text);
+    let _ = journal::progress_entries(text);
+    let _ = journal::amendments(text);
+    let _ = journal::last_amendment_number(text);
+    let _ = journal::demote_headings(text, 3);
+    let _ = journal::shift_headings(text, 2);
+    for s in [
+        markdown::find_section(text, heading),
+        markdown::wt_section(text, heading),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        prop_assert!(s.start <= s.content_start && s.content_start <= s.end && s.end <= text.len());
+        prop_assert!(text.get(s.start..s.end).is_some(), "not on char boundaries");
+    }
+    let out = markdown::append_to_section(text, heading, 2, entry);
+    prop_assert!(is_insertion(text, &out), "{out:?}");
+    if heading.is_empty() {
+        return Ok(());
+    }
+    let out = markdown::append_to_wt_section(text, heading, entry);
+    prop_assert!(is_insertion(text, &out), "{out:?}");
+    // The entry is in wt's own section of the result.
+    let content = markdown::wt_section_content(&out, heading)
+        .ok_or_else(|| TestCaseError::fail(format!("no {heading} section in {out:?}")))?;
+    prop_assert!(
+        content.contains(entry.trim_end()),
+        "{heading}: {content:?} in {out:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn an_entry_appended_after_a_lone_cr_line_ending_lands_in_wts_section() {
+    // Found by a random fuzz run: `\r` then `\n` across the insertion point is one line
+    // ending, so the blank line before the next heading was lost.
+    let text = "---\r## Amendments\n\n\u{feff}---\n---\r\n";
+    for entry in ["a", "### Amendment 1 \u{2014} t by x\n\nfailed"] {
+        markdown_section_property(text, "Amendments", entry).unwrap();
+        let file = format!("---\nid: J-7f3ak2m9\n---\n{text}");
+        let out = journal::append(&file, journal::AMENDMENTS, entry).unwrap();
+        let amendments = journal::amendments(frontmatter::split(&out).unwrap().body).unwrap();
+        assert!(amendments.ends_with(entry.trim_end()), "{out:?}");
+    }
+}
+
 #[test]
 fn the_markdown_section_finder_never_panics_and_appends_only_into_wts_section() {
+    for (text, heading, entry) in MARKDOWN_CORPUS {
+        markdown_section_property(text, heading, entry).unwrap();
+    }
     let headings = prop::sample::select(
         &[
             "Progress",
@@ -348,48 +417,7 @@ fn the_markdown_section_finder_never_panics_and_appends_only_into_wts_section() 
     runner(300)
         .run(
             &(any_text(), headings, "[a-z][a-z ]{0,20}"),
-            |(text, heading, entry)| {
-                let _ = markdown::headings(&text);
-                let _ = markdown::task_items(&text, None);
-                let _ = markdown::task_items(&text, Some(heading));
-                let _ = markdown::task_items_under_all(&text, heading);
-                let _ = markdown::plan_end(&text);
-                let _ = journal::progress_entries(&text);
-                let _ = journal::amendments(&text);
-                let _ = journal::last_amendment_number(&text);
-                let _ = journal::demote_headings(&text, 3);
-                let _ = journal::shift_headings(&text, 2);
-                for s in [
-                    markdown::find_section(&text, heading),
-                    markdown::wt_section(&text, heading),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    prop_assert!(
-                        s.start <= s.content_start
-                            && s.content_start <= s.end
-                            && s.end <= text.len()
-                    );
-                    prop_assert!(text.get(s.start..s.end).is_some(), "not on char boundaries");
-                }
-                let out = markdown::append_to_section(&text, heading, 2, &entry);
-                prop_assert!(is_insertion(&text, &out), "{out:?}");
-                if heading.is_empty() {
-                    return Ok(());
-                }
-                let out = markdown::append_to_wt_section(&text, heading, &entry);
-                prop_assert!(is_insertion(&text, &out), "{out:?}");
-                // The entry is in wt's own section of the result.
-                let content = markdown::wt_section_content(&out, heading).ok_or_else(|| {
-                    TestCaseError::fail(format!("no {heading} section in {out:?}"))
-                })?;
-                prop_assert!(
-                    content.contains(entry.trim_end()),
-                    "{heading}: {content:?} in {out:?}"
-                );
-                Ok(())
-            },
+            |(text, heading, entry)| markdown_section_property(&text, heading, &entry),
         )
         .unwrap();
 }

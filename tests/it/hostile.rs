@@ -402,6 +402,39 @@ fn text_output_escapes_control_characters_from_tickets() {
     );
 }
 
+/// A title holding the text `\x1b[31m` printed exactly like one holding ESC `[31m`: the
+/// escaped output could not tell them apart.
+#[test]
+fn text_that_looks_like_an_escape_is_printed_apart_from_a_real_control_character() {
+    let r = Repo::new();
+    let looks = r.new_ticket(&["job", "looks \\x1b[31m like"]);
+    let text = ticket(
+        &[
+            "id: J-esc00002",
+            "kind: job",
+            "title: Real",
+            "status: in_progress",
+            "claimed_by: \"agent \\\\x07 \\a\"",
+        ],
+        "# Real\n\nBody with \\u{202e} text, \u{202e} one and C:\\dir\\x41.\n",
+    );
+    commit(&r, &[(".work/J-esc00002-real.md", &text)], "real");
+    let list = r.wt(&["list"]).ok();
+    assert_no_controls("wt list", &list);
+    assert!(list.contains("looks \\\\x1b[31m like"), "{list}");
+    assert!(list.contains("(agent \\\\x07 \\x07)"), "{list}");
+    let show = r.wt(&["show", "J-esc00002"]).ok();
+    assert!(
+        show.contains("Body with \\\\u{202e} text, \\u{202e} one and C:\\dir\\\\x41."),
+        "{show}"
+    );
+    // The exact text is in JSON.
+    assert_eq!(
+        r.wt_json(&["show", &looks])["title"],
+        "looks \\x1b[31m like"
+    );
+}
+
 /// Control characters in titles and IDs passed `wt new`, `wt import`, `wt plan import` and
 /// `wt check`.
 #[test]

@@ -630,3 +630,122 @@ fn init_in_a_crlf_checkout_with_a_split_index_writes_files_as_git_would() {
     assert_eq!(config, want);
     assert!(has_extension(&s, b"link"), "still a split index");
 }
+
+/// The mode of `path` in the index of `s.checkout`, and in the tree at `rev`.
+fn modes(s: &Setup, rev: &str, path: &str) -> (String, String) {
+    let staged = git_in(&s.r, &s.checkout, &["ls-files", "-s", "--", path]);
+    let committed = git_in(&s.r, &s.checkout, &["ls-tree", rev, "--", path]);
+    let mode = |l: &str| l.split(' ').next().unwrap_or("").to_string();
+    (mode(&staged), mode(&committed))
+}
+
+#[cfg(unix)]
+#[test]
+fn an_executable_ticket_keeps_its_mode_in_a_crlf_or_sparse_checkout() {
+    use std::os::unix::fs::PermissionsExt;
+    // The git-command update resets the written entries to a tree of the new blobs: made
+    // with mode 100644 it staged `chmod -x` of a committed executable ticket.
+    for layout in ["autocrlf", "sparse"] {
+        let s = setup(State::CheckedOut);
+        let j = &s.jobs[0];
+        let path = s.r.ticket_path(j);
+        let file = s.checkout.join(&path);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        git_in(
+            &s.r,
+            &s.checkout,
+            &["update-index", "--chmod=+x", "--", &path],
+        );
+        git_in(
+            &s.r,
+            &s.checkout,
+            &["commit", "-q", "-m", "executable ticket"],
+        );
+        if layout == "autocrlf" {
+            autocrlf(&s, "true");
+            assert!(has_crlf(&s, j));
+        } else {
+            s.r.git_in(&s.checkout, &["sparse-checkout", "set", "--cone", "src"])
+                .ok();
+            assert!(!file.exists(), "the sparse checkout leaves the ticket out");
+        }
+        for verb in [
+            &["claim", j, "--agent", "a"][..],
+            &["release", j, "--agent", "a"],
+        ] {
+            let run = s.r.wt_env(&s.r.root, verb, &[("WT_DEBUG_INDEX", "1")]);
+            run.ok();
+            assert!(
+                !run.stderr().contains(" git_cli=0 "),
+                "{layout}: the git command updated the index: {}",
+                run.stderr()
+            );
+            let after = format!("{layout}: {}", verb[0]);
+            assert_eq!(
+                modes(&s, "HEAD", &path),
+                ("100755".to_string(), "100755".to_string()),
+                "{after}"
+            );
+            assert_clean(&s, &after);
+            if layout == "autocrlf" {
+                assert_files_as_git_writes(&s, &after);
+                let mode = std::fs::metadata(&file).expect("file").permissions().mode();
+                assert!(mode & 0o111 != 0, "{after}: the file is still executable");
+            } else {
+                assert!(!file.exists(), "{after}: still left out");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_write_killed_while_git_checks_files_out_leaves_nothing_in_the_work_tree_and_doctor_removes_the_rest(
+) {
+    // `git checkout-index --temp` wrote `.merge_file_*` into the work tree's root: a killed
+    // wt left them there as untracked files for the next `git add -A`.
+    let s = setup(State::CheckedOut);
+    autocrlf(&s, "true");
+    let j = &s.jobs[0];
+    let run = s.r.wt_env(
+        &s.r.root,
+        &["claim", j, "--agent", "a"],
+        &[("WT_FAULT", "checked-out")],
+    );
+    assert_ne!(run.code(), 0, "the fault point was reached");
+    let root: Vec<String> = std::fs::read_dir(&s.checkout)
+        .expect("read checkout")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".merge_"))
+        .collect();
+    assert_eq!(
+        root,
+        Vec::<String>::new(),
+        "git's temporaries in the work tree"
+    );
+    let scratch = s.checkout.join(".git/wt-checkout");
+    let left = || std::fs::read_dir(&scratch).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left(), 1, "the killed write's folder is left");
+    let doctor = s.r.wt(&["--json", "doctor"]);
+    doctor.fails_with(1);
+    let doc = doctor.json();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["kind"] == "temp_file"
+                && f["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("wt-checkout"))),
+        "{doc}"
+    );
+    s.r.wt(&["doctor", "--fix"]).ok();
+    assert_eq!(left(), 0);
+    assert_clean(&s, "doctor --fix");
+    // The next write in a filtered checkout removes a leftover too.
+    std::fs::create_dir_all(scratch.join("123-x/.work")).expect("mkdir");
+    s.r.wt(&["release", j, "--agent", "a"]).ok();
+    assert_eq!(left(), 0);
+    assert_clean(&s, "release");
+    assert_files_as_git_writes(&s, "release");
+}

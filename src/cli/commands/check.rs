@@ -19,13 +19,13 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
 fn render_text(r: &CheckReport) -> String {
     let mut text = String::new();
     for p in &r.problems {
-        text.push_str(&crate::model::text::escape_line(&p.to_string()));
+        text.push_str(&crate::model::text::one_line(&p.to_string()));
         text.push('\n');
     }
     for w in &r.warnings {
         let mut w = w.clone();
         w.message = format!("warning: {}", w.message);
-        text.push_str(&crate::model::text::escape_line(&w.to_string()));
+        text.push_str(&crate::model::text::one_line(&w.to_string()));
         text.push('\n');
     }
     if r.problems.is_empty() {

@@ -135,7 +135,7 @@ fn render_batch(r: &BatchReport) -> String {
                 "claimed {} {} for {}\n  token {}, {lease}",
                 t.id,
                 t.title,
-                crate::model::text::escape_line(t.claimed_by.as_deref().unwrap_or("")),
+                crate::model::text::one_line(t.claimed_by.as_deref().unwrap_or("")),
                 c.claim_token.as_deref().unwrap_or("none")
             )
         })

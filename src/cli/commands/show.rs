@@ -20,7 +20,7 @@ fn render_text(r: &ShowReport) -> String {
     // The path is one line whatever its name holds; the file keeps its line breaks.
     let mut s = format!(
         "{}\n{}",
-        crate::model::text::escape_line(&r.ticket.path),
+        crate::model::text::one_line(&r.ticket.path),
         r.text
     );
     if !s.ends_with('\n') {

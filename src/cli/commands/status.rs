@@ -49,7 +49,7 @@ fn render_text(o: &Overview) -> String {
             "  {:<10}  {:<11}  {:<12}  since {} ({}){}  {}\n",
             h.id,
             h.status.as_str(),
-            crate::model::text::escape_line(&h.agent),
+            crate::model::text::one_line(&h.agent),
             h.since.as_deref().unwrap_or("?"),
             h.age_secs.map(short_age).unwrap_or_else(|| "?".into()),
             if h.stale { " STALE" } else { "" },

@@ -24,7 +24,7 @@ fn render_text(r: &TreeReport) -> String {
             t.title,
             t.claimed_by
                 .as_ref()
-                .map(|b| format!(" ({})", crate::model::text::escape_line(b)))
+                .map(|b| format!(" ({})", crate::model::text::one_line(b)))
                 .unwrap_or_default(),
             if n.ready { " *ready*" } else { "" }
         ));

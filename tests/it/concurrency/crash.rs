@@ -603,9 +603,13 @@ fn a_ref_lock_a_killed_wt_left_is_removed_before_git_needs_it_and_gits_own_is_le
     r.wt(&["hook", "install"]).ok();
     let lock = ref_lock(&r);
     let marker = r.root.join(".git/wt-ref-writer");
-    // What a wt killed inside its compare-and-swap leaves: its marker, then the ref lock.
+    // What a wt killed inside its compare-and-swap leaves: its marker, then the ref lock
+    // (the marker names a process that is gone).
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
     let killed_mid_cas = || {
-        std::fs::write(&marker, "99999 main").unwrap();
+        std::fs::write(&marker, format!("{dead} main")).unwrap();
         std::fs::write(&lock, "").unwrap();
     };
     killed_mid_cas();
@@ -693,4 +697,122 @@ fn a_write_killed_before_its_commit_is_no_problem_for_doctor_once_the_branch_mov
             .unwrap_or(0),
         0
     );
+}
+
+/// Wait until `path` exists (at most 30 s).
+fn wait_for(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_ref_lock_a_killed_sync_left_is_removed_at_once_by_the_next_command() {
+    let r = Repo::new();
+    let ids = jobs(&r, 2, "Sync");
+    let (_bare, cl) = clones(&r, 2);
+    r.wt_in(&cl[1], &["claim", &ids[0], "--agent", "b"]).ok();
+    r.wt_in(&cl[1], &["sync"]).ok();
+    // A real `wt sync` stopped while it holds the branch's ref lock, then killed (-9).
+    let mut sync = wt_cmd(&r, &cl[0], &["sync"], &[("WT_FAULT_PAUSE", "ref-locked")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = cl[0].join(".git/refs/heads/main.lock");
+    wait_for(&lock);
+    sync.kill().unwrap();
+    sync.wait().unwrap();
+    assert!(lock.exists(), "the killed sync left its ref lock");
+    // The next command removes it at once, though it is far younger than the age rule.
+    let stale = [("WT_STALE_LOCK_SECS", "600")];
+    let start = Instant::now();
+    let run = r.wt_env(&cl[0], &["claim", &ids[1], "--agent", "a"], &stale);
+    run.ok();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        run.stderr().contains("killed while moving the branch"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!lock.exists());
+    let rep = r.wt_env(&cl[0], &["--json", "sync"], &stale);
+    assert_eq!(rep.json()["pushed"], true, "{}", rep.stderr());
+    assert_eq!(
+        r.wt_in(&cl[0], &["--json", "show", &ids[0]]).json()["claimed_by"],
+        "b"
+    );
+    r.wt_in(&cl[0], &["doctor"]).ok();
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_ref_lock_whose_marked_owner_is_alive_is_left_until_that_process_is_killed() {
+    let r = Repo::new();
+    let lock = ref_lock(&r);
+    let marker = r.root.join(".git/wt-ref-writer");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    // A live process named by wt's marker, holding the lock: nothing proves it dead.
+    let mut owner = Command::new("sleep").arg("60").spawn().unwrap();
+    std::fs::write(&marker, format!("{} main {}", owner.id(), host.trim())).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    r.wt(&["list"]).ok();
+    assert!(
+        lock.exists() && marker.exists(),
+        "a live owner's lock is left"
+    );
+    let d = r.wt(&["--json", "doctor", "--fix"]);
+    assert!(lock.exists(), "{}", d.stdout());
+    // The same marker naming another machine proves nothing either.
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    std::fs::write(&marker, format!("{} main other-host", owner.id())).unwrap();
+    r.wt(&["list"]).ok();
+    assert!(lock.exists());
+    // Killed (-9) on this machine: the next command removes it at once.
+    std::fs::write(&marker, format!("{} main {}", owner.id(), host.trim())).unwrap();
+    let run = r.wt(&["list"]);
+    run.ok();
+    assert!(
+        run.stderr().contains("killed while moving the branch"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!lock.exists() && !marker.exists());
+}
+
+#[test]
+fn a_remote_tracking_ref_lock_left_by_a_killed_fetch_is_named_with_its_fix() {
+    let r = Repo::new();
+    let ids = jobs(&r, 1, "Fetch");
+    let (_bare, cl) = clones(&r, 2);
+    r.wt_in(&cl[1], &["claim", &ids[0], "--agent", "b"]).ok();
+    r.wt_in(&cl[1], &["sync"]).ok();
+    // What a `git fetch` killed with its `wt sync` (kill -9 of the process group) leaves.
+    let lock = cl[0].join(".git/refs/remotes/origin/main.lock");
+    std::fs::write(&lock, "").unwrap();
+    let run = r.wt_in(&cl[0], &["sync"]);
+    assert_ne!(run.code(), 0);
+    assert!(
+        run.stderr()
+            .contains("refs/remotes/origin/main.lock is held")
+            && run.stderr().contains("wt doctor --fix"),
+        "{}",
+        run.stderr()
+    );
+    assert!(lock.exists(), "a lock nobody can prove dead is left");
+    age_file(&lock, 60);
+    r.wt_in(&cl[0], &["doctor", "--fix"]).ok();
+    assert!(!lock.exists());
+    r.wt_in(&cl[0], &["sync"]).ok();
 }
