@@ -455,7 +455,33 @@ pub fn parse(text: &str, source: &str, feature: &str) -> (Plan, Vec<Item>, Vec<S
             k += 1;
         }
     }
+    // The nodes name what they wait on as a reader of the file would: a task by its ID, a
+    // phase by its title.
+    let name_of = |key: &str| -> String {
+        let Some(it) = key
+            .strip_prefix('n')
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| items.get(i))
+        else {
+            return key.to_string();
+        };
+        match it.title.split(' ').next() {
+            Some(w) if it.kind == Kind::Job && task_id(w) => w.to_string(),
+            _ => it.title.clone(),
+        }
+    };
+    for (node, it) in plan.nodes.iter_mut().zip(&items) {
+        for (name, _) in node.depends_on.iter_mut() {
+            *name = name_of(name);
+        }
+        debug_assert_eq!(node.depends_on.len(), it.depends_on.len());
+    }
     (plan, items, skipped)
+}
+
+/// `T012`.
+fn task_id(w: &str) -> bool {
+    w.len() >= 4 && w.starts_with('T') && w[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -496,6 +522,14 @@ mod tests {
             vec!["n6", "n2"],
             "after T005, and an explicit `depends on`"
         );
+        // The plan's nodes name them as the file does.
+        let names: Vec<&str> = plan.nodes[4]
+            .depends_on
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(names, vec!["T001", "T002", "T003"]);
+        assert_eq!(plan.nodes[5].depends_on[0].0, "Phase 1: Setup");
         assert_eq!(items[1].status, Some(Status::Done));
         assert_eq!(items[2].files, Some(vec![".eslintrc.json".to_string()]));
         assert_eq!(
