@@ -5,6 +5,8 @@
 //! ticket in plan order: every field a plan carries (wt's, and the team's own verbatim) and
 //! every body, byte for byte.
 //!
+//! The same plan imported a second time changes nothing.
+//!
 //! Runs through the library (`wt::app`) on real repositories, so that a case takes
 //! milliseconds; `PROPTEST_CASES` raises the count for a longer search.
 
@@ -493,6 +495,15 @@ fn round_trip(template: &Repo, ops: &[Op]) -> Result<Vec<String>, TestCaseError>
     if !before.is_empty() {
         wt::app::plan::import(&wsb, &p, "exported.md", None)
             .map_err(|e| TestCaseError::fail(format!("{}\n--- plan:\n{plan}", e.message)))?;
+        // The same plan again changes nothing.
+        let again = wt::app::plan::import(&wsb, &p, "exported.md", None)
+            .map_err(|e| TestCaseError::fail(format!("again: {}\n--- plan:\n{plan}", e.message)))?;
+        prop_assert!(
+            again.commit.is_none(),
+            "a second import committed: {:?}\nplan:\n{}",
+            again.value.1.updated,
+            plan
+        );
     }
     let after = view(&wsb);
     prop_assert_eq!(before.len(), after.len(), "ticket count; plan:\n{}", plan);
