@@ -265,6 +265,30 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
             ));
         }
     }
+    // A done container above open work (a tree edited by hand): wt itself reopens the
+    // container when it puts open work under it.
+    for (i, c) in crate::app::containers::done_above_open(&g) {
+        let (t, open) = (&g.tickets[i], &g.tickets[c]);
+        let more = g.open_descendants_of(i).len() - 1;
+        out.push(problem(
+            &t.path,
+            line_of(t, "status"),
+            format!(
+                "done, but {} under it is {}{}",
+                open.id,
+                open.status,
+                match more {
+                    0 => String::new(),
+                    1 => " (and 1 more ticket)".to_string(),
+                    n => format!(" (and {n} more tickets)"),
+                }
+            ),
+            Some(&format!(
+                "`wt reopen {}` (it closes itself again when the work under it is done), or finish the work under it",
+                t.id
+            )),
+        ));
+    }
     for cycle in g.cycles() {
         if let Some(t) = cycle.first().and_then(|id| g.get(id)) {
             out.push(problem(

@@ -14,6 +14,14 @@
 //! The commit says what closed and why: its subject ends "closing J-…, P-…", its body has a
 //! line per container and a `Wt-Closed: J-… (all 4 tasks done)` trailer (`Wt-Review:` for one
 //! sent to review).
+//!
+//! The other way round: when open work comes under a done container (`wt new --parent` under
+//! it, `wt reopen` of a done ticket under it, an import that adds a ticket to it), the
+//! containers above that are done (or in review) reopen in the same commit
+//! ([`reopen_above`]), as a closed container reopens when work is added to it: the subject
+//! ends "reopening P-…", the body has a line per container, and a
+//! `Wt-Reopened: P-… (T-… is open under it)` trailer. `wt check` flags a done container with
+//! open work under it (a tree edited by hand).
 
 use serde::Serialize;
 
@@ -46,6 +54,17 @@ pub struct ClosedView {
 }
 
 impl ClosedView {
+    /// A container that reopened (`status` open, `reason` e.g. "T-… is open under it").
+    pub fn reopened(c: &Reopened) -> ClosedView {
+        ClosedView {
+            id: c.ticket.id.clone(),
+            kind: c.ticket.kind,
+            title: c.ticket.title.clone(),
+            status: c.ticket.status,
+            reason: c.reason.clone(),
+        }
+    }
+
     pub fn of(c: &Closed) -> ClosedView {
         ClosedView {
             id: c.ticket.id.clone(),
@@ -106,6 +125,120 @@ impl Closing {
         message.body = Some(body.join("\n"));
         message
     }
+}
+
+/// A container that reopened because open work came under it.
+#[derive(Debug, Clone)]
+pub struct Reopened {
+    /// The container as it is after the commit (open).
+    pub ticket: Ticket,
+    /// Why, e.g. "T-… is open under it".
+    pub reason: String,
+}
+
+/// A ticket open after a write (`wt new`, `wt reopen`) and the containers above it that
+/// reopened with it.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub ticket: Ticket,
+    /// Nearest first; empty when none was done.
+    pub reopened: Vec<Reopened>,
+}
+
+/// What putting open work under a container does to the containers above it.
+#[derive(Debug, Clone, Default)]
+pub struct Reopening {
+    /// The edits of the containers' files.
+    pub edits: Vec<Edit>,
+    /// The containers reopened, nearest first.
+    pub reopened: Vec<Reopened>,
+}
+
+impl Reopening {
+    /// Add what reopened to a commit message: the subject, a body line each, trailers.
+    pub fn annotate(&self, mut message: Message) -> Message {
+        if self.reopened.is_empty() {
+            return message;
+        }
+        let ids: Vec<&str> = self.reopened.iter().map(|c| c.ticket.id.as_str()).collect();
+        message.subject = format!("{}, reopening {}", message.subject, ids.join(", "));
+        let mut body: Vec<String> = message.body.take().into_iter().collect();
+        for c in &self.reopened {
+            let t = &c.ticket;
+            body.push(format!(
+                "{} {} reopened: {}.",
+                t.id,
+                quoted(&t.title),
+                c.reason
+            ));
+            message = message
+                .ticket(&t.id)
+                .trailer("Wt-Reopened", format!("{} ({})", t.id, c.reason));
+        }
+        message.body = Some(body.join("\n"));
+        message
+    }
+}
+
+/// Open work (`child`, not done) is coming under `parent` in this commit: reopen `parent` and
+/// every container above it that is done or in review, as the module docs say. `agent` is
+/// who did it, `now` the commit's time.
+pub fn reopen_above(
+    ws: &Workspace,
+    snap: &Snapshot,
+    parent: &str,
+    child: &str,
+    agent: Option<&str>,
+    now: &str,
+) -> Result<Reopening> {
+    let mut out = Reopening::default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut next = Some(parent.to_string());
+    while let Some(id) = next.take() {
+        if seen.contains(&id) {
+            break;
+        }
+        seen.push(id.clone());
+        let Some(pt) = snap.tickets.iter().find(|t| t.id == id) else {
+            break;
+        };
+        next = pt.parent.clone();
+        if !matches!(pt.status, Status::Done | Status::Review) {
+            continue;
+        }
+        let why = format!("{child} is open under it");
+        let (fields, ticket) = crate::model::lease::release_as(pt, Status::Open, now);
+        let text = super::set_fields(&ws.read_text(snap, &pt.path)?, &fields)?;
+        let text = journal::append(
+            &text,
+            journal::PROGRESS,
+            &journal::progress_entry(
+                now,
+                agent.unwrap_or("wt"),
+                None,
+                &format!("reopened (was {}): {why}", pt.status),
+                &[],
+            ),
+        )?;
+        out.edits.push(Edit::Write {
+            path: pt.path.clone(),
+            content: text.into_bytes(),
+        });
+        out.reopened.push(Reopened {
+            ticket,
+            reason: why,
+        });
+    }
+    Ok(out)
+}
+
+/// The done containers with a ticket under them that is not done, each with the first such
+/// ticket: what `wt check` flags.
+pub fn done_above_open(g: &crate::schedule::graph::Graph<'_>) -> Vec<(usize, usize)> {
+    (0..g.tickets.len())
+        .filter(|&i| g.tickets[i].status == Status::Done)
+        .filter_map(|i| g.open_descendants_of(i).first().map(|&c| (i, c)))
+        .collect()
 }
 
 /// Refuse to finish `t` while a ticket under it is not done, naming them.

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::new::{gate_new, prepare, template_text, NewSpec};
 use super::report::SchemaVersion;
 use crate::error::{Error, Result};
 use crate::model::clock;
@@ -354,40 +353,27 @@ fn plan(
         match (old, item) {
             // A new ticket.
             (None, Some(it)) => {
-                let template = match templates.get(&it.kind) {
-                    Some(t) => t.clone(),
-                    None => {
-                        let t = template_text(ws, snap, it.kind)?;
-                        templates.insert(it.kind, t.clone());
-                        t
-                    }
-                };
-                let spec = NewSpec {
-                    kind: Some(it.kind),
-                    title: it.title.clone(),
-                    parent: parent_of.get(tid).cloned().flatten(),
-                    depends_on: deps(it, &key_id),
-                    priority: it.priority,
-                    files: it.files.clone(),
-                    artifacts: it.artifacts.clone(),
-                    labels: it.labels.clone(),
-                    status: it.status,
-                    body: it.body.clone(),
-                    description: None,
-                    order: None,
-                };
+                let parent = parent_of.get(tid).cloned().flatten();
                 let parent_path = parent_dir.as_deref().map(|d| format!("{d}.md"));
-                let parent_path = parent_path.filter(|_| spec.parent.is_some());
-                let p = prepare(&template, it.kind, tid, &spec, parent_path.as_deref())
-                    .map_err(|e| item_error(it, e))?;
-                let p = gate_new(p, &snap.config)?;
+                let parent_path = parent_path.filter(|_| parent.is_some());
                 let mut fields = import_fields(it, &key_id);
                 if it.status == Some(Status::InProgress) {
                     fields.extend(claim_fields(it, &now, expires.as_deref()));
                 }
-                let text = super::set_fields(&p.text, &fields)?;
-                let t = crate::model::ticket::parse(&p.ticket.path, &text)
-                    .map_err(|e| Error::invalid(format!("{}: {e}", it.key)))?;
+                let t = super::import::prepare_item(
+                    ws,
+                    snap,
+                    &mut templates,
+                    it,
+                    tid,
+                    parent,
+                    deps(it, &key_id),
+                    None,
+                    parent_path.as_deref(),
+                    &fields,
+                    &|e| item_error(it, e),
+                )?;
+                let (t, text) = (t.ticket, t.text);
                 path_of.insert(tid.clone(), t.path.clone());
                 edits.push(Edit::Write {
                     path: t.path.clone(),

@@ -214,8 +214,13 @@ pub fn check_parent(kind: Kind, parent: Option<&Ticket>) -> Result<()> {
     }
 }
 
-/// `wt new`: returns the new ticket.
-pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Written<Ticket>> {
+/// `wt new`: returns the new ticket, and the done containers above it that reopened (see
+/// [`super::containers::reopen_above`]).
+pub fn run(
+    ws: &Workspace,
+    spec: &NewSpec,
+    agent: Option<&str>,
+) -> Result<Written<super::containers::Opened>> {
     let kind = spec
         .kind
         .ok_or_else(|| Error::invalid("which kind? phase-spec, job or task"))?;
@@ -259,19 +264,31 @@ pub fn run(ws: &Workspace, spec: &NewSpec, agent: Option<&str>) -> Result<Writte
             ))
             .with_hint(crate::schedule::graph::CYCLE_HINT));
         }
+        let reopening = match parent {
+            Some(p) if prepared.ticket.status != Status::Done => {
+                super::containers::reopen_above(ws, snap, &p.id, &id, agent, &clock::timestamp())?
+            }
+            _ => super::containers::Reopening::default(),
+        };
         let message = Message::new(
             "new",
             format!("{} {} {}", kind, id, quoted(&prepared.ticket.title)),
         )
         .ticket(&id)
         .agent(agent);
+        let message = reopening.annotate(message);
+        let mut edits = vec![Edit::Write {
+            path: prepared.ticket.path.clone(),
+            content: prepared.text.into_bytes(),
+        }];
+        edits.extend(reopening.edits);
         Ok(Outcome::Commit {
-            edits: vec![Edit::Write {
-                path: prepared.ticket.path.clone(),
-                content: prepared.text.into_bytes(),
-            }],
+            edits,
             message,
-            value: prepared.ticket,
+            value: super::containers::Opened {
+                ticket: prepared.ticket,
+                reopened: reopening.reopened,
+            },
         })
     })
 }

@@ -145,6 +145,9 @@ pub struct TicketChange {
     /// `wt done`, `wt pass`: the containers above the ticket that closed with it (or went
     /// to review) because nothing under them was open any more, nearest first.
     pub closed: Vec<crate::app::containers::ClosedView>,
+    /// `wt new`, `wt reopen`: the done containers above the ticket that reopened in the
+    /// same commit because it is open under them, nearest first.
+    pub reopened: Vec<crate::app::containers::ClosedView>,
     /// `wt done`: the commit whose work was judged (`--rev`, default HEAD); null otherwise.
     pub checked_commit: Option<String>,
 }
@@ -156,8 +159,19 @@ impl TicketChange {
             ticket: TicketView::of(t),
             commit: commit.map(|c| c.to_string()),
             closed: Vec::new(),
+            reopened: Vec::new(),
             checked_commit: None,
         }
+    }
+
+    /// With the containers that reopened.
+    pub fn reopening(mut self, o: &crate::app::containers::Opened) -> TicketChange {
+        self.reopened = o
+            .reopened
+            .iter()
+            .map(crate::app::containers::ClosedView::reopened)
+            .collect();
+        self
     }
 
     /// With the containers that closed.

@@ -314,13 +314,14 @@ pub fn fail(
 }
 
 /// `wt reopen`: a human sends an escalated (or done, or in-review) ticket back to `open`.
-/// Reopening an escalated ticket restarts its attempt count; amendments stay.
+/// Reopening an escalated ticket restarts its attempt count; amendments stay. The done
+/// containers above it reopen in the same commit (see [`super::containers::reopen_above`]).
 pub fn reopen(
     ws: &Workspace,
     query: &str,
     agent: &str,
     note: Option<&str>,
-) -> Result<Written<Ticket>> {
+) -> Result<Written<super::containers::Opened>> {
     ws.write(Reads::All, |snap| {
         let t = snap.resolve(query)?;
         if !matches!(t.status, Status::Escalated | Status::Done | Status::Review) {
@@ -360,10 +361,20 @@ pub fn reopen(
         if let Some(n) = note.filter(|n| !n.trim().is_empty()) {
             message.body = Some(n.trim().to_string());
         }
+        let reopening = match &t.parent {
+            Some(p) => super::containers::reopen_above(ws, snap, p, &t.id, Some(agent), &now)?,
+            None => super::containers::Reopening::default(),
+        };
+        let message = reopening.annotate(message);
+        let mut edits = vec![write_file(&t.path, text)];
+        edits.extend(reopening.edits);
         Ok(Outcome::Commit {
-            edits: vec![write_file(&t.path, text)],
+            edits,
             message,
-            value: ticket,
+            value: super::containers::Opened {
+                ticket,
+                reopened: reopening.reopened,
+            },
         })
     })
 }

@@ -69,3 +69,18 @@ pub fn closed_lines(closed: &[ClosedView]) -> String {
     }
     out
 }
+
+/// A line per container that reopened with a write: `reopened P-… Phase 1 (T-… is open under
+/// it)`.
+pub fn reopened_lines_of(reopened: &[ClosedView]) -> Vec<String> {
+    reopened
+        .iter()
+        .map(|c| format!("reopened {} {} ({})", c.id, c.title, c.reason))
+        .collect()
+}
+
+/// [`reopened_lines_of`] for a write's value.
+pub fn reopened_lines(reopened: &[crate::app::containers::Reopened]) -> Vec<String> {
+    let views: Vec<ClosedView> = reopened.iter().map(ClosedView::reopened).collect();
+    reopened_lines_of(&views)
+}

@@ -939,6 +939,39 @@ pub fn set_field(text: &str, key: &str, value: &Value) -> Result<String, Frontma
     Ok(apply(text, edits))
 }
 
+/// Every top-level field of the frontmatter with its text, verbatim (the key line and the
+/// lines that continue it, line endings included), in file order.
+pub fn raw_fields(text: &str) -> Result<Vec<(String, String)>, FrontmatterError> {
+    Ok(fields(text)?
+        .into_iter()
+        .map(|f| {
+            let raw = text[f.start..f.end].to_string();
+            (f.key, raw)
+        })
+        .collect())
+}
+
+/// Sets top-level `key` to `raw`, the field's whole text as [`raw_fields`] gives it: every
+/// occurrence of `key` is removed and `raw` (with a line ending added when it has none) is
+/// inserted before the closing delimiter. Refused (`None`) unless `raw` is exactly one
+/// top-level field named `key`.
+pub fn set_raw_field(text: &str, key: &str, raw: &str) -> Option<String> {
+    let eol = file_eol(text);
+    let mut raw = raw.to_string();
+    if !raw.ends_with('\n') {
+        raw.push_str(eol);
+    }
+    let probe = format!("---\n{raw}---\n");
+    match fields(&probe).ok()?.as_slice() {
+        [f] if f.key == key && f.end == 4 + raw.len() => {}
+        _ => return None,
+    }
+    let text = remove_field(text, key).ok()?;
+    let sp = split(&text).ok()?;
+    let at = sp.yaml_offset + sp.yaml.len();
+    Some(apply(&text, vec![(at, at, raw)]))
+}
+
 /// Removes every occurrence of top-level `key` (exactly its byte range). No-op if absent.
 pub fn remove_field(text: &str, key: &str) -> Result<String, FrontmatterError> {
     let a = analyze(text)?;

@@ -35,6 +35,10 @@ pub struct Item {
     /// More frontmatter fields to set (used by `wt plan import`; not read from JSON).
     #[serde(skip)]
     pub extra: Vec<(String, crate::model::frontmatter::Value)>,
+    /// Frontmatter fields wt does not know, each as its verbatim text (key, text): set after
+    /// everything else (used by `wt plan import` of an exported plan; not read from JSON).
+    #[serde(skip)]
+    pub raw_fields: Vec<(String, String)>,
     /// What the item is in the tracker it comes from (`beads:bd-a3f8`): the ticket's
     /// `source` field, by which a later import finds it again (`wt import --from`).
     #[serde(skip)]
@@ -102,6 +106,13 @@ impl Item {
         put("created", self.created.as_deref().unwrap_or(""));
         put("updated", self.updated.as_deref().unwrap_or(""));
         put("claimant", self.claimant.as_deref().unwrap_or(""));
+        // Only when there are any, so the digests of items without them stay as they were.
+        for (k, v) in &self.extra {
+            put("extra", &format!("{k}={v:?}"));
+        }
+        for (k, v) in &self.raw_fields {
+            put("raw", &format!("{k}={v}"));
+        }
         format!("{:016x}", xxhash_rust::xxh3::xxh3_64(s.as_bytes()))
     }
 }

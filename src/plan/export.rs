@@ -381,11 +381,16 @@ fn add_job<'a>(
     Ok(())
 }
 
-/// Write the ticket tree as one markdown plan. `body_of` gives a ticket's body, `defaults`
+/// A ticket's frontmatter fields wt does not know: (key, the field's verbatim text).
+pub type CustomFields<'a> = dyn Fn(&Ticket) -> Result<Vec<(String, String)>> + 'a;
+
+/// Write the ticket tree as one markdown plan. `body_of` gives a ticket's body, `custom_of`
+/// its frontmatter fields wt does not know (key, verbatim text), `defaults`
 /// what a plan node of a kind gets where it says nothing.
 pub fn export(
     tickets: &[Ticket],
     body_of: &dyn Fn(&Ticket) -> Result<String>,
+    custom_of: &CustomFields<'_>,
     defaults: &dyn Fn(Kind) -> Defaults,
 ) -> Result<String> {
     let by_id: std::collections::HashMap<&str, &Ticket> =
@@ -524,6 +529,12 @@ pub fn export(
         }
         m.approved_by = t.approved_by.clone();
         m.approved_at = t.approved_at.clone();
+        m.implemented_by = t.implemented_by.clone();
+        m.source = t.source.clone().filter(|s| !s.starts_with("plan:"));
+        m.aliases = (!t.aliases.is_empty()).then(|| t.aliases.clone());
+        m.links = (!t.links.is_empty()).then(|| t.links.clone());
+        let custom = custom_of(t)?;
+        m.fields = (!custom.is_empty()).then(|| custom.into_iter().collect());
     }
     // Dependencies as the import will read them: names against the titles it will have.
     for (n, u) in plan.nodes.iter_mut().zip(&units) {

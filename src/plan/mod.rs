@@ -35,6 +35,7 @@
 //! export gives back the input byte for byte.
 
 pub mod export;
+pub mod speckit;
 pub mod tail;
 
 use std::collections::HashMap;
@@ -944,6 +945,51 @@ pub fn body_with_marker(text: &str, file: Option<&str>) -> String {
     body
 }
 
+/// Each node's path in the plan, what a re-import finds its ticket by (`source:
+/// plan:<name>:<path>`): the titles from its phase-spec down, joined by ` / `
+/// (`Phase 1: Storage / Schema / Write the migration`); the k-th node with a path already
+/// taken (k ≥ 2) gets `#k` after it.
+pub fn node_paths(plan: &Plan) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(plan.nodes.len());
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for (i, n) in plan.nodes.iter().enumerate() {
+        let title = n.title.trim();
+        let base = match n.parent {
+            Some(p) if p < i => format!("{} / {title}", out[p]),
+            _ => title.to_string(),
+        };
+        let c = counts.entry(base.clone()).or_insert(0);
+        *c += 1;
+        out.push(if *c == 1 { base } else { format!("{base}#{c}") });
+    }
+    out
+}
+
+/// Checklist items no ticket is made of: those in a phase-spec's own text (tasks are the
+/// items of a job), other than its acceptance criteria. Each as (the phase-spec's title, the
+/// item's first line): `wt plan import` names them rather than keep them as text silently.
+pub fn stray_items(plan: &Plan) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for n in plan
+        .nodes
+        .iter()
+        .filter(|n| n.kind == Kind::PhaseSpec && !n.not_a_ticket)
+    {
+        let criteria: Vec<usize> =
+            markdown::task_items_under_all(&n.text, crate::model::ticket::CRITERIA_HEADING)
+                .into_iter()
+                .map(|t| t.line)
+                .collect();
+        for t in markdown::task_items(&n.text, None) {
+            if !criteria.contains(&t.line) {
+                let mark = if t.checked { "x" } else { " " };
+                out.push((n.title.clone(), format!("- [{mark}] {}", t.text)));
+            }
+        }
+    }
+    out
+}
+
 /// The import items for a plan (keys `n0`, `n1`, … in plan order).
 pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
     plan.nodes
@@ -969,9 +1015,15 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
             for (k, v) in [
                 ("approved_by", &m.approved_by),
                 ("approved_at", &m.approved_at),
+                ("implemented_by", &m.implemented_by),
             ] {
                 if let Some(v) = v {
                     extra.push((k.to_string(), Value::Str(v.clone())));
+                }
+            }
+            for (k, v) in [("aliases", &m.aliases), ("links", &m.links)] {
+                if let Some(v) = v {
+                    extra.push((k.to_string(), Value::List(v.clone())));
                 }
             }
             let list = |meta: &Option<Vec<String>>, from_text: &Vec<String>| {
@@ -1005,6 +1057,13 @@ pub fn items(plan: &Plan, targets: &[Vec<Target>]) -> Vec<Item> {
                 ),
                 description: None,
                 extra,
+                raw_fields: m
+                    .fields
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                source: m.source.clone(),
                 ..Item::default()
             }
         })

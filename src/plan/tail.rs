@@ -65,6 +65,21 @@ pub struct Meta {
     pub approved_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_at: Option<String>,
+    /// The agent whose work sent it to review (`implemented_by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implemented_by: Option<String>,
+    /// What an import made it from (`beads:bd-a3f8`, `json:items.json:login`); not a plan's
+    /// own `plan:…`, which the import of this plan gives anew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aliases: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<String>>,
+    /// Frontmatter fields wt does not know (a team's own, `estimate: 3`): key → the field's
+    /// text verbatim, so that it comes back as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
     /// A task: the checkbox character its own text had (the exported item's checkbox
     /// follows the status instead).
     #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]

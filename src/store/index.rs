@@ -177,6 +177,71 @@ pub fn lookup_entries(data: &[u8], paths: &[&str]) -> Result<Vec<Option<Staged>>
         .collect()
 }
 
+/// An entry of the index with everything git records about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub path: Vec<u8>,
+    pub stat: Stat,
+    pub oid: Oid,
+    /// Stage (0 unless conflicted).
+    pub stage: u8,
+}
+
+/// Every entry of index bytes `data` (trailer checked) except those under the top-level
+/// folder `skip` (`.work`): the code entries of a checkout whose branch also tracks the
+/// ticket files, without building anything for the thousands of those. Err where the index
+/// is one this module does not read (see the module docs) or an entry is skip-worktree or
+/// intent-to-add: the caller then leaves it to libgit2 (or git).
+pub fn entries_except(data: &[u8], skip: &str) -> Result<Vec<Entry>, Unsupported> {
+    if disabled() {
+        note_fallback(&FALLBACK_READS, "WT_FAST_INDEX=0");
+        return Err("WT_FAST_INDEX=0");
+    }
+    let start = std::time::Instant::now();
+    let prefix = format!("{skip}/");
+    let prefix = prefix.as_bytes();
+    let mut out = Vec::new();
+    let res = parse_visiting(data, &[], false, None, &mut |path, hit| {
+        if path.starts_with(prefix) {
+            return Ok(());
+        }
+        if hit.ext_flags & (EXT_SKIP_WORKTREE | EXT_INTENT_TO_ADD) != 0 {
+            return Err("a skip-worktree or intent-to-add entry");
+        }
+        let at = hit.offset;
+        let id = data
+            .get(at + 40..at + 40 + HASH_LEN)
+            .ok_or("entry out of range")?;
+        out.push(Entry {
+            path: path.to_vec(),
+            stat: Stat {
+                ctime: (be32(data, at)?, be32(data, at + 4)?),
+                mtime: (be32(data, at + 8)?, be32(data, at + 12)?),
+                dev: be32(data, at + 16)?,
+                ino: be32(data, at + 20)?,
+                mode: be32(data, at + 24)?,
+                uid: be32(data, at + 28)?,
+                gid: be32(data, at + 32)?,
+                size: be32(data, at + 36)?,
+            },
+            oid: Oid::from_bytes(id).map_err(|_| "bad object id")?,
+            stage: hit.stage,
+        });
+        Ok(())
+    });
+    add_micros(&READ_MICROS, start);
+    match res {
+        Ok(_) => {
+            FAST_READS.fetch_add(1, Ordering::Relaxed);
+            Ok(out)
+        }
+        Err(why) => {
+            note_fallback(&FALLBACK_READS, why);
+            Err(why)
+        }
+    }
+}
+
 /// What [`update_entries`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Update {
@@ -719,6 +784,20 @@ fn parse(
     trusted: bool,
     racy_since: Option<u32>,
 ) -> Result<Parsed, Unsupported> {
+    parse_visiting(data, wanted, trusted, racy_since, &mut |_, _| Ok(()))
+}
+
+/// What [`parse_visiting`] calls with each entry's path and [`Hit`].
+type Visit<'a> = dyn FnMut(&[u8], &Hit) -> Result<(), Unsupported> + 'a;
+
+/// [`parse`], calling `visit` with every entry's path and [`Hit`] as it walks.
+fn parse_visiting(
+    data: &[u8],
+    wanted: &[&[u8]],
+    trusted: bool,
+    racy_since: Option<u32>,
+    visit: &mut Visit<'_>,
+) -> Result<Parsed, Unsupported> {
     let end = if trusted {
         data.len().checked_sub(HASH_LEN).ok_or("truncated index")?
     } else {
@@ -795,6 +874,7 @@ fn parse(
             stage: ((flags >> 12) & 3) as u8,
             ext_flags,
         };
+        visit(path, &hit)?;
         match &by_path {
             Some(map) => {
                 if let Some(is) = map.get(path) {

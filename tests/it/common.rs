@@ -223,10 +223,16 @@ impl Repo {
     /// Import a JSON plan (as a string) and return key -> ID.
     #[track_caller]
     pub fn import(&self, json: &str) -> serde_json::Map<String, Value> {
-        let p = self
-            .tmp
-            .path()
-            .join(format!("import-{}.json", rand_suffix()));
+        // Numbered per repository, so the tickets' `source` (which names the file) is the
+        // same on every run; each file is a new input.
+        let n = std::fs::read_dir(self.tmp.path())
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("import-"))
+                    .count()
+            })
+            .unwrap_or(0);
+        let p = self.tmp.path().join(format!("import-{n}.json"));
         std::fs::write(&p, json).expect("write plan");
         let v = self.wt_json(&["import", p.to_str().expect("utf8 path")]);
         assert_eq!(v["schema_version"], 1, "{v}");
@@ -249,12 +255,6 @@ impl Repo {
             .expect("path")
             .to_string()
     }
-}
-
-fn rand_suffix() -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    N.fetch_add(1, Ordering::SeqCst).to_string()
 }
 
 /// The `tickets` array of a document that lists tickets (`wt list`, `wt ready`,

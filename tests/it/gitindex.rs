@@ -92,7 +92,10 @@ fn claim_release_done_refresh_existing_entries_through_the_fast_path() {
         let (_, line) = wt_counted(&r, &args, &[]);
         assert_eq!(counter(&line, "fast_updates"), 1, "{args:?}: {line}");
         assert_eq!(counter(&line, "fallback_updates"), 0, "{args:?}: {line}");
-        assert_eq!(counter(&line, "fast_reads"), 1, "{args:?}: {line}");
+        // `done` also reads the code entries of the index to judge the working tree (wt's
+        // reader, not libgit2's: it skips the ticket files a branch that tracks them has).
+        let reads = if args[0] == "done" { 2 } else { 1 };
+        assert_eq!(counter(&line, "fast_reads"), reads, "{args:?}: {line}");
         assert_eq!(counter(&line, "git_cli"), 0, "{args:?}: {line}");
         assert_index_exact(&r);
     }

@@ -1089,3 +1089,167 @@ fn a_cycle_in_a_json_import_is_named_by_the_items_keys() {
     assert!(m.contains("`alpha`") && m.contains("`beta`"), "{m}");
     assert!(!m.contains("J-"), "{m}");
 }
+
+// ------------------------------------------------ `wt import FILE.json`, `wt plan import` again
+
+/// The tickets on the state branch, by ID → (title, status, source).
+fn tree(r: &Repo) -> BTreeMap<String, (String, String, String)> {
+    r.wt_json(&["list"])["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .map(|t| {
+            let id = s(&t["id"]).to_string();
+            let src = show(r, &id)["source"].as_str().unwrap_or("").to_string();
+            (id, (s(&t["title"]).into(), s(&t["status"]).into(), src))
+        })
+        .collect()
+}
+
+const ITEMS: &str = r#"[
+  {"key": "p", "kind": "phase-spec", "title": "Phase one"},
+  {"key": "j", "kind": "job", "title": "Job one", "parent": "p", "description": "Do it."},
+  {"key": "t", "kind": "task", "title": "Task one", "parent": "j", "depends_on": []}
+]"#;
+
+#[test]
+fn importing_the_same_json_file_again_changes_nothing_and_a_changed_one_updates_in_one_commit() {
+    let r = Repo::new();
+    r.write("items.json", ITEMS);
+    let first = r.wt_json(&["import", "items.json"]);
+    assert_eq!(strs(&first["created"]), vec!["p", "j", "t"]);
+    let ids = first["ids"].clone();
+    let job = s(&ids["j"]).to_string();
+    assert_eq!(show(&r, &job)["source"], "json:items.json:j");
+    // Work done on the job stays through a re-import.
+    r.wt(&["claim", &job, "--agent", "a"]).ok();
+    r.wt(&["progress", &job, "started on it", "--agent", "a"])
+        .ok();
+    r.wt(&["release", &job, "--agent", "a"]).ok();
+    let tip_progress = rev(&r, "main");
+    let before = tree(&r);
+
+    let again = r.wt_json(&["import", "items.json"]);
+    assert_eq!(again["created"], Value::Array(vec![]));
+    assert_eq!(again["updated"], Value::Array(vec![]));
+    assert_eq!(again["unchanged"], 3);
+    assert!(again["commit"].is_null(), "{again}");
+    assert_eq!(again["ids"], ids, "the same tickets are found again");
+    assert_eq!(rev(&r, "main"), tip_progress, "no commit");
+    assert_eq!(tree(&r), before);
+    let text = r.wt(&["import", "items.json"]).ok();
+    assert!(
+        text.starts_with("imported 0 new, 0 updated, 3 unchanged (nothing to commit)"),
+        "{text}"
+    );
+
+    // A changed file: the job's title changed, a task is new.
+    r.write(
+        "items.json",
+        &ITEMS
+            .replace("\"Job one\"", "\"Job one, renamed\"")
+            .replace(
+                "\"depends_on\": []}",
+                "\"depends_on\": []},\n  {\"key\": \"t2\", \"kind\": \"task\", \"title\": \"Task two\", \"parent\": \"j\", \"depends_on\": [\"t\"]}",
+            ),
+    );
+    let n = commit_count(&r, "main");
+    let upd = r.wt_json(&["import", "items.json"]);
+    assert_eq!(commit_count(&r, "main"), n + 1, "one commit");
+    assert_eq!(strs(&upd["created"]), vec!["t2"]);
+    assert_eq!(strs(&upd["updated"]), vec!["j"]);
+    assert_eq!(upd["unchanged"], 2);
+    assert_eq!(upd["ids"]["j"], ids["j"]);
+    assert_eq!(
+        r.subjects("main")[0],
+        "wt: import 1 new, 1 updated, 2 unchanged from items.json"
+    );
+    let j = show(&r, &job);
+    assert_eq!(j["title"], "Job one, renamed");
+    let body = s(&j["body"]);
+    assert!(body.contains("Do it."), "{body}");
+    assert!(body.contains("started on it"), "the progress stays: {body}");
+    let t2 = s(&upd["ids"]["t2"]).to_string();
+    assert_eq!(strs(&show(&r, &t2)["depends_on"]), vec![s(&ids["t"])]);
+    assert_eq!(show(&r, &t2)["parent"], ids["j"]);
+    assert_eq!(tree(&r).len(), 4);
+    // And that is stable in turn.
+    let tip = rev(&r, "main");
+    r.wt_json(&["import", "items.json"]);
+    assert_eq!(rev(&r, "main"), tip);
+    r.wt(&["check"]).ok();
+}
+
+#[test]
+fn another_json_file_with_the_same_keys_makes_its_own_tickets() {
+    let r = Repo::new();
+    r.write("a.json", ITEMS);
+    r.write("b.json", ITEMS);
+    let a = r.wt_json(&["import", "a.json"]);
+    let b = r.wt_json(&["import", "b.json"]);
+    assert_eq!(strs(&b["created"]).len(), 3);
+    assert_ne!(a["ids"]["j"], b["ids"]["j"]);
+    // `--source` names the input: the same name finds the same tickets from anywhere.
+    let c = r.wt_json(&["import", "b.json", "--source", "a.json"]);
+    assert_eq!(c["ids"], a["ids"]);
+    assert!(c["commit"].is_null());
+    assert_eq!(tree(&r).len(), 6);
+}
+
+const PLAN: &str = "# Plan\n\n## Phase 1: Storage\n\nThe storage layer.\n\n### Schema\n\nFiles: src/db.rs\n\n- [ ] Write the migration\n- [ ] Add the index\n\n### Queries\n\nDepends on: Schema\n\n- [ ] Write the queries\n";
+
+#[test]
+fn importing_the_same_plan_again_changes_nothing_and_an_edited_plan_updates_in_one_commit() {
+    let r = Repo::new();
+    r.write("plan.md", PLAN);
+    let first = r.wt_json(&["plan", "import", "plan.md"]);
+    assert_eq!(first["created"], 6);
+    let ids: Vec<String> = first["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| s(&n["id"]).to_string())
+        .collect();
+    assert_eq!(
+        show(&r, &ids[2])["source"],
+        "plan:plan.md:Phase 1: Storage / Schema / Write the migration"
+    );
+    let tip = rev(&r, "main");
+    let before = tree(&r);
+    let again = r.wt_json(&["plan", "import", "plan.md"]);
+    assert!(again["commit"].is_null(), "{again}");
+    assert_eq!(again["unchanged"], 6);
+    assert_eq!(again["created"], 0);
+    let again_ids: Vec<String> = again["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| s(&n["id"]).to_string())
+        .collect();
+    assert_eq!(again_ids, ids);
+    assert_eq!(rev(&r, "main"), tip);
+    assert_eq!(tree(&r), before);
+
+    // Edited: the phase's text changed, a task added to Queries.
+    r.write(
+        "plan.md",
+        &PLAN
+            .replace("The storage layer.", "The storage layer, in SQLite.")
+            .replace(
+                "- [ ] Write the queries\n",
+                "- [ ] Write the queries\n- [ ] Test the queries\n",
+            ),
+    );
+    let n = commit_count(&r, "main");
+    let upd = r.wt_json(&["plan", "import", "plan.md"]);
+    assert_eq!(commit_count(&r, "main"), n + 1);
+    assert_eq!(upd["created"], 1);
+    // The phase's text and the Queries job's text (which holds its task items) changed.
+    assert_eq!(upd["updated"], 2);
+    assert_eq!(upd["unchanged"], 4);
+    assert!(s(&show(&r, &ids[0])["body"]).contains("in SQLite"));
+    assert_eq!(tree(&r).len(), 7);
+    // The export gives the edited plan back.
+    assert_eq!(r.wt(&["plan", "export"]).ok(), r.read("plan.md"));
+    r.wt(&["check"]).ok();
+}

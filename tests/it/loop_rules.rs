@@ -243,6 +243,154 @@ fn a_container_with_unticked_criteria_stays_open_for_them_and_is_ready() {
     assert_eq!(d["closed"][0]["id"], phase.as_str());
 }
 
+/// A phase with one job, done (the job closed it): the starting point of the reopen tests.
+fn done_phase(r: &Repo) -> (String, String) {
+    let phase = r.new_ticket(&["phase-spec", "Phase"]);
+    let job = r.new_ticket(&["job", "Job", "--parent", &phase]);
+    r.wt(&["claim", &job, "--agent", "a"]).ok();
+    r.wt(&["done", &job, "--agent", "a"]).ok();
+    assert_eq!(r.wt_json(&["show", &phase])["status"], "done");
+    (phase, job)
+}
+
+#[test]
+fn new_under_a_done_container_reopens_it_in_the_same_commit_saying_so() {
+    let r = Repo::without_review();
+    let (phase, job) = done_phase(&r);
+    // A task under the done job: the job and the phase above it reopen.
+    let before = commit_count(&r, "main");
+    let run = r.wt(&["new", "task", "Forgotten", "--parent", &job, "--agent", "p"]);
+    let task = run.ok().trim().to_string();
+    assert!(task.starts_with("T-"), "stdout stays the ID alone: {task}");
+    assert!(
+        run.stderr()
+            .contains(&format!("reopened {job} Job ({task} is open under it)")),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(commit_count(&r, "main"), before + 1, "one commit");
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: new task {task} \"Forgotten\", reopening {job}, {phase} (p)")
+    );
+    let msg = message_of(&r, "main");
+    assert_eq!(
+        trailer(&msg, "Wt-Reopened"),
+        vec![
+            format!("{job} ({task} is open under it)"),
+            format!("{phase} ({task} is open under it)")
+        ],
+        "{msg}"
+    );
+    for id in [&job, &phase] {
+        let t = r.wt_json(&["show", id]);
+        assert_eq!(t["status"], "open", "{id}");
+        assert!(
+            t["body"]
+                .as_str()
+                .expect("body")
+                .contains("reopened (was done)"),
+            "{t}"
+        );
+    }
+    r.wt(&["check"]).ok();
+    // The JSON report names them too; a parent that is open reopens nothing.
+    let v = r.wt_json(&["new", "task", "Another", "--parent", &job]);
+    assert_eq!(v["reopened"], serde_json::json!([]));
+    // Finishing both tasks closes the job and phase again.
+    for t in [task.as_str(), v["id"].as_str().expect("id")] {
+        r.wt(&["claim", t, "--agent", "a"]).ok();
+        r.wt(&["done", t, "--agent", "a"]).ok();
+    }
+    assert_eq!(r.wt_json(&["show", &phase])["status"], "done");
+    let v = r.wt_json(&["new", "job", "Late", "--parent", &phase]);
+    assert_eq!(v["reopened"][0]["id"], phase.as_str());
+    assert_eq!(v["reopened"][0]["status"], "open");
+    assert_eq!(
+        v["reopened"][0]["reason"],
+        format!("{} is open under it", v["id"].as_str().unwrap())
+    );
+}
+
+#[test]
+fn reopening_a_done_ticket_reopens_the_done_containers_above_it() {
+    let r = Repo::without_review();
+    let (phase, job) = done_phase(&r);
+    let other = r.new_ticket(&["phase-spec", "Other"]);
+    let before = commit_count(&r, "main");
+    let text = r.wt(&["reopen", &job, "--agent", "alice"]).ok();
+    assert_eq!(commit_count(&r, "main"), before + 1, "one commit");
+    assert!(
+        text.contains(&format!("reopened {phase} Phase ({job} is open under it)")),
+        "{text}"
+    );
+    assert_eq!(r.wt_json(&["show", &phase])["status"], "open");
+    assert_eq!(
+        trailer(&message_of(&r, "main"), "Wt-Reopened"),
+        vec![format!("{phase} ({job} is open under it)")]
+    );
+    let mut touched = files_of(&r, "main");
+    touched.sort();
+    let mut want = vec![r.ticket_path(&job), r.ticket_path(&phase)];
+    want.sort();
+    assert_eq!(touched, want);
+    // A ticket without a parent reopens nothing else.
+    r.wt(&["claim", &other, "--agent", "a"]).ok();
+    r.wt(&["done", &other, "--agent", "a"]).ok();
+    let v = r.wt_json(&["reopen", &other, "--agent", "alice"]);
+    assert_eq!(v["reopened"], serde_json::json!([]));
+    r.wt(&["check"]).ok();
+}
+
+#[test]
+fn an_import_under_a_done_container_reopens_it_in_its_commit() {
+    let r = Repo::without_review();
+    let (phase, job) = done_phase(&r);
+    r.write(
+        "more.json",
+        &format!(r#"[{{"key": "t", "kind": "task", "title": "Late task", "parent": "{job}"}}]"#),
+    );
+    let v = r.wt_json(&["import", "more.json"]);
+    let reopened: Vec<&str> = v["reopened"]
+        .as_array()
+        .expect("reopened")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(reopened, vec![job.as_str(), phase.as_str()]);
+    assert_eq!(
+        r.subjects("main")[0],
+        format!("wt: import 1 ticket from more.json, reopening {job}, {phase}")
+    );
+    assert_eq!(trailer(&message_of(&r, "main"), "Wt-Reopened").len(), 2);
+    assert_eq!(r.wt_json(&["show", &phase])["status"], "open");
+    r.wt(&["check"]).ok();
+}
+
+#[test]
+fn check_flags_a_done_container_with_open_work_under_it() {
+    let r = Repo::without_review();
+    let (phase, job) = done_phase(&r);
+    r.wt(&["check"]).ok();
+    // Edited by hand: the job open again, the phase still done.
+    let path = r.ticket_path(&job);
+    let text = r.read(&path).replacen("status: done", "status: open", 1);
+    git_commit_file(&r, &path, &text, "by hand");
+    let run = r.wt(&["check"]);
+    run.fails_with(1);
+    let out = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        out.contains(&format!("done, but {job} under it is open")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("wt reopen {phase}")), "{out}");
+    let v = r.wt(&["--json", "check"]).json();
+    assert_eq!(v["problems"][0]["path"], r.ticket_path(&phase));
+    // The fix the hint names makes it clean.
+    r.wt(&["reopen", &phase, "--agent", "alice"]).ok();
+    r.wt(&["check"]).ok();
+}
+
 // ------------------------------------------------------------------------ tick
 
 #[test]
@@ -334,6 +482,44 @@ fn tick_rewrites_only_the_box_characters_through_one_commit_from_a_feature_workt
 }
 
 // ------------------------------------------------------------------------ done on commits
+
+/// The branch checked out tracks `.work/` (the state branch is the code branch): judging the
+/// working tree reads only the code entries of the index (wt's reader), and counts every
+/// kind of change outside `.work/` as libgit2's whole-index way does.
+#[test]
+fn done_counts_uncommitted_code_changes_alike_with_and_without_the_fast_index_reader() {
+    let r = Repo::without_review();
+    git_commit_file(&r, "gone.txt", "bye\n", "a file to delete");
+    for (fast, n) in [(true, 1), (false, 2)] {
+        let job = r.new_ticket(&["job", &format!("Work {n}")]);
+        r.wt(&["claim", &job, "--agent", "a"]).ok();
+        git_commit_file(&r, "code.txt", &format!("v{n}\n"), "code");
+        // Same size as committed; deleted; untracked; and a file under .work/ (not code:
+        // not counted).
+        r.write("code.txt", "vX\n");
+        std::fs::remove_file(r.root.join("gone.txt")).expect("rm");
+        r.write(&format!("new-{n}.txt"), "x\n");
+        r.write(&format!(".work/notes-{n}.txt"), "x\n");
+        let env: &[(&str, &str)] = if fast { &[] } else { &[("WT_FAST_INDEX", "0")] };
+        let run = r.wt_env(
+            &r.root,
+            &["done", &job, "--agent", "a", "--no-ci", "--reason", "test"],
+            env,
+        );
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        let untracked = if n == 1 { 1 } else { 2 };
+        assert!(
+            run.stderr().contains(&format!(
+                "{} uncommitted changes were not checked",
+                2 + untracked
+            )),
+            "fast={fast}: {}",
+            run.stderr()
+        );
+        // Put things back for the next round.
+        r.git(&["checkout", "--", "gone.txt", "code.txt"]).ok();
+    }
+}
 
 #[test]
 fn done_judges_a_commit_rev_or_head_not_the_working_tree() {

@@ -1,8 +1,11 @@
 //! `wt plan import (wt plan export)` gives back the tree: a property test over random trees
 //! made every way wt makes tickets (`wt new`, `wt import`, `wt plan import` of random
 //! markdown), then worked on (progress, done, failed audits with amendments, approvals, edges
-//! added), compared ticket by ticket in plan order: every field a plan carries and every body,
-//! byte for byte.
+//! added, fields of a team's own added by hand, implementers recorded), compared ticket by
+//! ticket in plan order: every field a plan carries (wt's, and the team's own verbatim) and
+//! every body, byte for byte.
+//!
+//! The same plan imported a second time changes nothing.
 //!
 //! Runs through the library (`wt::app`) on real repositories, so that a case takes
 //! milliseconds; `PROPTEST_CASES` raises the count for a longer search.
@@ -31,6 +34,10 @@ enum Op {
     Fail(u8, u8),
     Approve(u8),
     Dep(u8, u8),
+    /// A field of the team's own set by hand on one ticket (committed with git).
+    Custom(u8, u8),
+    /// An implementer recorded on one ticket by the import that made it.
+    Implemented(u8),
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +123,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Fail(a, b)),
         1 => any::<u8>().prop_map(Op::Approve),
         1 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Dep(a, b)),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Custom(a, b)),
+        1 => any::<u8>().prop_map(Op::Implemented),
     ]
 }
 
@@ -262,6 +271,7 @@ fn apply(ws: &Workspace, dir: &Path, op: &Op, n: &mut u32) {
                     body: None,
                     description: s.description,
                     extra: Vec::new(),
+                    raw_fields: Vec::new(),
                     source: None,
                     aliases: Vec::new(),
                     links: Vec::new(),
@@ -271,12 +281,18 @@ fn apply(ws: &Workspace, dir: &Path, op: &Op, n: &mut u32) {
                     claimant: None,
                 });
             }
-            let _ = wt::app::import::import(ws, &items, "items.json", Some("dev"));
+            let _ = wt::app::import::import(
+                ws,
+                &items,
+                "items.json",
+                &format!("items-{n}.json"),
+                Some("dev"),
+            );
         }
         Op::Plan(d) => {
             let p = dir.join(format!("plan-{n}.md"));
             std::fs::write(&p, plan_text(d, n)).unwrap();
-            wt::app::plan::import(ws, &p, "plan.md", Some("planner")).unwrap();
+            wt::app::plan::import(ws, &p, &format!("plan-{n}.md"), Some("planner")).unwrap();
         }
         Op::Progress(t, m) => {
             if let Some(id) = pick(*t) {
@@ -315,7 +331,82 @@ fn apply(ws: &Workspace, dir: &Path, op: &Op, n: &mut u32) {
                 let _ = wt::app::dep::add(ws, &a, &b, Some("dev"));
             }
         }
+        Op::Custom(t, k) => {
+            if let Some(t) = pick(*t).and_then(|id| existing.iter().find(|x| x.id == id)) {
+                let (key, field) = CUSTOM[*k as usize % CUSTOM.len()];
+                let repo = dir.join("repo");
+                let text = git(&repo, &["show", &format!("HEAD:{}", t.path)]);
+                if wt::model::frontmatter::fields(&text)
+                    .unwrap()
+                    .iter()
+                    .all(|f| f.key != key)
+                {
+                    // Before the closing `---`.
+                    let close = text[4..].find("\n---").unwrap() + 5;
+                    let eol = if text.starts_with("---\r\n") {
+                        "\r\n"
+                    } else {
+                        "\n"
+                    };
+                    let field = field.replace('\n', eol);
+                    let text = format!("{}{field}{}", &text[..close], &text[close..]);
+                    std::fs::write(repo.join(&t.path), text).unwrap();
+                    git(&repo, &["add", "--", &t.path]);
+                    git(
+                        &repo,
+                        &["commit", "-q", "-m", "a field of our own", "--", &t.path],
+                    );
+                }
+            }
+        }
+        Op::Implemented(k) => {
+            let o = NewOp {
+                kind: 1,
+                parent: *k,
+                priority: None,
+                files: 0,
+                labels: 0,
+                artifacts: false,
+                deps: vec![],
+                description: 0,
+            };
+            let s = spec(&o, &existing, n);
+            let item = Item {
+                key: "impl".into(),
+                kind: s.kind.unwrap(),
+                title: s.title,
+                parent: s.parent,
+                extra: vec![(
+                    "implemented_by".into(),
+                    wt::model::frontmatter::Value::Str(format!("agent-{k}")),
+                )],
+                ..Item::default()
+            };
+            let _ =
+                wt::app::import::import(ws, &[item], "impl.json", &format!("impl-{n}.json"), None);
+        }
     }
+}
+
+/// Fields of a team's own, as a person would add them (one line, quoted, a block list).
+const CUSTOM: [(&str, &str); 4] = [
+    ("estimate", "estimate: 3\n"),
+    ("team", "team: \"platform: core\"\n"),
+    ("reviewers", "reviewers:\n  - ann\n  - bob\n"),
+    ("risk", "risk: high # said the lead\n"),
+];
+
+/// Run git in `repo` (hermetic), returning stdout.
+fn git(repo: &Path, args: &[&str]) -> String {
+    let mut c = std::process::Command::new("git");
+    crate::common::hermetic(&mut c, repo);
+    let o = c.current_dir(repo).args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
 }
 
 /// Everything a plan carries about each ticket, in plan order, with parents and dependencies
@@ -332,8 +423,18 @@ fn view(ws: &Workspace) -> Vec<String> {
     ts.iter()
         .map(|t| {
             let body = wt::app::plan::body(ws, &snap, t).unwrap();
+            // Fields of the team's own, verbatim.
+            let text = ws.read_text(&snap, &t.path).unwrap();
+            let mut custom: Vec<(String, String)> = wt::model::frontmatter::raw_fields(&text)
+                .unwrap()
+                .into_iter()
+                .filter(|(k, _)| !wt::model::ticket::KNOWN_FIELDS.contains(&k.as_str()))
+                .collect();
+            custom.sort();
+            // A plan's own `source` is given anew by the import of the exported plan.
+            let source = t.source.as_deref().filter(|s| !s.starts_with("plan:"));
             format!(
-                "{} {:?} status={} p={} parent={:?} deps={:?} files={:?} artifacts={:?} labels={:?} gate={:?} attempts={} approved={:?}/{:?}\n{body}",
+                "{} {:?} status={} p={} parent={:?} deps={:?} files={:?} artifacts={:?} labels={:?} gate={:?} attempts={} approved={:?}/{:?} implemented_by={:?} custom={custom:?} source={source:?} aliases={:?} links={:?}\n{body}",
                 t.kind,
                 t.title,
                 wt::plan::export::carried_status(t.status),
@@ -347,6 +448,9 @@ fn view(ws: &Workspace) -> Vec<String> {
                 t.attempts,
                 t.approved_by,
                 t.approved_at,
+                t.implemented_by,
+                t.aliases,
+                t.links,
             )
         })
         .collect()
@@ -372,7 +476,8 @@ fn copy_of(template: &Repo) -> tempfile::TempDir {
     tmp
 }
 
-fn round_trip(template: &Repo, ops: &[Op]) -> Result<(), TestCaseError> {
+/// Build the tree of `ops`, export, import into a fresh copy, compare; returns the view.
+fn round_trip(template: &Repo, ops: &[Op]) -> Result<Vec<String>, TestCaseError> {
     let a = copy_of(template);
     let ws = Workspace::open(&a.path().join("repo")).unwrap();
     let mut n = 0;
@@ -390,13 +495,22 @@ fn round_trip(template: &Repo, ops: &[Op]) -> Result<(), TestCaseError> {
     if !before.is_empty() {
         wt::app::plan::import(&wsb, &p, "exported.md", None)
             .map_err(|e| TestCaseError::fail(format!("{}\n--- plan:\n{plan}", e.message)))?;
+        // The same plan again changes nothing.
+        let again = wt::app::plan::import(&wsb, &p, "exported.md", None)
+            .map_err(|e| TestCaseError::fail(format!("again: {}\n--- plan:\n{plan}", e.message)))?;
+        prop_assert!(
+            again.commit.is_none(),
+            "a second import committed: {:?}\nplan:\n{}",
+            again.value.1.updated,
+            plan
+        );
     }
     let after = view(&wsb);
     prop_assert_eq!(before.len(), after.len(), "ticket count; plan:\n{}", plan);
     for (x, y) in before.iter().zip(&after) {
         prop_assert_eq!(x, y, "plan:\n{}", plan);
     }
-    Ok(())
+    Ok(before)
 }
 
 /// Cases run by default: each makes two repositories (copies) and up to ten commits, about
@@ -422,7 +536,9 @@ fn plan_import_of_plan_export_gives_back_every_ticket_field_and_body() {
         rng_seed,
         ..Config::default()
     });
-    let result = runner.run(&vec(op(), 1..10), |ops| round_trip(&template, &ops));
+    let result = runner.run(&vec(op(), 1..10), |ops| {
+        round_trip(&template, &ops).map(|_| ())
+    });
     if let Err(e) = result {
         panic!("{e}");
     }
@@ -461,8 +577,24 @@ fn the_data_plan_export_used_to_lose_comes_back() {
         }),
         Op::Progress(0, 1),
         Op::Approve(3),
+        Op::Custom(0, 0),
+        Op::Custom(0, 1),
+        Op::Custom(2, 2),
+        Op::Custom(5, 3),
+        Op::Implemented(1),
     ];
-    round_trip(&Repo::new(), &ops).unwrap();
+    let view = round_trip(&Repo::new(), &ops).unwrap().join("\n");
+    // The case really has them.
+    for want in [
+        "implemented_by=Some(\"agent-1\")",
+        "estimate: 3",
+        "team: \\\"platform: core\\\"",
+        "reviewers:\\n  - ann\\n  - bob\\n",
+        "risk: high # said the lead",
+        "source=Some(\"json:impl-",
+    ] {
+        assert!(view.contains(want), "{want} missing from:\n{view}");
+    }
 }
 
 /// Cases the search found, kept: a task added with `wt new` to a job whose plan text ends

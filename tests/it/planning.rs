@@ -4,6 +4,7 @@
 //! the point); the checks of what landed, and the picks, call `wt::app` in this process.
 
 use crate::common::*;
+use crate::fixtures::{commit_count, rev};
 
 const EXAMPLE_PLAN: &str = include_str!("../../examples/plan.md");
 
@@ -109,10 +110,11 @@ fn crlf_frontmatter_setext_code_fences_and_a_missing_final_newline_round_trip() 
     r.claim_in(first, "a").unwrap();
     r.done_in(first, "a").unwrap();
     // Its job's last task is done, so the job went to review with a progress entry: the job's
-    // tail carries that entry (what wt appended after the plan text), in the file's line ending.
+    // tail carries that entry (what wt appended after the plan text), in the file's line ending,
+    // and who implemented it.
     let out = r.wt(&["plan", "export"]).ok();
     let tail_at = out
-        .find("<!-- wt:node {\"body\":\"after\"} -->\r\n```wt-body\r\n<!-- wt:plan-end -->")
+        .find("<!-- wt:node {\"implemented_by\":\"a\",\"body\":\"after\"} -->\r\n```wt-body\r\n<!-- wt:plan-end -->")
         .unwrap_or_else(|| panic!("the job's tail:\n{out}"));
     let tail_end = tail_at + out[tail_at..].find("\r\n```\r\n").expect("fence end") + 7;
     assert!(out[tail_at..tail_end].contains("## Progress"), "{out}");
@@ -421,4 +423,150 @@ fn graph_shows_waves_and_the_critical_path_as_text_json_mermaid_and_dot() {
         "{dot}"
     );
     assert!(dot.contains(&format!("\"{b}\" -> \"{d}\";")), "{dot}");
+}
+
+const SPECKIT: &str = include_str!("fixtures/speckit/001-photo-albums/tasks.md");
+
+/// The IDs of the nodes of a `wt plan import --json`, by title prefix (`T013`, `Phase 2`).
+fn node_ids(j: &serde_json::Value) -> std::collections::HashMap<String, String> {
+    j["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| {
+            let title = n["title"].as_str().expect("title");
+            let short = if title.starts_with("Phase") {
+                title.split(':').next().unwrap_or(title).to_string()
+            } else {
+                title.split(' ').next().unwrap_or(title).to_string()
+            };
+            (short, n["id"].as_str().unwrap_or("").to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_spec_kit_tasks_file_imports_as_phases_and_jobs_with_spec_kits_order() {
+    let r = Repo::without_review();
+    let path = "specs/001-photo-albums/tasks.md";
+    r.write(path, SPECKIT);
+    let run = r.wt(&["--json", "plan", "import", path, "--agent", "planner"]);
+    let j = run.json();
+    assert_eq!(kinds(&j["nodes"]), (4, 17, 0), "every T-item is a job");
+    // The checklist item outside every phase is named, not dropped silently.
+    assert!(
+        run.stderr()
+            .contains("tasks.md:87: `- [ ] Remember to update the changelog`"),
+        "{}",
+        run.stderr()
+    );
+    let id = node_ids(&j);
+    let show = |k: &str| r.wt_json(&["show", &id[k]]);
+    let deps = |k: &str| -> Vec<String> {
+        show(k)["depends_on"]
+            .as_array()
+            .expect("deps")
+            .iter()
+            .map(|d| d.as_str().expect("id").to_string())
+            .collect()
+    };
+    // Phases in order.
+    assert_eq!(deps("Phase 2"), vec![id["Phase 1"].clone()]);
+    assert_eq!(deps("Phase 4"), vec![id["Phase 3"].clone()]);
+    // In a phase: [P] tasks after the previous task without [P]; a task without [P] after
+    // everything since it; "depends on" read.
+    assert_eq!(deps("T003"), vec![id["T002"].clone()]);
+    assert_eq!(deps("T004"), vec![id["T002"].clone()]);
+    assert_eq!(deps("T005"), Vec::<String>::new(), "the first of its phase");
+    assert_eq!(
+        deps("T008"),
+        vec![id["T005"].clone(), id["T006"].clone(), id["T007"].clone()]
+    );
+    assert_eq!(
+        deps("T013"),
+        ["T009", "T010", "T011", "T012"]
+            .iter()
+            .map(|k| id[*k].clone())
+            .collect::<Vec<_>>()
+    );
+    // Fields: done boxes, story labels, files from the text, the ID in the title.
+    assert_eq!(show("T001")["status"], "done");
+    assert_eq!(show("T011")["labels"], serde_json::json!(["US1"]));
+    assert_eq!(
+        show("T011")["files"],
+        serde_json::json!(["backend/src/models/album.py"])
+    );
+    assert_eq!(
+        show("T004")["files"],
+        serde_json::json!(["frontend/.eslintrc.json"])
+    );
+    assert_eq!(show("T011")["source"], "speckit:001-photo-albums:T011");
+    assert!(show("T014")["body"]
+        .as_str()
+        .expect("body")
+        .contains("  - return 409 when the name is taken"));
+    // What is ready is what spec-kit would run now: the [P] setup tasks after T002.
+    let ready = ids(&r.wt_json(&["ready", "--kind", "job"]));
+    let mut want = vec![id["T003"].clone(), id["T004"].clone()];
+    want.sort();
+    let mut got = ready.clone();
+    got.sort();
+    assert_eq!(got, want);
+    r.wt(&["check"]).ok();
+    // The tree exports (and reads back) as a wt plan.
+    r.wt(&["plan", "export"]).ok();
+
+    // Again: nothing changes. Edited (T003 checked, a new task): one commit.
+    let tip = rev(&r, "main");
+    let again = r.wt_json(&["plan", "import", path]);
+    assert!(again["commit"].is_null(), "{again}");
+    assert_eq!(again["unchanged"], 21);
+    assert_eq!(rev(&r, "main"), tip);
+    r.write(
+        path,
+        &SPECKIT
+            .replace("- [ ] T003 [P]", "- [x] T003 [P]")
+            .replace(
+                "- [ ] T017 Run the quickstart.md validation\n",
+                "- [ ] T017 Run the quickstart.md validation\n- [ ] T018 [P] Add a changelog entry in CHANGELOG.md\n",
+            ),
+    );
+    let n = commit_count(&r, "main");
+    let upd = r.wt_json(&["plan", "import", path]);
+    assert_eq!(commit_count(&r, "main"), n + 1);
+    assert_eq!(
+        (upd["created"].clone(), upd["updated"].clone()),
+        (1.into(), 1.into())
+    );
+    assert_eq!(show("T003")["status"], "done");
+    let id2 = node_ids(&upd);
+    assert_eq!(id2["T003"], id["T003"]);
+    assert_eq!(
+        r.wt_json(&["show", &id2["T018"]])["depends_on"],
+        serde_json::json!([id["T017"]])
+    );
+}
+
+#[test]
+fn a_checklist_item_outside_every_job_is_named_not_dropped_silently() {
+    let r = Repo::new();
+    r.write(
+        "plan.md",
+        "## Phase 1\n\n- [ ] stray item\n\n#### Acceptance Criteria\n\n- [ ] a criterion\n\n### Job\n\n- [ ] a task\n",
+    );
+    let run = r.wt(&["--json", "plan", "import", "plan.md"]);
+    let j = run.json();
+    assert_eq!(kinds(&j["nodes"]), (1, 1, 1));
+    let ignored: Vec<&str> = j["ignored"]
+        .as_array()
+        .expect("ignored")
+        .iter()
+        .map(|x| x.as_str().expect("str"))
+        .collect();
+    assert_eq!(ignored.len(), 1, "{ignored:?}");
+    assert!(
+        ignored[0].contains("`- [ ] stray item` in phase-spec \"Phase 1\""),
+        "{ignored:?}"
+    );
+    assert!(run.stderr().contains("stray item"), "{}", run.stderr());
 }

@@ -10,7 +10,10 @@ use crate::model::import_from::Tool;
 /// JSON: each object is {key, kind, title, status?, priority?, parent?: key, depends_on?:
 /// [key], files?, artifacts?, labels?, body?, description?}. `parent` and `depends_on` name
 /// keys in the file or existing ticket IDs. Prints the key -> ID map. `-` reads standard
-/// input.
+/// input. Each ticket records its item as `source: json:<file name>:<key>`: importing the
+/// same file again changes nothing, and a changed file updates the tickets of the items that
+/// changed and adds the new ones, in one commit (`--source NAME` names the input instead of
+/// its file name).
 ///
 /// --from beads|backlog|taskmaster|tk PATH: read the tracker's own files under PATH
 /// (`.beads/issues.jsonl`, `backlog/`, `.taskmaster/tasks/tasks.json`, `.tickets/`) and
@@ -29,6 +32,10 @@ pub struct Args {
     /// With --from: show what the import would change; commit nothing.
     #[arg(long, requires = "from")]
     pub dry_run: bool,
+    /// JSON: the name the items' `source` is recorded under (default: the file's name,
+    /// `stdin` for -). The same name finds the same tickets again.
+    #[arg(long, value_name = "NAME", conflicts_with = "from")]
+    pub source: Option<String>,
     #[command(flatten)]
     pub agent: super::shared::AgentArg,
 }
@@ -45,14 +52,39 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     let items = crate::app::import::parse_items(&text, &args.file)?;
     let ws = ctx.workspace()?;
     let agent = args.agent.name_if_known(&ws);
-    let w = crate::app::import::import(&ws, &items, &args.file, agent.as_deref())?;
+    let name = args
+        .source
+        .clone()
+        .unwrap_or_else(|| crate::app::import::source_name(&args.file));
+    let w = crate::app::import::import(&ws, &items, &args.file, &name, agent.as_deref())?;
     Ok(Out::new(ImportReport::new(&w), render_text).notes(output::warning_notes(&w.warnings)))
 }
 
 fn render_text(r: &ImportReport) -> String {
-    let mut s = format!("imported {}\n", crate::model::plural(r.ids.len(), "ticket"));
+    let mut s = if r.updated.is_empty() && r.unchanged == 0 {
+        format!(
+            "imported {}\n",
+            crate::model::plural(r.created.len(), "ticket")
+        )
+    } else {
+        format!(
+            "imported {} new, {} updated, {} unchanged{}\n",
+            r.created.len(),
+            r.updated.len(),
+            r.unchanged,
+            if r.commit.is_none() {
+                " (nothing to commit)"
+            } else {
+                ""
+            }
+        )
+    };
     for (k, id) in &r.ids {
         s.push_str(&format!("  {k} -> {id}\n"));
+    }
+    for l in output::reopened_lines_of(&r.reopened) {
+        s.push_str(&l);
+        s.push('\n');
     }
     s
 }

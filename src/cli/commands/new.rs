@@ -6,7 +6,8 @@ use crate::model::ticket::Kind;
 /// Create a ticket from the team's template and print its ID.
 ///
 /// The ticket and its dependency edges are written in one commit, so it is never briefly
-/// ready before its dependencies are recorded.
+/// ready before its dependencies are recorded. Under a done container (`--parent`), the done
+/// containers above it reopen in the same commit (said on stderr).
 #[derive(clap::Args)]
 pub struct Args {
     /// phase-spec, job or task.
@@ -56,8 +57,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         order: None,
     };
     let w = crate::app::new::run(&ws, &spec, agent.as_deref())?;
-    Ok(Out::new(TicketChange::new(&w.value, w.commit), render_text)
-        .notes(output::warning_notes(&w.warnings)))
+    let mut notes = output::warning_notes(&w.warnings);
+    // stdout stays the ID alone (`id=$(wt new …)`); what reopened goes to stderr.
+    notes.extend(output::reopened_lines(&w.value.reopened));
+    Ok(Out::new(
+        TicketChange::new(&w.value.ticket, w.commit).reopening(&w.value),
+        render_text,
+    )
+    .notes(notes))
 }
 
 fn render_text(r: &TicketChange) -> String {

@@ -22,8 +22,13 @@ pub enum PlanCommand {
 /// A folder: `<DIR>/phase-specs/*.md` are the phase-specs and
 /// `<DIR>/phase-implementation/<phase>/<job>.md` the jobs (DIR is plans/<feature>).
 ///
+/// A spec-kit tasks.md (`- [ ] T001 [P] [US1] …` under `## Phase N` headings): each phase a
+/// phase-spec after the one before, each task a job in spec-kit's order ([P] tasks together).
+///
 /// Every line of the input ends up verbatim in some ticket's body; `wt plan export` puts
-/// them back together. --dry-run shows the tree and commits nothing.
+/// them back together. Importing the same plan again changes nothing; an edited one updates
+/// the tickets of what changed and adds the new nodes, in one commit. --dry-run shows the
+/// tree and commits nothing.
 #[derive(clap::Args)]
 pub struct ImportArgs {
     /// The plan: a markdown file or a plans/<feature> folder.
@@ -130,8 +135,26 @@ fn render_import(r: &PlanImportReport, source: &str) -> String {
     } else {
         "imported"
     };
-    let mut text = format!("{verb} {} from {source}:\n", r.summary());
+    let mut text = format!("{verb} {} from {source}", r.summary());
+    if !r.dry_run && (r.updated > 0 || r.unchanged > 0) {
+        text.push_str(&format!(
+            " ({} new, {} updated, {} unchanged{})",
+            r.created,
+            r.updated,
+            r.unchanged,
+            if r.commit.is_none() {
+                ": nothing to commit"
+            } else {
+                ""
+            }
+        ));
+    }
+    text.push_str(":\n");
     text.push_str(&tree_text(&r.nodes));
+    for l in output::reopened_lines_of(&r.reopened) {
+        text.push_str(&l);
+        text.push('\n');
+    }
     text
 }
 
