@@ -372,6 +372,7 @@ impl Repo {
         self.app_at(now, |ws| wt::app::new::run(ws, &spec, agent.as_deref()))
             .unwrap_or_else(|e| panic!("wt new {args:?}: {}", failure(&e).1))
             .value
+            .ticket
             .id
     }
 
@@ -461,11 +462,22 @@ impl Repo {
     /// [`Repo::import`] in process: key -> ID.
     #[track_caller]
     pub fn import_in(&self, json: &str) -> std::collections::BTreeMap<String, String> {
+        // Each call is a new input, like a new file to `wt import` (see [`Repo::import`]).
+        let n = std::fs::read_dir(self.tmp.path())
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("import-"))
+                    .count()
+            })
+            .unwrap_or(0);
+        let name = format!("import-{n}.json");
+        std::fs::write(self.tmp.path().join(&name), json).expect("write plan");
         self.app_ok(|ws| {
-            let items = wt::app::import::parse_items(json, "plan.json")?;
-            wt::app::import::import(ws, &items, "plan.json", None)
+            let items = wt::app::import::parse_items(json, &name)?;
+            wt::app::import::import(ws, &items, &name, &name, None)
         })
         .value
+        .ids
     }
 
     /// `wt done ID --agent AGENT` as the binary runs it, in process.

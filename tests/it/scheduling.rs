@@ -565,7 +565,7 @@ fn crossed_phases_are_refused_and_when_hand_written_reported_as_one_cycle() {
             {"key": "jb", "kind": "job", "title": "JB", "parent": "pb"}]"#;
     let text = r.app_err(2, |ws| {
         let items = wt::app::import::parse_items(plan, "crossed.json")?;
-        wt::app::import::import(ws, &items, "crossed.json", None)
+        wt::app::import::import(ws, &items, "crossed.json", "crossed.json", None)
     });
     assert!(text.contains("cycle"), "{text}");
     assert_eq!(rev(&r, "HEAD"), head, "nothing committed");

@@ -1298,7 +1298,7 @@ impl Loop<'_> {
         self.emit(Event::IntegrationChecked {
             phase: phase.id.clone(),
             green: false,
-            job: Some(job.value.id.clone()),
+            job: Some(job.value.ticket.id.clone()),
         });
         Ok(())
     }
