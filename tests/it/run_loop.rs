@@ -68,6 +68,20 @@ fn script(r: &Repo, name: &str, body: &str) -> PathBuf {
     p
 }
 
+/// Make `agent` the run's agent (profile `a`, with `profile` lines added under it, and `run`
+/// lines under `run:`), committed.
+fn use_agent(r: &Repo, agent: &Path, profile: &str, run: &str) {
+    let cfg = r.read(".work/config.yaml");
+    r.write(
+        ".work/config.yaml",
+        &format!(
+            "{cfg}agents:\n  a:\n    cmd: [{}]\n{profile}run:\n  agent: a\n{run}",
+            agent.display()
+        ),
+    );
+    r.git(&["commit", "-q", "-am", "the run's agent"]).ok();
+}
+
 /// `wt --json run ARGS`: the exit code and the events.
 fn run_json(r: &Repo, args: &[&str]) -> (i32, Vec<Value>) {
     let mut a = vec!["--json", "run"];
@@ -234,15 +248,7 @@ fn tickets_run_in_parallel_up_to_max_parallel() {
             log = log.display()
         ),
     );
-    let cfg = r.read(".work/config.yaml");
-    r.write(
-        ".work/config.yaml",
-        &format!(
-            "{cfg}agents:\n  slow:\n    cmd: [{}]\n    prompt: file\nrun:\n  agent: slow\n",
-            agent.display()
-        ),
-    );
-    r.git(&["commit", "-q", "-am", "slow agent"]).ok();
+    use_agent(&r, &agent, "    prompt: file\n", "");
     let ids: Vec<String> = (0..3)
         .map(|i| job(&r, &format!("Job {i}"), "", &[]))
         .collect();
@@ -282,15 +288,12 @@ fn the_wall_clock_timer_ends_an_agent_and_its_children() {
             m = marker.display()
         ),
     );
-    let cfg = r.read(".work/config.yaml");
-    r.write(
-        ".work/config.yaml",
-        &format!(
-            "{cfg}agents:\n  hang:\n    cmd: [{}]\n    timeouts: {{wall: 1s, idle: 10m, after_result: 5s}}\nrun:\n  agent: hang\n",
-            agent.display()
-        ),
+    use_agent(
+        &r,
+        &agent,
+        "    timeouts: {wall: 1s, idle: 10m, after_result: 5s}\n",
+        "",
     );
-    r.git(&["commit", "-q", "-am", "hanging agent"]).ok();
     let a = job(&r, "Hangs", "", &[]);
     let t0 = Instant::now();
     let (code, events) = run_json(&r, &["--max-iterations", "1"]);
@@ -329,15 +332,7 @@ fn two_tickets_that_conflict_are_merged_one_after_the_other() {
         "conflict.sh",
         "if grep -q 'conflicts with' \"$WT_PROMPT_FILE\"; then\n  git merge -q main >/dev/null 2>&1\n  sort -u shared.txt | grep -v '^[<=>]' > merged.tmp; mv merged.tmp shared.txt\n  git add shared.txt && git commit -qm 'resolve the conflict'\nelse\n  echo \"line from $WT_TICKET\" > shared.txt\n  git add shared.txt && git commit -qm \"$WT_TICKET writes shared.txt\"\nfi\nwt tick \"$WT_TICKET\" --all >/dev/null 2>&1\necho '<complete/>'\n",
     );
-    let cfg = r.read(".work/config.yaml");
-    r.write(
-        ".work/config.yaml",
-        &format!(
-            "{cfg}agents:\n  c:\n    cmd: [{}]\nrun:\n  agent: c\n",
-            agent.display()
-        ),
-    );
-    r.git(&["commit", "-q", "-am", "conflicting agent"]).ok();
+    use_agent(&r, &agent, "", "");
     let a = job(&r, "One", "", &[]);
     let b = job(&r, "Two", "", &[]);
     let (code, events) = run_json(&r, &["--max-parallel", "2"]);
@@ -375,15 +370,7 @@ fn a_killed_run_resumes_its_ticket_at_the_next_iteration() {
             s = started.display()
         ),
     );
-    let cfg = r.read(".work/config.yaml");
-    r.write(
-        ".work/config.yaml",
-        &format!(
-            "{cfg}agents:\n  r:\n    cmd: [{}]\nrun:\n  agent: r\n",
-            agent.display()
-        ),
-    );
-    r.git(&["commit", "-q", "-am", "resumable agent"]).ok();
+    use_agent(&r, &agent, "", "");
     let a = job(&r, "Resume me", "", &[]);
     let mut child = wt_cmd(&r, &r.root, &["--json", "run"])
         .stdout(Stdio::null())
@@ -444,15 +431,7 @@ fn two_runs_on_one_repository_never_take_the_same_ticket() {
             log = log.display()
         ),
     );
-    let cfg = r.read(".work/config.yaml");
-    r.write(
-        ".work/config.yaml",
-        &format!(
-            "{cfg}agents:\n  n:\n    cmd: [{}]\nrun:\n  agent: n\n",
-            agent.display()
-        ),
-    );
-    r.git(&["commit", "-q", "-am", "counting agent"]).ok();
+    use_agent(&r, &agent, "", "");
     let ids: Vec<String> = (0..6)
         .map(|i| job(&r, &format!("Job {i}"), "", &[]))
         .collect();
@@ -538,15 +517,7 @@ fn sigterm_ends_the_agents_releases_the_claims_and_keeps_the_worktrees() {
         "sleepy.sh",
         &format!("touch {s}\nsleep 30\n", s = started.display()),
     );
-    let cfg = r.read(".work/config.yaml");
-    r.write(
-        ".work/config.yaml",
-        &format!(
-            "{cfg}agents:\n  s:\n    cmd: [{}]\nrun:\n  agent: s\n",
-            agent.display()
-        ),
-    );
-    r.git(&["commit", "-q", "-am", "sleepy agent"]).ok();
+    use_agent(&r, &agent, "", "");
     let a = job(&r, "Interrupted", "", &[]);
     let child = wt_cmd(&r, &r.root, &["--json", "run"])
         .stdout(Stdio::piped())
@@ -609,15 +580,12 @@ fn fake_claude(r: &Repo) -> PathBuf {
 fn the_run_stops_starting_iterations_once_its_budget_is_spent() {
     let r = repo_with("");
     let claude = fake_claude(&r);
-    let cfg = r.read(".work/config.yaml");
-    r.write(
-        ".work/config.yaml",
-        &format!(
-            "{cfg}agents:\n  fc:\n    cmd: [{}]\n    parser: claude\n    prompt: stdin\nrun:\n  agent: fc\n  budget: {{usd: 1.00}}\n",
-            claude.display()
-        ),
+    use_agent(
+        &r,
+        &claude,
+        "    parser: claude\n    prompt: stdin\n",
+        "  budget: {usd: 1.00}\n",
     );
-    r.git(&["commit", "-q", "-am", "fake claude"]).ok();
     let a = job(&r, "Costly", "", &[]);
     let (code, events) = run_json(&r, &["--max-parallel", "1"]);
     assert_eq!(code, 5, "{events:?}");
@@ -655,15 +623,7 @@ fn the_run_stops_starting_iterations_once_its_budget_is_spent() {
 fn a_ticket_over_its_own_budget_is_escalated_with_that_reason() {
     let r = repo_with("");
     let claude = fake_claude(&r);
-    let cfg = r.read(".work/config.yaml");
-    r.write(
-        ".work/config.yaml",
-        &format!(
-            "{cfg}agents:\n  fc:\n    cmd: [{}]\n    parser: claude\nrun:\n  agent: fc\n",
-            claude.display()
-        ),
-    );
-    r.git(&["commit", "-q", "-am", "fake claude"]).ok();
+    use_agent(&r, &claude, "    parser: claude\n", "");
     let a = job(&r, "Capped", "", &[]);
     let path = r.ticket_path(&a);
     let text = r
@@ -865,15 +825,12 @@ fn a_red_integration_check_after_a_phase_s_last_job_becomes_a_job_that_keeps_it_
         "integrate.sh",
         "if grep -q 'Integration failure' \"$WT_PROMPT_FILE\"; then\n  echo ok > fixed.txt && git add fixed.txt\nelse\n  echo x > \"$WT_TICKET.txt\" && git add \"$WT_TICKET.txt\"\nfi\ngit commit -qm work\nwt tick \"$WT_TICKET\" --all >/dev/null 2>&1\necho '<complete/>'\n",
     );
-    let cfg = r.read(".work/config.yaml");
-    r.write(
-        ".work/config.yaml",
-        &format!(
-            "{cfg}agents:\n  i:\n    cmd: [{}]\nrun:\n  agent: i\n  integration:\n    e2e: test -f fixed.txt\n",
-            agent.display()
-        ),
+    use_agent(
+        &r,
+        &agent,
+        "",
+        "  integration:\n    e2e: test -f fixed.txt\n",
     );
-    r.git(&["commit", "-q", "-am", "integration checks"]).ok();
     let p = r.new_ticket(&["phase-spec", "Checkout"]);
     let j1 = r.new_ticket(&["job", "Cart", "--parent", &p]);
     let j2 = r.new_ticket(&["job", "Payment", "--parent", &p, "--dep", &j1]);

@@ -188,14 +188,30 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         auditor: args.auditor.clone(),
         keep_losers: args.keep_losers,
     };
-    let totals = if ctx.json {
-        run::run(&ws, &ctx.cwd, &opts, &mut |_, line| print_json(line))?
-    } else {
-        let mut view = View::new();
-        let t = run::run(&ws, &ctx.cwd, &opts, &mut |e, _| view.show(e))?;
-        view.finish();
-        t
-    };
+    let totals = run_shown(&ws, &ctx.cwd, &opts, ctx.json)?;
+    Ok(streamed(&totals))
+}
+
+/// Run the executor, showing its events as `--json` lines or in the live view.
+fn run_shown(
+    ws: &crate::workspace::Workspace,
+    dir: &std::path::Path,
+    opts: &RunOptions,
+    json: bool,
+) -> Result<Totals, crate::Error> {
+    if json {
+        return run::run(ws, dir, opts, &mut |_, line| print_json(line));
+    }
+    let mut view = View::new();
+    let t = run::run(ws, dir, opts, &mut |e, _| view.show(e));
+    view.finish();
+    t
+}
+
+/// The (empty) document of a run whose events were printed, with its exit code: 0 when
+/// every ticket it took was merged, 5 when one was escalated or left unfinished or the
+/// budget stopped it, 130 when interrupted.
+fn streamed(totals: &Totals) -> Out {
     let code = if crate::app::ci::runner::interrupted() {
         crate::cli::exit::INTERRUPTED
     } else if totals.escalated.is_empty()
@@ -206,14 +222,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
     } else {
         crate::cli::exit::REFUSED
     };
-    Ok(Out::new(
+    Out::new(
         Streamed {
             schema_version: SchemaVersion,
         },
         |_| String::new(),
     )
     .streamed()
-    .code(code))
+    .code(code)
 }
 
 fn print_json(line: &str) {
@@ -582,15 +598,7 @@ pub fn demo(keep: bool, ctx: &Ctx) -> Result<Out, crate::Error> {
             root.display()
         ));
     }
-    let opts = RunOptions::default();
-    let totals = if ctx.json {
-        run::run(&ws, &root, &opts, &mut |_, line| print_json(line))?
-    } else {
-        let mut view = View::new();
-        let t = run::run(&ws, &root, &opts, &mut |e, _| view.show(e))?;
-        view.finish();
-        t
-    };
+    let totals = run_shown(&ws, &root, &RunOptions::default(), ctx.json)?;
     if !ctx.json {
         let log = crate::app::log::first_parent_subjects(&ws, &ws.branch, 40)?;
         let mut s = String::from(
@@ -605,17 +613,5 @@ pub fn demo(keep: bool, ctx: &Ctx) -> Result<Out, crate::Error> {
             crate::cli::emit(&format!("\nkept the demo repository: {}\n", p.display()));
         }
     }
-    let code = if totals.escalated.is_empty() && totals.unfinished.is_empty() {
-        crate::cli::exit::OK
-    } else {
-        crate::cli::exit::REFUSED
-    };
-    Ok(Out::new(
-        Streamed {
-            schema_version: SchemaVersion,
-        },
-        |_| String::new(),
-    )
-    .streamed()
-    .code(code))
+    Ok(streamed(&totals))
 }
