@@ -600,11 +600,20 @@ pub fn demo(keep: bool, ctx: &Ctx) -> Result<Out, crate::Error> {
     }
     let totals = run_shown(&ws, &root, &RunOptions::default(), ctx.json)?;
     if !ctx.json {
-        let log = crate::app::log::first_parent_subjects(&ws, &ws.branch, 40)?;
-        let mut s = String::from(
-            "\n$ git log --first-parent --oneline main   (code merges and ticket commits)\n",
+        let log = crate::app::log::first_parent_subjects(&ws, &ws.branch, 500)?;
+        // The code merges and the `wt: done` commits; claims, ticks and progress left out.
+        let shown: Vec<&String> = log
+            .iter()
+            .filter(|l| {
+                let subject = l.split_once(' ').map_or("", |x| x.1);
+                !subject.starts_with("wt: ") || subject.starts_with("wt: done ")
+            })
+            .collect();
+        let mut s = format!(
+            "\n$ git log --first-parent --oneline main   (code merges and `wt: done` commits; {} other wt commits left out)\n",
+            log.len() - shown.len()
         );
-        for l in log {
+        for l in shown {
             s.push_str(&format!("  {l}\n"));
         }
         crate::cli::emit(&escape_text(&s));
