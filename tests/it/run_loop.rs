@@ -986,3 +986,21 @@ fn check_names_an_agent_profile_that_wt_run_could_not_start() {
     );
     assert!(!text.contains("agent profile ok"), "{text}");
 }
+
+#[test]
+fn a_ticket_s_own_agent_field_picks_its_profile() {
+    let r = repo_with(
+        "agents:\n  broken:\n    cmd: [\"false\"]\n  fake:\n    cmd: [wt, fake-agent]\n    prompt: file\nrun:\n  agent: broken\n",
+    );
+    let a = job(&r, "Own agent", "", &[]);
+    let path = r.ticket_path(&a);
+    let text = r
+        .read(&path)
+        .replacen("priority: 2\n", "priority: 2\nagent: fake\n", 1);
+    r.write(&path, &text);
+    r.git(&["commit", "-q", "-am", "agent: fake"]).ok();
+    let (code, events) = run_json(&r, &[]);
+    assert_eq!(code, 0, "{events:?}");
+    assert_eq!(of_kind(&events, "ticket_claimed")[0]["agent"], "fake");
+    assert_eq!(status(&r, &a), "done");
+}

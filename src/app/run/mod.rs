@@ -34,7 +34,6 @@ use crate::app::claim::{self, ClaimOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::agent::{self, AgentProfile};
 use crate::model::config::{Budget, Config};
-use crate::model::frontmatter;
 use crate::model::ticket::{Kind, Status, Ticket};
 use crate::workspace::{Snapshot, Workspace};
 
@@ -79,11 +78,9 @@ pub fn profile(config: &Config, name: &str) -> Result<AgentProfile> {
 /// The profile a ticket asks for with its own `agent:` field, if any.
 fn ticket_agent(ws: &Workspace, snap: &Snapshot, t: &Ticket) -> Option<String> {
     let text = ws.read_text(snap, &t.path).ok()?;
-    let fields = frontmatter::fields(&text).ok()?;
-    let f = fields.iter().find(|f| f.key == "agent")?;
-    let raw = text.get(f.start..f.end)?;
-    let v = raw.split_once(':')?.1.trim().trim_matches(['"', '\'']);
-    (!v.is_empty()).then(|| v.to_string())
+    cost::run_fields(&text)
+        .agent
+        .filter(|a| !a.trim().is_empty())
 }
 
 fn safe_id(id: &str) -> bool {
