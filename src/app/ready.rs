@@ -5,6 +5,7 @@
 //! alone, so it is read through [`Workspace::read_pure`]: an agent asking again on the same
 //! tree gets the kept answer without a snapshot being loaded.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::batch::Skipped;
@@ -58,24 +59,43 @@ pub struct ReadyReport {
 
 /// The ready list (or review list, or parallel set) at the state branch's tip.
 pub fn ready(ws: &Workspace, opts: &ReadyOptions) -> Result<Reported<ReadyReport>> {
+    ready_as(ws, opts, "report", |r| r)
+}
+
+/// [`ready`], answered as `shape` makes of the report (`shape_key` names that shape, e.g.
+/// the output format: the plain list is kept in that shape, so that asking again on the
+/// same tree neither decodes nor renders the report).
+pub fn ready_as<D: Serialize + DeserializeOwned>(
+    ws: &Workspace,
+    opts: &ReadyOptions,
+    shape_key: &str,
+    shape: impl FnOnce(Reported<ReadyReport>) -> D,
+) -> Result<D> {
     if opts.review || opts.parallel.is_some() {
         // These also read the agent's name and the claimed tickets' files: not kept.
         let snap = ws.snapshot()?;
         let out = compute(&snap, opts)?;
         crate::workspace::finished_with(snap);
-        return Ok(out);
+        return Ok(shape(out));
     }
-    let key = format!("ready kind={:?} limit={:?}", opts.kind, opts.limit);
-    ws.read_pure(&key, |snap| {
-        let out = compute(snap, opts)?;
-        // Only a list that reads no clock: a listed ticket with a claim would show `stale`.
-        let timeless = out
-            .report
-            .tickets
-            .iter()
-            .all(|t| t.claimed_by.is_none() && t.claim_expires.is_none());
-        Ok((out, timeless))
-    })
+    let key = format!(
+        "ready kind={:?} limit={:?} as={shape_key}",
+        opts.kind, opts.limit
+    );
+    ws.read_pure_as(
+        &key,
+        |snap| {
+            let out = compute(snap, opts)?;
+            // Only a list that reads no clock: a listed ticket with a claim would show `stale`.
+            let timeless = out
+                .report
+                .tickets
+                .iter()
+                .all(|t| t.claimed_by.is_none() && t.claim_expires.is_none());
+            Ok((out, timeless))
+        },
+        shape,
+    )
 }
 
 fn compute(snap: &Snapshot, opts: &ReadyOptions) -> Result<Reported<ReadyReport>> {

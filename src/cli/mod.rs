@@ -105,7 +105,31 @@ impl<R: Serialize, F: Fn(&R) -> String> Document for Rendered<R, F> {
     }
 }
 
+/// A document already rendered in the one format this run prints (see [`Out::printed`]).
+/// Handed out once (it is printed once), without a copy.
+struct Printed(std::cell::RefCell<String>);
+
+impl Document for Printed {
+    fn json(&self) -> serde_json::Result<String> {
+        Ok(self.0.take())
+    }
+    fn text(&self) -> String {
+        self.0.take()
+    }
+}
+
 impl Out {
+    /// Output already rendered in the format this run prints (`--json`: the document's
+    /// JSON; else its text), e.g. kept from an earlier run on the same tree.
+    pub fn printed(rendered: String) -> Out {
+        Out {
+            doc: Box::new(Printed(std::cell::RefCell::new(rendered))),
+            code: exit::OK,
+            notes: Vec::new(),
+            exact: false,
+            streamed: false,
+        }
+    }
     /// `report`, rendered as text by `render`.
     pub fn new<R: Serialize + 'static>(report: R, render: impl Fn(&R) -> String + 'static) -> Out {
         Out {
@@ -208,6 +232,17 @@ pub fn emit(s: &str) -> bool {
     }
 }
 
+/// Print `s` and a newline on stdout (without copying `s` to add the newline); false when
+/// stdout is closed.
+fn emit_line(s: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_all(s.as_bytes())
+        .and_then(|_| out.write_all(b"\n"))
+        .and_then(|_| out.flush());
+    written.is_ok()
+}
+
 /// Whether the raw arguments ask for `--json` (before a `--`): read when clap itself refuses
 /// the arguments, so that the error still comes as the JSON error document.
 fn json_in_args() -> bool {
@@ -294,7 +329,7 @@ pub fn run() -> i32 {
             if out.streamed {
             } else if ctx.json {
                 let s = out.doc.json().unwrap_or_else(|_| "null".into());
-                emit(&format!("{s}\n"));
+                emit_line(&s);
             } else {
                 let mut t = out.doc.text();
                 if !t.is_empty() {

@@ -1186,8 +1186,9 @@ fn result_path(store: &Store, key: &str) -> PathBuf {
 }
 
 /// The bytes stored for `key` (a command and its arguments) on the `.work` tree
-/// `work_tree`, if the file is this build's, intact, and for this tree and key.
-pub fn result(store: &Store, work_tree: Oid, key: &str) -> Option<Vec<u8>> {
+/// `work_tree`, if the file is this build's, intact, and for this tree and key: the file's
+/// bytes and where in them the stored bytes start (not copied out: they can be large).
+pub fn result(store: &Store, work_tree: Oid, key: &str) -> Option<(Vec<u8>, usize)> {
     let schema = enabled().then(schema_fingerprint).flatten()?;
     let tree = raw(work_tree)?;
     let bytes = read(&result_path(store, key), RESULT_MAGIC, schema).ok()?;
@@ -1198,7 +1199,7 @@ pub fn result(store: &Store, work_tree: Oid, key: &str) -> Option<Vec<u8>> {
         return None;
     }
     with_stats(|s| s.state = "result");
-    Some(payload[data_at..].to_vec())
+    Some((bytes, HEADER_LEN + data_at))
 }
 
 /// Store `data` as the result of `key` on the `.work` tree `work_tree` (replacing the

@@ -21,6 +21,19 @@ impl Workspace {
         key: &str,
         f: impl FnOnce(&Snapshot) -> Result<(R, bool)>,
     ) -> Result<R> {
+        self.read_pure_as(key, f, |r| r)
+    }
+
+    /// [`Workspace::read_pure`] whose kept answer is `shape(answer)` rather than the answer
+    /// itself: e.g. the document a command prints, so that a repeated read costs neither
+    /// decoding the report nor rendering it again. `key` must also name everything `shape`
+    /// depends on (such as the output format).
+    pub fn read_pure_as<R, D: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+        f: impl FnOnce(&Snapshot) -> Result<(R, bool)>,
+        shape: impl FnOnce(R) -> D,
+    ) -> Result<D> {
         let tip = self.tip()?;
         let tree = match tip {
             Some(tip) => self.store.work_tree(tip, WORK_DIR)?,
@@ -28,7 +41,7 @@ impl Workspace {
         };
         if let Some(tree) = tree {
             let kept = crate::derived::cache::result(&self.store, tree, key)
-                .and_then(|b| postcard::from_bytes::<R>(&b).ok());
+                .and_then(|(b, at)| postcard::from_bytes::<D>(&b[at..]).ok());
             if let Some(r) = kept {
                 return Ok(r);
             }
@@ -37,6 +50,7 @@ impl Workspace {
         let snap = self.snapshot_at(tip)?;
         let (answer, timeless) = f(&snap)?;
         finished_with(snap);
+        let answer = shape(answer);
         if let (Some(tree), true) = (tree, timeless) {
             if let Ok(bytes) = postcard::to_stdvec(&answer) {
                 crate::derived::cache::put_result(&self.store, tree, key, &bytes);

@@ -37,8 +37,21 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Out, crate::Error> {
         agent: args.agent,
         parallel: args.parallel,
     };
-    let r = crate::app::ready::ready(&ctx.workspace()?, &opts)?;
-    Ok(Out::reported(r, render_text))
+    // Rendered here, in the one format this run prints: the plain list is kept in that
+    // form, so an agent asking again on the same tree gets the printed bytes back.
+    let (rendered, notes) = if ctx.json {
+        crate::app::ready::ready_as(&ctx.workspace()?, &opts, "json", |r| {
+            (
+                serde_json::to_string_pretty(&r.report).unwrap_or_else(|_| "null".into()),
+                output::note_lines(&r.notes),
+            )
+        })?
+    } else {
+        crate::app::ready::ready_as(&ctx.workspace()?, &opts, "text", |r| {
+            (render_text(&r.report), output::note_lines(&r.notes))
+        })?
+    };
+    Ok(Out::printed(rendered).notes(notes))
 }
 
 fn render_text(r: &ReadyReport) -> String {
