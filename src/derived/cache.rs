@@ -43,8 +43,10 @@ use crate::model::ticket::{self, Problem, Ticket};
 pub use crate::model::ticket_file::{parse_blob, EntryKind, Parsed};
 use crate::store::{Edit, Store};
 
+mod record;
+
 /// Bump when the layout of the file changes in a way the fingerprints would not notice.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// magic, version, build fingerprint, schema fingerprint, payload length, payload checksum.
 pub(crate) const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
 /// Hash of the sources this wt was built from (see build.rs).
@@ -173,23 +175,6 @@ fn oid(raw: &RawOid) -> Option<Oid> {
     Oid::from_bytes(raw).ok()
 }
 
-/// An entry as stored. `path` is left out when the parsed record carries the same path.
-#[derive(Deserialize)]
-struct EntryRec {
-    path: Option<String>,
-    oid: RawOid,
-    kind: EntryKind,
-    parsed: Option<Parsed>,
-}
-
-#[derive(Serialize)]
-struct EntryRef<'a> {
-    path: Option<&'a str>,
-    oid: RawOid,
-    kind: EntryKind,
-    parsed: Option<&'a Parsed>,
-}
-
 #[derive(Serialize, Deserialize)]
 struct TreeRec {
     oid: RawOid,
@@ -283,6 +268,13 @@ fn compute_schema_fingerprint() -> Option<u64> {
         let bytes = postcard::to_stdvec(p).ok()?;
         let back: Parsed = postcard::from_bytes(&bytes).ok()?;
         if &back != p {
+            return None;
+        }
+        // The snapshot's own encoding must give the record back too.
+        let mut bytes = Vec::new();
+        record::put_entry(&mut bytes, Some("x"), &[7; 20], EntryKind::File, Some(p));
+        let mut r = record::Reader { rest: &bytes };
+        if r.entry()?.parsed.as_ref() != Some(p) || !r.rest.is_empty() {
             return None;
         }
         names.push_str(&serde_json::to_string(p).ok()?);
@@ -404,21 +396,16 @@ fn encode_snapshot(
     let mut chunks = entries.chunks(size);
     for _ in 0..parts {
         let chunk: &[&WorkEntry] = chunks.next().unwrap_or(&[]);
-        let recs: Vec<EntryRef<'_>> = chunk
-            .iter()
-            .map(|e| {
-                Some(EntryRef {
-                    path: match &e.parsed {
-                        Some(p) if p.path() == e.path => None,
-                        _ => Some(&e.path),
-                    },
-                    oid: raw(e.oid)?,
-                    kind: e.kind,
-                    parsed: e.parsed.as_ref(),
-                })
-            })
-            .collect::<Option<_>>()?;
-        let bytes = postcard::to_stdvec(&recs).ok()?;
+        // The entry count, then the records (see `record`).
+        let mut bytes = Vec::with_capacity(chunk.len() * 256);
+        record::put_varint(&mut bytes, chunk.len() as u64);
+        for e in chunk {
+            let path = match &e.parsed {
+                Some(p) if p.path() == e.path => None,
+                _ => Some(e.path.as_str()),
+            };
+            record::put_entry(&mut bytes, path, &raw(e.oid)?, e.kind, e.parsed.as_ref());
+        }
         emit(&(bytes.len() as u64).to_le_bytes()).ok()?;
         emit(&bytes).ok()?;
     }
@@ -477,7 +464,11 @@ fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Entries)> {
     for _ in 0..parts {
         let len = usize::try_from(u64_at(payload, at)?).ok()?;
         let end = (at + 8).checked_add(len)?;
-        let (n, records) = postcard::take_from_bytes::<usize>(payload.get(at + 8..end)?).ok()?;
+        let mut r = record::Reader {
+            rest: payload.get(at + 8..end)?,
+        };
+        let n = usize::try_from(r.varint()?).ok()?;
+        let records = r.rest;
         // A record takes at least 20 bytes (its blob id): a larger count is corrupt.
         if n > records.len() / 20 {
             return None;
@@ -537,26 +528,14 @@ fn decode_snapshot(payload: &[u8]) -> Option<(RawOid, Entries)> {
 /// Decode the records `bytes` into `out`, one per slot. True when every slot was written
 /// and nothing is left over; on false, no slot is left initialised.
 fn decode_chunk(bytes: &[u8], out: &mut [std::mem::MaybeUninit<WorkEntry>]) -> bool {
-    let mut rest = bytes;
+    let mut r = record::Reader { rest: bytes };
     let mut written = 0;
     let ok = (|| -> Option<()> {
         for slot in out.iter_mut() {
-            let (r, more) = postcard::take_from_bytes::<EntryRec>(rest).ok()?;
-            rest = more;
-            let path = match (r.path, &r.parsed) {
-                (Some(p), _) => p,
-                (None, Some(parsed)) => parsed.path().to_string(),
-                (None, None) => return None,
-            };
-            slot.write(WorkEntry {
-                path,
-                oid: oid(&r.oid)?,
-                kind: r.kind,
-                parsed: r.parsed,
-            });
+            slot.write(r.entry()?);
             written += 1;
         }
-        rest.is_empty().then_some(())
+        r.rest.is_empty().then_some(())
     })()
     .is_some();
     if !ok {

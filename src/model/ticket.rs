@@ -167,6 +167,46 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "vote",
 ];
 
+/// The position of `key` in [`KNOWN_FIELDS`], if it is one (a `match`: read for every line
+/// of every ticket, where a search of the list cost a comparison per known field).
+pub fn known_field(key: &str) -> Option<usize> {
+    Some(match key {
+        "id" => 0,
+        "kind" => 1,
+        "title" => 2,
+        "status" => 3,
+        "priority" => 4,
+        "parent" => 5,
+        "depends_on" => 6,
+        "claimed_by" => 7,
+        "claimed_at" => 8,
+        "claim_expires" => 9,
+        "claim_token" => 10,
+        "claim_stolen_from" => 11,
+        "created" => 12,
+        "updated" => 13,
+        "files" => 14,
+        "artifacts" => 15,
+        "labels" => 16,
+        "attempts" => 17,
+        "implemented_by" => 18,
+        "gate" => 19,
+        "approved_by" => 20,
+        "approved_at" => 21,
+        "order" => 22,
+        "aliases" => 23,
+        "links" => 24,
+        "source" => 25,
+        "source_hash" => 26,
+        "agent" => 27,
+        "spent" => 28,
+        "max_usd" => 29,
+        "max_minutes" => 30,
+        "vote" => 31,
+        _ => return None,
+    })
+}
+
 /// The only gate kind: a human must `wt approve` the ticket before work under it starts.
 pub const GATE_APPROVAL: &str = "approval";
 
@@ -323,7 +363,7 @@ fn simple_raw(yaml: &str) -> Option<Raw> {
         };
         let value = value.filter(|v| !v.is_empty());
         // KNOWN_FIELDS are the fields of Raw (at most 32: one bit each).
-        let bit = KNOWN_FIELDS.iter().position(|k| *k == key)?;
+        let bit = known_field(key)?;
         if seen & (1 << bit) != 0 {
             return None;
         }
@@ -460,12 +500,27 @@ fn simple_int(v: &str) -> Option<i64> {
     }
 }
 
+/// `s` trimmed, unless empty (kept in place when there is nothing to trim).
 fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    s.map(trimmed).filter(|v| !v.is_empty())
+}
+
+fn trimmed(v: String) -> String {
+    if v.trim().len() == v.len() {
+        v
+    } else {
+        v.trim().to_string()
+    }
 }
 
 /// Parse a ticket file. `path` is used for error messages and stored in the ticket.
 pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
+    parse_reading(path, text).map(|(t, _)| t)
+}
+
+/// [`parse`], also saying whether the frontmatter was read by the simple reader: then
+/// every line of it is a known field's `key: value`, so it has no unknown key.
+pub fn parse_reading(path: &str, text: &str) -> Result<(Ticket, bool), Problem> {
     let problem =
         |line: usize, column: Option<usize>, message: String, hint: Option<&str>| Problem {
             path: path.to_string(),
@@ -483,9 +538,11 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
         )
     })?;
     let first = split.yaml_first_line;
+    let mut simple = false;
     let raw: Raw = if split.yaml.trim().is_empty() {
         Raw::default()
     } else if let Some(raw) = simple_raw(split.yaml) {
+        simple = true;
         raw
     } else {
         serde_saphyr::from_str(split.yaml).map_err(|e| {
@@ -625,11 +682,11 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
     let clean = |v: Option<Vec<String>>| -> Vec<String> {
         v.unwrap_or_default()
             .into_iter()
-            .map(|s| s.trim().to_string())
+            .map(trimmed)
             .filter(|s| !s.is_empty())
             .collect()
     };
-    Ok(Ticket {
+    let ticket = Ticket {
         id,
         kind,
         title,
@@ -658,7 +715,8 @@ pub fn parse(path: &str, text: &str) -> Result<Ticket, Problem> {
         source: non_empty(raw.source),
         source_hash: non_empty(raw.source_hash),
         path: path.to_string(),
-    })
+    };
+    Ok((ticket, simple))
 }
 
 /// The YAML parser's message without the location it puts in the text (`error: line 3
@@ -938,12 +996,27 @@ mod tests {
                 })
                 .collect();
             if let Some(fast) = simple_raw(&yaml) {
+                // What parse_reading promises: simply read means no unknown key.
+                let text = format!("---\n{yaml}---\n");
+                for f in frontmatter::fields(&text).unwrap_or_default() {
+                    prop_assert!(known_field(&f.key).is_some(), "{}\n{}", f.key, yaml);
+                }
                 let slow: Result<Raw, _> = serde_saphyr::from_str(&yaml);
                 match slow {
                     Ok(slow) => prop_assert_eq!(fast, slow, "{}", yaml),
                     Err(e) => prop_assert!(false, "saphyr refused what the simple reader took: {e}\n{yaml}"),
                 }
             }
+        }
+    }
+
+    #[test]
+    fn known_field_is_the_position_in_known_fields() {
+        for (i, k) in KNOWN_FIELDS.iter().enumerate() {
+            assert_eq!(known_field(k), Some(i), "{k}");
+        }
+        for other in ["", "Id", "id ", "estimate", "claimed", "source_hashes"] {
+            assert_eq!(known_field(other), None, "{other}");
         }
     }
 

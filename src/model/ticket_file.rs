@@ -73,8 +73,13 @@ pub fn entry_problem(path: &str, kind: EntryKind) -> Option<Problem> {
 /// Parse one ticket file's bytes.
 pub fn parse_blob(path: &str, bytes: &[u8]) -> Parsed {
     match std::str::from_utf8(bytes) {
-        Ok(text) => match ticket::parse(path, text) {
-            Ok(ticket) => Parsed::Ticket {
+        Ok(text) => match ticket::parse_reading(path, text) {
+            // Read simply: every line is a known field (see ticket::parse_reading).
+            Ok((ticket, true)) => Parsed::Ticket {
+                ticket,
+                unknown_fields: Vec::new(),
+            },
+            Ok((ticket, false)) => Parsed::Ticket {
                 ticket,
                 unknown_fields: unknown_fields(text),
             },
@@ -116,7 +121,7 @@ fn only_known_keys(text: &str) -> bool {
         .all(|line| match line.as_bytes().first() {
             None | Some(b' ' | b'\t' | b'#') => true,
             Some(_) => line.split_once(':').is_some_and(|(key, rest)| {
-                KNOWN_FIELDS.contains(&key)
+                ticket::known_field(key).is_some()
                     && rest
                         .as_bytes()
                         .first()
