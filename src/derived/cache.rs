@@ -532,7 +532,7 @@ fn decode_chunk(bytes: &[u8], out: &mut [std::mem::MaybeUninit<WorkEntry>]) -> b
     let mut written = 0;
     let ok = (|| -> Option<()> {
         for slot in out.iter_mut() {
-            slot.write(r.entry()?);
+            r.entry_into(slot)?;
             written += 1;
         }
         r.rest.is_empty().then_some(())
