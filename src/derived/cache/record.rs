@@ -260,13 +260,21 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     fn strs(&mut self) -> Option<Vec<String>> {
         let n = self.usize()?;
         // Each text takes at least a byte: a larger count is corrupt.
         if n > self.rest.len() {
             return None;
         }
-        (0..n).map(|_| self.str()).collect()
+        let mut v = Vec::new();
+        if n > 0 {
+            v.reserve_exact(n);
+            for _ in 0..n {
+                v.push(self.str()?);
+            }
+        }
+        Some(v)
     }
 
     fn opt_num(&mut self) -> Option<Option<u64>> {
