@@ -53,6 +53,46 @@ pub fn timestamp() -> String {
     now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// `s` as an RFC 3339 time (what `DateTime::parse_from_rfc3339` reads), in UTC. The form wt
+/// writes (`2026-01-02T03:04:05Z`) is read directly; anything else goes to chrono, so the
+/// answer is chrono's for every text (a `wt check` of 10,000 tickets read 20,000 times).
+pub fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
+    match fixed_form(s) {
+        Some(t) => Some(t),
+        None => DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| d.with_timezone(&Utc)),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` with every part in range (seconds below 60); None for anything
+/// else, which chrono then reads.
+fn fixed_form(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    Some(date.and_hms_opt(hour, minute, second)?.and_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +116,59 @@ mod tests {
         assert_eq!(other, None, "another thread's clock is not pinned");
         drop(outer);
         assert_eq!(PINNED.with(Cell::get), None);
+    }
+
+    fn chrono_reads(s: &str) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
+    }
+
+    #[test]
+    fn rfc3339_times_read_as_chrono_reads_them() {
+        for s in [
+            "2026-01-02T03:04:05Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2024-02-29T12:00:00Z",
+            "2023-02-29T12:00:00Z",
+            "2100-02-29T12:00:00Z",
+            "2000-02-29T12:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-00-01T00:00:00Z",
+            "2026-01-00T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T23:60:00Z",
+            "2026-12-31T23:59:60Z",
+            "2026-01-02t03:04:05z",
+            "2026-01-02 03:04:05Z",
+            "2026-01-02T03:04:05+01:00",
+            "2026-01-02T03:04:05.5Z",
+            "2026-01-02T03:04:05",
+            "2026-1-02T03:04:05Z",
+            "+026-01-02T03:04:05Z",
+            "2026-01-02T03:04:0 Z",
+            "",
+            "yesterday",
+        ] {
+            assert_eq!(parse_rfc3339(s), chrono_reads(s), "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rfc3339_times_of_wt_form_read_as_chrono_reads_them(
+            s in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}[Zz]"
+        ) {
+            proptest::prop_assert_eq!(parse_rfc3339(&s), chrono_reads(&s));
+        }
+
+        #[test]
+        fn rfc3339_times_near_the_edges_read_as_chrono_reads_them(
+            s in "[0-9]{2}[0-9]{2}-(0[0-9]|1[0-3])-[0-3][0-9]T[0-2][0-9]:[0-6][0-9]:[0-6][0-9]Z"
+        ) {
+            proptest::prop_assert_eq!(parse_rfc3339(&s), chrono_reads(&s));
+        }
     }
 }
