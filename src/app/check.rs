@@ -65,12 +65,6 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
         });
         m.get(key).or_else(|| m.get("id")).copied().unwrap_or(1)
     };
-    // Each ID's first ticket.
-    let mut by_id: FxHashMap<&str, usize> =
-        FxHashMap::with_capacity_and_hasher(snap.tickets.len(), Default::default());
-    for (i, t) in snap.tickets.iter().enumerate() {
-        by_id.entry(t.id.as_str()).or_insert(i);
-    }
     // Duplicate IDs, exactly or but for case: each names no ticket until fixed.
     let g = snap.graph()?;
     for group in g.duplicates() {
@@ -144,7 +138,8 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
                     "set `parent:` to the ticket above it (or remove it); until then it is blocked",
                 ),
             )),
-            (Some(p), want) => match by_id.get(p.as_str()).map(|&i| &snap.tickets[i]) {
+            // The first ticket with that ID.
+            (Some(p), want) => match g.get(p) {
                 None => out.push(problem(
                     &t.path,
                     line_of(t, "parent"),
@@ -195,7 +190,7 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
                     "depends on itself".into(),
                     Some(&format!("remove it: `wt dep rm {0} {0}`", t.id)),
                 ));
-            } else if !by_id.contains_key(d.as_str()) {
+            } else if g.index_of(d).is_none() {
                 out.push(problem(
                     &t.path,
                     line_of(t, "depends_on"),

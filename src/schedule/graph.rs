@@ -396,6 +396,12 @@ impl<'a> Graph<'a> {
     /// is. So a task that depends on its own job, a phase-spec that depends on one of its
     /// jobs, or two phases whose jobs depend on each other's phase are cycles too.
     pub fn cycles(&self) -> Vec<Vec<String>> {
+        // No ticket waits on itself: no cycle at all. (A group of nodes that wait on each
+        // other holds a `start` node, whose ticket `in_cycle` marks: a loop of `finish` nodes
+        // alone is a loop of parents, and their `start` nodes loop the other way round.)
+        if self.in_cycle.iter().all(Option::is_none) {
+            return Vec::new();
+        }
         let wait = WaitGraph::new(self);
         let comp = wait.components();
         let mut size = vec![0usize; comp.len()];
@@ -776,29 +782,42 @@ impl WaitGraph {
     /// Strongly connected components (Kosaraju, iterative): a component number per node.
     fn components(&self) -> Vec<usize> {
         let n = self.len();
-        let mut seen = vec![false; n];
+        // 0: not seen yet, 1: on the walk's stack, 2: done.
+        let mut state = vec![0u8; n];
         let mut order = Vec::with_capacity(n);
         let mut stack: Vec<(usize, usize)> = Vec::new();
+        // An edge back to a node on the stack: the graph has a cycle.
+        let mut cyclic = false;
         for root in 0..n {
-            if seen[root] {
+            if state[root] != 0 {
                 continue;
             }
-            seen[root] = true;
+            state[root] = 1;
             stack.clear();
             stack.push((root, 0usize));
             while let Some((node, k)) = stack.last_mut() {
                 let node = *node;
                 if let Some(&w) = self.next(node).get(*k) {
                     *k += 1;
-                    if !seen[w] {
-                        seen[w] = true;
-                        stack.push((w, 0));
+                    match state[w] {
+                        0 => {
+                            state[w] = 1;
+                            stack.push((w, 0));
+                        }
+                        1 => cyclic = true,
+                        _ => {}
                     }
                 } else {
+                    state[node] = 2;
                     order.push(node);
                     stack.pop();
                 }
             }
+        }
+        // Without a cycle every node is a component of its own (the common case: the
+        // second pass over the reversed graph is not needed).
+        if !cyclic {
+            return (0..n).collect();
         }
         let mut pairs = Vec::with_capacity(self.adj.len());
         for u in 0..n {
