@@ -96,7 +96,7 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
     let mut path_whys: FxHashMap<&str, Option<String>> = FxHashMap::default();
     for t in &snap.tickets {
         // The ticket file's folder and name.
-        let (dir, name) = match t.path.as_bytes().iter().rposition(|&b| b == b'/') {
+        let (dir, name) = match memchr::memrchr(b'/', t.path.as_bytes()) {
             Some(k) => (&t.path[..k], &t.path[k + 1..]),
             None => ("", t.path.as_str()),
         };
@@ -395,12 +395,12 @@ fn skipped_files(snap: &Snapshot) -> Vec<Problem> {
         };
         // Each folder on the way (`.work/<part>`, `.work/<part>/<part>`, ...), then the name.
         let mut start = 0;
-        while let Some(k) = rest.as_bytes()[start..].iter().position(|&b| b == b'/') {
-            let part = &rest[start..start + k];
+        for k in memchr::memchr_iter(b'/', rest.as_bytes()) {
+            let part = &rest[start..k];
             if looks_like_id_prefix(part) && part.ends_with(".md") {
-                folders.insert(&path[..prefix.len() + start + k]);
+                folders.insert(&path[..prefix.len() + k]);
             }
-            start += k + 1;
+            start = k + 1;
         }
         let name = &rest[start..];
         if !looks_like_id_prefix(name) {

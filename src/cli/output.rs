@@ -20,8 +20,12 @@ fn push_padded(out: &mut String, s: &str, width: usize) {
     } else {
         s.chars().count()
     };
-    for _ in chars..width {
-        out.push(' ');
+    const SPACES: &str = "                ";
+    let mut pad = width.saturating_sub(chars);
+    while pad > 0 {
+        let n = pad.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        pad -= n;
     }
 }
 

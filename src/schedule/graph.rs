@@ -183,8 +183,14 @@ fn duplicate_ids(tickets: &[Ticket], by_id: &FxHashMap<&str, usize>) -> Vec<Vec<
             }
         }
     };
+    // As many IDs as tickets: no two share an ID exactly (only case can still join them).
+    let exact_twins = by_id.len() < tickets.len();
     for (i, t) in tickets.iter().enumerate() {
-        let first = by_id.get(t.id.as_str()).copied().unwrap_or(i);
+        let first = if exact_twins {
+            by_id.get(t.id.as_str()).copied().unwrap_or(i)
+        } else {
+            i
+        };
         if first != i {
             join(canonical(&t.id).into_owned(), first, i);
         }
