@@ -263,7 +263,7 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
             ("approved_at", &t.approved_at),
         ] {
             if let Some(v) = value {
-                if crate::model::clock::parse_rfc3339(v).is_none() {
+                if !crate::model::clock::is_rfc3339(v) {
                     warnings.push(problem(
                         &t.path,
                         line_of(t, key),

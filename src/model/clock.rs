@@ -65,9 +65,31 @@ pub fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` with every part in range (seconds below 60); None for anything
-/// else, which chrono then reads.
-fn fixed_form(s: &str) -> Option<DateTime<Utc>> {
+/// Is `s` an RFC 3339 time ([`parse_rfc3339`] reads it)? The form wt writes is judged
+/// without building the time.
+pub fn is_rfc3339(s: &str) -> bool {
+    match fixed_parts(s) {
+        Some([year, month, day, hour, minute, second]) => {
+            let days = match month {
+                2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            let valid = (1..=12).contains(&month)
+                && (1..=days).contains(&day)
+                && hour < 24
+                && minute < 60
+                && second < 60;
+            valid || parse_rfc3339(s).is_some()
+        }
+        None => parse_rfc3339(s).is_some(),
+    }
+}
+
+/// The numbers of `YYYY-MM-DDTHH:MM:SSZ` (year, month, day, hour, minute, second), not yet
+/// checked for range; None for text of any other form.
+fn fixed_parts(s: &str) -> Option<[u32; 6]> {
     let b = s.as_bytes();
     if b.len() != 20
         || b[4] != b'-'
@@ -84,8 +106,20 @@ fn fixed_form(s: &str) -> Option<DateTime<Utc>> {
         let (hi, lo) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
         (hi < 10 && lo < 10).then(|| u32::from(hi) * 10 + u32::from(lo))
     };
-    let (year, month, day) = (two(0)? * 100 + two(2)?, two(5)?, two(8)?);
-    let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
+    Some([
+        two(0)? * 100 + two(2)?,
+        two(5)?,
+        two(8)?,
+        two(11)?,
+        two(14)?,
+        two(17)?,
+    ])
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` with every part in range (seconds below 60); None for anything
+/// else, which chrono then reads.
+fn fixed_form(s: &str) -> Option<DateTime<Utc>> {
+    let [year, month, day, hour, minute, second] = fixed_parts(s)?;
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
@@ -153,6 +187,7 @@ mod tests {
             "yesterday",
         ] {
             assert_eq!(parse_rfc3339(s), chrono_reads(s), "{s}");
+            assert_eq!(is_rfc3339(s), chrono_reads(s).is_some(), "{s}");
         }
     }
 
@@ -162,6 +197,7 @@ mod tests {
             s in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}[Zz]"
         ) {
             proptest::prop_assert_eq!(parse_rfc3339(&s), chrono_reads(&s));
+            proptest::prop_assert_eq!(is_rfc3339(&s), chrono_reads(&s).is_some());
         }
 
         #[test]
@@ -169,6 +205,7 @@ mod tests {
             s in "[0-9]{2}[0-9]{2}-(0[0-9]|1[0-3])-[0-3][0-9]T[0-2][0-9]:[0-6][0-9]:[0-6][0-9]Z"
         ) {
             proptest::prop_assert_eq!(parse_rfc3339(&s), chrono_reads(&s));
+            proptest::prop_assert_eq!(is_rfc3339(&s), chrono_reads(&s).is_some());
         }
     }
 }

@@ -20,17 +20,43 @@ fn kind_rank(k: Kind) -> u8 {
 
 /// The indices of `tickets` in plan order (a permutation of `0..tickets.len()`).
 pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
-    let index: FxHashMap<&str, usize> = tickets
+    let n = tickets.len();
+    // Each ID's ticket (the last one, when IDs repeat).
+    let mut index: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(n, Default::default());
+    for (i, t) in tickets.iter().enumerate() {
+        index.insert(t.id.as_str(), i);
+    }
+    // Each ticket's parent when it exists (and is not the ticket itself).
+    let parent: Vec<Option<usize>> = tickets
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
+        .map(|(i, t)| {
+            t.parent
+                .as_deref()
+                .and_then(|p| index.get(p).copied())
+                .filter(|&p| p != i)
+        })
         .collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); tickets.len()];
+    drop(index);
+    // Children in two flat vectors: `kids[start[p]..start[p + 1]]` are p's, in ticket order.
+    let mut start = vec![0usize; n + 1];
+    for &p in parent.iter().flatten() {
+        start[p + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut kids = vec![0usize; start[n]];
     let mut roots = Vec::new();
-    for (i, t) in tickets.iter().enumerate() {
-        match t.parent.as_deref().and_then(|p| index.get(p)) {
-            Some(&p) if p != i => children[p].push(i),
-            _ => roots.push(i),
+    for (i, p) in parent.iter().enumerate() {
+        match *p {
+            Some(p) => {
+                kids[fill[p]] = i;
+                fill[p] += 1;
+            }
+            None => roots.push(i),
         }
     }
     let key = |&i: &usize| tickets[i].sibling_key();
@@ -39,11 +65,15 @@ pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
             .cmp(&kind_rank(tickets[*b].kind))
             .then_with(|| key(a).cmp(&key(b)))
     });
-    for c in &mut children {
-        c.sort_by_key(key);
+    for p in 0..n {
+        let c = &mut kids[start[p]..start[p + 1]];
+        if c.len() > 1 {
+            c.sort_by_key(key);
+        }
     }
-    let mut out = Vec::with_capacity(tickets.len());
-    let mut seen = vec![false; tickets.len()];
+    let children = |i: usize| &kids[start[i]..start[i + 1]];
+    let mut out = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
     let mut stack: Vec<usize> = roots.into_iter().rev().collect();
     let mut walk = |stack: &mut Vec<usize>, out: &mut Vec<usize>| {
         while let Some(i) = stack.pop() {
@@ -51,13 +81,13 @@ pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
                 continue;
             }
             out.push(i);
-            stack.extend(children[i].iter().rev());
+            stack.extend(children(i).iter().rev());
         }
     };
     walk(&mut stack, &mut out);
     // Parent links that form a loop have no root: add them, each loop from its first ticket.
-    if out.len() < tickets.len() {
-        let mut rest: Vec<usize> = (0..tickets.len()).collect();
+    if out.len() < n {
+        let mut rest: Vec<usize> = (0..n).collect();
         rest.sort_by_key(key);
         for i in rest {
             stack.push(i);
