@@ -162,11 +162,21 @@ fn canonical(id: &str) -> std::borrow::Cow<'_, str> {
 /// Groups of `tickets` that share an ID, exactly or but for case (each two or more indexes,
 /// in ticket order), without building a graph.
 pub fn duplicate_groups(tickets: &[Ticket]) -> Vec<Vec<usize>> {
+    duplicate_ids(tickets, &id_index(tickets))
+}
+
+/// Each ID of `tickets` and the index of its first ticket.
+pub fn id_index(tickets: &[Ticket]) -> FxHashMap<&str, usize> {
     let mut by_id = FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
     for (i, t) in tickets.iter().enumerate() {
         by_id.entry(t.id.as_str()).or_insert(i);
     }
-    duplicate_ids(tickets, &by_id)
+    by_id
+}
+
+/// [`duplicate_groups`] with the [`id_index`] of `tickets` at hand.
+pub fn duplicate_groups_in(tickets: &[Ticket], index: &FxHashMap<&str, usize>) -> Vec<Vec<usize>> {
+    duplicate_ids(tickets, index)
 }
 
 /// Groups of tickets that share an ID, exactly or but for ASCII case (each group has two or
@@ -220,10 +230,7 @@ fn duplicate_ids(tickets: &[Ticket], by_id: &FxHashMap<&str, usize>) -> Vec<Vec<
 
 impl<'a> Graph<'a> {
     pub fn new(tickets: &'a [Ticket]) -> Graph<'a> {
-        let mut by_id = FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
-        for (i, t) in tickets.iter().enumerate() {
-            by_id.entry(t.id.as_str()).or_insert(i);
-        }
+        let by_id = id_index(tickets);
         let mut parent = vec![None; tickets.len()];
         let mut children = Vec::new();
         let mut dependents = Vec::new();

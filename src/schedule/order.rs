@@ -20,13 +20,18 @@ fn kind_rank(k: Kind) -> u8 {
 
 /// The indices of `tickets` in plan order (a permutation of `0..tickets.len()`).
 pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
-    let n = tickets.len();
     // Each ID's ticket (the last one, when IDs repeat).
     let mut index: FxHashMap<&str, usize> =
-        FxHashMap::with_capacity_and_hasher(n, Default::default());
+        FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
     for (i, t) in tickets.iter().enumerate() {
         index.insert(t.id.as_str(), i);
     }
+    plan_order_in(tickets, &index)
+}
+
+/// [`plan_order`] with `index`, each ID's ticket (the last one, when IDs repeat).
+fn plan_order_in(tickets: &[Ticket], index: &FxHashMap<&str, usize>) -> Vec<usize> {
+    let n = tickets.len();
     // Each ticket's parent when it exists (and is not the ticket itself).
     let parent: Vec<Option<usize>> = tickets
         .iter()
@@ -38,7 +43,6 @@ pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
                 .filter(|&p| p != i)
         })
         .collect();
-    drop(index);
     // Children in two flat vectors: `kids[start[p]..start[p + 1]]` are p's, in ticket order.
     let mut start = vec![0usize; n + 1];
     for &p in parent.iter().flatten() {
@@ -99,8 +103,23 @@ pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
 
 /// For each ticket, its position in plan order.
 pub fn plan_rank(tickets: &[Ticket]) -> Vec<usize> {
-    let mut rank = vec![0; tickets.len()];
-    for (pos, i) in plan_order(tickets).into_iter().enumerate() {
+    rank_of(plan_order(tickets))
+}
+
+/// [`plan_rank`] with `first`, each ID's first ticket, at hand (one index less to build when
+/// no two tickets share an ID).
+pub fn plan_rank_with(tickets: &[Ticket], first: &FxHashMap<&str, usize>) -> Vec<usize> {
+    if first.len() == tickets.len() {
+        // Every ID names one ticket: its first ticket is its last.
+        rank_of(plan_order_in(tickets, first))
+    } else {
+        plan_rank(tickets)
+    }
+}
+
+fn rank_of(order: Vec<usize>) -> Vec<usize> {
+    let mut rank = vec![0; order.len()];
+    for (pos, i) in order.into_iter().enumerate() {
         rank[i] = pos;
     }
     rank
@@ -180,5 +199,29 @@ mod tests {
         let mut o = plan_order(&ts);
         o.sort();
         assert_eq!(o, [0, 1, 2]);
+    }
+
+    #[test]
+    fn the_rank_from_a_first_ticket_index_is_the_plan_rank_also_when_ids_repeat() {
+        fn first(ts: &[Ticket]) -> FxHashMap<&str, usize> {
+            let mut m = FxHashMap::default();
+            for (i, t) in ts.iter().enumerate() {
+                m.entry(t.id.as_str()).or_insert(i);
+            }
+            m
+        }
+        let mut ts = vec![
+            t("P-a", Kind::PhaseSpec, None, Some(1), "x"),
+            t("J-a", Kind::Job, Some("P-b"), Some(0), "x"),
+            t("P-b", Kind::PhaseSpec, None, Some(0), "x"),
+            t("J-b", Kind::Job, Some("P-a"), Some(1), "x"),
+            t("J-c", Kind::Job, Some("P-a"), Some(0), "x"),
+        ];
+        assert_eq!(plan_rank_with(&ts, &first(&ts)), plan_rank(&ts));
+        // Two tickets named P-a: plan order takes the last one as J-b's and J-c's parent.
+        ts.push(t("P-a", Kind::PhaseSpec, None, Some(2), "x"));
+        let want = plan_rank(&ts);
+        assert_eq!(plan_rank_with(&ts, &first(&ts)), want);
+        assert!(want[3] > want[5] && want[4] > want[5], "{want:?}");
     }
 }
