@@ -9,9 +9,12 @@
 //! - `lookup.bin`: the tree it was written for, then per ticket its ID, path, kind, whether
 //!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
 //!   whether something under it is not done, whether it is the last ticket not done under
-//!   its parent, whether it was claimed with `files`, whether it has aliases, and its rank in
-//!   the schedule order (cache file header, xxh3). With it `claim --next` reads the best
-//!   candidates one by one until one is open and unclaimed (and its files are free), and
+//!   its parent, whether it was claimed with `files`, whether it has aliases, its rank in
+//!   the schedule order, and its `files` (cache file header, xxh3). With it `claim --next` reads the best
+//!   candidates one by one until one is open and unclaimed (and its files are free: the
+//!   claims holding files and the candidates' own files come from the lookup, or from the
+//!   delta log for a ticket wt rewrote since, so a candidate that overlaps a claim is
+//!   skipped without reading its file), and
 //!   `done` knows whether finishing a ticket closes its container. A query that is not an
 //!   exact ID may be an alias (an ID from the tracker a ticket was imported from): in a tree
 //!   with aliases it goes down the full path.
@@ -36,11 +39,12 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::derived::cache::{self, RawOid, HEADER_LEN};
 use crate::model::ticket::{Kind, Ticket};
+use crate::model::ticket_file::Parsed;
 use crate::schedule::graph::Graph;
 use crate::store::Store;
 
 const LOOKUP_FILE: &str = "lookup.bin";
-const LOOKUP_MAGIC: &[u8; 8] = b"wtlook3\n";
+const LOOKUP_MAGIC: &[u8; 8] = b"wtlook4\n";
 const KEYS_FILE: &str = "lookup.keys";
 /// tree id (20), payload checksum (8), frame checksum (8).
 const FRAME: usize = 36;
@@ -48,8 +52,8 @@ const FRAME: usize = 36;
 const MAX_FRAMES: usize = 1024;
 const KEEP_FRAMES: usize = 64;
 
-/// One ticket as written: ID, path, kind, flags (see [`flag`]), rank.
-type Row<'a> = (&'a str, &'a str, Kind, u8, u32);
+/// One ticket as written: ID, path, kind, flags (see [`flag`]), rank, `files`.
+type Row<'a> = (&'a str, &'a str, Kind, u8, u32, &'a [String]);
 
 /// The bits of a ticket's flags byte.
 mod flag {
@@ -68,8 +72,8 @@ mod flag {
     /// It has aliases (IDs from the tracker it was imported from): a query that is not an
     /// exact ID may name one of them, which only the full path knows.
     pub const ALIASED: u8 = 64;
-    /// Every bit in use.
-    pub const ALL: u8 = 127;
+    /// Its `files` list is not empty: the entries follow the rank.
+    pub const FILES: u8 = 128;
 }
 
 /// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
@@ -79,6 +83,9 @@ struct Rec<'a> {
     flags: u8,
     /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
     rank: u32,
+    /// Its `files` entries as stored (see [`encode`]; empty without [`flag::FILES`]),
+    /// decoded by [`files_of`] when asked for.
+    files: &'a [u8],
 }
 
 impl Rec<'_> {
@@ -90,14 +97,15 @@ impl Rec<'_> {
 /// The payload: the `.work` tree it was written for (20 bytes), the number of tickets
 /// (u32), then per ticket in walk order: the ID (u8
 /// length, bytes), the path as the number of bytes it shares with the previous ticket's
-/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8, see [`flag`]) and
-/// the rank (u32). Read in place, without allocating per ticket.
+/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8, see [`flag`]), the
+/// rank (u32) and, with [`flag::FILES`], the `files` entries (u16 count, then each as u16
+/// length and bytes). Read in place, without allocating per ticket.
 fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(24 + recs.len() * 64);
     out.extend_from_slice(tree);
     out.extend_from_slice(&u32::try_from(recs.len()).ok()?.to_le_bytes());
     let mut prev: &str = "";
-    for (id, path, kind, flags, rank) in recs {
+    for (id, path, kind, flags, rank, files) in recs {
         let shared = prev
             .bytes()
             .zip(path.bytes())
@@ -119,8 +127,18 @@ fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
             Kind::Job => 1,
             Kind::Task => 2,
         });
+        if (*flags & flag::FILES != 0) == files.is_empty() {
+            return None;
+        }
         out.push(*flags);
         out.extend_from_slice(&rank.to_le_bytes());
+        if !files.is_empty() {
+            out.extend_from_slice(&u16::try_from(files.len()).ok()?.to_le_bytes());
+            for f in *files {
+                out.extend_from_slice(&u16::try_from(f.len()).ok()?.to_le_bytes());
+                out.extend_from_slice(f.as_bytes());
+            }
+        }
         prev = path;
     }
     Some(out)
@@ -134,10 +152,11 @@ fn written_for(payload: &[u8]) -> Option<RawOid> {
 /// Read every ticket of `payload` in order, calling `f` with it and its path; stops early
 /// when `f` returns true. None when the payload is malformed.
 fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Option<()> {
-    let mut at = 20usize;
-    let mut take = |n: usize| -> Option<&'a [u8]> {
-        let b = payload.get(at..at.checked_add(n)?)?;
-        at += n;
+    let at = std::cell::Cell::new(20usize);
+    let take = |n: usize| -> Option<&'a [u8]> {
+        let from = at.get();
+        let b = payload.get(from..from.checked_add(n)?)?;
+        at.set(from + n);
         Some(b)
     };
     let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
@@ -160,21 +179,47 @@ fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Opt
             _ => return None,
         };
         let flags = take(1)?[0];
-        if flags & !flag::ALL != 0 {
-            return None;
-        }
         let rank = u32::from_le_bytes(take(4)?.try_into().ok()?);
+        let mut files: &[u8] = &[];
+        if flags & flag::FILES != 0 {
+            let start = at.get();
+            let count = u16::from_le_bytes(take(2)?.try_into().ok()?);
+            if count == 0 {
+                return None;
+            }
+            for _ in 0..count {
+                let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
+                take(len)?;
+            }
+            files = payload.get(start..at.get())?;
+        }
         let rec = Rec {
             id,
             kind,
             flags,
             rank,
+            files,
         };
         if f(&rec, &path) {
             return Some(());
         }
     }
-    (at == payload.len()).then_some(())
+    (at.get() == payload.len()).then_some(())
+}
+
+/// The `files` entries of a record (as [`scan`] delimited them). None when one is not UTF-8.
+fn files_of(raw: &[u8]) -> Option<Vec<String>> {
+    let Some((count, mut rest)) = raw.split_first_chunk::<2>() else {
+        return Some(Vec::new());
+    };
+    let mut out = Vec::with_capacity(u16::from_le_bytes(*count) as usize);
+    while let Some((len, tail)) = rest.split_first_chunk::<2>() {
+        let len = u16::from_le_bytes(*len) as usize;
+        let (entry, tail) = tail.split_at_checked(len)?;
+        out.push(std::str::from_utf8(entry).ok()?.to_string());
+        rest = tail;
+    }
+    Some(out)
 }
 
 /// The ticket an ID or prefix names, as the lookup for a tree knows it.
@@ -331,7 +376,15 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
                 t.claimed_by.is_some() && !t.files.is_empty(),
             );
             set(flag::ALIASED, !t.aliases.is_empty());
-            (t.id.as_str(), t.path.as_str(), t.kind, flags, rank[i])
+            set(flag::FILES, !t.files.is_empty());
+            (
+                t.id.as_str(),
+                t.path.as_str(),
+                t.kind,
+                flags,
+                rank[i],
+                t.files.as_slice(),
+            )
         })
         .collect();
     let Some(payload) = encode(&tree, &recs) else {
@@ -417,16 +470,19 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     hit
 }
 
-/// What `claim --next` reads from the lookup: its candidates, and the tickets that may hold
-/// a claim with `files`.
+/// What `claim --next` reads from the lookup: its candidates, and the tickets claimed with
+/// `files`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Next {
-    /// The tickets of the kind asked for that the graph leaves free to start, best first.
-    pub candidates: Vec<Found>,
-    /// The paths of the tickets that may be claimed with `files` now: those that were when
-    /// the lookup was written and every ticket a wt commit rewrote since (the caller reads
-    /// each to see). None when wt cannot tell which (no delta log leads here).
-    pub may_hold_files: Option<Vec<String>>,
+    /// The tickets of the kind asked for that the graph leaves free to start, best first,
+    /// each with its `files` when the lookup knows them (no wt commit rewrote it since the
+    /// lookup was written: it is open and unclaimed, and its files are those).
+    pub candidates: Vec<(Found, Option<Vec<String>>)>,
+    /// The tickets claimed with `files` now, in walk order, as (ID, files): those the
+    /// lookup flagged that no wt commit rewrote since, and those wt rewrote since that its
+    /// delta log shows claimed with files. None when wt cannot tell which (no delta log
+    /// leads here).
+    pub held: Option<Vec<(String, Vec<String>)>>,
 }
 
 /// The tickets of `kind` (None: any) that the graph leaves free to start on `work_tree`,
@@ -437,50 +493,101 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
     let payload = &bytes[HEADER_LEN..];
     let tree = cache::raw(work_tree)?;
     // A ticket that was not open when the lookup was written can only be open now if one of
-    // wt's commits since rewrote its file: those are in the delta log. Without a log that
+    // wt's commits since rewrote its file: those are in the delta log, with what each file
+    // holds now (the last rewrite of a path wins), sorted by path. Without a log that
     // leads here, every candidate is read.
     let base = written_for(payload)?;
-    let changed: Option<std::collections::HashSet<String>> = if base == tree {
-        Some(Default::default())
+    let rewritten: Option<Vec<(String, Option<Parsed>)>> = if base == tree {
+        Some(Vec::new())
     } else {
-        cache::changed_since(store, &base, &tree).map(|v| v.into_iter().collect())
+        cache::changed_since(store, &base, &tree).map(|mut v| {
+            v.reverse();
+            v.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last rewrite first
+            v.dedup_by(|a, b| a.0 == b.0);
+            v
+        })
     };
-    let mut picked: Vec<(u32, usize)> = Vec::new();
-    let mut holding: Vec<String> = Vec::new();
+    let rewrite = |path: &str| -> Option<Option<&Option<Parsed>>> {
+        match &rewritten {
+            None => None,
+            Some(v) => Some(
+                v.binary_search_by(|(p, _)| p.as_str().cmp(path))
+                    .ok()
+                    .map(|i| &v[i].1),
+            ),
+        }
+    };
+    // (rank, position, rewritten or unknown)
+    let mut picked: Vec<(u32, usize, bool)> = Vec::new();
+    let mut held: Vec<(String, Vec<String>)> = Vec::new();
+    let mut bad = false;
     let mut n = 0;
     scan(payload, |r, path| {
-        let rewritten = changed.as_ref().is_none_or(|c| c.contains(path));
-        let may_be_open = r.has(flag::OPEN) || rewritten;
+        let now = rewrite(path);
+        let changed = now.is_none_or(|c| c.is_some());
+        let may_be_open = r.has(flag::OPEN) || changed;
         if r.has(flag::UNBLOCKED)
             && !r.has(flag::DONE)
             && may_be_open
             && kind.is_none_or(|k| r.kind == k)
         {
-            picked.push((r.rank, n));
+            picked.push((r.rank, n, changed));
         }
-        if changed.is_some() && (r.has(flag::HOLDS_FILES) || rewritten) {
-            holding.push(path.to_string());
+        match now {
+            // The ticket as wt's last rewrite left it.
+            Some(Some(parsed)) => {
+                if let Some(Parsed::Ticket { ticket: t, .. }) = parsed {
+                    if t.claimed_by.is_some() && !t.files.is_empty() {
+                        held.push((t.id.clone(), t.files.clone()));
+                    }
+                }
+            }
+            // Untouched since the lookup was written.
+            Some(None) if r.has(flag::HOLDS_FILES) => match files_of(r.files) {
+                Some(files) if !files.is_empty() => held.push((r.id.to_string(), files)),
+                _ => bad = true,
+            },
+            _ => {}
         }
         n += 1;
-        false
+        bad
     })?;
+    if bad {
+        return None;
+    }
     picked.sort_unstable();
     picked.truncate(max);
-    let mut out: Vec<(u32, Found)> = Vec::with_capacity(picked.len());
-    let wanted: std::collections::HashMap<usize, u32> =
-        picked.iter().map(|&(rank, i)| (i, rank)).collect();
+    // The picked ones in walk order, to find in one more pass.
+    let mut wanted: Vec<(usize, u32, bool)> = picked.iter().map(|&(r, i, c)| (i, r, c)).collect();
+    wanted.sort_unstable();
+    let mut out: Vec<(u32, (Found, Option<Vec<String>>))> = Vec::with_capacity(wanted.len());
+    let mut next = wanted.iter().peekable();
     let mut n = 0;
     scan(payload, |r, path| {
-        if let Some(&rank) = wanted.get(&n) {
-            out.push((rank, found(r, path)));
+        if let Some(&(_, rank, changed)) = next.next_if(|w| w.0 == n) {
+            let files = if changed {
+                None
+            } else {
+                match files_of(r.files) {
+                    Some(f) => Some(f),
+                    None => {
+                        bad = true;
+                        return true;
+                    }
+                }
+            };
+            out.push((rank, (found(r, path), files)));
         }
         n += 1;
-        out.len() == wanted.len()
+        next.peek().is_none()
     })?;
+    if bad {
+        return None;
+    }
     out.sort_unstable_by_key(|(rank, _)| *rank);
     Some(Next {
         candidates: out.into_iter().map(|(_, f)| f).collect(),
-        may_hold_files: changed.is_some().then_some(holding),
+        held: rewritten.is_some().then_some(held),
     })
 }
 
@@ -504,6 +611,11 @@ mod tests {
 
     const TREE: RawOid = [7u8; 20];
 
+    fn files() -> &'static [String] {
+        static F: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        F.get_or_init(|| vec!["src/**".to_string(), "docs/é.md".to_string()])
+    }
+
     fn sample() -> Vec<Row<'static>> {
         vec![
             (
@@ -512,13 +624,15 @@ mod tests {
                 Kind::PhaseSpec,
                 flag::UNBLOCKED | flag::OPEN | flag::OPEN_CHILDREN,
                 2,
+                &[],
             ),
             (
                 "J-bbbb0002",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job.md",
                 Kind::Job,
-                flag::OPEN_CHILDREN | flag::LAST_OPEN_CHILD | flag::HOLDS_FILES,
+                flag::OPEN_CHILDREN | flag::LAST_OPEN_CHILD | flag::HOLDS_FILES | flag::FILES,
                 0,
+                files(),
             ),
             (
                 "T-cccc0003",
@@ -526,13 +640,15 @@ mod tests {
                 Kind::Task,
                 flag::UNBLOCKED | flag::DONE,
                 1,
+                &[],
             ),
             (
                 "T-cccc0004",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0004-ü.md",
                 Kind::Task,
-                flag::UNBLOCKED | flag::OPEN | flag::LAST_OPEN_CHILD | flag::ALIASED,
+                flag::UNBLOCKED | flag::OPEN | flag::LAST_OPEN_CHILD | flag::ALIASED | flag::FILES,
                 3,
+                &files()[1..],
             ),
         ]
     }
@@ -544,18 +660,36 @@ mod tests {
         assert_eq!(written_for(&bytes), Some(TREE));
         let mut got = Vec::new();
         scan(&bytes, |r, path| {
-            got.push((r.id.to_string(), path.to_string(), r.kind, r.flags, r.rank));
+            let files = files_of(r.files).expect("files");
+            got.push((
+                r.id.to_string(),
+                path.to_string(),
+                r.kind,
+                r.flags,
+                r.rank,
+                files,
+            ));
             false
         })
         .expect("scan");
         let want: Vec<_> = recs
             .iter()
-            .map(|(i, p, k, f, r)| (i.to_string(), p.to_string(), *k, *f, *r))
+            .map(|(i, p, k, f, r, fs)| (i.to_string(), p.to_string(), *k, *f, *r, fs.to_vec()))
             .collect();
         assert_eq!(got, want);
-        // Prefix-compressed: past the tree id and count, smaller than the paths alone.
+        // Prefix-compressed: past the tree id, the count and the files, smaller than the
+        // paths alone.
         let paths: usize = recs.iter().map(|r| r.1.len()).sum();
-        assert!(bytes.len() - 24 < paths, "{} vs {paths}", bytes.len());
+        let files: usize = recs
+            .iter()
+            .filter(|r| !r.5.is_empty())
+            .map(|r| 2 + r.5.iter().map(|f| 2 + f.len()).sum::<usize>())
+            .sum();
+        assert!(bytes.len() - 24 - files < paths, "{} vs {paths}", bytes.len());
+        // A FILES flag must match the list.
+        let mut wrong = recs.clone();
+        wrong[0].3 |= flag::FILES;
+        assert!(encode(&TREE, &wrong).is_none());
     }
 
     #[test]
