@@ -685,7 +685,11 @@ mod tests {
             .filter(|r| !r.5.is_empty())
             .map(|r| 2 + r.5.iter().map(|f| 2 + f.len()).sum::<usize>())
             .sum();
-        assert!(bytes.len() - 24 - files < paths, "{} vs {paths}", bytes.len());
+        assert!(
+            bytes.len() - 24 - files < paths,
+            "{} vs {paths}",
+            bytes.len()
+        );
         // A FILES flag must match the list.
         let mut wrong = recs.clone();
         wrong[0].3 |= flag::FILES;
