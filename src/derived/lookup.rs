@@ -77,8 +77,10 @@ mod flag {
 }
 
 /// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
+/// The ID and path are bytes: checked to be UTF-8 ([`text`]) only where a caller uses them
+/// as text, so a scan over 10,000 tickets validates none of those it passes over.
 struct Rec<'a> {
-    id: &'a str,
+    id: &'a [u8],
     kind: Kind,
     flags: u8,
     /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
@@ -149,9 +151,14 @@ fn written_for(payload: &[u8]) -> Option<RawOid> {
     payload.get(..20)?.try_into().ok()
 }
 
+/// ID or path bytes of a record as text; None when they are not UTF-8 (a malformed file).
+fn text(b: &[u8]) -> Option<&str> {
+    std::str::from_utf8(b).ok()
+}
+
 /// Read every ticket of `payload` in order, calling `f` with it and its path; stops early
 /// when `f` returns true. None when the payload is malformed.
-fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Option<()> {
+fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &[u8]) -> bool) -> Option<()> {
     let at = std::cell::Cell::new(20usize);
     let take = |n: usize| -> Option<&'a [u8]> {
         let from = at.get();
@@ -160,18 +167,18 @@ fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Opt
         Some(b)
     };
     let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
-    let mut path = String::new();
+    let mut path: Vec<u8> = Vec::new();
     for _ in 0..count {
         let id_len = take(1)?[0] as usize;
-        let id = std::str::from_utf8(take(id_len)?).ok()?;
+        let id = take(id_len)?;
         let shared = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
         let rest_len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
-        let rest = std::str::from_utf8(take(rest_len)?).ok()?;
-        if shared > path.len() || !path.is_char_boundary(shared) {
+        let rest = take(rest_len)?;
+        if shared > path.len() {
             return None;
         }
         path.truncate(shared);
-        path.push_str(rest);
+        path.extend_from_slice(rest);
         let kind = match take(1)?[0] {
             0 => Kind::PhaseSpec,
             1 => Kind::Job,
@@ -418,14 +425,14 @@ fn load(store: &Store, work_tree: Oid) -> Option<Vec<u8>> {
     (cache::u64_at(&bytes, HEADER_LEN - 8)? == sum).then_some(bytes)
 }
 
-fn found(r: &Rec<'_>, path: &str) -> Found {
-    Found {
-        id: r.id.to_string(),
-        path: path.to_string(),
+fn found(r: &Rec<'_>, path: &[u8]) -> Option<Found> {
+    Some(Found {
+        id: text(r.id)?.to_string(),
+        path: text(path)?.to_string(),
         unblocked: r.has(flag::UNBLOCKED),
         open_children: r.has(flag::OPEN_CHILDREN),
         last_open_child: r.has(flag::LAST_OPEN_CHILD),
-    }
+    })
 }
 
 /// Resolve `query` (an ID or unique prefix, as [`crate::model::id::resolve`]) with the lookup exact
@@ -438,24 +445,28 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     let q = query.trim();
     let mut hit = None;
     scan(payload, |r, path| {
-        if r.id.eq_ignore_ascii_case(q) {
+        if r.id.eq_ignore_ascii_case(q.as_bytes()) {
             hit = Some(found(r, path));
         }
         hit.is_some()
     })?;
-    if hit.is_some() {
+    if let Some(hit) = hit {
         return hit;
     }
     // Not an exact ID: with aliases in the tree, the query may be one (the full path
     // resolves those, see crate::model::id::resolve).
     let mut ids: Vec<&str> = Vec::new();
     let mut aliased = false;
+    let mut bad = false;
     scan(payload, |r, _| {
-        ids.push(r.id);
+        match text(r.id) {
+            Some(id) => ids.push(id),
+            None => bad = true,
+        }
         aliased |= r.has(flag::ALIASED);
-        false
+        bad
     })?;
-    if aliased {
+    if aliased || bad {
         return None;
     }
     let want = crate::model::id::resolve_position(ids.iter().copied(), query).ok()?;
@@ -467,7 +478,7 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
         n += 1;
         hit.is_some()
     })?;
-    hit
+    hit.flatten()
 }
 
 /// What `claim --next` reads from the lookup: its candidates, and the tickets claimed with
@@ -507,11 +518,11 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
             v
         })
     };
-    let rewrite = |path: &str| -> Option<Option<&Option<Parsed>>> {
+    let rewrite = |path: &[u8]| -> Option<Option<&Option<Parsed>>> {
         match &rewritten {
             None => None,
             Some(v) => Some(
-                v.binary_search_by(|(p, _)| p.as_str().cmp(path))
+                v.binary_search_by(|(p, _)| p.as_bytes().cmp(path))
                     .ok()
                     .map(|i| &v[i].1),
             ),
@@ -543,8 +554,8 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
                 }
             }
             // Untouched since the lookup was written.
-            Some(None) if r.has(flag::HOLDS_FILES) => match files_of(r.files) {
-                Some(files) if !files.is_empty() => held.push((r.id.to_string(), files)),
+            Some(None) if r.has(flag::HOLDS_FILES) => match (text(r.id), files_of(r.files)) {
+                (Some(id), Some(files)) if !files.is_empty() => held.push((id.to_string(), files)),
                 _ => bad = true,
             },
             _ => {}
@@ -576,7 +587,13 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
                     }
                 }
             };
-            out.push((rank, (found(r, path), files)));
+            match found(r, path) {
+                Some(f) => out.push((rank, (f, files))),
+                None => {
+                    bad = true;
+                    return true;
+                }
+            }
         }
         n += 1;
         next.peek().is_none()
@@ -662,8 +679,8 @@ mod tests {
         scan(&bytes, |r, path| {
             let files = files_of(r.files).expect("files");
             got.push((
-                r.id.to_string(),
-                path.to_string(),
+                text(r.id).expect("id").to_string(),
+                text(path).expect("path").to_string(),
                 r.kind,
                 r.flags,
                 r.rank,
