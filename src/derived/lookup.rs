@@ -481,6 +481,9 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     hit.flatten()
 }
 
+/// A candidate of `claim --next`, with its `files` when the lookup knows them.
+pub type Candidate = (Found, Option<Vec<String>>);
+
 /// What `claim --next` reads from the lookup: its candidates, and the tickets claimed with
 /// `files`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -488,7 +491,7 @@ pub struct Next {
     /// The tickets of the kind asked for that the graph leaves free to start, best first,
     /// each with its `files` when the lookup knows them (no wt commit rewrote it since the
     /// lookup was written: it is open and unclaimed, and its files are those).
-    pub candidates: Vec<(Found, Option<Vec<String>>)>,
+    pub candidates: Vec<Candidate>,
     /// The tickets claimed with `files` now, in walk order, as (ID, files): those the
     /// lookup flagged that no wt commit rewrote since, and those wt rewrote since that its
     /// delta log shows claimed with files. None when wt cannot tell which (no delta log
@@ -518,15 +521,13 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
             v
         })
     };
+    // None: not known; Some(None): not rewritten; Some(Some(t)): what the file holds now.
     let rewrite = |path: &[u8]| -> Option<Option<&Option<Parsed>>> {
-        match &rewritten {
-            None => None,
-            Some(v) => Some(
-                v.binary_search_by(|(p, _)| p.as_bytes().cmp(path))
-                    .ok()
-                    .map(|i| &v[i].1),
-            ),
-        }
+        rewritten.as_ref().map(|v| {
+            v.binary_search_by(|(p, _)| p.as_bytes().cmp(path))
+                .ok()
+                .map(|i| &v[i].1)
+        })
     };
     // (rank, position, rewritten or unknown)
     let mut picked: Vec<(u32, usize, bool)> = Vec::new();
@@ -546,12 +547,10 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
         }
         match now {
             // The ticket as wt's last rewrite left it.
-            Some(Some(parsed)) => {
-                if let Some(Parsed::Ticket { ticket: t, .. }) = parsed {
-                    if t.claimed_by.is_some() && !t.files.is_empty() {
-                        held.push((t.id.clone(), t.files.clone()));
-                    }
-                }
+            Some(Some(Some(Parsed::Ticket { ticket: t, .. })))
+                if t.claimed_by.is_some() && !t.files.is_empty() =>
+            {
+                held.push((t.id.clone(), t.files.clone()));
             }
             // Untouched since the lookup was written.
             Some(None) if r.has(flag::HOLDS_FILES) => match (text(r.id), files_of(r.files)) {
@@ -571,7 +570,7 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
     // The picked ones in walk order, to find in one more pass.
     let mut wanted: Vec<(usize, u32, bool)> = picked.iter().map(|&(r, i, c)| (i, r, c)).collect();
     wanted.sort_unstable();
-    let mut out: Vec<(u32, (Found, Option<Vec<String>>))> = Vec::with_capacity(wanted.len());
+    let mut out: Vec<(u32, Candidate)> = Vec::with_capacity(wanted.len());
     let mut next = wanted.iter().peekable();
     let mut n = 0;
     scan(payload, |r, path| {
