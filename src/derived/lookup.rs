@@ -10,12 +10,12 @@
 //!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
 //!   whether something under it is not done, whether it is the last ticket not done under
 //!   its parent, whether it was claimed with `files`, whether it has aliases, its rank in
-//!   the schedule order, and its `files` (cache file header, xxh3). With it `claim --next` reads the best
-//!   candidates one by one until one is open and unclaimed (and its files are free: the
-//!   claims holding files and the candidates' own files come from the lookup, or from the
-//!   delta log for a ticket wt rewrote since, so a candidate that overlaps a claim is
-//!   skipped without reading its file), and
-//!   `done` knows whether finishing a ticket closes its container. A query that is not an
+//!   the schedule order, and its `files` (cache file header, xxh3). With it `claim --next`
+//!   reads the best candidates one by one until one is open and unclaimed (and its files
+//!   are free: the claims holding files and the candidates' own files come from the
+//!   lookup, or from the delta log for a ticket wt rewrote since, so a candidate that
+//!   overlaps a claim is skipped without reading its file), and `done` knows whether
+//!   finishing a ticket closes its container. A query that is not an
 //!   exact ID may be an alias (an ID from the tracker a ticket was imported from): in a tree
 //!   with aliases it goes down the full path.
 //! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
@@ -24,8 +24,9 @@
 //! A full load that builds the graph writes the lookup for its tree when none covers it
 //! ([`record`]). A commit that keeps every ticket's path, every field the graph reads and
 //! its kind, priority and age (claim, release, heartbeat, done into review: see
-//! [`crate::model::ticket::Ticket::schedule_key`]) leaves the lookup exact — but for the "was open"
-//! flags, which `claim --next` checks against the delta log — so the writer only appends a
+//! [`crate::model::ticket::Ticket::schedule_key`]) leaves the lookup exact — but for the "was
+//! open" and "claimed with files" flags and the `files`, which `claim --next` takes only for
+//! tickets the delta log shows no wt commit rewrote since — so the writer only appends a
 //! frame for the new tree
 //! ([`note_successor`]); any other commit adds none, and the next full load writes a new
 //! lookup. Like the rest of the cache it is derived data: missing, stale or corrupt files
