@@ -530,8 +530,9 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
                 .map(|i| &v[i].1)
         })
     };
-    // (rank, position, rewritten or unknown)
-    let mut picked: Vec<(u32, usize, bool)> = Vec::new();
+    // The best `max` by (rank, position): ranks are positions in a total order, so these
+    // are the first `max` of that order. Only a ticket that enters is copied out.
+    let mut top: Best<Candidate> = Best::new(max);
     let mut held: Vec<(String, Vec<String>)> = Vec::new();
     let mut bad = false;
     let mut n = 0;
@@ -539,12 +540,25 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
         let now = rewrite(path);
         let changed = now.is_none_or(|c| c.is_some());
         let may_be_open = r.has(flag::OPEN) || changed;
+        let key = (r.rank, n);
         if r.has(flag::UNBLOCKED)
             && !r.has(flag::DONE)
             && may_be_open
             && kind.is_none_or(|k| r.kind == k)
+            && top.wants(key)
         {
-            picked.push((r.rank, n, changed));
+            // Its files are known when no commit rewrote it since the lookup was written.
+            let files = if changed {
+                None
+            } else {
+                let f = files_of(r.files);
+                bad |= f.is_none();
+                f
+            };
+            match found(r, path) {
+                Some(f) if !bad => top.put(key, (f, files)),
+                _ => bad = true,
+            }
         }
         match now {
             // The ticket as wt's last rewrite left it.
@@ -566,46 +580,62 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
     if bad {
         return None;
     }
-    picked.sort_unstable();
-    picked.truncate(max);
-    // The picked ones in walk order, to find in one more pass.
-    let mut wanted: Vec<(usize, u32, bool)> = picked.iter().map(|&(r, i, c)| (i, r, c)).collect();
-    wanted.sort_unstable();
-    let mut out: Vec<(u32, Candidate)> = Vec::with_capacity(wanted.len());
-    let mut next = wanted.iter().peekable();
-    let mut n = 0;
-    scan(payload, |r, path| {
-        if let Some(&(_, rank, changed)) = next.next_if(|w| w.0 == n) {
-            let files = if changed {
-                None
-            } else {
-                match files_of(r.files) {
-                    Some(f) => Some(f),
-                    None => {
-                        bad = true;
-                        return true;
-                    }
-                }
-            };
-            match found(r, path) {
-                Some(f) => out.push((rank, (f, files))),
-                None => {
-                    bad = true;
-                    return true;
-                }
-            }
-        }
-        n += 1;
-        next.peek().is_none()
-    })?;
-    if bad {
-        return None;
-    }
-    out.sort_unstable_by_key(|(rank, _)| *rank);
     Some(Next {
-        candidates: out.into_iter().map(|(_, f)| f).collect(),
+        candidates: top.into_sorted(),
         held: rewritten.is_some().then_some(held),
     })
+}
+
+/// The `max` smallest keys offered so far, with their items.
+struct Best<T> {
+    max: usize,
+    items: Vec<((u32, usize), T)>,
+    /// Once full: the largest key kept, and where.
+    worst: ((u32, usize), usize),
+}
+
+impl<T> Best<T> {
+    fn new(max: usize) -> Self {
+        Best {
+            max,
+            items: Vec::with_capacity(max.min(1024)),
+            worst: ((u32::MAX, usize::MAX), 0),
+        }
+    }
+
+    /// Would an item with `key` be kept? (Ask before building it.)
+    fn wants(&self, key: (u32, usize)) -> bool {
+        self.max > 0 && (self.items.len() < self.max || key < self.worst.0)
+    }
+
+    /// Keep `item` (when [`Best::wants`] its key), dropping the largest key when full.
+    fn put(&mut self, key: (u32, usize), item: T) {
+        if !self.wants(key) {
+            return;
+        }
+        if self.items.len() < self.max {
+            self.items.push((key, item));
+        } else {
+            self.items[self.worst.1] = (key, item);
+        }
+        if self.items.len() == self.max {
+            if let Some(w) = self
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (*k, i))
+                .max()
+            {
+                self.worst = w;
+            }
+        }
+    }
+
+    /// The items kept, smallest key first.
+    fn into_sorted(mut self) -> Vec<T> {
+        self.items.sort_unstable_by_key(|(k, _)| *k);
+        self.items.into_iter().map(|(_, t)| t).collect()
+    }
 }
 
 static FRESH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -711,6 +741,24 @@ mod tests {
         let mut wrong = recs.clone();
         wrong[0].3 |= flag::FILES;
         assert!(encode(&TREE, &wrong).is_none());
+    }
+
+    #[test]
+    fn best_keeps_the_smallest_keys_in_order() {
+        // Keys in a scrambled order (a fixed permutation), some rank ties broken by position.
+        let keys: Vec<(u32, usize)> = (0..500usize)
+            .map(|n| (((n * 7919) % 500) as u32 / 2, n))
+            .collect();
+        for max in [0, 1, 5, 64, 499, 500, 600] {
+            let mut best = Best::new(max);
+            for &k in &keys {
+                best.put(k, k);
+            }
+            let mut want = keys.clone();
+            want.sort_unstable();
+            want.truncate(max);
+            assert_eq!(best.into_sorted(), want, "max {max}");
+        }
     }
 
     #[test]
