@@ -85,11 +85,13 @@ pub fn judged(ws: &Workspace, rev: Option<&str>) -> Result<Judged> {
         });
     };
     let head = store.head_commit();
-    let on_disk = tree::worktree_code_tree(store)?;
     let head_code = match head {
+        // The commit judged is HEAD's (the default): its code tree is known.
+        Some(h) if h == commit => Some(code),
         Some(h) => Some(tree::code_tree(store, store.commit_tree(h)?)?),
         None => None,
     };
+    let on_disk = tree::worktree_code_tree_given_head(store, head_code)?;
     let uncommitted = match head_code {
         Some(h) if h != on_disk => store.tree_changed_paths(h, on_disk, usize::MAX)?.len(),
         _ => 0,
