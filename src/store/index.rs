@@ -154,32 +154,61 @@ impl std::ops::Deref for IndexBytes {
 mod mapped {
     use std::os::fd::AsRawFd;
 
-    /// A whole file mapped read-only (private), unmapped on drop.
+    /// A whole file mapped privately (read-only, or writable copy-on-write: writes go to
+    /// the mapping's own copies of the pages, never to the file), unmapped on drop.
     pub struct Mapped {
         ptr: *mut libc::c_void,
         len: usize,
+        writable: bool,
     }
 
     impl Mapped {
-        /// Map the `len` bytes of `file` (None for an empty file or when mmap fails).
+        /// Map the `len` bytes of `file` read-only (None for an empty file or when mmap
+        /// fails).
         pub fn of(file: &std::fs::File, len: usize) -> Option<Mapped> {
+            Mapped::map(file, len, false)
+        }
+
+        /// [`Mapped::of`], writable in private copies of the pages written to.
+        pub fn of_private_writable(file: &std::fs::File, len: usize) -> Option<Mapped> {
+            Mapped::map(file, len, true)
+        }
+
+        fn map(file: &std::fs::File, len: usize, writable: bool) -> Option<Mapped> {
             if len == 0 {
                 return None;
             }
-            // SAFETY: a new private read-only mapping of `len` bytes of an open file; the
-            // pointer is checked against MAP_FAILED and owned by the returned value alone.
+            let prot = if writable {
+                libc::PROT_READ | libc::PROT_WRITE
+            } else {
+                libc::PROT_READ
+            };
+            // SAFETY: a new private mapping of `len` bytes of an open file (MAP_PRIVATE:
+            // nothing written to it reaches the file); the pointer is checked against
+            // MAP_FAILED and owned by the returned value alone.
             #[allow(unsafe_code)]
             let ptr = unsafe {
                 libc::mmap(
                     std::ptr::null_mut(),
                     len,
-                    libc::PROT_READ,
+                    prot,
                     libc::MAP_PRIVATE,
                     file.as_raw_fd(),
                     0,
                 )
             };
-            (ptr != libc::MAP_FAILED).then_some(Mapped { ptr, len })
+            (ptr != libc::MAP_FAILED).then_some(Mapped { ptr, len, writable })
+        }
+
+        /// The bytes, to write to (empty unless mapped writable).
+        #[allow(unsafe_code)]
+        pub fn bytes_mut(&mut self) -> &mut [u8] {
+            if !self.writable {
+                return &mut [];
+            }
+            // SAFETY: as for `bytes`; the mapping is writable and private, and `&mut self`
+            // makes this the only live slice of it.
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.cast::<u8>(), self.len) }
         }
 
         #[allow(unsafe_code)]
@@ -205,7 +234,7 @@ mod mapped {
 }
 
 /// Index bytes whose trailer matched their content when they were read.
-pub struct Verified(Vec<u8>);
+pub struct Verified(IndexBytes);
 
 /// A path's stage-0 entry in an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,9 +256,9 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Staged
         return None;
     }
     let start = std::time::Instant::now();
-    let out = fs::read(index_path(git_dir))
-        .map_err(|_| "the index could not be read")
-        .and_then(|data| lookup_entries(&data, paths).map(|found| (found, Verified(data))));
+    let out = read_index(git_dir)
+        .ok_or("the index could not be read")
+        .and_then(|(data, _)| lookup_entries(&data, paths).map(|found| (found, Verified(data))));
     add_micros(&READ_MICROS, start);
     match out {
         Ok(v) => {
@@ -490,14 +519,31 @@ fn update_locked(
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as u32);
     // Read under the lock: whatever was read before may have been replaced since. Bytes
-    // equal to the verified ones need no second check (and their buffer is reused).
-    let (mut data, trusted) = match known.and_then(|k| same_content(&index, k)) {
-        Some(d) => (d, true),
-        None => match fs::read(&index) {
-            Ok(d) => (d, false),
-            Err(_) => return Update::Fallback("the index could not be read"),
+    // equal to the verified ones need no second check. Mapped privately where possible:
+    // the entries are patched in the mapping's own copy of the pages they are on (the file
+    // is never written through it), so the 2 MB are neither copied nor zeroed first.
+    #[cfg(unix)]
+    let mapped = fs::File::open(&index).ok().and_then(|f| {
+        let len = usize::try_from(f.metadata().ok()?.len()).ok()?;
+        mapped::Mapped::of_private_writable(&f, len)
+    });
+    #[cfg(not(unix))]
+    let mapped: Option<Vec<u8>> = None;
+    let (mut data, trusted): (IndexBuf, bool) = match mapped {
+        #[cfg(unix)]
+        Some(m) => {
+            let trusted = known.is_some_and(|k| *k.0 == *m.bytes());
+            (IndexBuf::Mapped(m), trusted)
+        }
+        _ => match known.and_then(|k| same_content(&index, k)) {
+            Some(d) => (IndexBuf::Owned(d), true),
+            None => match fs::read(&index) {
+                Ok(d) => (IndexBuf::Owned(d), false),
+                Err(_) => return Update::Fallback("the index could not be read"),
+            },
         },
     };
+    let data = data.bytes_mut();
     let mut changes = Vec::with_capacity(writes.len());
     for (path, oid) in writes {
         let stat = match Stat::of(&workdir.join(path)) {
@@ -507,7 +553,7 @@ fn update_locked(
         changes.push((*path, stat, *oid));
     }
     let racy = Racy { since, workdir };
-    let (entries_end, tail) = match patch_in_place(&mut data, &changes, trusted, Some(racy)) {
+    let (entries_end, tail) = match patch_in_place(data, &changes, trusted, Some(racy)) {
         Ok(Some(n)) => n,
         // Every entry already says so: like `git update-index`, leave the file alone.
         Ok(None) => return Update::Done,
@@ -527,7 +573,25 @@ fn update_locked(
     Update::Done
 }
 
-/// `known`'s bytes if the file at `path` holds exactly them (compared chunk by chunk).
+/// Index bytes to patch: a private writable mapping of the file, or a copy in memory.
+enum IndexBuf {
+    #[cfg(unix)]
+    Mapped(mapped::Mapped),
+    Owned(Vec<u8>),
+}
+
+impl IndexBuf {
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            #[cfg(unix)]
+            IndexBuf::Mapped(m) => m.bytes_mut(),
+            IndexBuf::Owned(v) => v,
+        }
+    }
+}
+
+/// `known`'s bytes (in memory) if the file at `path` holds exactly them (compared chunk by
+/// chunk).
 fn same_content(path: &Path, known: Verified) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut f = fs::File::open(path).ok()?;
@@ -536,7 +600,7 @@ fn same_content(path: &Path, known: Verified) -> Option<Vec<u8>> {
     loop {
         let n = f.read(&mut buf).ok()?;
         if n == 0 {
-            return (at == known.0.len()).then_some(known.0);
+            return (at == known.0.len()).then(|| known.0.to_vec());
         }
         if known.0.get(at..at + n)? != &buf[..n] {
             return None;
