@@ -232,6 +232,10 @@ impl Store {
         let listed = match own {
             Some(mut code) => {
                 let handle = Repository::open(workdir)?;
+                // The same repository: its object database, opened already, is shared.
+                if handle.path() == repo.path() {
+                    handle.set_odb(&repo.odb()?)?;
+                }
                 handle.set_index(&mut code)?;
                 status_paths(&handle, &mut opts)?
             }
