@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use crate::error::Result;
 use crate::model::config::{self, CONFIG_PATH};
@@ -32,7 +33,11 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
     let mut out = snap.problems.clone();
     let mut warnings = skipped_files(snap);
     // Unknown fields come with the snapshot (found when each blob was parsed, then cached).
-    for t in &snap.tickets {
+    for t in snap
+        .tickets
+        .iter()
+        .filter(|_| !snap.unknown_fields.is_empty())
+    {
         for (key, line) in snap.unknown_fields.get(&t.path).into_iter().flatten() {
             out.push(problem(
                 &t.path,
@@ -60,10 +65,6 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
         });
         m.get(key).or_else(|| m.get("id")).copied().unwrap_or(1)
     };
-    let mut by_id: HashMap<&str, Vec<&Ticket>> = HashMap::new();
-    for t in &snap.tickets {
-        by_id.entry(t.id.as_str()).or_default().push(t);
-    }
     // Duplicate IDs, exactly or but for case: each names no ticket until fixed.
     let g = snap.graph()?;
     for group in g.duplicates() {
@@ -90,10 +91,21 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
         }
     }
     let real_root = ws.workdir().and_then(|r| r.canonicalize().ok());
+    // What is wrong with each path named in `files:` or `artifacts:`, judged once per path
+    // (thousands of tickets name the same few paths; each judgment asks the file system).
+    let mut path_whys: FxHashMap<&str, Option<String>> = FxHashMap::default();
     for t in &snap.tickets {
-        let name = t.path.rsplit('/').next().unwrap_or(&t.path);
+        // The ticket file's folder and name.
+        let (dir, name) = match memchr::memrchr(b'/', t.path.as_bytes()) {
+            Some(k) => (&t.path[..k], &t.path[k + 1..]),
+            None => ("", t.path.as_str()),
+        };
         let stem = name.strip_suffix(".md").unwrap_or(name);
-        if stem != t.id && !stem.starts_with(&format!("{}-", t.id)) {
+        // The stem is the ID, or the ID, `-` and a slug.
+        let named = stem
+            .strip_prefix(t.id.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'));
+        if !named {
             out.push(problem(
                 &t.path,
                 line_of(t, "id"),
@@ -101,7 +113,10 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
                 Some("file names are <ID>-<slug>.md"),
             ));
         }
-        if !t.id.starts_with(&format!("{}-", t.kind.prefix())) {
+        let lettered =
+            t.id.strip_prefix(t.kind.prefix())
+                .is_some_and(|rest| rest.starts_with('-'));
+        if !lettered {
             out.push(problem(
                 &t.path,
                 line_of(t, "id"),
@@ -123,7 +138,8 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
                     "set `parent:` to the ticket above it (or remove it); until then it is blocked",
                 ),
             )),
-            (Some(p), want) => match by_id.get(p.as_str()).and_then(|v| v.first()) {
+            // The first ticket with that ID.
+            (Some(p), want) => match g.get(p) {
                 None => out.push(problem(
                     &t.path,
                     line_of(t, "parent"),
@@ -143,8 +159,8 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
                             Some("a task's parent is a job, a job's a phase-spec, and a phase-spec has none; fix `parent:` (until then the ticket is blocked)"),
                         ));
                     }
-                    let folder = pt.child_dir();
-                    let dir = t.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                    // Its children's folder: the parent's path without `.md`.
+                    let folder = pt.path.strip_suffix(".md").unwrap_or(&pt.path);
                     if dir != folder {
                         out.push(problem(
                             &t.path,
@@ -156,7 +172,6 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
                 }
             },
             (None, _) => {
-                let dir = t.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
                 if dir != config::WORK_DIR {
                     out.push(problem(
                         &t.path,
@@ -175,7 +190,7 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
                     "depends on itself".into(),
                     Some(&format!("remove it: `wt dep rm {0} {0}`", t.id)),
                 ));
-            } else if !by_id.contains_key(d.as_str()) {
+            } else if g.index_of(d).is_none() {
                 out.push(problem(
                     &t.path,
                     line_of(t, "depends_on"),
@@ -202,10 +217,12 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
         // Paths the ticket names: repository-relative, and inside the work tree.
         for (key, paths) in [("files", &t.files), ("artifacts", &t.artifacts)] {
             for p in paths.iter() {
-                let why = super::paths::path_problem(p).or_else(|| {
-                    real_root
-                        .as_deref()
-                        .and_then(|root| super::paths::outside_of_real_root(root, p))
+                let why = path_whys.entry(p.as_str()).or_insert_with(|| {
+                    super::paths::path_problem(p).or_else(|| {
+                        real_root
+                            .as_deref()
+                            .and_then(|root| super::paths::outside_of_real_root(root, p))
+                    })
                 });
                 if let Some(why) = why {
                     out.push(problem(
@@ -246,7 +263,7 @@ pub fn check_all(ws: &Workspace, snap: &Snapshot) -> Result<(Vec<Problem>, Vec<P
             ("approved_at", &t.approved_at),
         ] {
             if let Some(v) = value {
-                if chrono::DateTime::parse_from_rfc3339(v).is_err() {
+                if !crate::model::clock::is_rfc3339(v) {
                     warnings.push(problem(
                         &t.path,
                         line_of(t, key),
@@ -371,21 +388,28 @@ fn skipped_files(snap: &Snapshot) -> Vec<Problem> {
     let prefix = format!("{}/", config::WORK_DIR);
     let templates = format!("{}/", config::TEMPLATES_DIR);
     let mut out = Vec::new();
-    let mut folders = std::collections::BTreeSet::new();
+    let mut folders: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for path in snap.blobs.keys() {
         let Some(rest) = path.strip_prefix(&prefix) else {
             continue;
         };
-        let mut parts: Vec<&str> = rest.split('/').collect();
-        let name = parts.pop().unwrap_or_default();
-        let mut dir = prefix.trim_end_matches('/').to_string();
-        for part in parts {
-            dir = format!("{dir}/{part}");
+        // Each folder on the way (`.work/<part>`, `.work/<part>/<part>`, ...), then the name.
+        let mut start = 0;
+        for k in memchr::memchr_iter(b'/', rest.as_bytes()) {
+            let part = &rest[start..k];
             if looks_like_id_prefix(part) && part.ends_with(".md") {
-                folders.insert(dir.clone());
+                folders.insert(&path[..prefix.len() + k]);
             }
+            start = k + 1;
         }
-        if !looks_like_id_prefix(name) || is_ticket_path(path) {
+        let name = &rest[start..];
+        if !looks_like_id_prefix(name) {
+            continue;
+        }
+        // `is_ticket_path`, knowing the name is named like a ticket.
+        let ticket = !rest.starts_with("templates/") && rest.ends_with(".md");
+        debug_assert_eq!(ticket, is_ticket_path(path), "{path}");
+        if ticket {
             continue;
         }
         let (message, hint) = if path.starts_with(&templates) {
@@ -403,7 +427,7 @@ fn skipped_files(snap: &Snapshot) -> Vec<Problem> {
     }
     for dir in folders {
         out.push(problem(
-            &dir,
+            dir,
             1,
             "is a folder named like a ticket file; wt reads no ticket from it".into(),
             Some(

@@ -508,10 +508,10 @@ pub struct Skipped {
 /// Of the tickets `ids` (best first), those whose `files` overlap no claimed ticket's (other
 /// than their own claim), and those left out, with the claim they clash with.
 pub fn free_of_held(snap: &Snapshot, ids: Vec<usize>) -> Result<(Vec<usize>, Vec<Skipped>)> {
-    let held: Vec<(&Ticket, Vec<PathPattern>)> = snap
+    let held: Vec<(&str, Vec<PathPattern>)> = snap
         .claims_holding_files()?
         .into_iter()
-        .map(|t| (t, patterns(&t.files)))
+        .map(|h| (h.id, patterns(h.files)))
         .collect();
     if held.is_empty() {
         return Ok((ids, Vec::new()));
@@ -523,8 +523,8 @@ pub fn free_of_held(snap: &Snapshot, ids: Vec<usize>) -> Result<(Vec<usize>, Vec
         let mine = patterns(&t.files);
         let clash = held
             .iter()
-            .filter(|(h, _)| h.id != t.id)
-            .find_map(|(h, ps)| first_overlap(&mine, ps).map(|e| (h.id.clone(), e)));
+            .filter(|(h, _)| *h != t.id)
+            .find_map(|(h, ps)| first_overlap(&mine, ps).map(|e| (h.to_string(), e)));
         match clash {
             Some((other, (a, b))) => skipped.push(Skipped {
                 id: t.id.clone(),

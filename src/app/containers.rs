@@ -237,6 +237,8 @@ pub fn reopen_above(
 pub fn done_above_open(g: &crate::schedule::graph::Graph<'_>) -> Vec<(usize, usize)> {
     (0..g.tickets.len())
         .filter(|&i| g.tickets[i].status == Status::Done)
+        // Complete: everything under it is done too (no walk needed).
+        .filter(|&i| !g.is_complete(i))
         .filter_map(|i| g.open_descendants_of(i).first().map(|&c| (i, c)))
         .collect()
 }

@@ -34,7 +34,8 @@ pub struct ListReport {
 pub fn list(ws: &Workspace, filter: &ListFilter) -> Result<Reported<ListReport>> {
     let mut snap = ws.snapshot()?;
     // Tickets that share an ID are listed, and named on stderr: wt refuses them until fixed.
-    let duplicates: Vec<String> = crate::schedule::graph::duplicate_groups(&snap.tickets)
+    let index = crate::schedule::graph::id_index(&snap.tickets);
+    let duplicates: Vec<String> = crate::schedule::graph::duplicate_groups_in(&snap.tickets, &index)
         .iter()
         .map(|g| {
             let names: Vec<String> = g
@@ -61,7 +62,8 @@ pub fn list(ws: &Workspace, filter: &ListFilter) -> Result<Reported<ListReport>>
     // 10,000 tickets: no ticket is copied field by field and no second list is allocated.
     // The listed ones are swapped to the front of the snapshot's list and put in path order
     // by a permutation (a ticket is large to move around), then turn into views in place.
-    let rank = crate::schedule::order::plan_rank(&snap.tickets);
+    let rank = crate::schedule::order::plan_rank_with(&snap.tickets, &index);
+    drop(index);
     let mut tickets = std::mem::take(&mut snap.tickets);
     let mut ranks = Vec::new();
     let mut n = 0;

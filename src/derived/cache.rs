@@ -772,9 +772,15 @@ fn apply_deltas(
     (cur == to, applied)
 }
 
-/// The paths wt's own commits rewrote on the way from the `.work` tree `from` to `to`,
-/// following the delta log; None when the log does not lead from one to the other.
-pub fn changed_since(store: &Store, from: &RawOid, to: &RawOid) -> Option<Vec<String>> {
+/// The paths wt's own commits rewrote on the way from the `.work` tree `from` to `to`, in
+/// commit order, each with what the commit wrote there as its writer parsed it (the last
+/// one of a path is what `to` holds), following the delta log; None when the log does not
+/// lead from one to the other.
+pub fn changed_since(
+    store: &Store,
+    from: &RawOid,
+    to: &RawOid,
+) -> Option<Vec<(String, Option<Parsed>)>> {
     let schema = enabled().then(schema_fingerprint).flatten()?;
     let body = read_delta_body(&dir(store).join(DELTA_FILE), schema)?;
     let (frames, _) = parse_frames(&body);
@@ -788,7 +794,7 @@ pub fn changed_since(store: &Store, from: &RawOid, to: &RawOid) -> Option<Vec<St
             continue;
         }
         let mods = postcard::from_bytes::<Mods>(frame.mods).ok()?;
-        paths.extend(mods.into_iter().map(|(p, _, _)| p));
+        paths.extend(mods.into_iter().map(|(p, _, parsed)| (p, parsed)));
         cur = frame.new;
     }
     (cur == *to).then_some(paths)

@@ -9,10 +9,13 @@
 //! - `lookup.bin`: the tree it was written for, then per ticket its ID, path, kind, whether
 //!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
 //!   whether something under it is not done, whether it is the last ticket not done under
-//!   its parent, whether it was claimed with `files`, whether it has aliases, and its rank in
-//!   the schedule order (cache file header, xxh3). With it `claim --next` reads the best
-//!   candidates one by one until one is open and unclaimed (and its files are free), and
-//!   `done` knows whether finishing a ticket closes its container. A query that is not an
+//!   its parent, whether it was claimed with `files`, whether it has aliases, its rank in
+//!   the schedule order, and its `files` (cache file header, xxh3). With it `claim --next`
+//!   reads the best candidates one by one until one is open and unclaimed (and its files
+//!   are free: the claims holding files and the candidates' own files come from the
+//!   lookup, or from the delta log for a ticket wt rewrote since, so a candidate that
+//!   overlaps a claim is skipped without reading its file), and `done` knows whether
+//!   finishing a ticket closes its container. A query that is not an
 //!   exact ID may be an alias (an ID from the tracker a ticket was imported from): in a tree
 //!   with aliases it goes down the full path.
 //! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
@@ -21,8 +24,9 @@
 //! A full load that builds the graph writes the lookup for its tree when none covers it
 //! ([`record`]). A commit that keeps every ticket's path, every field the graph reads and
 //! its kind, priority and age (claim, release, heartbeat, done into review: see
-//! [`crate::model::ticket::Ticket::schedule_key`]) leaves the lookup exact — but for the "was open"
-//! flags, which `claim --next` checks against the delta log — so the writer only appends a
+//! [`crate::model::ticket::Ticket::schedule_key`]) leaves the lookup exact — but for the "was
+//! open" and "claimed with files" flags and the `files`, which `claim --next` takes only for
+//! tickets the delta log shows no wt commit rewrote since — so the writer only appends a
 //! frame for the new tree
 //! ([`note_successor`]); any other commit adds none, and the next full load writes a new
 //! lookup. Like the rest of the cache it is derived data: missing, stale or corrupt files
@@ -36,11 +40,12 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::derived::cache::{self, RawOid, HEADER_LEN};
 use crate::model::ticket::{Kind, Ticket};
+use crate::model::ticket_file::Parsed;
 use crate::schedule::graph::Graph;
 use crate::store::Store;
 
 const LOOKUP_FILE: &str = "lookup.bin";
-const LOOKUP_MAGIC: &[u8; 8] = b"wtlook3\n";
+const LOOKUP_MAGIC: &[u8; 8] = b"wtlook4\n";
 const KEYS_FILE: &str = "lookup.keys";
 /// tree id (20), payload checksum (8), frame checksum (8).
 const FRAME: usize = 36;
@@ -48,8 +53,8 @@ const FRAME: usize = 36;
 const MAX_FRAMES: usize = 1024;
 const KEEP_FRAMES: usize = 64;
 
-/// One ticket as written: ID, path, kind, flags (see [`flag`]), rank.
-type Row<'a> = (&'a str, &'a str, Kind, u8, u32);
+/// One ticket as written: ID, path, kind, flags (see [`flag`]), rank, `files`.
+type Row<'a> = (&'a str, &'a str, Kind, u8, u32, &'a [String]);
 
 /// The bits of a ticket's flags byte.
 mod flag {
@@ -68,17 +73,22 @@ mod flag {
     /// It has aliases (IDs from the tracker it was imported from): a query that is not an
     /// exact ID may name one of them, which only the full path knows.
     pub const ALIASED: u8 = 64;
-    /// Every bit in use.
-    pub const ALL: u8 = 127;
+    /// Its `files` list is not empty: the entries follow the rank.
+    pub const FILES: u8 = 128;
 }
 
 /// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
+/// The ID and path are bytes: checked to be UTF-8 ([`text`]) only where a caller uses them
+/// as text, so a scan over 10,000 tickets validates none of those it passes over.
 struct Rec<'a> {
-    id: &'a str,
+    id: &'a [u8],
     kind: Kind,
     flags: u8,
     /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
     rank: u32,
+    /// Its `files` entries as stored (see [`encode`]; empty without [`flag::FILES`]),
+    /// decoded by [`files_of`] when asked for.
+    files: &'a [u8],
 }
 
 impl Rec<'_> {
@@ -90,14 +100,15 @@ impl Rec<'_> {
 /// The payload: the `.work` tree it was written for (20 bytes), the number of tickets
 /// (u32), then per ticket in walk order: the ID (u8
 /// length, bytes), the path as the number of bytes it shares with the previous ticket's
-/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8, see [`flag`]) and
-/// the rank (u32). Read in place, without allocating per ticket.
+/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8, see [`flag`]), the
+/// rank (u32) and, with [`flag::FILES`], the `files` entries (u16 count, then each as u16
+/// length and bytes). Read in place, without allocating per ticket.
 fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(24 + recs.len() * 64);
     out.extend_from_slice(tree);
     out.extend_from_slice(&u32::try_from(recs.len()).ok()?.to_le_bytes());
     let mut prev: &str = "";
-    for (id, path, kind, flags, rank) in recs {
+    for (id, path, kind, flags, rank, files) in recs {
         let shared = prev
             .bytes()
             .zip(path.bytes())
@@ -119,8 +130,18 @@ fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
             Kind::Job => 1,
             Kind::Task => 2,
         });
+        if (*flags & flag::FILES != 0) == files.is_empty() {
+            return None;
+        }
         out.push(*flags);
         out.extend_from_slice(&rank.to_le_bytes());
+        if !files.is_empty() {
+            out.extend_from_slice(&u16::try_from(files.len()).ok()?.to_le_bytes());
+            for f in *files {
+                out.extend_from_slice(&u16::try_from(f.len()).ok()?.to_le_bytes());
+                out.extend_from_slice(f.as_bytes());
+            }
+        }
         prev = path;
     }
     Some(out)
@@ -131,28 +152,34 @@ fn written_for(payload: &[u8]) -> Option<RawOid> {
     payload.get(..20)?.try_into().ok()
 }
 
+/// ID or path bytes of a record as text; None when they are not UTF-8 (a malformed file).
+fn text(b: &[u8]) -> Option<&str> {
+    std::str::from_utf8(b).ok()
+}
+
 /// Read every ticket of `payload` in order, calling `f` with it and its path; stops early
 /// when `f` returns true. None when the payload is malformed.
-fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Option<()> {
-    let mut at = 20usize;
-    let mut take = |n: usize| -> Option<&'a [u8]> {
-        let b = payload.get(at..at.checked_add(n)?)?;
-        at += n;
+fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &[u8]) -> bool) -> Option<()> {
+    let at = std::cell::Cell::new(20usize);
+    let take = |n: usize| -> Option<&'a [u8]> {
+        let from = at.get();
+        let b = payload.get(from..from.checked_add(n)?)?;
+        at.set(from + n);
         Some(b)
     };
     let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
-    let mut path = String::new();
+    let mut path: Vec<u8> = Vec::new();
     for _ in 0..count {
         let id_len = take(1)?[0] as usize;
-        let id = std::str::from_utf8(take(id_len)?).ok()?;
+        let id = take(id_len)?;
         let shared = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
         let rest_len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
-        let rest = std::str::from_utf8(take(rest_len)?).ok()?;
-        if shared > path.len() || !path.is_char_boundary(shared) {
+        let rest = take(rest_len)?;
+        if shared > path.len() {
             return None;
         }
         path.truncate(shared);
-        path.push_str(rest);
+        path.extend_from_slice(rest);
         let kind = match take(1)?[0] {
             0 => Kind::PhaseSpec,
             1 => Kind::Job,
@@ -160,21 +187,47 @@ fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &str) -> bool) -> Opt
             _ => return None,
         };
         let flags = take(1)?[0];
-        if flags & !flag::ALL != 0 {
-            return None;
-        }
         let rank = u32::from_le_bytes(take(4)?.try_into().ok()?);
+        let mut files: &[u8] = &[];
+        if flags & flag::FILES != 0 {
+            let start = at.get();
+            let count = u16::from_le_bytes(take(2)?.try_into().ok()?);
+            if count == 0 {
+                return None;
+            }
+            for _ in 0..count {
+                let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
+                take(len)?;
+            }
+            files = payload.get(start..at.get())?;
+        }
         let rec = Rec {
             id,
             kind,
             flags,
             rank,
+            files,
         };
         if f(&rec, &path) {
             return Some(());
         }
     }
-    (at == payload.len()).then_some(())
+    (at.get() == payload.len()).then_some(())
+}
+
+/// The `files` entries of a record (as [`scan`] delimited them). None when one is not UTF-8.
+fn files_of(raw: &[u8]) -> Option<Vec<String>> {
+    let Some((count, mut rest)) = raw.split_first_chunk::<2>() else {
+        return Some(Vec::new());
+    };
+    let mut out = Vec::with_capacity(u16::from_le_bytes(*count) as usize);
+    while let Some((len, tail)) = rest.split_first_chunk::<2>() {
+        let len = u16::from_le_bytes(*len) as usize;
+        let (entry, tail) = tail.split_at_checked(len)?;
+        out.push(std::str::from_utf8(entry).ok()?.to_string());
+        rest = tail;
+    }
+    Some(out)
 }
 
 /// The ticket an ID or prefix names, as the lookup for a tree knows it.
@@ -331,7 +384,15 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
                 t.claimed_by.is_some() && !t.files.is_empty(),
             );
             set(flag::ALIASED, !t.aliases.is_empty());
-            (t.id.as_str(), t.path.as_str(), t.kind, flags, rank[i])
+            set(flag::FILES, !t.files.is_empty());
+            (
+                t.id.as_str(),
+                t.path.as_str(),
+                t.kind,
+                flags,
+                rank[i],
+                t.files.as_slice(),
+            )
         })
         .collect();
     let Some(payload) = encode(&tree, &recs) else {
@@ -365,14 +426,14 @@ fn load(store: &Store, work_tree: Oid) -> Option<Vec<u8>> {
     (cache::u64_at(&bytes, HEADER_LEN - 8)? == sum).then_some(bytes)
 }
 
-fn found(r: &Rec<'_>, path: &str) -> Found {
-    Found {
-        id: r.id.to_string(),
-        path: path.to_string(),
+fn found(r: &Rec<'_>, path: &[u8]) -> Option<Found> {
+    Some(Found {
+        id: text(r.id)?.to_string(),
+        path: text(path)?.to_string(),
         unblocked: r.has(flag::UNBLOCKED),
         open_children: r.has(flag::OPEN_CHILDREN),
         last_open_child: r.has(flag::LAST_OPEN_CHILD),
-    }
+    })
 }
 
 /// Resolve `query` (an ID or unique prefix, as [`crate::model::id::resolve`]) with the lookup exact
@@ -385,24 +446,28 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     let q = query.trim();
     let mut hit = None;
     scan(payload, |r, path| {
-        if r.id.eq_ignore_ascii_case(q) {
+        if r.id.eq_ignore_ascii_case(q.as_bytes()) {
             hit = Some(found(r, path));
         }
         hit.is_some()
     })?;
-    if hit.is_some() {
+    if let Some(hit) = hit {
         return hit;
     }
     // Not an exact ID: with aliases in the tree, the query may be one (the full path
     // resolves those, see crate::model::id::resolve).
     let mut ids: Vec<&str> = Vec::new();
     let mut aliased = false;
+    let mut bad = false;
     scan(payload, |r, _| {
-        ids.push(r.id);
+        match text(r.id) {
+            Some(id) => ids.push(id),
+            None => bad = true,
+        }
         aliased |= r.has(flag::ALIASED);
-        false
+        bad
     })?;
-    if aliased {
+    if aliased || bad {
         return None;
     }
     let want = crate::model::id::resolve_position(ids.iter().copied(), query).ok()?;
@@ -414,19 +479,25 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
         n += 1;
         hit.is_some()
     })?;
-    hit
+    hit.flatten()
 }
 
-/// What `claim --next` reads from the lookup: its candidates, and the tickets that may hold
-/// a claim with `files`.
+/// A candidate of `claim --next`, with its `files` when the lookup knows them.
+pub type Candidate = (Found, Option<Vec<String>>);
+
+/// What `claim --next` reads from the lookup: its candidates, and the tickets claimed with
+/// `files`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Next {
-    /// The tickets of the kind asked for that the graph leaves free to start, best first.
-    pub candidates: Vec<Found>,
-    /// The paths of the tickets that may be claimed with `files` now: those that were when
-    /// the lookup was written and every ticket a wt commit rewrote since (the caller reads
-    /// each to see). None when wt cannot tell which (no delta log leads here).
-    pub may_hold_files: Option<Vec<String>>,
+    /// The tickets of the kind asked for that the graph leaves free to start, best first,
+    /// each with its `files` when the lookup knows them (no wt commit rewrote it since the
+    /// lookup was written: it is open and unclaimed, and its files are those).
+    pub candidates: Vec<Candidate>,
+    /// The tickets claimed with `files` now, in walk order, as (ID, files): those the
+    /// lookup flagged that no wt commit rewrote since, and those wt rewrote since that its
+    /// delta log shows claimed with files. None when wt cannot tell which (no delta log
+    /// leads here).
+    pub held: Option<Vec<(String, Vec<String>)>>,
 }
 
 /// The tickets of `kind` (None: any) that the graph leaves free to start on `work_tree`,
@@ -437,51 +508,134 @@ pub fn candidates(store: &Store, work_tree: Oid, kind: Option<Kind>, max: usize)
     let payload = &bytes[HEADER_LEN..];
     let tree = cache::raw(work_tree)?;
     // A ticket that was not open when the lookup was written can only be open now if one of
-    // wt's commits since rewrote its file: those are in the delta log. Without a log that
+    // wt's commits since rewrote its file: those are in the delta log, with what each file
+    // holds now (the last rewrite of a path wins), sorted by path. Without a log that
     // leads here, every candidate is read.
     let base = written_for(payload)?;
-    let changed: Option<std::collections::HashSet<String>> = if base == tree {
-        Some(Default::default())
+    let rewritten: Option<Vec<(String, Option<Parsed>)>> = if base == tree {
+        Some(Vec::new())
     } else {
-        cache::changed_since(store, &base, &tree).map(|v| v.into_iter().collect())
+        cache::changed_since(store, &base, &tree).map(|mut v| {
+            v.reverse();
+            v.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last rewrite first
+            v.dedup_by(|a, b| a.0 == b.0);
+            v
+        })
     };
-    let mut picked: Vec<(u32, usize)> = Vec::new();
-    let mut holding: Vec<String> = Vec::new();
+    // None: not known; Some(None): not rewritten; Some(Some(t)): what the file holds now.
+    let rewrite = |path: &[u8]| -> Option<Option<&Option<Parsed>>> {
+        rewritten.as_ref().map(|v| {
+            v.binary_search_by(|(p, _)| p.as_bytes().cmp(path))
+                .ok()
+                .map(|i| &v[i].1)
+        })
+    };
+    // The best `max` by (rank, position): ranks are positions in a total order, so these
+    // are the first `max` of that order. Only a ticket that enters is copied out.
+    let mut top: Best<Candidate> = Best::new(max);
+    let mut held: Vec<(String, Vec<String>)> = Vec::new();
+    let mut bad = false;
     let mut n = 0;
     scan(payload, |r, path| {
-        let rewritten = changed.as_ref().is_none_or(|c| c.contains(path));
-        let may_be_open = r.has(flag::OPEN) || rewritten;
+        let now = rewrite(path);
+        let changed = now.is_none_or(|c| c.is_some());
+        let may_be_open = r.has(flag::OPEN) || changed;
+        let key = (r.rank, n);
         if r.has(flag::UNBLOCKED)
             && !r.has(flag::DONE)
             && may_be_open
             && kind.is_none_or(|k| r.kind == k)
+            && top.wants(key)
         {
-            picked.push((r.rank, n));
+            // Its files are known when no commit rewrote it since the lookup was written.
+            let files = if changed {
+                None
+            } else {
+                let f = files_of(r.files);
+                bad |= f.is_none();
+                f
+            };
+            match found(r, path) {
+                Some(f) if !bad => top.put(key, (f, files)),
+                _ => bad = true,
+            }
         }
-        if changed.is_some() && (r.has(flag::HOLDS_FILES) || rewritten) {
-            holding.push(path.to_string());
+        match now {
+            // The ticket as wt's last rewrite left it.
+            Some(Some(Some(Parsed::Ticket { ticket: t, .. })))
+                if t.claimed_by.is_some() && !t.files.is_empty() =>
+            {
+                held.push((t.id.clone(), t.files.clone()));
+            }
+            // Untouched since the lookup was written.
+            Some(None) if r.has(flag::HOLDS_FILES) => match (text(r.id), files_of(r.files)) {
+                (Some(id), Some(files)) if !files.is_empty() => held.push((id.to_string(), files)),
+                _ => bad = true,
+            },
+            _ => {}
         }
         n += 1;
-        false
+        bad
     })?;
-    picked.sort_unstable();
-    picked.truncate(max);
-    let mut out: Vec<(u32, Found)> = Vec::with_capacity(picked.len());
-    let wanted: std::collections::HashMap<usize, u32> =
-        picked.iter().map(|&(rank, i)| (i, rank)).collect();
-    let mut n = 0;
-    scan(payload, |r, path| {
-        if let Some(&rank) = wanted.get(&n) {
-            out.push((rank, found(r, path)));
-        }
-        n += 1;
-        out.len() == wanted.len()
-    })?;
-    out.sort_unstable_by_key(|(rank, _)| *rank);
+    if bad {
+        return None;
+    }
     Some(Next {
-        candidates: out.into_iter().map(|(_, f)| f).collect(),
-        may_hold_files: changed.is_some().then_some(holding),
+        candidates: top.into_sorted(),
+        held: rewritten.is_some().then_some(held),
     })
+}
+
+/// The `max` smallest keys offered so far, with their items.
+struct Best<T> {
+    max: usize,
+    items: Vec<((u32, usize), T)>,
+    /// Once full: the largest key kept, and where.
+    worst: ((u32, usize), usize),
+}
+
+impl<T> Best<T> {
+    fn new(max: usize) -> Self {
+        Best {
+            max,
+            items: Vec::with_capacity(max.min(1024)),
+            worst: ((u32::MAX, usize::MAX), 0),
+        }
+    }
+
+    /// Would an item with `key` be kept? (Ask before building it.)
+    fn wants(&self, key: (u32, usize)) -> bool {
+        self.max > 0 && (self.items.len() < self.max || key < self.worst.0)
+    }
+
+    /// Keep `item` (when [`Best::wants`] its key), dropping the largest key when full.
+    fn put(&mut self, key: (u32, usize), item: T) {
+        if !self.wants(key) {
+            return;
+        }
+        if self.items.len() < self.max {
+            self.items.push((key, item));
+        } else {
+            self.items[self.worst.1] = (key, item);
+        }
+        if self.items.len() == self.max {
+            if let Some(w) = self
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (*k, i))
+                .max()
+            {
+                self.worst = w;
+            }
+        }
+    }
+
+    /// The items kept, smallest key first.
+    fn into_sorted(mut self) -> Vec<T> {
+        self.items.sort_unstable_by_key(|(k, _)| *k);
+        self.items.into_iter().map(|(_, t)| t).collect()
+    }
 }
 
 static FRESH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -504,6 +658,11 @@ mod tests {
 
     const TREE: RawOid = [7u8; 20];
 
+    fn files() -> &'static [String] {
+        static F: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        F.get_or_init(|| vec!["src/**".to_string(), "docs/é.md".to_string()])
+    }
+
     fn sample() -> Vec<Row<'static>> {
         vec![
             (
@@ -512,13 +671,15 @@ mod tests {
                 Kind::PhaseSpec,
                 flag::UNBLOCKED | flag::OPEN | flag::OPEN_CHILDREN,
                 2,
+                &[],
             ),
             (
                 "J-bbbb0002",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job.md",
                 Kind::Job,
-                flag::OPEN_CHILDREN | flag::LAST_OPEN_CHILD | flag::HOLDS_FILES,
+                flag::OPEN_CHILDREN | flag::LAST_OPEN_CHILD | flag::HOLDS_FILES | flag::FILES,
                 0,
+                files(),
             ),
             (
                 "T-cccc0003",
@@ -526,13 +687,15 @@ mod tests {
                 Kind::Task,
                 flag::UNBLOCKED | flag::DONE,
                 1,
+                &[],
             ),
             (
                 "T-cccc0004",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0004-ü.md",
                 Kind::Task,
-                flag::UNBLOCKED | flag::OPEN | flag::LAST_OPEN_CHILD | flag::ALIASED,
+                flag::UNBLOCKED | flag::OPEN | flag::LAST_OPEN_CHILD | flag::ALIASED | flag::FILES,
                 3,
+                &files()[1..],
             ),
         ]
     }
@@ -544,18 +707,58 @@ mod tests {
         assert_eq!(written_for(&bytes), Some(TREE));
         let mut got = Vec::new();
         scan(&bytes, |r, path| {
-            got.push((r.id.to_string(), path.to_string(), r.kind, r.flags, r.rank));
+            let files = files_of(r.files).expect("files");
+            got.push((
+                text(r.id).expect("id").to_string(),
+                text(path).expect("path").to_string(),
+                r.kind,
+                r.flags,
+                r.rank,
+                files,
+            ));
             false
         })
         .expect("scan");
         let want: Vec<_> = recs
             .iter()
-            .map(|(i, p, k, f, r)| (i.to_string(), p.to_string(), *k, *f, *r))
+            .map(|(i, p, k, f, r, fs)| (i.to_string(), p.to_string(), *k, *f, *r, fs.to_vec()))
             .collect();
         assert_eq!(got, want);
-        // Prefix-compressed: past the tree id and count, smaller than the paths alone.
+        // Prefix-compressed: past the tree id, the count and the files, smaller than the
+        // paths alone.
         let paths: usize = recs.iter().map(|r| r.1.len()).sum();
-        assert!(bytes.len() - 24 < paths, "{} vs {paths}", bytes.len());
+        let files: usize = recs
+            .iter()
+            .filter(|r| !r.5.is_empty())
+            .map(|r| 2 + r.5.iter().map(|f| 2 + f.len()).sum::<usize>())
+            .sum();
+        assert!(
+            bytes.len() - 24 - files < paths,
+            "{} vs {paths}",
+            bytes.len()
+        );
+        // A FILES flag must match the list.
+        let mut wrong = recs.clone();
+        wrong[0].3 |= flag::FILES;
+        assert!(encode(&TREE, &wrong).is_none());
+    }
+
+    #[test]
+    fn best_keeps_the_smallest_keys_in_order() {
+        // Keys in a scrambled order (a fixed permutation), some rank ties broken by position.
+        let keys: Vec<(u32, usize)> = (0..500usize)
+            .map(|n| (((n * 7919) % 500) as u32 / 2, n))
+            .collect();
+        for max in [0, 1, 5, 64, 499, 500, 600] {
+            let mut best = Best::new(max);
+            for &k in &keys {
+                best.put(k, k);
+            }
+            let mut want = keys.clone();
+            want.sort_unstable();
+            want.truncate(max);
+            assert_eq!(best.into_sorted(), want, "max {max}");
+        }
     }
 
     #[test]

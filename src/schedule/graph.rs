@@ -162,11 +162,21 @@ fn canonical(id: &str) -> std::borrow::Cow<'_, str> {
 /// Groups of `tickets` that share an ID, exactly or but for case (each two or more indexes,
 /// in ticket order), without building a graph.
 pub fn duplicate_groups(tickets: &[Ticket]) -> Vec<Vec<usize>> {
+    duplicate_ids(tickets, &id_index(tickets))
+}
+
+/// Each ID of `tickets` and the index of its first ticket.
+pub fn id_index(tickets: &[Ticket]) -> FxHashMap<&str, usize> {
     let mut by_id = FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
     for (i, t) in tickets.iter().enumerate() {
         by_id.entry(t.id.as_str()).or_insert(i);
     }
-    duplicate_ids(tickets, &by_id)
+    by_id
+}
+
+/// [`duplicate_groups`] with the [`id_index`] of `tickets` at hand.
+pub fn duplicate_groups_in(tickets: &[Ticket], index: &FxHashMap<&str, usize>) -> Vec<Vec<usize>> {
+    duplicate_ids(tickets, index)
 }
 
 /// Groups of tickets that share an ID, exactly or but for ASCII case (each group has two or
@@ -183,8 +193,14 @@ fn duplicate_ids(tickets: &[Ticket], by_id: &FxHashMap<&str, usize>) -> Vec<Vec<
             }
         }
     };
+    // As many IDs as tickets: no two share an ID exactly (only case can still join them).
+    let exact_twins = by_id.len() < tickets.len();
     for (i, t) in tickets.iter().enumerate() {
-        let first = by_id.get(t.id.as_str()).copied().unwrap_or(i);
+        let first = if exact_twins {
+            by_id.get(t.id.as_str()).copied().unwrap_or(i)
+        } else {
+            i
+        };
         if first != i {
             join(canonical(&t.id).into_owned(), first, i);
         }
@@ -214,10 +230,7 @@ fn duplicate_ids(tickets: &[Ticket], by_id: &FxHashMap<&str, usize>) -> Vec<Vec<
 
 impl<'a> Graph<'a> {
     pub fn new(tickets: &'a [Ticket]) -> Graph<'a> {
-        let mut by_id = FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
-        for (i, t) in tickets.iter().enumerate() {
-            by_id.entry(t.id.as_str()).or_insert(i);
-        }
+        let by_id = id_index(tickets);
         let mut parent = vec![None; tickets.len()];
         let mut children = Vec::new();
         let mut dependents = Vec::new();
@@ -396,6 +409,12 @@ impl<'a> Graph<'a> {
     /// is. So a task that depends on its own job, a phase-spec that depends on one of its
     /// jobs, or two phases whose jobs depend on each other's phase are cycles too.
     pub fn cycles(&self) -> Vec<Vec<String>> {
+        // No ticket waits on itself: no cycle at all. (A group of nodes that wait on each
+        // other holds a `start` node, whose ticket `in_cycle` marks: a loop of `finish` nodes
+        // alone is a loop of parents, and their `start` nodes loop the other way round.)
+        if self.in_cycle.iter().all(Option::is_none) {
+            return Vec::new();
+        }
         let wait = WaitGraph::new(self);
         let comp = wait.components();
         let mut size = vec![0usize; comp.len()];
@@ -776,29 +795,42 @@ impl WaitGraph {
     /// Strongly connected components (Kosaraju, iterative): a component number per node.
     fn components(&self) -> Vec<usize> {
         let n = self.len();
-        let mut seen = vec![false; n];
+        // 0: not seen yet, 1: on the walk's stack, 2: done.
+        let mut state = vec![0u8; n];
         let mut order = Vec::with_capacity(n);
         let mut stack: Vec<(usize, usize)> = Vec::new();
+        // An edge back to a node on the stack: the graph has a cycle.
+        let mut cyclic = false;
         for root in 0..n {
-            if seen[root] {
+            if state[root] != 0 {
                 continue;
             }
-            seen[root] = true;
+            state[root] = 1;
             stack.clear();
             stack.push((root, 0usize));
             while let Some((node, k)) = stack.last_mut() {
                 let node = *node;
                 if let Some(&w) = self.next(node).get(*k) {
                     *k += 1;
-                    if !seen[w] {
-                        seen[w] = true;
-                        stack.push((w, 0));
+                    match state[w] {
+                        0 => {
+                            state[w] = 1;
+                            stack.push((w, 0));
+                        }
+                        1 => cyclic = true,
+                        _ => {}
                     }
                 } else {
+                    state[node] = 2;
                     order.push(node);
                     stack.pop();
                 }
             }
+        }
+        // Without a cycle every node is a component of its own (the common case: the
+        // second pass over the reversed graph is not needed).
+        if !cyclic {
+            return (0..n).collect();
         }
         let mut pairs = Vec::with_capacity(self.adj.len());
         for u in 0..n {

@@ -20,17 +20,47 @@ fn kind_rank(k: Kind) -> u8 {
 
 /// The indices of `tickets` in plan order (a permutation of `0..tickets.len()`).
 pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
-    let index: FxHashMap<&str, usize> = tickets
+    // Each ID's ticket (the last one, when IDs repeat).
+    let mut index: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(tickets.len(), Default::default());
+    for (i, t) in tickets.iter().enumerate() {
+        index.insert(t.id.as_str(), i);
+    }
+    plan_order_in(tickets, &index)
+}
+
+/// [`plan_order`] with `index`, each ID's ticket (the last one, when IDs repeat).
+fn plan_order_in(tickets: &[Ticket], index: &FxHashMap<&str, usize>) -> Vec<usize> {
+    let n = tickets.len();
+    // Each ticket's parent when it exists (and is not the ticket itself).
+    let parent: Vec<Option<usize>> = tickets
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
+        .map(|(i, t)| {
+            t.parent
+                .as_deref()
+                .and_then(|p| index.get(p).copied())
+                .filter(|&p| p != i)
+        })
         .collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); tickets.len()];
+    // Children in two flat vectors: `kids[start[p]..start[p + 1]]` are p's, in ticket order.
+    let mut start = vec![0usize; n + 1];
+    for &p in parent.iter().flatten() {
+        start[p + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut kids = vec![0usize; start[n]];
     let mut roots = Vec::new();
-    for (i, t) in tickets.iter().enumerate() {
-        match t.parent.as_deref().and_then(|p| index.get(p)) {
-            Some(&p) if p != i => children[p].push(i),
-            _ => roots.push(i),
+    for (i, p) in parent.iter().enumerate() {
+        match *p {
+            Some(p) => {
+                kids[fill[p]] = i;
+                fill[p] += 1;
+            }
+            None => roots.push(i),
         }
     }
     let key = |&i: &usize| tickets[i].sibling_key();
@@ -39,11 +69,15 @@ pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
             .cmp(&kind_rank(tickets[*b].kind))
             .then_with(|| key(a).cmp(&key(b)))
     });
-    for c in &mut children {
-        c.sort_by_key(key);
+    for p in 0..n {
+        let c = &mut kids[start[p]..start[p + 1]];
+        if c.len() > 1 {
+            c.sort_by_key(key);
+        }
     }
-    let mut out = Vec::with_capacity(tickets.len());
-    let mut seen = vec![false; tickets.len()];
+    let children = |i: usize| &kids[start[i]..start[i + 1]];
+    let mut out = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
     let mut stack: Vec<usize> = roots.into_iter().rev().collect();
     let mut walk = |stack: &mut Vec<usize>, out: &mut Vec<usize>| {
         while let Some(i) = stack.pop() {
@@ -51,13 +85,13 @@ pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
                 continue;
             }
             out.push(i);
-            stack.extend(children[i].iter().rev());
+            stack.extend(children(i).iter().rev());
         }
     };
     walk(&mut stack, &mut out);
     // Parent links that form a loop have no root: add them, each loop from its first ticket.
-    if out.len() < tickets.len() {
-        let mut rest: Vec<usize> = (0..tickets.len()).collect();
+    if out.len() < n {
+        let mut rest: Vec<usize> = (0..n).collect();
         rest.sort_by_key(key);
         for i in rest {
             stack.push(i);
@@ -69,8 +103,23 @@ pub fn plan_order(tickets: &[Ticket]) -> Vec<usize> {
 
 /// For each ticket, its position in plan order.
 pub fn plan_rank(tickets: &[Ticket]) -> Vec<usize> {
-    let mut rank = vec![0; tickets.len()];
-    for (pos, i) in plan_order(tickets).into_iter().enumerate() {
+    rank_of(plan_order(tickets))
+}
+
+/// [`plan_rank`] with `first`, each ID's first ticket, at hand (one index less to build when
+/// no two tickets share an ID).
+pub fn plan_rank_with(tickets: &[Ticket], first: &FxHashMap<&str, usize>) -> Vec<usize> {
+    if first.len() == tickets.len() {
+        // Every ID names one ticket: its first ticket is its last.
+        rank_of(plan_order_in(tickets, first))
+    } else {
+        plan_rank(tickets)
+    }
+}
+
+fn rank_of(order: Vec<usize>) -> Vec<usize> {
+    let mut rank = vec![0; order.len()];
+    for (pos, i) in order.into_iter().enumerate() {
         rank[i] = pos;
     }
     rank
@@ -150,5 +199,29 @@ mod tests {
         let mut o = plan_order(&ts);
         o.sort();
         assert_eq!(o, [0, 1, 2]);
+    }
+
+    #[test]
+    fn the_rank_from_a_first_ticket_index_is_the_plan_rank_also_when_ids_repeat() {
+        fn first(ts: &[Ticket]) -> FxHashMap<&str, usize> {
+            let mut m = FxHashMap::default();
+            for (i, t) in ts.iter().enumerate() {
+                m.entry(t.id.as_str()).or_insert(i);
+            }
+            m
+        }
+        let mut ts = vec![
+            t("P-a", Kind::PhaseSpec, None, Some(1), "x"),
+            t("J-a", Kind::Job, Some("P-b"), Some(0), "x"),
+            t("P-b", Kind::PhaseSpec, None, Some(0), "x"),
+            t("J-b", Kind::Job, Some("P-a"), Some(1), "x"),
+            t("J-c", Kind::Job, Some("P-a"), Some(0), "x"),
+        ];
+        assert_eq!(plan_rank_with(&ts, &first(&ts)), plan_rank(&ts));
+        // Two tickets named P-a: plan order takes the last one as J-b's and J-c's parent.
+        ts.push(t("P-a", Kind::PhaseSpec, None, Some(2), "x"));
+        let want = plan_rank(&ts);
+        assert_eq!(plan_rank_with(&ts, &first(&ts)), want);
+        assert!(want[3] > want[5] && want[4] > want[5], "{want:?}");
     }
 }

@@ -49,15 +49,22 @@ pub struct Snapshot {
     /// config. Questions it cannot answer fail with [`Error::needs_every_ticket`], and the
     /// write loop asks again on every ticket.
     partial: Option<Partial>,
-    /// In a one-ticket snapshot of `claim --next`: the tickets claimed with `files` (read
-    /// one by one; see [`Snapshot::claims_holding_files`]).
-    held: Option<Vec<Ticket>>,
+    /// In a one-ticket snapshot of `claim --next`: the tickets claimed with `files`, as (ID,
+    /// files), from the id lookup and the delta log (see [`Snapshot::claims_holding_files`]).
+    held: Option<Vec<(String, Vec<String>)>>,
     /// Set on a full load of a commit's `.work` tree that no id lookup covers (or when a
     /// fresh one is wanted): the cache directory to write it to. The first
     /// [`Snapshot::graph`] writes it from the graph it builds for the verb anyway, so a
     /// verb that needs no graph (`list`) pays for none, and one that does
     /// builds it once.
     owes_lookup: std::sync::Mutex<Option<PathBuf>>,
+}
+
+/// A ticket claimed with `files` ([`Snapshot::claims_holding_files`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held<'a> {
+    pub id: &'a str,
+    pub files: &'a [String],
 }
 
 /// What a write reads to decide its change: any tickets, the one an ID names, or the best
@@ -88,9 +95,6 @@ struct At<'a> {
 
 /// How many of the best candidates `claim --next` reads before it loads every ticket.
 const NEXT_PROBES: usize = 64;
-/// How many tickets that may hold a claim with files `claim --next` reads one by one before
-/// it loads every ticket instead.
-const HELD_PROBES: usize = 256;
 
 /// What a one-ticket snapshot knows about the tickets it does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,14 +206,20 @@ impl Snapshot {
 
     /// The tickets claimed with `files` (the files `claim --next` keeps clear of). A
     /// one-ticket snapshot of `claim --next` knows them; any other asks for every ticket.
-    pub fn claims_holding_files(&self) -> Result<Vec<&Ticket>> {
+    pub fn claims_holding_files(&self) -> Result<Vec<Held<'_>>> {
         match (&self.partial, &self.held) {
-            (Some(_), Some(held)) => Ok(held.iter().collect()),
+            (Some(_), Some(held)) => {
+                Ok(held.iter().map(|(id, files)| Held { id, files }).collect())
+            }
             (Some(_), None) => Err(Error::needs_every_ticket()),
             (None, _) => Ok(self
                 .tickets
                 .iter()
                 .filter(|t| t.claimed_by.is_some() && !t.files.is_empty())
+                .map(|t| Held {
+                    id: &t.id,
+                    files: &t.files,
+                })
                 .collect()),
         }
     }
@@ -459,12 +469,10 @@ impl Workspace {
                 else {
                     return Ok(None);
                 };
-                let held = match (free_files, next.may_hold_files) {
+                let held = match (free_files, next.held) {
                     (false, _) => Vec::new(),
-                    (true, Some(paths)) if paths.len() <= HELD_PROBES => {
-                        self.held_claims(&at, &paths)?
-                    }
-                    (true, _) => {
+                    (true, Some(held)) => held,
+                    (true, None) => {
                         // Which tickets are claimed is not known from here: the full path
                         // answers, and writes a lookup that knows.
                         crate::derived::lookup::want_fresh();
@@ -473,9 +481,21 @@ impl Workspace {
                 };
                 let patterns: Vec<_> = held
                     .iter()
-                    .map(|h| crate::schedule::overlap::patterns(&h.files))
+                    .map(|(id, files)| (id.as_str(), crate::schedule::overlap::patterns(files)))
                     .collect();
-                for found in next.candidates {
+                // Do `files` (of ticket `id`) overlap a claim's (other than its own)?
+                let clashes = |id: &str, files: &[String]| {
+                    let mine = crate::schedule::overlap::patterns(files);
+                    patterns.iter().any(|(h, ps)| {
+                        *h != id && crate::schedule::overlap::first_overlap(&mine, ps).is_some()
+                    })
+                };
+                for (found, files) in next.candidates {
+                    // Files the lookup knows (the ticket is as it was then): a candidate that
+                    // clashes is left out without reading it, as the full path leaves it out.
+                    if free_files && files.is_some_and(|f| clashes(&found.id, &f)) {
+                        continue;
+                    }
                     let Some(mut snap) = self.one_ticket_snapshot(&at, found, Some(kind))? else {
                         return Ok(None);
                     };
@@ -483,14 +503,8 @@ impl Workspace {
                     if t.status != Status::Open || t.claimed_by.is_some() {
                         continue;
                     }
-                    if free_files {
-                        let mine = crate::schedule::overlap::patterns(&t.files);
-                        if patterns
-                            .iter()
-                            .any(|ps| crate::schedule::overlap::first_overlap(&mine, ps).is_some())
-                        {
-                            continue;
-                        }
+                    if free_files && clashes(&t.id, &t.files) {
+                        continue;
                     }
                     snap.held = free_files.then_some(held);
                     return Ok(Some(snap));
@@ -501,25 +515,6 @@ impl Workspace {
                 Ok(None)
             }
         }
-    }
-
-    /// Of the tickets at `paths` (under `at`), those claimed with `files`.
-    fn held_claims(&self, at: &At<'_>, paths: &[String]) -> Result<Vec<Ticket>> {
-        let mut out = Vec::new();
-        for path in paths {
-            let Some(oid) = self.store.blob_in(at.root, path)? else {
-                continue;
-            };
-            let bytes = self.store.read_blob(oid)?;
-            if let Parsed::Ticket { ticket, .. } =
-                crate::model::ticket_file::parse_blob(path, &bytes)
-            {
-                if ticket.claimed_by.is_some() && !ticket.files.is_empty() {
-                    out.push(ticket);
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// The snapshot of the one ticket `found` names at `at`, when its file parses to that

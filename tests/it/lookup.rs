@@ -550,3 +550,90 @@ fn shared_ids_answer_alike_with_and_without_the_cache() {
         );
     }
 }
+
+/// `claim --next` keeps clear of the files of claimed tickets. The one-ticket path knows
+/// them from the lookup (its flags and files) and the delta log (what wt rewrote since), and
+/// leaves out a candidate that clashes without reading it. It must take the same ticket as
+/// the full path while claims with files come and go after the lookup was written: held
+/// claims given back, new claims taken, tickets finished, and fresh lookups in between.
+#[test]
+fn claim_next_skipping_clashing_files_takes_the_same_ticket_as_the_full_path() {
+    let cached = Repo::without_review();
+    let files = [
+        r#"["src/db/**"]"#,
+        r#"["src/db/pool.rs"]"#,
+        r#"["src/api.rs", "docs/"]"#,
+        r#"["src/api.rs"]"#,
+        r#"["docs/guide.md"]"#,
+        r#"["src/*.rs"]"#,
+        "[]",
+    ];
+    let mut plan = String::from("[");
+    for i in 0..28 {
+        if i > 0 {
+            plan.push(',');
+        }
+        let kind = if i % 3 == 0 { "job" } else { "task" };
+        plan.push_str(&format!(
+            r#"{{"key": "k{i}", "kind": "{kind}", "title": "Item {i}", "priority": {}, "files": {}}}"#,
+            i % 4,
+            files[i % files.len()]
+        ));
+    }
+    plan.push(']');
+    let ids = cached.import(&plan);
+    let id = |i: usize| ids[&format!("k{i}")].as_str().expect("id").to_string();
+    // Claims with files held when the lookup is written (a commit that changes the graph
+    // comes after them, so the next read writes a lookup that flags them).
+    for (i, agent) in [(0, "h0"), (3, "h3"), (4, "h4")] {
+        cached.wt(&["claim", &id(i), "--agent", agent]).ok();
+    }
+    cached.wt(&["claim", &id(6), "--agent", "z"]).ok();
+    cached
+        .wt(&["done", &id(6), "--agent", "z", "--no-ci", "--reason", "t"])
+        .ok();
+    let plain = twin(&cached);
+    cached.wt(&["ready", "--kind", "any"]).ok(); // records the lookup
+    let mut fast = 0;
+    let mut claimed = 0;
+    let mut refused = 0;
+    for round in 0..24 {
+        let kind = ["any", "task", "job"][round % 3];
+        let agent = format!("agent-{round}");
+        let step = ["claim", "--next", "--kind", kind, "--agent", agent.as_str()];
+        let (code, json, n) = same_answer(&cached, &plain, &step);
+        fast += n;
+        // A held claim from before the lookup is given back now and then: what overlapped
+        // it is free again, which only the delta log tells.
+        let back = match round {
+            2 => Some((0, "h0")),
+            7 => Some((3, "h3")),
+            13 => Some((4, "h4")),
+            _ => None,
+        };
+        if let Some((i, holder)) = back {
+            same_answer(&cached, &plain, &["release", &id(i), "--agent", holder]);
+        }
+        if code != 0 {
+            refused += 1;
+            continue;
+        }
+        claimed += 1;
+        let got = json["id"].as_str().expect("id").to_string();
+        let follow: Vec<&str> = match round % 4 {
+            0 => vec!["release", &got, "--agent", &agent],
+            1 => vec!["done", &got, "--agent", &agent, "--no-ci", "--reason", "t"],
+            _ => vec![], // kept: its files are held from now on
+        };
+        if !follow.is_empty() {
+            same_answer(&cached, &plain, &follow);
+        }
+        if round % 7 == 6 {
+            cached.wt(&["ready", "--kind", "any"]).ok(); // records a lookup again
+        }
+    }
+    assert!(claimed > 8, "claimed {claimed}");
+    assert!(refused > 0, "some round found every ready ticket clashing");
+    assert!(fast > 5, "one-ticket claims: {fast}");
+    assert_eq!(all_tickets(&cached), all_tickets(&plain));
+}

@@ -622,6 +622,13 @@ fn claim_next_skips_tickets_whose_files_overlap_a_held_claim() {
         "the one-ticket path answered: {}",
         run.stderr()
     );
+    // It read `held` (rewritten by its claim since the lookup) and `docs`; `calc` is as the
+    // lookup knows it, so its clash was seen without reading its file.
+    assert!(
+        run.stderr().contains("one_ticket=2\n") || run.stderr().ends_with("one_ticket=2"),
+        "calc was skipped unread: {}",
+        run.stderr()
+    );
     // Nothing free is left: not found, naming the clash.
     let none = r.wt(&["claim", "--next", "--agent", "c"]);
     none.fails_with(3);
