@@ -69,8 +69,16 @@ pub struct Judged {
 /// working tree with HEAD.
 pub fn judged(ws: &Workspace, rev: Option<&str>) -> Result<Judged> {
     let store = &ws.store;
-    let spec = rev.unwrap_or("HEAD");
-    let commit = store.resolve_commit(spec).ok_or_else(|| match rev {
+    let head = store.head_commit();
+    // HEAD (the default) as the commit HEAD's ref names, when it is one (it was resolved
+    // just now); else resolved like any other rev (a tag HEAD's ref names, say).
+    let commit = match rev {
+        None => head
+            .filter(|&h| store.commit_tree(h).is_ok())
+            .or_else(|| store.resolve_commit("HEAD")),
+        Some(r) => store.resolve_commit(r),
+    };
+    let commit = commit.ok_or_else(|| match rev {
         Some(r) => Error::not_found(format!("no commit `{r}`"))
             .with_hint("--rev takes a commit, branch or tag (e.g. HEAD, HEAD~1, feature/x)"),
         None => Error::refused("HEAD has no commit: there is no committed work to judge")
@@ -84,12 +92,13 @@ pub fn judged(ws: &Workspace, rev: Option<&str>) -> Result<Judged> {
             run_in: RunIn::CleanCheckout,
         });
     };
-    let head = store.head_commit();
-    let on_disk = tree::worktree_code_tree(store)?;
     let head_code = match head {
+        // The commit judged is HEAD's (the default): its code tree is known.
+        Some(h) if h == commit => Some(code),
         Some(h) => Some(tree::code_tree(store, store.commit_tree(h)?)?),
         None => None,
     };
+    let on_disk = tree::worktree_code_tree_given_head(store, head_code)?;
     let uncommitted = match head_code {
         Some(h) if h != on_disk => store.tree_changed_paths(h, on_disk, usize::MAX)?.len(),
         _ => 0,

@@ -105,8 +105,136 @@ pub fn index_path(git_dir: &Path) -> PathBuf {
     git_dir.join("index")
 }
 
+/// The index of `git_dir` for reading, and its modification time in seconds (the racy-git
+/// timestamp: entries modified in that second or later cannot be trusted by their stat data;
+/// `u32::MAX` when unknown), both from one open file. None when there is no index file or
+/// it cannot be read.
+pub fn read_index(git_dir: &Path) -> Option<(IndexBytes, u32)> {
+    let file = fs::File::open(index_path(git_dir)).ok()?;
+    let meta = file.metadata().ok();
+    let since = meta
+        .as_ref()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(u32::MAX, |d| d.as_secs() as u32);
+    let len = meta.map(|m| m.len());
+    #[cfg(unix)]
+    if let Some(map) = len
+        .and_then(|l| usize::try_from(l).ok())
+        .and_then(|l| mapped::Mapped::of(&file, l))
+    {
+        return Some((IndexBytes::Mapped(map), since));
+    }
+    let mut data = Vec::with_capacity(len.unwrap_or(0) as usize);
+    std::io::Read::read_to_end(&mut &file, &mut data).ok()?;
+    Some((IndexBytes::Owned(data), since))
+}
+
+/// The bytes of an index file, read-only: mapped where possible (as git maps its index:
+/// a 2 MB index read into fresh memory costs more in page faults and copying than
+/// everything else `wt done` does with it), else read.
+pub enum IndexBytes {
+    #[cfg(unix)]
+    Mapped(mapped::Mapped),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for IndexBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            #[cfg(unix)]
+            IndexBytes::Mapped(m) => m.bytes(),
+            IndexBytes::Owned(v) => v,
+        }
+    }
+}
+
+#[cfg(unix)]
+mod mapped {
+    use std::os::fd::AsRawFd;
+
+    /// A whole file mapped privately (read-only, or writable copy-on-write: writes go to
+    /// the mapping's own copies of the pages, never to the file), unmapped on drop.
+    pub struct Mapped {
+        ptr: *mut libc::c_void,
+        len: usize,
+        writable: bool,
+    }
+
+    impl Mapped {
+        /// Map the `len` bytes of `file` read-only (None for an empty file or when mmap
+        /// fails).
+        pub fn of(file: &std::fs::File, len: usize) -> Option<Mapped> {
+            Mapped::map(file, len, false)
+        }
+
+        /// [`Mapped::of`], writable in private copies of the pages written to.
+        pub fn of_private_writable(file: &std::fs::File, len: usize) -> Option<Mapped> {
+            Mapped::map(file, len, true)
+        }
+
+        fn map(file: &std::fs::File, len: usize, writable: bool) -> Option<Mapped> {
+            if len == 0 {
+                return None;
+            }
+            let prot = if writable {
+                libc::PROT_READ | libc::PROT_WRITE
+            } else {
+                libc::PROT_READ
+            };
+            // SAFETY: a new private mapping of `len` bytes of an open file (MAP_PRIVATE:
+            // nothing written to it reaches the file); the pointer is checked against
+            // MAP_FAILED and owned by the returned value alone.
+            #[allow(unsafe_code)]
+            let ptr = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    prot,
+                    libc::MAP_PRIVATE,
+                    file.as_raw_fd(),
+                    0,
+                )
+            };
+            (ptr != libc::MAP_FAILED).then_some(Mapped { ptr, len, writable })
+        }
+
+        /// The bytes, to write to (empty unless mapped writable).
+        #[allow(unsafe_code)]
+        pub fn bytes_mut(&mut self) -> &mut [u8] {
+            if !self.writable {
+                return &mut [];
+            }
+            // SAFETY: as for `bytes`; the mapping is writable and private, and `&mut self`
+            // makes this the only live slice of it.
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.cast::<u8>(), self.len) }
+        }
+
+        #[allow(unsafe_code)]
+        pub fn bytes(&self) -> &[u8] {
+            // SAFETY: `ptr` is a live mapping of `len` readable bytes until drop. git and wt
+            // replace an index by renaming `index.lock` over it, never by writing the file in
+            // place, so the mapped file does not change while it is mapped (git maps its
+            // index the same way: read-cache.c, do_read_index).
+            unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
+        }
+    }
+
+    impl Drop for Mapped {
+        #[allow(unsafe_code)]
+        fn drop(&mut self) {
+            // SAFETY: unmaps exactly the mapping made in `of`, once; no slice of it outlives
+            // `self` (`bytes` borrows `self`).
+            unsafe {
+                libc::munmap(self.ptr, self.len);
+            }
+        }
+    }
+}
+
 /// Index bytes whose trailer matched their content when they were read.
-pub struct Verified(Vec<u8>);
+pub struct Verified(IndexBytes);
 
 /// A path's stage-0 entry in an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,9 +256,9 @@ pub fn staged_blobs(git_dir: &Path, paths: &[&str]) -> Option<(Vec<Option<Staged
         return None;
     }
     let start = std::time::Instant::now();
-    let out = fs::read(index_path(git_dir))
-        .map_err(|_| "the index could not be read")
-        .and_then(|data| lookup_entries(&data, paths).map(|found| (found, Verified(data))));
+    let out = read_index(git_dir)
+        .ok_or("the index could not be read")
+        .and_then(|(data, _)| lookup_entries(&data, paths).map(|found| (found, Verified(data))));
     add_micros(&READ_MICROS, start);
     match out {
         Ok(v) => {
@@ -187,11 +315,17 @@ pub struct Entry {
     pub stage: u8,
 }
 
-/// Every entry of index bytes `data` (trailer checked) except those under the top-level
-/// folder `skip` (`.work`): the code entries of a checkout whose branch also tracks the
-/// ticket files, without building anything for the thousands of those. Err where the index
-/// is one this module does not read (see the module docs) or an entry is skip-worktree or
+/// Every entry of index bytes `data` except those under the top-level folder `skip`
+/// (`.work`): the code entries of a checkout whose branch also tracks the ticket files,
+/// without building anything for the thousands of those. Err where the index is one this
+/// module does not read (see the module docs) or an entry is skip-worktree or
 /// intent-to-add: the caller then leaves it to libgit2 (or git).
+///
+/// The trailer is not checked: this only reads, as git reads an index (git checks the
+/// checksum in `git fsck`, not on a normal read; see `verify_index_checksum` in git's
+/// read-cache.c), and hashing the whole file cost more than the rest of the read. Every
+/// entry is still checked for its shape. What rewrites an index ([`update_entries`],
+/// [`patch`]) checks the trailer before it signs new content.
 pub fn entries_except(data: &[u8], skip: &str) -> Result<Vec<Entry>, Unsupported> {
     if disabled() {
         note_fallback(&FALLBACK_READS, "WT_FAST_INDEX=0");
@@ -200,9 +334,24 @@ pub fn entries_except(data: &[u8], skip: &str) -> Result<Vec<Entry>, Unsupported
     let start = std::time::Instant::now();
     let prefix = format!("{skip}/");
     let prefix = prefix.as_bytes();
+    // A prefix of at most 8 bytes is compared with a path of 8 or more as one word (this
+    // runs for each of the thousands of ticket entries).
+    let word = (prefix.len() <= 8).then(|| {
+        let mut w = [0u8; 8];
+        w[..prefix.len()].copy_from_slice(prefix);
+        (u64::from_le_bytes(w), u64::MAX >> (64 - 8 * prefix.len()))
+    });
+    let under = |path: &[u8]| match (word, path.get(..8)) {
+        (Some((w, mask)), Some(head)) => {
+            let mut h = [0u8; 8];
+            h.copy_from_slice(head);
+            u64::from_le_bytes(h) & mask == w
+        }
+        _ => path.starts_with(prefix),
+    };
     let mut out = Vec::new();
-    let res = parse_visiting(data, &[], false, None, &mut |path, hit| {
-        if path.starts_with(prefix) {
+    let res = parse_visiting(data, &[], true, None, &mut |path: &[u8], hit: &Hit| {
+        if under(path) {
             return Ok(());
         }
         if hit.ext_flags & (EXT_SKIP_WORKTREE | EXT_INTENT_TO_ADD) != 0 {
@@ -370,14 +519,31 @@ fn update_locked(
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as u32);
     // Read under the lock: whatever was read before may have been replaced since. Bytes
-    // equal to the verified ones need no second check (and their buffer is reused).
-    let (mut data, trusted) = match known.and_then(|k| same_content(&index, k)) {
-        Some(d) => (d, true),
-        None => match fs::read(&index) {
-            Ok(d) => (d, false),
-            Err(_) => return Update::Fallback("the index could not be read"),
+    // equal to the verified ones need no second check. Mapped privately where possible:
+    // the entries are patched in the mapping's own copy of the pages they are on (the file
+    // is never written through it), so the 2 MB are neither copied nor zeroed first.
+    #[cfg(unix)]
+    let mapped = fs::File::open(&index).ok().and_then(|f| {
+        let len = usize::try_from(f.metadata().ok()?.len()).ok()?;
+        mapped::Mapped::of_private_writable(&f, len)
+    });
+    #[cfg(not(unix))]
+    let mapped: Option<Vec<u8>> = None;
+    let (mut data, trusted): (IndexBuf, bool) = match mapped {
+        #[cfg(unix)]
+        Some(m) => {
+            let trusted = known.is_some_and(|k| *k.0 == *m.bytes());
+            (IndexBuf::Mapped(m), trusted)
+        }
+        _ => match known.and_then(|k| same_content(&index, k)) {
+            Some(d) => (IndexBuf::Owned(d), true),
+            None => match fs::read(&index) {
+                Ok(d) => (IndexBuf::Owned(d), false),
+                Err(_) => return Update::Fallback("the index could not be read"),
+            },
         },
     };
+    let data = data.bytes_mut();
     let mut changes = Vec::with_capacity(writes.len());
     for (path, oid) in writes {
         let stat = match Stat::of(&workdir.join(path)) {
@@ -387,7 +553,7 @@ fn update_locked(
         changes.push((*path, stat, *oid));
     }
     let racy = Racy { since, workdir };
-    let (entries_end, tail) = match patch_in_place(&mut data, &changes, trusted, Some(racy)) {
+    let (entries_end, tail) = match patch_in_place(data, &changes, trusted, Some(racy)) {
         Ok(Some(n)) => n,
         // Every entry already says so: like `git update-index`, leave the file alone.
         Ok(None) => return Update::Done,
@@ -407,7 +573,25 @@ fn update_locked(
     Update::Done
 }
 
-/// `known`'s bytes if the file at `path` holds exactly them (compared chunk by chunk).
+/// Index bytes to patch: a private writable mapping of the file, or a copy in memory.
+enum IndexBuf {
+    #[cfg(unix)]
+    Mapped(mapped::Mapped),
+    Owned(Vec<u8>),
+}
+
+impl IndexBuf {
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            #[cfg(unix)]
+            IndexBuf::Mapped(m) => m.bytes_mut(),
+            IndexBuf::Owned(v) => v,
+        }
+    }
+}
+
+/// `known`'s bytes (in memory) if the file at `path` holds exactly them (compared chunk by
+/// chunk).
 fn same_content(path: &Path, known: Verified) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut f = fs::File::open(path).ok()?;
@@ -416,7 +600,7 @@ fn same_content(path: &Path, known: Verified) -> Option<Vec<u8>> {
     loop {
         let n = f.read(&mut buf).ok()?;
         if n == 0 {
-            return (at == known.0.len()).then_some(known.0);
+            return (at == known.0.len()).then(|| known.0.to_vec());
         }
         if known.0.get(at..at + n)? != &buf[..n] {
             return None;
@@ -787,25 +971,27 @@ fn parse(
     parse_visiting(data, wanted, trusted, racy_since, &mut |_, _| Ok(()))
 }
 
-/// What [`parse_visiting`] calls with each entry's path and [`Hit`].
-type Visit<'a> = dyn FnMut(&[u8], &Hit) -> Result<(), Unsupported> + 'a;
-
 /// [`parse`], calling `visit` with every entry's path and [`Hit`] as it walks.
-fn parse_visiting(
+fn parse_visiting<F>(
     data: &[u8],
     wanted: &[&[u8]],
     trusted: bool,
     racy_since: Option<u32>,
-    visit: &mut Visit<'_>,
-) -> Result<Parsed, Unsupported> {
+    visit: &mut F,
+) -> Result<Parsed, Unsupported>
+where
+    F: FnMut(&[u8], &Hit) -> Result<(), Unsupported>,
+{
     let end = if trusted {
         data.len().checked_sub(HASH_LEN).ok_or("truncated index")?
     } else {
         verify(data)?
     };
-    if data.get(0..4) != Some(b"DIRC") {
+    if end < 12 || data.get(0..4) != Some(b"DIRC") {
         return Err("not an index file");
     }
+    // Everything below reads entries and extensions from `data[..end]` only.
+    let data = &data[..end];
     let version = be32(data, 4)?;
     if !(2..=4).contains(&version) {
         return Err("unsupported index version");
@@ -816,6 +1002,7 @@ fn parse_visiting(
     let mut off = 12;
     let mut prev: Vec<u8> = Vec::new();
     let mut nameless = false;
+    let racy_since = racy_since.filter(|&s| s != 0);
     // Many wanted paths (`wt doctor` looks at every ticket): look them up by path.
     let by_path = (wanted.len() > 16).then(|| {
         let mut map: std::collections::HashMap<&[u8], Vec<usize>> =
@@ -826,7 +1013,12 @@ fn parse_visiting(
         map
     });
     for _ in 0..count {
-        let flags = be16(data, off + 40 + HASH_LEN)?;
+        // The fixed part of the entry (stat data, object id, flags), checked once.
+        let head: &[u8; ENTRY_HEADER] = data
+            .get(off..off + ENTRY_HEADER)
+            .and_then(|b| b.try_into().ok())
+            .ok_or("truncated index")?;
+        let flags = u16::from_be_bytes([head[40 + HASH_LEN], head[40 + HASH_LEN + 1]]);
         let (header, ext_flags) = if flags & FLAG_EXTENDED != 0 {
             if version < 3 {
                 return Err("extended flags in a version 2 index");
@@ -854,16 +1046,27 @@ fn parse_visiting(
             let nul = if name_len < 0xFFF && name_start + name_len < end {
                 name_start + name_len
             } else {
-                find_nul(data, name_start, end)?
+                // 0xFFF: that long or longer.
+                let nul = find_nul(data, name_start, end)?;
+                if name_len != 0xFFF || nul - name_start < 0xFFF {
+                    return Err("bad path length");
+                }
+                nul
             };
-            // Entries are padded with 1-8 NULs to a multiple of 8 bytes.
+            // Entries are padded with 1-8 NULs to a multiple of 8 bytes: the last `pad`
+            // bytes of the entry (which is longer than 8 bytes), checked as one word.
             next = off + ((header + (nul - name_start) + 8) & !7);
-            if next > end || data[nul..next].iter().any(|&b| b != 0) {
+            let pad = next - nul;
+            let last: [u8; 8] = data
+                .get(next - 8..next)
+                .and_then(|b| b.try_into().ok())
+                .ok_or("bad entry padding")?;
+            if u64::from_be_bytes(last) & (u64::MAX >> (64 - 8 * pad)) != 0 {
                 return Err("bad entry padding");
             }
             &data[name_start..nul]
         };
-        if path.len().min(0xFFF) != name_len {
+        if version == 4 && path.len().min(0xFFF) != name_len {
             return Err("bad path length");
         }
         // (Entries of a split index replacing shared ones have no name: see `link` below.)
@@ -875,27 +1078,30 @@ fn parse_visiting(
             ext_flags,
         };
         visit(path, &hit)?;
-        match &by_path {
-            Some(map) => {
-                if let Some(is) = map.get(path) {
-                    is_wanted = true;
-                    hits.extend(is.iter().map(|&i| (i, hit)));
-                }
-            }
-            None => {
-                for (i, w) in wanted.iter().enumerate() {
-                    if *w == path {
+        if !wanted.is_empty() {
+            match &by_path {
+                Some(map) => {
+                    if let Some(is) = map.get(path) {
                         is_wanted = true;
-                        hits.push((i, hit));
+                        hits.extend(is.iter().map(|&i| (i, hit)));
+                    }
+                }
+                None => {
+                    for (i, w) in wanted.iter().enumerate() {
+                        if *w == path {
+                            is_wanted = true;
+                            hits.push((i, hit));
+                        }
                     }
                 }
             }
         }
         // git's is_racy_timestamp (seconds only: a superset of its nanosecond variant;
         // submodules are never racy).
-        if let Some(since) = racy_since.filter(|&s| s != 0) {
-            if !is_wanted && be32(data, off + 8)? >= since && be32(data, off + 24)? != MODE_GITLINK
-            {
+        if let Some(since) = racy_since {
+            let mtime = u32::from_be_bytes([head[8], head[9], head[10], head[11]]);
+            let mode = u32::from_be_bytes([head[24], head[25], head[26], head[27]]);
+            if !is_wanted && mtime >= since && mode != MODE_GITLINK {
                 racy.push((off, path.to_vec()));
             }
         }
@@ -1410,9 +1616,41 @@ mod tests {
                 let mut bad = d.clone();
                 bad[i] ^= bit;
                 let bad = resign(bad);
+                let _ = entries_except(&bad, ".work");
                 let _ = lookup(&bad, &[".work/a.md"]);
                 let _ = patch(bad, &[(".work/a.md", stat(), new)]);
             }
+        }
+    }
+
+    #[test]
+    fn entries_except_reads_without_the_trailer_and_checks_every_entry() {
+        let d = sample();
+        let code = |d: &[u8]| {
+            entries_except(d, ".work").map(|es| {
+                es.into_iter()
+                    .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(code(&d), Ok(vec!["src/c.rs".to_string()]));
+        // A read does not check the trailer (as git does not): a stale one reads the same.
+        let mut stale = d.clone();
+        let end = stale.len() - 1;
+        stale[end] ^= 1;
+        assert_eq!(code(&stale), Ok(vec!["src/c.rs".to_string()]));
+        // Every entry's shape still is: a non-NUL padding byte, a wrong name length.
+        let first_pad = 12 + ENTRY_HEADER + ".work/a.md".len();
+        for at in first_pad..12 + 80 {
+            let mut bad = d.clone();
+            bad[at] = b'x';
+            assert_eq!(code(&bad), Err("bad entry padding"), "padding byte {at}");
+        }
+        let mut bad = d.clone();
+        bad[12 + ENTRY_HEADER - 1] -= 1;
+        assert!(code(&bad).is_err());
+        for len in 0..d.len() {
+            let _ = code(&d[..len]);
         }
     }
 

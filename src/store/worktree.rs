@@ -64,6 +64,18 @@ impl Store {
     /// `git write-tree` in a copy of the index (submodules then take their checked-out
     /// commit, as `git add -A` does).
     pub fn worktree_tree_without(&self, exclude: &str) -> Result<Oid> {
+        self.worktree_tree_from(exclude, None)
+    }
+
+    /// [`Store::worktree_tree_without`] for a caller that has HEAD's tree without
+    /// `exclude` already (`head_kept`: None when there is no HEAD commit), so it is not
+    /// looked up and written again.
+    pub fn worktree_tree_without_head(&self, exclude: &str, head_kept: Option<Oid>) -> Result<Oid> {
+        self.worktree_tree_from(exclude, Some(head_kept))
+    }
+
+    /// `head_kept`: HEAD's tree without `exclude` if the caller knows it.
+    fn worktree_tree_from(&self, exclude: &str, head_kept: Option<Option<Oid>>) -> Result<Oid> {
         let repo = &self.repo;
         let workdir = repo
             .workdir()
@@ -71,7 +83,7 @@ impl Store {
             .to_path_buf();
         // wt's own reader first: it declines split and sparse indexes and skip-worktree
         // entries, which the checks below send to git.
-        let own = self.code_index_repo(exclude, &workdir)?;
+        let own = self.code_index(exclude)?;
         // An index libgit2 cannot read (a split or sparse index), or a sparse checkout
         // (libgit2 would take the files git leaves out for deleted ones): git itself, in a
         // copy of the index.
@@ -104,30 +116,24 @@ impl Store {
             })?;
             return tree_without_in(repo, root, exclude);
         }
-        self.tree_from_status(repo, own, exclude, &workdir)
+        self.tree_from_status(repo, own, exclude, &workdir, head_kept)
     }
 
     /// The code entries of this checkout's index (all but those under `exclude`), read with
-    /// wt's own reader ([`crate::store::index::entries_except`]) into an in-memory index, on
-    /// a repository handle of its own for `statuses` to compare with: libgit2 would read and
-    /// hash every entry of the index, the 10,000 ticket files of a branch that tracks them
-    /// included (15–20 ms a `wt done`). Racily clean entries (changed in the second the index
-    /// was written) are smudged as git does, so their content is compared. None where the
-    /// reader declines (see its docs), a conflict, or no index file: the caller's way then.
-    fn code_index_repo(&self, exclude: &str, workdir: &Path) -> Result<Option<Repository>> {
-        let file = crate::store::index::index_path(self.repo.path());
-        let data = match fs::read(&file) {
-            Ok(d) => d,
-            Err(_) => return Ok(None),
+    /// wt's own reader ([`crate::store::index::entries_except`]) into an in-memory index for
+    /// the status comparison: libgit2 would read and hash every entry of the index, the
+    /// 10,000 ticket files of a branch that tracks them included (15–20 ms a `wt done`).
+    /// Racily clean entries (changed in the second the index was written) are smudged as git
+    /// does, so their content is compared. None where the reader declines (see its docs), a
+    /// conflict, or no index file: the caller's way then.
+    fn code_index(&self, exclude: &str) -> Result<Option<Index>> {
+        let Some((data, since)) = crate::store::index::read_index(self.repo.path()) else {
+            return Ok(None);
         };
-        let since = fs::metadata(&file)
-            .ok()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(u32::MAX, |d| d.as_secs() as u32);
         let Ok(entries) = crate::store::index::entries_except(&data, exclude) else {
             return Ok(None);
         };
+        drop(data);
         if entries.iter().any(|e| e.stage != 0) {
             return Ok(None);
         }
@@ -155,9 +161,7 @@ impl Store {
                 path: e.path,
             })?;
         }
-        let handle = Repository::open(workdir)?;
-        handle.set_index(&mut index)?;
-        Ok(Some(handle))
+        Ok(Some(index))
     }
 
     /// The rest of [`Store::worktree_tree_without`]: an in-memory index from HEAD's tree
@@ -165,21 +169,30 @@ impl Store {
     fn tree_from_status(
         &self,
         repo: &Repository,
-        own: Option<Repository>,
+        own: Option<Index>,
         exclude: &str,
         workdir: &Path,
+        head_kept: Option<Option<Oid>>,
     ) -> Result<Oid> {
-        // Status against the code entries alone when wt's reader gave them.
-        let status_repo = own.as_ref().unwrap_or(repo);
         let mut index = Index::new()?;
         // The top-level names to look at: HEAD's and the disk's, except `exclude` (and
         // `.git`). Status is then asked about exactly those (literal paths, each with what is
         // under it), so it never lists or compares what is under `exclude`: with 10,000
         // ticket files checked out there that was most of the time.
         let mut top: std::collections::BTreeSet<Vec<u8>> = std::collections::BTreeSet::new();
-        if let Some(head) = self.head_commit() {
+        let head_kept = match head_kept {
+            Some(known) => known,
+            None => match self.head_commit() {
+                Some(head) => Some(tree_without_in(
+                    repo,
+                    repo.find_commit(head)?.tree_id(),
+                    exclude,
+                )?),
+                None => None,
+            },
+        };
+        if let Some(kept) = head_kept {
             // HEAD's tree without `exclude`: what is under it never enters this index.
-            let kept = tree_without_in(repo, repo.find_commit(head)?.tree_id(), exclude)?;
             let kept = repo.find_tree(kept)?;
             top.extend(kept.iter().map(|e| e.name_bytes().to_vec()));
             index.read_tree(&kept)?;
@@ -212,14 +225,25 @@ impl Store {
         for name in top {
             opts.pathspec(name);
         }
-        let statuses = status_repo.statuses(Some(&mut opts))?;
-        let excluded_prefix = format!("{exclude}/");
-        for s in statuses.iter() {
-            let st = s.status();
-            if st.contains(Status::IGNORED) || st == Status::CURRENT {
-                continue;
+        // What `git status` lists (less ignored and unchanged paths): against the code
+        // entries alone when wt's reader gave them, on a repository handle of their own
+        // (libgit2's comparisons would otherwise load the handle's whole index, if only to
+        // learn whether it ignores case).
+        let listed = match own {
+            Some(mut code) => {
+                let handle = Repository::open(workdir)?;
+                // The same repository: its object database, opened already, is shared.
+                if handle.path() == repo.path() {
+                    handle.set_odb(&repo.odb()?)?;
+                }
+                handle.set_index(&mut code)?;
+                status_paths(&handle, &mut opts)?
             }
-            let path_bytes = s.path_bytes();
+            None => status_paths(repo, &mut opts)?,
+        };
+        let excluded_prefix = format!("{exclude}/");
+        for path_bytes in &listed {
+            let path_bytes = path_bytes.as_slice();
             let Ok(path) = std::str::from_utf8(path_bytes) else {
                 return Err(Error::invalid(format!(
                     "path is not UTF-8: {}",
@@ -257,6 +281,19 @@ impl Store {
         let root = index.write_tree_to(repo)?;
         tree_without_in(repo, root, exclude)
     }
+}
+
+/// The paths `statuses` lists with `opts`, less ignored and unchanged ones.
+fn status_paths(repo: &Repository, opts: &mut StatusOptions) -> Result<Vec<Vec<u8>>> {
+    let statuses = repo.statuses(Some(opts))?;
+    Ok(statuses
+        .iter()
+        .filter(|s| {
+            let st = s.status();
+            !(st.contains(Status::IGNORED) || st == Status::CURRENT)
+        })
+        .map(|s| s.path_bytes().to_vec())
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -28,6 +28,12 @@ pub fn worktree_code_tree(store: &Store) -> Result<Oid> {
     store.worktree_tree_without(WORK_DIR)
 }
 
+/// [`worktree_code_tree`] given HEAD's code tree (None: HEAD has no commit), which the
+/// caller computed already.
+pub fn worktree_code_tree_given_head(store: &Store, head_code: Option<Oid>) -> Result<Oid> {
+    store.worktree_tree_without_head(WORK_DIR, head_code)
+}
+
 /// Paths that differ between two trees (at most 20, for messages).
 pub fn changed_paths(store: &Store, a: Oid, b: Oid) -> Result<Vec<String>> {
     store.tree_changed_paths(a, b, 20)

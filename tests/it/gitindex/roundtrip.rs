@@ -434,6 +434,27 @@ fn round_trip(setup: impl FnOnce(&Repo), expect: Update, dropped: &[&[u8; 4]]) -
             sigs(&git_index)
         ),
     );
+    // The same through the bytes a read before the lock verified (as a write that checked
+    // the checkout first does): not checked again, the same index.
+    restore(&r, &saved);
+    write_changed(&r);
+    let (_, known) =
+        index::staged_blobs(&r.root.join(".git"), &CHANGED).expect("the index reads as bytes");
+    let writes: Vec<(&str, Oid)> = CHANGED.iter().copied().zip(news.iter().copied()).collect();
+    assert_eq!(
+        index::update_entries(&r.root.join(".git"), &r.root, &writes, Some(known)),
+        expect
+    );
+    let from_known = index_bytes(&r);
+    assert_bytes_eq(
+        &normalised(&from_known, &[]),
+        &normalised(&wt_index, &[]),
+        "an update from verified bytes differs from one that read the index itself",
+    );
+    assert!(
+        index::lookup(&from_known, &CHANGED).is_ok(),
+        "its trailer is the SHA-1 of its content"
+    );
     assert_eq!(observe(&r, &CHANGED), git_seen);
     RoundTrip {
         repo: r,
