@@ -558,6 +558,16 @@ fn setup(side: &mut Side, plan_path: &Path, n: usize) {
     trim();
 }
 
+/// The order the sides take their samples in on run `run`: forwards, then backwards (ABBA), so
+/// that neither build always runs right after the other.
+fn turn(run: usize, n: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..n).collect();
+    if run % 2 == 1 {
+        v.reverse();
+    }
+    v
+}
+
 /// `runs` samples of `args` on every side in turn; `cold` deletes the side's cache before
 /// each sample, otherwise one unmeasured run warms it first.
 fn sample_reads(sides: &[Side], runs: usize, args: &[&str], cold: bool) -> Vec<Vec<Sample>> {
@@ -567,8 +577,9 @@ fn sample_reads(sides: &[Side], runs: usize, args: &[&str], cold: bool) -> Vec<V
             timed(side.select(), args);
         }
     }
-    for _ in 0..runs {
-        for (k, side) in sides.iter().enumerate() {
+    for run in 0..runs {
+        for k in turn(run, sides.len()) {
+            let side = &sides[k];
             if cold {
                 let _ = std::fs::remove_dir_all(side.cache());
             }
@@ -587,8 +598,9 @@ fn write_rows(sides: &mut [Side], runs: usize, label: &str) -> Vec<Vec<Row>> {
     let mut done: Vec<Vec<Sample>> = (0..k).map(|_| Vec::new()).collect();
     let mut ready_after: Vec<Vec<Sample>> = (0..k).map(|_| Vec::new()).collect();
     let mut next: Vec<Vec<Sample>> = (0..k).map(|_| Vec::new()).collect();
-    for _ in 0..runs {
-        for (i, side) in sides.iter_mut().enumerate() {
+    for run in 0..runs {
+        for i in turn(run, k) {
+            let side = &mut sides[i];
             let dir = side.select().to_path_buf();
             let id = next_ready(&dir, &mut side.tasks, "task");
             claim[i].push(timed(&dir, &["claim", &id]));
@@ -600,9 +612,9 @@ fn write_rows(sides: &mut [Side], runs: usize, label: &str) -> Vec<Vec<Row>> {
         }
     }
     // `claim --next` takes the best ready ticket; given back at once, so it takes it again.
-    for _ in 0..runs {
-        for (i, side) in sides.iter().enumerate() {
-            let dir = side.select();
+    for run in 0..runs {
+        for i in turn(run, k) {
+            let dir = sides[i].select();
             let mut s = run_ok(dir, &["--json", "claim", "--next"]);
             let v: Value = serde_json::from_slice(&s.stdout).expect("claim json");
             s.stdout = Vec::new();
