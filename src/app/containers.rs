@@ -30,7 +30,7 @@ use crate::model::criteria;
 use crate::model::journal;
 use crate::model::ticket::{Kind, Status, Ticket};
 use crate::store::Edit;
-use crate::workspace::{quoted, Message, Snapshot, Workspace};
+use crate::workspace::{quoted, Child, Message, Snapshot, Workspace};
 
 /// A container that closed (or went to review) because everything under it was done.
 #[derive(Debug, Clone)]
@@ -281,7 +281,7 @@ fn count(n: usize, noun: &str) -> String {
 }
 
 /// Why a container closes: "all 4 tasks done", "its only job done".
-fn reason(children: &[&Ticket]) -> String {
+fn reason(children: &[Child]) -> String {
     let kind = children.first().map(|c| c.kind);
     let noun = match kind {
         Some(k) if children.iter().all(|c| c.kind == k) => k.as_str(),
@@ -304,28 +304,24 @@ pub fn close_finished(
     now: &str,
 ) -> Result<Closing> {
     let mut out = Closing::default();
-    if finished.status != Status::Done || !snap.may_close_parent(finished)? {
+    if finished.status != Status::Done {
         return Ok(out);
     }
-    let g = snap.graph()?;
-    let Some(mut cur) = g.index_of(&finished.id) else {
-        return Ok(out);
-    };
-    let mut done_now = vec![cur];
-    while let Some(p) = g.parent(cur) {
-        let pt = &g.tickets[p];
+    let lineage = snap.lineage(finished)?;
+    let mut done_now = vec![lineage.key];
+    for above in &lineage.above {
+        let (p, pt) = (above.key, above.ticket);
         if pt.status == Status::Done || done_now.contains(&p) {
             break;
         }
-        let kids = g.children(p);
-        if !kids
+        if !above
+            .children
             .iter()
-            .all(|c| done_now.contains(c) || g.is_complete(*c))
+            .all(|c| done_now.contains(&c.key) || c.complete)
         {
             break;
         }
-        let children: Vec<&Ticket> = kids.iter().map(|&c| &g.tickets[c]).collect();
-        let why = reason(&children);
+        let why = reason(&above.children);
         if let Some(holder) = &pt.claimed_by {
             out.stays = Some(format!(
                 "{} {}: {why}; {holder} holds it and finishes it (`wt done {}`)",
@@ -402,7 +398,6 @@ pub fn close_finished(
             break;
         }
         done_now.push(p);
-        cur = p;
     }
     Ok(out)
 }

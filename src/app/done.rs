@@ -276,7 +276,7 @@ fn write_done(
         checked_commit: judged.commit,
         uncommitted: judged.uncommitted,
     };
-    ws.write(Reads::Ticket(query), |snap| {
+    ws.write(Reads::TicketAndAbove(query), |snap| {
         let t = snap.resolve(query)?;
         if t.status == Status::Done {
             return Ok(Outcome::NoOp(unchanged(t)));

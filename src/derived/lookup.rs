@@ -9,13 +9,16 @@
 //! - `lookup.bin`: the tree it was written for, then per ticket its ID, path, kind, whether
 //!   the graph leaves it unblocked, whether it is done, whether it was open and unclaimed,
 //!   whether something under it is not done, whether it is the last ticket not done under
-//!   its parent, whether it was claimed with `files`, whether it has aliases, its rank in
-//!   the schedule order, and its `files` (cache file header, xxh3). With it `claim --next`
+//!   its parent, whether it was claimed with `files`, whether it has aliases, whether it and
+//!   everything under it is done, its rank in the schedule order, its parent, and its
+//!   `files` (cache file header, xxh3). With it `claim --next`
 //!   reads the best candidates one by one until one is open and unclaimed (and its files
 //!   are free: the claims holding files and the candidates' own files come from the
 //!   lookup, or from the delta log for a ticket wt rewrote since, so a candidate that
 //!   overlaps a claim is skipped without reading its file), and `done` knows whether
-//!   finishing a ticket closes its container. A query that is not an
+//!   finishing a ticket may close its container and, when it may, which tickets are above
+//!   it and what is under each of them ([`lineage`]): it reads those few files, not every
+//!   ticket. A query that is not an
 //!   exact ID may be an alias (an ID from the tracker a ticket was imported from): in a tree
 //!   with aliases it goes down the full path.
 //! - `lookup.keys`: 36-byte frames (`.work` tree id, checksum of the `lookup.bin` payload it
@@ -45,7 +48,7 @@ use crate::schedule::graph::Graph;
 use crate::store::Store;
 
 const LOOKUP_FILE: &str = "lookup.bin";
-const LOOKUP_MAGIC: &[u8; 8] = b"wtlook4\n";
+const LOOKUP_MAGIC: &[u8; 8] = b"wtlook5\n";
 const KEYS_FILE: &str = "lookup.keys";
 /// tree id (20), payload checksum (8), frame checksum (8).
 const FRAME: usize = 36;
@@ -53,28 +56,35 @@ const FRAME: usize = 36;
 const MAX_FRAMES: usize = 1024;
 const KEEP_FRAMES: usize = 64;
 
-/// One ticket as written: ID, path, kind, flags (see [`flag`]), rank, `files`.
-type Row<'a> = (&'a str, &'a str, Kind, u8, u32, &'a [String]);
+/// One ticket as written: ID, path, kind, flags (see [`flag`]), rank, parent (its record's
+/// position, [`NO_PARENT`] for none), `files`.
+type Row<'a> = (&'a str, &'a str, Kind, u16, u32, u32, &'a [String]);
 
-/// The bits of a ticket's flags byte.
+/// The parent of a ticket without one (or whose parent is not a ticket of the tree).
+const NO_PARENT: u32 = u32::MAX;
+
+/// The bits of a ticket's flags (two bytes).
 mod flag {
     /// Nothing in the dependency graph blocks it.
-    pub const UNBLOCKED: u8 = 1;
+    pub const UNBLOCKED: u16 = 1;
     /// Done: never ready again while the lookup holds (done-ness is in the graph key).
-    pub const DONE: u8 = 2;
+    pub const DONE: u16 = 2;
     /// Open and unclaimed when the lookup was written.
-    pub const OPEN: u8 = 4;
+    pub const OPEN: u16 = 4;
     /// Some ticket under it is not done (parent and done-ness are in the graph key).
-    pub const OPEN_CHILDREN: u8 = 8;
+    pub const OPEN_CHILDREN: u16 = 8;
     /// It is not done, has a parent, and every other child of that parent is done.
-    pub const LAST_OPEN_CHILD: u8 = 16;
+    pub const LAST_OPEN_CHILD: u16 = 16;
     /// Claimed, with `files`, when the lookup was written.
-    pub const HOLDS_FILES: u8 = 32;
+    pub const HOLDS_FILES: u16 = 32;
     /// It has aliases (IDs from the tracker it was imported from): a query that is not an
     /// exact ID may name one of them, which only the full path knows.
-    pub const ALIASED: u8 = 64;
-    /// Its `files` list is not empty: the entries follow the rank.
-    pub const FILES: u8 = 128;
+    pub const ALIASED: u16 = 64;
+    /// Its `files` list is not empty: the entries follow the parent.
+    pub const FILES: u16 = 128;
+    /// It is done and so is everything under it ([`Graph::is_complete`]; parent and
+    /// done-ness are in the graph key).
+    pub const COMPLETE: u16 = 256;
 }
 
 /// One ticket of the lookup, as read from the file (the path is rebuilt while reading).
@@ -83,16 +93,18 @@ mod flag {
 struct Rec<'a> {
     id: &'a [u8],
     kind: Kind,
-    flags: u8,
+    flags: u16,
     /// Position in the schedule order of all tickets ([`Graph::sort_by_schedule`]).
     rank: u32,
+    /// The position of its parent's record ([`Graph::parent`]); [`NO_PARENT`] for none.
+    parent: u32,
     /// Its `files` entries as stored (see [`encode`]; empty without [`flag::FILES`]),
     /// decoded by [`files_of`] when asked for.
     files: &'a [u8],
 }
 
 impl Rec<'_> {
-    fn has(&self, bit: u8) -> bool {
+    fn has(&self, bit: u16) -> bool {
         self.flags & bit != 0
     }
 }
@@ -100,15 +112,16 @@ impl Rec<'_> {
 /// The payload: the `.work` tree it was written for (20 bytes), the number of tickets
 /// (u32), then per ticket in walk order: the ID (u8
 /// length, bytes), the path as the number of bytes it shares with the previous ticket's
-/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u8, see [`flag`]), the
-/// rank (u32) and, with [`flag::FILES`], the `files` entries (u16 count, then each as u16
-/// length and bytes). Read in place, without allocating per ticket.
+/// path (u16) and the rest (u16 length, bytes), the kind (u8), flags (u16, see [`flag`]), the
+/// rank (u32), the parent's position (u32) and, with [`flag::FILES`], the `files` entries
+/// (u16 count, then each as u16 length and bytes). Read in place, without allocating per
+/// ticket.
 fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(24 + recs.len() * 64);
     out.extend_from_slice(tree);
     out.extend_from_slice(&u32::try_from(recs.len()).ok()?.to_le_bytes());
     let mut prev: &str = "";
-    for (id, path, kind, flags, rank, files) in recs {
+    for (id, path, kind, flags, rank, parent, files) in recs {
         let shared = prev
             .bytes()
             .zip(path.bytes())
@@ -133,8 +146,9 @@ fn encode(tree: &RawOid, recs: &[Row<'_>]) -> Option<Vec<u8>> {
         if (*flags & flag::FILES != 0) == files.is_empty() {
             return None;
         }
-        out.push(*flags);
+        out.extend_from_slice(&flags.to_le_bytes());
         out.extend_from_slice(&rank.to_le_bytes());
+        out.extend_from_slice(&parent.to_le_bytes());
         if !files.is_empty() {
             out.extend_from_slice(&u16::try_from(files.len()).ok()?.to_le_bytes());
             for f in *files {
@@ -186,8 +200,9 @@ fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &[u8]) -> bool) -> Op
             2 => Kind::Task,
             _ => return None,
         };
-        let flags = take(1)?[0];
+        let flags = u16::from_le_bytes(take(2)?.try_into().ok()?);
         let rank = u32::from_le_bytes(take(4)?.try_into().ok()?);
+        let parent = u32::from_le_bytes(take(4)?.try_into().ok()?);
         let mut files: &[u8] = &[];
         if flags & flag::FILES != 0 {
             let start = at.get();
@@ -206,6 +221,7 @@ fn scan<'a>(payload: &'a [u8], mut f: impl FnMut(&Rec<'a>, &[u8]) -> bool) -> Op
             kind,
             flags,
             rank,
+            parent,
             files,
         };
         if f(&rec, &path) {
@@ -336,6 +352,10 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
         return;
     };
     let tickets: &[Ticket] = graph.tickets;
+    // Parents are stored as record positions below NO_PARENT.
+    if tickets.len() >= NO_PARENT as usize {
+        return;
+    }
     // The graph indexes the first ticket of an ID; a second one (or one differing in case)
     // makes ID lookups ambiguous in ways only the full path explains.
     if !graph.duplicates().is_empty()
@@ -357,7 +377,7 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
         .enumerate()
         .map(|(i, t)| {
             let mut flags = 0;
-            let mut set = |bit: u8, on: bool| {
+            let mut set = |bit: u16, on: bool| {
                 if on {
                     flags |= bit;
                 }
@@ -385,12 +405,17 @@ pub fn record(dir: &Path, work_tree: Oid, graph: &Graph<'_>) {
             );
             set(flag::ALIASED, !t.aliases.is_empty());
             set(flag::FILES, !t.files.is_empty());
+            set(flag::COMPLETE, graph.is_complete(i));
+            let parent = graph
+                .parent(i)
+                .map_or(NO_PARENT, |p| u32::try_from(p).unwrap_or(NO_PARENT));
             (
                 t.id.as_str(),
                 t.path.as_str(),
                 t.kind,
                 flags,
                 rank[i],
+                parent,
                 t.files.as_slice(),
             )
         })
@@ -480,6 +505,123 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
         hit.is_some()
     })?;
     hit.flatten()
+}
+
+/// A ticket under one of the tickets above another ([`lineage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Child {
+    /// Its position among the lookup's tickets (the same for the same ticket in one answer).
+    pub key: usize,
+    pub kind: Kind,
+    /// It is done, and so is everything under it ([`Graph::is_complete`]).
+    pub complete: bool,
+}
+
+/// A ticket above another ([`lineage`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Above {
+    /// Its position among the lookup's tickets.
+    pub key: usize,
+    pub id: String,
+    pub path: String,
+    /// The tickets whose parent it is, in walk order ([`Graph::children`]).
+    pub children: Vec<Child>,
+}
+
+/// The ticket with ID `id` and the tickets above it, as the lookup exact for a tree knows
+/// them: what finishing it may close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lineage {
+    /// The ticket's own position among the lookup's tickets.
+    pub key: usize,
+    /// Its parent, that one's parent, and so on ([`Graph::parent`]), nearest first; the
+    /// walk stops before a ticket it has seen (a loop of parents written by hand).
+    pub above: Vec<Above>,
+}
+
+/// The [`Lineage`] of the ticket with ID `id` (exactly as the lookup holds it, the first
+/// such) in `work_tree`. None without an exact lookup, or when no ticket has that ID.
+pub fn lineage(store: &Store, work_tree: Oid, id: &str) -> Option<Lineage> {
+    let bytes = load(store, work_tree)?;
+    lineage_in(&bytes[HEADER_LEN..], id)
+}
+
+fn lineage_in(payload: &[u8], id: &str) -> Option<Lineage> {
+    // One pass for every ticket's parent, kind and completeness, a second for the IDs and
+    // paths of the few above it.
+    let mut parent: Vec<u32> = Vec::new();
+    let mut kinds: Vec<(Kind, bool)> = Vec::new();
+    let mut me = None;
+    scan(payload, |r, _| {
+        if me.is_none() && r.id == id.as_bytes() {
+            me = Some(parent.len());
+        }
+        parent.push(r.parent);
+        kinds.push((r.kind, r.has(flag::COMPLETE)));
+        false
+    })?;
+    let key = me?;
+    let n = parent.len();
+    // The chain of parents, nearest first, each once.
+    let mut chain: Vec<usize> = Vec::new();
+    let mut cur = key;
+    while let Some(&p) = parent.get(cur) {
+        if p == NO_PARENT {
+            break;
+        }
+        let p = p as usize;
+        if p >= n {
+            return None; // a malformed file
+        }
+        if p == key || chain.contains(&p) {
+            break;
+        }
+        chain.push(p);
+        cur = p;
+    }
+    let mut above: Vec<Above> = chain
+        .iter()
+        .map(|&k| Above {
+            key: k,
+            id: String::new(),
+            path: String::new(),
+            children: Vec::new(),
+        })
+        .collect();
+    for (i, &p) in parent.iter().enumerate() {
+        if p == NO_PARENT {
+            continue;
+        }
+        if let Some(a) = above.iter_mut().find(|a| a.key == p as usize) {
+            let (kind, complete) = kinds[i];
+            a.children.push(Child {
+                key: i,
+                kind,
+                complete,
+            });
+        }
+    }
+    if !above.is_empty() {
+        let mut at = 0;
+        let mut bad = false;
+        scan(payload, |r, path| {
+            if let Some(a) = above.iter_mut().find(|a| a.key == at) {
+                match (text(r.id), text(path)) {
+                    (Some(i), Some(p)) => {
+                        a.id = i.to_string();
+                        a.path = p.to_string();
+                    }
+                    _ => bad = true,
+                }
+            }
+            at += 1;
+            bad
+        })?;
+        if bad {
+            return None;
+        }
+    }
+    Some(Lineage { key, above })
 }
 
 /// A candidate of `claim --next`, with its `files` when the lookup knows them.
@@ -671,6 +813,7 @@ mod tests {
                 Kind::PhaseSpec,
                 flag::UNBLOCKED | flag::OPEN | flag::OPEN_CHILDREN,
                 2,
+                NO_PARENT,
                 &[],
             ),
             (
@@ -679,13 +822,15 @@ mod tests {
                 Kind::Job,
                 flag::OPEN_CHILDREN | flag::LAST_OPEN_CHILD | flag::HOLDS_FILES | flag::FILES,
                 0,
+                0,
                 files(),
             ),
             (
                 "T-cccc0003",
                 ".work/P-aaaa0001-phase/J-bbbb0002-job/T-cccc0003-é.md",
                 Kind::Task,
-                flag::UNBLOCKED | flag::DONE,
+                flag::UNBLOCKED | flag::DONE | flag::COMPLETE,
+                1,
                 1,
                 &[],
             ),
@@ -695,6 +840,7 @@ mod tests {
                 Kind::Task,
                 flag::UNBLOCKED | flag::OPEN | flag::LAST_OPEN_CHILD | flag::ALIASED | flag::FILES,
                 3,
+                1,
                 &files()[1..],
             ),
         ]
@@ -714,6 +860,7 @@ mod tests {
                 r.kind,
                 r.flags,
                 r.rank,
+                r.parent,
                 files,
             ));
             false
@@ -721,7 +868,9 @@ mod tests {
         .expect("scan");
         let want: Vec<_> = recs
             .iter()
-            .map(|(i, p, k, f, r, fs)| (i.to_string(), p.to_string(), *k, *f, *r, fs.to_vec()))
+            .map(|(i, p, k, f, r, up, fs)| {
+                (i.to_string(), p.to_string(), *k, *f, *r, *up, fs.to_vec())
+            })
             .collect();
         assert_eq!(got, want);
         // Prefix-compressed: past the tree id, the count and the files, smaller than the
@@ -729,8 +878,8 @@ mod tests {
         let paths: usize = recs.iter().map(|r| r.1.len()).sum();
         let files: usize = recs
             .iter()
-            .filter(|r| !r.5.is_empty())
-            .map(|r| 2 + r.5.iter().map(|f| 2 + f.len()).sum::<usize>())
+            .filter(|r| !r.6.is_empty())
+            .map(|r| 2 + r.6.iter().map(|f| 2 + f.len()).sum::<usize>())
             .sum();
         assert!(
             bytes.len() - 24 - files < paths,
@@ -741,6 +890,53 @@ mod tests {
         let mut wrong = recs.clone();
         wrong[0].3 |= flag::FILES;
         assert!(encode(&TREE, &wrong).is_none());
+    }
+
+    #[test]
+    fn lineage_names_every_ticket_above_with_what_is_under_it() {
+        let bytes = encode(&TREE, &sample()).expect("encode");
+        let child = |key, kind, complete| Child {
+            key,
+            kind,
+            complete,
+        };
+        let got = lineage_in(&bytes, "T-cccc0004").expect("lineage");
+        assert_eq!(got.key, 3);
+        assert_eq!(
+            got.above,
+            vec![
+                Above {
+                    key: 1,
+                    id: "J-bbbb0002".into(),
+                    path: ".work/P-aaaa0001-phase/J-bbbb0002-job.md".into(),
+                    children: vec![child(2, Kind::Task, true), child(3, Kind::Task, false)],
+                },
+                Above {
+                    key: 0,
+                    id: "P-aaaa0001".into(),
+                    path: ".work/P-aaaa0001-phase.md".into(),
+                    children: vec![child(1, Kind::Job, false)],
+                },
+            ]
+        );
+        // The top has nothing above it; an unknown ID has no lineage (the full path says).
+        let top = lineage_in(&bytes, "P-aaaa0001").expect("lineage");
+        assert_eq!((top.key, top.above.len()), (0, 0));
+        assert!(lineage_in(&bytes, "T-nowhere").is_none());
+        // A loop of parents (written by hand) is walked once; a parent past the end is
+        // malformed.
+        let mut looped = sample();
+        looped[0].5 = 3;
+        let bytes = encode(&TREE, &looped).expect("encode");
+        let got = lineage_in(&bytes, "T-cccc0004").expect("lineage");
+        assert_eq!(
+            got.above.iter().map(|a| a.key).collect::<Vec<_>>(),
+            vec![1, 0]
+        );
+        let mut past = sample();
+        past[1].5 = 9;
+        let bytes = encode(&TREE, &past).expect("encode");
+        assert!(lineage_in(&bytes, "T-cccc0004").is_none());
     }
 
     #[test]

@@ -52,12 +52,52 @@ pub struct Snapshot {
     /// In a one-ticket snapshot of `claim --next`: the tickets claimed with `files`, as (ID,
     /// files), from the id lookup and the delta log (see [`Snapshot::claims_holding_files`]).
     held: Option<Vec<(String, Vec<String>)>>,
+    /// In a one-ticket snapshot of [`Reads::TicketAndAbove`] whose ticket may close the ones
+    /// above it: those tickets, read from their files, with what is under each (see
+    /// [`Snapshot::lineage`]).
+    above: Option<Known>,
     /// Set on a full load of a commit's `.work` tree that no id lookup covers (or when a
     /// fresh one is wanted): the cache directory to write it to. The first
     /// [`Snapshot::graph`] writes it from the graph it builds for the verb anyway, so a
     /// verb that needs no graph (`list`) pays for none, and one that does
     /// builds it once.
     owes_lookup: std::sync::Mutex<Option<PathBuf>>,
+}
+
+/// A ticket under a ticket of a [`Lineage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Child {
+    /// Which ticket it is: the same key for the same ticket within one [`Lineage`].
+    pub key: usize,
+    pub kind: Kind,
+    /// It is done, and so is everything under it.
+    pub complete: bool,
+}
+
+/// A ticket above another ([`Snapshot::lineage`]).
+#[derive(Debug, Clone)]
+pub struct Above<'s> {
+    /// Which ticket it is (compare with [`Child::key`] and [`Lineage::key`]).
+    pub key: usize,
+    pub ticket: &'s Ticket,
+    /// The tickets whose parent it is.
+    pub children: Vec<Child>,
+}
+
+/// A ticket's place under the tickets above it: what finishing it may close.
+#[derive(Debug, Clone)]
+pub struct Lineage<'s> {
+    /// The ticket's own key.
+    pub key: usize,
+    /// Its parent, that one's parent and so on, nearest first, each once.
+    pub above: Vec<Above<'s>>,
+}
+
+/// The tickets above the ticket of a one-ticket snapshot, as read ([`Snapshot::above`]).
+#[derive(Debug, Clone)]
+struct Known {
+    key: usize,
+    above: Vec<(usize, Ticket, Vec<Child>)>,
 }
 
 /// A ticket claimed with `files` ([`Snapshot::claims_holding_files`]).
@@ -77,6 +117,9 @@ pub enum Reads<'q> {
     All,
     /// The ticket an ID or unique prefix names (and whether the graph leaves it free).
     Ticket(&'q str),
+    /// The same, and the tickets above it with what is under each, when finishing it may
+    /// close them ([`Snapshot::lineage`]).
+    TicketAndAbove(&'q str),
     /// The first ticket `wt ready --kind` would list (None: any kind); with `free_files`,
     /// the first whose `files` overlap no claimed ticket's.
     NextReady {
@@ -194,13 +237,59 @@ impl Snapshot {
         }
     }
 
-    /// Could finishing `t` leave its parent with nothing open under it? False when a
-    /// sibling is still open; a one-ticket snapshot asks for every ticket when it may.
-    pub fn may_close_parent(&self, t: &Ticket) -> Result<bool> {
-        match &self.partial {
-            Some(p) if t.parent.is_none() || !p.last_open_child => Ok(false),
-            Some(_) => Err(Error::needs_every_ticket()),
-            None => Ok(t.parent.is_some()),
+    /// Ticket `t` (of this snapshot) and the tickets above it, with what is under each:
+    /// what finishing it may close. A one-ticket snapshot knows none above when a sibling
+    /// is still open (finishing it closes nothing), knows them when it was made for
+    /// [`Reads::TicketAndAbove`], and asks for every ticket otherwise.
+    pub fn lineage(&self, t: &Ticket) -> Result<Lineage<'_>> {
+        let none = Lineage {
+            key: 0,
+            above: Vec::new(),
+        };
+        match (&self.partial, &self.above) {
+            (Some(p), _) if t.parent.is_none() || !p.last_open_child => Ok(none),
+            (Some(_), Some(known)) => Ok(Lineage {
+                key: known.key,
+                above: known
+                    .above
+                    .iter()
+                    .map(|(key, ticket, children)| Above {
+                        key: *key,
+                        ticket,
+                        children: children.clone(),
+                    })
+                    .collect(),
+            }),
+            (Some(_), None) => Err(Error::needs_every_ticket()),
+            (None, _) => {
+                let g = self.graph()?;
+                let Some(key) = g.index_of(&t.id) else {
+                    return Ok(none);
+                };
+                let mut above: Vec<Above<'_>> = Vec::new();
+                let mut cur = key;
+                while let Some(p) = g.parent(cur) {
+                    if p == key || above.iter().any(|a| a.key == p) {
+                        break;
+                    }
+                    let children = g
+                        .children(p)
+                        .iter()
+                        .map(|&c| Child {
+                            key: c,
+                            kind: self.tickets[c].kind,
+                            complete: g.is_complete(c),
+                        })
+                        .collect();
+                    above.push(Above {
+                        key: p,
+                        ticket: &self.tickets[p],
+                        children,
+                    });
+                    cur = p;
+                }
+                Ok(Lineage { key, above })
+            }
         }
     }
 
@@ -463,6 +552,24 @@ impl Workspace {
                     None => Ok(None),
                 }
             }
+            Reads::TicketAndAbove(query) => {
+                let Some(found) = crate::derived::lookup::find(&self.store, work_tree, query)
+                else {
+                    return Ok(None);
+                };
+                let id = found.id.clone();
+                let may_close = found.last_open_child;
+                let Some(mut snap) = self.one_ticket_snapshot(&at, found, None)? else {
+                    return Ok(None);
+                };
+                if may_close && snap.tickets[0].parent.is_some() {
+                    let Some(known) = self.above(&at, &id, &mut snap)? else {
+                        return Ok(None);
+                    };
+                    snap.above = Some(known);
+                }
+                Ok(Some(snap))
+            }
             Reads::NextReady { kind, free_files } => {
                 let Some(next) =
                     crate::derived::lookup::candidates(&self.store, work_tree, kind, NEXT_PROBES)
@@ -558,6 +665,41 @@ impl Workspace {
         snap.blobs.insert(found.path, oid);
         snap.tickets.push(ticket);
         Ok(Some(snap))
+    }
+
+    /// The tickets above ticket `id` at `at`, as the id lookup places them, each read from
+    /// its file (added to `snap.blobs`, so the write can change it). None when the lookup
+    /// does not know them or a file does not hold the ticket it names: the full path.
+    fn above(&self, at: &At<'_>, id: &str, snap: &mut Snapshot) -> Result<Option<Known>> {
+        let Some(lineage) = crate::derived::lookup::lineage(&self.store, at.work_tree, id) else {
+            return Ok(None);
+        };
+        let mut above = Vec::with_capacity(lineage.above.len());
+        for a in lineage.above {
+            let Some(oid) = self.store.blob_in(at.root, &a.path)? else {
+                return Ok(None);
+            };
+            let bytes = self.store.read_blob(oid)?;
+            let ticket = match crate::model::ticket_file::parse_blob(&a.path, &bytes) {
+                Parsed::Ticket { ticket, .. } if ticket.id == a.id => ticket,
+                _ => return Ok(None),
+            };
+            let children = a
+                .children
+                .iter()
+                .map(|c| Child {
+                    key: c.key,
+                    kind: c.kind,
+                    complete: c.complete,
+                })
+                .collect();
+            snap.blobs.insert(a.path, oid);
+            above.push((a.key, ticket, children));
+        }
+        Ok(Some(Known {
+            key: lineage.key,
+            above,
+        }))
     }
 
     fn write_loop<T>(
@@ -709,6 +851,7 @@ fn empty_snapshot(tip: Option<Oid>) -> Snapshot {
         unknown_fields: HashMap::new(),
         partial: None,
         held: None,
+        above: None,
         owes_lookup: std::sync::Mutex::new(None),
     }
 }

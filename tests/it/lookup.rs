@@ -44,7 +44,8 @@ fn scrub(v: &mut Value) {
     }
 }
 
-/// Exit code, scrubbed JSON stdout and stderr (without the stats line) of one command.
+/// Exit code, scrubbed JSON stdout and stderr (without the stats line) of one command, and
+/// how many tickets it read through the lookup without loading every ticket after all.
 fn answer(r: &Repo, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String, usize) {
     let mut a = vec!["--json"];
     a.extend_from_slice(args);
@@ -59,7 +60,11 @@ fn answer(r: &Repo, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String,
         .lines()
         .filter(|l| {
             if let Some(n) = l.split("one_ticket=").nth(1) {
-                one_ticket = n.trim().parse().unwrap_or(0);
+                // Only when no full load followed (`cache=none`): the write read that
+                // ticket alone.
+                if l.contains("cache=none ") {
+                    one_ticket = n.trim().parse().unwrap_or(0);
+                }
             }
             !l.starts_with("wt-stats:")
         })
@@ -70,7 +75,7 @@ fn answer(r: &Repo, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String,
 
 /// Run `step` in both twins (`plain` with the cache off) and assert the same answer;
 /// returns the exit code, the JSON, and how many tickets the cached twin read through the
-/// lookup.
+/// lookup alone.
 #[track_caller]
 fn same_answer(cached: &Repo, plain: &Repo, step: &[&str]) -> (i32, Value, usize) {
     let want = answer(plain, step, &[("WT_NO_CACHE", "1")]);
@@ -636,4 +641,85 @@ fn claim_next_skipping_clashing_files_takes_the_same_ticket_as_the_full_path() {
     assert!(refused > 0, "some round found every ready ticket clashing");
     assert!(fast > 5, "one-ticket claims: {fast}");
     assert_eq!(all_tickets(&cached), all_tickets(&plain));
+}
+
+/// Finishing the last open ticket under a container closes it (and the ones above it)
+/// without loading every ticket: the tickets above are read from their files, what is under
+/// each comes from the lookup. The answers and the tickets after each step are those of a
+/// full load, in every case that keeps a container open as well: a claimed parent, an
+/// unticked criterion, artifacts, a sibling done by hand with an open ticket under it, and
+/// with review on (a job goes to review and stops the climb).
+#[test]
+fn finishing_the_last_open_ticket_closes_containers_like_a_full_load() {
+    for review in [false, true] {
+        let cached = if review {
+            Repo::new()
+        } else {
+            Repo::without_review()
+        };
+        let ids = cached.import(
+            r#"[
+            {"key": "p1", "kind": "phase-spec", "title": "Closes twice"},
+            {"key": "j1", "kind": "job", "title": "Only job", "parent": "p1"},
+            {"key": "t1", "kind": "task", "title": "First", "parent": "j1"},
+            {"key": "t1b", "kind": "task", "title": "Second", "parent": "j1"},
+            {"key": "j2", "kind": "job", "title": "Claimed", "files": ["src/**"]},
+            {"key": "t2", "kind": "task", "title": "Under claimed", "parent": "j2"},
+            {"key": "j3", "kind": "job", "title": "Unticked"},
+            {"key": "t3", "kind": "task", "title": "Under unticked", "parent": "j3"},
+            {"key": "j4", "kind": "job", "title": "Artifacts", "artifacts": ["out.txt"]},
+            {"key": "t4", "kind": "task", "title": "Under artifacts", "parent": "j4"},
+            {"key": "p5", "kind": "phase-spec", "title": "Not complete"},
+            {"key": "j5a", "kind": "job", "title": "Done by hand", "parent": "p5"},
+            {"key": "t5c", "kind": "task", "title": "Open under done", "parent": "j5a"},
+            {"key": "j5b", "kind": "job", "title": "Last open", "parent": "p5"}
+        ]"#,
+        );
+        let id = |k: &str| ids[k].as_str().expect("id").to_string();
+        let j3 = cached.ticket_path(&id("j3"));
+        let text = cached.read(&j3).replacen(
+            "## Acceptance Criteria\n",
+            "## Acceptance Criteria\n\n- [ ] it works\n",
+            1,
+        );
+        cached.write(&j3, &text);
+        let j5a = cached.ticket_path(&id("j5a"));
+        let text = cached
+            .read(&j5a)
+            .replacen("status: open", "status: done", 1);
+        cached.write(&j5a, &text);
+        cached
+            .git(&["commit", "-q", "-am", "by hand: a criterion, a done task"])
+            .ok();
+        cached
+            .wt(&["claim", &id("j2"), "--agent", "holder", "--force"])
+            .ok();
+        let plain = twin(&cached);
+        let mut fast = 0;
+        for k in ["t1", "t1b", "t2", "t3", "t4", "j5b"] {
+            cached.wt(&["ready"]).ok(); // records the lookup for this tree
+            let t = id(k);
+            same_answer(&cached, &plain, &["claim", &t, "--agent", "a"]);
+            let (code, json, read_one) = same_answer(
+                &cached,
+                &plain,
+                &["done", &t, "--agent", "a", "--no-ci", "--reason", "test"],
+            );
+            assert_eq!(code, 0, "done {k}: {json}");
+            fast += read_one;
+            assert_eq!(all_tickets(&cached), all_tickets(&plain), "after {k}");
+        }
+        assert_eq!(fast, 6, "every done read its ticket through the lookup");
+        let status = |k: &str| {
+            let v = cached.wt_json(&["show", &id(k)]);
+            v["status"].as_str().expect("status").to_string()
+        };
+        let closed = if review { "review" } else { "done" };
+        assert_eq!(status("j1"), closed);
+        // A job in review is not done: the phase above it stays open.
+        assert_eq!(status("p1"), if review { "open" } else { "done" });
+        for k in ["j2", "j3", "j4", "p5"] {
+            assert_ne!(status(k), closed, "{k} stays open");
+        }
+    }
 }
