@@ -27,6 +27,7 @@
 //! the same problems. `WT_NO_CACHE=1` bypasses the cache; `WT_DEBUG_STATS=1` makes the CLI
 //! print what the loads did (see [`stats`]).
 
+use crate::store::mapped::FileBytes;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -297,13 +298,14 @@ pub(crate) fn header_ok(header: &[u8], magic: &[u8; 8], schema: u64) -> bool {
 }
 
 /// Read a cache file and check its header; returns the whole file (the payload starts at
-/// [`HEADER_LEN`]). Err carries the state to report.
+/// [`HEADER_LEN`]), mapped when large (cache files are replaced by rename or appended to,
+/// never rewritten in place: see [`crate::store::mapped`]). Err carries the state to report.
 pub(crate) fn read(
     path: &Path,
     magic: &[u8; 8],
     schema: u64,
-) -> std::result::Result<Vec<u8>, &'static str> {
-    let bytes = match fs::read(path) {
+) -> std::result::Result<FileBytes, &'static str> {
+    let bytes = match crate::store::mapped::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("absent"),
         Err(_) => return Err("invalid"),
@@ -1173,7 +1175,7 @@ fn result_path(store: &Store, key: &str) -> PathBuf {
 /// The bytes stored for `key` (a command and its arguments) on the `.work` tree
 /// `work_tree`, if the file is this build's, intact, and for this tree and key: the file's
 /// bytes and where in them the stored bytes start (not copied out: they can be large).
-pub fn result(store: &Store, work_tree: Oid, key: &str) -> Option<(Vec<u8>, usize)> {
+pub fn result(store: &Store, work_tree: Oid, key: &str) -> Option<(FileBytes, usize)> {
     let schema = enabled().then(schema_fingerprint).flatten()?;
     let tree = raw(work_tree)?;
     let bytes = read(&result_path(store, key), RESULT_MAGIC, schema).ok()?;

@@ -441,7 +441,7 @@ pub fn note_successor(store: &Store, base: &RawOid, new: &RawOid) {
 }
 
 /// The lookup file exact for `work_tree`, if there is one.
-fn load(store: &Store, work_tree: Oid) -> Option<Vec<u8>> {
+fn load(store: &Store, work_tree: Oid) -> Option<crate::store::mapped::FileBytes> {
     let schema = live_schema()?;
     let tree = cache::raw(work_tree)?;
     let dir = cache::dir(store);

@@ -121,7 +121,7 @@ pub fn read_index(git_dir: &Path) -> Option<(IndexBytes, u32)> {
     #[cfg(unix)]
     if let Some(map) = len
         .and_then(|l| usize::try_from(l).ok())
-        .and_then(|l| mapped::Mapped::of(&file, l))
+        .and_then(|l| crate::store::mapped::Mapped::of(&file, l))
     {
         return Some((IndexBytes::Mapped(map), since));
     }
@@ -135,7 +135,7 @@ pub fn read_index(git_dir: &Path) -> Option<(IndexBytes, u32)> {
 /// everything else `wt done` does with it), else read.
 pub enum IndexBytes {
     #[cfg(unix)]
-    Mapped(mapped::Mapped),
+    Mapped(crate::store::mapped::Mapped),
     Owned(Vec<u8>),
 }
 
@@ -146,89 +146,6 @@ impl std::ops::Deref for IndexBytes {
             #[cfg(unix)]
             IndexBytes::Mapped(m) => m.bytes(),
             IndexBytes::Owned(v) => v,
-        }
-    }
-}
-
-#[cfg(unix)]
-mod mapped {
-    use std::os::fd::AsRawFd;
-
-    /// A whole file mapped privately (read-only, or writable copy-on-write: writes go to
-    /// the mapping's own copies of the pages, never to the file), unmapped on drop.
-    pub struct Mapped {
-        ptr: *mut libc::c_void,
-        len: usize,
-        writable: bool,
-    }
-
-    impl Mapped {
-        /// Map the `len` bytes of `file` read-only (None for an empty file or when mmap
-        /// fails).
-        pub fn of(file: &std::fs::File, len: usize) -> Option<Mapped> {
-            Mapped::map(file, len, false)
-        }
-
-        /// [`Mapped::of`], writable in private copies of the pages written to.
-        pub fn of_private_writable(file: &std::fs::File, len: usize) -> Option<Mapped> {
-            Mapped::map(file, len, true)
-        }
-
-        fn map(file: &std::fs::File, len: usize, writable: bool) -> Option<Mapped> {
-            if len == 0 {
-                return None;
-            }
-            let prot = if writable {
-                libc::PROT_READ | libc::PROT_WRITE
-            } else {
-                libc::PROT_READ
-            };
-            // SAFETY: a new private mapping of `len` bytes of an open file (MAP_PRIVATE:
-            // nothing written to it reaches the file); the pointer is checked against
-            // MAP_FAILED and owned by the returned value alone.
-            #[allow(unsafe_code)]
-            let ptr = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    prot,
-                    libc::MAP_PRIVATE,
-                    file.as_raw_fd(),
-                    0,
-                )
-            };
-            (ptr != libc::MAP_FAILED).then_some(Mapped { ptr, len, writable })
-        }
-
-        /// The bytes, to write to (empty unless mapped writable).
-        #[allow(unsafe_code)]
-        pub fn bytes_mut(&mut self) -> &mut [u8] {
-            if !self.writable {
-                return &mut [];
-            }
-            // SAFETY: as for `bytes`; the mapping is writable and private, and `&mut self`
-            // makes this the only live slice of it.
-            unsafe { std::slice::from_raw_parts_mut(self.ptr.cast::<u8>(), self.len) }
-        }
-
-        #[allow(unsafe_code)]
-        pub fn bytes(&self) -> &[u8] {
-            // SAFETY: `ptr` is a live mapping of `len` readable bytes until drop. git and wt
-            // replace an index by renaming `index.lock` over it, never by writing the file in
-            // place, so the mapped file does not change while it is mapped (git maps its
-            // index the same way: read-cache.c, do_read_index).
-            unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
-        }
-    }
-
-    impl Drop for Mapped {
-        #[allow(unsafe_code)]
-        fn drop(&mut self) {
-            // SAFETY: unmaps exactly the mapping made in `of`, once; no slice of it outlives
-            // `self` (`bytes` borrows `self`).
-            unsafe {
-                libc::munmap(self.ptr, self.len);
-            }
         }
     }
 }
@@ -525,7 +442,7 @@ fn update_locked(
     #[cfg(unix)]
     let mapped = fs::File::open(&index).ok().and_then(|f| {
         let len = usize::try_from(f.metadata().ok()?.len()).ok()?;
-        mapped::Mapped::of_private_writable(&f, len)
+        crate::store::mapped::Mapped::of_private_writable(&f, len)
     });
     #[cfg(not(unix))]
     let mapped: Option<Vec<u8>> = None;
@@ -576,7 +493,7 @@ fn update_locked(
 /// Index bytes to patch: a private writable mapping of the file, or a copy in memory.
 enum IndexBuf {
     #[cfg(unix)]
-    Mapped(mapped::Mapped),
+    Mapped(crate::store::mapped::Mapped),
     Owned(Vec<u8>),
 }
 
