@@ -203,7 +203,7 @@ impl Store {
         // Reads trust the object database as git's own commands do; re-hashing every object
         // read cost a few percent of a 10,000-ticket load. (`git fsck` is the integrity check.)
         git2::opts::strict_hash_verification(false);
-        git2::opts::enable_caching(false);
+        cache_trees();
         let repo = if std::env::var_os("GIT_DIR").is_some() {
             Repository::open_from_env()
         } else {
@@ -1215,6 +1215,24 @@ fn global_config_file() -> Option<PathBuf> {
         return None;
     }
     Some(PathBuf::from(v))
+}
+
+/// libgit2's object cache keeps trees and commits only (never blobs: each ticket file is
+/// read once), of any size: a one-ticket write looks up the same few trees (the root, `.work`,
+/// the ticket's folders) five to ten times, and by default a tree over 4 KiB — `.work`
+/// itself at 10,000 tickets — is read and inflated again each time.
+fn cache_trees() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[allow(unsafe_code)]
+        // SAFETY: called once, before any repository is opened, from the thread that opens
+        // repositories; no other thread uses libgit2 yet.
+        unsafe {
+            let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Blob, 0);
+            let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 1 << 24);
+        }
+        git2::opts::enable_caching(true);
+    });
 }
 
 /// Make libgit2 read the same configuration files git would: it ignores
