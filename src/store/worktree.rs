@@ -164,8 +164,9 @@ impl Store {
         Ok(Some(index))
     }
 
-    /// The rest of [`Store::worktree_tree_without`]: an in-memory index from HEAD's tree
-    /// (less `exclude`) with what `git status` lists on disk added.
+    /// The rest of [`Store::worktree_tree_without`]: HEAD's tree (less `exclude`) with what
+    /// `git status` lists on disk put in, through an in-memory index. When status lists
+    /// nothing, that is HEAD's tree itself, and no index is built.
     fn tree_from_status(
         &self,
         repo: &Repository,
@@ -174,7 +175,6 @@ impl Store {
         workdir: &Path,
         head_kept: Option<Option<Oid>>,
     ) -> Result<Oid> {
-        let mut index = Index::new()?;
         // The top-level names to look at: HEAD's and the disk's, except `exclude` (and
         // `.git`). Status is then asked about exactly those (literal paths, each with what is
         // under it), so it never lists or compares what is under `exclude`: with 10,000
@@ -191,11 +191,10 @@ impl Store {
                 None => None,
             },
         };
-        if let Some(kept) = head_kept {
-            // HEAD's tree without `exclude`: what is under it never enters this index.
-            let kept = repo.find_tree(kept)?;
+        // HEAD's tree without `exclude`: what is under it never enters the index.
+        let kept = head_kept.map(|k| repo.find_tree(k)).transpose()?;
+        if let Some(kept) = &kept {
             top.extend(kept.iter().map(|e| e.name_bytes().to_vec()));
-            index.read_tree(&kept)?;
         }
         for e in fs::read_dir(workdir)? {
             let name = e?.file_name();
@@ -203,56 +202,69 @@ impl Store {
                 top.insert(name.as_encoded_bytes().to_vec());
             }
         }
-        if top.is_empty() {
-            // Nothing but `exclude` (an empty pathspec would mean everything).
-            let root = index.write_tree_to(repo)?;
-            return tree_without_in(repo, root, exclude);
-        }
-        let filemode = repo
-            .config()
-            .ok()
-            .and_then(|c| c.get_bool("core.filemode").ok())
-            .unwrap_or(true);
-        let mut opts = StatusOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false)
-            .include_unmodified(false)
-            .exclude_submodules(true)
-            .renames_head_to_index(false)
-            .renames_index_to_workdir(false)
-            .disable_pathspec_match(true);
-        for name in top {
-            opts.pathspec(name);
-        }
-        // What `git status` lists (less ignored and unchanged paths): against the code
-        // entries alone when wt's reader gave them, on a repository handle of their own
-        // (libgit2's comparisons would otherwise load the handle's whole index, if only to
-        // learn whether it ignores case).
-        let listed = match own {
-            Some(mut code) => {
-                let handle = Repository::open(workdir)?;
-                // The same repository: its object database, opened already, is shared.
-                if handle.path() == repo.path() {
-                    handle.set_odb(&repo.odb()?)?;
-                }
-                handle.set_index(&mut code)?;
-                status_paths(&handle, &mut opts)?
+        // Nothing but `exclude` (an empty pathspec would mean everything): nothing to list.
+        let listed = if top.is_empty() {
+            Vec::new()
+        } else {
+            let mut opts = StatusOptions::new();
+            opts.include_untracked(true)
+                .recurse_untracked_dirs(true)
+                .include_ignored(false)
+                .include_unmodified(false)
+                .exclude_submodules(true)
+                .renames_head_to_index(false)
+                .renames_index_to_workdir(false)
+                .disable_pathspec_match(true);
+            for name in top {
+                opts.pathspec(name);
             }
-            None => status_paths(repo, &mut opts)?,
+            // What `git status` lists (less ignored and unchanged paths): against the code
+            // entries alone when wt's reader gave them, on a repository handle of their own
+            // (libgit2's comparisons would otherwise load the handle's whole index, if only to
+            // learn whether it ignores case).
+            match own {
+                Some(mut code) => {
+                    let handle = Repository::open(workdir)?;
+                    // The same repository: its object database, opened already, is shared.
+                    if handle.path() == repo.path() {
+                        handle.set_odb(&repo.odb()?)?;
+                    }
+                    handle.set_index(&mut code)?;
+                    status_paths(&handle, &mut opts)?
+                }
+                None => status_paths(repo, &mut opts)?,
+            }
         };
         let excluded_prefix = format!("{exclude}/");
+        let mut changed: Vec<&str> = Vec::with_capacity(listed.len());
         for path_bytes in &listed {
-            let path_bytes = path_bytes.as_slice();
             let Ok(path) = std::str::from_utf8(path_bytes) else {
                 return Err(Error::invalid(format!(
                     "path is not UTF-8: {}",
                     String::from_utf8_lossy(path_bytes)
                 )));
             };
-            if path.starts_with(&excluded_prefix) || path.ends_with('/') {
-                continue;
+            if !(path.starts_with(&excluded_prefix) || path.ends_with('/')) {
+                changed.push(path);
             }
+        }
+        if changed.is_empty() {
+            // The disk holds HEAD's code: its tree, as it is (not as an index would rewrite it).
+            return match head_kept {
+                Some(k) => Ok(k),
+                None => Ok(Index::new()?.write_tree_to(repo)?),
+            };
+        }
+        let mut index = Index::new()?;
+        if let Some(kept) = &kept {
+            index.read_tree(kept)?;
+        }
+        let filemode = repo
+            .config()
+            .ok()
+            .and_then(|c| c.get_bool("core.filemode").ok())
+            .unwrap_or(true);
+        for path in changed {
             let full = workdir.join(path);
             let meta = match fs::symlink_metadata(&full) {
                 Ok(m) => m,
