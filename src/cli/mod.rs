@@ -72,6 +72,42 @@ pub struct Cli {
     pub command: commands::Command,
 }
 
+/// [`Cli`] with each verb's arguments defined only when it is the one invoked
+/// ([`commands::Deferred`]): what [`parse`] tries first. Its help texts are never shown (a
+/// command line it refuses, `--help` included, is parsed again with [`Cli`]), so they are
+/// left out here; a test keeps the two definitions alike.
+#[derive(Parser)]
+#[command(name = "wt", version, propagate_version = true)]
+pub struct Quick {
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: commands::Deferred,
+}
+
+/// The command line `args` as [`Cli`] reads it. A valid one is read with [`Quick`], which
+/// defines only the verb invoked; anything else (help, version, a mistake) is read again with
+/// the whole definition, whose messages clap prints.
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    if let Ok(q) = Quick::try_parse_from(&args) {
+        return Ok(Cli {
+            json: q.json,
+            dir: q.dir,
+            command: q.command.into(),
+        });
+    }
+    Cli::command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+}
+
 /// What a command produced: its report (the document `--json` prints) and how to say it in
 /// text, rendered from the same report only when text is asked for.
 pub struct Out {
@@ -273,9 +309,7 @@ fn clap_error(e: &clap::Error) -> Error {
 }
 
 pub fn run() -> i32 {
-    let parsed = Cli::command()
-        .try_get_matches()
-        .and_then(|m| Cli::from_arg_matches(&m));
+    let parsed = parse(std::env::args_os());
     let cli = match parsed {
         Ok(c) => c,
         // --help and --version: printed as clap prints them.

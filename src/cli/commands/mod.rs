@@ -44,8 +44,36 @@ use clap::Subcommand;
 
 use super::{Ctx, Out};
 
-#[derive(Subcommand)]
-pub enum Command {
+/// The verbs, declared once for two enums: [`Command`], the command line as help, errors,
+/// completions and manual pages show it, and [`Deferred`], the same verbs with each one's
+/// arguments defined only when it is the one invoked (`#[command(defer = true)]`). Parsing
+/// tries [`Deferred`] first: building every verb's arguments is most of what clap does on
+/// a warm `wt ready`. Anything it refuses is parsed again with [`Command`], so help and
+/// error messages are those of the whole definition (see `crate::cli::parse`).
+macro_rules! verbs {
+    ($($(#[$meta:meta])* $verb:ident($args:ty),)*) => {
+        #[derive(Subcommand)]
+        pub enum Command {
+            $($(#[$meta])* $verb($args),)*
+        }
+
+        #[derive(Subcommand)]
+        #[command(defer = true)]
+        pub enum Deferred {
+            $($(#[$meta])* $verb($args),)*
+        }
+
+        impl From<Deferred> for Command {
+            fn from(d: Deferred) -> Command {
+                match d {
+                    $(Deferred::$verb(a) => Command::$verb(a),)*
+                }
+            }
+        }
+    };
+}
+
+verbs! {
     Init(init::Args),
     New(new::Args),
     Show(show::Args),
