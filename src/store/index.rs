@@ -133,22 +133,7 @@ pub fn read_index(git_dir: &Path) -> Option<(IndexBytes, u32)> {
 /// The bytes of an index file, read-only: mapped where possible (as git maps its index:
 /// a 2 MB index read into fresh memory costs more in page faults and copying than
 /// everything else `wt done` does with it), else read.
-pub enum IndexBytes {
-    #[cfg(unix)]
-    Mapped(crate::store::mapped::Mapped),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for IndexBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            #[cfg(unix)]
-            IndexBytes::Mapped(m) => m.bytes(),
-            IndexBytes::Owned(v) => v,
-        }
-    }
-}
+pub type IndexBytes = crate::store::mapped::FileBytes;
 
 /// Index bytes whose trailer matched their content when they were read.
 pub struct Verified(IndexBytes);
