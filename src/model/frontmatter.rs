@@ -939,6 +939,51 @@ pub fn set_field(text: &str, key: &str, value: &Value) -> Result<String, Frontma
     Ok(apply(text, edits))
 }
 
+/// [`set_field`] for each of `fields` in turn, in one pass: the frontmatter is analysed once
+/// and every edit made on the original text (each changes only its own field's lines, and
+/// absent keys are inserted before the closing delimiter in the order given), which is what
+/// setting them one after the other gives. A key given twice is set one after the other.
+pub fn set_fields(text: &str, fields: &[(&str, Value)]) -> Result<String, FrontmatterError> {
+    let twice = fields
+        .iter()
+        .enumerate()
+        .any(|(i, (k, _))| fields[..i].iter().any(|(j, _)| j == k));
+    if twice {
+        let mut out = text.to_string();
+        for (k, v) in fields {
+            out = set_field(&out, k, v)?;
+        }
+        return Ok(out);
+    }
+    let a = analyze(text)?;
+    let at = a.split.yaml_offset + a.split.yaml.len();
+    let mut edits = Vec::with_capacity(fields.len());
+    for (key, value) in fields {
+        let mut matching = a.fields.iter().filter(|f| f.key == *key);
+        let Some(first) = matching.next() else {
+            let rendered = render_value(value, Style::Plain);
+            let mut line = render_scalar(key);
+            line.push(':');
+            if !rendered.is_empty() {
+                line.push(' ');
+                line.push_str(&rendered);
+            }
+            line.push_str(file_eol(text));
+            edits.push((at, at, line));
+            continue;
+        };
+        edits.push(edit_field(text, &a.lines, first, value));
+        for f in matching {
+            edits.push((
+                a.lines[f.key_idx].start,
+                a.lines[f.last_idx].next,
+                String::new(),
+            ));
+        }
+    }
+    Ok(apply(text, edits))
+}
+
 /// Every top-level field of the frontmatter with its text, verbatim (the key line and the
 /// lines that continue it, line endings included), in file order.
 pub fn raw_fields(text: &str) -> Result<Vec<(String, String)>, FrontmatterError> {
@@ -1497,6 +1542,33 @@ claimed_by:
                 struct L { labels: Vec<String> }
                 let l: L = serde_saphyr::from_str(yaml_of(&out)).unwrap();
                 prop_assert_eq!(&l.labels, &items);
+            }
+        }
+
+        #[test]
+        fn setting_fields_at_once_is_setting_them_one_by_one(
+            picks in proptest::collection::vec((0usize..8, prop_oneof![
+                any::<String>().prop_map(Value::Str),
+                "[ -~]{0,12}".prop_map(Value::Str),
+                proptest::collection::vec("[ -~]{0,6}", 0..3).prop_map(Value::List),
+                Just(Value::Null),
+            ]), 0..8)
+        ) {
+            const KEYS: [&str; 8] =
+                ["title", "status", "labels", "depends_on", "new_key", "claimed_by", "id", "x y"];
+            let fields: Vec<(&str, Value)> =
+                picks.iter().map(|(k, v)| (KEYS[*k], v.clone())).collect();
+            for base in [
+                TICKET,
+                "---\r\ntitle: 'x'\r\nlabels:\r\n  - a\r\n---\r\nbody\r\n",
+                "---\ntitle:\nstatus: open\nstatus: done\n---\n",
+                "---\n---\n",
+            ] {
+                let mut one_by_one = Ok(base.to_string());
+                for (k, v) in &fields {
+                    one_by_one = one_by_one.and_then(|t| set_field(&t, k, v));
+                }
+                prop_assert_eq!(set_fields(base, &fields), one_by_one);
             }
         }
 

@@ -113,6 +113,11 @@ pub fn set_claim_field(text: &str, key: &str, value: &Value) -> Result<String> {
 
 /// Set several fields, claim fields through [`set_claim_field`].
 pub fn set_fields(text: &str, fields: &[(&str, Value)]) -> Result<String> {
+    if !fields.iter().any(|(k, _)| CLAIM_FIELDS.contains(k)) {
+        // No claim field: every field in one pass (the same text as one by one).
+        return frontmatter::set_fields(text, fields)
+            .map_err(|e| Error::invalid(format!("cannot edit the frontmatter: {e}")));
+    }
     let mut out = text.to_string();
     for (k, v) in fields {
         out = if CLAIM_FIELDS.contains(k) {

@@ -61,12 +61,9 @@ pub fn render(
         }
         None => fill_body(split.body, vars),
     };
-    let mut text = format!("{head}{new_body}");
-    for (k, v) in fields {
-        text = frontmatter::set_field(&text, k, v)
-            .map_err(|e| Error::invalid(format!("bad ticket template: {e}")))?;
-    }
-    Ok(text)
+    let text = format!("{head}{new_body}");
+    frontmatter::set_fields(&text, fields)
+        .map_err(|e| Error::invalid(format!("bad ticket template: {e}")))
 }
 
 /// What a template's frontmatter sets, read as a ticket: the defaults for every ticket made
