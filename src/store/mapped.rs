@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// Files smaller than this are read: a mapping's two system calls and its page-table work
 /// cost more than copying a few pages.
-const MAP_MIN: u64 = 64 * 1024;
+const MAP_MIN: u64 = 16 * 1024;
 
 /// The bytes of a whole file, mapped (see [`read`]) or read.
 pub enum FileBytes {
