@@ -915,6 +915,20 @@ pub(crate) fn apply(text: &str, mut edits: Vec<(usize, usize, String)>) -> Strin
 /// If the key occurs more than once, the first occurrence is edited and later ones removed.
 pub fn set_field(text: &str, key: &str, value: &Value) -> Result<String, FrontmatterError> {
     let a = analyze(text)?;
+    let mut edits = Vec::new();
+    field_edits(text, &a, key, value, &mut edits);
+    Ok(apply(text, edits))
+}
+
+/// The edits that set top-level `key` to `value` in `text` (analysed as `a`), as
+/// [`set_field`] describes them.
+fn field_edits(
+    text: &str,
+    a: &Analysis<'_>,
+    key: &str,
+    value: &Value,
+    edits: &mut Vec<(usize, usize, String)>,
+) {
     let mut matching = a.fields.iter().filter(|f| f.key == key);
     let Some(first) = matching.next() else {
         let at = a.split.yaml_offset + a.split.yaml.len();
@@ -926,9 +940,10 @@ pub fn set_field(text: &str, key: &str, value: &Value) -> Result<String, Frontma
             line.push_str(&rendered);
         }
         line.push_str(file_eol(text));
-        return Ok(apply(text, vec![(at, at, line)]));
+        edits.push((at, at, line));
+        return;
     };
-    let mut edits = vec![edit_field(text, &a.lines, first, value)];
+    edits.push(edit_field(text, &a.lines, first, value));
     for f in matching {
         edits.push((
             a.lines[f.key_idx].start,
@@ -936,7 +951,6 @@ pub fn set_field(text: &str, key: &str, value: &Value) -> Result<String, Frontma
             String::new(),
         ));
     }
-    Ok(apply(text, edits))
 }
 
 /// [`set_field`] for each of `fields` in turn, in one pass: the frontmatter is analysed once
@@ -956,30 +970,9 @@ pub fn set_fields(text: &str, fields: &[(&str, Value)]) -> Result<String, Frontm
         return Ok(out);
     }
     let a = analyze(text)?;
-    let at = a.split.yaml_offset + a.split.yaml.len();
     let mut edits = Vec::with_capacity(fields.len());
     for (key, value) in fields {
-        let mut matching = a.fields.iter().filter(|f| f.key == *key);
-        let Some(first) = matching.next() else {
-            let rendered = render_value(value, Style::Plain);
-            let mut line = render_scalar(key);
-            line.push(':');
-            if !rendered.is_empty() {
-                line.push(' ');
-                line.push_str(&rendered);
-            }
-            line.push_str(file_eol(text));
-            edits.push((at, at, line));
-            continue;
-        };
-        edits.push(edit_field(text, &a.lines, first, value));
-        for f in matching {
-            edits.push((
-                a.lines[f.key_idx].start,
-                a.lines[f.last_idx].next,
-                String::new(),
-            ));
-        }
+        field_edits(text, &a, key, value, &mut edits);
     }
     Ok(apply(text, edits))
 }
