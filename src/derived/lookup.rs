@@ -17,7 +17,7 @@
 //!   lookup, or from the delta log for a ticket wt rewrote since, so a candidate that
 //!   overlaps a claim is skipped without reading its file), and `done` knows whether
 //!   finishing a ticket may close its container and, when it may, which tickets are above
-//!   it and what is under each of them ([`lineage`]): it reads those few files, not every
+//!   it and what is under each of them ([`find_with_lineage`]): it reads those few files, not every
 //!   ticket. A query that is not an
 //!   exact ID may be an alias (an ID from the tracker a ticket was imported from): in a tree
 //!   with aliases it goes down the full path.
@@ -466,7 +466,29 @@ fn found(r: &Rec<'_>, path: &[u8]) -> Option<Found> {
 /// one ticket (the full path then gives the answer or the error).
 pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     let bytes = load(store, work_tree)?;
+    find_in(&bytes[HEADER_LEN..], query)
+}
+
+/// [`find`], and when the ticket is the last open one under its parent (finishing it may
+/// close the tickets above), its [`Lineage`] too (None when the lookup cannot give it: the
+/// caller then takes the full path), from one read of the lookup.
+pub fn find_with_lineage(
+    store: &Store,
+    work_tree: Oid,
+    query: &str,
+) -> Option<(Found, Option<Lineage>)> {
+    let bytes = load(store, work_tree)?;
     let payload = &bytes[HEADER_LEN..];
+    let found = find_in(payload, query)?;
+    let lineage = if found.last_open_child {
+        lineage_in(payload, &found.id)
+    } else {
+        None
+    };
+    Some((found, lineage))
+}
+
+fn find_in(payload: &[u8], query: &str) -> Option<Found> {
     // An exact ID (the usual case) in one pass; the first ticket with it, as resolve does.
     let q = query.trim();
     let mut hit = None;
@@ -507,7 +529,7 @@ pub fn find(store: &Store, work_tree: Oid, query: &str) -> Option<Found> {
     hit.flatten()
 }
 
-/// A ticket under one of the tickets above another ([`lineage`]).
+/// A ticket under one of the tickets above another ([`find_with_lineage`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Child {
     /// Its position among the lookup's tickets (the same for the same ticket in one answer).
@@ -517,7 +539,7 @@ pub struct Child {
     pub complete: bool,
 }
 
-/// A ticket above another ([`lineage`]).
+/// A ticket above another ([`find_with_lineage`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Above {
     /// Its position among the lookup's tickets.
@@ -540,12 +562,7 @@ pub struct Lineage {
 }
 
 /// The [`Lineage`] of the ticket with ID `id` (exactly as the lookup holds it, the first
-/// such) in `work_tree`. None without an exact lookup, or when no ticket has that ID.
-pub fn lineage(store: &Store, work_tree: Oid, id: &str) -> Option<Lineage> {
-    let bytes = load(store, work_tree)?;
-    lineage_in(&bytes[HEADER_LEN..], id)
-}
-
+/// such) in a lookup payload. None when no ticket has that ID or the payload is malformed.
 fn lineage_in(payload: &[u8], id: &str) -> Option<Lineage> {
     // One pass for every ticket's parent, kind and completeness, a second for the IDs and
     // paths of the few above it.

@@ -553,17 +553,21 @@ impl Workspace {
                 }
             }
             Reads::TicketAndAbove(query) => {
-                let Some(found) = crate::derived::lookup::find(&self.store, work_tree, query)
+                let Some((found, lineage)) =
+                    crate::derived::lookup::find_with_lineage(&self.store, work_tree, query)
                 else {
                     return Ok(None);
                 };
-                let id = found.id.clone();
                 let may_close = found.last_open_child;
                 let Some(mut snap) = self.one_ticket_snapshot(&at, found, None)? else {
                     return Ok(None);
                 };
                 if may_close && snap.tickets[0].parent.is_some() {
-                    let Some(known) = self.above(&at, &id, &mut snap)? else {
+                    let Some(known) = lineage
+                        .map(|l| self.above(&at, l, &mut snap))
+                        .transpose()?
+                        .flatten()
+                    else {
                         return Ok(None);
                     };
                     snap.above = Some(known);
@@ -667,13 +671,15 @@ impl Workspace {
         Ok(Some(snap))
     }
 
-    /// The tickets above ticket `id` at `at`, as the id lookup places them, each read from
-    /// its file (added to `snap.blobs`, so the write can change it). None when the lookup
-    /// does not know them or a file does not hold the ticket it names: the full path.
-    fn above(&self, at: &At<'_>, id: &str, snap: &mut Snapshot) -> Result<Option<Known>> {
-        let Some(lineage) = crate::derived::lookup::lineage(&self.store, at.work_tree, id) else {
-            return Ok(None);
-        };
+    /// The tickets above a ticket at `at`, as the id lookup places them (`lineage`), each
+    /// read from its file (added to `snap.blobs`, so the write can change it). None when a
+    /// file does not hold the ticket the lookup names: the full path.
+    fn above(
+        &self,
+        at: &At<'_>,
+        lineage: crate::derived::lookup::Lineage,
+        snap: &mut Snapshot,
+    ) -> Result<Option<Known>> {
         let mut above = Vec::with_capacity(lineage.above.len());
         for a in lineage.above {
             let Some(oid) = self.store.blob_in(at.root, &a.path)? else {
