@@ -336,6 +336,50 @@ fn git_cmd(common_dir: &Path, cwd: &Path) -> Command {
 }
 
 /// Run `cmd`; its stdout, or an error quoting git's stderr after `what`.
+/// A registration another git is writing (`git worktree add` writes `gitdir`, `commondir`,
+/// `HEAD`, … one by one): a git that lists the worktrees meanwhile reads a file still empty
+/// and dies with "failed to read …/worktrees/<id>/commondir" (or `gitdir`). Worth a retry.
+fn half_written_registration(e: &Error) -> bool {
+    let m = e.to_string();
+    m.contains("failed to read") && m.contains("worktrees/")
+}
+
+/// Run the git command `make` builds, again (up to five times, 20–100 ms apart) while a git
+/// outside wt's [`RegistrationLock`] is writing a registration (see
+/// [`half_written_registration`]).
+fn run_git_retried(mut make: impl FnMut() -> Command, what: &str) -> Result<Vec<u8>> {
+    let mut attempt = 0u64;
+    loop {
+        match run_git(make(), what) {
+            Err(e) if attempt < 5 && half_written_registration(&e) => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Held while wt changes worktree registrations (add, remove, prune): one at a time across
+/// wt's threads and processes, so no `git worktree` of wt's reads a registration another one
+/// is half-way through writing. An advisory lock on a file in the common git dir, released
+/// when dropped (or when the process exits, however it exits).
+struct RegistrationLock {
+    _file: fs::File,
+}
+
+impl RegistrationLock {
+    fn acquire(common_dir: &Path) -> Result<RegistrationLock> {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(common_dir.join("wt-worktrees.lock"))?;
+        file.lock()?;
+        Ok(RegistrationLock { _file: file })
+    }
+}
+
 fn run_git(mut cmd: Command, what: &str) -> Result<Vec<u8>> {
     let out = cmd.output().map_err(|e| {
         Error::setup(format!("cannot run git: {e}"))
@@ -441,9 +485,12 @@ fn normalized(path: &Path) -> PathBuf {
 impl Store {
     /// The linked worktrees of this repository (not the main one), as git lists them.
     pub fn linked_worktrees(&self) -> Result<Vec<LinkedWorktree>> {
-        let mut cmd = git_cmd(self.common_dir(), self.common_dir());
-        cmd.args(["worktree", "list", "--porcelain", "-z"]);
-        let mut all = match run_git(cmd, "git worktree list failed") {
+        let list = || {
+            let mut cmd = git_cmd(self.common_dir(), self.common_dir());
+            cmd.args(["worktree", "list", "--porcelain", "-z"]);
+            cmd
+        };
+        let mut all = match run_git_retried(list, "git worktree list failed") {
             Ok(out) => parse_worktree_list(&out, 0),
             // git before 2.36 has no -z: lines end with a newline.
             Err(_) => {
@@ -508,6 +555,7 @@ impl Store {
             )));
         }
         let want = normalized(path);
+        let _lock = RegistrationLock::acquire(self.common_dir())?;
         let listed = self.linked_worktrees()?;
         if let Some(w) = listed.iter().find(|w| normalized(&w.path) == want) {
             if !w.prunable && w.path.exists() {
@@ -544,12 +592,14 @@ impl Store {
             fs::create_dir_all(parent)?;
         }
         self.create_branch(branch, from, "wt run: ticket branch")?;
-        let mut cmd = git_cmd(self.common_dir(), self.common_dir());
-        cmd.args(["worktree", "add", "--quiet"])
-            .arg(path)
-            .arg(branch);
-        run_git(
-            cmd,
+        run_git_retried(
+            || {
+                let mut cmd = git_cmd(self.common_dir(), self.common_dir());
+                cmd.args(["worktree", "add", "--quiet"])
+                    .arg(path)
+                    .arg(branch);
+                cmd
+            },
             &format!(
                 "git could not add a worktree for {branch} at {}",
                 path.display()
@@ -577,6 +627,7 @@ impl Store {
         delete_branch: bool,
     ) -> Result<()> {
         let want = normalized(path);
+        let _lock = RegistrationLock::acquire(self.common_dir())?;
         let listed = self.linked_worktrees()?;
         match listed.iter().find(|w| normalized(&w.path) == want) {
             Some(w) if w.branch.as_deref() != Some(branch) => {

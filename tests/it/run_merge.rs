@@ -423,6 +423,49 @@ fn a_dirty_checkout_of_the_target_in_a_changed_path_is_refused_before_the_branch
     assert_eq!(rev(&r, "main"), before);
 }
 
+/// Regression: `wt run`'s workers add their worktrees at the same time, and a `git worktree
+/// add` that read another's registration half-written died ("failed to read
+/// .../worktrees/J-x/commondir"): the demo run's test failed about one run in six.
+#[test]
+fn ticket_worktrees_added_and_removed_by_many_workers_at_once_all_succeed() {
+    let r = setup(OK_CHECK);
+    let tip = open(&r).store.branch_tip("main").unwrap().unwrap();
+    let base = r.root.join(".git/wt/run/worktrees");
+    let (workers, each) = (6, 4);
+    let names = |w: usize| (0..each).map(move |k| format!("J-{w}{k}"));
+    std::thread::scope(|s| {
+        for w in 0..workers {
+            let (r, base) = (&r, &base);
+            s.spawn(move || {
+                let ws = open(r);
+                for id in names(w) {
+                    ws.store
+                        .add_ticket_worktree(&base.join(&id), &format!("wt/{id}"), tip)
+                        .unwrap_or_else(|e| panic!("adding {id}: {}", e.message));
+                }
+            });
+        }
+    });
+    let listed = open(&r).store.ticket_worktrees("wt/").unwrap();
+    assert_eq!(listed.len(), workers * each, "{listed:?}");
+    std::thread::scope(|s| {
+        for w in 0..workers {
+            let (r, base) = (&r, &base);
+            s.spawn(move || {
+                let ws = open(r);
+                for id in names(w) {
+                    ws.store
+                        .remove_ticket_worktree(&base.join(&id), &format!("wt/{id}"), true)
+                        .unwrap_or_else(|e| panic!("removing {id}: {}", e.message));
+                }
+            });
+        }
+    });
+    assert!(open(&r).store.ticket_worktrees("wt/").unwrap().is_empty());
+    let list = r.git(&["worktree", "list", "--porcelain"]).ok();
+    assert!(!list.contains("wt/J-"), "{list}");
+}
+
 #[test]
 fn ticket_worktrees_are_added_listed_reused_and_removed_like_git_worktree() {
     let r = setup(OK_CHECK);
