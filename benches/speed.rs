@@ -6,7 +6,11 @@
 //!     cargo bench --bench speed -- --sizes 10000 --baseline /path/to/older/wt   # before/after
 //!
 //! With `--baseline`, both builds measure copies of one tree (the one the baseline imported), so
-//! the comparison is of the code on the same input; each build's import is still timed.
+//! the comparison is of the code on the same input; each build's import is still timed, and
+//! `--import-runs N` (default 7) more imports per build, each into a new repository, make the
+//! comparison's import row. The comparison gives, per row, the ratio of the medians and the
+//! median of the paired ratios, wall and CPU (sample k of each build ran one after the
+//! other), each with a distribution-free 95% confidence interval.
 //!
 //! For each size it prints, per operation, the median, p10, p90 and max wall time, the
 //! median CPU time (user + system) and the peak resident memory of the `wt` process, next to
@@ -52,6 +56,8 @@ struct Opts {
     dir: Option<PathBuf>,
     /// Another build of wt to measure in the same run (before/after a change).
     baseline: Option<PathBuf>,
+    /// With a baseline: imports timed per side, each into a new repository, for the import row.
+    import_runs: usize,
 }
 
 fn parse_opts() -> Opts {
@@ -60,6 +66,7 @@ fn parse_opts() -> Opts {
         runs: 20,
         dir: None,
         baseline: None,
+        import_runs: 7,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -75,9 +82,12 @@ fn parse_opts() -> Opts {
             "--runs" => o.runs = args.next().and_then(|s| s.parse().ok()).unwrap_or(20),
             "--dir" => o.dir = args.next().map(PathBuf::from),
             "--baseline" => o.baseline = args.next().map(PathBuf::from),
+            "--import-runs" => {
+                o.import_runs = args.next().and_then(|s| s.parse().ok()).unwrap_or(7)
+            }
             "--bench" => {} // added by `cargo bench`
             "-h" | "--help" => {
-                println!("usage: cargo bench --bench speed -- [--sizes 1000,10000,50000] [--runs 20] [--dir DIR] [--baseline OTHER_WT_BINARY]");
+                println!("usage: cargo bench --bench speed -- [--sizes 1000,10000,50000] [--runs 20] [--dir DIR] [--baseline OTHER_WT_BINARY [--import-runs 7]]");
                 std::process::exit(0);
             }
             other => {
@@ -433,6 +443,13 @@ fn print_rows(rows: &[Row], with_targets: bool) {
     }
 }
 
+/// The median wall time of the row called `name` (0 when there is none).
+fn named(rows: &[Row], name: &str) -> f64 {
+    rows.iter()
+        .find(|r| r.name == name)
+        .map_or(0.0, median_wall)
+}
+
 fn median_wall(r: &Row) -> f64 {
     let mut w: Vec<f64> = r.samples.iter().map(|s| ms(s.wall)).collect();
     w.sort_by(f64::total_cmp);
@@ -530,19 +547,51 @@ fn copy_tree(from: &Path, to: &Path) {
     assert!(ok, "cp -a {} {}", from.display(), to.display());
 }
 
+/// A new repository at `dir` with one commit and `wt init` run (by the selected build).
+fn new_repo(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    git(dir, &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.join("README.md"), "# bench\n").expect("write");
+    git(dir, &["add", "README.md"]);
+    git(dir, &["commit", "-q", "-m", "initial"]);
+    run_ok(dir, &["init"]);
+    trim();
+}
+
+/// `runs` imports of the plan per side, in turn (ABBA), each into a new repository that is
+/// removed afterwards: the import row of a before/after comparison.
+fn import_row(root: &Path, plan_path: &Path, sides: &[Side], runs: usize) -> Vec<Row> {
+    let mut out: Vec<Vec<Sample>> = sides.iter().map(|_| Vec::new()).collect();
+    for run in 0..runs {
+        for k in turn(run, sides.len()) {
+            let side = &sides[k];
+            side.select();
+            let dir = root.join(format!("import-{}", side.label));
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).expect("clean old import");
+            }
+            new_repo(&dir);
+            out[k].push(timed(&dir, &["import", plan_path.to_str().expect("utf8")]));
+            std::fs::remove_dir_all(&dir).expect("remove import");
+            trim();
+        }
+    }
+    out.into_iter()
+        .map(|samples| Row {
+            name: format!("import ({runs} new repositories)"),
+            samples,
+            target_ms: None,
+        })
+        .collect()
+}
+
 /// A fresh repository with `n` imported tickets, some of them claimed.
 fn setup(side: &mut Side, plan_path: &Path, n: usize) {
     let dir = side.select().to_path_buf();
     if dir.exists() {
         std::fs::remove_dir_all(&dir).expect("clean old tree");
     }
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    git(&dir, &["init", "-q", "-b", "main"]);
-    std::fs::write(dir.join("README.md"), "# bench\n").expect("write");
-    git(&dir, &["add", "README.md"]);
-    git(&dir, &["commit", "-q", "-m", "initial"]);
-    run_ok(&dir, &["init"]);
-    trim();
+    new_repo(&dir);
     side.version = Some(timed(&dir, &["--version"]));
     side.import = Some(timed(&dir, &["import", plan_path.to_str().expect("utf8")]));
     // Some open tickets are held by agents.
@@ -642,7 +691,13 @@ fn write_rows(sides: &mut [Side], runs: usize, label: &str) -> Vec<Vec<Row>> {
 }
 
 /// Every operation at `n` tickets on every side; the rows of each side.
-fn bench_size(root: &Path, n: usize, runs: usize, sides: &mut [Side]) -> Vec<Vec<Row>> {
+fn bench_size(
+    root: &Path,
+    n: usize,
+    runs: usize,
+    import_runs: usize,
+    sides: &mut [Side],
+) -> Vec<Vec<Row>> {
     let plan_path = root.join(format!("plan-{n}.json"));
     write_plan(&plan_path, n);
     for side in sides.iter_mut() {
@@ -667,6 +722,14 @@ fn bench_size(root: &Path, n: usize, runs: usize, sides: &mut [Side]) -> Vec<Vec
         trim();
     }
     let mut rows: Vec<Vec<Row>> = sides.iter().map(|_| Vec::new()).collect();
+    if sides.len() > 1 && import_runs > 0 {
+        for (k, row) in import_row(root, &plan_path, sides, import_runs)
+            .into_iter()
+            .enumerate()
+        {
+            rows[k].push(row);
+        }
+    }
     let reads: [(&str, &[&str], bool, Option<f64>); 6] = [
         (
             "ready --json (no cache)",
@@ -733,7 +796,8 @@ fn bench_size(root: &Path, n: usize, runs: usize, sides: &mut [Side]) -> Vec<Vec
         );
         println!(
             "  ratios: ready no cache / warm = {:.1}x",
-            median_wall(&rows[0]) / median_wall(&rows[1]).max(0.001)
+            named(rows, "ready --json (no cache)")
+                / named(rows, "ready --json (warm cache)").max(0.001)
         );
         println!(
             "  wt ready identical with and without the cache: fresh tree {}, after {} write loops {}",
@@ -745,36 +809,134 @@ fn bench_size(root: &Path, n: usize, runs: usize, sides: &mut [Side]) -> Vec<Vec
     rows
 }
 
-/// Before/after: each row's median wall time and median CPU time (user + system, steadier
-/// than wall time on a loaded machine) for the baseline and this build.
-fn print_comparison(n: usize, before: &[Row], after: &[Row]) {
-    println!("\n{n} tickets, baseline vs this build (medians):");
-    println!(
-        "  {:<44} {:>9} {:>9} {:>7}   {:>9} {:>9} {:>7}",
-        "operation", "wall base", "this", "ratio", "cpu base", "this", "ratio"
-    );
-    let cpu = |r: &Row| {
-        let mut c: Vec<f64> = r.samples.iter().map(|s| ms(s.cpu)).collect();
-        c.sort_by(f64::total_cmp);
-        pct(&c, 0.5)
+/// The median of one row's paired ratios (this / baseline; the k-th samples of the two sides
+/// were taken one right after the other), with a confidence interval for that median from
+/// order statistics: distribution-free, and pairing cancels the machine's slow drifts.
+struct Paired {
+    median: f64,
+    lo: f64,
+    hi: f64,
+    /// The interval's coverage: 95% or more from 6 pairs on ([min, max] below that).
+    coverage: f64,
+}
+
+fn paired(before: &[f64], after: &[f64]) -> Paired {
+    let mut r: Vec<f64> = before
+        .iter()
+        .zip(after)
+        .map(|(b, a)| a / b.max(1e-9))
+        .collect();
+    r.sort_by(f64::total_cmp);
+    let n = r.len();
+    if n == 0 {
+        return Paired {
+            median: 1.0,
+            lo: 1.0,
+            hi: 1.0,
+            coverage: 0.0,
+        };
+    }
+    let median = if n % 2 == 1 {
+        r[n / 2]
+    } else {
+        (r[n / 2 - 1] + r[n / 2]) / 2.0
     };
+    let (k, coverage) = median_interval_rank(n);
+    Paired {
+        median,
+        lo: r[k],
+        hi: r[n - 1 - k],
+        coverage,
+    }
+}
+
+/// For `n` samples: the 0-based rank `k` such that [x(k), x(n-1-k)] of the sorted samples
+/// covers the median with probability at least 95% (the largest such `k`, so the narrowest
+/// interval), and that probability. The count `B` of samples below the true median is
+/// Binomial(n, 1/2), and the interval misses it when B <= k or B >= n-k: probability
+/// 2 P(B <= k). With too few samples for 95% (n < 6), the interval is [min, max].
+fn median_interval_rank(n: usize) -> (usize, f64) {
+    // P(B <= j) for j = 0, 1, ...: the pmf in logs, so no power of 2 underflows.
+    let mut log_pmf = -(n as f64) * std::f64::consts::LN_2;
+    let mut cdf = 0.0;
+    let (mut k, mut miss) = (0, 2.0 * log_pmf.exp());
+    for j in 0..n / 2 {
+        cdf += log_pmf.exp();
+        if cdf > 0.025 {
+            break;
+        }
+        (k, miss) = (j, 2.0 * cdf);
+        log_pmf += ((n - j) as f64 / (j + 1) as f64).ln();
+    }
+    (k, 1.0 - miss)
+}
+
+/// Before/after: each row's median wall time and median CPU time (user + system, steadier
+/// than wall time on a loaded machine) for the baseline and this build, their ratios, then
+/// the median of the paired ratios (wall and CPU) with their confidence intervals. A row is
+/// flagged when a paired median is over 1.10, and marked as decided when the whole interval
+/// is.
+fn print_comparison(n: usize, before: &[Row], after: &[Row]) {
+    println!("\n{n} tickets, baseline vs this build (medians, their ratio; paired: the median of this/baseline over pairs of samples taken one after the other, [95% interval]):");
+    println!(
+        "  {:<44} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {:>20}  {:>20}",
+        "operation",
+        "wall base",
+        "this",
+        "ratio",
+        "cpu base",
+        "this",
+        "ratio",
+        "wall paired",
+        "cpu paired"
+    );
+    let med = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        pct(&v, 0.5)
+    };
+    let walls = |r: &Row| r.samples.iter().map(|s| ms(s.wall)).collect::<Vec<f64>>();
+    let cpus = |r: &Row| r.samples.iter().map(|s| ms(s.cpu)).collect::<Vec<f64>>();
+    let show = |p: &Paired| format!("{:.2}x [{:.2}, {:.2}]", p.median, p.lo, p.hi);
+    let mut worst: Option<(f64, String)> = None;
+    let mut narrow = 1.0f64;
     for (b, a) in before.iter().zip(after) {
-        let (wb, wa) = (median_wall(b), median_wall(a));
-        let (cb, ca) = (cpu(b), cpu(a));
-        let flag = if ca / cb.max(0.001) > 1.10 {
-            "  cpu > +10%"
+        let (wb, wa) = (med(&walls(b)), med(&walls(a)));
+        let (cb, ca) = (med(&cpus(b)), med(&cpus(a)));
+        let pw = paired(&walls(b), &walls(a));
+        let pc = paired(&cpus(b), &cpus(a));
+        narrow = narrow.min(pc.coverage);
+        let flag = if pc.lo > 1.10 || pw.lo > 1.10 {
+            "  slower by > 10%"
+        } else if pc.median > 1.10 || pw.median > 1.10 {
+            "  over 1.10, not decided"
         } else {
             ""
         };
+        let top = pc.median.max(pw.median);
+        if worst.as_ref().is_none_or(|(m, _)| top > *m) {
+            worst = Some((top, a.name.clone()));
+        }
         println!(
-            "  {:<44} {:>7.1}ms {:>7.1}ms {:>6.2}x   {:>7.1}ms {:>7.1}ms {:>6.2}x{flag}",
+            "  {:<44} {:>7.1}ms {:>7.1}ms {:>5.2}x  {:>7.1}ms {:>7.1}ms {:>5.2}x  {:>20}  {:>20}{flag}",
             a.name,
             wb,
             wa,
             wa / wb.max(0.001),
             cb,
             ca,
-            ca / cb.max(0.001)
+            ca / cb.max(0.001),
+            show(&pw),
+            show(&pc)
+        );
+    }
+    if let Some((m, name)) = worst {
+        println!("  highest paired ratio (wall or CPU): {m:.2}x ({name})");
+    }
+    if narrow < 0.95 {
+        println!(
+            "  (a row with fewer than 6 samples has [min, max] as its interval, covering {:.0}%)",
+            narrow * 100.0
         );
     }
 }
@@ -853,7 +1015,7 @@ fn main() {
             sides.push(side("baseline", fresh("baseline", b)));
         }
         sides.push(side("this", fresh("this", Path::new(WT))));
-        let rows = bench_size(&root, n, o.runs, &mut sides);
+        let rows = bench_size(&root, n, o.runs, o.import_runs, &mut sides);
         if rows.len() == 2 {
             print_comparison(n, &rows[0], &rows[1]);
         }
