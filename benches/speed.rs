@@ -708,17 +708,25 @@ fn bench_size(
     // own tree, then every side measures a copy of the first side's (the baseline's) tree.
     // Otherwise a newer import that records more per ticket (`source`, `order`) would be
     // measured as a slower reader.
-    if let Some((first, rest)) = sides.split_first_mut() {
-        for side in rest {
-            std::fs::remove_dir_all(&side.dir).expect("remove own tree");
-            copy_tree(&first.dir, &side.dir);
+    // Every side, the baseline too, measures a copy made the same way: a tree as `wt import`
+    // wrote it and a `cp -a` of it differ on disk (file order, directory layout).
+    if sides.len() > 1 {
+        let imported = sides[0].dir.clone();
+        let (queue, tasks) = (sides[0].queue.clone(), sides[0].tasks.clone());
+        for side in sides.iter_mut() {
+            if side.dir != imported {
+                std::fs::remove_dir_all(&side.dir).expect("remove own tree");
+            }
+            side.dir = root.join(format!("copy-{n}-{}", side.label));
+            copy_tree(&imported, &side.dir);
             // The copy's files have new inodes and times: let git record them, as a clone would.
             git(&side.dir, &["update-index", "-q", "--refresh"]);
             let _ = std::fs::remove_dir_all(side.cache());
-            side.queue = first.queue.clone();
-            side.tasks = first.tasks.clone();
+            side.queue = queue.clone();
+            side.tasks = tasks.clone();
             side.same_fresh = same_with_and_without_cache(side.select());
         }
+        std::fs::remove_dir_all(&imported).expect("remove the imported tree");
         trim();
     }
     let mut rows: Vec<Vec<Row>> = sides.iter().map(|_| Vec::new()).collect();
