@@ -219,18 +219,15 @@ impl Store {
                 opts.pathspec(name);
             }
             // What `git status` lists (less ignored and unchanged paths): against the code
-            // entries alone when wt's reader gave them, on a repository handle of their own
-            // (libgit2's comparisons would otherwise load the handle's whole index, if only to
-            // learn whether it ignores case).
+            // entries alone when wt's reader gave them, set as the repository's index for the
+            // comparison (libgit2's comparisons would otherwise load the whole index file, if
+            // only to learn whether it ignores case), then taken off again.
             match own {
                 Some(mut code) => {
-                    let handle = Repository::open(workdir)?;
-                    // The same repository: its object database, opened already, is shared.
-                    if handle.path() == repo.path() {
-                        handle.set_odb(&repo.odb()?)?;
-                    }
-                    handle.set_index(&mut code)?;
-                    status_paths(&handle, &mut opts)?
+                    repo.set_index(&mut code)?;
+                    let listed = status_paths(repo, &mut opts);
+                    forget_index(repo);
+                    listed?
                 }
                 None => status_paths(repo, &mut opts)?,
             }
@@ -292,6 +289,19 @@ impl Store {
         }
         let root = index.write_tree_to(repo)?;
         tree_without_in(repo, root, exclude)
+    }
+}
+
+/// Take an index set with [`Repository::set_index`] off `repo`: the next use of the
+/// repository's index reads the index file again, as on a handle just opened.
+fn forget_index(repo: &Repository) {
+    use git2::Binding;
+    #[allow(unsafe_code)]
+    // SAFETY: `repo.raw()` is the live handle `repo` owns. libgit2 takes NULL here: it drops
+    // its reference to the index set before (the caller's `Index` keeps its own) and loads
+    // the index from disk when it is next needed (`set_index` in repository.c).
+    unsafe {
+        libgit2_sys::git_repository_set_index(repo.raw(), std::ptr::null_mut());
     }
 }
 
@@ -832,5 +842,11 @@ mod tests {
 
         let dirs = store.worktree_git_dirs();
         assert_eq!(dirs.len(), 1);
+        // The comparison ran against an index of the code entries alone, set on the store's
+        // own handle: it was taken off again, so the handle's index is the file's (tickets
+        // included), not the code-only one.
+        let index = store.repo.index().unwrap();
+        assert!(index.get_path(Path::new(".work/t.md"), 0).is_some());
+        assert!(index.get_path(Path::new("code.rs"), 0).is_some());
     }
 }

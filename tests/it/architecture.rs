@@ -117,7 +117,7 @@ fn violations_in(rel: &Path, src: &str) -> Vec<String> {
                 }
             }
         }
-        if code.contains("git2::") {
+        if code.contains("git2::") || code.contains("libgit2_sys") {
             bad.push(format!("{}: uses git2 outside src/store/", rel.display()));
         }
         return bad;
@@ -139,7 +139,10 @@ fn violations_in(rel: &Path, src: &str) -> Vec<String> {
     }
     if layer != "store" {
         for (n, l) in strip(src, false).lines().enumerate() {
-            if l.contains("git2::") || l.trim_start().starts_with("use git2") {
+            if l.contains("git2::")
+                || l.contains("libgit2_sys")
+                || l.trim_start().starts_with("use git2")
+            {
                 bad.push(format!(
                     "{}:{}: git2 outside src/store/",
                     rel.display(),
@@ -200,6 +203,14 @@ fn the_layer_check_catches_an_upward_use() {
         1
     );
     assert_eq!(bad("app/log.rs", "use git2::Sort;\n").len(), 1);
+    assert_eq!(
+        bad(
+            "workspace/mod.rs",
+            "unsafe { libgit2_sys::git_libgit2_init() };\n"
+        )
+        .len(),
+        1
+    );
     assert_eq!(
         bad("cli/commands/x.rs", "use crate::store::Store;\n").len(),
         1
