@@ -13,7 +13,8 @@
 //! other), each with a distribution-free 95% confidence interval.
 //!
 //! For each size it prints, per operation, the median, p10, p90 and max wall time, the
-//! median CPU time (user + system) and the peak resident memory of the `wt` process, next to
+//! median CPU time (user + system), the peak resident memory of the `wt` process and its major
+//! page faults (pages read from disk: a sign the kernel evicted the binary or the tree), next to
 //! the target from issue 6. It also checks that `wt ready` prints the same bytes with the
 //! cache as without it (`WT_NO_CACHE=1`), on the fresh tree and after the write loops.
 //!
@@ -105,6 +106,8 @@ struct Sample {
     wall: Duration,
     cpu: Duration,
     rss_kb: i64,
+    /// Major page faults: pages read from disk (a binary or file the kernel had evicted).
+    majflt: i64,
     code: i32,
     stdout: Vec<u8>,
 }
@@ -154,6 +157,7 @@ fn measure(cmd: &mut Command) -> Sample {
         wall,
         cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
         rss_kb: usage.ru_maxrss,
+        majflt: usage.ru_majflt,
         code,
         stdout,
     }
@@ -415,8 +419,8 @@ fn ms(d: Duration) -> f64 {
 
 fn print_rows(rows: &[Row], with_targets: bool) {
     println!(
-        "  {:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {:<16}",
-        "operation", "median", "p10", "p90", "max", "cpu med", "peak MB", "target"
+        "  {:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}  {:<16}",
+        "operation", "median", "p10", "p90", "max", "cpu med", "peak MB", "major", "target"
     );
     for r in rows {
         let mut w: Vec<f64> = r.samples.iter().map(|s| ms(s.wall)).collect();
@@ -424,13 +428,16 @@ fn print_rows(rows: &[Row], with_targets: bool) {
         let mut c: Vec<f64> = r.samples.iter().map(|s| ms(s.cpu)).collect();
         c.sort_by(f64::total_cmp);
         let rss = r.samples.iter().map(|s| s.rss_kb).max().unwrap_or(0) as f64 / 1024.0;
+        // Major page faults over all samples: a row that has them read from disk what
+        // should have been in memory (the kernel evicted the binary or the tree).
+        let major: i64 = r.samples.iter().map(|s| s.majflt).sum();
         let med = pct(&w, 0.5);
         let target = match r.target_ms.filter(|_| with_targets) {
             Some(t) => format!("<= {t:.0} ms {}", if med <= t { "met" } else { "MISSED" }),
             None => String::new(),
         };
         println!(
-            "  {:<44} {:>6.1}ms {:>6.1}ms {:>6.1}ms {:>6.1}ms {:>6.1}ms {:>8.1}  {}",
+            "  {:<44} {:>6.1}ms {:>6.1}ms {:>6.1}ms {:>6.1}ms {:>6.1}ms {:>8.1} {:>6}  {}",
             r.name,
             med,
             pct(&w, 0.1),
@@ -438,6 +445,7 @@ fn print_rows(rows: &[Row], with_targets: bool) {
             pct(&w, 1.0),
             pct(&c, 0.5),
             rss,
+            major,
             target
         );
     }
@@ -943,7 +951,7 @@ fn print_comparison(n: usize, before: &[Row], after: &[Row]) {
     }
     if narrow < 0.95 {
         println!(
-            "  (a row with fewer than 6 samples has [min, max] as its interval, covering {:.0}%)",
+            "  (a row with fewer than 6 samples has [min, max] as its interval, which covers the median less often than 95%: {:.0}%)",
             narrow * 100.0
         );
     }
