@@ -432,35 +432,26 @@ fn ticket_worktrees_added_and_removed_by_many_workers_at_once_all_succeed() {
     let tip = open(&r).store.branch_tip("main").unwrap().unwrap();
     let base = r.root.join(".git/wt/run/worktrees");
     let (workers, each) = (6, 4);
-    let names = |w: usize| (0..each).map(move |k| format!("J-{w}{k}"));
-    std::thread::scope(|s| {
-        for w in 0..workers {
-            let (r, base) = (&r, &base);
-            s.spawn(move || {
-                let ws = open(r);
-                for id in names(w) {
-                    ws.store
-                        .add_ticket_worktree(&base.join(&id), &format!("wt/{id}"), tip)
-                        .unwrap_or_else(|e| panic!("adding {id}: {}", e.message));
-                }
-            });
-        }
-    });
+    // Every worker, on its own workspace and thread, does `step` to its tickets' worktrees
+    // at once with the others.
+    let at_once = |step: &(dyn Fn(&Workspace, &Path, &str) -> wt::error::Result<()> + Sync)| {
+        std::thread::scope(|s| {
+            for w in 0..workers {
+                let (r, base) = (&r, &base);
+                s.spawn(move || {
+                    let ws = open(r);
+                    for id in (0..each).map(|k| format!("J-{w}{k}")) {
+                        step(&ws, &base.join(&id), &format!("wt/{id}"))
+                            .unwrap_or_else(|e| panic!("{id}: {}", e.message));
+                    }
+                });
+            }
+        })
+    };
+    at_once(&|ws, path, branch| ws.store.add_ticket_worktree(path, branch, tip));
     let listed = open(&r).store.ticket_worktrees("wt/").unwrap();
     assert_eq!(listed.len(), workers * each, "{listed:?}");
-    std::thread::scope(|s| {
-        for w in 0..workers {
-            let (r, base) = (&r, &base);
-            s.spawn(move || {
-                let ws = open(r);
-                for id in names(w) {
-                    ws.store
-                        .remove_ticket_worktree(&base.join(&id), &format!("wt/{id}"), true)
-                        .unwrap_or_else(|e| panic!("removing {id}: {}", e.message));
-                }
-            });
-        }
-    });
+    at_once(&|ws, path, branch| ws.store.remove_ticket_worktree(path, branch, true));
     assert!(open(&r).store.ticket_worktrees("wt/").unwrap().is_empty());
     let list = r.git(&["worktree", "list", "--porcelain"]).ok();
     assert!(!list.contains("wt/J-"), "{list}");
