@@ -345,7 +345,6 @@ fn git_cmd(common_dir: &Path, cwd: &Path) -> Command {
     cmd
 }
 
-/// Run `cmd`; its stdout, or an error quoting git's stderr after `what`.
 /// A registration another git is writing (`git worktree add` writes `gitdir`, `commondir`,
 /// `HEAD`, … one by one): a git that lists the worktrees meanwhile reads a file still empty
 /// and dies with "failed to read …/worktrees/<id>/commondir" (or `gitdir`). Worth a retry.
@@ -390,6 +389,7 @@ impl RegistrationLock {
     }
 }
 
+/// Run `cmd`; its stdout, or an error quoting git's stderr after `what`.
 fn run_git(mut cmd: Command, what: &str) -> Result<Vec<u8>> {
     let out = cmd.output().map_err(|e| {
         Error::setup(format!("cannot run git: {e}"))
