@@ -11,6 +11,7 @@ pub mod filters;
 pub mod history;
 pub mod hooks;
 pub mod index;
+pub mod lock;
 pub mod mapped;
 pub mod merge;
 pub mod recovery;

@@ -354,7 +354,7 @@ fn half_written_registration(e: &Error) -> bool {
 }
 
 /// Run the git command `make` builds, again (up to five times, 20–100 ms apart) while a git
-/// outside wt's [`RegistrationLock`] is writing a registration (see
+/// outside wt's [`registration_lock`] is writing a registration (see
 /// [`half_written_registration`]).
 fn run_git_retried(mut make: impl FnMut() -> Command, what: &str) -> Result<Vec<u8>> {
     let mut attempt = 0u64;
@@ -371,22 +371,9 @@ fn run_git_retried(mut make: impl FnMut() -> Command, what: &str) -> Result<Vec<
 
 /// Held while wt changes worktree registrations (add, remove, prune): one at a time across
 /// wt's threads and processes, so no `git worktree` of wt's reads a registration another one
-/// is half-way through writing. An advisory lock on a file in the common git dir, released
-/// when dropped (or when the process exits, however it exits).
-struct RegistrationLock {
-    _file: fs::File,
-}
-
-impl RegistrationLock {
-    fn acquire(common_dir: &Path) -> Result<RegistrationLock> {
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(common_dir.join("wt-worktrees.lock"))?;
-        file.lock()?;
-        Ok(RegistrationLock { _file: file })
-    }
+/// is half-way through writing.
+fn registration_lock(common_dir: &Path) -> Result<crate::store::lock::FileLock> {
+    crate::store::lock::FileLock::acquire(&common_dir.join("wt-worktrees.lock"))
 }
 
 /// Run `cmd`; its stdout, or an error quoting git's stderr after `what`.
@@ -565,7 +552,7 @@ impl Store {
             )));
         }
         let want = normalized(path);
-        let _lock = RegistrationLock::acquire(self.common_dir())?;
+        let _lock = registration_lock(self.common_dir())?;
         let listed = self.linked_worktrees()?;
         if let Some(w) = listed.iter().find(|w| normalized(&w.path) == want) {
             if !w.prunable && w.path.exists() {
@@ -637,7 +624,7 @@ impl Store {
         delete_branch: bool,
     ) -> Result<()> {
         let want = normalized(path);
-        let _lock = RegistrationLock::acquire(self.common_dir())?;
+        let _lock = registration_lock(self.common_dir())?;
         let listed = self.linked_worktrees()?;
         match listed.iter().find(|w| normalized(&w.path) == want) {
             Some(w) if w.branch.as_deref() != Some(branch) => {

@@ -10,9 +10,8 @@
 mod memo;
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::store::Oid;
 use rand::RngExt;
@@ -26,8 +25,6 @@ use crate::store::{CasOutcome, Edit, Store};
 
 /// How many times a writer re-reads and retries after losing a race.
 const MAX_ATTEMPTS: u32 = 40;
-/// How long a writer waits for another wt writer on this machine.
-const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The tickets at one commit of the state branch.
 pub struct Snapshot {
@@ -1111,55 +1108,25 @@ fn locate_state_branch(store: &Store) -> Result<Located> {
         .with_hint("run `wt init` on the branch that should hold the tickets"))
 }
 
-/// The machine-wide writer lock: an advisory lock on a file in the common git directory.
-/// The OS releases it when the process exits, however it exits.
+/// The machine-wide writer lock: an advisory lock on `wt.lock` in the common git directory
+/// ([`crate::store::lock::FileLock`]). The OS releases it when the process exits, however it
+/// exits.
 pub struct WriterLock {
-    _file: File,
+    _lock: crate::store::lock::FileLock,
 }
 
 impl WriterLock {
     /// The lock if it is free now; None when another process holds it.
     pub fn try_acquire(common_dir: &Path) -> Result<Option<WriterLock>> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(common_dir.join("wt.lock"))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(WriterLock { _file: file })),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
-        }
+        Ok(
+            crate::store::lock::FileLock::try_acquire(&common_dir.join("wt.lock"))?
+                .map(|l| WriterLock { _lock: l }),
+        )
     }
 
+    /// The lock, waiting up to [`crate::store::lock::LOCK_TIMEOUT`] for another process.
     pub fn acquire(common_dir: &Path) -> Result<WriterLock> {
-        let path: PathBuf = common_dir.join("wt.lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
-        let deadline = Instant::now() + LOCK_TIMEOUT;
-        let mut wait = 1u64;
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(WriterLock { _file: file }),
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    if Instant::now() > deadline {
-                        return Err(Error::busy(format!(
-                            "another wt process has held {} for over {}s",
-                            path.display(),
-                            LOCK_TIMEOUT.as_secs()
-                        ))
-                        .with_hint(
-                            "wait for it to finish; the lock is released when that process exits",
-                        ));
-                    }
-                    std::thread::sleep(Duration::from_millis(wait));
-                    wait = (wait * 2).min(20);
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
-            }
-        }
+        crate::store::lock::FileLock::acquire(&common_dir.join("wt.lock"))
+            .map(|l| WriterLock { _lock: l })
     }
 }
