@@ -655,6 +655,9 @@ fn merges_wait_for_each_other_on_the_merge_lock() {
     let common = r.root.join(".git");
     // Another process's merge holds the queue.
     let held = wt::app::run::merge::MergeLock::acquire(&common).unwrap();
+    // The holder records its process id, for the message of a merge that waits too long.
+    let holder = std::fs::read_to_string(common.join("wt/run/merge.lock")).unwrap();
+    assert_eq!(holder.trim(), std::process::id().to_string());
     let root = r.root.clone();
     let waiter = std::thread::spawn(move || {
         let ws = Workspace::open(&root).unwrap();

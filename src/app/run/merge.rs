@@ -15,16 +15,15 @@
 //!   moves; a crash between the move and the checkout update is finished by the next merge
 //!   or by `wt doctor --fix` (a journal under `wt/run/`).
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::app::ci::{self, Reporter, RunIn, RunOptions};
 use crate::error::{Error, Result};
 use crate::model::config::WORK_DIR;
+use crate::store::lock::FileLock;
 use crate::store::merge::TreeMerge;
 use crate::store::replay::BranchMove;
 use crate::store::Oid;
@@ -362,64 +361,37 @@ pub fn run_dir(common_dir: &Path) -> PathBuf {
 /// when dropped or when its process dies (it can never be left stale). The holder writes
 /// its pid in the file, for the message of a process that waits too long.
 pub struct MergeLock {
-    _file: File,
+    _lock: FileLock,
+}
+
+/// `wt/run/merge.lock` under the common dir, its folder made.
+fn merge_lock_path(common_dir: &Path) -> Result<PathBuf> {
+    let dir = run_dir(common_dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir.join("merge.lock"))
 }
 
 impl MergeLock {
     /// The lock if no merge holds it now (None: one does), without waiting.
     pub fn try_acquire(common_dir: &Path) -> Result<Option<MergeLock>> {
-        let dir = run_dir(common_dir);
-        std::fs::create_dir_all(&dir)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(dir.join("merge.lock"))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(MergeLock { _file: file })),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
-        }
+        Ok(FileLock::try_acquire(&merge_lock_path(common_dir)?)?.map(|l| MergeLock { _lock: l }))
     }
 
     pub fn acquire(common_dir: &Path) -> Result<MergeLock> {
-        let dir = run_dir(common_dir);
-        std::fs::create_dir_all(&dir)?;
-        let path = dir.join("merge.lock");
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)?;
-        let deadline = Instant::now() + QUEUE_TIMEOUT;
-        let mut wait = 1u64;
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    if Instant::now() > deadline {
-                        let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                        return Err(Error::busy(format!(
-                            "another merge (process {}) has held {} for over {}s",
-                            holder.trim(),
-                            path.display(),
-                            QUEUE_TIMEOUT.as_secs()
-                        ))
-                        .with_hint(
-                            "wait for it to finish; the lock is released when that process exits",
-                        ));
-                    }
-                    std::thread::sleep(Duration::from_millis(wait));
-                    wait = (wait * 2).min(200);
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
-            }
-        }
-        let _ = file.set_len(0);
-        let _ = writeln!(file, "{}", std::process::id());
-        Ok(MergeLock { _file: file })
+        let path = merge_lock_path(common_dir)?;
+        let Some(lock) =
+            FileLock::acquire_within(&path, QUEUE_TIMEOUT, Duration::from_millis(200))?
+        else {
+            return Err(Error::busy(format!(
+                "another merge (process {}) has held {} for over {}s",
+                crate::store::lock::holder(&path),
+                path.display(),
+                QUEUE_TIMEOUT.as_secs()
+            ))
+            .with_hint("wait for it to finish; the lock is released when that process exits"));
+        };
+        lock.record_holder();
+        Ok(MergeLock { _lock: lock })
     }
 }
 
